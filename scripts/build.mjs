@@ -1,0 +1,28 @@
+// Builds dist/ from the TypeScript sources with esbuild: one ESM graph with shared chunks, so a
+// worker thread, a user's program and the launcher all load the same runtime module instance.
+import { build } from "esbuild";
+import { existsSync } from "node:fs";
+
+const entries = {
+  index: "runtime/index.ts",
+  "pe-worker": "runtime/pe/worker-main.ts",
+  charmrun: "runtime/launcher/charmrun.ts",
+  bench: "bench/index.ts",
+  kernel: "kernel/main.ts",
+  "run-notebook": "kernel/runner/main.ts",
+  "install-kernel": "install/install-kernel.ts",
+};
+const entryPoints = Object.fromEntries(Object.entries(entries).filter(([, file]) => existsSync(file)));
+
+await build({
+  entryPoints,
+  outdir: "dist",
+  bundle: true,
+  splitting: true,
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  packages: "external",
+  sourcemap: "linked",
+  logLevel: "warning",
+});

@@ -1,0 +1,14 @@
+import { defineConfig } from "vitest/config";
+
+// Real worker threads, processes and sockets: give them time, and keep files apart so two
+// suites don't fight over the machine's two cores at once.
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    fileParallelism: false,
+    pool: "forks",
+    typecheck: { enabled: true, include: ["test/**/*.test-d.ts"] },
+  },
+});
