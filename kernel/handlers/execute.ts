@@ -1,0 +1,100 @@
+// execute_request (spec: "Execute"): runs one cell through the executor and turns what it does
+// into iopub messages. Every output reaches `publish` before this returns, so the server's idle
+// always follows the cell's last output (PITFALLS 5).
+import type { CellOutput, CellResult } from "../cells/executor.ts";
+import type { IncomingOf, ReplyContent } from "../protocol/messages.ts";
+import type { KernelState, RequestScope } from "./context.ts";
+
+type ExecuteReply = ReplyContent["execute_request"];
+
+/** Runs a cell and returns its execute_reply content. */
+export async function handleExecute(
+  state: KernelState,
+  request: IncomingOf<"execute_request">,
+  scope: RequestScope,
+): Promise<ExecuteReply> {
+  const c = request.content;
+  const code = typeof c.code === "string" ? c.code : "";
+  const silent = c.silent === true;
+  // Spec: silent forces store_history to false.
+  const storeHistory = !silent && c.store_history !== false;
+  if (storeHistory) {
+    state.executionCount += 1;
+    state.history.add(state.executionCount, code);
+  }
+  const count = state.executionCount;
+  // Spec: a silent execute broadcasts nothing on iopub, execute_input included.
+  if (!silent) scope.publish("execute_input", { code, execution_count: count });
+
+  const result = await state.executor.execute(code, {
+    output: (o) => {
+      if (!silent) publishOutput(scope, o);
+    },
+    input: (req) => (c.allow_stdin === false ? Promise.reject(noStdin()) : scope.input(req)),
+  });
+
+  if (result.status === "error") {
+    // Exactly one iopub error per failed cell; the traceback is not also printed (PITFALLS 2).
+    const { ename, evalue, traceback } = result;
+    if (!silent) scope.publish("error", { ename, evalue, traceback });
+    return { status: "error", ename, evalue, traceback, execution_count: count, payload: [], user_expressions: {} };
+  }
+  if (result.value && !silent) {
+    scope.publish("execute_result", { execution_count: count, data: result.value.data, metadata: result.value.metadata });
+    const text = result.value.data["text/plain"];
+    if (storeHistory && typeof text === "string") state.history.setOutput(count, text);
+  }
+  const userExpressions = await evaluateUserExpressions(state, c.user_expressions);
+  return { status: "ok", execution_count: count, payload: [], user_expressions: userExpressions };
+}
+
+/** Maps one executor output to its iopub message. */
+export function publishOutput(scope: RequestScope, o: CellOutput): void {
+  switch (o.kind) {
+    case "stream":
+      scope.publish("stream", { name: o.name, text: o.text });
+      return;
+    case "display":
+      // transient is always an object, never null (PITFALLS 15).
+      scope.publish(o.update ? "update_display_data" : "display_data", {
+        data: o.data,
+        metadata: o.metadata ?? {},
+        transient: o.transient ?? {},
+      });
+      return;
+    case "clear":
+      scope.publish("clear_output", { wait: o.wait });
+      return;
+    default: {
+      const never: never = o;
+      throw new Error(`unknown cell output ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+/** Evaluates user_expressions after a successful cell; each becomes a mime bundle or an error. */
+async function evaluateUserExpressions(
+  state: KernelState,
+  expressions: Record<string, string> | undefined,
+): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  if (!expressions || typeof expressions !== "object") return out;
+  for (const [name, expr] of Object.entries(expressions)) {
+    // Their output is discarded and they can't read stdin: they must not look like a cell's work.
+    const r: CellResult = await state.executor.execute(String(expr), {
+      output: () => {},
+      input: () => Promise.reject(noStdin()),
+    });
+    out[name] =
+      r.status === "ok"
+        ? { status: "ok", data: r.value?.data ?? { "text/plain": "undefined" }, metadata: r.value?.metadata ?? {} }
+        : { status: "error", ename: r.ename, evalue: r.evalue, traceback: r.traceback };
+  }
+  return out;
+}
+
+function noStdin(): Error {
+  const e = new Error("input is not available: this frontend does not accept stdin (allow_stdin is false)");
+  e.name = "StdinNotImplementedError";
+  return e;
+}

@@ -1,0 +1,99 @@
+// The one place outgoing messages are built. Each is a child of the request it answers, so a
+// reply can't carry the wrong msg_type or parent (PITFALLS 6, 7).
+import { randomUUID } from "node:crypto";
+import {
+  PROTOCOL_VERSION,
+  type Header,
+  type Incoming,
+  type InputRequestContent,
+  type IopubContent,
+  type IopubType,
+  type Outgoing,
+  type ReplyContent,
+  type ReplyType,
+  type RequestType,
+} from "./messages.ts";
+
+/** The kernel's identity in headers: its own session id, fixed for the process's life. */
+export interface KernelSession {
+  session: string;
+  username: string;
+}
+
+/** Creates the kernel's session identity. */
+export function newKernelSession(): KernelSession {
+  return { session: randomUUID(), username: "kernel" };
+}
+
+/** A header for a message the kernel originates. */
+export function header(ks: KernelSession, msgType: string): Header {
+  return {
+    msg_id: randomUUID(),
+    session: ks.session,
+    username: ks.username,
+    date: new Date().toISOString(),
+    msg_type: msgType,
+    version: PROTOCOL_VERSION,
+  };
+}
+
+/** The reply msg_type for a request type (`execute_request` → `execute_reply`). */
+export function replyType<R extends RequestType>(requestType: R): ReplyType<R> {
+  return requestType.replace(/_request$/, "_reply") as ReplyType<R>;
+}
+
+/** The reply to a request, routed back to its sender. */
+export function reply<R extends RequestType>(
+  ks: KernelSession,
+  request: Incoming & { type: R },
+  content: ReplyContent[R],
+): Outgoing {
+  return {
+    identities: request.identities,
+    header: header(ks, replyType(request.type as R)),
+    parent_header: request.header,
+    metadata: {},
+    content,
+  };
+}
+
+/** A reply to a request whose type the kernel doesn't know: an error, typed `<name>_reply`. */
+export function unknownReply(ks: KernelSession, request: Incoming): Outgoing | undefined {
+  const t = request.header.msg_type;
+  if (!t.endsWith("_request")) return undefined;
+  return {
+    identities: request.identities,
+    header: header(ks, t.replace(/_request$/, "_reply")),
+    parent_header: request.header,
+    metadata: {},
+    content: { status: "error", ename: "UnknownMessageType", evalue: `charm4ts does not handle ${t}`, traceback: [] },
+  };
+}
+
+/** An iopub message caused by a request (or by nothing, for `starting`). */
+export function iopub<T extends IopubType>(
+  ks: KernelSession,
+  parent: Incoming | undefined,
+  msgType: T,
+  content: IopubContent[T],
+): Outgoing {
+  // The PUB topic frame: frontends subscribe to everything, ipykernel uses "kernel.<id>.<type>".
+  return {
+    identities: [Buffer.from(`kernel.${ks.session}.${msgType}`)],
+    header: header(ks, msgType),
+    parent_header: parent?.header ?? {},
+    metadata: {},
+    content,
+  };
+}
+
+/** The kernel's input_request on stdin, addressed to the frontend that sent the execute. */
+export function inputRequest(ks: KernelSession, parent: Incoming, content: InputRequestContent): Outgoing {
+  return {
+    identities: parent.identities,
+    header: header(ks, "input_request"),
+    parent_header: parent.header,
+    metadata: {},
+    content,
+  };
+}

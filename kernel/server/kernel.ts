@@ -1,0 +1,210 @@
+// The kernel server: sockets in, typed messages to the pure handlers, replies and iopub out.
+// Lifecycle: starting → running → stopping → stopped. Cells run in the executor's worker
+// thread, so this thread keeps answering heartbeat and control while a cell loops.
+import type * as zmq from "zeromq";
+import { CellExecutor, type InputRequest } from "../cells/executor.ts";
+import { dispatch } from "../handlers/dispatch.ts";
+import type { KernelState, RequestScope } from "../handlers/context.ts";
+import { History } from "../handlers/history.ts";
+import type { ConnectionInfo } from "../protocol/connection.ts";
+import type { Incoming, IopubContent, IopubType, Outgoing } from "../protocol/messages.ts";
+import { inputRequest, iopub, newKernelSession, reply, unknownReply, type KernelSession } from "../protocol/reply.ts";
+import { Signer } from "../protocol/signer.ts";
+import { decodeFrames, encodeFrames } from "../protocol/wire.ts";
+import { RequestQueue, type Queued } from "./request-queue.ts";
+import { bindSockets, closeSockets, Sender, serveHeartbeat, type KernelSockets } from "./sockets.ts";
+
+type Phase = "starting" | "running" | "stopping" | "stopped";
+type RoutedChannel = "shell" | "control" | "stdin";
+
+/** Writes a kernel log line to stderr (the frontend's server log). */
+export function log(message: string): void {
+  process.stderr.write(`[charm4ts kernel] ${message}\n`);
+}
+
+/** A running Jupyter kernel bound to one connection file. */
+export class Kernel {
+  private phase: Phase = "starting";
+  private readonly ks: KernelSession = newKernelSession();
+  private readonly signer: Signer;
+  private readonly senders: Record<RoutedChannel | "iopub", Sender>;
+  private readonly shellQueue = new RequestQueue();
+  private readonly controlQueue = new RequestQueue();
+  private state: KernelState | undefined;
+  private readonly executorReady: Promise<CellExecutor>;
+  // stop_on_error: executes that arrived up to this sequence number are answered "abort".
+  private abortThrough = 0;
+  private pendingInput: { msgId: string; resolve(v: string): void; reject(e: Error): void } | undefined;
+  private readonly exited: Promise<void>;
+  private finish!: () => void;
+
+  private constructor(
+    private readonly sockets: KernelSockets,
+    info: ConnectionInfo,
+    cwd: string,
+  ) {
+    this.signer = new Signer(info.key, info.signature_scheme);
+    const onError = (e: unknown) => log(`send failed: ${errorText(e)}`);
+    this.senders = {
+      shell: new Sender(sockets.shell, onError),
+      control: new Sender(sockets.control, onError),
+      stdin: new Sender(sockets.stdin, onError),
+      iopub: new Sender(sockets.iopub, onError),
+    };
+    this.exited = new Promise((r) => (this.finish = r));
+    this.executorReady = CellExecutor.start({ cwd });
+  }
+
+  /** Binds the sockets, announces `starting` and serves until shutdown. */
+  static async start(info: ConnectionInfo, options: { cwd: string }): Promise<Kernel> {
+    const kernel = new Kernel(await bindSockets(info), info, options.cwd);
+    kernel.run();
+    return kernel;
+  }
+
+  /** Resolves when the kernel has shut down and closed its sockets. */
+  get done(): Promise<void> {
+    return this.exited;
+  }
+
+  private run(): void {
+    // Published once (PITFALLS 14); a frontend that subscribes later simply misses it.
+    this.publish(undefined, "status", { execution_state: "starting" });
+    void serveHeartbeat(this.sockets.hb).catch((e) => log(`heartbeat stopped: ${errorText(e)}`));
+    void this.receive(this.sockets.shell, "shell", (m) => this.shellQueue.push(m));
+    void this.receive(this.sockets.control, "control", (m) => this.controlQueue.push(m));
+    void this.receive(this.sockets.stdin, "stdin", (m) => this.onStdin(m));
+    const onError = (e: unknown) => log(`request failed: ${errorText(e)}`);
+    void this.shellQueue.run((q) => this.serve(q, "shell"), onError);
+    void this.controlQueue.run((q) => this.serve(q, "control"), onError);
+    this.executorReady.then(
+      (executor) => {
+        this.state = { executor, history: new History(), executionCount: 0 };
+        if (this.phase === "starting") this.phase = "running";
+      },
+      (e) => {
+        log(`cannot start the cell executor: ${errorText(e)}`);
+        void this.stop(1);
+      },
+    );
+  }
+
+  /** Decodes every multipart message of a socket; a bad one is logged and dropped, never fatal. */
+  private async receive(socket: zmq.Router, channel: RoutedChannel, accept: (m: Incoming) => void): Promise<void> {
+    try {
+      for await (const frames of socket) {
+        const decoded = decodeFrames(frames, this.signer);
+        if (decoded.ok) accept(decoded.message);
+        else log(`dropped a message on ${channel}: ${decoded.reason}`);
+      }
+    } catch (e) {
+      if (!socket.closed) log(`${channel} receive loop ended: ${errorText(e)}`);
+    }
+  }
+
+  /** Serves one request: busy, the handler (its outputs), the reply, idle. */
+  private async serve({ seq, message }: Queued, channel: "shell" | "control"): Promise<void> {
+    if (this.phase === "stopping" || this.phase === "stopped") return;
+    this.publish(message, "status", { execution_state: "busy" });
+    try {
+      const answer = await this.answer(message, seq, channel);
+      if (answer) await this.senders[channel].send(encodeFrames(answer, this.signer));
+      if (message.type === "shutdown_request") {
+        this.publish(message, "shutdown_reply", { status: "ok", restart: message.content.restart === true });
+      }
+    } finally {
+      this.publish(message, "status", { execution_state: "idle" });
+    }
+    if (message.type === "shutdown_request") await this.stop(0);
+  }
+
+  /** The reply to one request, or undefined for messages that have none. */
+  private async answer(message: Incoming, seq: number, channel: "shell" | "control"): Promise<Outgoing | undefined> {
+    if (message.type === "execute_request" && seq <= this.abortThrough && channel === "shell") {
+      return reply(this.ks, message, { status: "abort" });
+    }
+    // kernel_info and shutdown need no executor, so the first reply doesn't wait for the worker.
+    const needsExecutor = message.type !== "kernel_info_request" && message.type !== "shutdown_request";
+    if (needsExecutor && !this.state) await this.executorReady;
+    const result = await dispatch(this.state ?? NO_EXECUTOR_YET, message, this.scope(message));
+    if (!result) return message.type === "unknown" ? unknownReply(this.ks, message) : undefined;
+    if (
+      result.type === "execute_request" &&
+      result.content.status === "error" &&
+      message.type === "execute_request" &&
+      message.content.stop_on_error !== false
+    ) {
+      // Every execute already received behind the failed one is aborted, none later.
+      this.abortThrough = this.shellQueue.lastSeq;
+    }
+    return reply(this.ks, message as Incoming & { type: typeof result.type }, result.content as never);
+  }
+
+  private scope(parent: Incoming): RequestScope {
+    return {
+      publish: (msgType, content) => this.publish(parent, msgType, content),
+      input: (req) => this.requestInput(parent, req),
+    };
+  }
+
+  private publish<T extends IopubType>(parent: Incoming | undefined, msgType: T, content: IopubContent[T]): void {
+    void this.senders.iopub.send(encodeFrames(iopub(this.ks, parent, msgType, content), this.signer));
+  }
+
+  /** Sends input_request on stdin and waits for the matching input_reply. */
+  private requestInput(parent: Incoming, req: InputRequest): Promise<string> {
+    if (parent.type === "execute_request" && parent.content.allow_stdin === false) {
+      return Promise.reject(new Error("input is not available: this frontend does not accept stdin"));
+    }
+    this.pendingInput?.reject(new Error("a newer input request replaced this one"));
+    const out = inputRequest(this.ks, parent, { prompt: req.prompt, password: req.password });
+    return new Promise<string>((resolve, reject) => {
+      this.pendingInput = { msgId: out.header.msg_id, resolve, reject };
+      void this.senders.stdin.send(encodeFrames(out, this.signer));
+    });
+  }
+
+  private onStdin(message: Incoming): void {
+    const pending = this.pendingInput;
+    if (message.type !== "input_reply" || !pending || message.parent_header.msg_id !== pending.msgId) {
+      log(`ignored ${message.header.msg_type} on stdin: no matching input_request`);
+      return;
+    }
+    this.pendingInput = undefined;
+    pending.resolve(String(message.content.value ?? ""));
+  }
+
+  /** SIGINT (interrupt_mode "signal"): stop the running cell; the kernel and its state live on. */
+  interrupt(): void {
+    this.state?.executor.interrupt();
+    const pending = this.pendingInput;
+    this.pendingInput = undefined;
+    pending?.reject(Object.assign(new Error("input interrupted"), { name: "KeyboardInterrupt" }));
+  }
+
+  /** Stops serving, ends the executor and closes sockets once queued messages were handed over. */
+  async stop(exitCode: number): Promise<void> {
+    if (this.phase === "stopping" || this.phase === "stopped") return this.exited;
+    this.phase = "stopping";
+    this.shellQueue.close();
+    this.controlQueue.close();
+    this.pendingInput?.reject(new Error("the kernel is shutting down"));
+    try {
+      await (await this.executorReady).close();
+    } catch (e) {
+      log(`executor close failed: ${errorText(e)}`);
+    }
+    await Promise.all(Object.values(this.senders).map((s) => s.flushed()));
+    closeSockets(this.sockets);
+    this.phase = "stopped";
+    process.exitCode = exitCode;
+    this.finish();
+  }
+}
+
+// kernel_info and shutdown are answered before the worker is up; they never read the state.
+const NO_EXECUTOR_YET: KernelState = { executor: undefined as never, history: new History(), executionCount: 0 };
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

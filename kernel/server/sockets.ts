@@ -1,0 +1,71 @@
+// The kernel's five ZeroMQ sockets (spec: "Introduction": shell/control/stdin ROUTER, iopub PUB,
+// heartbeat REP) and a serialising sender for each, since zeromq.js allows one send at a time.
+import * as zmq from "zeromq";
+import { endpoint, type ConnectionInfo } from "../protocol/connection.ts";
+
+/** Sends multipart messages on one socket in call order, never two at once. */
+export class Sender {
+  private tail: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly socket: zmq.Writable,
+    private readonly onError: (e: unknown) => void,
+  ) {}
+
+  /** Queues frames; the promise settles when zeromq has taken them (never rejects). */
+  send(frames: Buffer[]): Promise<void> {
+    this.tail = this.tail.then(
+      () => this.socket.send(frames),
+    ).catch(this.onError);
+    return this.tail;
+  }
+
+  /** Resolves once everything queued so far was handed to zeromq. */
+  flushed(): Promise<void> {
+    return this.tail;
+  }
+}
+
+/** The bound sockets of one kernel. */
+export interface KernelSockets {
+  shell: zmq.Router;
+  control: zmq.Router;
+  stdin: zmq.Router;
+  iopub: zmq.Publisher;
+  hb: zmq.Reply;
+}
+
+/** Binds all five sockets to the connection file's endpoints. */
+export async function bindSockets(info: ConnectionInfo): Promise<KernelSockets> {
+  // linger: let replies sent just before shutdown leave the process (milliseconds).
+  const opts = { linger: 1000 };
+  const s: KernelSockets = {
+    shell: new zmq.Router(opts),
+    control: new zmq.Router(opts),
+    stdin: new zmq.Router(opts),
+    iopub: new zmq.Publisher(opts),
+    hb: new zmq.Reply(opts),
+  };
+  await Promise.all([
+    s.shell.bind(endpoint(info, "shell")),
+    s.control.bind(endpoint(info, "control")),
+    s.stdin.bind(endpoint(info, "stdin")),
+    s.iopub.bind(endpoint(info, "iopub")),
+    s.hb.bind(endpoint(info, "hb")),
+  ]);
+  return s;
+}
+
+/** Echoes heartbeat pings until the socket closes; runs on the main thread, never behind a cell. */
+export async function serveHeartbeat(hb: zmq.Reply): Promise<void> {
+  try {
+    for await (const frames of hb) await hb.send(frames);
+  } catch (e) {
+    if (!hb.closed) throw e;
+  }
+}
+
+/** Closes every socket. */
+export function closeSockets(s: KernelSockets): void {
+  for (const sock of [s.shell, s.control, s.stdin, s.iopub, s.hb]) if (!sock.closed) sock.close();
+}
