@@ -1,0 +1,83 @@
+// Starts a kernel process the way jupyter_client does: a fresh connection file (random loopback
+// ports, random key, mode 0600) and `node dist/kernel.js -f <file>` in its own process group.
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { newConnection, writeConnectionFile, type ConnectionInfo } from "../protocol/connection.ts";
+import { KernelClient, withTimeout } from "./client.ts";
+
+/** dist/kernel.js, found next to this bundle (dist/) or from the source tree (kernel/runner/). */
+export function kernelScript(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  return here.endsWith("runner") ? resolve(here, "../../dist/kernel.js") : resolve(here, "kernel.js");
+}
+
+/** A kernel process with a connected client. */
+export interface LaunchedKernel {
+  process: ChildProcess;
+  connection: ConnectionInfo;
+  connectionFile: string;
+  client: KernelClient;
+  /** The kernel's stderr so far (its log). */
+  stderr(): string;
+  /** Resolves with the exit code (or signal) once the process has exited. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Asks for shutdown, waits for the exit, removes the connection file. */
+  shutdown(): Promise<void>;
+}
+
+/** Spawns a kernel, connects and waits until shell and iopub both work. */
+export async function launchKernel(options: { cwd?: string; key?: string } = {}): Promise<LaunchedKernel> {
+  const dir = mkdtempSync(join(tmpdir(), "charm4ts-kernel-"));
+  const connectionFile = join(dir, "kernel.json");
+  const connection = await newConnection();
+  if (options.key !== undefined) connection.key = options.key;
+  writeConnectionFile(connectionFile, connection);
+  // detached: its own process group, so a SIGINT to the group reaches the kernel as Jupyter's does.
+  const child = spawn(process.execPath, [kernelScript(), "-f", connectionFile], {
+    cwd: options.cwd ?? process.cwd(),
+    stdio: ["ignore", "inherit", "pipe"],
+    detached: true,
+  });
+  let stderr = "";
+  child.stderr!.setEncoding("utf8").on("data", (s: string) => (stderr += s));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
+    child.once("exit", (code, signal) => r({ code, signal })),
+  );
+  const client = KernelClient.connect(connection);
+  const cleanup = () => {
+    client.close();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await Promise.race([
+      client.waitReady(),
+      exited.then(({ code }) => {
+        throw new Error(`kernel exited with code ${code} before it answered:\n${stderr}`);
+      }),
+    ]);
+  } catch (e) {
+    child.kill("SIGKILL");
+    cleanup();
+    throw e;
+  }
+  return {
+    process: child,
+    connection,
+    connectionFile,
+    client,
+    stderr: () => stderr,
+    exited,
+    async shutdown() {
+      if (child.exitCode === null && child.signalCode === null) {
+        await Promise.race([client.request("control", "shutdown_request", { restart: false }), exited]);
+        // A kernel that doesn't exit after replying is killed, like jupyter_client does.
+        await withTimeout(exited, 5000, "kernel exit").catch(() => child.kill("SIGKILL"));
+        await exited;
+      }
+      cleanup();
+    },
+  };
+}

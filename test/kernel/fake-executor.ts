@@ -1,0 +1,41 @@
+// A scripted stand-in for the cell executor, for handler tests that need no worker thread.
+import type { CellOutput, CellResult, InputRequest } from "../../kernel/cells/executor.ts";
+import type { KernelState } from "../../kernel/handlers/context.ts";
+import { History } from "../../kernel/handlers/history.ts";
+
+type Hooks = { output(o: CellOutput): void; input(req: InputRequest): Promise<string> };
+
+/** Maps code to a behaviour: outputs to emit, then a result (or a function of the hooks). */
+export type Script = Record<string, (hooks: Hooks) => Promise<CellResult> | CellResult>;
+
+/** A KernelState whose executor follows `script`; unknown code evaluates to nothing. */
+export function fakeState(script: Script = {}): KernelState & { interrupts: number; ran: string[] } {
+  const state = {
+    interrupts: 0,
+    ran: [] as string[],
+    history: new History(),
+    executionCount: 0,
+    executor: {
+      async execute(code: string, hooks: Hooks): Promise<CellResult> {
+        state.ran.push(code);
+        const f = script[code];
+        return f ? f(hooks) : { status: "ok" };
+      },
+      async complete(code: string, cursorPos: number) {
+        return { matches: ["console"], cursor_start: Math.max(0, cursorPos - 3), cursor_end: cursorPos, metadata: {} };
+      },
+      async inspect(code: string) {
+        return code.includes("console") ? { found: true, data: { "text/plain": "var console: Console" } } : { found: false, data: {} };
+      },
+      isComplete(code: string) {
+        if (code.endsWith("{")) return { status: "incomplete" as const, indent: "  " };
+        if (code.includes("(]")) return { status: "invalid" as const, indent: "ignored" };
+        return { status: "complete" as const, indent: "ignored" };
+      },
+      interrupt() {
+        state.interrupts++;
+      },
+    },
+  };
+  return state;
+}

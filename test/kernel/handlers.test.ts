@@ -1,0 +1,242 @@
+// The pure handlers, driven without sockets or worker threads: what each request publishes and
+// what it replies.
+import { describe, expect, it } from "vitest";
+import { dispatch } from "../../kernel/handlers/dispatch.ts";
+import { globToRegExp } from "../../kernel/handlers/history.ts";
+import type { RequestScope } from "../../kernel/handlers/context.ts";
+import type { Incoming, IopubType, KnownType, RequestContent } from "../../kernel/protocol/messages.ts";
+import { iopub, newKernelSession, reply, replyType, unknownReply } from "../../kernel/protocol/reply.ts";
+import { fakeState } from "./fake-executor.ts";
+
+function request<K extends KnownType>(type: K, content: RequestContent[K]): Incoming {
+  return {
+    type,
+    identities: [Buffer.from("frontend")],
+    header: { msg_id: `id-${type}`, session: "client", username: "u", date: "", msg_type: type, version: "5.3" },
+    parent_header: {},
+    metadata: {},
+    content,
+    buffers: [],
+  } as Incoming;
+}
+
+function recorder() {
+  const published: { type: IopubType; content: Record<string, unknown> }[] = [];
+  const inputs: string[] = [];
+  const scope: RequestScope = {
+    publish: (type, content) => void published.push({ type, content: content as Record<string, unknown> }),
+    input: async (req) => (inputs.push(req.prompt), "typed"),
+  };
+  return { published, inputs, scope };
+}
+
+describe("execute", () => {
+  it("publishes execute_input, outputs in order, then execute_result with the count", async () => {
+    const state = fakeState({
+      "cell": ({ output }) => {
+        output({ kind: "stream", name: "stdout", text: "hi\n" });
+        output({ kind: "display", data: { "text/html": "<b>x</b>" }, metadata: {}, transient: { display_id: "d" }, update: false });
+        output({ kind: "display", data: { "text/html": "<b>y</b>" }, metadata: {}, transient: { display_id: "d" }, update: true });
+        output({ kind: "clear", wait: true });
+        return { status: "ok", value: { data: { "text/plain": "42" }, metadata: {} } };
+      },
+    });
+    const { published, scope } = recorder();
+    const answer = await dispatch(state, request("execute_request", { code: "cell" }), scope);
+    expect(answer).toEqual({
+      type: "execute_request",
+      content: { status: "ok", execution_count: 1, payload: [], user_expressions: {} },
+    });
+    expect(published.map((p) => p.type)).toEqual([
+      "execute_input",
+      "stream",
+      "display_data",
+      "update_display_data",
+      "clear_output",
+      "execute_result",
+    ]);
+    expect(published[0]!.content).toEqual({ code: "cell", execution_count: 1 });
+    expect(published[2]!.content.transient).toEqual({ display_id: "d" });
+    expect(published[5]!.content).toEqual({ execution_count: 1, data: { "text/plain": "42" }, metadata: {} });
+  });
+
+  it("an error publishes exactly one iopub error and replies with its shape", async () => {
+    const tb = ["Error: boom", "    at <cell>:1:7"];
+    const state = fakeState({ bad: () => ({ status: "error", ename: "Error", evalue: "boom", traceback: tb }) });
+    const { published, scope } = recorder();
+    const answer = await dispatch(state, request("execute_request", { code: "bad" }), scope);
+    expect(answer?.content).toMatchObject({ status: "error", ename: "Error", evalue: "boom", traceback: tb, execution_count: 1 });
+    expect(published.filter((p) => p.type === "error")).toEqual([
+      { type: "error", content: { ename: "Error", evalue: "boom", traceback: tb } },
+    ]);
+    expect(published.some((p) => p.type === "stream")).toBe(false);
+  });
+
+  it("silent publishes nothing and doesn't count or store history", async () => {
+    const state = fakeState({ s: ({ output }) => (output({ kind: "stream", name: "stdout", text: "x" }), { status: "ok", value: { data: { "text/plain": "1" }, metadata: {} } }) });
+    const { published, scope } = recorder();
+    const answer = await dispatch(state, request("execute_request", { code: "s", silent: true }), scope);
+    expect(published).toEqual([]);
+    expect(answer?.content).toMatchObject({ status: "ok", execution_count: 0 });
+    expect(state.history.query({ hist_access_type: "tail", n: 10 })).toEqual([]);
+  });
+
+  it("store_history false neither counts nor records", async () => {
+    const state = fakeState();
+    const { scope } = recorder();
+    await dispatch(state, request("execute_request", { code: "a" }), scope);
+    await dispatch(state, request("execute_request", { code: "b", store_history: false }), scope);
+    await dispatch(state, request("execute_request", { code: "c" }), scope);
+    expect(state.executionCount).toBe(2);
+    expect(state.history.query({ hist_access_type: "tail", n: 10 })).toEqual([
+      [1, 1, "a"],
+      [1, 2, "c"],
+    ]);
+  });
+
+  it("evaluates user_expressions after a successful cell, errors included", async () => {
+    const state = fakeState({
+      "x + 1": () => ({ status: "ok", value: { data: { "text/plain": "2" }, metadata: {} } }),
+      "nope": () => ({ status: "error", ename: "ReferenceError", evalue: "nope is not defined", traceback: [] }),
+    });
+    const { scope } = recorder();
+    const answer = await dispatch(state, request("execute_request", { code: "", user_expressions: { a: "x + 1", b: "nope" } }), scope);
+    expect(answer?.content).toMatchObject({
+      status: "ok",
+      user_expressions: {
+        a: { status: "ok", data: { "text/plain": "2" }, metadata: {} },
+        b: { status: "error", ename: "ReferenceError", evalue: "nope is not defined", traceback: [] },
+      },
+    });
+  });
+
+  it("input goes to the frontend when allowed and fails at once when not", async () => {
+    let seen = "";
+    const state = fakeState({
+      ask: async ({ input }) => {
+        try {
+          seen = await input({ prompt: "name? ", password: false });
+        } catch (e) {
+          seen = `refused: ${(e as Error).name}`;
+        }
+        return { status: "ok" };
+      },
+    });
+    const r = recorder();
+    await dispatch(state, request("execute_request", { code: "ask", allow_stdin: true }), r.scope);
+    expect([seen, r.inputs]).toEqual(["typed", ["name? "]]);
+    await dispatch(state, request("execute_request", { code: "ask", allow_stdin: false }), r.scope);
+    expect(seen).toBe("refused: StdinNotImplementedError");
+  });
+});
+
+describe("introspection and info", () => {
+  it("kernel_info names the language, protocol and implementation", async () => {
+    const answer = await dispatch(fakeState(), request("kernel_info_request", {}), recorder().scope);
+    expect(answer?.content).toMatchObject({
+      status: "ok",
+      protocol_version: "5.3",
+      implementation: "charm4ts",
+      language_info: { name: "typescript", file_extension: ".ts", mimetype: "text/typescript" },
+    });
+    expect((answer?.content as { banner: string }).banner).toMatch(/charm4ts/);
+    expect((answer?.content as { help_links: unknown[] }).help_links.length).toBeGreaterThan(0);
+  });
+
+  it("is_complete sends indent only with incomplete", async () => {
+    const state = fakeState();
+    const ask = async (code: string) => (await dispatch(state, request("is_complete_request", { code }), recorder().scope))?.content;
+    expect(await ask("if (x) {")).toEqual({ status: "incomplete", indent: "  " });
+    expect(await ask("f(]")).toEqual({ status: "invalid" });
+    expect(await ask("1 + 1")).toEqual({ status: "complete" });
+  });
+
+  it("complete defaults cursor_pos to the end in code points", async () => {
+    const answer = await dispatch(fakeState(), request("complete_request", { code: "'😀'; con" }), recorder().scope);
+    // 8 code points ('😀' is one), though 9 UTF-16 units.
+    expect(answer?.content).toMatchObject({ status: "ok", matches: ["console"], cursor_start: 5, cursor_end: 8 });
+  });
+
+  it("inspect replies found with data, or not found with empty data", async () => {
+    const state = fakeState();
+    const found = await dispatch(state, request("inspect_request", { code: "console", cursor_pos: 3 }), recorder().scope);
+    expect(found?.content).toEqual({ status: "ok", found: true, data: { "text/plain": "var console: Console" }, metadata: {} });
+    const missing = await dispatch(state, request("inspect_request", { code: "zzz" }), recorder().scope);
+    expect(missing?.content).toEqual({ status: "ok", found: false, data: {}, metadata: {} });
+  });
+
+  it("comm_info lists no comms; comm_open for an unknown target is closed on iopub", async () => {
+    const r = recorder();
+    const info = await dispatch(fakeState(), request("comm_info_request", {}), r.scope);
+    expect(info?.content).toEqual({ status: "ok", comms: {} });
+    const open = await dispatch(fakeState(), request("comm_open", { comm_id: "c1", target_name: "nobody" }), r.scope);
+    expect(open).toBeUndefined();
+    expect(r.published).toEqual([{ type: "comm_close", content: { comm_id: "c1", data: {} } }]);
+  });
+
+  it("interrupt_request interrupts the executor; shutdown echoes restart", async () => {
+    const state = fakeState();
+    expect((await dispatch(state, request("interrupt_request", {}), recorder().scope))?.content).toEqual({ status: "ok" });
+    expect(state.interrupts).toBe(1);
+    const s = await dispatch(state, request("shutdown_request", { restart: true }), recorder().scope);
+    expect(s?.content).toEqual({ status: "ok", restart: true });
+  });
+});
+
+describe("history", () => {
+  async function withHistory(codes: string[]) {
+    const state = fakeState(Object.fromEntries(codes.map((c) => [c, () => ({ status: "ok" as const, value: { data: { "text/plain": `=${c}` }, metadata: {} } })])));
+    for (const code of codes) await dispatch(state, request("execute_request", { code }), recorder().scope);
+    return state.history;
+  }
+
+  it("tail returns the last n with outputs on request", async () => {
+    const h = await withHistory(["a", "b", "c"]);
+    expect(h.query({ hist_access_type: "tail", n: 2 })).toEqual([[1, 2, "b"], [1, 3, "c"]]);
+    expect(h.query({ hist_access_type: "tail", n: 1, output: true })).toEqual([[1, 3, ["c", "=c"]]]);
+  });
+
+  it("range selects [start, stop) of the current session", async () => {
+    const h = await withHistory(["a", "b", "c"]);
+    expect(h.query({ hist_access_type: "range", session: 1, start: 2, stop: 3 })).toEqual([[1, 2, "b"]]);
+    expect(h.query({ hist_access_type: "range", session: 0, start: 1 })).toHaveLength(3);
+    expect(h.query({ hist_access_type: "range", session: 7, start: 1 })).toEqual([]);
+  });
+
+  it("search matches globs, with unique and n", async () => {
+    const h = await withHistory(["1+2", "1+2", "1*2", "x"]);
+    expect(h.query({ hist_access_type: "search", pattern: "1?2" })).toHaveLength(3);
+    expect(h.query({ hist_access_type: "search", pattern: "1?2", unique: true })).toEqual([[1, 2, "1+2"], [1, 3, "1*2"]]);
+    expect(h.query({ hist_access_type: "search", pattern: "1*", n: 1 })).toEqual([[1, 3, "1*2"]]);
+    expect(globToRegExp("a.b*").test("a.bcd")).toBe(true);
+    expect(globToRegExp("a.b*").test("axbcd")).toBe(false);
+  });
+});
+
+describe("reply helper", () => {
+  it("derives the reply type, carries the kernel session and the request as parent", () => {
+    const ks = newKernelSession();
+    const req = request("comm_info_request", {});
+    const out = reply(ks, req as Incoming & { type: "comm_info_request" }, { status: "ok", comms: {} });
+    expect(out.header.msg_type).toBe("comm_info_reply");
+    expect(out.header.session).toBe(ks.session);
+    expect(out.parent_header).toBe(req.header);
+    expect(out.identities).toEqual(req.identities);
+    expect(new Date(out.header.date).toISOString()).toBe(out.header.date);
+    expect(replyType("execute_request")).toBe("execute_reply");
+  });
+
+  it("answers unknown requests with a typed error reply, and nothing for non-requests", () => {
+    const ks = newKernelSession();
+    const odd = { ...request("kernel_info_request", {}), type: "unknown" } as Incoming;
+    odd.header = { ...odd.header, msg_type: "frobnicate_request" };
+    expect(unknownReply(ks, odd)?.header.msg_type).toBe("frobnicate_reply");
+    odd.header = { ...odd.header, msg_type: "frobnicate" };
+    expect(unknownReply(ks, odd)).toBeUndefined();
+  });
+
+  it("iopub messages without a parent have an empty parent header", () => {
+    const m = iopub(newKernelSession(), undefined, "status", { execution_state: "starting" });
+    expect(m.parent_header).toEqual({});
+  });
+});
