@@ -22,6 +22,8 @@ export interface LaunchedKernel {
   client: KernelClient;
   /** The kernel's stderr so far (its log). */
   stderr(): string;
+  /** Resolves once the kernel's stderr matches `re` (events, no polling). */
+  waitForStderr(re: RegExp): Promise<string>;
   /** Resolves with the exit code (or signal) once the process has exited. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Asks for shutdown, waits for the exit, removes the connection file. */
@@ -42,7 +44,21 @@ export async function launchKernel(options: { cwd?: string; key?: string } = {})
     detached: true,
   });
   let stderr = "";
-  child.stderr!.setEncoding("utf8").on("data", (s: string) => (stderr += s));
+  const waiters = new Set<() => void>();
+  child.stderr!.setEncoding("utf8").on("data", (s: string) => {
+    stderr += s;
+    for (const w of waiters) w();
+  });
+  const waitForStderr = (re: RegExp) =>
+    new Promise<string>((resolve) => {
+      const check = () => {
+        if (!re.test(stderr)) return;
+        waiters.delete(check);
+        resolve(stderr);
+      };
+      waiters.add(check);
+      check();
+    });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
     child.once("exit", (code, signal) => r({ code, signal })),
   );
@@ -69,6 +85,7 @@ export async function launchKernel(options: { cwd?: string; key?: string } = {})
     connectionFile,
     client,
     stderr: () => stderr,
+    waitForStderr,
     exited,
     async shutdown() {
       if (child.exitCode === null && child.signalCode === null) {
