@@ -21,6 +21,7 @@ await build({
   splitting: true,
   format: "esm",
   platform: "node",
+  keepNames: true, // chare classes are found by name on every PE
   target: "node20",
   packages: "external",
   sourcemap: "linked",

@@ -1,0 +1,57 @@
+/**
+ * Channels: point-to-point, in-order streams between two chares (Charm4Py's Channel). Each side
+ * makes `new Channel(this, remoteProxy)`; `send` never blocks, `recv` resolves with the next
+ * value in order. A chare may open a channel to itself.
+ */
+import { CharmError } from "../protocol/errors.ts";
+import { indexKey } from "../protocol/ids.ts";
+import type { ProxyRef } from "../protocol/messages.ts";
+import { encodeValue } from "../protocol/codec.ts";
+import { recordOf, type Chare, type ElementRecord } from "../core/chare.ts";
+import { proxyRef } from "../core/proxy.ts";
+import type { ElementProxy } from "../core/proxy-types.ts";
+import { rt } from "../core/current.ts";
+import type { Inbox } from "./inbox.ts";
+
+function endName(ref: { cid: number }, index: readonly number[], port: number): string {
+  return `${ref.cid}:${indexKey(index)}:${port}`;
+}
+
+/** An in-order channel between this chare and one remote element. */
+export class Channel<T = unknown> {
+  private readonly local: ElementRecord;
+  private readonly remote: ProxyRef;
+  private readonly myName: string;
+  private readonly inbox: Inbox;
+
+  constructor(chare: Chare, remote: ElementProxy<any>, readonly port = 0) {
+    const local = chare ? recordOf(chare) : undefined;
+    if (!local) throw new CharmError("new Channel(this, remoteProxy): the first argument must be the chare that owns the channel (this)");
+    const ref = proxyRef(remote);
+    if (!ref?.idx && ref?.kind !== "single") throw new CharmError(`new Channel(this, remote): remote must be an element proxy (proxy.at(i) or a singleton), got ${ref ? "a collection proxy" : typeof remote}`);
+    this.local = local;
+    this.remote = ref.idx ? ref : { ...ref, idx: [0] };
+    this.myName = endName(local.ref, local.index, port);
+    this.inbox = rt().channels.inbox(local, endName(this.remote, this.remote.idx!, port));
+  }
+
+  /** Sends a value to the other end (copied; never blocks). */
+  send(value: T): void {
+    const runtime = rt();
+    const enc = encodeValue(value, "the value sent on a channel");
+    runtime.sendToElement(this.remote, this.remote.idx!, { t: "chan", to: this.remote, from: this.myName, seq: this.inbox.sendSeq++, v: enc.v, r: enc.r }, enc.transfer);
+  }
+
+  /** The next value from the other end, in the order it was sent. */
+  recv(): Promise<T> {
+    const box = this.inbox;
+    if (box.ready.length > 0) return Promise.resolve(box.ready.shift() as T);
+    return new Promise<T>((resolve) => box.receivers.push(resolve as (v: unknown) => void));
+  }
+
+  /** Resolves when a value is ready to receive (without taking it); used by charm.iwait. */
+  whenReady(): Promise<void> {
+    if (this.inbox.ready.length > 0) return Promise.resolve();
+    return new Promise((resolve) => this.inbox.watchers.push(resolve));
+  }
+}

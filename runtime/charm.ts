@@ -1,0 +1,176 @@
+/**
+ * `charm`: the one object programs, chares and cells use — start, create, query, wait, end.
+ * In a program run by charmrun, `charm.start(main)` starts the PEs and runs `main` on the
+ * driver; on PE threads (which load the same program to find its chare classes) it does nothing.
+ */
+import { isMainThread, workerData } from "node:worker_threads";
+import { availableParallelism } from "node:os";
+import { pathToFileURL } from "node:url";
+import { CharmError, RemoteError, formatErrorData } from "./protocol/errors.ts";
+import type { ErrorData } from "./protocol/messages.ts";
+import { maybeRt, rt, setRuntime } from "./core/current.ts";
+import { startLocalPes, type LocalPes } from "./pe/driver.ts";
+import { compileProgram } from "./launcher/compile.ts";
+import { registerSerializable } from "./protocol/codec.ts";
+import { Future } from "./core/future.ts";
+import { boundTarget } from "./core/proxy.ts";
+import { iwait, waitAll, type Waitable } from "./channels/wait.ts";
+import type { CollectionProxy, ElementProxy } from "./core/proxy-types.ts";
+import {
+  awaitCreation, createArray, createGroup, createSingleton, createSparseArray, insertElement,
+  type ArrayOptions, type ChareCtor, type ChareOptions, type CtorArgs,
+} from "./core/create.ts";
+
+/** How to start the runtime. */
+export interface StartOptions {
+  /** Number of PEs (default: `+pN` on the command line, CHARM4TS_PES, or the number of cores). */
+  numPes?: number;
+  /** Modules every PE loads to find chare classes (default: the program itself). */
+  modules?: Array<string | URL>;
+  /** Arguments passed to main (default: the program path and its arguments, `+pN` removed). */
+  args?: string[];
+}
+
+/** The program's main function: runs on the driver once every PE is ready. */
+export type MainFunction = (args: string[]) => unknown;
+
+const ENTRY = Symbol.for("charm4ts.entryModule");
+const isPeThread = !isMainThread && (workerData as { charm4tsPe?: boolean } | undefined)?.charm4tsPe === true;
+
+let pes: LocalPes | undefined;
+let scriptMode = false;
+let errorHandler: ((error: RemoteError) => void) | undefined;
+const safeSetTimeout = setTimeout;
+
+function numPesFrom(options: StartOptions): number {
+  const fromArgv = process.argv.find((a) => /^\+p\d+$/.test(a));
+  const n = options.numPes ?? (fromArgv ? Number(fromArgv.slice(2)) : undefined) ?? (process.env.CHARM4TS_PES ? Number(process.env.CHARM4TS_PES) : availableParallelism());
+  if (!Number.isInteger(n) || n < 1 || n > 8000) throw new CharmError(`number of PEs must be an integer from 1 to 8000, got ${n} (set it with +pN, CHARM4TS_PES or { numPes })`);
+  return n;
+}
+
+function onUnhandled(error: ErrorData): void {
+  const err = new RemoteError(error);
+  if (errorHandler) { errorHandler(err); return; }
+  process.stderr.write(`charm4ts: unhandled error (nobody awaited it):\n${formatErrorData(error)}\n`);
+  if (scriptMode) void exitProgram(1);
+}
+
+async function start(mainOrOptions?: MainFunction | StartOptions, maybeOptions?: StartOptions): Promise<void> {
+  if (isPeThread) return; // PEs load the program only for its classes
+  const main = typeof mainOrOptions === "function" ? mainOrOptions : undefined;
+  const options = (typeof mainOrOptions === "object" ? mainOrOptions : maybeOptions) ?? {};
+  if (maybeRt()) throw new CharmError("the runtime is already running; call charm.shutdown() before starting it again");
+  scriptMode = main !== undefined;
+  const entry = (globalThis as any)[ENTRY] as string | undefined ?? (process.argv[1] ? pathToFileURL(process.argv[1]).href : undefined);
+  const wanted = options.modules?.map(String) ?? (entry ? [entry] : []);
+  const modules = await Promise.all(wanted.map((m) => compileProgram(m)));
+  pes = await startLocalPes(numPesFrom(options), modules, {
+    onUnhandled,
+    onExit: (code, reason) => { if (reason) process.stderr.write(`${reason}\n`); void exitProgram(code); },
+  });
+  setRuntime(pes.runtime);
+  if (!main) return;
+  const args = options.args ?? process.argv.slice(1).filter((a) => !/^\+p\d+$/.test(a));
+  try {
+    await main(args);
+    const runtime = maybeRt();
+    if (!runtime) return; // main called charm.exit()
+    await runtime.quiescence.whenQuiet(); // a program ends by itself once main returned and all is quiet
+    if (maybeRt() === runtime) await exitProgram(0);
+  } catch (err) {
+    process.stderr.write(`${(err as Error)?.stack ?? String(err)}\n`);
+    await exitProgram(1);
+  }
+}
+
+async function shutdown(): Promise<void> {
+  const running = pes;
+  pes = undefined;
+  setRuntime(undefined);
+  await running?.stop();
+}
+
+async function exitProgram(code: number): Promise<void> {
+  const runtime = maybeRt();
+  if (runtime && !runtime.isDriver) {
+    runtime.send(-1, { t: "exit", code });
+    return;
+  }
+  await shutdown();
+  if (scriptMode) process.exit(code);
+}
+
+/** The runtime's API, the same on the driver and on every PE. */
+export const charm = {
+  /** Starts the PEs (then runs `main` on the driver, and ends the program once all is quiet). */
+  start,
+  /** Stops the PEs without ending the process (tests, notebooks); `start` may be called again. */
+  shutdown,
+  /** Creates a dense N-D array of chares: `charm.array(Hello, 8)`, `charm.array(Cell, [4, 4], { args })`. */
+  array<C extends ChareCtor>(cls: C, dims: number | readonly number[], ...options: CtorArgs<C> extends [] ? [options?: ArrayOptions<[]>] : [options: ArrayOptions<CtorArgs<C>> & { args: CtorArgs<C> }]): CollectionProxy<InstanceType<C>> {
+    return createArray(cls, dims, options[0]);
+  },
+  /** Creates a group: one chare on every PE. */
+  group<C extends ChareCtor>(cls: C, ...options: CtorArgs<C> extends [] ? [options?: { args?: [] }] : [options: { args: CtorArgs<C> }]): CollectionProxy<InstanceType<C>> {
+    return createGroup(cls, options[0]);
+  },
+  /** Creates one chare (Charm4Py's `Chare(cls, args=[…], onPE=…)`). */
+  chare<C extends ChareCtor>(cls: C, ...rest: CtorArgs<C> extends [] ? [args?: [], options?: ChareOptions] : [args: CtorArgs<C>, options?: ChareOptions]): ElementProxy<InstanceType<C>> {
+    return createSingleton(cls, rest[0] ?? [], rest[1]);
+  },
+  /** Creates an empty sparse array (elements added with charm.insert). */
+  sparseArray<C extends ChareCtor>(cls: C, options?: { ndims?: number; map?: ArrayOptions["map"] }): CollectionProxy<InstanceType<C>> {
+    return createSparseArray(cls, options);
+  },
+  /** Inserts an element into a sparse array. */
+  insert<C>(proxy: CollectionProxy<C>, index: number | readonly number[], args?: unknown[]): void {
+    insertElement(proxy, index, args);
+  },
+  /** Resolves when the given collections have been created on every PE that holds them. */
+  awaitCreation,
+  /** This PE's number (-1 on the driver, which hosts no chares). */
+  myPe: (): number => rt().self,
+  /** The number of PEs. */
+  numPes: (): number => rt().numPes,
+  /** Yields futures and channels in the order they become ready. */
+  iwait,
+  /** Waits until every future and channel given is ready. */
+  wait: (items: Iterable<Waitable>): Promise<void> => waitAll(items),
+  /** Resolves when the whole runtime is quiescent (no message in flight or being handled). */
+  waitQD(): Promise<void> {
+    const runtime = rt();
+    if (runtime.isDriver) return runtime.quiescence.whenQuiet();
+    const done = new Future<void>();
+    runtime.quiescence.startQD({ k: "future", fid: done.id });
+    return Promise.resolve(done);
+  },
+  /** Calls a target (a Future or a bound entry method) once the runtime is quiescent. */
+  startQD(target: Future<any> | ((...args: any[]) => unknown)): void {
+    const t = target instanceof Future ? { k: "future" as const, fid: target.id } : boundTarget(target);
+    if (!t) throw new CharmError("charm.startQD(target): target must be a Future or a bound entry method");
+    rt().quiescence.startQD(t);
+  },
+  /** Resolves after `seconds` (use inside async entry methods; other messages run meanwhile). */
+  sleep: (seconds: number): Promise<void> => new Promise((resolve) => safeSetTimeout(resolve, seconds * 1000)),
+  /** Ends the program (from the driver or any PE). */
+  exit: (code = 0): Promise<void> => exitProgram(code),
+  /** Ends the program with an error message. */
+  abort(message: string): Promise<void> {
+    const runtime = maybeRt();
+    if (runtime && !runtime.isDriver) { runtime.send(-1, { t: "exit", code: 1, reason: `charm.abort on PE ${runtime.self}: ${message}` }); return Promise.resolve(); }
+    process.stderr.write(`charm.abort: ${message}\n`);
+    return exitProgram(1);
+  },
+  /** Lets instances of a class cross PEs (own fields copied, prototype restored); call on every PE. */
+  serializable<T extends abstract new (...args: any[]) => unknown>(cls: T): T {
+    registerSerializable(cls);
+    return cls;
+  },
+  /** Where errors nobody awaited go (default: printed; a script then ends with code 1). */
+  onError(handler: ((error: RemoteError) => void) | undefined): void {
+    errorHandler = handler;
+  },
+};
+
+export { ENTRY as entryModuleKey };

@@ -1,0 +1,75 @@
+/**
+ * Reducers: pure functions registered by name, applied to a list of contributions. Built-ins
+ * work on numbers, booleans, arrays and typed arrays (element-wise). Custom reducers must be
+ * associative: they combine per PE first, then up the spanning tree.
+ */
+import { CharmError } from "../protocol/errors.ts";
+
+/** A reducer's registered name ("sum", "max", … or a custom one). */
+export type ReducerName = string;
+/** A reducer: combines a non-empty list of contributions into one. */
+export type ReducerFn = (values: any[]) => unknown;
+
+const registry = new Map<string, ReducerFn>();
+
+type Scalar = number | bigint | boolean;
+
+function elementwise(op: (a: any, b: any) => any): ReducerFn {
+  const pair = (a: any, b: any): any => {
+    if (ArrayBuffer.isView(a)) {
+      const x = a as unknown as ArrayLike<Scalar> & { length: number; constructor: any };
+      const y = b as ArrayLike<Scalar>;
+      if (y.length !== x.length) throw new CharmError(`reduction over typed arrays of different lengths (${x.length} and ${y.length})`);
+      const out = new x.constructor(x.length);
+      for (let i = 0; i < x.length; i++) out[i] = op(x[i], y[i]);
+      return out;
+    }
+    if (Array.isArray(a)) {
+      if (!Array.isArray(b) || b.length !== a.length) throw new CharmError(`reduction over arrays of different lengths (${a.length} and ${Array.isArray(b) ? b.length : "not an array"})`);
+      return a.map((v, i) => pair(v, b[i]));
+    }
+    return op(a, b);
+  };
+  return (values) => values.reduce((acc, v) => pair(acc, v));
+}
+
+registry.set("sum", elementwise((a, b) => a + b));
+registry.set("product", elementwise((a, b) => a * b));
+registry.set("max", elementwise((a, b) => (a >= b ? a : b)));
+registry.set("min", elementwise((a, b) => (a <= b ? a : b)));
+registry.set("logical_and", elementwise((a, b) => Boolean(a) && Boolean(b)));
+registry.set("logical_or", elementwise((a, b) => Boolean(a) || Boolean(b)));
+registry.set("logical_xor", elementwise((a, b) => Boolean(a) !== Boolean(b)));
+
+/** The built-in reducers by name, and `register` for custom ones (call it on every PE: at module top level). */
+export const Reducer = {
+  sum: "sum",
+  product: "product",
+  max: "max",
+  min: "min",
+  logicalAnd: "logical_and",
+  logicalOr: "logical_or",
+  logicalXor: "logical_xor",
+  /** Collects every contribution, ordered by the contributing element's index. */
+  gather: "gather",
+  /** No data: the reduction is a barrier whose target is called with no value. */
+  nop: "nop",
+  /** Registers a custom reducer under `name` and returns the name to pass to contribute. */
+  register(name: string, fn: ReducerFn): ReducerName {
+    if (name === "gather" || name === "nop") throw new CharmError(`"${name}" is a built-in reducer; choose another name`);
+    registry.set(name, fn);
+    return name;
+  },
+} as const;
+
+/** The function behind a reducer name, or a CharmError naming the known ones. */
+export function reducerFn(name: ReducerName): ReducerFn {
+  const fn = registry.get(name);
+  if (!fn) throw new CharmError(`unknown reducer "${name}"; known: ${[...registry.keys(), "gather", "nop"].join(", ")}. Register custom ones with Reducer.register(name, fn) in the module every PE loads.`);
+  return fn;
+}
+
+/** Whether a reducer name is known here (gather and nop included). */
+export function isReducer(name: string): boolean {
+  return name === "gather" || name === "nop" || registry.has(name);
+}

@@ -1,0 +1,95 @@
+/**
+ * The Chare base class. A chare is created by the runtime on its PE (never with `new` by the
+ * user): the runtime sets the element's record just before constructing it, so `thisIndex` and
+ * `thisProxy` already work inside the subclass constructor, as in Charm4Py.
+ */
+import { CharmError } from "../protocol/errors.ts";
+import type { Index } from "../protocol/ids.ts";
+import type { CollectionRef } from "../protocol/messages.ts";
+import type { ChareProxy } from "./proxy-types.ts";
+import type { Future } from "./future.ts";
+import { makeProxy } from "./proxy.ts";
+import { setChareBase } from "./entry-methods.ts";
+import { rt } from "./current.ts";
+import type { ReducerName } from "../collectives/reducers.ts";
+import type { ReductionTarget } from "../collectives/reduction.ts";
+
+/** What the runtime keeps about one hosted element (not part of the chare's own fields). */
+export interface ElementRecord {
+  readonly ref: CollectionRef;
+  readonly index: Index;
+  readonly key: string;
+  chare: Chare | undefined;
+  /** The number of this element's next reduction. */
+  redNo: number;
+  /** How people see it: "Hello[3]". */
+  readonly label: string;
+}
+
+/** Where the runtime keeps an element's record on its chare. */
+export const RECORD: unique symbol = Symbol("charm4ts.element");
+
+let constructing: ElementRecord | undefined;
+
+/** Constructs a chare for `record` (the runtime's only way to make one). */
+export function constructChare(cls: new (...args: any[]) => object, args: unknown[], record: ElementRecord): Chare {
+  constructing = record;
+  try {
+    return Reflect.construct(cls, args) as Chare;
+  } finally {
+    constructing = undefined;
+  }
+}
+
+/** Base class of every chare: its methods are entry methods, callable through proxies. */
+export class Chare {
+  declare private readonly [RECORD]: ElementRecord;
+
+  constructor() {
+    const record = constructing;
+    if (!record) {
+      throw new CharmError(`chares are created by the runtime: use charm.array(${new.target.name}, n), charm.group(${new.target.name}) or charm.chare(${new.target.name}, args), not new ${new.target.name}()`);
+    }
+    constructing = undefined;
+    Object.defineProperty(this, RECORD, { value: record });
+    record.chare = this;
+  }
+
+  /** This element's index: a tuple (`this.thisIndex[0]` for 1-D; `[pe]` for a group). */
+  get thisIndex(): Index {
+    return this[RECORD].index;
+  }
+
+  /** A proxy to this chare's collection (for a singleton: to the chare itself). */
+  get thisProxy(): ChareProxy<this> {
+    const r = this[RECORD];
+    return makeProxy(r.ref.kind === "single" ? { ...r.ref, idx: r.index } : r.ref);
+  }
+
+  /** Contributes `data` to the collection's next reduction; the result goes to `target`. */
+  contribute(data: unknown, reducer: ReducerName | undefined, target: ReductionTarget): void {
+    rt().reductions.contribute(this[RECORD], data, reducer, target);
+  }
+
+  /** Charm4Py's spelling: `reduce(target, data, reducer)`; with no data, an empty reduction (a barrier). */
+  reduce(target: ReductionTarget, data?: unknown, reducer?: ReducerName): void {
+    rt().reductions.contribute(this[RECORD], data, data === undefined ? "nop" : reducer, target);
+  }
+
+  /** Contributes to a reduction whose result every element receives. */
+  allreduce<T = unknown>(data?: unknown, reducer?: ReducerName): Future<T> {
+    return rt().reductions.contribute(this[RECORD], data, data === undefined ? "nop" : reducer, "all") as Future<T>;
+  }
+
+  /** Names the chare for logs: "Hello[3]". */
+  toString(): string {
+    return this[RECORD]?.label ?? "Chare";
+  }
+}
+
+setChareBase(Chare.prototype);
+
+/** The runtime record of a chare (for the runtime's own modules). */
+export function recordOf(chare: Chare): ElementRecord {
+  return (chare as any)[RECORD];
+}

@@ -1,0 +1,155 @@
+/**
+ * Futures: created anywhere, sent anywhere (inside messages too), resolved once — or after
+ * `numVals` values — and awaited on the endpoint that created them (their home, encoded in
+ * the id). A remote exception rejects the future with a RemoteError naming its origin.
+ */
+import { homeOf, type FutureId } from "../protocol/ids.ts";
+import { CharmError, RemoteError, errorToData } from "../protocol/errors.ts";
+import type { ErrorData } from "../protocol/messages.ts";
+import { registerReviver, toWire, encodeValue } from "../protocol/codec.ts";
+import { rt } from "./current.ts";
+
+/** The home-side state of a pending future. */
+export interface FutureState {
+  readonly numVals: number;
+  readonly values: unknown[];
+  readonly promise: Promise<unknown>;
+  resolve(value: unknown): void;
+  reject(error: Error): void;
+  status: "pending" | "resolved" | "rejected";
+  value?: unknown;
+  error?: Error;
+}
+
+/** Makes the state for a future homed here. */
+export function newFutureState(numVals: number): FutureState {
+  let resolve!: (v: unknown) => void;
+  let reject!: (e: Error) => void;
+  const promise = new Promise<unknown>((res, rej) => { resolve = res; reject = rej; });
+  // The runtime rejects futures nobody may ever await (a failed call whose caller forgot
+  // it); the rejection is still delivered to whoever awaits later, so don't let Node abort.
+  promise.catch(() => undefined);
+  const state: FutureState = {
+    numVals, values: [], promise, status: "pending",
+    resolve: (v) => { state.status = "resolved"; state.value = v; resolve(v); },
+    reject: (e) => { state.status = "rejected"; state.error = e; reject(e); },
+  };
+  return state;
+}
+
+const LOCAL = Symbol("charm4ts.futureState");
+
+/** A value that will arrive later, possibly from another PE. `await` it on the PE that made it. */
+export class Future<T = unknown> implements PromiseLike<T> {
+  /** The id; its home endpoint is encoded in it. */
+  declare readonly id: FutureId;
+  /** How many `send`s complete it (values then arrive as an array). */
+  declare readonly numVals: number;
+  declare private [LOCAL]: FutureState | undefined;
+
+  constructor(numVals = 1) {
+    if (!Number.isInteger(numVals) || numVals < 1) throw new CharmError(`new Future(numVals): numVals must be a positive integer, got ${numVals}`);
+    const runtime = rt();
+    const id = runtime.newFutureId();
+    const state = newFutureState(numVals);
+    runtime.futures.set(id, state);
+    Object.defineProperty(this, "id", { value: id });
+    Object.defineProperty(this, "numVals", { value: numVals });
+    Object.defineProperty(this, LOCAL, { value: state });
+  }
+
+  /** A handle for a future that lives elsewhere (or here, when it came home in a message). */
+  static fromId<T>(id: FutureId): Future<T> {
+    const fut = Object.create(Future.prototype) as Future<T>;
+    const state = rt().futures.get(id);
+    Object.defineProperty(fut, "id", { value: id });
+    Object.defineProperty(fut, "numVals", { value: state?.numVals ?? 1 });
+    Object.defineProperty(fut, LOCAL, { value: state });
+    return fut;
+  }
+
+  /** The endpoint that owns this future (where it can be awaited). */
+  get home(): number {
+    return homeOf(this.id);
+  }
+
+  /** "pending", "resolved" or "rejected" (on the home endpoint; "remote" elsewhere). */
+  get status(): FutureState["status"] | "remote" {
+    return this[LOCAL]?.status ?? "remote";
+  }
+
+  /** Sends one value to the future, from any PE. */
+  send(value?: T extends readonly (infer E)[] ? E | T : T): void {
+    sendToFuture(this.id, value);
+  }
+
+  /** Rejects the future with an error, from any PE. */
+  fail(error: unknown): void {
+    rejectFuture(this.id, errorToData(error, rt().self));
+  }
+
+  then<A = T, B = never>(onValue?: ((value: T) => A | PromiseLike<A>) | null, onError?: ((reason: any) => B | PromiseLike<B>) | null): Promise<A | B> {
+    const state = this[LOCAL];
+    if (!state) {
+      throw new CharmError(`future ${this.id} belongs to ${endpointName(this.home)}; it can only be awaited there. Send it a value from here instead, or create the future where you await it.`);
+    }
+    return (state.promise as Promise<T>).then(onValue, onError);
+  }
+
+  [toWire](): { $charm: "future"; fid: FutureId } {
+    return { $charm: "future", fid: this.id };
+  }
+}
+
+registerReviver("future", (d: { fid: FutureId }) => Future.fromId(d.fid));
+
+/** Names an endpoint for messages: "PE 3" or "the driver". */
+export function endpointName(ep: number): string {
+  return ep < 0 ? "the driver" : `PE ${ep}`;
+}
+
+/** Delivers a value to a future wherever it lives. */
+export function sendToFuture(fid: FutureId, value: unknown): void {
+  const runtime = rt();
+  const home = homeOf(fid);
+  if (home === runtime.self) { settleLocal(fid, value); return; }
+  const enc = encodeValue(value, "the value sent to a future");
+  runtime.send(home, { t: "resolve", fid, v: enc.v, r: enc.r }, enc.transfer);
+}
+
+/** Rejects a future wherever it lives. */
+export function rejectFuture(fid: FutureId, error: ErrorData): void {
+  const runtime = rt();
+  const home = homeOf(fid);
+  if (home === runtime.self) { failLocal(fid, error); return; }
+  runtime.send(home, { t: "reject", fid, e: error });
+}
+
+/** Adds a value to a future homed here; resolves it once all its values arrived. */
+export function settleLocal(fid: FutureId, value: unknown): void {
+  const runtime = rt();
+  const state = runtime.futures.get(fid);
+  if (!state) {
+    runtime.reportUnhandled({ name: "FutureError", message: `a value arrived for future ${fid}, which has already completed (or never existed on ${endpointName(runtime.self)})`, stack: "", pe: runtime.self });
+    return;
+  }
+  if (state.numVals === 1) {
+    runtime.futures.delete(fid);
+    state.resolve(value);
+    return;
+  }
+  state.values.push(value);
+  if (state.values.length === state.numVals) {
+    runtime.futures.delete(fid);
+    state.resolve(state.values);
+  }
+}
+
+/** Rejects a future homed here with a RemoteError rebuilt from its data. */
+export function failLocal(fid: FutureId, error: ErrorData): void {
+  const runtime = rt();
+  const state = runtime.futures.get(fid);
+  if (!state) { runtime.reportUnhandled(error); return; }
+  runtime.futures.delete(fid);
+  state.reject(new RemoteError(error));
+}

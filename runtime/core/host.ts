@@ -1,0 +1,174 @@
+/**
+ * The PE side of collections: builds the elements placed here, runs entry methods on them,
+ * and holds messages that arrive before their collection (or sparse element) exists here.
+ */
+import { CharmError, errorToData } from "../protocol/errors.ts";
+import { indexKey, type CollectionId, type Index } from "../protocol/ids.ts";
+import type { CollectionRef, Message, ReplyRef } from "../protocol/messages.ts";
+import { decode, decodeArgs } from "../protocol/codec.ts";
+import type { Runtime } from "./runtime.ts";
+import { chareClass, type ChareClass } from "./registry.ts";
+import { constructChare, type ElementRecord } from "./chare.ts";
+import { forEachIndex, homePe } from "./placement.ts";
+import { rejectFuture, sendToFuture } from "./future.ts";
+import { isEntryMethod, entryMethodNames } from "./entry-methods.ts";
+
+type InvokeMsg = Extract<Message, { t: "invoke" }>;
+type BcastMsg = Extract<Message, { t: "bcast" }>;
+type ChanMsg = Extract<Message, { t: "chan" }>;
+type CreateMsg = Extract<Message, { t: "create" }>;
+
+/** One collection as seen from this PE. */
+export interface LocalCollection {
+  ref: CollectionRef;
+  created: boolean;
+  readonly elements: Map<string, ElementRecord>;
+  /** Messages that arrived before the collection was created here, replayed in order. */
+  pending: Message[];
+}
+
+/** Collections hosted on this PE, and the entry-method runner. */
+export class HostedCollections {
+  readonly byId = new Map<CollectionId, LocalCollection>();
+
+  constructor(private readonly rt: Runtime) {}
+
+  /** The local view of a collection, made on first mention. */
+  collection(cid: CollectionId, ref?: CollectionRef): LocalCollection {
+    let coll = this.byId.get(cid);
+    if (!coll) {
+      coll = { ref: ref ?? ({ cid } as CollectionRef), created: false, elements: new Map(), pending: [] };
+      this.byId.set(cid, coll);
+    }
+    return coll;
+  }
+
+  /** Builds the elements of a new collection (or one inserted element) that live on this PE. */
+  create(msg: CreateMsg): void {
+    const { ref } = msg;
+    const coll = this.collection(ref.cid, ref);
+    coll.ref = ref;
+    let count = 0;
+    try {
+      const cls = chareClass(ref.cls, this.rt.self);
+      const build = (index: Index) => { this.construct(coll, cls, index, count === 0 ? msg.a : structuredClone(msg.a), msg.r); count++; };
+      if (msg.idx) build(msg.idx);
+      else if (ref.kind === "array") forEachIndex(ref.dims!, (idx) => { if (homePe(ref, idx, this.rt.numPes, this.rt.self) === this.rt.self) build(idx); });
+      else if (ref.kind === "group") build([this.rt.self]);
+    } catch (err) {
+      const e = errorToData(err, this.rt.self, `${ref.cls} constructor`);
+      if (msg.ack !== undefined) this.rt.send(msg.ack, { t: "created", cid: ref.cid, n: count, e });
+      else this.rt.reportUnhandled(e);
+    } finally {
+      coll.created = true;
+    }
+    if (msg.ack !== undefined) this.rt.send(msg.ack, { t: "created", cid: ref.cid, n: count });
+    this.replay(coll);
+  }
+
+  private construct(coll: LocalCollection, cls: ChareClass, index: Index, a: unknown[], r: 1 | undefined): void {
+    const key = indexKey(index);
+    const label = coll.ref.kind === "single" ? `${coll.ref.cls}(on PE ${this.rt.self})` : coll.ref.kind === "group" ? `${coll.ref.cls}[PE ${index[0]}]` : `${coll.ref.cls}[${key}]`;
+    const record: ElementRecord = { ref: coll.ref, index, key, chare: undefined, redNo: 0, label };
+    coll.elements.set(key, record);
+    try {
+      constructChare(cls as any, decodeArgs(a, r), record);
+    } catch (err) {
+      coll.elements.delete(key);
+      throw err;
+    }
+  }
+
+  /** Runs an entry method on one element here (or holds the message until it exists). */
+  invoke(msg: InvokeMsg): void {
+    const coll = this.collection(msg.to.cid, msg.to);
+    if (!coll.created) { coll.pending.push(msg); return; }
+    const key = indexKey(msg.to.idx!);
+    const record = coll.elements.get(key);
+    if (!record) {
+      if (coll.ref.kind === "sparse") { coll.pending.push(msg); return; } // inserted later
+      const pe = this.rt.locate(coll.ref, msg.to.idx!);
+      if (pe !== this.rt.self) { this.rt.send(pe, msg); return; } // it moved: forward
+      this.fail(msg.reply, new CharmError(`${msg.to.cls}[${key}] does not exist on PE ${this.rt.self}`), `${msg.to.cls}[${key}]`, msg.m);
+      return;
+    }
+    this.run(record, msg.m, decodeArgs(msg.a, msg.r), msg.reply);
+  }
+
+  /** Runs a broadcast entry method on every element of the collection here. */
+  broadcast(msg: BcastMsg): void {
+    const coll = this.collection(msg.to.cid, msg.to);
+    if (!coll.created) { coll.pending.push(msg); return; }
+    const reply = msg.reply;
+    const key = reply ? `f${reply.fid}` : undefined;
+    let first = true;
+    for (const record of [...coll.elements.values()]) {
+      // Each element gets its own copy of the arguments: no two chares alias one object.
+      const args = decodeArgs(first ? msg.a : structuredClone(msg.a), msg.r);
+      first = false;
+      if (!reply) { this.run(record, msg.m, args, undefined); continue; }
+      this.runThen(record, msg.m, args, (value, error) =>
+        this.rt.reductions.contributeReply(record, key!, reply, value, error === undefined ? undefined : errorToData(error, this.rt.self, record.label, msg.m)));
+    }
+    if (reply && coll.elements.size === 0) this.rt.reductions.contributeReply(undefined, key!, reply, undefined, undefined, coll);
+  }
+
+  /** Delivers a channel message to its element's inbox. */
+  channelMessage(msg: ChanMsg): void {
+    const coll = this.collection(msg.to.cid, msg.to);
+    const record = coll.created ? coll.elements.get(indexKey(msg.to.idx!)) : undefined;
+    if (!record) {
+      if (coll.created && coll.ref.kind !== "sparse") {
+        const pe = this.rt.locate(coll.ref, msg.to.idx!);
+        if (pe !== this.rt.self) { this.rt.send(pe, msg); return; }
+      }
+      coll.pending.push(msg);
+      return;
+    }
+    this.rt.channels.deliver(record, msg.from, msg.seq, msg.r ? decode(msg.v) : msg.v);
+  }
+
+  /** Runs an entry method; sends its value or error to the caller's future if one was asked for. */
+  run(record: ElementRecord, method: string, args: unknown[], reply: ReplyRef | undefined): void {
+    this.runThen(record, method, args, (value, error) => {
+      if (error) return this.fail(reply, error, record.label, method);
+      if (!reply) return;
+      try {
+        sendToFuture(reply.fid, reply.mode === "value" ? value : undefined);
+      } catch (encodeError) {
+        this.fail(reply, encodeError, record.label, method); // e.g. a return value that can't cross
+      }
+    });
+  }
+
+  private runThen(record: ElementRecord, method: string, args: unknown[], done: (value: unknown, error?: unknown) => void): void {
+    const chare = record.chare as any;
+    if (!isEntryMethod(chare.constructor, method)) {
+      done(undefined, new CharmError(`${record.ref.cls} has no entry method "${method}"; its entry methods are: ${entryMethodNames(chare.constructor).join(", ")}`));
+      return;
+    }
+    let result: unknown;
+    try {
+      result = chare[method](...args);
+    } catch (err) {
+      done(undefined, err);
+      return;
+    }
+    if (result !== null && typeof result === "object" && typeof (result as any).then === "function") {
+      (result as Promise<unknown>).then((v) => done(v), (err) => done(undefined, err));
+    } else done(result);
+  }
+
+  private fail(reply: ReplyRef | undefined, err: unknown, chare: string, method: string): void {
+    const data = errorToData(err, this.rt.self, chare, method);
+    if (reply) rejectFuture(reply.fid, data);
+    else this.rt.reportUnhandled(data);
+  }
+
+  private replay(coll: LocalCollection): void {
+    if (coll.pending.length === 0) return;
+    const pending = coll.pending;
+    coll.pending = [];
+    for (const msg of pending) this.rt.redispatch(msg);
+  }
+}

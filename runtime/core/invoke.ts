@@ -1,0 +1,35 @@
+/** The caller's side of an entry-method call: encode, address, and optionally get a Future. */
+import { CharmError } from "../protocol/errors.ts";
+import { encodeArgs, type EncodedArgs } from "../protocol/codec.ts";
+import type { CollectionRef, ProxyRef, ReplyRef } from "../protocol/messages.ts";
+import { rt } from "./current.ts";
+import { Future } from "./future.ts";
+
+/** Sends one entry-method call through a proxy; returns a Future when `mode` asks for one. */
+export function callEntry(ref: ProxyRef, method: string, args: unknown[], mode: ReplyRef["mode"] | undefined): Future<any> | undefined {
+  const runtime = rt();
+  const enc = encodeFor(ref, method, args);
+  let future: Future<any> | undefined;
+  let reply: ReplyRef | undefined;
+  if (mode) {
+    future = new Future();
+    reply = { fid: future.id, mode };
+  }
+  if (ref.idx) {
+    runtime.sendToElement(ref, ref.idx, { t: "invoke", to: ref, m: method, a: enc.a, r: enc.r, reply }, enc.transfer);
+  } else {
+    const to: CollectionRef = { cid: ref.cid, cls: ref.cls, kind: ref.kind, dims: ref.dims, map: ref.map, pe: ref.pe };
+    runtime.broadcast(to, { t: "bcast", to, m: method, a: enc.a, r: enc.r, reply });
+  }
+  return future;
+}
+
+/** Encodes arguments, prefixing any error with the call it belongs to. */
+export function encodeFor(ref: { cls: string }, method: string, args: readonly unknown[]): EncodedArgs {
+  try {
+    return encodeArgs(args);
+  } catch (err) {
+    if (err instanceof CharmError) throw new CharmError(`${ref.cls}.${method}(): ${err.message}`);
+    throw err;
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * Proxy types mapped from a chare class, so completion lists entry methods with their
+ * parameters: `proxy.work(3)` sends, `proxy.work.ret(3)` is a Future of the return value,
+ * `proxy.work.awaitable(3)` a Future of completion. A broadcast's `ret` gives values in index order.
+ */
+import type { Future } from "./future.ts";
+import type { Index } from "../protocol/ids.ts";
+
+type AnyFn = (...args: any[]) => any;
+
+/** Members every chare inherits from Chare; they are not entry methods. */
+export type ChareBaseMember =
+  | "thisIndex" | "thisProxy" | "contribute" | "reduce" | "allreduce" | "toString";
+
+/** The names of a chare class's entry methods (its own methods, not Chare's). */
+export type EntryMethodNames<C> = {
+  [K in keyof C]: K extends ChareBaseMember ? never : C[K] extends AnyFn ? K : never;
+}[keyof C] & string;
+
+/** An entry method seen through an element proxy. */
+export type ElementCall<F> = F extends (...args: infer A) => infer R
+  ? ((...args: A) => void) & {
+      /** Calls and returns a Future of the return value. */
+      ret(...args: A): Future<Awaited<R>>;
+      /** Calls and returns a Future that resolves when the method has finished. */
+      awaitable(...args: A): Future<void>;
+    }
+  : never;
+
+/** An entry method seen through a collection proxy (a broadcast). */
+export type BroadcastCall<F> = F extends (...args: infer A) => infer R
+  ? ((...args: A) => void) & {
+      /** Broadcasts and returns a Future of every element's return value, ordered by index. */
+      ret(...args: A): Future<Awaited<R>[]>;
+      /** Broadcasts and returns a Future that resolves when every element has finished. */
+      awaitable(...args: A): Future<void>;
+    }
+  : never;
+
+/** A proxy to one element: each entry method is a call. */
+export type ElementProxy<C> = { readonly [K in EntryMethodNames<C>]: ElementCall<C[K]> };
+
+/** A proxy to a whole collection: entry methods broadcast; `at(i, j, …)` or `[i]` gives an element. */
+export type CollectionProxy<C> = { readonly [K in EntryMethodNames<C>]: BroadcastCall<C[K]> } & {
+  /** The element at an N-D index. */
+  at(...index: number[]): ElementProxy<C>;
+  /** 1-D sugar for `at(i)`. */
+  readonly [i: number]: ElementProxy<C>;
+};
+
+/** The proxy a chare sees as `this.thisProxy` (its collection; for a singleton, itself). */
+export type ChareProxy<C> = CollectionProxy<C>;
+
+/** Something a proxy can be: for APIs that accept either kind. */
+export type AnyProxy<C = any> = ElementProxy<C> | CollectionProxy<C>;
+
+/** An N-D index as chares see it (`this.thisIndex`). */
+export type ChareIndex = Index;

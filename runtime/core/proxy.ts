@@ -1,0 +1,124 @@
+/**
+ * Proxies at run time: small, interned values (the same collection or element gives the same
+ * object on a thread, so `===` and Map keys work; `charm.sameProxy` compares across threads'
+ * copies by id). Property access yields entry-method callers; a caller is also a callback
+ * target (`reduce(proxy.at(0).done, …)`).
+ */
+import { inspect } from "node:util";
+import { CharmError } from "../protocol/errors.ts";
+import { indexKey, type Index } from "../protocol/ids.ts";
+import type { ProxyRef, TargetRef } from "../protocol/messages.ts";
+import { registerReviver, toWire } from "../protocol/codec.ts";
+import { findChareClass } from "./registry.ts";
+import { checkIndex } from "./placement.ts";
+import { callEntry } from "./invoke.ts";
+import { entryMethodNames, isEntryMethod } from "./entry-methods.ts";
+
+const REF = Symbol("charm4ts.proxyRef");
+const TARGET = Symbol("charm4ts.target");
+
+const interned = new Map<string, WeakRef<object>>();
+const collect = new FinalizationRegistry<string>((key) => {
+  if (interned.get(key)?.deref() === undefined) interned.delete(key);
+});
+
+function keyOf(ref: ProxyRef): string {
+  return ref.idx ? `${ref.cid}:${indexKey(ref.idx)}` : String(ref.cid);
+}
+
+/** The proxy for a collection or element reference (interned per thread). */
+export function makeProxy(ref: ProxyRef): any {
+  const key = keyOf(ref);
+  const existing = interned.get(key)?.deref();
+  if (existing) return existing;
+  const proxy = new Proxy(Object.create(null), new ProxyTraps(ref));
+  interned.set(key, new WeakRef(proxy));
+  collect.register(proxy, key);
+  return proxy;
+}
+
+/** The wire reference behind a proxy, or undefined for anything else. */
+export function proxyRef(value: unknown): ProxyRef | undefined {
+  return value !== null && typeof value === "object" ? (value as any)[REF] : undefined;
+}
+
+/** The callback target behind a bound entry method (`proxy.method`), or undefined. */
+export function boundTarget(value: unknown): TargetRef | undefined {
+  return typeof value === "function" ? (value as any)[TARGET] : undefined;
+}
+
+/** Describes a proxy for people: "Hello[3]", "Hello(array 8)". */
+export function proxyLabel(ref: ProxyRef): string {
+  if (ref.idx) return `${ref.cls}[${ref.idx.join(",")}]`;
+  if (ref.kind === "single") return `${ref.cls}(singleton on PE ${ref.pe})`;
+  if (ref.kind === "array") return `${ref.cls}(array ${ref.dims!.join("×")})`;
+  return `${ref.cls}(${ref.kind})`;
+}
+
+class ProxyTraps implements ProxyHandler<object> {
+  private readonly callers = new Map<string, Function>();
+  constructor(private readonly ref: ProxyRef) {}
+
+  get(_target: object, prop: string | symbol): unknown {
+    const ref = this.ref;
+    if (typeof prop === "symbol") {
+      if (prop === REF) return ref;
+      if (prop === toWire) return () => ({ $charm: "proxy", ...ref });
+      if (prop === Symbol.toPrimitive) return () => proxyLabel(ref);
+      if (prop === inspect.custom) return () => `Proxy<${proxyLabel(ref)}>`;
+      return undefined;
+    }
+    if (prop === "then") return undefined; // a proxy is not a promise: `await proxy` gives the proxy
+    if (prop === "at") return (...index: number[]) => this.element(index);
+    if (prop === "toString") return () => proxyLabel(ref);
+    if (prop === "toJSON") return () => ({ proxy: proxyLabel(ref) });
+    if (!ref.idx && isIndexLike(prop)) return this.element([Number(prop)]);
+    let caller = this.callers.get(prop);
+    if (!caller) {
+      caller = makeCaller(ref, prop);
+      this.callers.set(prop, caller);
+    }
+    return caller;
+  }
+
+  set(): boolean {
+    throw new CharmError(`proxies are read-only: to change a chare's state, call one of its entry methods (${proxyLabel(this.ref)})`);
+  }
+
+  private element(index: number[]): unknown {
+    const ref = this.ref;
+    if (ref.idx) throw new CharmError(`${proxyLabel(ref)} is already an element proxy; .at() is for collection proxies`);
+    if (ref.kind === "single") throw new CharmError(`${proxyLabel(ref)} is a singleton; call its entry methods directly`);
+    checkIndex(ref, index, ref.cls);
+    return makeProxy({ ...ref, idx: index.slice() as Index });
+  }
+}
+
+function isIndexLike(prop: string): boolean {
+  const c = prop.charCodeAt(0);
+  return c >= 48 && c <= 57 && String(Number(prop)) === prop;
+}
+
+function makeCaller(ref: ProxyRef, method: string): Function {
+  const check = () => {
+    const cls = findChareClass(ref.cls);
+    if (cls && !isEntryMethod(cls, method)) {
+      throw new CharmError(`${ref.cls} has no entry method "${method}"; its entry methods are: ${entryMethodNames(cls).join(", ") || "(none)"}`);
+    }
+  };
+  const send = (...args: unknown[]) => { check(); callEntry(ref, method, args, undefined); };
+  const ret = (...args: unknown[]) => { check(); return callEntry(ref, method, args, "value"); };
+  const awaitable = (...args: unknown[]) => { check(); return callEntry(ref, method, args, "done"); };
+  Object.defineProperty(send, "name", { value: method });
+  Object.defineProperties(send, {
+    ret: { value: ret },
+    awaitable: { value: awaitable },
+    [TARGET]: { value: { k: "method", proxy: ref, m: method } satisfies TargetRef },
+  });
+  return send;
+}
+
+registerReviver("proxy", (d: ProxyRef & { $charm?: string }) => {
+  const { $charm: _tag, ...ref } = d;
+  return makeProxy(ref);
+});

@@ -1,0 +1,71 @@
+/**
+ * Quiescence detection by counting waves: the driver asks every PE for its totals of messages
+ * sent and handled; when two consecutive waves see the same totals and they balance, no
+ * message is in flight and none was handled in between, so nothing can happen any more.
+ */
+import { DRIVER } from "../protocol/ids.ts";
+import type { TargetRef } from "../protocol/messages.ts";
+import type { Runtime } from "./runtime.ts";
+import { callTarget } from "../collectives/targets.ts";
+
+/** Answers probes on PEs; runs waves on the driver. */
+export class QuiescenceProbe {
+  private wave = 0;
+  private replies = 0;
+  private sent = 0;
+  private handled = 0;
+  private previous: [number, number] | undefined;
+  private waiters: Array<() => void> = [];
+  private readonly later = setImmediate;
+  private readonly timer = setTimeout;
+  private wavesInRun = 0;
+
+  constructor(private readonly rt: Runtime) {}
+
+  /** Resolves once the whole runtime is quiescent (driver only; PEs ask the driver). */
+  whenQuiet(): Promise<void> {
+    return new Promise((resolve) => {
+      this.waiters.push(resolve);
+      if (this.waiters.length === 1) { this.previous = undefined; this.wavesInRun = 0; this.startWave(); }
+    });
+  }
+
+  /** Calls `target` once the runtime is quiescent, from any endpoint. */
+  startQD(target: TargetRef): void {
+    if (this.rt.isDriver) void this.whenQuiet().then(() => callTarget(target, []));
+    else this.rt.send(DRIVER, { t: "qdStart", target });
+  }
+
+  /** A PE's answer to a probe: its own totals. */
+  answer(wave: number): void {
+    this.rt.send(DRIVER, { t: "qdCount", wave, sent: this.rt.sent, recv: this.rt.handled });
+  }
+
+  /** The driver collects one PE's totals for the current wave. */
+  count(wave: number, sent: number, handled: number): void {
+    if (wave !== this.wave) return;
+    this.sent += sent;
+    this.handled += handled;
+    if (++this.replies < this.rt.numPes) return;
+    const totals: [number, number] = [this.sent + this.rt.sent, this.handled + this.rt.handled];
+    const quiet = totals[0] === totals[1] && this.previous?.[0] === totals[0] && this.previous[1] === totals[1];
+    this.previous = totals;
+    if (quiet) {
+      const waiters = this.waiters;
+      this.waiters = [];
+      for (const w of waiters) w();
+      return;
+    }
+    // Probe again soon; back off a little when the system stays busy so waves don't hog a core.
+    if (++this.wavesInRun < 20) this.later(() => this.startWave());
+    else this.timer(() => this.startWave(), 2);
+  }
+
+  private startWave(): void {
+    this.wave++;
+    this.replies = 0;
+    this.sent = 0;
+    this.handled = 0;
+    for (let pe = 0; pe < this.rt.numPes; pe++) this.rt.send(pe, { t: "qdProbe", wave: this.wave });
+  }
+}

@@ -1,0 +1,201 @@
+/**
+ * One endpoint's runtime (a PE, or the driver): its transport, its futures, the collections it
+ * hosts, and the loop that hands each arriving message to the code that owns it. Every proxy
+ * call is a message, even to the same PE: local messages go through a queue drained soon
+ * after the current turn, so entry methods always run to completion one at a time.
+ */
+import { DRIVER, makeId, type CollectionId, type Endpoint, type FutureId, type Index } from "../protocol/ids.ts";
+import { isControlMessage, type CollectionRef, type ErrorData, type Message } from "../protocol/messages.ts";
+import type { Transport } from "../transport/transport.ts";
+import type { FutureState } from "./future.ts";
+import { failLocal, settleLocal } from "./future.ts";
+import { decode } from "../protocol/codec.ts";
+import { homePe, forEachIndex } from "./placement.ts";
+import { HostedCollections } from "./host.ts";
+import { Reductions } from "../collectives/reduction.ts";
+import { ChannelInboxes } from "../channels/inbox.ts";
+import { QuiescenceProbe } from "./quiescence.ts";
+import { CreationTracker } from "./creation.ts";
+
+/** What the embedding (driver or PE worker) decides: where unobserved errors go, how to stop. */
+export interface RuntimeHooks {
+  /** An error nobody awaited (the driver's runtime only; PEs forward theirs to the driver). */
+  onUnhandled(error: ErrorData): void;
+  /** A "stop" message arrived (PE workers end their thread). */
+  onStop?(): void;
+  /** A PE finished loading (driver only). */
+  onReady?(pe: Endpoint, error?: ErrorData): void;
+  /** Some endpoint asked the program to end (driver only). */
+  onExit?(code: number, reason?: string): void;
+}
+
+// Local messages are drained in microtasks for latency, but never more than this many per
+// turn: a chare that keeps messaging itself must not starve arriving messages and timers.
+const LOCAL_BUDGET = 512;
+
+/** The per-thread runtime state and message loop. */
+export class Runtime {
+  /** Messages sent and handled (quiescence detection compares their global sums). */
+  sent = 0;
+  handled = 0;
+  /** Futures homed here that are still pending. */
+  readonly futures = new Map<FutureId, FutureState>();
+  /** Collections with elements (or pending messages) on this PE. */
+  readonly host: HostedCollections;
+  readonly reductions: Reductions;
+  readonly channels = new ChannelInboxes();
+  readonly quiescence: QuiescenceProbe;
+  readonly creations = new CreationTracker();
+  /** Where migrated elements went, overriding their home placement (cid → index key → PE). */
+  readonly locations = new Map<CollectionId, Map<string, Endpoint>>();
+
+  private futureCounter = 0;
+  private collectionCounter = 0;
+  private singletonCursor: number;
+  private readonly localQueue: Message[] = [];
+  private localHead = 0;
+  private drainScheduled = false;
+  private readonly participantCache = new Map<CollectionId, number[]>();
+  private readonly defer = queueMicrotask;
+  private readonly later = setImmediate;
+
+  constructor(readonly self: Endpoint, readonly numPes: number, readonly transport: Transport, readonly hooks: RuntimeHooks) {
+    this.host = new HostedCollections(this);
+    this.reductions = new Reductions(this);
+    this.quiescence = new QuiescenceProbe(this);
+    this.singletonCursor = Math.max(0, self);
+    transport.listen((msg) => this.handle(msg));
+  }
+
+  /** Whether this endpoint is the driver (hosts no chares). */
+  get isDriver(): boolean {
+    return this.self === DRIVER;
+  }
+
+  /** A fresh future id homed here. */
+  newFutureId(): FutureId {
+    return makeId<FutureId>(++this.futureCounter, this.self);
+  }
+
+  /** A fresh collection id minted here. */
+  newCollectionId(): CollectionId {
+    return makeId<CollectionId>(++this.collectionCounter, this.self);
+  }
+
+  /** The PE for a new singleton when none was asked for: round robin from this endpoint. */
+  nextSingletonPe(): number {
+    const pe = this.singletonCursor % this.numPes;
+    this.singletonCursor++;
+    return pe;
+  }
+
+  /** Sends a message to an endpoint (this one included: every call is asynchronous). */
+  send(to: Endpoint, msg: Message, transfer?: ArrayBuffer[]): void {
+    if (!isControlMessage(msg)) this.sent++;
+    if (to === this.self) {
+      this.localQueue.push(msg);
+      if (!this.drainScheduled) { this.drainScheduled = true; this.defer(this.drain); }
+      return;
+    }
+    this.transport.send(to, msg, transfer);
+  }
+
+  /** The PE an element lives on now (its home, unless it migrated). */
+  locate(ref: CollectionRef, index: Index): number {
+    const moved = this.locations.get(ref.cid);
+    if (moved) {
+      const pe = moved.get(index.join(","));
+      if (pe !== undefined) return pe;
+    }
+    return homePe(ref, index, this.numPes, this.self);
+  }
+
+  /** Sends a message to the PE that holds an element. */
+  sendToElement(ref: CollectionRef, index: Index, msg: Message, transfer?: ArrayBuffer[]): void {
+    this.send(this.locate(ref, index), msg, transfer);
+  }
+
+  /** Sends a message to every PE that may hold elements of a collection. */
+  broadcast(ref: CollectionRef, msg: Message): void {
+    for (const pe of this.participants(ref)) this.send(pe, msg);
+  }
+
+  /** The PEs that take part in a collection's broadcasts and reductions, in order. */
+  participants(ref: CollectionRef): number[] {
+    let pes = this.participantCache.get(ref.cid);
+    if (pes) return pes;
+    if (ref.kind === "single") pes = [ref.pe!];
+    else if (ref.kind === "array") {
+      // Only PEs that own some element take part, so no PE waits on one that never hears of it.
+      const seen = new Set<number>();
+      forEachIndex(ref.dims!, (idx) => seen.add(homePe(ref, idx, this.numPes, this.self)));
+      pes = [...seen].sort((a, b) => a - b);
+    } else pes = Array.from({ length: this.numPes }, (_, i) => i);
+    this.participantCache.set(ref.cid, pes);
+    return pes;
+  }
+
+  /** Reports an error nobody will observe otherwise: to the driver, which shows it. */
+  reportUnhandled(error: ErrorData): void {
+    if (this.isDriver) this.hooks.onUnhandled(error);
+    else this.send(DRIVER, { t: "report", e: error });
+  }
+
+  /** Hands one arriving message to its owner. */
+  handle(msg: Message): void {
+    if (!isControlMessage(msg)) this.handled++;
+    try {
+      this.dispatch(msg);
+    } catch (err) {
+      // A bug or bad input in one message must not stop the loop for the others.
+      this.reportUnhandled({ name: (err as Error)?.name ?? "Error", message: `while handling a "${msg.t}" message: ${(err as Error)?.message ?? String(err)}`, stack: (err as Error)?.stack ?? "", pe: this.self });
+    }
+  }
+
+  /** Handles a message again that was held back (already counted when it first arrived). */
+  redispatch(msg: Message): void {
+    this.handled--;
+    this.handle(msg);
+  }
+
+  private dispatch(msg: Message): void {
+    switch (msg.t) {
+      case "create": return this.host.create(msg);
+      case "created": return this.creations.created(msg.cid, msg.n);
+      case "invoke": return this.host.invoke(msg);
+      case "bcast": return this.host.broadcast(msg);
+      case "resolve": return settleLocal(msg.fid, msg.r ? decode(msg.v) : msg.v);
+      case "reject": return failLocal(msg.fid, msg.e);
+      case "contrib": return this.reductions.receivePartial(msg);
+      case "down": return this.reductions.receiveResult(msg);
+      case "chan": return this.host.channelMessage(msg);
+      case "qdProbe": return this.quiescence.answer(msg.wave);
+      case "qdCount": return this.quiescence.count(msg.wave, msg.sent, msg.recv);
+      case "report": return this.reportUnhandled(msg.e);
+      case "stop": return this.hooks.onStop?.();
+      case "ready": return this.hooks.onReady?.(msg.pe, msg.error);
+      case "exit": return this.hooks.onExit?.(msg.code, msg.reason);
+      case "qdStart": return this.quiescence.startQD(msg.target);
+      default: {
+        const never: never = msg;
+        throw new Error(`unknown message type ${(never as Message).t}`);
+      }
+    }
+  }
+
+  private readonly drain = (): void => {
+    let budget = LOCAL_BUDGET;
+    while (this.localHead < this.localQueue.length && budget-- > 0) {
+      const msg = this.localQueue[this.localHead]!;
+      this.localQueue[this.localHead++] = undefined as unknown as Message;
+      this.handle(msg);
+    }
+    if (this.localHead < this.localQueue.length) {
+      this.later(this.drain); // yield to I/O, then go on
+      return;
+    }
+    this.localQueue.length = 0;
+    this.localHead = 0;
+    this.drainScheduled = false;
+  };
+}

@@ -1,0 +1,14 @@
+/** charm4ts: Charm4Py's programming model in TypeScript. What programs, chares and cells import. */
+export { charm, type StartOptions, type MainFunction } from "./charm.ts";
+export { Chare } from "./core/chare.ts";
+export { Future } from "./core/future.ts";
+export { Channel } from "./channels/channel.ts";
+export { Reducer, type ReducerName, type ReducerFn } from "./collectives/reducers.ts";
+export { ArrayMap } from "./core/array-map.ts";
+export { CharmError, RemoteError } from "./protocol/errors.ts";
+export type { ReductionTarget } from "./collectives/reduction.ts";
+export type { ArrayOptions, ChareOptions } from "./core/create.ts";
+export type { Index } from "./protocol/ids.ts";
+export type {
+  ElementProxy, CollectionProxy, ChareProxy, AnyProxy, ElementCall, BroadcastCall, EntryMethodNames,
+} from "./core/proxy-types.ts";

@@ -1,0 +1,34 @@
+/**
+ * `charmrun +p4 prog.ts 10`: runs a TypeScript program on 4 local PEs with no build step. The
+ * program is compiled once (esbuild) and imported here and on every PE thread, so all load
+ * the same code; `+pN` sets the number of PEs and is not passed to the program.
+ */
+import { pathToFileURL } from "node:url";
+import { resolve } from "node:path";
+import { compileProgram } from "./compile.ts";
+
+const ENTRY = Symbol.for("charm4ts.entryModule");
+
+function usage(): never {
+  process.stderr.write("usage: charmrun [+pN] program.ts [args…]\n  +pN  number of PEs (default: CHARM4TS_PES or the number of cores)\n");
+  process.exit(2);
+}
+
+const argv = process.argv.slice(2);
+const pes = argv.find((a) => /^\+p\d+$/.test(a));
+const rest = argv.filter((a) => a !== pes);
+const program = rest[0];
+if (!program || program === "--help" || program === "-h") usage();
+if (pes) process.env.CHARM4TS_PES = pes.slice(2);
+
+const file = resolve(program);
+// The program sees argv as if run directly: [node, program, ...its args].
+process.argv = [process.argv[0]!, file, ...rest.slice(1)];
+try {
+  const url = await compileProgram(pathToFileURL(file).href);
+  (globalThis as any)[ENTRY] = url;
+  await import(url);
+} catch (err) {
+  process.stderr.write(`charmrun: ${(err as Error).message ?? err}\n`);
+  process.exit(1);
+}

@@ -1,0 +1,75 @@
+/**
+ * Turns a TypeScript (or JavaScript) program into one ESM file every PE thread can import with
+ * no loader hooks: local files are bundled, packages stay external but are pinned to the files
+ * they resolve to from the program's own folder, and charm4ts itself always resolves to the
+ * one built runtime (dist/index.js), so a program and the PEs share one runtime instance.
+ */
+import { build, type Plugin } from "esbuild";
+import { builtinModules } from "node:module";
+import { createHash } from "node:crypto";
+import { mkdirSync, readFileSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, isAbsolute, join, resolve as resolvePath, sep } from "node:path";
+import { pathToFileURL, fileURLToPath } from "node:url";
+import { packageRoot, distFile } from "../pe/package-root.ts";
+
+const compiled = new Map<string, string>();
+
+/** Compiles `entry` (path or file URL) once per content; returns the file URL to import. */
+export async function compileProgram(entry: string): Promise<string> {
+  const file = entry.startsWith("file:") ? fileURLToPath(entry) : resolvePath(entry);
+  if (/\.(m?js|cjs)$/.test(file)) return pathToFileURL(file).href; // already runnable
+  const stamp = `${file}:${statSync(file).mtimeMs}`;
+  const known = compiled.get(stamp);
+  if (known) return known;
+  const hash = createHash("sha256").update(stamp).update(readFileSync(file)).digest("hex").slice(0, 16);
+  const outDir = join(tmpdir(), `charm4ts-${process.getuid?.() ?? "user"}`);
+  mkdirSync(outDir, { recursive: true, mode: 0o700 });
+  const outfile = join(outDir, `${hash}.mjs`);
+  await build({
+    entryPoints: [file],
+    outfile,
+    bundle: true,
+    format: "esm",
+    platform: "node",
+    keepNames: true, // chare classes are found by name on every PE
+    target: "node20",
+    sourcemap: "inline",
+    logLevel: "silent",
+    plugins: [pinImports()],
+  });
+  const url = pathToFileURL(outfile).href;
+  compiled.set(stamp, url);
+  return url;
+}
+
+function pinImports(): Plugin {
+  const root = packageRoot();
+  const runtimeDir = join(root, "runtime") + sep;
+  const runtimeEntry = distFile("index.js");
+  return {
+    name: "charm4ts-pin-imports",
+    setup(b) {
+      b.onResolve({ filter: /^charm4ts$/ }, () => ({ path: runtimeEntry, external: true }));
+      b.onResolve({ filter: /.*/ }, async (args) => {
+        if (args.kind === "entry-point" || args.pluginData === "pinned") return undefined;
+        const bare = !args.path.startsWith(".") && !isAbsolute(args.path);
+        if (bare && (args.path.startsWith("node:") || isBuiltin(args.path))) return { path: args.path, external: true };
+        const found = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: "pinned" });
+        if (found.errors.length > 0) return { errors: found.errors };
+        // The runtime's own sources map to the built runtime: one instance per thread.
+        if (found.path.startsWith(runtimeDir)) {
+          if (dirname(found.path) + sep === runtimeDir && /index\.ts$/.test(found.path)) return { path: runtimeEntry, external: true };
+          return { errors: [{ text: `import charm4ts through its public entry ("charm4ts" or runtime/index.ts), not ${found.path}` }] };
+        }
+        if (bare) return { path: found.path, external: true }; // a package: load it where it lives
+        return undefined; // a local file: bundle it
+      });
+    },
+  };
+}
+
+const builtins = new Set(builtinModules);
+function isBuiltin(name: string): boolean {
+  return builtins.has(name.split("/")[0]!);
+}

@@ -1,0 +1,74 @@
+/**
+ * The driver's side of start-up and shut-down: one worker thread per PE, a full mesh of
+ * MessagePorts among them and the driver (so PE-to-PE messages never pass through here),
+ * a "ready" handshake once each PE has loaded the program, and an orderly stop.
+ */
+import { MessageChannel, Worker, type MessagePort } from "node:worker_threads";
+import { DRIVER, type Endpoint } from "../protocol/ids.ts";
+import { RemoteError } from "../protocol/errors.ts";
+import type { ErrorData } from "../protocol/messages.ts";
+import { PortTransport } from "../transport/port-transport.ts";
+import { Runtime, type RuntimeHooks } from "../core/runtime.ts";
+import { distFile } from "./package-root.ts";
+import type { PeWorkerData } from "./worker-main.ts";
+
+/** A running set of local PEs and the driver's runtime that talks to them. */
+export interface LocalPes {
+  readonly runtime: Runtime;
+  readonly workers: Worker[];
+  /** Asks every PE to stop and waits for their threads to end (terminating stragglers). */
+  stop(): Promise<void>;
+}
+
+/** Starts `numPes` PE threads that load `modules`; resolves once all are ready. */
+export async function startLocalPes(numPes: number, modules: string[], hooks: RuntimeHooks): Promise<LocalPes> {
+  const endpoints: Endpoint[] = [DRIVER, ...Array.from({ length: numPes }, (_, i) => i)];
+  const portsOf = new Map<Endpoint, Array<[Endpoint, MessagePort]>>(endpoints.map((e) => [e, []]));
+  for (let i = 0; i < endpoints.length; i++) {
+    for (let j = i + 1; j < endpoints.length; j++) {
+      const { port1, port2 } = new MessageChannel();
+      portsOf.get(endpoints[i]!)!.push([endpoints[j]!, port1]);
+      portsOf.get(endpoints[j]!)!.push([endpoints[i]!, port2]);
+    }
+  }
+
+  let readyCount = 0;
+  let settle!: (error?: Error) => void;
+  const allReady = new Promise<void>((resolve, reject) => { settle = (e) => (e ? reject(e) : resolve()); });
+  const onReady = (pe: Endpoint, error?: ErrorData) => {
+    if (error) settle(new RemoteError(error));
+    else if (++readyCount === numPes) settle();
+  };
+
+  const transport = new PortTransport(DRIVER, new Map(portsOf.get(DRIVER)));
+  const runtime = new Runtime(DRIVER, numPes, transport, { ...hooks, onReady });
+  const workerFile = distFile("pe-worker.js");
+  const workers = endpoints.slice(1).map((pe) => {
+    const ports = portsOf.get(pe)!;
+    const data: PeWorkerData = { charm4tsPe: true, pe, numPes, modules, ports };
+    const worker = new Worker(workerFile, { workerData: data, transferList: ports.map(([, p]) => p), stdout: false, stderr: false });
+    worker.on("error", (err) => settle(new Error(`PE ${pe} failed to start: ${err.message}`)));
+    worker.on("exit", (code) => { if (readyCount < numPes) settle(new Error(`PE ${pe} exited with code ${code} before it was ready`)); });
+    return worker;
+  });
+
+  const stop = async () => {
+    const exits = workers.map((w) => new Promise<void>((resolve) => (w.threadId < 0 ? resolve() : w.once("exit", () => resolve()))));
+    for (let pe = 0; pe < numPes; pe++) transport.send(pe, { t: "stop" });
+    transport.flush();
+    // A PE stuck in a synchronous loop can't read "stop": give PEs a moment, then terminate.
+    const timeout = new Promise<void>((resolve) => setTimeout(resolve, 1000).unref());
+    await Promise.race([Promise.all(exits), timeout]);
+    await Promise.all(workers.map((w) => w.terminate()));
+    transport.close();
+  };
+
+  try {
+    await allReady;
+  } catch (err) {
+    await Promise.all(workers.map((w) => w.terminate()));
+    transport.close();
+    throw err;
+  }
+  return { runtime, workers, stop };
+}

@@ -1,0 +1,42 @@
+/**
+ * A PE's thread: builds its runtime over the ports the driver handed it, loads the program's
+ * modules (registering the chare classes they export), tells the driver it is ready, and then
+ * just handles messages until told to stop.
+ */
+import { parentPort, workerData, type MessagePort } from "node:worker_threads";
+import { DRIVER, type Endpoint } from "../protocol/ids.ts";
+import { errorToData } from "../protocol/errors.ts";
+import { PortTransport } from "../transport/port-transport.ts";
+import { Runtime } from "../core/runtime.ts";
+import { setRuntime } from "../core/current.ts";
+import { registerModuleExports } from "./exports.ts";
+
+/** What the driver passes to each PE thread. */
+export interface PeWorkerData {
+  charm4tsPe: true;
+  pe: Endpoint;
+  numPes: number;
+  modules: string[];
+  ports: Array<[Endpoint, MessagePort]>;
+}
+
+const data = workerData as PeWorkerData;
+const transport = new PortTransport(data.pe, new Map(data.ports));
+const runtime = new Runtime(data.pe, data.numPes, transport, {
+  onUnhandled: () => undefined, // PEs forward errors to the driver; never called here
+  onStop: () => {
+    transport.flush();
+    transport.close();
+    parentPort?.close();
+    setRuntime(undefined);
+  },
+});
+setRuntime(runtime);
+
+try {
+  for (const url of data.modules) registerModuleExports(await import(url));
+  transport.send(DRIVER, { t: "ready", pe: data.pe });
+} catch (err) {
+  transport.send(DRIVER, { t: "ready", pe: data.pe, error: errorToData(err, data.pe) });
+}
+transport.flush();

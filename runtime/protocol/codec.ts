@@ -1,0 +1,190 @@
+/**
+ * Argument codec: copies a value for sending (so the receiver never aliases the sender's data,
+ * even on the same PE), swaps runtime objects (proxies, futures, channels, registered classes)
+ * for tagged references, and rejects what can't cross with the path of the offending value.
+ * The result is structured-cloneable; typed-array copies are listed for zero-copy transfer.
+ */
+import { CharmError } from "./errors.ts";
+
+/** Objects that travel as references implement this: return a plain, cloneable description. */
+export const toWire: unique symbol = Symbol("charm4ts.toWire");
+/** A runtime object that can be sent: it describes itself with `[toWire]()`. */
+export interface WireObject {
+  [toWire](): { $charm: string };
+}
+
+const TAG = "$charm";
+const revivers = new Map<string, (data: any) => unknown>();
+const serializableByName = new Map<string, Function>();
+const nameBySerializable = new Map<Function, string>();
+
+/** Registers how a tagged reference of `kind` is rebuilt on arrival. */
+export function registerReviver(kind: string, revive: (data: any) => unknown): void {
+  revivers.set(kind, revive);
+}
+
+/** Lets instances of a user class cross PEs: own fields are copied, the prototype restored by name. */
+export function registerSerializable(cls: Function, name = cls.name): void {
+  const existing = serializableByName.get(name);
+  if (existing && existing !== cls) nameBySerializable.delete(existing);
+  serializableByName.set(name, cls);
+  nameBySerializable.set(cls, name);
+}
+
+/** An encoded argument list: `a` to send, `r` set when a decode walk is needed on arrival. */
+export interface EncodedArgs {
+  a: unknown[];
+  r?: 1;
+  transfer?: ArrayBuffer[];
+}
+
+class Encoder {
+  refs = false;
+  transfer: ArrayBuffer[] | undefined;
+  private seen: Map<object, unknown> | undefined;
+
+  encode(value: unknown, path: string): unknown {
+    switch (typeof value) {
+      case "number": case "string": case "boolean": case "undefined": case "bigint":
+        return value;
+      case "function":
+        throw new CharmError(`${path} is a function (${value.name || "anonymous"}); functions can't be sent to another PE. Send data, a proxy, or a bound entry method instead.`);
+      case "symbol":
+        throw new CharmError(`${path} is a symbol (${String(value)}); symbols can't be sent to another PE.`);
+    }
+    if (value === null) return null;
+    const obj = value as object;
+    const prior = this.seen?.get(obj);
+    if (prior !== undefined) return prior;
+    // A property read, not `in`: proxies answer reads through their get trap.
+    const describe = (obj as Partial<WireObject>)[toWire];
+    if (typeof describe === "function") {
+      this.refs = true;
+      return describe.call(obj);
+    }
+    if (ArrayBuffer.isView(obj)) return this.copyView(obj);
+    if (obj instanceof ArrayBuffer) return this.keep(obj, obj.slice(0));
+    if (obj instanceof SharedArrayBuffer) return obj; // shared on purpose: the user asked for aliasing
+    if (Array.isArray(obj)) {
+      const out: unknown[] = new Array(obj.length);
+      this.remember(obj, out);
+      for (let i = 0; i < obj.length; i++) out[i] = this.encode(obj[i], `${path}[${i}]`);
+      return out;
+    }
+    const proto = Object.getPrototypeOf(obj);
+    if (proto === Object.prototype || proto === null) return this.encodeFields(obj, path, {});
+    if (obj instanceof Map) {
+      const out = new Map();
+      this.remember(obj, out);
+      let i = 0;
+      for (const [k, v] of obj) { out.set(this.encode(k, `${path}.key(${i})`), this.encode(v, `${path}.get(${String(k)})`)); i++; }
+      return out;
+    }
+    if (obj instanceof Set) {
+      const out = new Set();
+      this.remember(obj, out);
+      let i = 0;
+      for (const v of obj) out.add(this.encode(v, `${path}.item(${i++})`));
+      return out;
+    }
+    if (obj instanceof Date) return new Date(obj.getTime());
+    if (obj instanceof RegExp) return new RegExp(obj.source, obj.flags);
+    if (obj instanceof Error) return obj; // structured clone keeps name, message and stack
+    const name = nameBySerializable.get(proto.constructor);
+    if (name !== undefined) {
+      this.refs = true;
+      const tagged: Record<string, unknown> = { [TAG]: "obj", cls: name };
+      tagged.f = this.encodeFields(obj, path, {});
+      return tagged;
+    }
+    const cls = proto?.constructor?.name || "an unnamed class";
+    throw new CharmError(
+      `${path} is an instance of ${cls}, which can't be sent to another PE. ` +
+      `Register it on every PE with charm.serializable(${cls}) (its own fields are copied), or send plain data.`,
+    );
+  }
+
+  private encodeFields(obj: object, path: string, out: Record<string, unknown>): Record<string, unknown> {
+    this.remember(obj, out);
+    for (const key of Object.keys(obj)) out[key] = this.encode((obj as any)[key], `${path}.${key}`);
+    return out;
+  }
+
+  private copyView(view: ArrayBufferView): ArrayBufferView {
+    if (view.buffer instanceof SharedArrayBuffer) return view;
+    // One memcpy here; the copy's buffer is then transferred, not cloned again.
+    const copy = (view as any).slice ? (view as any).slice() : new DataView(view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength));
+    (this.transfer ??= []).push(copy.buffer);
+    return this.keep(view, copy);
+  }
+
+  private keep<T>(original: object, copy: T): T {
+    this.remember(original, copy);
+    return copy;
+  }
+
+  private remember(original: object, copy: unknown): void {
+    (this.seen ??= new Map()).set(original, copy);
+  }
+}
+
+/** Encodes an argument list; throws CharmError naming `args[i]…` for anything that can't cross. */
+export function encodeArgs(args: readonly unknown[]): EncodedArgs {
+  // Fast path: all primitives (the common case for small entry-method calls).
+  let simple = true;
+  for (let i = 0; i < args.length; i++) {
+    const v = args[i];
+    if (v !== null && (typeof v === "object" || typeof v === "function" || typeof v === "symbol")) { simple = false; break; }
+  }
+  if (simple) return { a: args.slice() };
+  const enc = new Encoder();
+  const a = args.map((v, i) => enc.encode(v, `args[${i}]`));
+  return { a, r: enc.refs ? 1 : undefined, transfer: enc.transfer };
+}
+
+/** Encodes one value (a future's result, a channel message, a reduction contribution). */
+export function encodeValue(value: unknown, what: string): { v: unknown; r?: 1; transfer?: ArrayBuffer[] } {
+  const enc = new Encoder();
+  const v = enc.encode(value, what);
+  return { v, r: enc.refs ? 1 : undefined, transfer: enc.transfer };
+}
+
+/** Rebuilds tagged references inside a received value (in place where possible). */
+export function decode(value: unknown): unknown {
+  if (value === null || typeof value !== "object") return value;
+  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return value;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = decode(value[i]);
+    return value;
+  }
+  if (value instanceof Map) {
+    const out = new Map();
+    for (const [k, v] of value) out.set(decode(k), decode(v));
+    return out;
+  }
+  if (value instanceof Set) return new Set([...value].map(decode));
+  const tag = (value as any)[TAG];
+  if (typeof tag === "string") {
+    if (tag === "obj") return reviveObject(value as any);
+    const revive = revivers.get(tag);
+    if (!revive) throw new CharmError(`received a ${tag} reference, but this PE doesn't know how to rebuild it`);
+    return revive(value);
+  }
+  if (Object.getPrototypeOf(value) === Object.prototype) {
+    for (const key of Object.keys(value)) (value as any)[key] = decode((value as any)[key]);
+  }
+  return value;
+}
+
+function reviveObject(data: { cls: string; f: Record<string, unknown> }): unknown {
+  const cls = serializableByName.get(data.cls);
+  if (!cls) {
+    throw new CharmError(`received an instance of ${data.cls}, but ${data.cls} isn't registered on this PE; call charm.serializable(${data.cls}) in the module every PE loads`);
+  }
+  return Object.assign(Object.create(cls.prototype), decode(data.f));
+}
+
+/** Decodes an argument list when the message says it holds references. */
+export function decodeArgs(a: unknown[], r: 1 | undefined): unknown[] {
+  return r ? (decode(a) as unknown[]) : a;
+}

@@ -1,0 +1,59 @@
+/** Errors as data: what crosses between PEs, and what the user sees when it lands. */
+import type { ErrorData } from "./messages.ts";
+import type { Endpoint } from "./ids.ts";
+
+/** A mistake in how the runtime was called; thrown at the call site with what to do about it. */
+export class CharmError extends Error {
+  override name = "CharmError";
+}
+
+/** An exception raised by an entry method on another PE, rethrown where its future is awaited. */
+export class RemoteError extends Error {
+  override name = "RemoteError";
+  /** The PE the exception was raised on (-1: the driver). */
+  readonly pe: Endpoint;
+  /** The chare it was raised in, e.g. "Fib[3]". */
+  readonly chare: string | undefined;
+  /** The entry method it was raised in. */
+  readonly method: string | undefined;
+  /** The original error's class name ("TypeError", …). */
+  readonly remoteName: string;
+  /** The original error's message. */
+  readonly remoteMessage: string;
+
+  constructor(data: ErrorData) {
+    const where = data.chare ? ` in ${data.chare}${data.method ? `.${data.method}` : ""}` : "";
+    super(`${data.name}: ${data.message} (raised on PE ${data.pe}${where})`);
+    this.pe = data.pe;
+    this.chare = data.chare;
+    this.method = data.method;
+    this.remoteName = data.name;
+    this.remoteMessage = data.message;
+    // The remote stack is what the user needs; the local one only says "a message arrived".
+    this.stack = `${this.name}: ${this.message}\n--- remote stack (PE ${data.pe}) ---\n${data.stack}`;
+  }
+}
+
+/** Turns anything thrown into ErrorData, keeping the innermost origin of an already-remote error. */
+export function errorToData(err: unknown, pe: Endpoint, chare?: string, method?: string): ErrorData {
+  if (err instanceof RemoteError) {
+    return { name: err.remoteName, message: err.remoteMessage, stack: err.stack ?? "", pe: err.pe, chare: err.chare, method: err.method };
+  }
+  if (err instanceof Error) {
+    return { name: err.name, message: err.message, stack: err.stack ?? `${err.name}: ${err.message}`, pe, chare, method };
+  }
+  return { name: "Error", message: `non-Error value thrown: ${describe(err)}`, stack: "", pe, chare, method };
+}
+
+function describe(value: unknown): string {
+  try {
+    return typeof value === "string" ? JSON.stringify(value) : String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
+
+/** Formats ErrorData for a log line: what failed, where, and the remote stack. */
+export function formatErrorData(e: ErrorData): string {
+  return new RemoteError(e).stack ?? e.message;
+}

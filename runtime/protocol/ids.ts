@@ -1,0 +1,40 @@
+/** Ids that carry their routing: a future id names its home endpoint, a collection id its creator. */
+
+/** An endpoint: a PE number (0 … numPes-1), or DRIVER for the thread that runs `main` or the cells. */
+export type Endpoint = number;
+/** The driver's endpoint number: it hosts no chares, but owns futures and creates collections. */
+export const DRIVER: Endpoint = -1;
+
+// Ids pack a per-endpoint counter with the endpoint, so any thread can mint them without
+// coordination and a reply finds its way home without a lookup. Counters never wrap in
+// practice (2^40 ids per endpoint), so an id is never reused while it may still be live.
+const ENDPOINT_SLOTS = 8192;
+
+/** A future's id; its home endpoint is recoverable with `homeOf`. */
+export type FutureId = number & { readonly __brand: "FutureId" };
+/** A collection's id (array, group or singleton). */
+export type CollectionId = number & { readonly __brand: "CollectionId" };
+
+/** Packs a counter value and an endpoint into one id. */
+export function makeId<T extends number>(counter: number, home: Endpoint): T {
+  return (counter * ENDPOINT_SLOTS + (home + 1)) as T;
+}
+
+/** The endpoint that minted an id (the future's home, the collection's creator). */
+export function homeOf(id: number): Endpoint {
+  return (id % ENDPOINT_SLOTS) - 1;
+}
+
+/** An element index: a tuple of integers (1-D to 6-D). */
+export type Index = readonly number[];
+
+/** A string key for an index, used in maps (`"3"`, `"1,2"`). */
+export function indexKey(index: Index): string {
+  return index.length === 1 ? String(index[0]) : index.join(",");
+}
+
+/** Orders two indices lexicographically (gather results and broadcast values are index-ordered). */
+export function compareIndex(a: Index, b: Index): number {
+  for (let i = 0; i < a.length && i < b.length; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return a.length - b.length;
+}

@@ -1,0 +1,86 @@
+/**
+ * The one message union spoken between endpoints (driver and PEs), whatever carries it: a
+ * MessagePort between threads today, a ZeroMQ frame between processes later. Every value in
+ * a message is structured-cloneable; proxies, futures and channels inside arguments travel
+ * as tagged references made by `codec.ts` (the `r` flag says a decode walk is needed).
+ */
+import type { CollectionId, Endpoint, FutureId, Index } from "./ids.ts";
+
+/** How a collection places and names its elements. */
+export type CollectionKind = "array" | "sparse" | "group" | "single";
+
+/** What any endpoint needs to address a collection: enough to compute where an element lives. */
+export interface CollectionRef {
+  cid: CollectionId;
+  /** The chare class's registered name. */
+  cls: string;
+  kind: CollectionKind;
+  /** Dense arrays: the extent of each dimension. */
+  dims?: number[];
+  /** A registered array map's name, when placement is custom. */
+  map?: string;
+  /** Singletons: the PE the chare lives on. */
+  pe?: number;
+}
+
+/** A proxy on the wire: a collection, or one element of it when `idx` is set. */
+export interface ProxyRef extends CollectionRef {
+  idx?: Index;
+}
+
+/** Where a reduction's result or a callback goes. */
+export type TargetRef =
+  | { k: "future"; fid: FutureId }
+  | { k: "method"; proxy: ProxyRef; m: string };
+
+/** What the caller wants back from an entry-method call. */
+export interface ReplyRef {
+  fid: FutureId;
+  /** "value": the return value; "done": completion only. */
+  mode: "value" | "done";
+}
+
+/** An error as data: it crosses threads and is rebuilt as a RemoteError on arrival. */
+export interface ErrorData {
+  name: string;
+  message: string;
+  stack: string;
+  pe: Endpoint;
+  /** The chare, e.g. "Fib[3]" or "Worker(single on PE 1)". */
+  chare?: string;
+  method?: string;
+}
+
+/** One PE's combined share of a reduction, sent up the spanning tree. */
+export interface Partial {
+  /** Contributions combined so far. */
+  n: number;
+  /** The combined value (for gather: [index, value] pairs). */
+  v: unknown;
+  /** The first error among the contributions, if any. */
+  e?: ErrorData;
+}
+
+/** Driver↔PE and PE↔PE messages. */
+export type Message =
+  | { t: "create"; ref: CollectionRef; a: unknown[]; r?: 1; idx?: Index; ack?: Endpoint }
+  | { t: "created"; cid: CollectionId; n: number; e?: ErrorData }
+  | { t: "invoke"; to: ProxyRef; m: string; a: unknown[]; r?: 1; reply?: ReplyRef }
+  | { t: "bcast"; to: CollectionRef; m: string; a: unknown[]; r?: 1; reply?: ReplyRef }
+  | { t: "resolve"; fid: FutureId; v: unknown; r?: 1 }
+  | { t: "reject"; fid: FutureId; e: ErrorData }
+  | { t: "contrib"; cid: CollectionId; key: number | string; reducer: string; target?: TargetRef; all?: 1; part: Partial; r?: 1 }
+  | { t: "down"; cid: CollectionId; key: number | string; v: unknown; e?: ErrorData; r?: 1 }
+  | { t: "chan"; to: ProxyRef; from: string; seq: number; v: unknown; r?: 1 }
+  | { t: "qdStart"; target: TargetRef }
+  | { t: "qdProbe"; wave: number }
+  | { t: "qdCount"; wave: number; sent: number; recv: number }
+  | { t: "report"; e: ErrorData }
+  | { t: "ready"; pe: Endpoint; error?: ErrorData }
+  | { t: "exit"; code: number; reason?: string }
+  | { t: "stop" };
+
+/** Messages that quiescence detection does not count (they are its own traffic or lifecycle). */
+export function isControlMessage(m: Message): boolean {
+  return m.t === "qdProbe" || m.t === "qdCount" || m.t === "ready" || m.t === "stop" || m.t === "report" || m.t === "exit" || m.t === "qdStart";
+}

@@ -1,0 +1,27 @@
+/**
+ * How messages move between endpoints. One small class per mechanism (MessagePorts between
+ * threads here; ZeroMQ between processes can implement the same interface). A transport
+ * keeps per-destination FIFO order and may batch: messages sent in one turn of the event
+ * loop leave together at its end.
+ */
+import type { Endpoint } from "../protocol/ids.ts";
+import type { Message } from "../protocol/messages.ts";
+
+/** Receives every message that arrives, in order per sender. */
+export type MessageHandler = (msg: Message) => void;
+
+/** A way to reach other endpoints. */
+export interface Transport {
+  /** This endpoint's own number. */
+  readonly self: Endpoint;
+  /** Queues `msg` for `to`; `transfer` lists buffers nobody else holds (moved, not copied). */
+  send(to: Endpoint, msg: Message, transfer?: ArrayBuffer[]): void;
+  /** Sends everything queued now instead of at the end of the turn. */
+  flush(): void;
+  /** Installs the one handler for arriving messages. */
+  listen(handler: MessageHandler): void;
+  /** Whether `to` can be reached at all (for a clear error instead of a silent drop). */
+  reaches(to: Endpoint): boolean;
+  /** Stops receiving and releases the underlying channels. */
+  close(): void;
+}
