@@ -8,6 +8,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     fileParallelism: false,
+    globalSetup: ["test/global-setup.ts"],
     pool: "forks",
     typecheck: { enabled: true, include: ["test/**/*.test-d.ts"] },
   },

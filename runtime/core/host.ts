@@ -18,6 +18,14 @@ type BcastMsg = Extract<Message, { t: "bcast" }>;
 type ChanMsg = Extract<Message, { t: "chan" }>;
 type CreateMsg = Extract<Message, { t: "create" }>;
 
+/**
+ * Arguments for one of several elements: each gets its own copy, so no two chares alias one
+ * object. The received copy is decoded in place, so it is used last, after the clones.
+ */
+function argsFor(a: unknown[], r: 1 | undefined, last: boolean): unknown[] {
+  return decodeArgs(last ? a : structuredClone(a), r);
+}
+
 /** One collection as seen from this PE. */
 export interface LocalCollection {
   ref: CollectionRef;
@@ -51,10 +59,14 @@ export class HostedCollections {
     let count = 0;
     try {
       const cls = chareClass(ref.cls, this.rt.self);
-      const build = (index: Index) => { this.construct(coll, cls, index, count === 0 ? msg.a : structuredClone(msg.a), msg.r); count++; };
-      if (msg.idx) build(msg.idx);
-      else if (ref.kind === "array") forEachIndex(ref.dims!, (idx) => { if (homePe(ref, idx, this.rt.numPes, this.rt.self) === this.rt.self) build(idx); });
-      else if (ref.kind === "group") build([this.rt.self]);
+      const indices: Index[] = [];
+      if (msg.idx) indices.push(msg.idx);
+      else if (ref.kind === "array") forEachIndex(ref.dims!, (idx) => { if (homePe(ref, idx, this.rt.numPes, this.rt.self) === this.rt.self) indices.push(idx); });
+      else if (ref.kind === "group") indices.push([this.rt.self]);
+      for (let i = 0; i < indices.length; i++) {
+        this.construct(coll, cls, indices[i]!, argsFor(msg.a, msg.r, i === indices.length - 1));
+        count++;
+      }
     } catch (err) {
       const e = errorToData(err, this.rt.self, `${ref.cls} constructor`);
       if (msg.ack !== undefined) this.rt.send(msg.ack, { t: "created", cid: ref.cid, n: count, e });
@@ -66,13 +78,13 @@ export class HostedCollections {
     this.replay(coll);
   }
 
-  private construct(coll: LocalCollection, cls: ChareClass, index: Index, a: unknown[], r: 1 | undefined): void {
+  private construct(coll: LocalCollection, cls: ChareClass, index: Index, args: unknown[]): void {
     const key = indexKey(index);
     const label = coll.ref.kind === "single" ? `${coll.ref.cls}(on PE ${this.rt.self})` : coll.ref.kind === "group" ? `${coll.ref.cls}[PE ${index[0]}]` : `${coll.ref.cls}[${key}]`;
     const record: ElementRecord = { ref: coll.ref, index, key, chare: undefined, redNo: 0, label };
     coll.elements.set(key, record);
     try {
-      constructChare(cls as any, decodeArgs(a, r), record);
+      constructChare(cls as any, args, record);
     } catch (err) {
       coll.elements.delete(key);
       throw err;
@@ -101,11 +113,10 @@ export class HostedCollections {
     if (!coll.created) { coll.pending.push(msg); return; }
     const reply = msg.reply;
     const key = reply ? `f${reply.fid}` : undefined;
-    let first = true;
-    for (const record of [...coll.elements.values()]) {
-      // Each element gets its own copy of the arguments: no two chares alias one object.
-      const args = decodeArgs(first ? msg.a : structuredClone(msg.a), msg.r);
-      first = false;
+    const records = [...coll.elements.values()];
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i]!;
+      const args = argsFor(msg.a, msg.r, i === records.length - 1);
       if (!reply) { this.run(record, msg.m, args, undefined); continue; }
       this.runThen(record, msg.m, args, (value, error) =>
         this.rt.reductions.contributeReply(record, key!, reply, value, error === undefined ? undefined : errorToData(error, this.rt.self, record.label, msg.m)));

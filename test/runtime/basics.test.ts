@@ -1,0 +1,39 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { charm, Future, RemoteError } from "../../runtime/index.ts";
+import { Echo } from "./fixtures/basic.ts";
+
+const fixtures = new URL("./fixtures/basic.ts", import.meta.url).href;
+
+describe("runtime basics on 2 worker-thread PEs", () => {
+  beforeAll(() => charm.start({ numPes: 2, modules: [fixtures] }));
+  afterAll(() => charm.shutdown());
+
+  it("calls an element and gets its return value", async () => {
+    const arr = charm.array(Echo, 4);
+    expect(await arr.at(3).echo.ret("hi")).toBe("hi");
+    expect(await arr[2]!.where.ret()).toEqual([2, 1]);
+  });
+
+  it("broadcast ret returns values ordered by index", async () => {
+    const arr = charm.array(Echo, 6);
+    const all = await arr.where.ret();
+    expect(all.map((w) => w[0])).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+
+  it("rejects with a RemoteError naming PE, chare and method", async () => {
+    const arr = charm.array(Echo, 2);
+    const err = await arr.at(1).fail.ret("boom").then(() => undefined, (e) => e);
+    expect(err).toBeInstanceOf(RemoteError);
+    expect(err.pe).toBe(1);
+    expect(err.chare).toBe("Echo[1]");
+    expect(err.method).toBe("fail");
+    expect(err.message).toContain("TypeError: boom");
+  });
+
+  it("sums over a reduction into a future", async () => {
+    const arr = charm.array(Echo, 10);
+    const done = new Future<number>();
+    arr.sum(done);
+    expect(await done).toBe(45);
+  });
+});
