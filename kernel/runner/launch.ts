@@ -75,7 +75,7 @@ export async function launchKernel(options: { cwd?: string; key?: string } = {})
       }),
     ]);
   } catch (e) {
-    child.kill("SIGKILL");
+    killGroup(child);
     cleanup();
     throw e;
   }
@@ -89,12 +89,21 @@ export async function launchKernel(options: { cwd?: string; key?: string } = {})
     exited,
     async shutdown() {
       if (child.exitCode === null && child.signalCode === null) {
-        await Promise.race([client.request("control", "shutdown_request", { restart: false }), exited]);
-        // A kernel that doesn't exit after replying is killed, like jupyter_client does.
-        await withTimeout(exited, 5000, "kernel exit").catch(() => child.kill("SIGKILL"));
+        // A kernel that doesn't answer and exit in time is killed, like jupyter_client does.
+        const asked = Promise.race([client.request("control", "shutdown_request", { restart: false }), exited]);
+        await withTimeout(asked.then(() => exited), 5000, "kernel shutdown").catch(() => killGroup(child));
         await exited;
       }
       cleanup();
     },
   };
+}
+
+/** Kills a kernel's whole process group, as jupyter_client does on a failed shutdown. */
+function killGroup(child: ChildProcess): void {
+  try {
+    process.kill(-child.pid!, "SIGKILL");
+  } catch {
+    // Already gone.
+  }
 }

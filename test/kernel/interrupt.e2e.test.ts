@@ -1,0 +1,119 @@
+// A cell that never yields: the kernel's sockets stay live, interrupt (message and SIGINT) stops
+// it with the kernel's state kept, and shutdown leaves no process behind.
+import { existsSync } from "node:fs";
+import * as zmq from "zeromq";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
+import { endpoint } from "../../kernel/protocol/connection.ts";
+import type { Exchange, Msg } from "../../kernel/runner/client.ts";
+import { kernelScript, launchKernel, type LaunchedKernel } from "../../kernel/runner/launch.ts";
+
+let k: LaunchedKernel;
+
+beforeAll(async () => {
+  if (!existsSync(kernelScript())) throw new Error(`${kernelScript()} is missing: run \`npm run build\``);
+  k = await launchKernel();
+});
+
+afterAll(async () => {
+  await k?.shutdown();
+});
+
+/** Starts a cell that prints "spinning", yields once so the print leaves, then spins forever. */
+async function startSpinning(code = "while (true) {}"): Promise<Promise<Exchange>> {
+  let started!: () => void;
+  const spinning = new Promise<void>((r) => (started = r));
+  const onIopub = (m: Msg) => {
+    if (m.header.msg_type === "stream" && String(m.content.text).includes("spinning")) started();
+  };
+  const done = k.client.execute(`console.log("spinning"); await new Promise((r) => setTimeout(r, 0)); ${code}`, {}, onIopub);
+  await spinning;
+  return done;
+}
+
+function expectInterrupted(x: Exchange): void {
+  expect(x.reply.content.status).toBe("error");
+  expect(x.iopub.filter((m) => m.header.msg_type === "error")).toHaveLength(1);
+}
+
+describe("a cell in a synchronous loop", () => {
+  it("keeps heartbeat and control answering; message-mode interrupt stops it, state kept", async () => {
+    expect((await k.client.execute("let kept = 41; kept += 1")).reply.content.status).toBe("ok");
+    const done = await startSpinning();
+
+    const hb = new zmq.Request({ linger: 0 });
+    hb.connect(endpoint(k.connection, "hb"));
+    await hb.send("ping");
+    expect((await hb.receive())[0]!.toString()).toBe("ping");
+    hb.close();
+
+    const info = await k.client.request("control", "kernel_info_request", {});
+    expect(info.reply.content.status).toBe("ok");
+
+    const interrupted = await k.client.request("control", "interrupt_request", {});
+    expect(interrupted.reply.content).toEqual({ status: "ok" });
+    expectInterrupted(await done);
+
+    const after = await k.client.execute("kept");
+    expect(after.iopub.find((m) => m.header.msg_type === "execute_result")?.content.data).toMatchObject({ "text/plain": "42" });
+  });
+
+  it("SIGINT to the process group stops it; the kernel survives with its state", async () => {
+    const done = await startSpinning();
+    // What jupyter_client does with interrupt_mode "signal" (PITFALLS 12).
+    process.kill(-k.process.pid!, "SIGINT");
+    expectInterrupted(await done);
+    expect(k.process.exitCode).toBeNull();
+    const after = await k.client.execute("kept + 1");
+    expect(after.iopub.find((m) => m.header.msg_type === "execute_result")?.content.data).toMatchObject({ "text/plain": "43" });
+  });
+
+  it("interrupt also stops an await that would never resolve", async () => {
+    const done = await startSpinning("await new Promise(() => {});");
+    await k.client.request("control", "interrupt_request", {});
+    expectInterrupted(await done);
+  });
+
+  it("SIGINT while idle is harmless", async () => {
+    process.kill(-k.process.pid!, "SIGINT");
+    const x = await k.client.execute("1 + 1");
+    expect(x.reply.content.status).toBe("ok");
+  });
+});
+
+describe("shutdown", () => {
+  it("replies with restart, publishes shutdown_reply, exits 0 and leaves no process in its group", async () => {
+    const own = await launchKernel();
+    onTestFinished(() => own.shutdown());
+    const pid = own.process.pid!;
+    const x = await own.client.request("control", "shutdown_request", { restart: true });
+    expect(x.reply.content).toEqual({ status: "ok", restart: true });
+    expect(x.iopub.map((m) => m.header.msg_type)).toContain("shutdown_reply");
+    expect(await own.exited).toEqual({ code: 0, signal: null });
+    // The group is gone: no worker, no child process survived the kernel.
+    expect(() => process.kill(-pid, 0)).toThrow(/ESRCH/);
+  });
+
+  it("shutdown while a cell loops still exits promptly", async () => {
+    const own = await launchKernel();
+    onTestFinished(() => own.shutdown());
+    let started!: () => void;
+    const spinning = new Promise<void>((r) => (started = r));
+    void own.client.execute('console.log("spinning"); await new Promise((r) => setTimeout(r, 0)); while (true) {}', {}, (m) => {
+      if (m.header.msg_type === "stream") started();
+    });
+    await spinning;
+    const x = await own.client.request("control", "shutdown_request", { restart: false });
+    expect(x.reply.content).toEqual({ status: "ok", restart: false });
+    expect((await own.exited).code).toBe(0);
+    expect(() => process.kill(-own.process.pid!, 0)).toThrow(/ESRCH/);
+  });
+});
+
+describe("unsigned kernels", () => {
+  it("an empty key means unsigned messages, and the kernel works (PITFALLS 10)", async () => {
+    const own = await launchKernel({ key: "" });
+    onTestFinished(() => own.shutdown());
+    const x = await own.client.execute("2 + 3");
+    expect(x.reply.content.status).toBe("ok");
+  });
+});
