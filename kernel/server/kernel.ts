@@ -14,6 +14,9 @@ import { decodeFrames, encodeFrames } from "../protocol/wire.ts";
 import { RequestQueue, type Queued } from "./request-queue.ts";
 import { bindSockets, closeSockets, Sender, serveHeartbeat, type KernelSockets } from "./sockets.ts";
 
+// How long shutdown waits for the executor to close before the process exits regardless.
+const CLOSE_GRACE_MS = 1000;
+
 type Phase = "starting" | "running" | "stopping" | "stopped";
 type RoutedChannel = "shell" | "control" | "stdin";
 
@@ -190,7 +193,9 @@ export class Kernel {
     this.controlQueue.close();
     this.pendingInput?.reject(new Error("the kernel is shutting down"));
     try {
-      await (await this.executorReady).close();
+      // A worker stuck in user code may not answer a polite close; exiting the process ends it.
+      const executor = await this.executorReady;
+      await Promise.race([executor.close(), new Promise((r) => setTimeout(r, CLOSE_GRACE_MS).unref())]);
     } catch (e) {
       log(`executor close failed: ${errorText(e)}`);
     }

@@ -97,6 +97,23 @@ describe("protocol relations", () => {
     expect(x.reply.content.status).toBe("ok");
   });
 
+  it("input() sends input_request on stdin to the requesting client and returns the answer", async () => {
+    const prompts: string[] = [];
+    k.client.onInput = (prompt, password) => (prompts.push(`${prompt}|${password}`), "Ada");
+    const x = await k.client.execute('const who = await input("name? "); `hi ${who}`', { allow_stdin: true });
+    checkRelations(x);
+    expect(prompts).toEqual(["name? |false"]);
+    const request = seen.find((m) => m.channel === "stdin" && m.parent_header.msg_id === x.request.msg_id);
+    expect(request?.header.msg_type).toBe("input_request");
+    expect(x.iopub.find((m) => m.header.msg_type === "execute_result")?.content.data).toMatchObject({ "text/plain": "'hi Ada'" });
+  });
+
+  it("input() fails at once when the request doesn't allow stdin", async () => {
+    const x = await k.client.execute('await input("never asked")', { allow_stdin: false });
+    expect(x.reply.content.status).toBe("error");
+    expect(seen.some((m) => m.channel === "stdin" && m.parent_header.msg_id === x.request.msg_id)).toBe(false);
+  });
+
   it("unknown requests get busy/idle and an error reply of the matching type", async () => {
     const x = await k.client.request("shell", "frobnicate_request", {});
     checkRelations(x);
