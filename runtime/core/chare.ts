@@ -24,6 +24,8 @@ export interface ElementRecord {
   redNo: number;
   /** How people see it: "Hello[3]". */
   readonly label: string;
+  /** This chare's `thisProxy`, made on first use. */
+  proxy?: unknown;
 }
 
 /** Where the runtime keeps an element's record on its chare. */
@@ -63,7 +65,7 @@ export class Chare {
   /** A proxy to this chare's collection (for a singleton: to the chare itself). */
   get thisProxy(): ChareProxy<this> {
     const r = this[RECORD];
-    return makeProxy(r.ref.kind === "single" ? { ...r.ref, idx: r.index } : r.ref);
+    return (r.proxy ??= makeProxy(r.ref.kind === "single" ? { ...r.ref, idx: r.index } : r.ref)) as ChareProxy<this>;
   }
 
   /** Contributes `data` to the collection's next reduction; the result goes to `target`. */

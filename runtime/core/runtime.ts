@@ -122,10 +122,10 @@ export class Runtime {
 
   /** The PEs that take part in a collection's broadcasts and reductions, in order. */
   participants(ref: CollectionRef): number[] {
+    if (ref.kind === "single") return [ref.pe!];
     let pes = this.participantCache.get(ref.cid);
     if (pes) return pes;
-    if (ref.kind === "single") pes = [ref.pe!];
-    else if (ref.kind === "array") {
+    if (ref.kind === "array") {
       // Only PEs that own some element take part, so no PE waits on one that never hears of it.
       const seen = new Set<number>();
       forEachIndex(ref.dims!, (idx) => seen.add(homePe(ref, idx, this.numPes, this.self)));

@@ -4,10 +4,10 @@
  * they resolve to from the program's own folder, and charm4ts itself always resolves to the
  * one built runtime (dist/index.js), so a program and the PEs share one runtime instance.
  */
-import { build, type Plugin } from "esbuild";
+import type { Plugin, PluginBuild } from "esbuild";
 import { builtinModules } from "node:module";
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, isAbsolute, join, resolve as resolvePath, sep } from "node:path";
 import { pathToFileURL, fileURLToPath } from "node:url";
@@ -22,25 +22,43 @@ export async function compileProgram(entry: string): Promise<string> {
   const stamp = `${file}:${statSync(file).mtimeMs}`;
   const known = compiled.get(stamp);
   if (known) return known;
-  const hash = createHash("sha256").update(stamp).update(readFileSync(file)).digest("hex").slice(0, 16);
+  const hash = createHash("sha256").update(file).update(readFileSync(file)).digest("hex").slice(0, 16);
   const outDir = join(tmpdir(), `charm4ts-${process.getuid?.() ?? "user"}`);
   mkdirSync(outDir, { recursive: true, mode: 0o700 });
   const outfile = join(outDir, `${hash}.mjs`);
-  await build({
-    entryPoints: [file],
-    outfile,
-    bundle: true,
-    format: "esm",
-    platform: "node",
-    keepNames: true, // chare classes are found by name on every PE
-    target: "node20",
-    sourcemap: "inline",
-    logLevel: "silent",
-    plugins: [pinImports()],
-  });
+  const manifest = `${outfile}.inputs.json`;
+  // A program started again unchanged skips esbuild entirely (its service costs ~0.1 s to start).
+  if (!upToDate(outfile, manifest)) {
+    const { build } = await import("esbuild");
+    const result = await build({
+      entryPoints: [file],
+      outfile,
+      bundle: true,
+      format: "esm",
+      platform: "node",
+      target: "node20",
+      keepNames: true, // chare classes are found by name on every PE
+      sourcemap: "inline",
+      logLevel: "silent",
+      metafile: true,
+      plugins: [pinImports()],
+    });
+    const inputs = Object.keys(result.metafile!.inputs).map((f) => resolvePath(f));
+    writeFileSync(manifest, JSON.stringify(inputs.map((f) => [f, statSync(f).mtimeMs])));
+  }
   const url = pathToFileURL(outfile).href;
   compiled.set(stamp, url);
   return url;
+}
+
+function upToDate(outfile: string, manifest: string): boolean {
+  if (!existsSync(outfile) || !existsSync(manifest)) return false;
+  try {
+    const inputs = JSON.parse(readFileSync(manifest, "utf8")) as Array<[string, number]>;
+    return inputs.every(([f, mtime]) => existsSync(f) && statSync(f).mtimeMs === mtime);
+  } catch {
+    return false;
+  }
 }
 
 function pinImports(): Plugin {
@@ -49,7 +67,7 @@ function pinImports(): Plugin {
   const runtimeEntry = distFile("index.js");
   return {
     name: "charm4ts-pin-imports",
-    setup(b) {
+    setup(b: PluginBuild) {
       b.onResolve({ filter: /^charm4ts$/ }, () => ({ path: runtimeEntry, external: true }));
       b.onResolve({ filter: /.*/ }, async (args) => {
         if (args.kind === "entry-point" || args.pluginData === "pinned") return undefined;

@@ -1,0 +1,93 @@
+// Chares the benchmark suite drives; every PE loads this module.
+import { charm, Chare, Future, Reducer, type ElementProxy } from "../runtime/index.ts";
+import { getHeapStatistics, setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+
+/** Ping-pong, ret loops and one-way streams between elements on the same or another PE. */
+export class Bouncer extends Chare {
+  left = 0;
+  received = 0;
+  done: Future<void> | undefined;
+  partner: ElementProxy<Bouncer> | undefined;
+
+  /** Tells this element who its partner is (both sides, before a ping-pong). */
+  setup(partner: ElementProxy<Bouncer>) {
+    this.partner = partner;
+  }
+  pingPong(iters: number, done: Future<void>) {
+    this.left = iters;
+    this.done = done;
+    this.partner!.ball();
+  }
+  ball() {
+    this.partner!.back();
+  }
+  back() {
+    if (--this.left === 0) this.done!.send();
+    else this.partner!.ball();
+  }
+  echo(x: number): number {
+    return x;
+  }
+  async retLoop(target: ElementProxy<Bouncer>, iters: number): Promise<void> {
+    for (let i = 0; i < iters; i++) await target.echo.ret(i);
+  }
+  stream(target: ElementProxy<Bouncer>, count: number) {
+    for (let i = 0; i < count; i++) target.tick();
+  }
+  tick() {
+    this.received++;
+  }
+  sink(data: Float64Array) {
+    this.received += data.length;
+  }
+  blast(target: ElementProxy<Bouncer>, data: Float64Array, times: number) {
+    for (let i = 0; i < times; i++) target.sink(data);
+  }
+  count(): number {
+    const n = this.received;
+    this.received = 0;
+    return n;
+  }
+}
+
+/** One contribution per broadcast: the broadcast + reduction benchmark. */
+export class Summer extends Chare {
+  step(done: Future<number>) {
+    this.contribute(1, Reducer.sum, done);
+  }
+}
+
+/** A chare with no state: creation cost and memory per idle chare. */
+export class Idle extends Chare {}
+
+/** Heap measurements per PE. */
+export class HeapProbe extends Chare {
+  heapUsed(): number {
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    gc();
+    gc();
+    return getHeapStatistics().used_heap_size;
+  }
+}
+
+/** The seed's Fib, as a benchmark of chare creation and small messages. */
+export class FibBench extends Chare {
+  count = 2;
+  total = 0;
+  constructor(readonly n: number, readonly parent: Future<number> | ElementProxy<FibBench>, readonly isRoot: boolean) {
+    super();
+    if (n <= 1) { this.respond(n); return; }
+    charm.chare(FibBench, [n - 1, this.thisProxy, false]);
+    charm.chare(FibBench, [n - 2, this.thisProxy, false]);
+  }
+  result(val: number) {
+    this.total += val;
+    if (--this.count === 0) this.respond(this.total);
+  }
+  respond(total: number) {
+    if (this.isRoot) (this.parent as Future<number>).send(total);
+    else (this.parent as ElementProxy<FibBench>).result(total);
+  }
+}
