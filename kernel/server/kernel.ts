@@ -111,7 +111,8 @@ export class Kernel {
     this.publish(message, "status", { execution_state: "busy" });
     try {
       const answer = await this.answer(message, seq, channel);
-      if (answer) await this.senders[channel].send(encodeFrames(answer, this.signer));
+      // Not awaited: each socket keeps its own order, and idle need not wait for the reply frame.
+      if (answer) void this.senders[channel].send(encodeFrames(answer, this.signer));
       if (message.type === "shutdown_request") {
         this.publish(message, "shutdown_reply", { status: "ok", restart: message.content.restart === true });
       }
