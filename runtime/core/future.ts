@@ -6,7 +6,7 @@
 import { homeOf, type FutureId } from "../protocol/ids.ts";
 import { CharmError, RemoteError, errorToData } from "../protocol/errors.ts";
 import type { ErrorData } from "../protocol/messages.ts";
-import { registerReviver, toWire, encodeValue } from "../protocol/codec.ts";
+import { registerReviver, toWire, encodeValue, decode } from "../protocol/codec.ts";
 import { rt } from "./current.ts";
 
 /** The home-side state of a pending future. */
@@ -112,8 +112,9 @@ export function endpointName(ep: number): string {
 export function sendToFuture(fid: FutureId, value: unknown): void {
   const runtime = rt();
   const home = homeOf(fid);
-  if (home === runtime.self) { settleLocal(fid, value); return; }
+  // Copied even when the future lives here: the receiver must never alias the sender's data.
   const enc = encodeValue(value, "the value sent to a future");
+  if (home === runtime.self) { settleLocal(fid, enc.r ? decode(enc.v) : enc.v); return; }
   runtime.send(home, { t: "resolve", fid, v: enc.v, r: enc.r }, enc.transfer);
 }
 
