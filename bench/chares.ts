@@ -32,22 +32,27 @@ export class Bouncer extends Chare {
   async retLoop(target: ElementProxy<Bouncer>, iters: number): Promise<void> {
     for (let i = 0; i < iters; i++) await target.echo.ret(i);
   }
-  stream(target: ElementProxy<Bouncer>, count: number) {
+  expected = 0;
+  /** Readies a receiver: `done` resolves once `expected` ticks (or doubles) have arrived. */
+  arm(expected: number, done: Future<void>) {
+    this.received = 0;
+    this.expected = expected;
+    this.done = done;
+  }
+  stream(target: ElementProxy<Bouncer>, count: number, done: Future<void>) {
+    target.arm(count, done); // same sender, same channel: arrives before the ticks
     for (let i = 0; i < count; i++) target.tick();
   }
   tick() {
-    this.received++;
+    if (++this.received === this.expected) this.done!.send();
+  }
+  blast(target: ElementProxy<Bouncer>, data: Float64Array, times: number, done: Future<void>) {
+    target.arm(times * data.length, done);
+    for (let i = 0; i < times; i++) target.sink(data);
   }
   sink(data: Float64Array) {
     this.received += data.length;
-  }
-  blast(target: ElementProxy<Bouncer>, data: Float64Array, times: number) {
-    for (let i = 0; i < times; i++) target.sink(data);
-  }
-  count(): number {
-    const n = this.received;
-    this.received = 0;
-    return n;
+    if (this.received === this.expected) this.done!.send();
   }
 }
 

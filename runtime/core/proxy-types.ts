@@ -37,19 +37,27 @@ export type BroadcastCall<F> = F extends (...args: infer A) => infer R
     }
   : never;
 
+// Keys are filtered by name only, never by their value's type: a chare whose fields hold
+// proxies to its own class (partner: ElementProxy<Self>) would otherwise make the mapped type
+// circular. Fields therefore appear as `never` members, which can't be called.
+
 /** A proxy to one element: each entry method is a call. */
-export type ElementProxy<C> = { readonly [K in EntryMethodNames<C>]: ElementCall<C[K]> };
+export type ElementProxy<C> = { readonly [K in Exclude<keyof C, ChareBaseMember>]: ElementCall<C[K]> };
 
 /** A proxy to a whole collection: entry methods broadcast; `at(i, j, …)` or `[i]` gives an element. */
-export type CollectionProxy<C> = { readonly [K in EntryMethodNames<C>]: BroadcastCall<C[K]> } & {
+export type CollectionProxy<C> = { readonly [K in Exclude<keyof C, ChareBaseMember>]: BroadcastCall<C[K]> } & {
   /** The element at an N-D index. */
   at(...index: number[]): ElementProxy<C>;
   /** 1-D sugar for `at(i)`. */
   readonly [i: number]: ElementProxy<C>;
 };
 
-/** The proxy a chare sees as `this.thisProxy` (its collection; for a singleton, itself). */
-export type ChareProxy<C> = CollectionProxy<C>;
+/**
+ * The proxy a chare sees as `this.thisProxy`: its collection, or for a singleton the chare
+ * itself. Typed as both, so it can be passed where either is expected (Fib passes its own
+ * proxy to children as their parent).
+ */
+export type ChareProxy<C> = CollectionProxy<C> & ElementProxy<C>;
 
 /** Something a proxy can be: for APIs that accept either kind. */
 export type AnyProxy<C = any> = ElementProxy<C> | CollectionProxy<C>;
