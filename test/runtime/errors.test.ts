@@ -1,0 +1,209 @@
+// Errors: remote exceptions through futures (element and broadcast), unobserved errors
+// reported with PE and chare, and bad input rejected at the call site (issue 2, item 9).
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { charm, CharmError, Future, RemoteError } from "../../runtime/index.ts";
+import { BadCtor, Boom, Opaque } from "./fixtures/errors.ts";
+
+const fixtures = new URL("./fixtures/errors.ts", import.meta.url).href;
+
+/** A promise with its resolver outside (orders events without sleeping). */
+function deferred<T>() {
+  let resolve!: (v: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+async function rejection(p: PromiseLike<unknown>): Promise<any> {
+  try {
+    await p;
+  } catch (err) {
+    return err;
+  }
+  throw new Error("expected a rejection");
+}
+
+describe("before start", () => {
+  it("calling the runtime before it has started is a CharmError that says how to start it", () => {
+    expect(() => charm.array(Boom, 2)).toThrow(CharmError);
+    expect(() => charm.array(Boom, 2)).toThrow(/hasn't started.*charm\.start/);
+    expect(() => new Future()).toThrow(/hasn't started/);
+    expect(() => charm.myPe()).toThrow(/hasn't started/);
+    expect(() => charm.chare(Boom)).toThrow(/hasn't started/);
+  });
+});
+
+describe("with the runtime running", () => {
+  beforeAll(() => charm.start({ numPes: 2, modules: [fixtures] }));
+  afterAll(() => charm.shutdown());
+
+  describe("exceptions through futures", () => {
+    it("an element's exception rejects ret and awaitable with a RemoteError naming PE, chare, method and stack", async () => {
+      const arr = charm.array(Boom, 4);
+      for (const [i, pe] of [[0, 0], [3, 1]] as const) {
+        for (const err of [await rejection(arr.at(i).throwIt.ret("bad range")), await rejection(arr.at(i).throwIt.awaitable("bad range"))]) {
+          expect(err).toBeInstanceOf(RemoteError);
+          expect(err.pe).toBe(pe);
+          expect(err.chare).toBe(`Boom[${i}]`);
+          expect(err.method).toBe("throwIt");
+          expect(err.remoteName).toBe("RangeError");
+          expect(err.remoteMessage).toBe("bad range");
+          expect(err.message).toContain(`RangeError: bad range (raised on PE ${pe} in Boom[${i}].throwIt)`);
+          expect(err.stack).toContain(`--- remote stack (PE ${pe}) ---`);
+          expect(err.stack).toMatch(/at Boom\.throwIt/);
+        }
+      }
+    });
+
+    it("an async entry method's rejection reaches the future", async () => {
+      const arr = charm.array(Boom, 2);
+      const err = await rejection(arr.at(1).throwLater.ret("late"));
+      expect(err).toBeInstanceOf(RemoteError);
+      expect(err).toMatchObject({ pe: 1, chare: "Boom[1]", method: "throwLater", remoteName: "SyntaxError", remoteMessage: "late" });
+    });
+
+    it("a non-Error thrown value still arrives as a RemoteError", async () => {
+      const arr = charm.array(Boom, 1);
+      const err = await rejection(arr.at(0).throwString.ret());
+      expect(err).toBeInstanceOf(RemoteError);
+      expect(err.remoteMessage).toContain("a plain string");
+    });
+
+    it("a broadcast's ret and awaitable reject when one element throws", async () => {
+      const arr = charm.array(Boom, 6);
+      for (const bad of [1, 5]) {
+        const pe = Math.floor((bad * 2) / 6);
+        for (const err of [await rejection(arr.failAt.ret(bad)), await rejection(arr.failAt.awaitable(bad))]) {
+          expect(err).toBeInstanceOf(RemoteError);
+          expect(err).toMatchObject({ pe, chare: `Boom[${bad}]`, method: "failAt", remoteMessage: `element ${bad} failed` });
+        }
+      }
+      expect(await arr.failAt.ret(-1)).toEqual([0, 1, 2, 3, 4, 5]);
+    });
+
+    it("a return value that can't cross rejects the caller's future", async () => {
+      const arr = charm.array(Boom, 2);
+      const err = await rejection(arr.at(1).returnFunction.ret());
+      expect(err).toBeInstanceOf(RemoteError);
+      expect(err.message).toMatch(/function/);
+      expect(err.message).toContain(".f");
+    });
+
+    it("a chare sending a function fails that entry method, naming the argument", async () => {
+      const arr = charm.array(Boom, 2);
+      const err = await rejection(arr.at(0).sendFunction.ret(arr.at(1)));
+      expect(err).toBeInstanceOf(RemoteError);
+      expect(err).toMatchObject({ pe: 0, chare: "Boom[0]", method: "sendFunction" });
+      expect(err.message).toContain("args[0]");
+    });
+
+  });
+
+  describe("errors nobody awaits", () => {
+    it("a fire-and-forget exception goes to charm.onError with its PE and chare", async () => {
+      const arr = charm.array(Boom, 4);
+      try {
+        for (const [i, pe] of [[0, 0], [3, 1]] as const) {
+          const got = deferred<RemoteError>();
+          charm.onError((e) => got.resolve(e));
+          arr.at(i).throwIt("nobody listens");
+          const err = await got.promise;
+          expect(err).toBeInstanceOf(RemoteError);
+          expect(err).toMatchObject({ pe, chare: `Boom[${i}]`, method: "throwIt", remoteMessage: "nobody listens" });
+        }
+        // an async method's rejection and a broadcast's too
+        const errors: RemoteError[] = [];
+        const three = deferred<void>();
+        charm.onError((e) => { errors.push(e); if (errors.length === 3) three.resolve(); });
+        arr.at(2).throwLater("async nobody");
+        arr.failAt(1);
+        arr.failAt(3);
+        await three.promise;
+        expect(errors.map((e) => `${e.chare}.${e.method}:${e.remoteMessage}`).sort()).toEqual([
+          "Boom[1].failAt:element 1 failed",
+          "Boom[2].throwLater:async nobody",
+          "Boom[3].failAt:element 3 failed",
+        ]);
+        expect(errors.find((e) => e.chare === "Boom[1]")!.pe).toBe(0);
+      } finally {
+        charm.onError(undefined);
+      }
+      // nothing is broken afterwards
+      expect(await arr.ok.ret(2)).toEqual([4, 4, 4, 4]);
+    });
+  });
+
+  describe("bad input at the call site", () => {
+    it("an unknown entry method names the class and lists its entry methods", async () => {
+      const arr = charm.array(Boom, 2);
+      const call = () => (arr.at(0) as any).nope(1);
+      expect(call).toThrow(CharmError);
+      expect(call).toThrow(/Boom has no entry method "nope"; its entry methods are: contributeWith, failAt, ok, returnFunction, sendFunction, throwIt, throwLater, throwString/);
+      expect(() => (arr as any).nope.ret()).toThrow(/Boom has no entry method "nope"/);
+      expect(() => (arr as any).nope.awaitable()).toThrow(/Boom has no entry method "nope"/);
+      // Chare's own members are not entry methods
+      expect(() => (arr.at(0) as any).contribute()).toThrow(/no entry method "contribute"/);
+      expect(() => (arr.at(0) as any).thisIndex()).toThrow(/no entry method "thisIndex"/);
+      expect(await arr.at(0).ok.ret(1)).toBe(2);
+    });
+
+    it("an unserializable argument names its path: a function, a symbol, a class instance", async () => {
+      const arr = charm.array(Boom, 2);
+      const bad = arr.at(1) as any;
+      expect(() => bad.ok({ items: [1, 2, () => 3] })).toThrow(CharmError);
+      expect(() => bad.ok({ items: [1, 2, () => 3] })).toThrow(/args\[0\]\.items\[2\] is a function/);
+      expect(() => bad.ok.ret(1, [Symbol("s")])).toThrow(/args\[1\]\[0\] is a symbol/);
+      expect(() => bad.ok.awaitable({ a: { b: new Opaque(1) } })).toThrow(/args\[0\]\.a\.b is an instance of Opaque.*charm\.serializable\(Opaque\)/);
+      expect(() => (arr as any).ok(new Map([["k", () => 1]]))).toThrow(/args\[0\]/);
+      // and the call names the entry method
+      expect(() => bad.ok(() => 3)).toThrow(/Boom\.ok\(\)/);
+      // creation arguments too
+      expect(() => charm.array(BadCtor, 2, { args: [(() => 1) as unknown as number] })).toThrow(/args\[0\] is a function/);
+      expect(() => new Future().send((() => 1) as never)).toThrow(/function/);
+      expect(await arr.at(1).ok.ret(21)).toBe(42);
+      expect(await arr.ok.ret(1)).toEqual([2, 2]);
+    });
+
+    it("a wrong number of index dimensions or an index out of range is a CharmError", async () => {
+      const arr = charm.array(Boom, 3);
+      expect(() => arr.at(1, 2)).toThrow(CharmError);
+      expect(() => arr.at(1, 2)).toThrow(/1-D array.*got 2/);
+      expect(() => arr.at()).toThrow(/got 0/);
+      expect(() => arr.at(3)).toThrow(/out of range/);
+      expect(() => arr.at(-1)).toThrow(/non-negative integer/);
+      expect(() => arr.at(1.5)).toThrow(/non-negative integer/);
+      const grid = charm.array(Boom, [2, 3]);
+      expect(() => grid.at(1)).toThrow(/2-D array.*got 1/);
+      expect(() => grid.at(0, 3)).toThrow(/out of range/);
+      expect(() => charm.array(Boom, [1, 1, 1, 1, 1, 1, 1])).toThrow(/1 to 6 dimensions/);
+      expect(() => charm.array(Boom, 0)).toThrow(/positive integer/);
+      expect(() => charm.chare(Boom, [], { onPe: 2 })).toThrow(/onPe/);
+      expect(() => charm.array(Opaque as any, 2)).toThrow(/extend Chare/);
+      expect(() => new (Boom as any)()).toThrow(/created by the runtime/);
+      expect(await grid.at(1, 2).ok.ret(3)).toBe(6);
+      expect(await arr.at(2).ok.ret(3)).toBe(6);
+    });
+
+    it("an unknown reducer or a bad target fails the contributing entry method", async () => {
+      const arr = charm.array(Boom, 2);
+      const err = await rejection(arr.at(0).contributeWith.ret("nosuch", new Future()));
+      expect(err).toBeInstanceOf(RemoteError);
+      expect(err.message).toMatch(/unknown reducer "nosuch"; known: sum, product/);
+      const err2 = await rejection(arr.at(1).contributeWith.ret("sum", 42 as any));
+      expect(err2.message).toMatch(/reduction target must be a Future or a bound entry method/);
+      expect(() => new Future(0)).toThrow(/numVals must be a positive integer/);
+      expect(await arr.ok.ret(1)).toEqual([2, 2]);
+    });
+  });
+});
+
+describe("after shutdown", () => {
+  it("the runtime says it hasn't started, and starts again", async () => {
+    expect(() => charm.array(Boom, 2)).toThrow(/hasn't started/);
+    await charm.start({ numPes: 1, modules: [fixtures] });
+    try {
+      expect(await charm.array(Boom, 2).ok.ret(5)).toEqual([10, 10]);
+    } finally {
+      await charm.shutdown();
+    }
+  });
+});
