@@ -1,0 +1,217 @@
+/** The kernel's handle on cell execution: one executor worker thread that holds all cell state. */
+import { Worker } from "node:worker_threads";
+import type {
+  CellOutput,
+  CellResult,
+  CompleteResult,
+  FromWorker,
+  InputRequest,
+  InspectResult,
+  ToWorker,
+} from "./protocol.ts";
+import { Interrupter } from "./interrupter.ts";
+import { isComplete, type IsCompleteResult } from "./is-complete.ts";
+import { LanguageService } from "./language/client.ts";
+import { workerScript } from "./worker-bundle.ts";
+
+export type { CellOutput, CellResult, CompleteResult, InputRequest, InspectResult } from "./protocol.ts";
+
+/** What a running cell needs from the kernel: somewhere to put outputs, and a way to ask for input. */
+export interface ExecuteHooks {
+  output(output: CellOutput): void;
+  input(request: InputRequest): Promise<string>;
+}
+
+interface RunningCell {
+  id: number;
+  hooks: ExecuteHooks;
+  resolve(result: CellResult): void;
+}
+
+// Captured before any cell code runs anywhere (STYLE: the runtime's own timers).
+const { setTimeout: safeSetTimeout } = globalThis;
+
+/**
+ * Runs cells in a dedicated worker so the kernel's thread (sockets, heartbeat, control, SIGINT)
+ * stays responsive while a cell computes. Cells run one at a time, in call order.
+ */
+export class CellExecutor {
+  /** Receives output that arrives while no cell runs (a timer's `console.log`); else it waits for the next cell. */
+  onLateOutput?: (output: CellOutput) => void;
+
+  private state: "running" | "closing" | "closed" = "running";
+  private running: RunningCell | null = null;
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly lateOutputs: CellOutput[] = [];
+  private readonly propertyRequests = new Map<number, (names: string[]) => void>();
+  private readonly history: string[] = [];
+  private readonly language: LanguageService;
+  private nextId = 1;
+  private cellCount = 0;
+
+  private constructor(
+    private readonly worker: Worker,
+    private readonly interrupter: Interrupter,
+    cwd: string,
+  ) {
+    this.language = new LanguageService(cwd, (expression) => this.propertyNames(expression));
+    worker.on("message", (message: FromWorker) => this.onMessage(message));
+    worker.on("error", (error) => this.failRunning(`the executor worker failed: ${error.message}`));
+    worker.on("exit", (code) => {
+      if (this.state === "running") this.failRunning(`the executor worker exited with code ${code}`);
+      this.state = "closed";
+    });
+  }
+
+  /** Spawns the executor worker; resolves when it can run cells. */
+  static async start(options: { cwd: string }): Promise<CellExecutor> {
+    if (typeof options?.cwd !== "string") throw new TypeError("CellExecutor.start: options.cwd must be the notebook's folder");
+    const worker = new Worker(await workerScript(), {
+      workerData: { cwd: options.cwd },
+      // Lets the worker resolve imports from the notebook's folder with ESM rules (`import.meta.resolve(s, parent)`).
+      execArgv: ["--experimental-import-meta-resolve"],
+      stdout: false,
+      stderr: false,
+    });
+    const ready = new Promise<void>((resolve, reject) => {
+      const onMessage = (message: FromWorker): void => {
+        if (message.type === "ready") {
+          worker.off("message", onMessage);
+          resolve();
+        }
+      };
+      worker.on("message", onMessage);
+      worker.once("error", reject);
+      worker.once("exit", (code) => reject(new Error(`the executor worker exited with code ${code} while starting`)));
+    });
+    const [interrupter] = await Promise.all([Interrupter.attach(worker), ready]);
+    return new CellExecutor(worker, interrupter, options.cwd);
+  }
+
+  /** Runs one cell; resolves after every output of the cell has been passed to `hooks.output`. */
+  execute(code: string, hooks: ExecuteHooks): Promise<CellResult> {
+    const run = this.queue.then(() => this.runCell(code, hooks));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Completion at a code-point cursor: TypeScript over the cell history, then live property names. */
+  complete(code: string, cursorPos: number): Promise<CompleteResult> {
+    return this.language.complete(this.history, code, cursorPos);
+  }
+
+  /** Documentation and type of the name under a code-point cursor. */
+  inspect(code: string, cursorPos: number, detailLevel: number): Promise<InspectResult> {
+    return this.language.inspect(this.history, code, cursorPos, detailLevel);
+  }
+
+  /** Whether `code` is ready to run (Jupyter `is_complete`); `indent` only when incomplete. */
+  isComplete(code: string): IsCompleteResult {
+    return isComplete(code);
+  }
+
+  /** Stops the running cell within a second: a busy loop or a pending await. Cell state is kept. */
+  interrupt(): void {
+    const cell = this.running;
+    if (!cell) return;
+    this.post({ type: "interrupt", id: cell.id });
+    // A free worker answers the message at once. A busy one is stopped from outside; retried
+    // because a termination that lands between two scripts hits the next one instead.
+    let attempts = 0;
+    const retry = (): void => {
+      if (this.running !== cell || attempts++ >= 4) return;
+      this.interrupter.terminate();
+      this.post({ type: "interrupt", id: cell.id });
+      safeSetTimeout(retry, 200).unref();
+    };
+    safeSetTimeout(retry, 100).unref();
+  }
+
+  /** Ends the worker; a running cell fails with an error saying so. */
+  async close(): Promise<void> {
+    if (this.state !== "running") return;
+    this.state = "closing";
+    this.failRunning("the executor was closed");
+    this.interrupter.close();
+    await this.language.close();
+    await this.worker.terminate();
+    this.state = "closed";
+  }
+
+  /** Live property names for `expression.` (empty: top-level names), from the executor's state. */
+  propertyNames(expression: string): Promise<string[]> {
+    if (this.state !== "running") return Promise.resolve([]);
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.propertyRequests.set(id, resolve);
+      this.post({ type: "property-names", id, expression });
+      // A cell in a busy loop can't answer: completion falls back to the static names.
+      safeSetTimeout(() => this.propertyRequests.get(id)?.([]), 300).unref();
+    });
+  }
+
+  private runCell(code: string, hooks: ExecuteHooks): Promise<CellResult> {
+    if (this.state !== "running") return Promise.reject(new Error("CellExecutor: closed; start a new one"));
+    for (const output of this.lateOutputs.splice(0)) hooks.output(output);
+    const id = this.nextId++;
+    const cellName = `cell-${++this.cellCount}.ts`;
+    return new Promise<CellResult>((resolve) => {
+      this.running = { id, hooks, resolve };
+      this.post({ type: "execute", id, code, cellName });
+    }).then((result) => {
+      if (result.status === "ok") this.history.push(code);
+      return result;
+    });
+  }
+
+  private onMessage(message: FromWorker): void {
+    switch (message.type) {
+      case "ready":
+        return;
+      case "output":
+        if (this.running && message.id === this.running.id) this.running.hooks.output(message.output);
+        else if (this.onLateOutput) this.onLateOutput(message.output);
+        else this.lateOutputs.push(message.output);
+        return;
+      case "input-request":
+        this.answerInput(message.id, message.cellId, message.request);
+        return;
+      case "result":
+        if (this.running?.id === message.id) {
+          const { resolve } = this.running;
+          this.running = null;
+          resolve(message.result);
+        }
+        return;
+      case "property-names":
+        this.propertyRequests.get(message.id)?.(message.names);
+        this.propertyRequests.delete(message.id);
+        return;
+      default:
+        message satisfies never;
+    }
+  }
+
+  private answerInput(id: number, cellId: number, request: InputRequest): void {
+    const cell = this.running;
+    if (!cell || cell.id !== cellId) {
+      this.post({ type: "input-reply", id, value: "", error: "input() was called after its cell ended" });
+      return;
+    }
+    cell.hooks.input(request).then(
+      (value) => this.post({ type: "input-reply", id, value }),
+      (error: unknown) => this.post({ type: "input-reply", id, value: "", error: String(error) }),
+    );
+  }
+
+  private failRunning(reason: string): void {
+    const cell = this.running;
+    if (!cell) return;
+    this.running = null;
+    cell.resolve({ status: "error", ename: "ExecutorError", evalue: reason, traceback: [`ExecutorError: ${reason}`] });
+  }
+
+  private post(message: ToWorker): void {
+    if (this.state === "running") this.worker.postMessage(message);
+  }
+}

@@ -1,0 +1,56 @@
+/** Stops JavaScript running in a worker from outside it, through the main thread's inspector. */
+import { Session } from "node:inspector";
+import type { Worker } from "node:worker_threads";
+
+interface AttachedEvent {
+  params: { sessionId: string; workerInfo: { workerId: string } };
+}
+
+/**
+ * A worker busy in `while (true) {}` never reads its messages, and its own inspector session runs
+ * on the same blocked thread. The main thread's session can still reach it: `NodeWorker` attaches
+ * to the worker's inspector, and `Runtime.terminateExecution` stops the running script without
+ * ending the thread (V8 cancels the termination once the script has unwound), so all state stays.
+ */
+export class Interrupter {
+  private readonly session = new Session();
+  private sessionId: string | undefined;
+  private nextId = 1;
+
+  private constructor() {}
+
+  /** Attaches to `worker`'s inspector; resolves once attached. */
+  static async attach(worker: Worker): Promise<Interrupter> {
+    const interrupter = new Interrupter();
+    const session = interrupter.session;
+    session.connect();
+    const wanted = String(worker.threadId);
+    const attached = new Promise<void>((resolve) => {
+      session.on("NodeWorker.attachedToWorker", (event: AttachedEvent) => {
+        const { sessionId, workerInfo } = event.params;
+        if (workerInfo.workerId === wanted) {
+          interrupter.sessionId = sessionId;
+          resolve();
+        } else {
+          // Other workers (the runtime's PEs) are none of our business.
+          session.post("NodeWorker.detach", { sessionId });
+        }
+      });
+    });
+    session.post("NodeWorker.enable", { waitForDebuggerOnStart: false });
+    await attached;
+    return interrupter;
+  }
+
+  /** Terminates the script the worker runs now (or, if none, the next one it starts). */
+  terminate(): void {
+    if (!this.sessionId) return;
+    const message = JSON.stringify({ id: this.nextId++, method: "Runtime.terminateExecution" });
+    this.session.post("NodeWorker.sendMessageToWorker", { sessionId: this.sessionId, message });
+  }
+
+  /** Detaches from the worker. */
+  close(): void {
+    this.session.disconnect();
+  }
+}

@@ -1,0 +1,107 @@
+/** The executor worker's entry: runs cells one at a time and streams their outputs to the main thread. */
+import { parentPort, workerData } from "node:worker_threads";
+import type { CellOutput, CellResult, FromWorker, ToWorker } from "../protocol.ts";
+import { Evaluator } from "./evaluator.ts";
+import { bundleOf, errorResult } from "./format.ts";
+import { installCellGlobals } from "./globals.ts";
+import { propertyNames } from "./property-names.ts";
+import type { Remap } from "./source-map.ts";
+import { transpileCell } from "./transpile.ts";
+import { registerTypeScriptHooks } from "./ts-hooks.ts";
+
+const port = parentPort!;
+const { cwd } = workerData as { cwd: string };
+const send = (message: FromWorker): void => port.postMessage(message);
+
+/** The cell running now; outputs with no running cell travel as late output (`id: null`). */
+let current: { id: number; finish(result: CellResult): void } | null = null;
+const pendingInputs = new Map<number, { resolve(value: string): void; reject(error: Error): void }>();
+let nextInputId = 1;
+const remaps = new Map<string, Remap>();
+
+const emit = (output: CellOutput): void => send({ type: "output", id: current?.id ?? null, output });
+installCellGlobals(cwd, {
+  emit,
+  input(request) {
+    if (!current) return Promise.reject(new Error("input() works only while its cell is running"));
+    const id = nextInputId++;
+    send({ type: "input-request", id, cellId: current.id, request });
+    return new Promise((resolve, reject) => pendingInputs.set(id, { resolve, reject }));
+  },
+});
+registerTypeScriptHooks(import.meta.resolve("typescript"));
+const evaluator = new Evaluator();
+await evaluator.start();
+
+async function execute(id: number, code: string, cellName: string): Promise<void> {
+  let done = false;
+  const finish = (result: CellResult): void => {
+    if (done) return;
+    done = true;
+    current = null;
+    send({ type: "result", id, result });
+  };
+  current = { id, finish };
+  try {
+    const transpiled = transpileCell(code, cellName);
+    if (!transpiled.ok) {
+      const traceback = transpiled.diagnostics.map((d) => `${cellName}:${d.line}:${d.column}: ${d.message}`);
+      const first = transpiled.diagnostics[0];
+      return finish({ status: "error", ename: "SyntaxError", evalue: `${first.message} (${cellName}:${first.line}:${first.column})`, traceback });
+    }
+    if (transpiled.remap) remaps.set(cellName, transpiled.remap);
+    const evaluation = await evaluator.run(transpiled.js);
+    switch (evaluation.kind) {
+      case "value":
+        return finish({ status: "ok", value: bundleOf(evaluation.value) });
+      case "none":
+        return finish({ status: "ok" });
+      case "error":
+        return finish(errorResult(evaluation.error, remaps, { cellName, line: evaluation.line, column: evaluation.column }));
+      case "terminated":
+        return finish(interrupted());
+      default:
+        evaluation satisfies never;
+    }
+  } catch (error) {
+    finish(errorResult(error, remaps));
+  }
+}
+
+function interrupted(): CellResult {
+  return { status: "error", ename: "Interrupted", evalue: "the cell was interrupted; all state is kept", traceback: ["Interrupted: the cell was interrupted; all state is kept"] };
+}
+
+port.on("message", (message: ToWorker) => {
+  switch (message.type) {
+    case "execute":
+      void execute(message.id, message.code, message.cellName);
+      return;
+    case "input-reply": {
+      const pending = pendingInputs.get(message.id);
+      pendingInputs.delete(message.id);
+      if (message.error !== undefined) pending?.reject(new Error(message.error));
+      else pending?.resolve(message.value);
+      return;
+    }
+    case "interrupt":
+      // Reached here either because the cell awaits (the thread is free) or after the main thread
+      // terminated a busy loop; in both cases the cell ends now and its pending awaits are abandoned.
+      for (const pending of pendingInputs.values()) pending.reject(new Error("Interrupted"));
+      pendingInputs.clear();
+      if (current?.id === message.id) current.finish(interrupted());
+      return;
+    case "property-names":
+      void propertyNames(message.expression, evaluator).then((names) =>
+        send({ type: "property-names", id: message.id, names }),
+      );
+      return;
+    case "close":
+      evaluator.close();
+      port.close();
+      return;
+    default:
+      message satisfies never;
+  }
+});
+send({ type: "ready" });

@@ -1,0 +1,63 @@
+/** The `display` API a cell sees: rich outputs, updatable by display id, and `clearOutput`. */
+import { randomUUID } from "node:crypto";
+import { inspect } from "node:util";
+import type { CellOutput } from "../protocol.ts";
+import { bundleOf } from "./format.ts";
+
+/** Options of every display call: `id` names the display so a later call can update it. */
+export interface DisplayOptions {
+  id?: string;
+}
+
+/** A shown output; `update` replaces it in place (Jupyter `update_display_data`). */
+export interface DisplayHandle<T> {
+  readonly id: string;
+  update(content: T): void;
+}
+
+type Show<T> = (content: T, options?: DisplayOptions) => DisplayHandle<T>;
+
+/** `display(value)` plus one method per mime type. */
+export interface Display {
+  <T>(value: T, options?: DisplayOptions): DisplayHandle<T>;
+  html: Show<string>;
+  svg: Show<string>;
+  png: Show<string | Uint8Array>;
+  markdown: Show<string>;
+  json: Show<unknown>;
+  text: Show<string>;
+}
+
+/** Builds the API over `emit`, which forwards an output to the cell running now. */
+export function createDisplay(emit: (output: CellOutput) => void): { display: Display; clearOutput(wait?: boolean): void } {
+  const shower = <T>(toData: (content: T) => Record<string, unknown>): Show<T> => {
+    return (content, options = {}) => {
+      // Every display gets an id, so any handle can update even if the user did not name it.
+      const id = options.id ?? randomUUID();
+      const send = (value: T, update: boolean): void =>
+        emit({ kind: "display", data: toData(value), metadata: {}, transient: { display_id: id }, update });
+      send(content, false);
+      return { id, update: (value: T) => send(value, true) };
+    };
+  };
+  const display = shower<unknown>((value) => bundleOf(value).data) as Display;
+  display.html = shower((html: string) => ({ "text/html": html, "text/plain": html }));
+  display.svg = shower((svg: string) => ({ "image/svg+xml": svg, "text/plain": "<svg image>" }));
+  display.png = shower((png: string | Uint8Array) => ({
+    "image/png": typeof png === "string" ? png : Buffer.from(png).toString("base64"),
+    "text/plain": "<png image>",
+  }));
+  display.markdown = shower((md: string) => ({ "text/markdown": md, "text/plain": md }));
+  // application/json must be an object in the message, never a pre-serialized string (PITFALLS 15).
+  display.json = shower((value: unknown) => ({
+    "application/json": JSON.parse(JSON.stringify(value ?? null)) as unknown,
+    "text/plain": inspect(value, { depth: 4 }),
+  }));
+  display.text = shower((text: string) => ({ "text/plain": text }));
+  return {
+    display,
+    clearOutput: (wait = false) => {
+      emit({ kind: "clear", wait });
+    },
+  };
+}

@@ -1,0 +1,125 @@
+/** Runs scripts in V8's REPL mode through the worker's own inspector session. */
+import { Session } from "node:inspector";
+
+/** How one evaluation ended. `terminated`: stopped by `Runtime.terminateExecution` (an interrupt). */
+export type Evaluation =
+  | { kind: "value"; value: unknown }
+  | { kind: "none" }
+  | { kind: "error"; error: unknown; line: number; column: number }
+  | { kind: "terminated" };
+
+interface RemoteObject {
+  type: string;
+  value?: unknown;
+  unserializableValue?: string;
+  objectId?: string;
+}
+interface EvaluateResponse {
+  result: RemoteObject;
+  exceptionDetails?: { exception?: RemoteObject; lineNumber: number; columnNumber: number };
+}
+
+const CAPTURE_KEY = Symbol.for("charm4ts.cells.capture");
+const OBJECT_GROUP = "charm4ts-cell";
+// Its own group: releasing it must not free a running cell's result before it is captured.
+const PEEK_GROUP = "charm4ts-peek";
+
+/**
+ * REPL mode gives what cells need and scripts don't: `let`/`const`/`class` may be declared again,
+ * functions see later reassignments (real global bindings), and top-level `await` works.
+ */
+export class Evaluator {
+  private readonly session = new Session();
+  private globalObjectId = "";
+
+  /** Connects to this thread's isolate (inside a worker, `connect()` targets the worker). */
+  async start(): Promise<void> {
+    this.session.connect();
+    const response = await this.post<EvaluateResponse>("Runtime.evaluate", { expression: "globalThis" });
+    this.globalObjectId = response.result.objectId ?? "";
+  }
+
+  /** Evaluates `js` as one REPL-mode script and awaits its completion value. */
+  async run(js: string): Promise<Evaluation> {
+    let response: EvaluateResponse;
+    try {
+      response = await this.post<EvaluateResponse>("Runtime.evaluate", {
+        expression: js,
+        replMode: true,
+        awaitPromise: true,
+        objectGroup: OBJECT_GROUP,
+      });
+    } catch (error) {
+      if (String((error as Error).message).includes("Execution was terminated")) return { kind: "terminated" };
+      throw error;
+    }
+    try {
+      const details = response.exceptionDetails;
+      if (details) {
+        const error = await this.capture(details.exception ?? response.result);
+        return { kind: "error", error, line: details.lineNumber + 1, column: details.columnNumber + 1 };
+      }
+      if (response.result.type === "undefined") return { kind: "none" };
+      return { kind: "value", value: await this.capture(response.result) };
+    } finally {
+      // Release the inspector's handles, or every value ever shown would stay reachable.
+      this.session.post("Runtime.releaseObjectGroup", { objectGroup: OBJECT_GROUP });
+    }
+  }
+
+  /** Turns a remote object of this very isolate back into the JS value it names. */
+  private async capture(remote: RemoteObject): Promise<unknown> {
+    const argument = remote.objectId
+      ? { objectId: remote.objectId }
+      : remote.unserializableValue !== undefined
+        ? { unserializableValue: remote.unserializableValue }
+        : remote.type === "undefined"
+          ? {}
+          : { value: remote.value };
+    await this.post("Runtime.callFunctionOn", {
+      objectId: this.globalObjectId,
+      functionDeclaration: `function (v) { this[Symbol.for("charm4ts.cells.capture")] = v; }`,
+      arguments: [argument],
+    });
+    const holder = globalThis as unknown as Record<symbol, unknown>;
+    const value = holder[CAPTURE_KEY];
+    delete holder[CAPTURE_KEY];
+    return value;
+  }
+
+  /** Evaluates an expression only if it has no side effects (for completion); never throws. */
+  async peek(expression: string): Promise<{ ok: true; value: unknown } | { ok: false }> {
+    try {
+      const response = await this.post<EvaluateResponse>("Runtime.evaluate", {
+        expression,
+        throwOnSideEffect: true,
+        replMode: true,
+        objectGroup: PEEK_GROUP,
+        timeout: 200,
+      });
+      if (response.exceptionDetails) return { ok: false };
+      return { ok: true, value: await this.capture(response.result) };
+    } catch {
+      return { ok: false };
+    } finally {
+      this.session.post("Runtime.releaseObjectGroup", { objectGroup: PEEK_GROUP });
+    }
+  }
+
+  /** Names of the cells' top-level `let`/`const`/`class` bindings (not properties of globalThis). */
+  async globalLexicalNames(): Promise<string[]> {
+    const response = await this.post<{ names: string[] }>("Runtime.globalLexicalScopeNames", {});
+    return response.names;
+  }
+
+  /** Disconnects the session. */
+  close(): void {
+    this.session.disconnect();
+  }
+
+  private post<T>(method: string, params: object): Promise<T> {
+    return new Promise((resolve, reject) => {
+      this.session.post(method, params, (error, result) => (error ? reject(error) : resolve(result as T)));
+    });
+  }
+}
