@@ -13,7 +13,7 @@ import { startLocalPes, type LocalPes } from "./pe/driver.ts";
 import { compileProgram } from "./launcher/compile.ts";
 import { registerSerializable } from "./protocol/codec.ts";
 import { Future } from "./core/future.ts";
-import { boundTarget } from "./core/proxy.ts";
+import { boundTarget, proxyRef } from "./core/proxy.ts";
 import { iwait, waitAll, type Waitable } from "./channels/wait.ts";
 import type { CollectionProxy, ElementProxy } from "./core/proxy-types.ts";
 import {
@@ -126,6 +126,12 @@ export const charm = {
   /** Inserts an element into a sparse array. */
   insert<C>(proxy: CollectionProxy<C>, index: number | readonly number[], args?: unknown[]): void {
     insertElement(proxy, index, args);
+  },
+  /** Ends insertion into a sparse array: reductions and broadcast replies over it work after this. */
+  doneInserting(proxy: CollectionProxy<any>): Promise<void> {
+    const ref = proxyRef(proxy);
+    if (!ref || ref.kind !== "sparse" || ref.idx) throw new CharmError("charm.doneInserting(proxy): proxy must be a sparse array's proxy");
+    return rt().census.run(ref.cid);
   },
   /** Resolves when the given collections have been created on every PE that holds them. */
   awaitCreation,

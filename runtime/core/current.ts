@@ -3,6 +3,7 @@ import { CharmError } from "../protocol/errors.ts";
 import type { Runtime } from "./runtime.ts";
 
 let current: Runtime | undefined;
+let generation = 0;
 
 /** This thread's runtime; throws a CharmError that says how to start one. */
 export function rt(): Runtime {
@@ -23,4 +24,10 @@ export function maybeRt(): Runtime | undefined {
 /** Installs (or clears) this thread's runtime. */
 export function setRuntime(runtime: Runtime | undefined): void {
   current = runtime;
+  generation++;
+}
+
+/** Changes whenever the runtime is replaced: ids from an earlier runtime mean nothing now. */
+export function runtimeGeneration(): number {
+  return generation;
 }

@@ -12,6 +12,7 @@ import { registerReviver, toWire } from "../protocol/codec.ts";
 import { findChareClass } from "./registry.ts";
 import { checkIndex } from "./placement.ts";
 import { callEntry } from "./invoke.ts";
+import { runtimeGeneration } from "./current.ts";
 import { entryMethodNames, isEntryMethod } from "./entry-methods.ts";
 
 const REF = Symbol("charm4ts.proxyRef");
@@ -22,8 +23,11 @@ const collect = new FinalizationRegistry<string>((key) => {
   if (interned.get(key)?.deref() === undefined) interned.delete(key);
 });
 
+// Collection ids restart with each runtime (charm.shutdown then start): the generation keeps
+// a proxy from an earlier runtime from being handed out for a new collection with the same id.
 function keyOf(ref: ProxyRef): string {
-  return ref.idx ? `${ref.cid}:${indexKey(ref.idx)}` : String(ref.cid);
+  const g = runtimeGeneration();
+  return ref.idx ? `${g}/${ref.cid}:${indexKey(ref.idx)}` : `${g}/${ref.cid}`;
 }
 
 /** The proxy for a collection or element reference (interned per thread). */

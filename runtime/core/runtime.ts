@@ -16,6 +16,7 @@ import { Reductions } from "../collectives/reduction.ts";
 import { ChannelInboxes } from "../channels/inbox.ts";
 import { QuiescenceProbe } from "./quiescence.ts";
 import { CreationTracker } from "./creation.ts";
+import { Census } from "./census.ts";
 
 /** What the embedding (driver or PE worker) decides: where unobserved errors go, how to stop. */
 export interface RuntimeHooks {
@@ -46,6 +47,7 @@ export class Runtime {
   readonly channels = new ChannelInboxes();
   readonly quiescence: QuiescenceProbe;
   readonly creations = new CreationTracker();
+  readonly census = new Census(this);
   /** Where migrated elements went, overriding their home placement (cid → index key → PE). */
   readonly locations = new Map<CollectionId, Map<string, Endpoint>>();
 
@@ -123,6 +125,8 @@ export class Runtime {
   /** The PEs that take part in a collection's broadcasts and reductions, in order. */
   participants(ref: CollectionRef): number[] {
     if (ref.kind === "single") return [ref.pe!];
+    // A sparse array's members are known after charm.doneInserting; until then, every PE.
+    if (ref.kind === "sparse") return this.census.members.get(ref.cid) ?? this.allPes();
     let pes = this.participantCache.get(ref.cid);
     if (pes) return pes;
     if (ref.kind === "array") {
@@ -130,9 +134,13 @@ export class Runtime {
       const seen = new Set<number>();
       forEachIndex(ref.dims!, (idx) => seen.add(homePe(ref, idx, this.numPes, this.self)));
       pes = [...seen].sort((a, b) => a - b);
-    } else pes = Array.from({ length: this.numPes }, (_, i) => i);
+    } else pes = this.allPes();
     this.participantCache.set(ref.cid, pes);
     return pes;
+  }
+
+  private allPes(): number[] {
+    return Array.from({ length: this.numPes }, (_, i) => i);
   }
 
   /** Reports an error nobody will observe otherwise: to the driver, which shows it. */
@@ -176,6 +184,9 @@ export class Runtime {
       case "ready": return this.hooks.onReady?.(msg.pe, msg.error);
       case "exit": return this.hooks.onExit?.(msg.code, msg.reason);
       case "qdStart": return this.quiescence.startQD(msg.target);
+      case "census": return this.census.answer(msg.cid, msg.from);
+      case "censusCount": return this.census.count(msg.cid, msg.pe, msg.n);
+      case "members": this.census.members.set(msg.cid, msg.pes); return;
       default: {
         const never: never = msg;
         throw new Error(`unknown message type ${(never as Message).t}`);

@@ -72,6 +72,9 @@ export type Message =
   | { t: "contrib"; cid: CollectionId; key: number | string; reducer: string; target?: TargetRef; all?: 1; part: Partial; r?: 1 }
   | { t: "down"; cid: CollectionId; key: number | string; v: unknown; e?: ErrorData; r?: 1 }
   | { t: "chan"; to: ProxyRef; from: string; seq: number; v: unknown; r?: 1 }
+  | { t: "census"; cid: CollectionId; from: Endpoint }
+  | { t: "censusCount"; cid: CollectionId; n: number; pe: Endpoint }
+  | { t: "members"; cid: CollectionId; pes: number[] }
   | { t: "qdStart"; target: TargetRef }
   | { t: "qdProbe"; wave: number }
   | { t: "qdCount"; wave: number; sent: number; recv: number }
@@ -82,5 +85,5 @@ export type Message =
 
 /** Messages that quiescence detection does not count (they are its own traffic or lifecycle). */
 export function isControlMessage(m: Message): boolean {
-  return m.t === "qdProbe" || m.t === "qdCount" || m.t === "ready" || m.t === "stop" || m.t === "report" || m.t === "exit" || m.t === "qdStart";
+  return m.t === "qdProbe" || m.t === "qdCount" || m.t === "ready" || m.t === "stop" || m.t === "report" || m.t === "exit" || m.t === "qdStart" || m.t === "census" || m.t === "censusCount" || m.t === "members";
 }

@@ -37,3 +37,20 @@ describe("runtime basics on 2 worker-thread PEs", () => {
     expect(await done).toBe(45);
   });
 });
+
+describe("sparse arrays", () => {
+  beforeAll(() => charm.start({ numPes: 2, modules: [fixtures] }));
+  afterAll(() => charm.shutdown());
+
+  it("inserts elements, then reduces over them once insertion is done", async () => {
+    const sparse = charm.sparseArray(Echo, { ndims: 1 });
+    for (const i of [3, 17, 40]) charm.insert(sparse, i);
+    expect(await sparse.at(17).echo.ret(5)).toBe(5);
+    await charm.doneInserting(sparse);
+    const where = await sparse.where.ret();
+    expect(where.map((w) => w[0])).toEqual([3, 17, 40]);
+    const done = new Future<number>();
+    sparse.sum(done);
+    expect(await done).toBe(60);
+  });
+});
