@@ -67,7 +67,7 @@ export class CellExecutor {
   static async start(options: { cwd: string }): Promise<CellExecutor> {
     if (typeof options?.cwd !== "string") throw new TypeError("CellExecutor.start: options.cwd must be the notebook's folder");
     const worker = new Worker(await workerScript(), {
-      workerData: { cwd: options.cwd },
+      workerData: { role: "cells", cwd: options.cwd },
       // Lets the worker resolve imports from the notebook's folder with ESM rules (`import.meta.resolve(s, parent)`).
       execArgv: ["--experimental-import-meta-resolve"],
       stdout: false,

@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 const here = dirname(fileURLToPath(import.meta.url));
 
 /**
- * A build that lists `kernel/cells/worker/cell-worker.ts` as the entry `cells-worker` ships
+ * A build that lists `kernel/cells/worker/entry.ts` as the entry `cells-worker` ships
  * `cells-worker.js` beside this module. From the sources (tests, `tsx`), the worker is bundled once
  * with esbuild into `node_modules/.cache`, next to the package's node_modules, so `typescript`
  * still resolves; the bundle is rebuilt only when a worker source is newer.
@@ -20,7 +20,7 @@ export async function workerScript(): Promise<string> {
   if (!sources) throw new Error(`cells-worker.js is missing beside ${here} and no worker sources were found`);
   const out = join(root, "node_modules", ".cache", "charm4ts", "cells-worker.mjs");
   const newest = Math.max(
-    ...[sources, dirname(sources)].flatMap((dir) =>
+    ...[sources, dirname(sources), join(dirname(sources), "language")].flatMap((dir) =>
       readdirSync(dir).filter((f) => f.endsWith(".ts")).map((f) => statSync(join(dir, f)).mtimeMs),
     ),
   );
@@ -30,7 +30,7 @@ export async function workerScript(): Promise<string> {
   // Build to a private name and rename: two executors starting at once never see half a file.
   const temporary = `${out}.${process.pid}.${Date.now()}.tmp.mjs`;
   await build({
-    entryPoints: [join(sources, "cell-worker.ts")],
+    entryPoints: [join(sources, "entry.ts")],
     outfile: temporary,
     bundle: true,
     format: "esm",

@@ -1,12 +1,30 @@
-/** Completion and inspection for the kernel's main thread (placeholder: live names only). */
+/** Completion and inspection for the kernel's main thread, answered by the language worker. */
+import { Worker } from "node:worker_threads";
 import type { CompleteResult, InspectResult } from "../protocol.ts";
+import { workerScript } from "../worker-bundle.ts";
 import { codePointsToUtf16, utf16ToCodePoints } from "./positions.ts";
+import type { FromLanguage, ToLanguage } from "./protocol.ts";
 
 /** Asks the executor for live property names of `expression` (empty: top-level names). */
 export type PropertyNames = (expression: string) => Promise<string[]>;
 
-/** TypeScript-aware completion over the history of successful cells, with live names as fallback. */
+interface Pending {
+  resolve(message: FromLanguage): void;
+  reject(error: Error): void;
+}
+
+/**
+ * TypeScript completion over the history of successful cells plus the current one, so names from
+ * earlier cells complete with their types; live property names of the executor's objects are the
+ * fallback when TypeScript knows nothing (an `any`, a value built dynamically). The worker starts
+ * on first use: loading TypeScript and lib files costs a second or two, which most sessions that
+ * never complete should not pay.
+ */
 export class LanguageService {
+  private worker: Promise<Worker> | null = null;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+
   constructor(
     private readonly cwd: string,
     private readonly propertyNames: PropertyNames,
@@ -15,12 +33,16 @@ export class LanguageService {
   /** Completes at `cursorPos` (code points). */
   async complete(history: readonly string[], code: string, cursorPos: number): Promise<CompleteResult> {
     const cursor = codePointsToUtf16(code, cursorPos);
-    const before = code.slice(0, cursor);
-    const match = /((?:[\p{L}_$][\p{L}\p{N}_$]*\.)*)([\p{L}_$][\p{L}\p{N}_$]*)?$/u.exec(before);
-    const path = (match?.[1] ?? "").replace(/\.$/, "");
-    const prefix = match?.[2] ?? "";
-    const names = (await this.propertyNames(path)).filter((name) => name.startsWith(prefix));
-    const start = cursor - prefix.length;
+    const reply = await this.request({ type: "complete", id: 0, history: [...history], code, cursor });
+    let names = reply.type === "completions" ? reply.names : [];
+    let start = reply.type === "completions" ? reply.start : cursor;
+    if (names.length === 0) {
+      const match = /((?:[\p{L}_$][\p{L}\p{N}_$]*\.)*)([\p{L}_$][\p{L}\p{N}_$]*)?$/u.exec(code.slice(0, cursor));
+      const path = (match?.[1] ?? "").replace(/\.$/, "");
+      const prefix = match?.[2] ?? "";
+      names = (await this.propertyNames(path)).filter((name) => name.startsWith(prefix));
+      start = cursor - prefix.length;
+    }
     return {
       matches: names,
       cursor_start: utf16ToCodePoints(code, start),
@@ -29,11 +51,49 @@ export class LanguageService {
     };
   }
 
-  /** Inspects the name at `cursorPos` (code points). */
-  async inspect(_history: readonly string[], _code: string, _cursorPos: number, _detailLevel: number): Promise<InspectResult> {
-    return { found: false, data: {} };
+  /** Inspects the name at `cursorPos` (code points): its type signature and documentation. */
+  async inspect(history: readonly string[], code: string, cursorPos: number, detailLevel: number): Promise<InspectResult> {
+    const cursor = codePointsToUtf16(code, cursorPos);
+    const reply = await this.request({ type: "inspect", id: 0, history: [...history], code, cursor, detailLevel });
+    if (reply.type !== "info" || reply.text === null) return { found: false, data: {} };
+    return { found: true, data: { "text/plain": reply.text, "text/markdown": "```ts\n" + reply.text + "\n```" } };
   }
 
-  /** Stops the language worker. */
-  async close(): Promise<void> {}
+  /** Stops the language worker, if it was started. */
+  async close(): Promise<void> {
+    const worker = this.worker;
+    this.worker = null;
+    if (worker) await (await worker).terminate();
+  }
+
+  private async request(message: ToLanguage): Promise<FromLanguage> {
+    const worker = await this.start();
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      worker.postMessage({ ...message, id });
+    });
+  }
+
+  private start(): Promise<Worker> {
+    // One promise, so concurrent first requests share one worker.
+    this.worker ??= workerScript().then((script) => {
+      const worker = new Worker(script, { workerData: { role: "language", cwd: this.cwd }, stdout: false, stderr: false });
+      worker.unref();
+      worker.on("message", (message: FromLanguage) => {
+        this.pending.get(message.id)?.resolve(message);
+        this.pending.delete(message.id);
+      });
+      const fail = (error: Error): void => {
+        // A crashed language worker fails its requests and is started afresh on the next one.
+        this.worker = null;
+        for (const pending of this.pending.values()) pending.reject(error);
+        this.pending.clear();
+      };
+      worker.on("error", fail);
+      worker.on("exit", (code) => fail(new Error(`the language worker exited with code ${code}`)));
+      return worker;
+    });
+    return this.worker;
+  }
 }

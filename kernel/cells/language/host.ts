@@ -1,0 +1,121 @@
+/** A TypeScript language service over one virtual file: the successful cells so far, then the current one. */
+import ts from "typescript";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+
+// What the executor installs on globalThis, so completion and hover know the cell globals.
+const CELL_GLOBALS = `
+type DisplayHandle<T> = { readonly id: string; update(content: T): void };
+type Show<T> = (content: T, options?: { id?: string }) => DisplayHandle<T>;
+declare const display: (<T>(value: T, options?: { id?: string }) => DisplayHandle<T>) & {
+  html: Show<string>; svg: Show<string>; png: Show<string | Uint8Array>; markdown: Show<string>; json: Show<unknown>; text: Show<string>;
+};
+/** Clears the cell's output; with \`wait\`, when the next output arrives. */
+declare function clearOutput(wait?: boolean): void;
+/** Asks the notebook user for a line of text. */
+declare function input(prompt?: string): Promise<string>;
+/** Asks the notebook user for a secret. */
+declare function password(prompt?: string): Promise<string>;
+`;
+
+/** Completion and quick info for cells; the notebook folder `cwd` is where imports resolve. */
+export class CellLanguageHost {
+  private readonly notebookFile: string;
+  private readonly globalsFile: string;
+  private text = "";
+  private version = 0;
+  private readonly service: ts.LanguageService;
+
+  constructor(cwd: string) {
+    this.notebookFile = join(cwd, "__notebook__.ts");
+    this.globalsFile = join(cwd, "__cell_globals__.d.ts");
+    // @types/node comes from this package, not the notebook's folder (tslab's "Cannot find name 'console'").
+    const typesRoot = nodeTypesRoot();
+    const options: ts.CompilerOptions = {
+      target: ts.ScriptTarget.ES2022,
+      module: ts.ModuleKind.ESNext,
+      moduleResolution: ts.ModuleResolutionKind.Bundler,
+      moduleDetection: ts.ModuleDetectionKind.Force,
+      lib: ["lib.es2023.d.ts"],
+      types: typesRoot ? ["node"] : [],
+      typeRoots: typesRoot ? [typesRoot] : [],
+      allowImportingTsExtensions: true,
+      allowJs: true,
+      noEmit: true,
+      strict: true,
+      skipLibCheck: true,
+    };
+    const host: ts.LanguageServiceHost = {
+      getScriptFileNames: () => [this.globalsFile, this.notebookFile],
+      getScriptVersion: (file) => (file === this.notebookFile ? String(this.version) : "0"),
+      getScriptSnapshot: (file) => {
+        const text = this.read(file);
+        return text === undefined ? undefined : ts.ScriptSnapshot.fromString(text);
+      },
+      getCurrentDirectory: () => cwd,
+      getCompilationSettings: () => options,
+      getDefaultLibFileName: (o) => ts.getDefaultLibFilePath(o),
+      fileExists: (file) => this.read(file) !== undefined,
+      readFile: (file) => this.read(file),
+      directoryExists: ts.sys.directoryExists,
+      getDirectories: ts.sys.getDirectories,
+      readDirectory: ts.sys.readDirectory,
+    };
+    this.service = ts.createLanguageService(host, ts.createDocumentRegistry());
+  }
+
+  /** Names completing the word before `cursor` (UTF-16 offset into `code`), and the word's span. */
+  complete(history: string[], code: string, cursor: number): { names: string[]; start: number; end: number } {
+    const base = this.load(history, code);
+    const start = wordStart(code, cursor);
+    const prefix = code.slice(start, cursor);
+    const completions = this.service.getCompletionsAtPosition(this.notebookFile, base + cursor, {});
+    const names = (completions?.entries ?? [])
+      .map((e) => e.name)
+      .filter((name) => name.startsWith(prefix) && !name.startsWith("__"));
+    return { names: [...new Set(names)].sort(), start, end: cursor };
+  }
+
+  /** The type and documentation of the name at `cursor`, or null. */
+  inspect(history: string[], code: string, cursor: number, detailLevel: number): string | null {
+    const base = this.load(history, code);
+    // Jupyter sends the cursor just after the name: look one character back too.
+    const info =
+      this.service.getQuickInfoAtPosition(this.notebookFile, base + cursor) ??
+      (cursor > 0 ? this.service.getQuickInfoAtPosition(this.notebookFile, base + cursor - 1) : undefined);
+    if (!info) return null;
+    const signature = ts.displayPartsToString(info.displayParts);
+    const docs = ts.displayPartsToString(info.documentation);
+    const tags = detailLevel > 0 ? (info.tags ?? []).map((t) => `@${t.name} ${ts.displayPartsToString(t.text)}`) : [];
+    return [signature, docs, ...tags].filter((part) => part !== "").join("\n\n");
+  }
+
+  /** Puts history + code in the virtual file; returns where `code` starts in it. */
+  private load(history: string[], code: string): number {
+    // `;` between cells: a cell ending without one must not run into the next.
+    const prefix = history.map((cell) => `${cell}\n;\n`).join("");
+    this.text = prefix + code;
+    this.version++;
+    return prefix.length;
+  }
+
+  private read(file: string): string | undefined {
+    if (file === this.notebookFile) return this.text;
+    if (file === this.globalsFile) return CELL_GLOBALS;
+    return ts.sys.readFile(file);
+  }
+}
+
+function nodeTypesRoot(): string | undefined {
+  try {
+    return dirname(dirname(createRequire(import.meta.url).resolve("@types/node/package.json")));
+  } catch {
+    return undefined; // completion still works, without Node's own API
+  }
+}
+
+/** Start of the identifier that ends at `cursor`. */
+export function wordStart(code: string, cursor: number): number {
+  const match = /[\p{L}\p{N}_$]*$/u.exec(code.slice(0, cursor));
+  return cursor - (match?.[0].length ?? 0);
+}

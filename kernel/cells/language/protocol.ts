@@ -1,0 +1,11 @@
+/** Messages between the main thread and the language worker (completion and inspection). */
+
+/** Main thread → language worker. Offsets are UTF-16, into `history` joined plus `code`. */
+export type ToLanguage =
+  | { type: "complete"; id: number; history: string[]; code: string; cursor: number }
+  | { type: "inspect"; id: number; history: string[]; code: string; cursor: number; detailLevel: number };
+
+/** Language worker → main thread. */
+export type FromLanguage =
+  | { type: "completions"; id: number; names: string[]; start: number; end: number }
+  | { type: "info"; id: number; text: string | null };
