@@ -177,7 +177,7 @@ describe("with the runtime running", () => {
       expect(() => charm.array(Boom, [1, 1, 1, 1, 1, 1, 1])).toThrow(/1 to 6 dimensions/);
       expect(() => charm.array(Boom, 0)).toThrow(/positive integer/);
       expect(() => charm.chare(Boom, [], { onPe: 2 })).toThrow(/onPe/);
-      expect(() => charm.array(Opaque as any, 2)).toThrow(/extend Chare/);
+      expect(() => (charm.array as any)(Opaque, 2)).toThrow(/extend Chare/);
       expect(() => new (Boom as any)()).toThrow(/created by the runtime/);
       expect(await grid.at(1, 2).ok.ret(3)).toBe(6);
       expect(await arr.at(2).ok.ret(3)).toBe(6);
