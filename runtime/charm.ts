@@ -15,6 +15,7 @@ import { registerSerializable } from "./protocol/codec.ts";
 import { Future } from "./core/future.ts";
 import { boundTarget, proxyRef } from "./core/proxy.ts";
 import { iwait, waitAll, type Waitable } from "./channels/wait.ts";
+import { define, definitionLog } from "./interactive/define.ts";
 import type { CollectionProxy, ElementProxy } from "./core/proxy-types.ts";
 import {
   awaitCreation, createArray, createGroup, createSingleton, createSparseArray, insertElement,
@@ -68,7 +69,7 @@ async function start(mainOrOptions?: MainFunction | StartOptions, maybeOptions?:
   pes = await startLocalPes(numPesFrom(options), modules, {
     onUnhandled,
     onExit: (code, reason) => { if (reason) process.stderr.write(`${reason}\n`); void exitProgram(code); },
-  });
+  }, definitionLog());
   setRuntime(pes.runtime);
   if (!main) return;
   const args = options.args ?? process.argv.slice(1).filter((a) => !/^\+p\d+$/.test(a));
@@ -87,6 +88,7 @@ async function start(mainOrOptions?: MainFunction | StartOptions, maybeOptions?:
 async function shutdown(): Promise<void> {
   const running = pes;
   pes = undefined;
+  if (running) running.runtime.closed = true;
   setRuntime(undefined);
   await running?.stop();
 }
@@ -173,6 +175,13 @@ export const charm = {
     registerSerializable(cls);
     return cls;
   },
+  /**
+   * Ships a JavaScript definition script to every PE, now and when PEs start later: what a
+   * notebook does with a cell's declarations. The script may end with
+   * `__charm4tsDefine([ClassA, fn, …])` to register what it declared (chare classes by name;
+   * other classes become serializable; a redefined chare class upgrades live chares).
+   */
+  define,
   /** Where errors nobody awaited go (default: printed; a script then ends with code 1). */
   onError(handler: ((error: RemoteError) => void) | undefined): void {
     errorHandler = handler;

@@ -150,7 +150,9 @@ export function settleLocal(fid: FutureId, value: unknown): void {
 export function failLocal(fid: FutureId, error: ErrorData): void {
   const runtime = rt();
   const state = runtime.futures.get(fid);
-  if (!state) { runtime.reportUnhandled(error); return; }
+  // Already settled: a multi-value future (a broadcast, a definition shipped to every PE)
+  // rejects on its first error, and the others add nothing the awaiting code doesn't have.
+  if (!state) return;
   runtime.futures.delete(fid);
   state.reject(new RemoteError(error));
 }

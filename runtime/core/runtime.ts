@@ -28,6 +28,8 @@ export interface RuntimeHooks {
   onReady?(pe: Endpoint, error?: ErrorData): void;
   /** Some endpoint asked the program to end (driver only). */
   onExit?(code: number, reason?: string): void;
+  /** Interactive definitions arrived (PEs only); the future gets one value per PE. */
+  onDefine?(code: string, fid: FutureId): void;
 }
 
 // Local messages are drained in microtasks for latency, but never more than this many per
@@ -51,6 +53,8 @@ export class Runtime {
   /** Where migrated elements went, overriding their home placement (cid → index key → PE). */
   readonly locations = new Map<CollectionId, Map<string, Endpoint>>();
 
+  /** Set once the runtime has been shut down: late messages are dropped. */
+  closed = false;
   private futureCounter = 0;
   private collectionCounter = 0;
   private singletonCursor: number;
@@ -151,6 +155,8 @@ export class Runtime {
 
   /** Hands one arriving message to its owner. */
   handle(msg: Message): void {
+    // Messages still in flight when this runtime was shut down belong to nobody now.
+    if (this.closed) return;
     if (!isControlMessage(msg)) this.handled++;
     try {
       this.dispatch(msg);
@@ -184,6 +190,7 @@ export class Runtime {
       case "ready": return this.hooks.onReady?.(msg.pe, msg.error);
       case "exit": return this.hooks.onExit?.(msg.code, msg.reason);
       case "qdStart": return this.quiescence.startQD(msg.target);
+      case "define": return this.hooks.onDefine?.(msg.code, msg.fid);
       case "census": return this.census.answer(msg.cid, msg.from);
       case "censusCount": return this.census.count(msg.cid, msg.pe, msg.n);
       case "members": this.census.members.set(msg.cid, msg.pes); return;

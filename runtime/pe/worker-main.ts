@@ -10,6 +10,9 @@ import { PortTransport } from "../transport/port-transport.ts";
 import { Runtime } from "../core/runtime.ts";
 import { setRuntime } from "../core/current.ts";
 import { registerModuleExports } from "./exports.ts";
+import { DefinitionEvaluator } from "../interactive/definitions.ts";
+import { definitionScope } from "../interactive/scope.ts";
+import { rejectFuture, sendToFuture } from "../core/future.ts";
 
 /** What the driver passes to each PE thread. */
 export interface PeWorkerData {
@@ -17,10 +20,13 @@ export interface PeWorkerData {
   pe: Endpoint;
   numPes: number;
   modules: string[];
+  /** Interactive definition scripts so far, replayed before this PE reports ready. */
+  definitions: string[];
   ports: Array<[Endpoint, MessagePort]>;
 }
 
 const data = workerData as PeWorkerData;
+const definitions = new DefinitionEvaluator(definitionScope());
 const transport = new PortTransport(data.pe, new Map(data.ports));
 const runtime = new Runtime(data.pe, data.numPes, transport, {
   onUnhandled: () => undefined, // PEs forward errors to the driver; never called here
@@ -30,11 +36,18 @@ const runtime = new Runtime(data.pe, data.numPes, transport, {
     parentPort?.close();
     setRuntime(undefined);
   },
+  onDefine: (code, fid) => {
+    definitions.run(code).then(
+      () => sendToFuture(fid, null),
+      (err) => rejectFuture(fid, errorToData(err, data.pe, "a notebook definition")),
+    );
+  },
 });
 setRuntime(runtime);
 
 try {
   for (const url of data.modules) registerModuleExports(await import(url));
+  for (const code of data.definitions) await definitions.run(code);
   transport.send(DRIVER, { t: "ready", pe: data.pe });
 } catch (err) {
   transport.send(DRIVER, { t: "ready", pe: data.pe, error: errorToData(err, data.pe) });

@@ -80,6 +80,7 @@ export type Message =
   | { t: "qdCount"; wave: number; sent: number; recv: number }
   | { t: "report"; e: ErrorData }
   | { t: "ready"; pe: Endpoint; error?: ErrorData }
+  | { t: "define"; code: string; fid: FutureId }
   | { t: "exit"; code: number; reason?: string }
   | { t: "stop" };
 

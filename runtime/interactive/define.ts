@@ -1,0 +1,38 @@
+/** The driver's side of interactive definitions: the log, and shipping each script to every PE. */
+import { Future } from "../core/future.ts";
+import { maybeRt } from "../core/current.ts";
+import { REGISTER, registerDefinitions } from "./definitions.ts";
+
+const log: string[] = [];
+// The driver runs the same trailer when it evaluates a cell, so it registers the same values.
+(globalThis as Record<string, unknown>)[REGISTER] ??= registerDefinitions;
+
+/** Every definition script so far, in order (handed to PEs when they start). */
+export function definitionLog(): string[] {
+  return log.slice();
+}
+
+/** Forgets the log (a fresh interactive session). */
+export function clearDefinitions(): void {
+  log.length = 0;
+}
+
+/**
+ * Ships a definition script to every running PE (and to PEs started later). Resolves once
+ * every PE has evaluated it; rejects with the first PE's error (e.g. a ReferenceError for a
+ * name that exists only on the driver).
+ */
+export async function define(code: string): Promise<void> {
+  log.push(code);
+  const runtime = maybeRt();
+  if (!runtime) return;
+  const done = new Future<unknown[]>(runtime.numPes);
+  for (let pe = 0; pe < runtime.numPes; pe++) runtime.send(pe, { t: "define", code, fid: done.id });
+  try {
+    await done;
+  } catch (err) {
+    // A script that failed is not a definition: PEs started later must not replay it.
+    log.splice(log.lastIndexOf(code), 1);
+    throw err;
+  }
+}

@@ -1,0 +1,67 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { charm, RemoteError } from "../../runtime/index.ts";
+import { clearDefinitions } from "../../runtime/interactive/define.ts";
+import { DefinitionEvaluator } from "../../runtime/interactive/definitions.ts";
+import { definitionScope } from "../../runtime/interactive/scope.ts";
+import { findChareClass } from "../../runtime/core/registry.ts";
+
+// Definitions are JavaScript as a notebook ships it: declarations, then the trailer that
+// registers them. The driver evaluates the same code in REPL mode, as the kernel's cells do.
+const driver = new DefinitionEvaluator(definitionScope());
+async function defineEverywhere(code: string): Promise<void> {
+  await driver.run(code);
+  await charm.define(code);
+}
+const counterClass = () => findChareClass("Counter")!;
+
+const counterV1 = `
+class Counter extends Chare {
+  count = 0;
+  add(n) { this.count += step(n); return this.count; }
+}
+function step(n) { return n * SCALE; }
+var SCALE = 1;
+__charm4tsDefine([Counter, step]);`;
+
+const counterV2 = `
+class Counter extends Chare {
+  count = 0;
+  add(n) { this.count += step(n) + 1000; return this.count; }
+  peek() { return this.count; }
+}
+__charm4tsDefine([Counter]);`;
+
+describe("interactive definitions shipped to PEs", () => {
+  beforeAll(async () => {
+    clearDefinitions();
+    await charm.start({ numPes: 2, modules: [] });
+  });
+  afterAll(() => charm.shutdown());
+
+  it("a class defined from code is a chare class on every PE, with its helpers", async () => {
+    await defineEverywhere(counterV1);
+    const counters = (charm.array as any)(counterClass(), 4);
+    expect(await counters.add.ret(2)).toEqual([2, 2, 2, 2]);
+  });
+
+  it("redefining the class upgrades live chares: new methods, same state", async () => {
+    const counters = (charm.array as any)(counterClass(), 2);
+    expect(await counters.at(1).add.ret(5)).toBe(5);
+    await defineEverywhere(counterV2);
+    expect(await counters.at(1).peek.ret()).toBe(5);
+    expect(await counters.at(1).add.ret(1)).toBe(1006);
+  });
+
+  it("a name that exists only on the driver fails on the PEs with a clear error", async () => {
+    const err = await charm.define("onlyOnDriver.x; __charm4tsDefine([]);").then(() => undefined, (e) => e);
+    expect(err).toBeInstanceOf(RemoteError);
+    expect(err.message).toContain("onlyOnDriver is not defined");
+  });
+
+  it("PEs started later replay every definition", async () => {
+    await charm.shutdown();
+    await charm.start({ numPes: 3, modules: [] });
+    const counters = (charm.array as any)(counterClass(), 3);
+    expect(await counters.add.ret(1)).toEqual([1001, 1001, 1001]);
+  });
+});
