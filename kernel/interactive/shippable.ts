@@ -1,0 +1,79 @@
+/**
+ * Which parts of a cell reach the PEs. The rule, decided from the syntax tree (never from text):
+ * a cell's top-level **class** and **function** declarations, and its `const`/`let`/`var`
+ * declarations whose initializers compute nothing with side effects (literals, other names,
+ * arithmetic, arrays and objects of those, functions, `Math.*`), run on every PE too. Other
+ * statements — calls, `await`, loops, `new`, creating arrays of chares — run only on the driver.
+ * A chare that needs a value computed by such a statement gets it as an argument.
+ */
+import ts from "typescript";
+
+/** What a cell ships to PEs: a definition script, and the classes it declares (for the registry). */
+export interface Shippable {
+  /** The declarations to evaluate on every PE, followed by the registration trailer. */
+  script: string;
+  /** Names of the declared classes, in order. */
+  classes: string[];
+}
+
+/** The global that registers declared values (runtime/interactive/definitions.ts REGISTER). */
+export const REGISTER = "__charm4tsDefine";
+
+/** Picks a cell's shippable declarations out of its JavaScript; undefined when there are none. */
+export function shippableDeclarations(js: string): Shippable | undefined {
+  const sf = ts.createSourceFile("cell.js", js, ts.ScriptTarget.ES2022, true, ts.ScriptKind.JS);
+  const parts: string[] = [];
+  const classes: string[] = [];
+  for (const statement of sf.statements) {
+    if (ts.isClassDeclaration(statement) && statement.name) {
+      parts.push(statement.getFullText(sf));
+      classes.push(statement.name.text);
+    } else if (ts.isFunctionDeclaration(statement) && statement.name && statement.body) {
+      parts.push(statement.getFullText(sf));
+    } else if (ts.isVariableStatement(statement) && statement.declarationList.declarations.every(isPureDeclaration)) {
+      parts.push(statement.getFullText(sf));
+    }
+  }
+  if (parts.length === 0) return undefined;
+  return { script: `${parts.join("\n")}\n;${REGISTER}([${classes.join(", ")}]);`, classes };
+}
+
+function isPureDeclaration(d: ts.VariableDeclaration): boolean {
+  return ts.isIdentifier(d.name) && (d.initializer === undefined || isPure(d.initializer));
+}
+
+/** Whether evaluating `e` can't have side effects or depend on driver-only work. */
+function isPure(e: ts.Expression): boolean {
+  if (ts.isLiteralExpression(e) || ts.isNoSubstitutionTemplateLiteral(e) || ts.isIdentifier(e)) return true;
+  switch (e.kind) {
+    case ts.SyntaxKind.TrueKeyword: case ts.SyntaxKind.FalseKeyword: case ts.SyntaxKind.NullKeyword:
+      return true;
+  }
+  if (ts.isArrowFunction(e) || ts.isFunctionExpression(e) || ts.isClassExpression(e)) return true;
+  if (ts.isParenthesizedExpression(e) || ts.isAsExpression(e)) return isPure(e.expression);
+  if (ts.isPrefixUnaryExpression(e)) return e.operator !== ts.SyntaxKind.PlusPlusToken && e.operator !== ts.SyntaxKind.MinusMinusToken && isPure(e.operand);
+  if (ts.isBinaryExpression(e)) return !isAssignment(e.operatorToken.kind) && isPure(e.left) && isPure(e.right);
+  if (ts.isConditionalExpression(e)) return isPure(e.condition) && isPure(e.whenTrue) && isPure(e.whenFalse);
+  if (ts.isTemplateExpression(e)) return e.templateSpans.every((s) => isPure(s.expression));
+  if (ts.isArrayLiteralExpression(e)) return e.elements.every((x) => (ts.isSpreadElement(x) ? isPure(x.expression) : isPure(x)));
+  if (ts.isObjectLiteralExpression(e)) return e.properties.every(isPureProperty);
+  if (ts.isPropertyAccessExpression(e)) return isPure(e.expression);
+  if (ts.isCallExpression(e)) return isMathCall(e) && e.arguments.every(isPure);
+  return false;
+}
+
+function isPureProperty(p: ts.ObjectLiteralElementLike): boolean {
+  if (ts.isShorthandPropertyAssignment(p) || ts.isMethodDeclaration(p) || ts.isGetAccessor(p) || ts.isSetAccessor(p)) return true;
+  if (ts.isPropertyAssignment(p)) return (!ts.isComputedPropertyName(p.name) || isPure(p.name.expression)) && isPure(p.initializer);
+  if (ts.isSpreadAssignment(p)) return isPure(p.expression);
+  return false;
+}
+
+function isMathCall(e: ts.CallExpression): boolean {
+  const callee = e.expression;
+  return ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) && callee.expression.text === "Math" && callee.name.text !== "random";
+}
+
+function isAssignment(kind: ts.SyntaxKind): boolean {
+  return kind >= ts.SyntaxKind.FirstAssignment && kind <= ts.SyntaxKind.LastAssignment;
+}

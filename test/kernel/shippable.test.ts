@@ -1,0 +1,37 @@
+import { describe, expect, it } from "vitest";
+import { shippableDeclarations } from "../../kernel/interactive/shippable.ts";
+
+describe("what a cell ships to PEs", () => {
+  it("ships classes, functions and constant declarations, with a registration trailer", () => {
+    const js = [
+      "const SIM_BOX_SIZE = 100.0;",
+      "const HALF = SIM_BOX_SIZE / 2, NAMES = ['a', `b`], CFG = { n: 3, f: (x) => x * HALF };",
+      "class Particle { constructor(x, y) { this.x = x; this.y = y; } }",
+      "class Cell extends Chare { run() { return new Particle(1, 2); } }",
+      "function speed(p) { return Math.hypot(p.x, p.y); }",
+    ].join("\n");
+    const shipped = shippableDeclarations(js)!;
+    expect(shipped.classes).toEqual(["Particle", "Cell"]);
+    for (const line of js.split("\n")) expect(shipped.script).toContain(line);
+    expect(shipped.script.trim().endsWith("__charm4tsDefine([Particle, Cell]);")).toBe(true);
+  });
+
+  it("keeps statements with effects on the driver", () => {
+    const js = [
+      "const cells = charm.array(Cell, [4, 4]);",
+      "let total = await cells.count.ret();",
+      "console.log(total);",
+      "const r = Math.random();",
+      "var counter = 0; counter++;",
+      "const { a } = obj;",
+      "for (let i = 0; i < 3; i++) {}",
+    ].join("\n");
+    const shipped = shippableDeclarations(js);
+    expect(shipped?.script ?? "").not.toMatch(/charm\.array|await|console|Math\.random|counter\+\+|obj|for \(/);
+    expect(shipped?.script).toContain("var counter = 0;");
+  });
+
+  it("ships nothing from a cell without declarations", () => {
+    expect(shippableDeclarations("1 + 1;\nconsole.log('x')")).toBeUndefined();
+  });
+});
