@@ -1,0 +1,153 @@
+// Reductions: every built-in reducer and a custom one, to every target kind, over scalars,
+// arrays and typed arrays; gather order (N-D too); allreduce; many reductions in flight.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { charm, Future, Reducer } from "../../runtime/index.ts";
+import { Red, Cell, bitOr, contribution, type DataKind, type TargetKind } from "./fixtures/reductions.ts";
+
+const fixtures = new URL("./fixtures/reductions.ts", import.meta.url).href;
+const N = 6;
+
+/** The reference result, computed here with plain loops. */
+function expected(reducer: string, kind: DataKind): unknown {
+  const values = Array.from({ length: N }, (_, i) => contribution(reducer, kind, i));
+  if (reducer === "nop") return undefined;
+  if (reducer === "gather") return values;
+  const op: Record<string, (a: any, b: any) => any> = {
+    sum: (a, b) => a + b,
+    product: (a, b) => a * b,
+    max: (a, b) => Math.max(a, b),
+    min: (a, b) => Math.min(a, b),
+    logical_and: (a, b) => Boolean(a) && Boolean(b),
+    logical_or: (a, b) => Boolean(a) || Boolean(b),
+    logical_xor: (a, b) => Boolean(a) !== Boolean(b),
+    bitOr: (a, b) => a | b,
+  };
+  const f = op[reducer]!;
+  if (kind === "scalar") return values.reduce(f);
+  const first = values[0] as ArrayLike<any> & { constructor: any };
+  const out = Array.from(first, (_, k) => values.map((v) => (v as ArrayLike<any>)[k]).reduce(f));
+  return kind === "typed" ? new first.constructor(out) : out;
+}
+
+const reducers = [
+  ["sum", Reducer.sum], ["product", Reducer.product], ["max", Reducer.max], ["min", Reducer.min],
+  ["logicalAnd", Reducer.logicalAnd], ["logicalOr", Reducer.logicalOr], ["logicalXor", Reducer.logicalXor],
+  ["gather", Reducer.gather], ["custom bitOr", bitOr],
+] as const;
+const targets: TargetKind[] = ["future", "element", "broadcast"];
+const kinds: DataKind[] = ["scalar", "array", "typed"];
+
+/** Runs one reduction of an N-element array to a target; returns what the target received. */
+async function reduceTo(reducer: string, kind: DataKind, target: TargetKind): Promise<unknown> {
+  const arr = charm.array(Red, N);
+  if (target === "future") {
+    const f = new Future<unknown>();
+    arr.contrib(reducer, kind, target, f);
+    return f;
+  }
+  const count = target === "element" ? 1 : N;
+  const report = new Future<Array<[number, unknown[]]>>(count);
+  arr.contrib(reducer, kind, target, report as Future<unknown>);
+  const got = await report;
+  const received = count === 1 ? [got as unknown as [number, unknown[]]] : got;
+  // element targets reach element 0 only; broadcast targets reach every element, with one argument each
+  expect(received.map((r) => r[0]).sort((a, b) => a - b)).toEqual(target === "element" ? [0] : [0, 1, 2, 3, 4, 5]);
+  for (const r of received) expect(r[1]).toEqual(received[0]![1]);
+  const args = received[0]![1];
+  expect(args.length).toBe(reducer === "nop" ? 0 : 1);
+  return args[0];
+}
+
+describe.each([2, 6])("reductions on %i PEs", (numPes) => {
+  beforeAll(() => charm.start({ numPes, modules: [fixtures] }));
+  afterAll(() => charm.shutdown());
+
+  for (const [label, reducer] of reducers) {
+    for (const target of targets) {
+      it(`${label} to a ${target} target over scalars, arrays and typed arrays`, async () => {
+        for (const kind of kinds) {
+          if (reducer === bitOr && kind !== "scalar") continue;
+          const got = await reduceTo(reducer, kind, target);
+          const want = expected(reducer, kind);
+          if (kind === "typed" && reducer !== "gather") expect(got?.constructor).toBe((want as object).constructor);
+          if (kind === "typed" && reducer === "gather") for (const v of got as unknown[]) expect(v).toBeInstanceOf(Float32Array);
+          expect(got).toEqual(want);
+        }
+      });
+    }
+  }
+
+  it.each(targets)("nop (a barrier) to a %s target: called with no value", async (target) => {
+    expect(await reduceTo("nop", "scalar", target)).toBeUndefined();
+  });
+
+  it("reduce(target, data, reducer) and an empty reduce (a barrier)", async () => {
+    const arr = charm.array(Red, N);
+    const done = new Future<number>();
+    const barrier = new Future<undefined>();
+    arr.reduceIndex(done, barrier);
+    expect(await done).toBe(15);
+    expect(await barrier).toBeUndefined();
+  });
+
+  it("several reductions of one collection in flight at once", async () => {
+    const arr = charm.array(Red, N);
+    const futures = Array.from({ length: 20 }, () => new Future<number>());
+    arr.contributeMany(futures);
+    expect(await Promise.all(futures)).toEqual(futures.map((_, k) => (N - 1) * 1000 + k));
+  });
+
+  it("gather is ordered by index, whatever order the contributions arrive in", async () => {
+    const arr = charm.array(Red, 8);
+    const done = new Future<number[]>();
+    arr.gatherLate(8, done);
+    expect(await done).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+  });
+
+  it("gather over 2-D and 6-D arrays is in row-major index order", async () => {
+    const rowMajor = (dims: number[]): number[][] => {
+      const out: number[][] = [];
+      const walk = (prefix: number[]) => {
+        if (prefix.length === dims.length) { out.push(prefix); return; }
+        for (let i = 0; i < dims[prefix.length]!; i++) walk([...prefix, i]);
+      };
+      walk([]);
+      return out;
+    };
+    for (const dims of [[3, 4], [2, 3, 1, 2, 1, 2], [2, 2, 2, 2, 2, 2]]) {
+      const grid = charm.array(Cell, dims);
+      const done = new Future<number[][]>();
+      grid.gatherIndex(done);
+      expect(await done).toEqual(rowMajor(dims));
+      const ones = new Future<number>();
+      grid.sumOnes(ones);
+      expect(await ones).toBe(dims.reduce((a, b) => a * b, 1));
+    }
+  });
+
+  it("allreduce gives every element the result (scalars, typed arrays, gather)", async () => {
+    const arr = charm.array(Red, N);
+    expect(await arr.allSum.ret(10)).toEqual(Array(N).fill(75));
+    expect(await arr.allTyped.ret()).toEqual(Array(N).fill([1, 15, 6]));
+    expect(await arr.allGather.ret()).toEqual(Array(N).fill([0, 2, 4, 6, 8, 10]));
+    const group = charm.group(Red);
+    expect(await group.allSum.ret(0)).toEqual(Array(numPes).fill((numPes * (numPes - 1)) / 2));
+  });
+});
+
+describe("many allreduces", () => {
+  beforeAll(() => charm.start({ numPes: 2, modules: [fixtures] }));
+  afterAll(() => charm.shutdown());
+
+  it("1,000 consecutive allreduces in several collections at once", async () => {
+    const a = charm.array(Red, 8);
+    const b = charm.array(Red, 3);
+    const c = charm.group(Red);
+    const d = charm.array(Red, 1);
+    const [ra, rb, rc, rd] = await Promise.all([a.allLoop.ret(1000, 8), b.allLoop.ret(1000, 3), c.allLoop.ret(1000, 2), d.allLoop.ret(1000, 1)]);
+    expect(ra).toEqual(Array(8).fill(1000));
+    expect(rb).toEqual(Array(3).fill(1000));
+    expect(rc).toEqual(Array(2).fill(1000));
+    expect(rd).toEqual([1000]);
+  });
+});
