@@ -30,6 +30,8 @@ export interface StartOptions {
   modules?: Array<string | URL>;
   /** Arguments passed to main (default: the program path and its arguments, `+pN` removed). */
   args?: string[];
+  /** Prefix every line PEs print with "[PE n] " (notebooks do; scripts print plainly). */
+  labelOutput?: boolean;
 }
 
 /** The program's main function: runs on the driver once every PE is ready. */
@@ -39,6 +41,7 @@ const ENTRY = Symbol.for("charm4ts.entryModule");
 const isPeThread = !isMainThread && (workerData as { charm4tsPe?: boolean } | undefined)?.charm4tsPe === true;
 
 let pes: LocalPes | undefined;
+let lastOptions: StartOptions = {};
 let scriptMode = false;
 let errorHandler: ((error: RemoteError) => void) | undefined;
 const safeSetTimeout = setTimeout;
@@ -66,10 +69,11 @@ async function start(mainOrOptions?: MainFunction | StartOptions, maybeOptions?:
   const entry = (globalThis as any)[ENTRY] as string | undefined ?? (process.argv[1] ? pathToFileURL(process.argv[1]).href : undefined);
   const wanted = options.modules?.map(String) ?? (entry ? [entry] : []);
   const modules = await Promise.all(wanted.map((m) => compileProgram(m)));
+  lastOptions = { ...options, modules: wanted };
   pes = await startLocalPes(numPesFrom(options), modules, {
     onUnhandled,
     onExit: (code, reason) => { if (reason) process.stderr.write(`${reason}\n`); void exitProgram(code); },
-  }, definitionLog());
+  }, { definitions: definitionLog(), labelOutput: options.labelOutput ?? false });
   setRuntime(pes.runtime);
   if (!main) return;
   const args = options.args ?? process.argv.slice(1).filter((a) => !/^\+p\d+$/.test(a));
@@ -83,6 +87,12 @@ async function start(mainOrOptions?: MainFunction | StartOptions, maybeOptions?:
     process.stderr.write(`${(err as Error)?.stack ?? String(err)}\n`);
     await exitProgram(1);
   }
+}
+
+/** Stops the PEs and starts them again (same modules and definitions; options may change). */
+async function restart(options: StartOptions = {}): Promise<void> {
+  await shutdown();
+  await start({ ...lastOptions, ...options });
 }
 
 async function shutdown(): Promise<void> {
@@ -109,6 +119,8 @@ export const charm = {
   start,
   /** Stops the PEs without ending the process (tests, notebooks); `start` may be called again. */
   shutdown,
+  /** Stops and starts the PEs again, e.g. with another number of PEs: `charm.restart({ numPes: 4 })`. Chares are lost. */
+  restart,
   /** Creates a dense N-D array of chares: `charm.array(Hello, 8)`, `charm.array(Cell, [4, 4], { args })`. */
   array<C extends ChareCtor>(cls: C, dims: number | readonly number[], ...options: CtorArgs<C> extends [] ? [options?: ArrayOptions<[]>] : [options: ArrayOptions<CtorArgs<C>> & { args: CtorArgs<C> }]): CollectionProxy<InstanceType<C>> {
     return createArray(cls, dims, options[0]);
@@ -160,7 +172,12 @@ export const charm = {
     rt().quiescence.startQD(t);
   },
   /** Resolves after `seconds` (use inside async entry methods; other messages run meanwhile). */
-  sleep: (seconds: number): Promise<void> => new Promise((resolve) => safeSetTimeout(resolve, seconds * 1000)),
+  sleep(seconds: number): Promise<void> {
+    // A pending sleep counts as a message in flight: quiescence can't be declared while a chare sleeps.
+    const runtime = maybeRt();
+    if (runtime) runtime.sent++;
+    return new Promise((resolve) => safeSetTimeout(() => { if (runtime) runtime.handled++; resolve(); }, seconds * 1000));
+  },
   /** Ends the program (from the driver or any PE). */
   exit: (code = 0): Promise<void> => exitProgram(code),
   /** Ends the program with an error message. */

@@ -21,7 +21,15 @@ export interface LocalPes {
 }
 
 /** Starts `numPes` PE threads that load `modules`; resolves once all are ready. */
-export async function startLocalPes(numPes: number, modules: string[], hooks: RuntimeHooks, definitions: string[] = []): Promise<LocalPes> {
+/** What every PE gets besides its number and ports. */
+export interface PeSetup {
+  /** Interactive definition scripts to replay before reporting ready. */
+  definitions: string[];
+  /** Prefix the PE's printed lines with "[PE n] ". */
+  labelOutput: boolean;
+}
+
+export async function startLocalPes(numPes: number, modules: string[], hooks: RuntimeHooks, setup: PeSetup = { definitions: [], labelOutput: false }): Promise<LocalPes> {
   const endpoints: Endpoint[] = [DRIVER, ...Array.from({ length: numPes }, (_, i) => i)];
   const portsOf = new Map<Endpoint, Array<[Endpoint, MessagePort]>>(endpoints.map((e) => [e, []]));
   for (let i = 0; i < endpoints.length; i++) {
@@ -45,7 +53,7 @@ export async function startLocalPes(numPes: number, modules: string[], hooks: Ru
   const workerFile = distFile("pe-worker.js");
   const workers = endpoints.slice(1).map((pe) => {
     const ports = portsOf.get(pe)!;
-    const data: PeWorkerData = { charm4tsPe: true, pe, numPes, modules, definitions, ports };
+    const data: PeWorkerData = { charm4tsPe: true, pe, numPes, modules, ...setup, ports };
     const worker = new Worker(workerFile, { workerData: data, transferList: ports.map(([, p]) => p), stdout: false, stderr: false });
     worker.on("error", (err) => settle(new Error(`PE ${pe} failed to start: ${err.message}`)));
     worker.on("exit", (code) => { if (readyCount < numPes) settle(new Error(`PE ${pe} exited with code ${code} before it was ready`)); });

@@ -13,6 +13,7 @@ import { registerModuleExports } from "./exports.ts";
 import { DefinitionEvaluator } from "../interactive/definitions.ts";
 import { definitionScope } from "../interactive/scope.ts";
 import { rejectFuture, sendToFuture } from "../core/future.ts";
+import { labelLines } from "./label-output.ts";
 
 /** What the driver passes to each PE thread. */
 export interface PeWorkerData {
@@ -22,10 +23,12 @@ export interface PeWorkerData {
   modules: string[];
   /** Interactive definition scripts so far, replayed before this PE reports ready. */
   definitions: string[];
+  labelOutput: boolean;
   ports: Array<[Endpoint, MessagePort]>;
 }
 
 const data = workerData as PeWorkerData;
+if (data.labelOutput) labelLines(data.pe);
 const definitions = new DefinitionEvaluator(definitionScope());
 const transport = new PortTransport(data.pe, new Map(data.ports));
 const runtime = new Runtime(data.pe, data.numPes, transport, {

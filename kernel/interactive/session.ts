@@ -1,0 +1,58 @@
+/**
+ * The parallel runtime inside the kernel's cell thread (the driver): PEs start in the
+ * background when the kernel starts, cells see the runtime's names as globals, and each cell's
+ * shippable declarations reach every PE before anything the cell sends (messages from one
+ * thread to a PE arrive in order, so a chare class always exists before its first creation).
+ */
+import { availableParallelism } from "node:os";
+import { charm, Chare, Future, Channel, Reducer, ArrayMap, CharmError, RemoteError } from "../../runtime/index.ts";
+import { shippableDeclarations } from "./shippable.ts";
+
+/** How shipping one cell's declarations went, reported once the cell has run. */
+export interface CellShipment {
+  /** Resolves with a warning for the cell's stderr, or undefined when every PE took them. */
+  settled: Promise<string | undefined>;
+  /** A script to run on the driver after the cell, registering what it declared. */
+  register: string | undefined;
+}
+
+/** The kernel's runtime session: start-up, cell globals, and shipping declarations. */
+export class InteractiveRuntime {
+  private ready: Promise<void> | undefined;
+
+  /** Starts the PEs in the background (CHARM4TS_PES or the number of cores). */
+  start(): void {
+    const numPes = Number(process.env.CHARM4TS_PES) || availableParallelism();
+    this.ready = charm.start({ numPes, modules: [], labelOutput: true });
+    this.ready.catch(() => undefined); // reported to the first cell that needs the runtime
+  }
+
+  /** The names every cell sees. */
+  globals(): Record<string, unknown> {
+    return { charm, Chare, Future, Channel, Reducer, ArrayMap, CharmError, RemoteError };
+  }
+
+  /** Waits for the PEs (instant after the first cell); throws why they could not start. */
+  async whenReady(): Promise<void> {
+    try {
+      await this.ready;
+    } catch (err) {
+      this.ready = undefined;
+      throw new CharmError(`the PEs could not start: ${(err as Error).message}. Run charm.restart() in a cell to try again.`);
+    }
+  }
+
+  /** Ships a cell's declarations to every PE, ahead of whatever the cell will send. */
+  ship(js: string): CellShipment {
+    const shippable = shippableDeclarations(js);
+    if (!shippable) return { settled: Promise.resolve(undefined), register: undefined };
+    const settled = charm.define(shippable.script).then(
+      () => undefined,
+      (err: Error) =>
+        `charm4ts: this cell's declarations could not be evaluated on the PEs: ${err instanceof RemoteError ? err.remoteMessage : err.message}\n` +
+        "PEs receive a cell's classes, functions and constant declarations; a value computed by a statement " +
+        "(a call, an await, new …) exists only here — pass it to chares as an argument.\n",
+    );
+    return { settled, register: `__charm4tsDefine([${shippable.classes.join(", ")}])` };
+  }
+}
