@@ -16,6 +16,7 @@ import { Future } from "./core/future.ts";
 import { boundTarget, proxyRef } from "./core/proxy.ts";
 import { iwait, waitAll, type Waitable } from "./channels/wait.ts";
 import { define, definitionLog } from "./interactive/define.ts";
+import { runtimeStatus } from "./interactive/status.ts";
 import type { CollectionProxy, ElementProxy } from "./core/proxy-types.ts";
 import {
   awaitCreation, createArray, createGroup, createSingleton, createSparseArray, insertElement,
@@ -199,6 +200,8 @@ export const charm = {
    * other classes become serializable; a redefined chare class upgrades live chares).
    */
   define,
+  /** Every PE's chares, classes and message counts (a table in a notebook). */
+  status: runtimeStatus,
   /** Where errors nobody awaited go (default: printed; a script then ends with code 1). */
   onError(handler: ((error: RemoteError) => void) | undefined): void {
     errorHandler = handler;

@@ -8,6 +8,7 @@ import { CharmError, RemoteError, errorToData } from "../protocol/errors.ts";
 import type { ErrorData } from "../protocol/messages.ts";
 import { registerReviver, toWire, encodeValue, decode } from "../protocol/codec.ts";
 import { rt } from "./current.ts";
+import { MIME_BUNDLE, futureBundle } from "../interactive/display.ts";
 
 /** The home-side state of a pending future. */
 export interface FutureState {
@@ -94,6 +95,12 @@ export class Future<T = unknown> implements PromiseLike<T> {
       throw new CharmError(`future ${this.id} belongs to ${endpointName(this.home)}; it can only be awaited there. Send it a value from here instead, or create the future where you await it.`);
     }
     return (state.promise as Promise<T>).then(onValue, onError);
+  }
+
+  /** How a notebook shows the future: pending, its value, or its error. */
+  [MIME_BUNDLE](): Record<string, string> {
+    const state = this[LOCAL];
+    return futureBundle(this.id, this.status, state?.value, state?.error);
   }
 
   [toWire](): { $charm: "future"; fid: FutureId } {

@@ -13,6 +13,7 @@ import { findChareClass } from "./registry.ts";
 import { checkIndex } from "./placement.ts";
 import { callEntry } from "./invoke.ts";
 import { runtimeGeneration } from "./current.ts";
+import { MIME_BUNDLE, proxyBundle } from "../interactive/display.ts";
 import { entryMethodNames, isEntryMethod } from "./entry-methods.ts";
 
 const REF = Symbol("charm4ts.proxyRef");
@@ -70,6 +71,7 @@ class ProxyTraps implements ProxyHandler<object> {
       if (prop === toWire) return () => ({ $charm: "proxy", ...ref });
       if (prop === Symbol.toPrimitive) return () => proxyLabel(ref);
       if (prop === inspect.custom) return () => `Proxy<${proxyLabel(ref)}>`;
+      if (prop === MIME_BUNDLE) return () => proxyBundle(ref, proxyLabel(ref));
       return undefined;
     }
     if (prop === "then") return undefined; // a proxy is not a promise: `await proxy` gives the proxy

@@ -8,7 +8,7 @@ import { DRIVER, makeId, type CollectionId, type Endpoint, type FutureId, type I
 import { isControlMessage, type CollectionRef, type ErrorData, type Message } from "../protocol/messages.ts";
 import type { Transport } from "../transport/transport.ts";
 import type { FutureState } from "./future.ts";
-import { failLocal, settleLocal } from "./future.ts";
+import { failLocal, sendToFuture, settleLocal } from "./future.ts";
 import { decode } from "../protocol/codec.ts";
 import { homePe, forEachIndex } from "./placement.ts";
 import { HostedCollections } from "./host.ts";
@@ -17,6 +17,7 @@ import { ChannelInboxes } from "../channels/inbox.ts";
 import { QuiescenceProbe } from "./quiescence.ts";
 import { CreationTracker } from "./creation.ts";
 import { Census } from "./census.ts";
+import { peStatus } from "../interactive/status.ts";
 
 /** What the embedding (driver or PE worker) decides: where unobserved errors go, how to stop. */
 export interface RuntimeHooks {
@@ -191,6 +192,7 @@ export class Runtime {
       case "exit": return this.hooks.onExit?.(msg.code, msg.reason);
       case "qdStart": return this.quiescence.startQD(msg.target);
       case "define": return this.hooks.onDefine?.(msg.code, msg.fid);
+      case "status": return sendToFuture(msg.fid, peStatus(this));
       case "census": return this.census.answer(msg.cid, msg.from);
       case "censusCount": return this.census.count(msg.cid, msg.pe, msg.n);
       case "members": this.census.members.set(msg.cid, msg.pes); return;

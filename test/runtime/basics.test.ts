@@ -54,3 +54,25 @@ describe("sparse arrays", () => {
     expect(await done).toBe(60);
   });
 });
+
+describe("displays", () => {
+  beforeAll(() => charm.start({ numPes: 2, modules: [fixtures] }));
+  afterAll(() => charm.shutdown());
+
+  it("shows proxies with placement, futures with state, and the runtime's status", async () => {
+    const bundle = Symbol.for("charm4ts.mimeBundle");
+    const arr = charm.array(Echo, 6);
+    await charm.awaitCreation(arr);
+    const text = (arr as any)[bundle]()["text/plain"];
+    expect(text).toContain("Proxy<Echo> (array 6)");
+    expect(text).toContain("PE 0: 3 elements");
+    expect(text).toContain("PE 1: 3 elements");
+    const f = arr.at(4).echo.ret(7);
+    await f;
+    expect((f as any)[bundle]()["text/plain"]).toMatch(/Future #\d+ \(resolved\) = 7/);
+    const status = await charm.status();
+    expect(status.pes.map((p) => p.pe)).toEqual([0, 1]);
+    expect(status.chares).toBeGreaterThanOrEqual(6);
+    expect((status as any)[bundle]()["text/html"]).toContain("<table>");
+  });
+});
