@@ -9,6 +9,7 @@ const entries = {
   charmrun: "runtime/launcher/charmrun.ts",
   bench: "bench/index.ts",
   kernel: "kernel/main.ts",
+  "cells-worker": "kernel/cells/worker/entry.ts",
   "run-notebook": "kernel/runner/main.ts",
   "install-kernel": "install/install-kernel.ts",
 };

@@ -19,8 +19,10 @@ export async function workerScript(): Promise<string> {
   const sources = [join(here, "worker"), join(root, "kernel", "cells", "worker")].find((dir) => existsSync(dir));
   if (!sources) throw new Error(`cells-worker.js is missing beside ${here} and no worker sources were found`);
   const out = join(root, "node_modules", ".cache", "charm4ts", "cells-worker.mjs");
+  // The worker also bundles the runtime and kernel/interactive: the driver runs in it.
+  const watched = [sources, dirname(sources), join(dirname(sources), "language"), join(root, "kernel", "interactive"), ...tsDirs(join(root, "runtime"))];
   const newest = Math.max(
-    ...[sources, dirname(sources), join(dirname(sources), "language")].flatMap((dir) =>
+    ...watched.filter((dir) => existsSync(dir)).flatMap((dir) =>
       readdirSync(dir).filter((f) => f.endsWith(".ts")).map((f) => statSync(join(dir, f)).mtimeMs),
     ),
   );
@@ -42,6 +44,11 @@ export async function workerScript(): Promise<string> {
   });
   renameSync(temporary, out);
   return out;
+}
+
+function tsDirs(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return [dir, ...readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).flatMap((e) => tsDirs(join(dir, e.name)))];
 }
 
 function packageRoot(from: string): string {

@@ -12,8 +12,8 @@ import { shippableDeclarations } from "./shippable.ts";
 export interface CellShipment {
   /** Resolves with a warning for the cell's stderr, or undefined when every PE took them. */
   settled: Promise<string | undefined>;
-  /** A script to run on the driver after the cell, registering what it declared. */
-  register: string | undefined;
+  /** The cell's JavaScript for the driver, registering its classes as they are declared. */
+  js: string;
 }
 
 /** The kernel's runtime session: start-up, cell globals, and shipping declarations. */
@@ -45,7 +45,7 @@ export class InteractiveRuntime {
   /** Ships a cell's declarations to every PE, ahead of whatever the cell will send. */
   ship(js: string): CellShipment {
     const shippable = shippableDeclarations(js);
-    if (!shippable) return { settled: Promise.resolve(undefined), register: undefined };
+    if (!shippable) return { settled: Promise.resolve(undefined), js };
     const settled = charm.define(shippable.script).then(
       () => undefined,
       (err: Error) =>
@@ -53,6 +53,6 @@ export class InteractiveRuntime {
         "PEs receive a cell's classes, functions and constant declarations; a value computed by a statement " +
         "(a call, an await, new …) exists only here — pass it to chares as an argument.\n",
     );
-    return { settled, register: `__charm4tsDefine([${shippable.classes.join(", ")}])` };
+    return { settled, js: shippable.driverJs };
   }
 }

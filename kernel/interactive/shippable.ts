@@ -14,6 +14,11 @@ export interface Shippable {
   script: string;
   /** Names of the declared classes, in order. */
   classes: string[];
+  /**
+   * The cell itself for the driver, registering each class right after its declaration (on the
+   * same line, so line numbers hold): later statements of the same cell already use the new class.
+   */
+  driverJs: string;
 }
 
 /** The global that registers declared values (runtime/interactive/definitions.ts REGISTER). */
@@ -24,10 +29,12 @@ export function shippableDeclarations(js: string): Shippable | undefined {
   const sf = ts.createSourceFile("cell.js", js, ts.ScriptTarget.ES2022, true, ts.ScriptKind.JS);
   const parts: string[] = [];
   const classes: string[] = [];
+  const inserts: Array<[number, string]> = [];
   for (const statement of sf.statements) {
     if (ts.isClassDeclaration(statement) && statement.name) {
       parts.push(statement.getFullText(sf));
       classes.push(statement.name.text);
+      inserts.push([statement.end, `;${REGISTER}([${statement.name.text}]);`]);
     } else if (ts.isFunctionDeclaration(statement) && statement.name && statement.body) {
       parts.push(statement.getFullText(sf));
     } else if (ts.isVariableStatement(statement) && statement.declarationList.declarations.every(isPureDeclaration)) {
@@ -35,7 +42,9 @@ export function shippableDeclarations(js: string): Shippable | undefined {
     }
   }
   if (parts.length === 0) return undefined;
-  return { script: `${parts.join("\n")}\n;${REGISTER}([${classes.join(", ")}]);`, classes };
+  let driverJs = js;
+  for (const [at, text] of inserts.reverse()) driverJs = driverJs.slice(0, at) + text + driverJs.slice(at);
+  return { script: `${parts.join("\n")}\n;${REGISTER}([${classes.join(", ")}]);`, classes, driverJs };
 }
 
 function isPureDeclaration(d: ts.VariableDeclaration): boolean {

@@ -193,6 +193,7 @@ export class Runtime {
       case "qdStart": return this.quiescence.startQD(msg.target);
       case "define": return this.hooks.onDefine?.(msg.code, msg.fid);
       case "status": return sendToFuture(msg.fid, peStatus(this));
+      case "output": process[msg.stream].write(msg.text); return;
       case "census": return this.census.answer(msg.cid, msg.from);
       case "censusCount": return this.census.count(msg.cid, msg.pe, msg.n);
       case "members": this.census.members.set(msg.cid, msg.pes); return;

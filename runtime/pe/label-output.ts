@@ -1,19 +1,29 @@
-/** Marks what a PE prints with its number, so output gathered from many PEs says where it came from. */
+/**
+ * Where a PE's printing goes in a notebook: to the driver as runtime messages, each line marked
+ * "[PE n] ". Riding the same ordered channel as the PE's other messages means a cell that awaits
+ * a reply has also received everything the PE printed before replying (worker stdout pipes give
+ * no such order).
+ */
+import { DRIVER } from "../protocol/ids.ts";
+import type { Runtime } from "../core/runtime.ts";
 
-/** Prefixes every line this thread writes to stdout and stderr with "[PE n] ". */
-export function labelLines(pe: number): void {
-  for (const stream of [process.stdout, process.stderr]) {
-    const write = stream.write.bind(stream) as (chunk: string | Uint8Array, ...rest: any[]) => boolean;
+/** Sends everything this thread writes to stdout and stderr to the driver, lines labelled. */
+export function printThroughDriver(runtime: Runtime): void {
+  for (const name of ["stdout", "stderr"] as const) {
+    const stream = process[name];
     let atLineStart = true;
-    stream.write = ((chunk: string | Uint8Array, ...rest: any[]) => {
+    stream.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
       const text = typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
       let out = "";
       for (const piece of text.split(/(?<=\n)/)) {
         if (piece === "") continue;
-        out += (atLineStart ? `[PE ${pe}] ` : "") + piece;
+        out += (atLineStart ? `[PE ${runtime.self}] ` : "") + piece;
         atLineStart = piece.endsWith("\n");
       }
-      return write(out, ...rest);
+      if (out) runtime.send(DRIVER, { t: "output", stream: name, text: out });
+      const done = rest.find((r) => typeof r === "function") as (() => void) | undefined;
+      done?.();
+      return true;
     }) as typeof stream.write;
   }
 }

@@ -13,7 +13,7 @@ import { registerModuleExports } from "./exports.ts";
 import { DefinitionEvaluator } from "../interactive/definitions.ts";
 import { definitionScope } from "../interactive/scope.ts";
 import { rejectFuture, sendToFuture } from "../core/future.ts";
-import { labelLines } from "./label-output.ts";
+import { printThroughDriver } from "./label-output.ts";
 
 /** What the driver passes to each PE thread. */
 export interface PeWorkerData {
@@ -28,7 +28,6 @@ export interface PeWorkerData {
 }
 
 const data = workerData as PeWorkerData;
-if (data.labelOutput) labelLines(data.pe);
 const definitions = new DefinitionEvaluator(definitionScope());
 const transport = new PortTransport(data.pe, new Map(data.ports));
 const runtime = new Runtime(data.pe, data.numPes, transport, {
@@ -47,6 +46,7 @@ const runtime = new Runtime(data.pe, data.numPes, transport, {
   },
 });
 setRuntime(runtime);
+if (data.labelOutput) printThroughDriver(runtime);
 
 try {
   for (const url of data.modules) registerModuleExports(await import(url));

@@ -82,6 +82,7 @@ export type Message =
   | { t: "ready"; pe: Endpoint; error?: ErrorData }
   | { t: "define"; code: string; fid: FutureId }
   | { t: "status"; fid: FutureId }
+  | { t: "output"; stream: "stdout" | "stderr"; text: string }
   | { t: "exit"; code: number; reason?: string }
   | { t: "stop" };
 

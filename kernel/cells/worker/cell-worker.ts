@@ -8,6 +8,7 @@ import { propertyNames } from "./property-names.ts";
 import type { Remap } from "./source-map.ts";
 import { transpileCell } from "./transpile.ts";
 import { registerTypeScriptHooks } from "./ts-hooks.ts";
+import { InteractiveRuntime } from "../../interactive/session.ts";
 
 const port = parentPort!;
 const { cwd } = workerData as { cwd: string };
@@ -30,6 +31,11 @@ installCellGlobals(cwd, {
   },
 });
 registerTypeScriptHooks(import.meta.resolve("typescript"));
+// The parallel runtime lives in this thread (the driver): its PEs start now, in the background,
+// and print through the cell streams installed above ("[PE n]"-labelled lines).
+const runtime = new InteractiveRuntime();
+Object.assign(globalThis, runtime.globals());
+runtime.start();
 const evaluator = new Evaluator();
 await evaluator.start();
 
@@ -50,7 +56,12 @@ async function execute(id: number, code: string, cellName: string): Promise<void
       return finish({ status: "error", ename: "SyntaxError", evalue: `${first.message} (${cellName}:${first.line}:${first.column})`, traceback });
     }
     if (transpiled.remap) remaps.set(cellName, transpiled.remap);
-    const evaluation = await evaluator.run(transpiled.js);
+    await runtime.whenReady().catch((error: Error) => emit({ kind: "stream", name: "stderr", text: `${error.message}\n` }));
+    // Declarations go to the PEs first, so they exist there before anything the cell sends.
+    const shipment = runtime.ship(transpiled.js);
+    const evaluation = await evaluator.run(shipment.js);
+    const warning = await shipment.settled;
+    if (warning) emit({ kind: "stream", name: "stderr", text: warning });
     switch (evaluation.kind) {
       case "value":
         return finish({ status: "ok", value: bundleOf(evaluation.value) });

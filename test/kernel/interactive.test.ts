@@ -1,0 +1,79 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CellExecutor } from "../../kernel/cells/executor.ts";
+import type { CellOutput, CellResult } from "../../kernel/cells/protocol.ts";
+
+// The parallel runtime inside the cell thread: chares defined in cells, used in later cells.
+let executor: CellExecutor;
+async function run(code: string): Promise<{ result: CellResult; stdout: string; stderr: string }> {
+  let stdout = "";
+  let stderr = "";
+  const result = await executor.execute(code, {
+    output: (o: CellOutput) => {
+      if (o.kind === "stream") o.name === "stdout" ? (stdout += o.text) : (stderr += o.text);
+    },
+    input: async () => "",
+  });
+  return { result, stdout, stderr };
+}
+const value = (r: CellResult) => (r.status === "ok" ? r.value?.data["text/plain"] : `${r.ename}: ${r.evalue}`);
+
+describe("the runtime inside the kernel's cells", () => {
+  beforeAll(async () => {
+    process.env.CHARM4TS_PES = "2";
+    executor = await CellExecutor.start({ cwd: mkdtempSync(join(tmpdir(), "charm4ts-cells-")) });
+  });
+  afterAll(() => executor.close());
+
+  it("has PEs and the runtime's names in every cell", async () => {
+    expect(value((await run("charm.numPes()")).result)).toBe("2");
+  });
+
+  it("runs a chare class defined in a cell on every PE; PE output is labelled", async () => {
+    const { result, stdout } = await run(`
+class HelloWorld extends Chare {
+  sayHello() { console.log("Hello from chare:", this.thisIndex[0], "on PE", charm.myPe()); }
+}
+const chares = charm.array(HelloWorld, 4);
+await chares.sayHello.awaitable();`);
+    expect(result.status).toBe("ok");
+    for (let i = 0; i < 4; i++) expect(stdout).toContain(`[PE ${i < 2 ? 0 : 1}] Hello from chare: ${i} on PE ${i < 2 ? 0 : 1}`);
+  });
+
+  it("ships helper functions and constants; arrays live on into later cells", async () => {
+    const defined = await run(`
+const SCALE = 10;
+function scaled(x: number) { return x * SCALE; }
+class Worker extends Chare { value() { return scaled(this.thisIndex[0]); } }
+const workers = charm.array(Worker, 4);
+await workers.value.ret()`);
+    expect(value(defined.result)).toBe("[ 0, 10, 20, 30 ]");
+    expect(value((await run("await workers.at(3).value.ret()")).result)).toBe("30");
+  });
+
+  it("redefining a class upgrades live chares", async () => {
+    const redefined = await run(`
+class Worker extends Chare { value() { return -scaled(this.thisIndex[0]); } cube() { return this.thisIndex[0] ** 3; } }
+await workers.cube.ret()`);
+    expect(value(redefined.result)).toBe("[ 0, 1, 8, 27 ]");
+    expect(value((await run("await workers.at(2).value.ret()")).result)).toBe("-20");
+  });
+
+  it("says what to do when a chare uses a value that exists only on the driver", async () => {
+    const { result } = await run(`
+const driverOnly = Math.random();
+class Bad extends Chare { f() { return driverOnly; } }
+await charm.array(Bad, 1).f.ret()`);
+    expect(result.status).toBe("error");
+    expect(value(result)).toContain("driverOnly is not defined");
+  });
+
+  it("shows the runtime's status and proxies as rich displays", async () => {
+    const status = (await run("await charm.status()")).result;
+    expect(status.status === "ok" && status.value?.data["text/html"]).toContain("<table>");
+    const proxy = (await run("workers")).result;
+    expect(value(proxy)).toContain("Proxy<Worker> (array 4)");
+  });
+});
