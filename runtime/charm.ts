@@ -123,15 +123,15 @@ export const charm = {
   /** Stops and starts the PEs again, e.g. with another number of PEs: `charm.restart({ numPes: 4 })`. Chares are lost. */
   restart,
   /** Creates a dense N-D array of chares: `charm.array(Hello, 8)`, `charm.array(Cell, [4, 4], { args })`. */
-  array<C extends ChareCtor>(cls: C, dims: number | readonly number[], ...options: CtorArgs<C> extends [] ? [options?: ArrayOptions<[]>] : [options: ArrayOptions<CtorArgs<C>> & { args: CtorArgs<C> }]): CollectionProxy<InstanceType<C>> {
+  array<C extends ChareCtor>(cls: C, dims: number | readonly number[], ...options: [] extends CtorArgs<C> ? [options?: ArrayOptions<CtorArgs<C>>] : [options: ArrayOptions<CtorArgs<C>> & { args: CtorArgs<C> }]): CollectionProxy<InstanceType<C>> {
     return createArray(cls, dims, options[0]);
   },
   /** Creates a group: one chare on every PE. */
-  group<C extends ChareCtor>(cls: C, ...options: CtorArgs<C> extends [] ? [options?: { args?: [] }] : [options: { args: CtorArgs<C> }]): CollectionProxy<InstanceType<C>> {
+  group<C extends ChareCtor>(cls: C, ...options: [] extends CtorArgs<C> ? [options?: { args?: CtorArgs<C> }] : [options: { args: CtorArgs<C> }]): CollectionProxy<InstanceType<C>> {
     return createGroup(cls, options[0]);
   },
   /** Creates one chare (Charm4Py's `Chare(cls, args=[…], onPE=…)`). */
-  chare<C extends ChareCtor>(cls: C, ...rest: CtorArgs<C> extends [] ? [args?: [], options?: ChareOptions] : [args: CtorArgs<C>, options?: ChareOptions]): ElementProxy<InstanceType<C>> {
+  chare<C extends ChareCtor>(cls: C, ...rest: [] extends CtorArgs<C> ? [args?: CtorArgs<C>, options?: ChareOptions] : [args: CtorArgs<C>, options?: ChareOptions]): ElementProxy<InstanceType<C>> {
     return createSingleton(cls, rest[0] ?? [], rest[1]);
   },
   /** Creates an empty sparse array (elements added with charm.insert). */
@@ -143,7 +143,7 @@ export const charm = {
     insertElement(proxy, index, args);
   },
   /** Ends insertion into a sparse array: reductions and broadcast replies over it work after this. */
-  doneInserting(proxy: CollectionProxy<any>): Promise<void> {
+  doneInserting<C>(proxy: CollectionProxy<C>): Promise<void> {
     const ref = proxyRef(proxy);
     if (!ref || ref.kind !== "sparse" || ref.idx) throw new CharmError("charm.doneInserting(proxy): proxy must be a sparse array's proxy");
     return rt().census.run(ref.cid);
