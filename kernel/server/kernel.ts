@@ -4,6 +4,7 @@
 import type * as zmq from "zeromq";
 import { CellExecutor, type InputRequest } from "../cells/executor.ts";
 import { dispatch } from "../handlers/dispatch.ts";
+import { publishOutput } from "../handlers/execute.ts";
 import type { KernelState, RequestScope } from "../handlers/context.ts";
 import { History } from "../handlers/history.ts";
 import type { ConnectionInfo } from "../protocol/connection.ts";
@@ -37,6 +38,7 @@ export class Kernel {
   private readonly executorReady: Promise<CellExecutor>;
   // stop_on_error: executes that arrived up to this sequence number are answered "abort".
   private abortThrough = 0;
+  private lastExecute: Incoming | undefined;
   private pendingInput: { msgId: string; resolve(v: string): void; reject(e: Error): void } | undefined;
   private readonly exited: Promise<void>;
   private finish!: () => void;
@@ -83,6 +85,11 @@ export class Kernel {
     this.executorReady.then(
       (executor) => {
         this.state = { executor, history: new History(), executionCount: 0 };
+        // Output after its cell finished (a timer's console.log) goes out under the last
+        // execute, as ipykernel does: frontends that still track that cell show it there.
+        executor.onLateOutput = (o) => {
+          if (this.lastExecute) publishOutput(this.scope(this.lastExecute), o);
+        };
         if (this.phase === "starting") this.phase = "running";
       },
       (e) => {
@@ -130,6 +137,7 @@ export class Kernel {
     // kernel_info and shutdown need no executor, so the first reply doesn't wait for the worker.
     const needsExecutor = message.type !== "kernel_info_request" && message.type !== "shutdown_request";
     if (needsExecutor && !this.state) await this.executorReady;
+    if (message.type === "execute_request" && message.content.silent !== true) this.lastExecute = message;
     const result = await dispatch(this.state ?? NO_EXECUTOR_YET, message, this.scope(message));
     if (!result) return message.type === "unknown" ? unknownReply(this.ks, message) : undefined;
     if (

@@ -70,6 +70,20 @@ await charm.array(Bad, 1).f.ret()`);
     expect(value(result)).toContain("driverOnly is not defined");
   });
 
+  it("a remote exception names the PE, the chare, the method and the cell's own line", async () => {
+    const { result } = await run(`
+class Thrower extends Chare {
+  boom() {
+    throw new RangeError("kaboom");
+  }
+}
+await charm.array(Thrower, 2).at(1).boom.ret()`);
+    expect(result.status).toBe("error");
+    if (result.status !== "error") return;
+    expect(result.evalue).toContain("RangeError: kaboom (raised on PE 1 in Thrower[1].boom)");
+    expect(result.traceback.join("\n")).toMatch(/at Thrower\.boom \(cell-\d+\.ts:4:\d+\)/);
+  });
+
   it("shows the runtime's status and proxies as rich displays", async () => {
     const status = (await run("await charm.status()")).result;
     expect(status.status === "ok" && status.value?.data["text/html"]).toContain("<table>");

@@ -18,16 +18,17 @@ afterAll(async () => {
   await k?.shutdown();
 });
 
-/** Starts a cell that prints "spinning", yields once so the print leaves, then spins forever. */
-async function startSpinning(code = "while (true) {}"): Promise<Promise<Exchange>> {
+/** Starts a cell that prints "spinning" (the executor posts it at once), then never finishes. */
+async function startSpinning(code = "while (true) {}"): Promise<{ done: Promise<Exchange> }> {
   let started!: () => void;
   const spinning = new Promise<void>((r) => (started = r));
   const onIopub = (m: Msg) => {
     if (m.header.msg_type === "stream" && String(m.content.text).includes("spinning")) started();
   };
-  const done = k.client.execute(`console.log("spinning"); await new Promise((r) => setTimeout(r, 0)); ${code}`, {}, onIopub);
+  const done = k.client.execute(`console.log("spinning"); ${code}`, {}, onIopub);
   await spinning;
-  return done;
+  // Wrapped: an async function returning the promise itself would wait for the cell to end.
+  return { done };
 }
 
 function expectInterrupted(x: Exchange): void {
@@ -38,13 +39,13 @@ function expectInterrupted(x: Exchange): void {
 describe("a cell in a synchronous loop", () => {
   it("keeps heartbeat and control answering; message-mode interrupt stops it, state kept", async () => {
     expect((await k.client.execute("let kept = 41; kept += 1")).reply.content.status).toBe("ok");
-    const done = await startSpinning();
+    const { done } = await startSpinning();
 
     const hb = new zmq.Request({ linger: 0 });
+    onTestFinished(() => hb.close());
     hb.connect(endpoint(k.connection, "hb"));
     await hb.send("ping");
     expect((await hb.receive())[0]!.toString()).toBe("ping");
-    hb.close();
 
     const info = await k.client.request("control", "kernel_info_request", {});
     expect(info.reply.content.status).toBe("ok");
@@ -58,7 +59,7 @@ describe("a cell in a synchronous loop", () => {
   });
 
   it("SIGINT to the process group stops it; the kernel survives with its state", async () => {
-    const done = await startSpinning();
+    const { done } = await startSpinning();
     // What jupyter_client does with interrupt_mode "signal" (PITFALLS 12).
     process.kill(-k.process.pid!, "SIGINT");
     expectInterrupted(await done);
@@ -68,7 +69,7 @@ describe("a cell in a synchronous loop", () => {
   });
 
   it("interrupt also stops an await that would never resolve", async () => {
-    const done = await startSpinning("await new Promise(() => {});");
+    const { done } = await startSpinning("await new Promise(() => {});");
     await k.client.request("control", "interrupt_request", {});
     expectInterrupted(await done);
   });
@@ -98,7 +99,7 @@ describe("shutdown", () => {
     onTestFinished(() => own.shutdown());
     let started!: () => void;
     const spinning = new Promise<void>((r) => (started = r));
-    void own.client.execute('console.log("spinning"); await new Promise((r) => setTimeout(r, 0)); while (true) {}', {}, (m) => {
+    void own.client.execute('console.log("spinning"); while (true) {}', {}, (m) => {
       if (m.header.msg_type === "stream") started();
     });
     await spinning;

@@ -46,7 +46,7 @@ class Charm4tsKernelTests(jkt.KernelTests):
 
     code_inspect_sample = "Math.max"
 
-    code_clear_output = "display.clear()"
+    code_clear_output = "clearOutput()"
 
 
 if __name__ == "__main__":

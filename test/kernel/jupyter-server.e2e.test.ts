@@ -86,7 +86,7 @@ describe("through jupyter_server and @jupyterlab/services", () => {
     const iopub: KernelMessage.IIOPubMessage[] = [];
     let started!: () => void;
     const spinning = new Promise<void>((r) => (started = r));
-    const future = kernel.requestExecute({ code: 'console.log("spinning"); await new Promise((r) => setTimeout(r, 0)); while (true) {}' });
+    const future = kernel.requestExecute({ code: 'console.log("spinning"); while (true) {}' });
     future.onIOPub = (m) => {
       iopub.push(m);
       if (m.header.msg_type === "stream") started();

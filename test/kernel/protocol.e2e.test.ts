@@ -72,14 +72,23 @@ describe("protocol relations", () => {
   });
 
   it("stop_on_error aborts the executes queued behind a failure, and only those", async () => {
-    const failing = k.client.execute('throw new Error("first")');
-    const queued = [k.client.execute("1"), k.client.execute("2")];
-    const [f, ...rest] = await Promise.all([failing, ...queued]);
-    expect(f!.reply.content.status).toBe("error");
+    // The failing cell waits for input; meanwhile two executes queue up behind it. A control
+    // round trip lets the kernel's thread read them before the cell goes on to fail.
+    let queued: Promise<Exchange>[] = [];
+    k.client.onInput = async () => {
+      queued = [k.client.execute("1"), k.client.execute("2")];
+      await k.client.request("control", "kernel_info_request", {});
+      return "go";
+    };
+    const f = await k.client.execute('await input("go?"); throw new Error("first")', { allow_stdin: true });
+    expect(f.reply.content.status).toBe("error");
+    const rest = await Promise.all(queued);
+    expect(rest.map((r) => r.reply.content.status)).toEqual(["abort", "abort"]);
     for (const r of rest) {
-      checkRelations(r);
-      expect(r.reply.content.status).toBe("abort");
+      // Aborted requests still get busy … idle and publish nothing else.
+      expect(checkRelations(r)).toEqual([]);
     }
+    // Sent after the error reply arrived: runs normally, no timer keeps aborting.
     const after = await k.client.execute("3");
     expect(after.reply.content.status).toBe("ok");
   });
