@@ -27,24 +27,47 @@ export const REGISTER = "__charm4tsDefine";
 /** Picks a cell's shippable declarations out of its JavaScript; undefined when there are none. */
 export function shippableDeclarations(js: string): Shippable | undefined {
   const sf = ts.createSourceFile("cell.js", js, ts.ScriptTarget.ES2022, true, ts.ScriptKind.JS);
-  const parts: string[] = [];
+  const kept: ts.Statement[] = [];
   const classes: string[] = [];
   const inserts: Array<[number, string]> = [];
   for (const statement of sf.statements) {
     if (ts.isClassDeclaration(statement) && statement.name) {
-      parts.push(statement.getFullText(sf));
+      kept.push(statement);
       classes.push(statement.name.text);
       inserts.push([statement.end, `;${REGISTER}([${statement.name.text}]);`]);
     } else if (ts.isFunctionDeclaration(statement) && statement.name && statement.body) {
-      parts.push(statement.getFullText(sf));
+      kept.push(statement);
     } else if (ts.isVariableStatement(statement) && statement.declarationList.declarations.every(isPureDeclaration)) {
-      parts.push(statement.getFullText(sf));
+      kept.push(statement);
     }
   }
-  if (parts.length === 0) return undefined;
+  if (kept.length === 0) return undefined;
   let driverJs = js;
   for (const [at, text] of inserts.reverse()) driverJs = driverJs.slice(0, at) + text + driverJs.slice(at);
-  return { script: `${parts.join("\n")}\n;${REGISTER}([${classes.join(", ")}]);`, classes, driverJs };
+  return { script: `${keepLines(js, kept)}\n;${REGISTER}([${classes.join(", ")}]);\n${sourceUrl(js)}`, classes, driverJs };
+}
+
+/**
+ * The kept statements at their original positions, everything else blanked but its line
+ * breaks: a stack trace from a PE then names the cell's own lines.
+ */
+function keepLines(js: string, kept: readonly ts.Statement[]): string {
+  let out = "";
+  let pos = 0;
+  for (const statement of kept) {
+    const start = statement.getStart();
+    out += blank(js.slice(pos, start)) + js.slice(start, statement.end);
+    pos = statement.end;
+  }
+  return out + blank(js.slice(pos).replace(/\/\/# sourceURL=.*$/m, ""));
+}
+
+function blank(text: string): string {
+  return text.replace(/[^\n]/g, "");
+}
+
+function sourceUrl(js: string): string {
+  return /\/\/# sourceURL=.*$/m.exec(js)?.[0] ?? "";
 }
 
 function isPureDeclaration(d: ts.VariableDeclaration): boolean {
