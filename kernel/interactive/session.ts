@@ -6,6 +6,13 @@
  */
 import { availableParallelism } from "node:os";
 import { charm, Chare, Future, Channel, Reducer, ArrayMap, CharmError, RemoteError } from "../../runtime/index.ts";
+import { maybeRt } from "../../runtime/core/current.ts";
+
+// Captured before any cell runs: a cell that replaces setTimeout can't disable the hang check.
+const safeSetTimeout = setTimeout;
+const safeClearTimeout = clearTimeout;
+/** How long a cell waits before the hang check looks (Charm4Py's interactive check is similar). */
+const HANG_CHECK_AFTER_MS = 1500;
 import { shippableDeclarations } from "./shippable.ts";
 
 /** How shipping one cell's declarations went, reported once the cell has run. */
@@ -40,6 +47,37 @@ export class InteractiveRuntime {
       this.ready = undefined;
       throw new CharmError(`the PEs could not start: ${(err as Error).message}. Run charm.restart() in a cell to try again.`);
     }
+  }
+
+  /**
+   * The hang check: while a cell runs, if futures homed here are pending and the whole runtime
+   * is quiescent (no message anywhere), nothing can resolve them; say so once. The cell keeps
+   * waiting — interrupt stops it. Returns the function that ends the watch.
+   */
+  watch(warn: (text: string) => void): () => void {
+    let stopped = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const check = async () => {
+      const runtime = maybeRt();
+      if (stopped || !runtime) return;
+      if (runtime.futures.size > 0) {
+        await charm.waitQD();
+        const pending = maybeRt()?.futures.size ?? 0;
+        if (stopped || pending === 0) return;
+        warn(
+          `charm4ts: this cell is waiting, but the runtime is quiescent — no message is in flight anywhere, ` +
+          `so the ${pending} future${pending === 1 ? "" : "s"} pending here can't be resolved. ` +
+          "Did a chare forget to send its result or to contribute? Interrupt the cell to go on.\n",
+        );
+        return;
+      }
+      timer = safeSetTimeout(check, HANG_CHECK_AFTER_MS);
+    };
+    timer = safeSetTimeout(check, HANG_CHECK_AFTER_MS);
+    return () => {
+      stopped = true;
+      if (timer) safeClearTimeout(timer);
+    };
   }
 
   /** Ships a cell's declarations to every PE, ahead of whatever the cell will send. */

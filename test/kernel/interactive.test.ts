@@ -84,6 +84,18 @@ await charm.array(Thrower, 2).at(1).boom.ret()`);
     expect(result.traceback.join("\n")).toMatch(/at Thrower\.boom \(cell-\d+\.ts:4:\d+\)/);
   });
 
+  it("tells a cell that waits on a quiescent runtime that nothing can resolve it", async () => {
+    const warned = new Promise<string>((resolve) => {
+      void executor.execute("const never = new Future<number>(); await never", {
+        output: (o: CellOutput) => { if (o.kind === "stream" && o.name === "stderr") resolve(o.text); },
+        input: async () => "",
+      });
+    });
+    expect(await warned).toContain("the runtime is quiescent");
+    executor.interrupt();
+    expect(value((await run("1 + 1")).result)).toBe("2");
+  });
+
   it("shows the runtime's status and proxies as rich displays", async () => {
     const status = (await run("await charm.status()")).result;
     expect(status.status === "ok" && status.value?.data["text/html"]).toContain("<table>");

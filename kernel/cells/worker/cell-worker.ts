@@ -59,7 +59,8 @@ async function execute(id: number, code: string, cellName: string): Promise<void
     await runtime.whenReady().catch((error: Error) => emit({ kind: "stream", name: "stderr", text: `${error.message}\n` }));
     // Declarations go to the PEs first, so they exist there before anything the cell sends.
     const shipment = runtime.ship(transpiled.js);
-    const evaluation = await evaluator.run(shipment.js);
+    const endWatch = runtime.watch((text) => emit({ kind: "stream", name: "stderr", text }));
+    const evaluation = await evaluator.run(shipment.js).finally(endWatch);
     const warning = await shipment.settled;
     if (warning) emit({ kind: "stream", name: "stderr", text: warning });
     switch (evaluation.kind) {
