@@ -114,6 +114,40 @@ describe("arguments are copied, never aliased", () => {
     }
   });
 
+  it("large typed arrays, DataViews, ArrayBuffers and unaligned views arrive intact, small and large", async () => {
+    const arr = charm.array(Calc, 2);
+    const checksum = (v: ArrayBufferView | ArrayBuffer) => {
+      const u8 = v instanceof ArrayBuffer ? new Uint8Array(v) : new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+      let sum = 0;
+      for (let i = 0; i < u8.length; i++) sum = (sum * 31 + u8[i]!) >>> 0;
+      return { type: v.constructor.name, byteLength: v.byteLength, sum };
+    };
+    for (const n of [5, 4096, 1 << 17]) {
+      const big = new Float64Array(n).map((_, i) => Math.sin(i));
+      const buf = new ArrayBuffer(n * 2 + 11);
+      new Uint8Array(buf).forEach((_, i, a) => (a[i] = (i * 7) & 255));
+      const samples: Array<ArrayBufferView | ArrayBuffer> = [big, buf, new DataView(buf, 5, n), new Uint8Array(buf, 3, n), new Int16Array(buf, 2, n)];
+      for (const pe of [0, 1]) {
+        for (const s of samples) expect(await arr.at(pe).bytes.ret(s)).toEqual(checksum(s));
+        const [f, view, whole, sub] = await arr.at(pe).makeBinary.ret(n);
+        expect(f).toBeInstanceOf(Float64Array);
+        expect(f.length).toBe(n);
+        expect(f[n - 1]).toBe((n - 1) * 0.5);
+        expect(view).toBeInstanceOf(DataView);
+        expect(view.byteLength).toBe(n);
+        expect(view.getUint8(n - 1)).toBe((n - 1) & 255);
+        expect(whole).toBeInstanceOf(ArrayBuffer);
+        expect(whole.byteLength).toBe(n + 16);
+        expect(sub).toBeInstanceOf(Uint8Array);
+        expect(sub.length).toBe(n);
+        expect(sub[n - 1]).toBe(new Uint8Array(whole)[3 + n - 1]); // the view started at byte 3
+      }
+      // the sender's data is untouched (copied, not transferred away)
+      expect(big.length).toBe(n);
+      expect(buf.byteLength).toBe(n * 2 + 11);
+    }
+  });
+
   it("each element of a broadcast gets its own copy", async () => {
     const arr = charm.array(Calc, 6); // three elements per PE
     expect(await arr.mutateArg.ret([5, 6])).toEqual(Array.from({ length: 6 }, () => [5, 6]));
