@@ -118,8 +118,18 @@ function makeCaller(ref: ProxyRef, method: string): Function {
   send.ret = (...args: unknown[]) => { check(); return callEntry(ref, method, args, "value"); };
   send.awaitable = (...args: unknown[]) => { check(); return callEntry(ref, method, args, "done"); };
   send[TARGET] = { k: "method", proxy: ref, m: method } satisfies TargetRef;
+  send[toWire] = methodToWire;
   return send;
 }
+
+/** How a bound entry method travels in a message (shared by all callers: `this` is the caller). */
+function methodToWire(this: { [TARGET]: { proxy: ProxyRef; m: string } }): { $charm: "method"; proxy: ProxyRef; m: string } {
+  const t = this[TARGET];
+  return { $charm: "method", proxy: t.proxy, m: t.m };
+}
+
+// A bound entry method arrives as the same bound method of this thread's interned proxy.
+registerReviver("method", (d: { proxy: ProxyRef; m: string }) => makeProxy(d.proxy)[d.m]);
 
 registerReviver("proxy", (d: ProxyRef & { $charm?: string }) => {
   const { $charm: _tag, ...ref } = d;

@@ -47,8 +47,15 @@ class Encoder {
     switch (typeof value) {
       case "number": case "string": case "boolean": case "undefined": case "bigint":
         return value;
-      case "function":
+      case "function": {
+        // A bound entry method (proxy.method) describes itself like a proxy; other functions can't cross.
+        const describe = (value as Partial<WireObject>)[toWire];
+        if (typeof describe === "function") {
+          this.refs = true;
+          return describe.call(value);
+        }
         throw new CharmError(`${path} is a function (${value.name || "anonymous"}); functions can't be sent to another PE. Send data, a proxy, or a bound entry method instead.`);
+      }
       case "symbol":
         throw new CharmError(`${path} is a symbol (${String(value)}); symbols can't be sent to another PE.`);
     }
