@@ -190,6 +190,21 @@ describe("proxies", () => {
     expect(await single.echoProxy.ret(single)).toBe(single);
   });
 
+  it("a bound entry method can be sent in a message and called, or used as a reduction target, there", async () => {
+    const arr = charm.array(Calc, 4);
+    await arr.at(3).callBack.awaitable(arr.at(0).keep, "from PE 1");
+    await arr.at(1).callBack.awaitable(arr.at(0).keep, "from PE 0");
+    await charm.waitQD();
+    expect(((await arr.at(0).kept.ret()) as string[]).sort()).toEqual(["from PE 0", "from PE 1"]); // two senders: no order between them
+    arr.reduceTo(arr.at(2).keep);
+    await charm.waitQD();
+    expect(await arr.at(2).kept.ret()).toEqual([6]);
+    expect(await arr.sameCallback.ret(arr.at(0).keep)).toEqual([true, true, true, true]);
+    expect(await arr.at(1).echoProxy.ret(arr.at(0).keep)).toBe(arr.at(0).keep);
+    // plain functions still can't cross
+    expect(() => arr.at(1).callBack(() => 1, 0)).toThrow(/args\[0\] is a function/);
+  });
+
   it("proxies work as Map keys, on the driver and on PEs", async () => {
     const arr = charm.array(Calc, 4);
     const list: ElementProxy<Calc>[] = [arr.at(0), arr.at(3), arr.at(0), arr.at(2), arr.at(3), arr.at(0)];
