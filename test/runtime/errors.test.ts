@@ -2,7 +2,15 @@
 // reported with PE and chare, and bad input rejected at the call site (issue 2, item 9).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { charm, CharmError, Future, RemoteError } from "../../runtime/index.ts";
+import { Chare } from "../../runtime/index.ts";
 import { BadCtor, Boom, Opaque } from "./fixtures/errors.ts";
+
+/** Not exported from any module the PEs load. */
+class Hidden extends Chare {
+  ok(): number {
+    return 1;
+  }
+}
 
 const fixtures = new URL("./fixtures/errors.ts", import.meta.url).href;
 
@@ -96,6 +104,16 @@ describe("with the runtime running", () => {
       expect(err.message).toContain("args[0]");
     });
 
+  });
+
+  describe("a chare class the PEs don't know", () => {
+    it("calls to its elements reject instead of hanging; the runtime keeps working", async () => {
+      const arr = charm.array(Hidden, 2);
+      const err = await rejection(arr.at(1).ok.ret());
+      expect(err).toBeInstanceOf(RemoteError);
+      expect(err.message).toMatch(/Hidden\[1\]/);
+      expect(await charm.array(Boom, 2).ok.ret(1)).toEqual([2, 2]);
+    });
   });
 
   describe("errors nobody awaits", () => {
