@@ -68,6 +68,7 @@ export class CellExecutor {
     if (typeof options?.cwd !== "string") throw new TypeError("CellExecutor.start: options.cwd must be the notebook's folder");
     const worker = new Worker(await workerScript(), {
       workerData: { role: "cells", cwd: options.cwd },
+      name: "charm4ts-cells",
       // Lets the worker resolve imports from the notebook's folder with ESM rules (`import.meta.resolve(s, parent)`).
       execArgv: ["--experimental-import-meta-resolve"],
       stdout: false,

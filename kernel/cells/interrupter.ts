@@ -3,7 +3,7 @@ import { Session } from "node:inspector";
 import type { Worker } from "node:worker_threads";
 
 interface AttachedEvent {
-  params: { sessionId: string; workerInfo: { workerId: string } };
+  params: { sessionId: string; workerInfo: { workerId: string; title: string } };
 }
 
 /**
@@ -24,11 +24,12 @@ export class Interrupter {
     const interrupter = new Interrupter();
     const session = interrupter.session;
     session.connect();
-    const wanted = String(worker.threadId);
+    // `workerId` is the inspector's own counter; the title is "[worker <threadId>] <name>".
+    const wanted = `[worker ${worker.threadId}]`;
     const attached = new Promise<void>((resolve) => {
       session.on("NodeWorker.attachedToWorker", (event: AttachedEvent) => {
         const { sessionId, workerInfo } = event.params;
-        if (workerInfo.workerId === wanted) {
+        if (workerInfo.title === wanted || workerInfo.title.startsWith(`${wanted} `)) {
           interrupter.sessionId = sessionId;
           resolve();
         } else {

@@ -78,7 +78,7 @@ export class LanguageService {
   private start(): Promise<Worker> {
     // One promise, so concurrent first requests share one worker.
     this.worker ??= workerScript().then((script) => {
-      const worker = new Worker(script, { workerData: { role: "language", cwd: this.cwd }, stdout: false, stderr: false });
+      const worker = new Worker(script, { workerData: { role: "language", cwd: this.cwd }, name: "charm4ts-language", stdout: false, stderr: false });
       worker.unref();
       worker.on("message", (message: FromLanguage) => {
         this.pending.get(message.id)?.resolve(message);
