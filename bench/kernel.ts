@@ -9,8 +9,9 @@ import { freePort, newConnection, writeConnectionFile } from "../kernel/protocol
 import { KernelClient } from "../kernel/runner/client.ts";
 import { kernelScript, launchKernel } from "../kernel/runner/launch.ts";
 
-/** One benchmark figure, optionally with the floor it should be compared to and its target. */
-export type Row = { name: string; value: number; unit: string; floor?: { name: string; value: number; unit: string }; target?: string };
+import type { Row } from "./row.ts";
+
+export type { Row };
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -117,4 +118,3 @@ export async function kernelBenchmarks(): Promise<Row[]> {
   return rows;
 }
 
-// `node dist/...` of this file alone is not an entry; bench/index.ts calls kernelBenchmarks().
