@@ -12,7 +12,7 @@ import { registerReviver, toWire } from "../protocol/codec.ts";
 import { findChareClass } from "./registry.ts";
 import { checkIndex } from "./placement.ts";
 import { callEntry } from "./invoke.ts";
-import { runtimeGeneration } from "./current.ts";
+import { maybeRt, runtimeGeneration } from "./current.ts";
 import { MIME_BUNDLE, proxyBundle } from "../interactive/display.ts";
 import { entryMethodNames, isEntryMethod } from "./entry-methods.ts";
 
@@ -96,6 +96,10 @@ class ProxyTraps implements ProxyHandler<object> {
     if (ref.idx) throw new CharmError(`${proxyLabel(ref)} is already an element proxy; .at() is for collection proxies`);
     if (ref.kind === "single") throw new CharmError(`${proxyLabel(ref)} is a singleton; call its entry methods directly`);
     checkIndex(ref, index, ref.cls);
+    const numPes = maybeRt()?.numPes;
+    if (ref.kind === "group" && numPes !== undefined && index[0]! >= numPes) {
+      throw new CharmError(`${ref.cls} is a group over ${numPes} PEs; index [${index[0]}] is out of range (0…${numPes - 1})`);
+    }
     return makeProxy({ ...ref, idx: index.slice() as Index });
   }
 }
