@@ -19,7 +19,9 @@ export function callEntry(ref: ProxyRef, method: string, args: unknown[], mode: 
     runtime.sendToElement(ref, ref.idx, { t: "invoke", to: ref, m: method, a: enc.a, r: enc.r, reply }, enc.transfer);
   } else {
     const to: CollectionRef = { cid: ref.cid, cls: ref.cls, kind: ref.kind, dims: ref.dims, map: ref.map, pe: ref.pe };
-    runtime.broadcast(to, { t: "bcast", to, m: method, a: enc.a, r: enc.r, reply });
+    // No PE takes part (a sparse array left empty): nobody would ever answer, so answer here.
+    if (future && runtime.participants(to).length === 0) future.send(mode === "value" ? [] : undefined);
+    else runtime.broadcast(to, { t: "bcast", to, m: method, a: enc.a, r: enc.r, reply });
   }
   return future;
 }
