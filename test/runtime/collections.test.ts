@@ -82,6 +82,13 @@ describe("sparse arrays", () => {
     expect((await sparse.where.ret()).map((w) => w.index[0])).toEqual([3, 17, 40, 99]);
   });
 
+  it("an empty sparse array: broadcasts with replies resolve at once instead of hanging", async () => {
+    const sparse = charm.sparseArray(Where);
+    await charm.doneInserting(sparse);
+    expect(await sparse.where.ret()).toEqual([]);
+    await sparse.where.awaitable();
+  });
+
   it("2-D sparse arrays with a custom map", async () => {
     const sparse = charm.sparseArray(Where, { ndims: 2, map: RoundRobin });
     for (const [i, j] of [[5, 1], [0, 7], [4, 4]] as const) charm.insert(sparse, [i, j]);

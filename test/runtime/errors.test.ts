@@ -150,12 +150,37 @@ describe("with the runtime running", () => {
     });
   });
 
+  describe("futures completed twice", () => {
+    it("a value sent to a future that already completed is reported, not dropped", async () => {
+      const arr = charm.array(Boom, 2);
+      try {
+        const got = deferred<RemoteError>();
+        charm.onError((e) => got.resolve(e));
+        const f = new Future<number>();
+        f.send(1);
+        f.send(2);
+        expect(await f).toBe(1);
+        expect((await got.promise).message).toMatch(/already completed/);
+        // a second value from a PE
+        const again = deferred<RemoteError>();
+        charm.onError((e) => again.resolve(e));
+        const g = new Future<number>();
+        g.send(1);
+        await g;
+        arr.at(1).sendTo(g, 2);
+        expect((await again.promise).message).toMatch(/already completed/);
+      } finally {
+        charm.onError(undefined);
+      }
+    });
+  });
+
   describe("bad input at the call site", () => {
     it("an unknown entry method names the class and lists its entry methods", async () => {
       const arr = charm.array(Boom, 2);
       const call = () => (arr.at(0) as any).nope(1);
       expect(call).toThrow(CharmError);
-      expect(call).toThrow(/Boom has no entry method "nope"; its entry methods are: contributeWith, failAt, ok, returnFunction, sendFunction, throwIt, throwLater, throwString/);
+      expect(call).toThrow(/Boom has no entry method "nope"; its entry methods are: contributeWith, failAt, ok, returnFunction, sendFunction, sendTo, throwIt, throwLater, throwString/);
       expect(() => (arr as any).nope.ret()).toThrow(/Boom has no entry method "nope"/);
       expect(() => (arr as any).nope.awaitable()).toThrow(/Boom has no entry method "nope"/);
       // Chare's own members are not entry methods
@@ -189,6 +214,11 @@ describe("with the runtime running", () => {
       expect(() => arr.at(3)).toThrow(/out of range/);
       expect(() => arr.at(-1)).toThrow(/non-negative integer/);
       expect(() => arr.at(1.5)).toThrow(/non-negative integer/);
+      const group = charm.group(Boom);
+      expect(() => group.at(2)).toThrow(CharmError);
+      expect(() => group.at(2)).toThrow(/group over 2 PEs; index \[2\] is out of range/);
+      expect(() => group.at(0, 1)).toThrow(/1-D group/);
+      expect(await group.at(1).ok.ret(2)).toBe(4);
       const grid = charm.array(Boom, [2, 3]);
       expect(() => grid.at(1)).toThrow(/2-D array.*got 1/);
       expect(() => grid.at(0, 3)).toThrow(/out of range/);
