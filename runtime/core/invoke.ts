@@ -8,6 +8,11 @@ import { Future } from "./future.ts";
 /** Sends one entry-method call through a proxy; returns a Future when `mode` asks for one. */
 export function callEntry(ref: ProxyRef, method: string, args: unknown[], mode: ReplyRef["mode"] | undefined): Future<any> | undefined {
   const runtime = rt();
+  // Before doneInserting, PEs that hold no element of a sparse array never answer: say so
+  // instead of hanging (checked on the driver, which runs the census and knows it exactly).
+  if (mode && !ref.idx && ref.kind === "sparse" && runtime.isDriver && !runtime.census.members.has(ref.cid)) {
+    throw new CharmError(`${ref.cls}.${method}.${mode === "value" ? "ret" : "awaitable"}(): a broadcast that waits for replies from a sparse array needs charm.doneInserting(proxy) first`);
+  }
   const enc = encodeFor(ref, method, args);
   let future: Future<any> | undefined;
   let reply: ReplyRef | undefined;
