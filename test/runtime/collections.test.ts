@@ -78,6 +78,9 @@ describe("sparse arrays", () => {
     const early = sparse.at(99).where.ret();
     charm.insert(sparse, 99, ["late"]);
     expect(await early).toMatchObject({ index: [99], label: "late" });
+    // a broadcast waiting for replies before doneInserting would never complete: a clear error instead
+    expect(() => sparse.where.ret()).toThrow(/needs charm\.doneInserting\(proxy\) first/);
+    expect(() => sparse.where.awaitable()).toThrow(/needs charm\.doneInserting/);
     await charm.doneInserting(sparse);
     expect((await sparse.where.ret()).map((w) => w.index[0])).toEqual([3, 17, 40, 99]);
   });
