@@ -94,6 +94,15 @@ describe("shutdown", () => {
     expect(() => process.kill(-pid, 0)).toThrow(/ESRCH/);
   });
 
+  it("shutdown on the shell channel works the same", async () => {
+    const own = await launchKernel();
+    onTestFinished(() => own.shutdown());
+    const x = await own.client.request("shell", "shutdown_request", { restart: false });
+    expect(x.reply.header.msg_type).toBe("shutdown_reply");
+    expect(x.reply.content).toEqual({ status: "ok", restart: false });
+    expect(await own.exited).toEqual({ code: 0, signal: null });
+  });
+
   it("shutdown while a cell loops still exits promptly", async () => {
     const own = await launchKernel();
     onTestFinished(() => own.shutdown());

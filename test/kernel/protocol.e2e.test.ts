@@ -1,5 +1,6 @@
 // The real kernel process over real sockets: protocol relations that every frontend relies on.
 import { existsSync } from "node:fs";
+import fc from "fast-check";
 import * as zmq from "zeromq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { endpoint } from "../../kernel/protocol/connection.ts";
@@ -171,5 +172,35 @@ describe("authentication", () => {
     const log = await k.waitForStderr(/invalid signature[\s\S]*replayed signature/);
     expect(log).not.toContain(new Signer(k.connection.key).sign(forged.slice(2, 6)));
     dealer.close();
+  });
+
+  it("survives arbitrary frames on shell, control and stdin, then answers as before", async () => {
+    const sockets = (["shell", "control", "stdin"] as const).map((ch) => {
+      const d = new zmq.Dealer({ linger: 0 });
+      d.connect(endpoint(k.connection, ch));
+      return d;
+    });
+    const frame = fc.oneof(
+      fc.uint8Array({ maxLength: 40 }).map((a) => Buffer.from(a)),
+      fc.constant(Buffer.from("<IDS|MSG>")),
+      fc.json().map((j) => Buffer.from(j)),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.nat(2), fc.array(frame, { minLength: 1, maxLength: 8 }), async (i, frames) => {
+        await sockets[i]!.send(frames);
+      }),
+      { numRuns: 300 },
+    );
+    // Each channel's garbage was read before this request on the same connection.
+    const last = encodeFrames(
+      { identities: [], header: k.client.header("kernel_info_request"), parent_header: {}, metadata: {}, content: {} },
+      new Signer(k.connection.key),
+    );
+    await sockets[0]!.send(last);
+    const [, , header] = await sockets[0]!.receive();
+    expect(JSON.parse(header!.toString()).msg_type).toBe("kernel_info_reply");
+    expect((await k.client.execute("6 * 7")).reply.content.status).toBe("ok");
+    expect(k.process.exitCode).toBeNull();
+    for (const d of sockets) d.close();
   });
 });
