@@ -40,4 +40,20 @@ describe("seed programs", () => {
     expect(code).toBe(1);
     expect(stderr).toContain("Error: nobody awaits this (raised on PE 1 in Thrower[1].go)");
   });
+
+  it("charm.exit(code) and charm.abort(message) from a PE end the program", async () => {
+    const exited = await charmrun("+p2", "test/runtime/fixtures/program-exit.ts", "exit", "3");
+    expect(exited.code).toBe(3);
+    const aborted = await charmrun("+p2", "test/runtime/fixtures/program-exit.ts", "abort");
+    expect(aborted.code).toBe(1);
+    expect(aborted.stderr).toContain("charm.abort on PE 1: stopping from PE 1");
+  });
+
+  it("hello on 1 and 3 PEs: chares spread over the PEs in blocks", async () => {
+    for (const p of [1, 3]) {
+      const { code, stdout } = await charmrun(`+p${p}`, "examples/hello.ts");
+      expect(code).toBe(0);
+      expect(stdout.trim().split("\n").sort()).toEqual(Array.from({ length: 8 }, (_, i) => `Hello from chare: ${i} on PE ${Math.floor((i * p) / 8)}`).sort());
+    }
+  });
 });
