@@ -7,11 +7,15 @@ import { median, type Row } from "./row.ts";
 import { memcpyBandwidth, nodeStartup, plainFib, rawPortRoundTrip, rawPortThroughput } from "./floors.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const time = async (fn: () => Promise<unknown>): Promise<number> => {
+const time = async (fn: () => PromiseLike<unknown>): Promise<number> => {
   const t0 = performance.now();
   await fn();
   return performance.now() - t0;
 };
+
+// BENCH=ping,1mib runs only the rows whose names contain one of the words (for quick iteration).
+const only = process.env.BENCH?.toLowerCase().split(",").filter(Boolean);
+const want = (name: string): boolean => !only || only.some((w) => name.toLowerCase().includes(w));
 
 /** Runs every runtime benchmark on 2 local PEs. */
 export async function runtimeBenchmarks(): Promise<Row[]> {
@@ -27,60 +31,80 @@ export async function runtimeBenchmarks(): Promise<Row[]> {
     b.at(0).setup(b.at(2));
     b.at(2).setup(b.at(0));
     const iters = 20_000;
-    const pp = await median(3, () => time(() => { const f = new Future<void>(); b.at(0).pingPong(iters, f); return Promise.resolve(f); }));
-    rows.push({ name: "entry-method ping-pong round trip, 2 PEs", value: (pp * 1000) / iters, unit: "µs", floor: { name: "raw MessagePort round trip", value: rawRtt, unit: "µs" }, target: "≤ 10 µs (Charm4Py 21 µs)" });
+    if (want("ping-pong")) {
+      const pp = await median(3, () => time(() => { const f = new Future<void>(); b.at(0).pingPong(iters, f); return Promise.resolve(f); }));
+      rows.push({ name: "entry-method ping-pong round trip, 2 PEs", value: (pp * 1000) / iters, unit: "µs", floor: { name: "raw MessagePort round trip", value: rawRtt, unit: "µs" }, target: "≤ 10 µs (Charm4Py 21 µs)" });
+    }
 
-    const retOther = await median(3, () => time(() => b.at(0).retLoop.ret(b.at(2), 10_000)));
-    rows.push({ name: "ret call round trip, other PE", value: (retOther * 1000) / 10_000, unit: "µs", floor: { name: "raw MessagePort round trip", value: rawRtt, unit: "µs" }, target: "≤ 15 µs (Charm4Py 33 µs)" });
-    const retSame = await median(3, () => time(() => b.at(0).retLoop.ret(b.at(1), 10_000)));
-    rows.push({ name: "ret call round trip, same PE", value: (retSame * 1000) / 10_000, unit: "µs", floor: { name: "raw MessagePort round trip", value: rawRtt, unit: "µs" }, target: "≤ 3 µs (Charm4Py 14 µs)" });
+    if (want("other pe")) {
+      const retOther = await median(3, () => time(() => b.at(0).retLoop.ret(b.at(2), 10_000)));
+      rows.push({ name: "ret call round trip, other PE", value: (retOther * 1000) / 10_000, unit: "µs", floor: { name: "raw MessagePort round trip", value: rawRtt, unit: "µs" }, target: "≤ 15 µs (Charm4Py 33 µs)" });
+    }
+    if (want("same pe")) {
+      const retSame = await median(3, () => time(() => b.at(0).retLoop.ret(b.at(1), 10_000)));
+      rows.push({ name: "ret call round trip, same PE", value: (retSame * 1000) / 10_000, unit: "µs", floor: { name: "raw MessagePort round trip", value: rawRtt, unit: "µs" }, target: "≤ 3 µs (Charm4Py 14 µs)" });
+    }
 
-    const count = 500_000;
-    const oneWay = await median(3, async () => {
-      const ms = await time(async () => { const f = new Future<void>(); b.at(0).stream(b.at(2), count, f); await f; });
-      return count / (ms / 1000) / 1e6;
-    });
-    rows.push({ name: "one-way messages per second, 2 PEs", value: oneWay, unit: "M/s", floor: { name: "raw MessagePort one-way", value: rawRate / 1e6, unit: "M/s" }, target: "≥ 2 M/s" });
+    if (want("one-way")) {
+      const count = 500_000;
+      const oneWay = await median(3, async () => {
+        const ms = await time(async () => { const f = new Future<void>(); b.at(0).stream(b.at(2), count, f); await f; });
+        return count / (ms / 1000) / 1e6;
+      });
+      rows.push({ name: "one-way messages per second, 2 PEs", value: oneWay, unit: "M/s", floor: { name: "raw MessagePort one-way", value: rawRate / 1e6, unit: "M/s" }, target: "≥ 2 M/s" });
+    }
 
-    const big = new Float64Array(131072).fill(2.5);
-    const times = 200;
-    const bw = await median(3, async () => {
-      const ms = await time(async () => { const f = new Future<void>(); b.at(0).blast(b.at(2), big, times, f); await f; });
-      return (times * big.byteLength) / (ms / 1000) / 1e9;
-    });
-    rows.push({ name: "1 MiB Float64Array to another PE", value: bw, unit: "GB/s", floor: { name: "memcpy", value: memcpyBandwidth(), unit: "GB/s" }, target: "≥ 5 GB/s" });
+    if (want("1 mib")) {
+      const big = new Float64Array(131072).fill(2.5);
+      const times = 200;
+      const bw = await median(3, async () => {
+        const ms = await time(async () => { const f = new Future<void>(); b.at(0).blast(b.at(2), big, times, f); await f; });
+        return (times * big.byteLength) / (ms / 1000) / 1e9;
+      });
+      rows.push({ name: "1 MiB Float64Array to another PE", value: bw, unit: "GB/s", floor: { name: "memcpy", value: memcpyBandwidth(), unit: "GB/s" }, target: "≥ 5 GB/s" });
+    }
 
-    const fibMs = await median(3, () => time(async () => { const f = new Future<number>(); charm.chare(FibBench, [20, f, true]); if ((await f) !== 6765) throw new Error("Fib(20) wrong"); }));
-    rows.push({ name: "Fib(20), one chare per call, 2 PEs", value: fibMs / 1000, unit: "s", floor: { name: "plain recursive fib(20)", value: plainFib(20) / 1000, unit: "s" }, target: "≤ 0.5 s (Charm4Py 2.87 s)" });
+    if (want("fib")) {
+      const fibMs = await median(3, () => time(async () => { const f = new Future<number>(); charm.chare(FibBench, [20, f, true]); if ((await f) !== 6765) throw new Error("Fib(20) wrong"); }));
+      rows.push({ name: "Fib(20), one chare per call, 2 PEs", value: fibMs / 1000, unit: "s", floor: { name: "plain recursive fib(20)", value: plainFib(20) / 1000, unit: "s" }, target: "≤ 0.5 s (Charm4Py 2.87 s)" });
+    }
 
-    const summers = charm.array(Summer, 1000);
-    await charm.awaitCreation(summers);
-    const reps = 300;
-    const red = await median(3, () => time(async () => {
-      for (let i = 0; i < reps; i++) { const f = new Future<number>(); summers.step(f); if ((await f) !== 1000) throw new Error("bad sum"); }
-    }));
-    rows.push({ name: "broadcast + sum reduction, 1,000 elements", value: red / reps, unit: "ms", floor: { name: "raw MessagePort round trip", value: rawRtt / 1000, unit: "ms" }, target: "≤ 0.3 ms (Charm4Py 1.11 ms)" });
+    if (want("broadcast")) {
+      const summers = charm.array(Summer, 1000);
+      await charm.awaitCreation(summers);
+      const reps = 300;
+      const red = await median(3, () => time(async () => {
+        for (let i = 0; i < reps; i++) { const f = new Future<number>(); summers.step(f); if ((await f) !== 1000) throw new Error("bad sum"); }
+      }));
+      rows.push({ name: "broadcast + sum reduction, 1,000 elements", value: red / reps, unit: "ms", floor: { name: "raw MessagePort round trip", value: rawRtt / 1000, unit: "ms" }, target: "≤ 0.3 ms (Charm4Py 1.11 ms)" });
+    }
 
-    const create = await median(5, () => time(async () => { await charm.awaitCreation(charm.array(Idle, 1000)); }));
-    const plainCreate = await median(5, () => time(async () => { const a = []; for (let i = 0; i < 1000; i++) a.push(new Map([[i, { index: [i] }]])); }));
-    rows.push({ name: "create an array of 1,000 elements", value: create, unit: "ms", floor: { name: "plain loop: 1,000 Map entries", value: plainCreate, unit: "ms" }, target: "≤ 5 ms (Charm4Py 39.7 ms)" });
+    if (want("create")) {
+      const create = await median(5, () => time(async () => { await charm.awaitCreation(charm.array(Idle, 1000)); }));
+      const plainCreate = await median(5, () => time(async () => { const a = []; for (let i = 0; i < 1000; i++) a.push(new Map([[i, { index: [i] }]])); }));
+      rows.push({ name: "create an array of 1,000 elements", value: create, unit: "ms", floor: { name: "plain loop: 1,000 Map entries", value: plainCreate, unit: "ms" }, target: "≤ 5 ms (Charm4Py 39.7 ms)" });
+    }
 
-    const probe = charm.group(HeapProbe);
-    const before = (await probe.heapUsed.ret()).reduce((a, c) => a + c, 0);
-    const many = charm.array(Idle, 50_000);
-    await charm.awaitCreation(many);
-    const after = (await probe.heapUsed.ret()).reduce((a, c) => a + c, 0);
-    rows.push({ name: "memory per idle chare", value: (after - before) / 50_000, unit: "B", target: "report" });
+    if (want("memory")) {
+      const probe = charm.group(HeapProbe);
+      const before = (await probe.heapUsed.ret()).reduce((a, c) => a + c, 0);
+      const many = charm.array(Idle, 50_000);
+      await charm.awaitCreation(many);
+      const after = (await probe.heapUsed.ret()).reduce((a, c) => a + c, 0);
+      rows.push({ name: "memory per idle chare", value: (after - before) / 50_000, unit: "B", target: "report" });
+    }
   } finally {
     await charm.shutdown();
   }
 
-  const hello = await median(5, () => {
-    const t0 = performance.now();
-    const r = spawnSync(process.execPath, [`${root}bin/charmrun.mjs`, "+p2", `${root}examples/hello.ts`], { encoding: "utf8" });
-    if (r.status !== 0 || r.stdout.split("\n").filter(Boolean).length !== 8) throw new Error(`hello failed: ${r.stderr}`);
-    return (performance.now() - t0) / 1000;
-  });
-  rows.push({ name: "hello: process start to exit, 2 PEs", value: hello, unit: "s", floor: { name: "node -e 0", value: await median(5, () => nodeStartup()), unit: "s" }, target: "≤ 0.15 s (Charm4Py 0.19 s)" });
+  if (want("hello")) {
+    const hello = await median(5, () => {
+      const t0 = performance.now();
+      const r = spawnSync(process.execPath, [`${root}bin/charmrun.mjs`, "+p2", `${root}examples/hello.ts`], { encoding: "utf8" });
+      if (r.status !== 0 || r.stdout.split("\n").filter(Boolean).length !== 8) throw new Error(`hello failed: ${r.stderr}`);
+      return (performance.now() - t0) / 1000;
+    });
+    rows.push({ name: "hello: process start to exit, 2 PEs", value: hello, unit: "s", floor: { name: "node -e 0", value: await median(5, () => nodeStartup()), unit: "s" }, target: "≤ 0.15 s (Charm4Py 0.19 s)" });
+  }
   return rows;
 }
