@@ -97,6 +97,17 @@ describe("quiescence detection", () => {
     expect(seenByElement0).toBe(hits[0]);
   });
 
+  it("charm.startQD(proxy.method) broadcasts to every element at quiescence", async () => {
+    const n = 4;
+    const arr = charm.array(Cascade, n);
+    const report = new Future<number[]>(n);
+    await arr.armQd.awaitable(report as unknown as Future<number>);
+    arr.at(1).spread(6, n);
+    charm.startQD(arr.qdReached);
+    const perElement = await report;
+    expect(perElement.reduce((a, b) => a + b, 0)).toBe(cascadeHits(6));
+  });
+
   it("QD requested from a PE: startQD with an entry-method target, and waitQD inside an async entry method", async () => {
     const n = 5;
     const arr = charm.array(Cascade, n);
