@@ -1,0 +1,63 @@
+// `node dist/run-notebook.js`: the headless runner as a user runs it (`npm start`).
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { validateNotebook } from "../../kernel/runner/notebook.ts";
+import { ROOT } from "./jupyter-env.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "charm4ts-runner-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function run(...args: string[]) {
+  return spawnSync(process.execPath, [join(ROOT, "dist/run-notebook.js"), ...args], { encoding: "utf8", timeout: 60_000 });
+}
+
+function notebook(sources: string[]): string {
+  const path = join(dir, `nb-${Math.random().toString(36).slice(2)}.ipynb`);
+  const cells = sources.map((source, i) => ({ id: `c${i}`, cell_type: "code", metadata: {}, source, outputs: [], execution_count: null }));
+  writeFileSync(path, JSON.stringify({ nbformat: 4, nbformat_minor: 5, metadata: {}, cells }));
+  return path;
+}
+
+describe("run-notebook", () => {
+  it("runs the demo, prints its outputs and writes a valid executed notebook", () => {
+    const out = join(dir, "demo-executed.ipynb");
+    const r = run(join(ROOT, "notebooks/demo.ipynb"), "--output", out);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain("hello from charm4ts");
+    expect(r.stdout).toContain("All cells ran.");
+    const executed: unknown = JSON.parse(readFileSync(out, "utf8"));
+    validateNotebook(executed);
+    expect(executed.cells.filter((c) => c.cell_type === "code").every((c) => (c.outputs ?? []).length > 0)).toBe(true);
+  });
+
+  it("stops at a failing cell, prints its traceback and exits 1", () => {
+    const r = run(notebook(['console.log("before")', 'throw new RangeError("cell two failed")', 'console.log("never")']));
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain("before");
+    expect(r.stdout).toContain("RangeError: cell two failed");
+    expect(r.stdout).not.toContain("never");
+    expect(r.stderr).toContain("Cell 2 failed.");
+  });
+
+  it("--allow-errors keeps going and still exits 1", () => {
+    const r = run(notebook(['throw new Error("first")', 'console.log("still ran")']), "--allow-errors");
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain("still ran");
+  });
+
+  it("refuses a notebook that is not valid nbformat 4, naming the problem", () => {
+    const path = join(dir, "bad.ipynb");
+    writeFileSync(path, JSON.stringify({ nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [{ cell_type: "code" }] }));
+    const r = run(path);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/not a valid nbformat 4 notebook/);
+  });
+
+  it("input() fails at once instead of waiting for a user", () => {
+    const r = run(notebook(['await input("name? ")']));
+    expect(r.status).toBe(1);
+  });
+});
