@@ -53,6 +53,7 @@ export class CellExecutor {
     private readonly worker: Worker,
     private readonly interrupter: Interrupter,
     cwd: string,
+    private readonly typeCheck: boolean,
   ) {
     this.language = new LanguageService(cwd, (expression) => this.propertyNames(expression));
     worker.on("message", (message: FromWorker) => this.onMessage(message));
@@ -64,7 +65,7 @@ export class CellExecutor {
   }
 
   /** Spawns the executor worker; resolves when it can run cells. */
-  static async start(options: { cwd: string }): Promise<CellExecutor> {
+  static async start(options: { cwd: string; typeCheck?: boolean }): Promise<CellExecutor> {
     if (typeof options?.cwd !== "string") throw new TypeError("CellExecutor.start: options.cwd must be the notebook's folder");
     const worker = new Worker(await workerScript(), {
       workerData: { role: "cells", cwd: options.cwd },
@@ -86,7 +87,7 @@ export class CellExecutor {
       worker.once("exit", (code) => reject(new Error(`the executor worker exited with code ${code} while starting`)));
     });
     const [interrupter] = await Promise.all([Interrupter.attach(worker), ready]);
-    return new CellExecutor(worker, interrupter, options.cwd);
+    return new CellExecutor(worker, interrupter, options.cwd, options.typeCheck ?? true);
   }
 
   /** Runs one cell; resolves after every output of the cell has been passed to `hooks.output`. */
@@ -156,13 +157,39 @@ export class CellExecutor {
     for (const output of this.lateOutputs.splice(0)) hooks.output(output);
     const id = this.nextId++;
     const cellName = `cell-${++this.cellCount}.ts`;
+    const history = [...this.history];
     return new Promise<CellResult>((resolve) => {
-      this.running = { id, hooks, resolve };
+      const cell: RunningCell = { id, hooks, resolve };
+      this.running = cell;
       this.post({ type: "execute", id, code, cellName });
+      if (this.typeCheck) this.checkTypes(cell, history, code, cellName);
     }).then((result) => {
       if (result.status === "ok") this.history.push(code);
       return result;
     });
+  }
+
+  /**
+   * Type errors never block a cell: checking takes tens of milliseconds even warm (the whole
+   * notebook is one program), far more than a small cell. The check runs beside the cell; its
+   * report joins the cell's output when it is ready first, else it arrives as late output.
+   */
+  private checkTypes(cell: RunningCell, history: string[], code: string, cellName: string): void {
+    this.language.check(history, code, cellName).then(
+      (lines) => {
+        const report: CellOutput | null =
+          lines.length === 0 ? null : { kind: "stream", name: "stderr", text: `TypeScript (the cell ran anyway):\n${lines.join("\n")}\n` };
+        if (!report) return;
+        if (this.running === cell) cell.hooks.output(report);
+        else this.deliverLate(report);
+      },
+      () => {}, // a failed check only loses the advice; the language worker restarts on next use
+    );
+  }
+
+  private deliverLate(output: CellOutput): void {
+    if (this.onLateOutput) this.onLateOutput(output);
+    else this.lateOutputs.push(output);
   }
 
   private onMessage(message: FromWorker): void {
@@ -170,9 +197,10 @@ export class CellExecutor {
       case "ready":
         return;
       case "output":
-        if (this.running && message.id === this.running.id) this.running.hooks.output(message.output);
-        else if (this.onLateOutput) this.onLateOutput(message.output);
-        else this.lateOutputs.push(message.output);
+        // Output of no cell (a timer's) while another cell runs goes to that one: it is the request
+        // being served, as ipykernel does. Only output between cells is late.
+        if (this.running && (message.id === this.running.id || message.id === null)) this.running.hooks.output(message.output);
+        else this.deliverLate(message.output);
         return;
       case "input-request":
         this.answerInput(message.id, message.cellId, message.request);

@@ -40,6 +40,8 @@ export async function workerScript(): Promise<string> {
     target: "node20",
     packages: "external",
     sourcemap: "inline",
+    // TypeScript through `require` and a code cache, not an ESM import of a CommonJS file.
+    alias: { typescript: join(sources, "typescript-loader.ts") },
     logLevel: "warning",
   });
   renameSync(temporary, out);

@@ -59,6 +59,12 @@ export class LanguageService {
     return { found: true, data: { "text/plain": reply.text, "text/markdown": "```ts\n" + reply.text + "\n```" } };
   }
 
+  /** Type errors of `code` (after `history`) as report lines; empty when it type-checks. */
+  async check(history: readonly string[], code: string, cellName: string): Promise<string[]> {
+    const reply = await this.request({ type: "check", id: 0, history: [...history], code, cellName });
+    return reply.type === "diagnostics" ? reply.lines : [];
+  }
+
   /** Stops the language worker, if it was started. */
   async close(): Promise<void> {
     const worker = this.worker;

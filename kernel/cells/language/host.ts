@@ -2,6 +2,7 @@
 import ts from "typescript";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+import { historyText } from "./history.ts";
 
 // What the executor installs on globalThis, so completion and hover know the cell globals.
 const CELL_GLOBALS = `
@@ -90,10 +91,25 @@ export class CellLanguageHost {
     return [signature, docs, ...tags].filter((part) => part !== "").join("\n\n");
   }
 
+  /** Type errors in the current cell (not in earlier ones), as `cell:line:col - error TSnnnn: text` lines. */
+  check(history: string[], code: string, cellName: string): string[] {
+    const base = this.load(history, code);
+    const sf = this.service.getProgram()?.getSourceFile(this.notebookFile);
+    if (!sf) return [];
+    const cellStart = sf.getLineAndCharacterOfPosition(base).line;
+    return this.service
+      .getSemanticDiagnostics(this.notebookFile)
+      .filter((d) => d.start !== undefined && d.start >= base && d.category === ts.DiagnosticCategory.Error)
+      .map((d) => {
+        const { line, character } = sf.getLineAndCharacterOfPosition(d.start!);
+        const message = ts.flattenDiagnosticMessageText(d.messageText, "\n");
+        return `${cellName}:${line - cellStart + 1}:${character + 1} - error TS${d.code}: ${message}`;
+      });
+  }
+
   /** Puts history + code in the virtual file; returns where `code` starts in it. */
   private load(history: string[], code: string): number {
-    // `;` between cells: a cell ending without one must not run into the next.
-    const prefix = history.map((cell) => `${cell}\n;\n`).join("");
+    const prefix = historyText(history, code);
     this.text = prefix + code;
     this.version++;
     return prefix.length;

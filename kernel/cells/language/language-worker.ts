@@ -17,6 +17,9 @@ port.on("message", (message: ToLanguage) => {
     case "inspect":
       send({ type: "info", id: message.id, text: host.inspect(message.history, message.code, message.cursor, message.detailLevel) });
       return;
+    case "check":
+      send({ type: "diagnostics", id: message.id, lines: host.check(message.history, message.code, message.cellName) });
+      return;
     default:
       message satisfies never;
   }

@@ -11,6 +11,8 @@ export function registerTypeScriptHooks(typescriptUrl: string): void {
 function hooksSource(typescriptUrl: string): string {
   return `
 import { readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
 let ts;
 const TS_FILE = /\\.[cm]?tsx?$/;
 export async function resolve(specifier, context, next) {
@@ -29,7 +31,8 @@ export async function resolve(specifier, context, next) {
 }
 export async function load(url, context, next) {
   if (!url.startsWith("file:") || !TS_FILE.test(new URL(url).pathname)) return next(url, context);
-  ts ??= (await import(${JSON.stringify(typescriptUrl)})).default;
+  // require, not import: an ESM import of TypeScript's CommonJS file is twice as slow.
+  ts ??= createRequire(${JSON.stringify(typescriptUrl)})(fileURLToPath(${JSON.stringify(typescriptUrl)}));
   const source = await readFile(new URL(url), "utf8");
   const output = ts.transpileModule(source, {
     fileName: url,

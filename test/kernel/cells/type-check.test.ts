@@ -1,0 +1,44 @@
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { tmpdir } from "node:os";
+import { CellExecutor, type CellOutput } from "../../../kernel/cells/executor.ts";
+import { LanguageService } from "../../../kernel/cells/language/client.ts";
+import { deferred, recorder } from "./helpers.ts";
+
+const language = new LanguageService(tmpdir(), async () => []);
+let executor: CellExecutor;
+beforeAll(async () => {
+  executor = await CellExecutor.start({ cwd: tmpdir() });
+});
+afterAll(async () => {
+  await language.close();
+  await executor.close();
+});
+
+it("reports type errors of the current cell with the cell's line numbers", async () => {
+  const lines = await language.check(["const base: number = 1;"], "const ok = base + 1;\nconst bad: string = base;", "cell-2.ts");
+  expect(lines).toEqual([expect.stringMatching(/^cell-2\.ts:2:7 - error TS2322: Type 'number' is not assignable to type 'string'/)]);
+});
+
+it("does not complain when a later cell declares a name again with another type", async () => {
+  expect(await language.check(["let q = 1;", "function f(): number { return 1 }"], "let q = 'text';\nfunction f(): string { return q.toUpperCase() }\nf().length", "cell-3.ts")).toEqual([]);
+});
+
+it("knows the cell globals and Node's API without @types/node in the notebook's folder", async () => {
+  expect(await language.check([], "display.html('<b>x</b>').update('y');\nconst n: string = await input('?');\nprocess.cwd();\nconsole.log(require('node:path').sep)", "cell-1.ts")).toEqual([]);
+});
+
+it("runs a cell with a type error and reports the error beside its output", async () => {
+  const report = deferred<string>();
+  const r = recorder();
+  const hooks = {
+    output: (o: CellOutput) => {
+      r.hooks.output(o);
+      if (o.kind === "stream" && o.name === "stderr" && o.text.includes("TypeScript")) report.resolve(o.text);
+    },
+    // The cell waits for input until the type report has arrived, so the order is fixed.
+    input: async () => (await report.promise, "go"),
+  };
+  const result = await executor.execute("const wrong: number = 'text';\nawait input('after the check');\nwrong", hooks);
+  expect(result).toEqual({ status: "ok", value: { data: { "text/plain": "'text'" }, metadata: {} } });
+  expect(await report.promise).toMatch(/cell-\d+\.ts:1:7 - error TS2322/);
+});
