@@ -1,0 +1,108 @@
+// The runtime inside the kernel (issue 4's figures): start-up with PEs ready, a cell that calls
+// one chare, and broadcast + reduction from a cell against the same from a script, same run.
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { newConnection, writeConnectionFile } from "../kernel/protocol/connection.ts";
+import { KernelClient, type Exchange } from "../kernel/runner/client.ts";
+import { kernelScript, launchKernel } from "../kernel/runner/launch.ts";
+import { charm, Future } from "../runtime/index.ts";
+import { Summer } from "./chares.ts";
+import { median, type Row } from "./row.ts";
+
+const REDUCTIONS = 200;
+
+/** Seconds from spawning the kernel to the reply of a first cell that needs the PEs. */
+async function startWithPes(): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), "charm4ts-bench-"));
+  const file = join(dir, "kernel.json");
+  const info = await newConnection();
+  writeConnectionFile(file, info);
+  const client = KernelClient.connect(info);
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [kernelScript(), "-f", file], { stdio: "ignore" });
+  const exited = new Promise<void>((r) => child.once("exit", () => r()));
+  let replied!: (content: any) => void;
+  const reply = new Promise<any>((r) => (replied = r));
+  const stop = client.listen((m) => { if (m.header.msg_type === "execute_reply") replied(m.content); });
+  // The DEALER queues the request until the kernel's ROUTER is bound: one send suffices.
+  client.sendRaw("shell", client.header("execute_request"), {}, { code: "charm.numPes()", silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: true });
+  const content = await reply;
+  const seconds = (performance.now() - t0) / 1000;
+  if (content.status !== "ok") throw new Error(`first cell failed: ${JSON.stringify(content)}`);
+  stop();
+  client.sendRaw("control", client.header("shutdown_request"), {}, { restart: false });
+  await exited;
+  client.close();
+  rmSync(dir, { recursive: true, force: true });
+  return seconds;
+}
+
+function valueOf(x: Exchange): string {
+  const result = x.iopub.find((m) => m.header.msg_type === "execute_result" || m.header.msg_type === "error");
+  const content = result?.content as any;
+  if (!content || result!.header.msg_type === "error") throw new Error(`cell failed: ${content?.evalue ?? "no result"}`);
+  return content.data["text/plain"];
+}
+
+/** Per-iteration ms of broadcast + sum over 1,000 elements, driven from a plain script's driver. */
+async function reductionFromScript(): Promise<number> {
+  await charm.start({ numPes: 2, modules: [new URL("../bench/chares.ts", import.meta.url).href] });
+  try {
+    const summers = charm.array(Summer, 1000);
+    await charm.awaitCreation(summers);
+    return await median(3, async () => {
+      const t0 = performance.now();
+      for (let i = 0; i < REDUCTIONS; i++) { const f = new Future<number>(); summers.step(f); await f; }
+      return (performance.now() - t0) / REDUCTIONS;
+    });
+  } finally {
+    await charm.shutdown();
+  }
+}
+
+/** Benchmark rows for the runtime inside the kernel (2 PEs). */
+export async function interactiveBenchmarks(): Promise<Row[]> {
+  process.env.CHARM4TS_PES = "2";
+  const rows: Row[] = [];
+  const starts: number[] = [];
+  for (let i = 0; i < 5; i++) starts.push(await startWithPes());
+  rows.push({ name: "kernel start to first cell reply with PEs ready", value: [...starts].sort((a, b) => a - b)[2]!, unit: "s", target: "≤ 0.4 s" });
+
+  const k = await launchKernel();
+  try {
+    await k.client.execute(`class Answer extends Chare { echo(x: number) { return x; } }
+const answer = charm.array(Answer, 2);
+class Adder extends Chare { step(f: Future<number>) { this.contribute(1, Reducer.sum, f); } }
+const adders = charm.array(Adder, 1000);
+await charm.awaitCreation(answer, adders);`);
+    const trivial: number[] = [];
+    const call: number[] = [];
+    for (let i = 0; i < 250; i++) {
+      let t0 = performance.now();
+      await k.client.execute("1");
+      trivial.push(performance.now() - t0);
+      t0 = performance.now();
+      const x = await k.client.execute("await answer.at(1).echo.ret(7)");
+      call.push(performance.now() - t0);
+      if (i === 0 && valueOf(x) !== "7") throw new Error("wrong answer from the chare");
+    }
+    const p50 = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    rows.push({ name: "cell calling one chare and awaiting its result, p50", value: p50(call), unit: "ms", floor: { name: "trivial cell '1', p50", value: p50(trivial), unit: "ms" }, target: "≤ 5 ms" });
+
+    const perIteration: number[] = [];
+    for (let rep = 0; rep < 3; rep++) {
+      const x = await k.client.execute(`{
+  const t0 = performance.now();
+  for (let i = 0; i < ${REDUCTIONS}; i++) { const f = new Future<number>(); adders.step(f); if (await f !== 1000) throw new Error("bad sum"); }
+  (performance.now() - t0) / ${REDUCTIONS}
+}`);
+      perIteration.push(Number(valueOf(x)));
+    }
+    rows.push({ name: "broadcast + sum over 1,000 elements from a cell", value: p50(perIteration), unit: "ms", floor: { name: "the same from a script", value: await reductionFromScript(), unit: "ms" }, target: "≤ 1.5× the script" });
+  } finally {
+    await k.shutdown();
+  }
+  return rows;
+}
