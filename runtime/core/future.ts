@@ -119,7 +119,12 @@ export function endpointName(ep: number): string {
 export function sendToFuture(fid: FutureId, value: unknown): void {
   const runtime = rt();
   const home = homeOf(fid);
-  // Copied even when the future lives here: the receiver must never alias the sender's data.
+  // Copied even when the future lives here: the receiver must never alias the sender's data
+  // (primitives need no copy: the common same-PE ret stays cheap).
+  if (home === runtime.self && (value === null || (typeof value !== "object" && typeof value !== "function" && typeof value !== "symbol"))) {
+    settleLocal(fid, value);
+    return;
+  }
   const enc = encodeValue(value, "the value sent to a future");
   if (home === runtime.self) { settleLocal(fid, enc.r ? decode(enc.v) : enc.v); return; }
   runtime.send(home, { t: "resolve", fid, v: enc.v, r: enc.r }, enc.transfer);
