@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { charm, CharmError, Future, RemoteError } from "../../runtime/index.ts";
 import { Chare } from "../../runtime/index.ts";
-import { BadCtor, Boom, Opaque } from "./fixtures/errors.ts";
+import { BadCtor, Boom, FailingSingleton, Opaque } from "./fixtures/errors.ts";
 
 /** Not exported from any module the PEs load. */
 class Hidden extends Chare {
@@ -150,6 +150,26 @@ describe("with the runtime running", () => {
     });
   });
 
+  describe("more errors nobody awaits", () => {
+    it("a throwing reduction target and a throwing singleton constructor are reported", async () => {
+      try {
+        const got = deferred<RemoteError>();
+        charm.onError((e) => got.resolve(e));
+        const arr = charm.array(Boom, 2);
+        arr.reduceToThrower();
+        expect(await got.promise).toMatchObject({ chare: "Boom[1]", method: "throwIt", remoteName: "RangeError", remoteMessage: "1", pe: 1 });
+        const again = deferred<RemoteError>();
+        charm.onError((e) => again.resolve(e));
+        charm.chare(FailingSingleton, [], { onPe: 1 });
+        const err = await again.promise;
+        expect(err.pe).toBe(1);
+        expect(err.message).toContain("singleton constructor failed");
+      } finally {
+        charm.onError(undefined);
+      }
+    });
+  });
+
   describe("futures completed twice", () => {
     it("a value sent to a future that already completed is reported, not dropped", async () => {
       const arr = charm.array(Boom, 2);
@@ -180,7 +200,7 @@ describe("with the runtime running", () => {
       const arr = charm.array(Boom, 2);
       const call = () => (arr.at(0) as any).nope(1);
       expect(call).toThrow(CharmError);
-      expect(call).toThrow(/Boom has no entry method "nope"; its entry methods are: contributeWith, failAt, ok, returnFunction, sendFunction, sendTo, throwIt, throwLater, throwString/);
+      expect(call).toThrow(/Boom has no entry method "nope"; its entry methods are: contributeWith, failAt, ok, reduceToThrower, returnFunction, sendFunction, sendTo, throwIt, throwLater, throwString/);
       expect(() => (arr as any).nope.ret()).toThrow(/Boom has no entry method "nope"/);
       expect(() => (arr as any).nope.awaitable()).toThrow(/Boom has no entry method "nope"/);
       // Chare's own members are not entry methods
@@ -249,6 +269,7 @@ describe("after shutdown", () => {
     expect(() => charm.array(Boom, 2)).toThrow(/hasn't started/);
     await charm.start({ numPes: 1, modules: [fixtures] });
     try {
+      await expect(charm.start({ numPes: 1, modules: [fixtures] })).rejects.toThrow(/already running/);
       expect(await charm.array(Boom, 2).ok.ret(5)).toEqual([10, 10]);
     } finally {
       await charm.shutdown();
