@@ -33,6 +33,26 @@ describe("work started from PEs", () => {
   });
 });
 
+describe("messages that race creation", () => {
+  it("calls from a PE reaching a collection before its creation message are held and replayed", async () => {
+    const makers = charm.array(Maker, 2);
+    for (let round = 0; round < 20; round++) {
+      const leaves = charm.array(Leaf, 4, { args: [`r${round}`] });
+      // PE 0 broadcasts to the new array at once; PE 1 may hear from PE 0 before the driver's create
+      const got = await makers.at(0).askAll.ret(leaves);
+      expect(got).toEqual([0, 1, 2, 3].map((i) => [`r${round}`, i, Math.floor(i / 2)]));
+    }
+  });
+
+  it("broadcasts and reductions over arrays smaller than the number of PEs", async () => {
+    const one = charm.array(Leaf, 1, { args: ["one"] });
+    expect(await one.where.ret()).toEqual([["one", 0, 0]]);
+    const done = new Future<number[]>();
+    one.badLengths(done); // a single contribution: nothing to combine, so no error
+    expect(await done).toEqual([1]);
+  });
+});
+
 describe("reductions with bad data", () => {
   it("arrays of different lengths reject the reduction's future with the reducer's error", async () => {
     const arr = charm.array(Leaf, 4, { args: ["x"] });
