@@ -17,6 +17,7 @@ import { boundTarget, proxyRef } from "./core/proxy.ts";
 import { iwait, waitAll, type Waitable } from "./channels/wait.ts";
 import { define, definitionLog } from "./interactive/define.ts";
 import { runtimeStatus } from "./interactive/status.ts";
+import { timeline } from "./interactive/trace.ts";
 import type { CollectionProxy, ElementProxy } from "./core/proxy-types.ts";
 import {
   awaitCreation, createArray, createGroup, createSingleton, createSparseArray, insertElement,
@@ -200,6 +201,8 @@ export const charm = {
    * other classes become serializable; a redefined chare class upgrades live chares).
    */
   define,
+  /** Runs `work` with every PE recording its entry methods; a timeline per PE (an SVG in a notebook). */
+  timeline,
   /** Every PE's chares, classes and message counts (a table in a notebook). */
   status: runtimeStatus,
   /** Where errors nobody awaited go (default: printed; a script then ends with code 1). */

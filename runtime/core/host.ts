@@ -12,6 +12,7 @@ import { constructChare, type ElementRecord } from "./chare.ts";
 import { forEachIndex, homePe } from "./placement.ts";
 import { rejectFuture, sendToFuture } from "./future.ts";
 import { isEntryMethod, entryMethodNames } from "./entry-methods.ts";
+import { Tracer } from "../interactive/trace.ts";
 
 type InvokeMsg = Extract<Message, { t: "invoke" }>;
 type BcastMsg = Extract<Message, { t: "bcast" }>;
@@ -159,11 +160,15 @@ export class HostedCollections {
       return;
     }
     let result: unknown;
+    const tracing = this.rt.tracer.on;
+    const started = tracing ? Tracer.now() : 0;
     try {
       result = chare[method](...args);
     } catch (err) {
       done(undefined, err);
       return;
+    } finally {
+      if (tracing) this.rt.tracer.record(this.rt.self, `${record.ref.cls}.${method}`, started);
     }
     if (result !== null && typeof result === "object" && typeof (result as any).then === "function") {
       (result as Promise<unknown>).then((v) => done(v), (err) => done(undefined, err));

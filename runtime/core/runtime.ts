@@ -18,6 +18,7 @@ import { QuiescenceProbe } from "./quiescence.ts";
 import { CreationTracker } from "./creation.ts";
 import { Census } from "./census.ts";
 import { peStatus } from "../interactive/status.ts";
+import { Tracer } from "../interactive/trace.ts";
 
 /** What the embedding (driver or PE worker) decides: where unobserved errors go, how to stop. */
 export interface RuntimeHooks {
@@ -51,6 +52,8 @@ export class Runtime {
   readonly quiescence: QuiescenceProbe;
   readonly creations = new CreationTracker();
   readonly census = new Census(this);
+  /** Entry-method timeline recorder (off unless charm.timeline is running). */
+  readonly tracer = new Tracer();
   /** Where migrated elements went, overriding their home placement (cid → index key → PE). */
   readonly locations = new Map<CollectionId, Map<string, Endpoint>>();
 
@@ -193,6 +196,7 @@ export class Runtime {
       case "qdStart": return this.quiescence.startQD(msg.target);
       case "define": return this.hooks.onDefine?.(msg.code, msg.fid);
       case "status": return sendToFuture(msg.fid, peStatus(this));
+      case "trace": return sendToFuture(msg.fid, this.tracer.toggle(msg.on));
       case "output": process[msg.stream].write(msg.text); return;
       case "census": return this.census.answer(msg.cid, msg.from);
       case "censusCount": return this.census.count(msg.cid, msg.pe, msg.n);

@@ -82,11 +82,12 @@ export type Message =
   | { t: "ready"; pe: Endpoint; error?: ErrorData }
   | { t: "define"; code: string; fid: FutureId }
   | { t: "status"; fid: FutureId }
+  | { t: "trace"; on: boolean; fid: FutureId }
   | { t: "output"; stream: "stdout" | "stderr"; text: string }
   | { t: "exit"; code: number; reason?: string }
   | { t: "stop" };
 
 /** Messages that quiescence detection does not count (they are its own traffic or lifecycle). */
 export function isControlMessage(m: Message): boolean {
-  return m.t === "qdProbe" || m.t === "qdCount" || m.t === "ready" || m.t === "stop" || m.t === "report" || m.t === "exit" || m.t === "qdStart" || m.t === "status" || m.t === "census" || m.t === "censusCount" || m.t === "members";
+  return m.t === "qdProbe" || m.t === "qdCount" || m.t === "ready" || m.t === "stop" || m.t === "report" || m.t === "exit" || m.t === "qdStart" || m.t === "status" || m.t === "trace" || m.t === "census" || m.t === "censusCount" || m.t === "members";
 }

@@ -75,4 +75,19 @@ describe("displays", () => {
     expect(status.chares).toBeGreaterThanOrEqual(6);
     expect((status as any)[bundle]()["text/html"]).toContain("<table>");
   });
+
+  it("draws a timeline of the entry methods a piece of work ran on each PE", async () => {
+    const arr = charm.array(Echo, 4);
+    const tl = await charm.timeline(async () => {
+      const done = new Future<number>();
+      arr.sum(done);
+      await done;
+    });
+    const sums = tl.events.filter((e) => e.label === "Echo.sum");
+    expect(sums.map((e) => e.pe).sort()).toEqual([0, 0, 1, 1]);
+    for (const e of sums) expect(e.end).toBeGreaterThanOrEqual(e.start);
+    const shown = (tl as any)[Symbol.for("charm4ts.mimeBundle")]();
+    expect(shown["image/svg+xml"]).toMatch(/^<svg[\s\S]*PE 1[\s\S]*Echo\.sum[\s\S]*<\/svg>$/);
+    expect(shown["text/plain"]).toContain("PE 0  Echo.sum  ×2");
+  });
 });

@@ -1,0 +1,107 @@
+/**
+ * A timeline of entry-method executions per PE, in the spirit of Charm++ Projections. While
+ * tracing is on, each PE records when every entry method's synchronous part ran (absolute
+ * times, so threads line up); `charm.timeline(work)` gathers the events and shows them as an
+ * SVG with one row per PE, plus a text summary for terminals.
+ */
+import { Future } from "../core/future.ts";
+import { rt } from "../core/current.ts";
+import { MIME_BUNDLE, escapeHtml, htmlTable } from "./display.ts";
+
+/** One execution: PE, what ran, and when (ms since the epoch). */
+export interface TraceEvent {
+  pe: number;
+  label: string;
+  start: number;
+  end: number;
+}
+
+/** A PE's recorder: off unless a timeline is being taken (one branch on the hot path). */
+export class Tracer {
+  on = false;
+  private events: TraceEvent[] = [];
+
+  /** Absolute milliseconds: every thread's `performance.now()` counts from its own origin. */
+  static now(): number {
+    return performance.timeOrigin + performance.now();
+  }
+
+  /** Records one execution. */
+  record(pe: number, label: string, start: number): void {
+    if (this.events.length < 200_000) this.events.push({ pe, label, start, end: Tracer.now() });
+  }
+
+  /** Turns tracing on or off; turning it off hands over (and forgets) the events. */
+  toggle(on: boolean): TraceEvent[] {
+    this.on = on;
+    const events = this.events;
+    this.events = [];
+    return events;
+  }
+}
+
+/** A timeline ready to display. */
+export class Timeline {
+  constructor(readonly events: TraceEvent[], readonly numPes: number, readonly start: number, readonly end: number) {}
+
+  /** Busy time and executions per PE and method. */
+  summary(): Array<{ pe: number; label: string; count: number; busyMs: number }> {
+    const byKey = new Map<string, { pe: number; label: string; count: number; busyMs: number }>();
+    for (const e of this.events) {
+      const key = `${e.pe}|${e.label}`;
+      const s = byKey.get(key) ?? { pe: e.pe, label: e.label, count: 0, busyMs: 0 };
+      s.count++;
+      s.busyMs += e.end - e.start;
+      byKey.set(key, s);
+    }
+    return [...byKey.values()].sort((a, b) => a.pe - b.pe || b.busyMs - a.busyMs);
+  }
+
+  /** The SVG: a row per PE, a bar per execution, colour per entry method. */
+  svg(): string {
+    const width = 760, rowH = 22, left = 50, top = 20;
+    const span = Math.max(this.end - this.start, 1e-3);
+    const labels = [...new Set(this.events.map((e) => e.label))];
+    const color = (label: string) => `hsl(${(labels.indexOf(label) * 137) % 360},65%,50%)`;
+    const x = (t: number) => left + ((t - this.start) / span) * (width - left - 10);
+    const rows = Array.from({ length: this.numPes }, (_, pe) =>
+      `<text x="4" y="${top + pe * rowH + 15}" font-size="12">PE ${pe}</text><rect x="${left}" y="${top + pe * rowH + 2}" width="${width - left - 10}" height="${rowH - 4}" fill="#f3f3f3"/>`);
+    const bars = this.events.map((e) =>
+      `<rect x="${x(e.start).toFixed(1)}" y="${top + e.pe * rowH + 2}" width="${Math.max(x(e.end) - x(e.start), 0.5).toFixed(1)}" height="${rowH - 4}" fill="${color(e.label)}"><title>${escapeHtml(e.label)} ${(e.end - e.start).toFixed(3)} ms</title></rect>`);
+    const legendY = top + this.numPes * rowH + 16;
+    const legend = labels.map((l, i) => `<rect x="${left + (i % 4) * 175}" y="${legendY + Math.floor(i / 4) * 16 - 9}" width="10" height="10" fill="${color(l)}"/><text x="${left + (i % 4) * 175 + 14}" y="${legendY + Math.floor(i / 4) * 16}" font-size="11">${escapeHtml(l)}</text>`);
+    const height = legendY + Math.ceil(labels.length / 4) * 16 + 4;
+    const axis = `<text x="${left}" y="14" font-size="11">0 ms</text><text x="${width - 10}" y="14" font-size="11" text-anchor="end">${span.toFixed(2)} ms</text>`;
+    return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif">${axis}${rows.join("")}${bars.join("")}${legend.join("")}</svg>`;
+  }
+
+  [MIME_BUNDLE](): Record<string, string> {
+    const rows = this.summary().map((s) => [String(s.pe), s.label, String(s.count), s.busyMs.toFixed(3)]);
+    const caption = `timeline: ${this.events.length} entry-method executions over ${(this.end - this.start).toFixed(2)} ms`;
+    const text = [caption, ...rows.map((r) => `  PE ${r[0]}  ${r[1]}  ×${r[2]}  ${r[3]} ms`)].join("\n");
+    return { "text/plain": text, "image/svg+xml": this.svg(), "text/html": this.svg() + htmlTable("busy time per PE and entry method", ["PE", "entry method", "calls", "ms"], rows) };
+  }
+}
+
+async function toggleEverywhere(on: boolean): Promise<TraceEvent[]> {
+  const runtime = rt();
+  const replies = new Future<TraceEvent[][]>(runtime.numPes);
+  for (let pe = 0; pe < runtime.numPes; pe++) runtime.send(pe, { t: "trace", on, fid: replies.id });
+  const answers = (await replies) as unknown;
+  return (runtime.numPes === 1 ? [answers as TraceEvent[]] : (answers as TraceEvent[][])).flat();
+}
+
+/** Runs `work` with tracing on every PE and returns its timeline (waits for quiescence first). */
+export async function timeline(work: () => unknown): Promise<Timeline> {
+  await toggleEverywhere(true);
+  const start = Tracer.now();
+  let events: TraceEvent[] = [];
+  try {
+    await work();
+    await rt().quiescence.whenQuiet();
+  } finally {
+    events = await toggleEverywhere(false);
+  }
+  const end = Tracer.now();
+  return new Timeline(events, rt().numPes, start, Math.max(end, ...events.map((e) => e.end)));
+}
