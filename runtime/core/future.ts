@@ -92,6 +92,10 @@ export class Future<T = unknown> implements PromiseLike<T> {
   then<A = T, B = never>(onValue?: ((value: T) => A | PromiseLike<A>) | null, onError?: ((reason: any) => B | PromiseLike<B>) | null): Promise<A | B> {
     const state = this[LOCAL];
     if (!state) {
+      if (this.home === rt().self) {
+        // A copy that came home in a message after the future completed: its value went to the original.
+        throw new CharmError(`future ${this.id} has already completed; this copy of it arrived in a message afterwards. Await the Future object you created (its value is kept there).`);
+      }
       throw new CharmError(`future ${this.id} belongs to ${endpointName(this.home)}; it can only be awaited there. Send it a value from here instead, or create the future where you await it.`);
     }
     return (state.promise as Promise<T>).then(onValue, onError);
