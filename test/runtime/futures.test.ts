@@ -69,6 +69,19 @@ describe("futures", () => {
     arr.at(0).resolve(remote, 1);
   });
 
+  it("a future that comes home in a message can be awaited while pending, and says so once completed", async () => {
+    const arr = charm.array(Sender, 2);
+    const f = new Future<number>();
+    const { f: back } = await arr.at(1).echoFuture.ret({ f });
+    expect(back.id).toBe(f.id);
+    expect(back.status).toBe("pending");
+    f.send(3);
+    expect(await back).toBe(3);
+    expect(await f).toBe(3);
+    const { f: late } = await arr.at(1).echoFuture.ret({ f });
+    expect(() => late.then(() => undefined)).toThrow(/has already completed; this copy of it arrived in a message afterwards/);
+  });
+
   it("future ids are never reused: 50,000 created and resolved in a loop", async () => {
     const ids = new Set<number>();
     let sum = 0;
