@@ -48,6 +48,8 @@ export class CellExecutor {
   private readonly language: LanguageService;
   private nextId = 1;
   private cellCount = 0;
+  private checking = false;
+  private nextCheck: (() => void) | null = null;
 
   private constructor(
     private readonly worker: Worker,
@@ -175,7 +177,20 @@ export class CellExecutor {
    * report joins the cell's output when it is ready first, else it arrives as late output.
    */
   private checkTypes(cell: RunningCell, history: string[], code: string, cellName: string): void {
-    this.language.check(history, code, cellName).then(
+    // One check at a time, and only the newest waiting: cells that come faster than checks
+    // (a loop of tiny executes) must not build an ever-growing queue in the language worker.
+    if (this.checking) {
+      this.nextCheck = () => this.checkTypes(cell, history, code, cellName);
+      return;
+    }
+    this.checking = true;
+    const next = (): void => {
+      this.checking = false;
+      const pending = this.nextCheck;
+      this.nextCheck = null;
+      pending?.();
+    };
+    this.language.check(history, code, cellName).finally(next).then(
       (lines) => {
         const report: CellOutput | null =
           lines.length === 0 ? null : { kind: "stream", name: "stderr", text: `TypeScript (the cell ran anyway):\n${lines.join("\n")}\n` };
