@@ -1,7 +1,7 @@
 // Collections: 2-D and 6-D arrays, groups, singletons, array maps, sparse arrays, awaitCreation.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { charm } from "../../runtime/index.ts";
-import { LastPe, RoundRobin, Where } from "./fixtures/collections.ts";
+import { Holder, LastPe, RoundRobin, Where } from "./fixtures/collections.ts";
 
 const fixtures = new URL("./fixtures/collections.ts", import.meta.url).href;
 const NUM_PES = 3;
@@ -33,6 +33,19 @@ describe("N-D arrays", () => {
     const last = indices[total - 1]!;
     expect((await arr.at(...last).where.ret()).index).toEqual(last);
     expect((await arr.at(...indices[0]!).where.ret()).index).toEqual(indices[0]);
+  });
+});
+
+describe("constructor arguments", () => {
+  it("every element gets its own copy of the constructor arguments", async () => {
+    const list = [7];
+    const typed = new Int32Array([-1, 9]);
+    const arr = charm.array(Holder, 6, { args: [list, typed] }); // two or three elements per PE
+    list.push(99);
+    typed[1] = 99;
+    expect(await arr.get.ret()).toEqual([0, 1, 2, 3, 4, 5].map((i) => [[7, i], [i, 9]]));
+    const group = charm.group(Holder, { args: [[1], new Int32Array(1)] });
+    expect(await group.get.ret()).toEqual([[[1, 0], [0]], [[1, 1], [1]], [[1, 2], [2]]]);
   });
 });
 
