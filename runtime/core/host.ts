@@ -82,6 +82,8 @@ export class HostedCollections {
   private construct(coll: LocalCollection, cls: ChareClass, index: Index, args: unknown[]): void {
     const key = indexKey(index);
     const label = coll.ref.kind === "single" ? `${coll.ref.cls}(on PE ${this.rt.self})` : coll.ref.kind === "group" ? `${coll.ref.cls}[PE ${index[0]}]` : `${coll.ref.cls}[${key}]`;
+    // Replacing a live element would silently drop its state and its place in reductions.
+    if (coll.elements.has(key)) throw new CharmError(`${label} already exists; charm.insert adds new elements only`);
     const record: ElementRecord = { ref: coll.ref, index, key, chare: undefined, redNo: 0, label };
     coll.elements.set(key, record);
     try {
