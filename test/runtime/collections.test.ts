@@ -105,6 +105,19 @@ describe("sparse arrays", () => {
     await sparse.where.awaitable();
   });
 
+  it("inserting an index twice is reported and keeps the first element", async () => {
+    const sparse = charm.sparseArray(Where);
+    const reported = new Promise<Error>((resolve) => charm.onError(resolve));
+    try {
+      charm.insert(sparse, 5, ["first"]);
+      charm.insert(sparse, 5, ["second"]);
+      expect((await reported).message).toMatch(/Where\[5\] already exists; charm\.insert adds new elements only/);
+    } finally {
+      charm.onError(undefined);
+    }
+    expect((await sparse.at(5).where.ret()).label).toBe("first");
+  });
+
   it("2-D sparse arrays with a custom map", async () => {
     const sparse = charm.sparseArray(Where, { ndims: 2, map: RoundRobin });
     for (const [i, j] of [[5, 1], [0, 7], [4, 4]] as const) charm.insert(sparse, [i, j]);
