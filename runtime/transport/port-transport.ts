@@ -3,13 +3,21 @@ import type { MessagePort } from "node:worker_threads";
 import type { Endpoint } from "../protocol/ids.ts";
 import type { Message } from "../protocol/messages.ts";
 import type { MessageHandler, Transport } from "./transport.ts";
+import { WireReader, WireWriter, type WireBatch } from "./wire.ts";
 
 interface Outbox {
-  messages: Message[];
+  readonly port: MessagePort;
+  readonly writer: WireWriter;
   transfer: ArrayBuffer[] | undefined;
 }
 
+// Big payloads leave at once rather than at the end of the turn: the receiver works on them
+// while the sender copies the next one, and freed copies get reused by malloc instead of
+// hundreds of MiB of fresh pages (each first touch of a page costs ~25 µs on this VM).
 const EAGER_BYTES = 256 * 1024;
+// A batch this big (float64 words) leaves at once too: the receiver starts on it while the
+// sender goes on, and batch buffers stay small enough for malloc to recycle.
+const EAGER_WORDS = 8192;
 
 function bytesOf(buffers: ArrayBuffer[]): number {
   let n = 0;
@@ -20,49 +28,54 @@ function bytesOf(buffers: ArrayBuffer[]): number {
 /** A full mesh of MessagePorts: messages go straight to the peer's thread, never via a hub. */
 export class PortTransport implements Transport {
   private readonly outboxes = new Map<Endpoint, Outbox>();
+  private readonly dirty: Outbox[] = [];
   private flushScheduled = false;
   private handler: MessageHandler | undefined;
   // Captured before any user code runs, so a cell or chare that patches queueMicrotask
   // can't stall messaging.
   private readonly defer = queueMicrotask;
+  private readonly flushNow = (): void => this.flush();
+  private readonly deliver = (msg: Message): void => this.handler?.(msg);
 
   constructor(readonly self: Endpoint, private readonly ports: Map<Endpoint, MessagePort>) {
     for (const port of ports.values()) {
-      port.on("message", (batch: Message[]) => this.receive(batch));
+      const reader = new WireReader();
+      port.on("message", (batch: WireBatch) => reader.read(batch, this.deliver));
     }
   }
 
   send(to: Endpoint, msg: Message, transfer?: ArrayBuffer[]): void {
     let box = this.outboxes.get(to);
     if (!box) {
-      if (!this.ports.has(to)) throw new Error(`no channel from endpoint ${this.self} to ${to}`);
-      box = { messages: [], transfer: undefined };
+      const port = this.ports.get(to);
+      if (!port) throw new Error(`no channel from endpoint ${this.self} to ${to}`);
+      box = { port, writer: new WireWriter(), transfer: undefined };
       this.outboxes.set(to, box);
     }
-    box.messages.push(msg);
+    if (box.writer.empty) this.dirty.push(box);
+    box.writer.write(msg);
     if (transfer) {
       (box.transfer ??= []).push(...transfer);
-      // Big payloads leave now rather than at the end of the turn: the receiver works on them
-      // while the sender copies the next one, and freed copies get reused by malloc instead of
-      // hundreds of MiB of fresh pages (each first touch of a page costs ~25 µs on this VM).
-      if (bytesOf(transfer) >= EAGER_BYTES) { this.post(to, box); return; }
+      if (bytesOf(transfer) >= EAGER_BYTES) { this.post(box); return; }
     }
+    if (box.writer.size >= EAGER_WORDS) { this.post(box); return; }
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      this.defer(() => this.flush());
+      this.defer(this.flushNow);
     }
   }
 
   flush(): void {
     this.flushScheduled = false;
-    for (const [to, box] of this.outboxes) {
-      if (box.messages.length !== 0) this.post(to, box);
-    }
+    const dirty = this.dirty;
+    for (let i = 0; i < dirty.length; i++) this.post(dirty[i]!);
+    dirty.length = 0;
   }
 
-  private post(to: Endpoint, box: Outbox): void {
-    this.ports.get(to)!.postMessage(box.messages, box.transfer ?? []);
-    box.messages = [];
+  private post(box: Outbox): void {
+    const batch = box.writer.take();
+    if (!batch) return; // already posted early this turn
+    box.port.postMessage(batch, box.transfer ?? []);
     box.transfer = undefined;
   }
 
@@ -77,11 +90,5 @@ export class PortTransport implements Transport {
   close(): void {
     for (const port of this.ports.values()) port.close();
     this.ports.clear();
-  }
-
-  private receive(batch: Message[]): void {
-    const handler = this.handler;
-    if (!handler) return;
-    for (let i = 0; i < batch.length; i++) handler(batch[i]!);
   }
 }
