@@ -30,6 +30,14 @@ installCellGlobals(cwd, {
     return new Promise((resolve, reject) => pendingInputs.set(id, { resolve, reject }));
   },
 });
+// A cell's stray error (a throwing timer, a rejected promise nobody awaits) would end the worker
+// and every cell's state with it. It is reported where output goes now, and the worker lives on.
+const reportStray = (kind: string) => (error: unknown) => {
+  const { traceback } = errorResult(error, remaps);
+  emit({ kind: "stream", name: "stderr", text: `${kind}: ${traceback.join("\n")}\n` });
+};
+process.on("uncaughtException", reportStray("Uncaught exception"));
+process.on("unhandledRejection", reportStray("Unhandled promise rejection"));
 registerTypeScriptHooks(import.meta.resolve("typescript"));
 // The parallel runtime lives in this thread (the driver): its PEs start now, in the background,
 // and print through the cell streams installed above ("[PE n]"-labelled lines).

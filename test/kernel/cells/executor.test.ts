@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tmpdir } from "node:os";
-import { CellExecutor, type CellResult } from "../../../kernel/cells/executor.ts";
+import { CellExecutor, type CellOutput, type CellResult } from "../../../kernel/cells/executor.ts";
 import { deferred, recorder } from "./helpers.ts";
 
 let executor: CellExecutor;
@@ -109,5 +109,22 @@ describe("cell I/O", () => {
     // The 0 ms timer was set first, so it fires before this cell's 5 ms timer.
     await executor.execute("await new Promise((r) => setTimeout(r, 5))", r.hooks);
     expect(r.stdout()).toContain("late two\n");
+  });
+
+  it("reports a throwing timer and an unhandled rejection without losing the worker", async () => {
+    const reports: string[] = [];
+    const both = deferred();
+    // Each report lands in the cell (while it runs) or as late output (after): collect both.
+    const collect = (o: CellOutput) => {
+      if (o.kind === "stream" && o.name === "stderr") reports.push(o.text);
+      if (reports.length === 2) both.resolve();
+    };
+    executor.onLateOutput = collect;
+    await executor.execute("let survivor = 'alive';\nsetTimeout(() => { throw new Error('from a timer') }, 0);\nPromise.reject(new TypeError('nobody awaits'));\n1", { ...recorder().hooks, output: collect });
+    await both.promise;
+    executor.onLateOutput = undefined;
+    expect(reports.join("")).toMatch(/Unhandled promise rejection: TypeError: nobody awaits/);
+    expect(reports.join("")).toMatch(/Uncaught exception: Error: from a timer\n\s+at Timeout\._onTimeout \(cell-\d+\.ts:2:26\)/);
+    expect(plain(await run("survivor"))).toBe("'alive'");
   });
 });
