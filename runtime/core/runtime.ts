@@ -179,7 +179,7 @@ export class Runtime {
   private dispatch(msg: Message): void {
     switch (msg.t) {
       case "create": return this.host.create(msg);
-      case "created": return this.creations.created(msg.cid, msg.n);
+      case "created": return this.creations.created(msg.cid, msg.n, msg.e);
       case "invoke": return this.host.invoke(msg);
       case "bcast": return this.host.broadcast(msg);
       case "resolve": return settleLocal(msg.fid, msg.r ? decode(msg.v) : msg.v);
