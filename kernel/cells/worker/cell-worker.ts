@@ -1,6 +1,7 @@
 /** The executor worker's entry: runs cells one at a time and streams their outputs to the main thread. */
 import { parentPort, workerData } from "node:worker_threads";
 import type { CellOutput, CellResult, FromWorker, ToWorker } from "../protocol.ts";
+import { NO_RESULT } from "./display.ts";
 import { Evaluator } from "./evaluator.ts";
 import { bundleOf, errorResult } from "./format.ts";
 import { installCellGlobals } from "./globals.ts";
@@ -73,6 +74,8 @@ async function execute(id: number, code: string, cellName: string): Promise<void
     if (warning) emit({ kind: "stream", name: "stderr", text: warning });
     switch (evaluation.kind) {
       case "value":
+        // `display.html(...)` as the last line already showed its output: no result echo.
+        if ((evaluation.value as { [NO_RESULT]?: boolean } | null)?.[NO_RESULT] === true) return finish({ status: "ok" });
         return finish({ status: "ok", value: bundleOf(evaluation.value) });
       case "none":
         return finish({ status: "ok" });

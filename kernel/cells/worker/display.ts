@@ -4,6 +4,9 @@ import { inspect } from "node:util";
 import type { CellOutput } from "../protocol.ts";
 import { bundleOf } from "./format.ts";
 
+/** Marks values that are not worth an `execute_result` (a display handle as a cell's last value). */
+export const NO_RESULT = Symbol.for("charm4ts.noResult");
+
 /** Options of every display call: `id` names the display so a later call can update it. */
 export interface DisplayOptions {
   id?: string;
@@ -37,7 +40,7 @@ export function createDisplay(emit: (output: CellOutput) => void): { display: Di
       const send = (value: T, update: boolean): void =>
         emit({ kind: "display", data: toData(value), metadata: {}, transient: { display_id: id }, update });
       send(content, false);
-      return { id, update: (value: T) => send(value, true) };
+      return { id, update: (value: T) => send(value, true), [NO_RESULT]: true };
     };
   };
   const display = shower<unknown>((value) => bundleOf(value).data) as Display;

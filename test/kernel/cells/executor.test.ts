@@ -83,6 +83,12 @@ describe("cell I/O", () => {
     ]);
   });
 
+  it("does not echo a display handle as the cell's value", async () => {
+    const r = recorder();
+    expect(await executor.execute("display.text('shown once')", r.hooks)).toEqual({ status: "ok" });
+    expect(r.outputs).toHaveLength(1);
+  });
+
   it("uses a value's own mime bundle for its result", async () => {
     const result = await run("({ [Symbol.for('charm4ts.mimeBundle')]() { return { 'text/html': '<i>me</i>' } } })");
     expect(result.status === "ok" && result.value?.data["text/html"]).toBe("<i>me</i>");
