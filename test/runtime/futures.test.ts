@@ -124,8 +124,8 @@ describe("iwait and wait", () => {
       const futures = [0, 1, 2, 3].map(() => new Future<number>());
       chain[0]!.resolveInOrder(futures, order, chain, 0);
       const seen: number[] = [];
-      // for-await awaits what the iterator yields: a future's value comes out (TypeScript types it so too)
-      for await (const v of charm.iwait(futures)) seen.push(v);
+      // iwait yields the future itself (Charm4Py's iwait does too): await it for its value.
+      for await (const f of charm.iwait(futures)) seen.push(await f);
       expect(seen).toEqual(order);
     }
   });
@@ -137,8 +137,8 @@ describe("iwait and wait", () => {
     const c = new Future<string>();
     b.send("b");
     const seen: string[] = [];
-    for await (const v of charm.iwait([a, b, c])) {
-      seen.push(v);
+    for await (const f of charm.iwait([a, b, c])) {
+      seen.push(await f);
       if (seen.length === 1) arr.at(0).resolve(c, "c");
       if (seen.length === 2) arr.at(1).resolve(a, "a");
     }
@@ -147,7 +147,10 @@ describe("iwait and wait", () => {
     const e = new Future<string>();
     arr.at(1).fail(e, "e failed");
     const err = await (async () => {
-      for await (const _ of charm.iwait([d, e])) throw new Error("nothing is ready but e, which failed");
+      for await (const f of charm.iwait([d, e])) {
+        await f; // e is the only one ready, and it failed
+        throw new Error("unreachable: e failed");
+      }
     })().catch((x) => x);
     expect(err).toBeInstanceOf(RemoteError);
     expect(err.remoteMessage).toBe("e failed");
@@ -170,5 +173,19 @@ describe("iwait and wait", () => {
     expect(futures.map((f) => f.status)).toEqual(["resolved", "resolved", "resolved", "resolved", "resolved"]);
     expect(await Promise.all(futures)).toEqual([0, 1, 2, 3, 4]);
     await charm.wait([]);
+  });
+});
+
+describe("iwait yields the waitables themselves", () => {
+  it("gives back the very future objects, in readiness order, never their values", async () => {
+    const a = new Future<number>();
+    const b = new Future<number>();
+    b.send(1);
+    const got: string[] = [];
+    for await (const f of charm.iwait([a, b])) {
+      got.push(f === a ? "a" : f === b ? "b" : `not a waitable: ${String(f)}`);
+      if (f === b) a.send(2);
+    }
+    expect(got).toEqual(["b", "a"]);
   });
 });
