@@ -51,6 +51,12 @@ describe("ret and awaitable", () => {
     expect(await arr.at(1).kept.ret()).toEqual(Array.from({ length: 100 }, (_, i) => i));
   });
 
+  it("a call to the same chare is a message: it runs after the current entry method, never inside it", async () => {
+    const arr = charm.array(Calc, 2);
+    expect(await arr.at(1).outer.ret()).toEqual(["outer:start", "outer:end:pending"]);
+    expect(await arr.at(1).getLog.ret()).toEqual(["outer:start", "outer:end:pending", "inner"]);
+  });
+
   it("async entry methods interleave at await: the second call runs while the first awaits", async () => {
     const arr = charm.array(Calc, 2);
     for (const i of [0, 1]) {
