@@ -170,6 +170,18 @@ describe("with the runtime running", () => {
     });
   });
 
+  describe("a failed call whose future nobody awaits", () => {
+    it("doesn't crash the process with an unhandled rejection; awaiting later still gives the error", async () => {
+      const arr = charm.array(Boom, 2);
+      const forgotten = arr.at(1).throwIt.ret("forgotten");
+      arr.at(0).throwIt.awaitable("also forgotten");
+      await charm.waitQD();
+      await new Promise((resolve) => setImmediate(resolve)); // let Node look for unhandled rejections
+      await expect(Promise.resolve(forgotten)).rejects.toThrow(/forgotten/);
+      expect(await arr.ok.ret(1)).toEqual([2, 2]);
+    });
+  });
+
   describe("futures completed twice", () => {
     it("a value sent to a future that already completed is reported, not dropped", async () => {
       const arr = charm.array(Boom, 2);
