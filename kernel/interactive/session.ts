@@ -13,6 +13,37 @@ const safeSetTimeout = setTimeout;
 const safeClearTimeout = clearTimeout;
 /** How long a cell waits before the hang check looks (Charm4Py's interactive check is similar). */
 const HANG_CHECK_AFTER_MS = 1500;
+/** How long a PE may take to answer after an interrupt before it counts as stuck. */
+const PE_ANSWER_MS = 500;
+
+function summarize(labels: string[]): string {
+  const counts = new Map<string, number>();
+  for (const l of labels) counts.set(l, (counts.get(l) ?? 0) + 1);
+  return [...counts].map(([l, n]) => (n > 1 ? `${l} ×${n}` : l)).join(", ");
+}
+
+/** PEs that don't answer a status request within `ms`. */
+async function unresponsivePes(ms: number): Promise<number[]> {
+  const runtime = maybeRt()!;
+  const answers = Array.from({ length: runtime.numPes }, (_, pe) => {
+    const reply = new Future<unknown>();
+    runtime.send(pe, { t: "status", fid: reply.id });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<boolean>((resolve) => (timer = safeSetTimeout(() => resolve(false), ms)));
+    return Promise.race([Promise.resolve(reply).then(() => true), late]).finally(() => safeClearTimeout(timer));
+  });
+  const ok = await Promise.all(answers);
+  return ok.flatMap((answered, pe) => (answered ? [] : [pe]));
+}
+
+/** The collections this driver created, by class: what a restart loses. */
+function lostCollections(): string {
+  const runtime = maybeRt();
+  if (!runtime) return "";
+  const classes = new Map<string, number>();
+  for (const ref of runtime.creations.collections()) classes.set(ref.cls, (classes.get(ref.cls) ?? 0) + 1);
+  return [...classes].map(([c, n]) => `${n} collection${n > 1 ? "s" : ""} of ${c}`).join(", ");
+}
 import { shippableDeclarations } from "./shippable.ts";
 
 /** How shipping one cell's declarations went, reported once the cell has run. */
@@ -78,6 +109,32 @@ export class InteractiveRuntime {
       stopped = true;
       if (timer) safeClearTimeout(timer);
     };
+  }
+
+  /** After an interrupt: the calls the cell left running, for its output ("" when none). */
+  stillRunning(): string {
+    const runtime = maybeRt();
+    if (!runtime) return "";
+    const pending = [...runtime.futures.values()].filter((s) => s.status === "pending").map((s) => s.label ?? "a future");
+    return pending.length ? `Interrupted while waiting for: ${summarize(pending)}.\n` : "";
+  }
+
+  /**
+   * After an interrupt: checks that every PE still answers. A PE that doesn't (an entry method
+   * in an endless loop) can't be stopped from outside its thread, so the runtime is restarted —
+   * definitions are kept, chares are lost — and the returned text says so ("" when all is well).
+   */
+  async recoverStuckPes(): Promise<string> {
+    if (!maybeRt()) return "";
+    const stuck = await unresponsivePes(PE_ANSWER_MS);
+    if (stuck.length === 0) return "";
+    const lost = lostCollections();
+    await charm.restart();
+    return (
+      `PE${stuck.length > 1 ? "s" : ""} ${stuck.join(", ")} did not answer within ${PE_ANSWER_MS} ms: an entry method there was still running ` +
+      `(an endless loop?). The runtime was restarted on ${charm.numPes()} PEs; your classes and functions are kept, ` +
+      `but all chares were lost${lost ? ` (${lost})` : ""} — create them again.\n`
+    );
   }
 
   /** Ships a cell's declarations to every PE, ahead of whatever the cell will send. */

@@ -50,7 +50,7 @@ function launch(ref: CollectionRef, args: readonly unknown[], awaitable: boolean
   const runtime = rt();
   const enc = encodeFor(ref, "constructor", args);
   const pes = idx ? [runtime.locate(ref, idx)] : runtime.participants(ref);
-  if (awaitable) runtime.creations.expect(ref.cid, pes.length);
+  if (awaitable) runtime.creations.expect(ref.cid, pes.length, ref);
   for (const pe of pes) runtime.send(pe, { t: "create", ref, a: enc.a, r: enc.r, idx, ack: awaitable ? runtime.self : undefined });
   return ref;
 }

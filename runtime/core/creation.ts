@@ -1,6 +1,6 @@
 /** The creator's side of collection creation: `charm.awaitCreation` resolves when every PE built its share. */
 import type { CollectionId } from "../protocol/ids.ts";
-import type { ErrorData } from "../protocol/messages.ts";
+import type { CollectionRef, ErrorData } from "../protocol/messages.ts";
 import { RemoteError } from "../protocol/errors.ts";
 
 interface Pending {
@@ -15,9 +15,16 @@ interface Pending {
 /** Tracks the acknowledgements of collections created from this endpoint. */
 export class CreationTracker {
   private readonly byId = new Map<CollectionId, Pending>();
+  private readonly refs: CollectionRef[] = [];
+
+  /** Collections created from this endpoint (what a restart loses), in order. */
+  collections(): readonly CollectionRef[] {
+    return this.refs;
+  }
 
   /** Starts tracking a creation that `pes` PEs will acknowledge. */
-  expect(cid: CollectionId, pes: number): void {
+  expect(cid: CollectionId, pes: number, ref?: CollectionRef): void {
+    if (ref) this.refs.push(ref);
     let resolve!: (n: number) => void;
     let reject!: (e: Error) => void;
     const done = new Promise<number>((res, rej) => { resolve = res; reject = rej; });

@@ -20,6 +20,8 @@ export interface FutureState {
   status: "pending" | "resolved" | "rejected";
   value?: unknown;
   error?: Error;
+  /** What the future waits for, when a proxy call made it ("Worker[3].step"): for "still running" reports. */
+  label?: string;
 }
 
 /** Makes the state for a future homed here. */

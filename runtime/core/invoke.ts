@@ -19,6 +19,7 @@ export function callEntry(ref: ProxyRef, method: string, args: unknown[], mode: 
   if (mode) {
     future = new Future();
     reply = { fid: future.id, mode };
+    runtime.futures.get(future.id)!.label = `${ref.idx ? `${ref.cls}[${ref.idx.join(",")}]` : ref.cls}.${method}`;
   }
   if (ref.idx) {
     runtime.sendToElement(ref, ref.idx, { t: "invoke", to: ref, m: method, a: enc.a, r: enc.r, reply }, enc.transfer);
