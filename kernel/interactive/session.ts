@@ -45,6 +45,7 @@ function lostCollections(): string {
   return [...classes].map(([c, n]) => `${n} collection${n > 1 ? "s" : ""} of ${c}`).join(", ");
 }
 import { shippableDeclarations } from "./shippable.ts";
+import { progress } from "./progress.ts";
 
 /** How shipping one cell's declarations went, reported once the cell has run. */
 export interface CellShipment {
@@ -67,7 +68,7 @@ export class InteractiveRuntime {
 
   /** The names every cell sees. */
   globals(): Record<string, unknown> {
-    return { charm, Chare, Future, Channel, Reducer, ArrayMap, CharmError, RemoteError };
+    return { charm, Chare, Future, Channel, Reducer, ArrayMap, CharmError, RemoteError, progress };
   }
 
   /** Waits for the PEs (instant after the first cell); throws why they could not start. */

@@ -96,6 +96,19 @@ await charm.array(Thrower, 2).at(1).boom.ret()`);
     expect(value((await run("1 + 1")).result)).toBe("2");
   });
 
+  it("shows progress of long work, updated in place", async () => {
+    const outputs: CellOutput[] = [];
+    await executor.execute(`const bar = progress(3, "reductions");
+for (let i = 0; i < 3; i++) { const t = new Future<number>(); workers.value.ret().then(() => t.send(i)); await t; bar.tick(); }`, {
+      output: (o) => outputs.push(o),
+      input: async () => "",
+    });
+    const shown = outputs.filter((o): o is Extract<CellOutput, { kind: "display" }> => o.kind === "display");
+    expect(shown.map((o) => o.update)).toEqual([false, true, true, true]);
+    expect(new Set(shown.map((o) => o.transient.display_id)).size).toBe(1);
+    expect(shown.at(-1)!.data["text/plain"]).toBe("reductions: 3/3 (100%)");
+  });
+
   it("shows the runtime's status and proxies as rich displays", async () => {
     const status = (await run("await charm.status()")).result;
     expect(status.status === "ok" && status.value?.data["text/html"]).toContain("<table>");
