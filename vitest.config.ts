@@ -10,6 +10,6 @@ export default defineConfig({
     fileParallelism: false,
     globalSetup: ["test/global-setup.ts"],
     pool: "forks",
-    typecheck: { enabled: true, include: ["test/**/*.test-d.ts"] },
+    typecheck: { enabled: true, include: ["test/**/*.test-d.ts"], tsconfig: "tsconfig.typetests.json" },
   },
 });
