@@ -104,6 +104,14 @@ describe("with the runtime running", () => {
       expect(err.message).toContain("args[0]");
     });
 
+
+    it("a constructor's exception rejects awaitCreation; the other elements work", async () => {
+      const arr = charm.array(BadCtor, 3, { args: [7] });
+      const err = await rejection(charm.awaitCreation(arr));
+      expect(err).toBeInstanceOf(RemoteError);
+      expect(err.message).toContain("constructor failed at 7");
+      expect(await arr.at(2).ok.ret()).toBe(7);
+    });
   });
 
   describe("a chare class the PEs don't know", () => {
@@ -113,6 +121,13 @@ describe("with the runtime running", () => {
       expect(err).toBeInstanceOf(RemoteError);
       expect(err.message).toMatch(/Hidden\[1\]/);
       expect(await charm.array(Boom, 2).ok.ret(1)).toEqual([2, 2]);
+    });
+
+    it("awaitCreation rejects, saying to export the class", async () => {
+      const arr = charm.array(Hidden, 2);
+      const err = await rejection(charm.awaitCreation(arr));
+      expect(err).toBeInstanceOf(RemoteError);
+      expect(err.message).toMatch(/chare class Hidden is not known on PE \d.*export class Hidden/);
     });
   });
 
