@@ -104,7 +104,6 @@ describe("with the runtime running", () => {
       expect(err.message).toContain("args[0]");
     });
 
-
     it("a constructor's exception rejects awaitCreation; the other elements work", async () => {
       const arr = charm.array(BadCtor, 3, { args: [7] });
       const err = await rejection(charm.awaitCreation(arr));
