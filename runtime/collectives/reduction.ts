@@ -38,7 +38,8 @@ interface ReductionState {
 
 /** The reductions in flight on this PE. */
 export class Reductions {
-  private readonly states = new Map<string, ReductionState>();
+  // Keyed by collection, then reduction number: no string key built per contribution.
+  private readonly states = new Map<number, Map<Key, ReductionState>>();
   private readonly allWaiters = new Map<string, FutureId[]>();
 
   constructor(private readonly rt: Runtime) {}
@@ -56,7 +57,7 @@ export class Reductions {
     state.reducer = reducer;
     state.target ??= targetRef;
     state.all ||= target === "all";
-    const value = reducer === "nop" ? undefined : copy(data, `${record.label}'s contribution`);
+    const value = reducer === "nop" ? undefined : copy(data, record.label, "contribution");
     state.local.push(reducer === "gather" ? [record.index, value] : value);
     let future: Future<unknown> | undefined;
     if (target === "all") {
@@ -79,7 +80,7 @@ export class Reductions {
       if (error) state.error ??= error;
       let v: unknown;
       try {
-        v = reply.mode === "value" ? copy(value, `${record.label}'s return value`) : undefined;
+        v = reply.mode === "value" ? copy(value, record.label, "return value") : undefined;
       } catch (err) {
         state.error ??= errorToData(err, this.rt.self, record.label);
       }
@@ -104,11 +105,12 @@ export class Reductions {
   }
 
   private state(cid: number, key: Key): ReductionState {
-    const id = `${cid}|${key}`;
-    let s = this.states.get(id);
+    let byKey = this.states.get(cid);
+    if (!byKey) this.states.set(cid, (byKey = new Map()));
+    let s = byKey.get(key);
     if (!s) {
       s = { cid, key, reducer: undefined, target: undefined, all: false, local: [], children: [], error: undefined };
-      this.states.set(id, s);
+      byKey.set(key, s);
     }
     return s;
   }
@@ -119,7 +121,9 @@ export class Reductions {
     const pes = this.rt.participants(coll.ref);
     const pos = pes.indexOf(this.rt.self);
     if (state.children.length < childPositions(pos, pes.length).length) return;
-    this.states.delete(`${state.cid}|${state.key}`);
+    const byKey = this.states.get(state.cid)!;
+    byKey.delete(state.key);
+    if (byKey.size === 0) this.states.delete(state.cid);
     const part = combine(state);
     if (pos > 0) {
       const enc = encodeValue(part.v, "a reduction's partial result");
@@ -176,8 +180,10 @@ function combine(state: ReductionState): Partial {
   }
 }
 
-function copy(value: unknown, what: string): unknown {
-  const enc = encodeValue(value, what);
+function copy(value: unknown, who: string, what: string): unknown {
+  const t = typeof value;
+  if (value === null || (t !== "object" && t !== "function" && t !== "symbol")) return value; // a primitive: nothing to copy
+  const enc = encodeValue(value, `${who}'s ${what}`);
   return enc.r ? decode(enc.v) : enc.v;
 }
 

@@ -170,6 +170,8 @@ export function encodeArgs(args: readonly unknown[]): EncodedArgs {
 
 /** Encodes one value (a future's result, a channel message, a reduction contribution). */
 export function encodeValue(value: unknown, what: string): { v: unknown; r?: 1; transfer?: ArrayBuffer[] } {
+  // Fast path: a primitive needs no copy and no walk (reductions and replies are mostly numbers).
+  if (value === null || (typeof value !== "object" && typeof value !== "function" && typeof value !== "symbol")) return { v: value };
   const enc = new Encoder();
   const v = enc.encode(value, what);
   return { v, r: enc.refs ? 1 : undefined, transfer: enc.transfer };
