@@ -2,10 +2,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { charm, Future, RemoteError } from "../../runtime/index.ts";
 import { Sender } from "./fixtures/futures.ts";
+import { FibChare } from "./fixtures/fib.ts";
 
 const fixtures = new URL("./fixtures/futures.ts", import.meta.url).href;
+const fib = new URL("./fixtures/fib.ts", import.meta.url).href;
 
-beforeAll(() => charm.start({ numPes: 2, modules: [fixtures] }));
+beforeAll(() => charm.start({ numPes: 2, modules: [fixtures, fib] }));
 afterAll(() => charm.shutdown());
 
 describe("futures", () => {
@@ -95,6 +97,12 @@ describe("futures", () => {
     expect(sum).toBe((50_000 * 49_999) / 2);
     const arr = charm.array(Sender, 2);
     expect(await arr.manyFutures.ret(50_000)).toEqual([50_000, 50_000]);
+  });
+
+  it("more than 2^15 singleton chares in one run (Charm4Py aborts near there): Fib(21)", async () => {
+    const done = new Future<number>();
+    charm.chare(FibChare, [21, done, true]); // 35,421 chares
+    expect(await done).toBe(10946);
   });
 
   it("more than 2^15 remote ret calls in one run all complete (Charm4Py's fid wrap)", async () => {
