@@ -29,7 +29,7 @@ interface RunningCell {
 }
 
 // Captured before any cell code runs anywhere (STYLE: the runtime's own timers).
-const { setTimeout: safeSetTimeout } = globalThis;
+const { setTimeout: safeSetTimeout, setImmediate: safeSetImmediate } = globalThis;
 
 /**
  * Runs cells in a dedicated worker so the kernel's thread (sockets, heartbeat, control, SIGINT)
@@ -49,6 +49,7 @@ export class CellExecutor {
   private nextId = 1;
   private cellCount = 0;
   private checking = false;
+  private stream: { cell: RunningCell; name: "stdout" | "stderr"; text: string } | null = null;
   private nextCheck: (() => void) | null = null;
 
   private constructor(
@@ -195,11 +196,39 @@ export class CellExecutor {
         const report: CellOutput | null =
           lines.length === 0 ? null : { kind: "stream", name: "stderr", text: `TypeScript (the cell ran anyway):\n${lines.join("\n")}\n` };
         if (!report) return;
-        if (this.running === cell) cell.hooks.output(report);
+        if (this.running === cell) this.toCell(cell, report);
         else this.deliverLate(report);
       },
       () => {}, // a failed check only loses the advice; the language worker restarts on next use
     );
+  }
+
+  /**
+   * Joins consecutive stream writes of a cell that arrive in one turn of this thread's event loop:
+   * `for (…) console.log(i)` becomes a few outputs (iopub messages) instead of one per line. The
+   * worker still posts every write at once, so output printed before a long synchronous loop is
+   * never held back; other outputs and the result flush first, so order is kept.
+   */
+  private toCell(cell: RunningCell, output: CellOutput): void {
+    const pending = this.stream;
+    if (output.kind === "stream" && pending?.cell === cell && pending.name === output.name && pending.text.length < 65536) {
+      pending.text += output.text;
+      return;
+    }
+    this.flushStream();
+    if (output.kind !== "stream") {
+      cell.hooks.output(output);
+      return;
+    }
+    this.stream = { cell, name: output.name, text: output.text };
+    safeSetImmediate(() => this.flushStream());
+  }
+
+  private flushStream(): void {
+    const pending = this.stream;
+    if (!pending) return;
+    this.stream = null;
+    pending.cell.hooks.output({ kind: "stream", name: pending.name, text: pending.text });
   }
 
   private deliverLate(output: CellOutput): void {
@@ -214,14 +243,19 @@ export class CellExecutor {
       case "output":
         // Output of no cell (a timer's) while another cell runs goes to that one: it is the request
         // being served, as ipykernel does. Only output between cells is late.
-        if (this.running && (message.id === this.running.id || message.id === null)) this.running.hooks.output(message.output);
-        else this.deliverLate(message.output);
+        if (this.running && (message.id === this.running.id || message.id === null)) this.toCell(this.running, message.output);
+        else {
+          this.flushStream();
+          this.deliverLate(message.output);
+        }
         return;
       case "input-request":
+        this.flushStream();
         this.answerInput(message.id, message.cellId, message.request);
         return;
       case "result":
         if (this.running?.id === message.id) {
+          this.flushStream(); // every output of the cell before its result
           const { resolve } = this.running;
           this.running = null;
           resolve(message.result);
@@ -251,6 +285,7 @@ export class CellExecutor {
   private failRunning(reason: string): void {
     const cell = this.running;
     if (!cell) return;
+    this.flushStream();
     this.running = null;
     cell.resolve({ status: "error", ename: "ExecutorError", evalue: reason, traceback: [`ExecutorError: ${reason}`] });
   }

@@ -68,6 +68,15 @@ describe("cell I/O", () => {
     expect(r.stderr()).toBe("err\n");
   });
 
+  it("joins a burst of writes into few outputs, keeping order with other outputs", async () => {
+    const r = recorder();
+    await executor.execute("for (let i = 0; i < 2000; i++) console.log(i);\ndisplay.text('between');\nconsole.log('after')", r.hooks);
+    expect(r.outputs.length).toBeLessThan(2000);
+    const kinds = r.outputs.map((o) => (o.kind === "stream" ? o.text.trim().split("\n").at(-1) : o.kind));
+    expect(kinds.slice(-3)).toEqual(["1999", "display", "after"]);
+    expect(r.stdout().split("\n").slice(0, 3)).toEqual(["0", "1", "2"]);
+  });
+
   it("displays rich data, updates it by id, and clears output", async () => {
     const r = recorder();
     await executor.execute(
@@ -123,7 +132,8 @@ describe("cell I/O", () => {
     // Each report lands in the cell (while it runs) or as late output (after): collect both.
     const collect = (o: CellOutput) => {
       if (o.kind === "stream" && o.name === "stderr") reports.push(o.text);
-      if (reports.length === 2) both.resolve();
+      const all = reports.join("");
+      if (all.includes("nobody awaits") && all.includes("from a timer")) both.resolve();
     };
     executor.onLateOutput = collect;
     await executor.execute("let survivor = 'alive';\nsetTimeout(() => { throw new Error('from a timer') }, 0);\nPromise.reject(new TypeError('nobody awaits'));\n1", { ...recorder().hooks, output: collect });
