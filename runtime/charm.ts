@@ -103,6 +103,10 @@ async function shutdown(): Promise<void> {
   if (running) running.runtime.closed = true;
   setRuntime(undefined);
   await running?.stop();
+  // Nothing can answer the driver's pending futures any more: reject them rather than hang their awaiters.
+  const pending = running ? [...running.runtime.futures.values()] : [];
+  running?.runtime.futures.clear();
+  for (const state of pending) state.reject(new CharmError("the runtime was shut down before this future completed"));
 }
 
 async function exitProgram(code: number): Promise<void> {
