@@ -226,7 +226,7 @@ describe("with the runtime running", () => {
       const arr = charm.array(Boom, 2);
       const call = () => (arr.at(0) as any).nope(1);
       expect(call).toThrow(CharmError);
-      expect(call).toThrow(/Boom has no entry method "nope"; its entry methods are: contributeWith, failAt, ok, reduceToThrower, returnFunction, sendFunction, sendTo, throwIt, throwLater, throwString/);
+      expect(call).toThrow(/Boom has no entry method "nope"; its entry methods are: contributeWith, failAt, ok, reduceToThrower, returnFunction, sendFunction, sendTo, throwIt, throwLater, throwString, waitForever/);
       expect(() => (arr as any).nope.ret()).toThrow(/Boom has no entry method "nope"/);
       expect(() => (arr as any).nope.awaitable()).toThrow(/Boom has no entry method "nope"/);
       // Chare's own members are not entry methods
@@ -287,6 +287,19 @@ describe("with the runtime running", () => {
       expect(() => new Future(0)).toThrow(/numVals must be a positive integer/);
       expect(await arr.ok.ret(1)).toEqual([2, 2]);
     });
+  });
+});
+
+describe("shutting down", () => {
+  it("rejects the driver's pending futures instead of leaving their awaiters hanging", async () => {
+    await charm.start({ numPes: 2, modules: [fixtures] });
+    const arr = charm.array(Boom, 2);
+    expect(await arr.ok.ret(1)).toEqual([2, 2]);
+    const neverAnswered = arr.at(1).waitForever.ret();
+    const mine = new Future<number>();
+    await charm.shutdown();
+    await expect(Promise.resolve(neverAnswered)).rejects.toThrow(/the runtime was shut down before this future completed/);
+    await expect(Promise.resolve(mine)).rejects.toThrow(CharmError);
   });
 });
 
