@@ -22,7 +22,8 @@ export type TranspiledCell =
  * unchanged); syntax with runtime meaning (enum, namespace, decorators…) takes TypeScript's full
  * emit, ~10× slower, with a source map so stack traces still name the cell's lines.
  */
-export function transpileCell(source: string, fileName: string): TranspiledCell {
+export function transpileCell(cell: string, fileName: string): TranspiledCell {
+  const source = objectLiteralCell(cell) ?? cell;
   const sf = ts.createSourceFile(fileName, source, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
   const parseDiagnostics = (sf as unknown as { parseDiagnostics: ts.DiagnosticWithLocation[] }).parseDiagnostics;
   if (parseDiagnostics.length > 0) {
@@ -48,6 +49,25 @@ export function transpileCell(source: string, fileName: string): TranspiledCell 
     .replace(/^export \{\};\s*$/m, "");
   const map = JSON.parse(output.sourceMapText ?? "{}") as { mappings?: string };
   return { ok: true, js: js + sourceUrl, remap: remapFromSourceMap(map.mappings ?? "") };
+}
+
+/**
+ * `{ a: 1 }` alone is a block in a script, but in a notebook (as in Node's REPL) people mean the
+ * object: a cell that parses as one object literal once parenthesized is taken as that.
+ */
+function objectLiteralCell(cell: string): string | null {
+  const trimmed = cell.trim();
+  if (!trimmed.startsWith("{") || !trimmed.endsWith("}")) return null;
+  const wrapped = `(${cell})`;
+  const sf = ts.createSourceFile("object.ts", wrapped, ts.ScriptTarget.ES2022, false, ts.ScriptKind.TS);
+  const diagnostics = (sf as unknown as { parseDiagnostics: unknown[] }).parseDiagnostics;
+  const [statement] = sf.statements;
+  const isObject =
+    sf.statements.length === 1 &&
+    ts.isExpressionStatement(statement) &&
+    ts.isParenthesizedExpression(statement.expression) &&
+    ts.isObjectLiteralExpression(statement.expression.expression);
+  return diagnostics.length === 0 && isObject ? wrapped : null;
 }
 
 function toDiagnostic(sf: ts.SourceFile, d: ts.DiagnosticWithLocation): CellDiagnostic {

@@ -43,6 +43,11 @@ describe("transpileCell", () => {
     expect(out.remap!({ line, column: 1 })).toEqual({ line: 4, column: 1 });
   });
 
+  it("takes a cell that is one object literal as the object, not a block", () => {
+    expect(js("{ a: 1, b: [2] }").js).toMatch(/^\(\{ a: 1, b: \[2\] \}\)/);
+    expect(js("{ let inner = 1; }").js).toMatch(/^\{ let inner = 1; \}/);
+  });
+
   it("reports syntax errors with the cell's positions", () => {
     const result = transpileCell("const a = 1;\nconst = 2;", "cell-9.ts");
     expect(result.ok).toBe(false);
