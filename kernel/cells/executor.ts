@@ -26,6 +26,8 @@ interface RunningCell {
   id: number;
   hooks: ExecuteHooks;
   resolve(result: CellResult): void;
+  /** How an interrupt reached the cell: its thread was free (an await), or it had to be stopped. */
+  stopped?: "await" | "running";
 }
 
 // Captured before any cell code runs anywhere (STYLE: the runtime's own timers).
@@ -119,12 +121,14 @@ export class CellExecutor {
   interrupt(): void {
     const cell = this.running;
     if (!cell) return;
+    cell.stopped = "await";
     this.post({ type: "interrupt", id: cell.id });
     // A free worker answers the message at once. A busy one is stopped from outside; retried
     // because a termination that lands between two scripts hits the next one instead.
     let attempts = 0;
     const retry = (): void => {
       if (this.running !== cell || attempts++ >= 4) return;
+      cell.stopped = "running";
       this.interrupter.terminate();
       this.post({ type: "interrupt", id: cell.id });
       safeSetTimeout(retry, 200).unref();
@@ -256,9 +260,9 @@ export class CellExecutor {
       case "result":
         if (this.running?.id === message.id) {
           this.flushStream(); // every output of the cell before its result
-          const { resolve } = this.running;
+          const { resolve, stopped } = this.running;
           this.running = null;
-          resolve(message.result);
+          resolve(message.result.status === "error" && message.result.ename === "Interrupted" ? interrupted(stopped) : message.result);
         }
         return;
       case "property-names":
@@ -293,4 +297,13 @@ export class CellExecutor {
   private post(message: ToWorker): void {
     if (this.state === "running") this.worker.postMessage(message);
   }
+}
+
+/** The Interrupted error, saying what was stopped. */
+function interrupted(stopped: RunningCell["stopped"]): CellResult {
+  const evalue =
+    stopped === "running"
+      ? "stopped the cell's running JavaScript (a long or endless computation); all state is kept"
+      : "stopped waiting: the cell was awaiting something that had not settled; all state is kept";
+  return { status: "error", ename: "Interrupted", evalue, traceback: [`Interrupted: ${evalue}`] };
 }
