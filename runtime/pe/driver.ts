@@ -51,16 +51,28 @@ export async function startLocalPes(numPes: number, modules: string[], hooks: Ru
   const transport = new PortTransport(DRIVER, new Map(portsOf.get(DRIVER)));
   const runtime = new Runtime(DRIVER, numPes, transport, { ...hooks, onReady });
   const workerFile = distFile("pe-worker.js");
+  let stopping = false;
   const workers = endpoints.slice(1).map((pe) => {
     const ports = portsOf.get(pe)!;
     const data: PeWorkerData = { charm4tsPe: true, pe, numPes, modules, ...setup, ports };
     const worker = new Worker(workerFile, { workerData: data, transferList: ports.map(([, p]) => p), stdout: false, stderr: false });
-    worker.on("error", (err) => settle(new Error(`PE ${pe} failed to start: ${err.message}`)));
-    worker.on("exit", (code) => { if (readyCount < numPes) settle(new Error(`PE ${pe} exited with code ${code} before it was ready`)); });
+    // After start-up a PE that dies (an exception outside any entry method, process.exit) is
+    // reported like an unobserved error: never silently, so scripts end and cells are told.
+    let died = false;
+    worker.on("error", (err) => {
+      died = true;
+      if (readyCount < numPes) settle(new Error(`PE ${pe} failed to start: ${err.message}`));
+      else if (!stopping) hooks.onUnhandled({ name: err.name, message: `PE ${pe} died: ${err.message}`, stack: err.stack ?? "", pe });
+    });
+    worker.on("exit", (code) => {
+      if (readyCount < numPes) settle(new Error(`PE ${pe} exited with code ${code} before it was ready`));
+      else if (!stopping && !died) hooks.onUnhandled({ name: "PeExit", message: `PE ${pe} exited with code ${code}; calls waiting on its chares will not complete`, stack: "", pe });
+    });
     return worker;
   });
 
   const stop = async () => {
+    stopping = true;
     const exits = workers.map((w) => new Promise<void>((resolve) => (w.threadId < 0 ? resolve() : w.once("exit", () => resolve()))));
     for (let pe = 0; pe < numPes; pe++) transport.send(pe, { t: "stop" });
     transport.flush();
