@@ -12,6 +12,7 @@ import type {
 import { Interrupter } from "./interrupter.ts";
 import { isComplete, type IsCompleteResult } from "./is-complete.ts";
 import { LanguageService } from "./language/client.ts";
+import { TypeCheckQueue } from "./type-check.ts";
 import { workerScript } from "./worker-bundle.ts";
 
 export type { CellOutput, CellResult, CompleteResult, InputRequest, InspectResult } from "./protocol.ts";
@@ -48,6 +49,7 @@ export class CellExecutor {
   private readonly propertyRequests = new Map<number, (names: string[]) => void>();
   private readonly history: string[] = [];
   private readonly language: LanguageService;
+  private readonly typeChecks: TypeCheckQueue | null;
   private nextId = 1;
   private cellCount = 0;
   private checking = false;
@@ -58,9 +60,10 @@ export class CellExecutor {
     private readonly worker: Worker,
     private readonly interrupter: Interrupter,
     cwd: string,
-    private readonly typeCheck: boolean,
+    typeCheck: boolean,
   ) {
     this.language = new LanguageService(cwd, (expression) => this.propertyNames(expression));
+    this.typeChecks = typeCheck ? new TypeCheckQueue(this.language) : null;
     worker.on("message", (message: FromWorker) => this.onMessage(message));
     worker.on("error", (error) => this.failRunning(`the executor worker failed: ${error.message}`));
     worker.on("exit", (code) => {
@@ -169,42 +172,15 @@ export class CellExecutor {
       const cell: RunningCell = { id, hooks, resolve };
       this.running = cell;
       this.post({ type: "execute", id, code, cellName });
-      if (this.typeCheck) this.checkTypes(cell, history, code, cellName);
+      // The report joins the cell's output if it is ready first, else it arrives as late output.
+      this.typeChecks?.schedule(history, code, cellName, (report) => {
+        if (this.running === cell) this.toCell(cell, report);
+        else this.deliverLate(report);
+      });
     }).then((result) => {
       if (result.status === "ok") this.history.push(code);
       return result;
     });
-  }
-
-  /**
-   * Type errors never block a cell: checking takes tens of milliseconds even warm (the whole
-   * notebook is one program), far more than a small cell. The check runs beside the cell; its
-   * report joins the cell's output when it is ready first, else it arrives as late output.
-   */
-  private checkTypes(cell: RunningCell, history: string[], code: string, cellName: string): void {
-    // One check at a time, and only the newest waiting: cells that come faster than checks
-    // (a loop of tiny executes) must not build an ever-growing queue in the language worker.
-    if (this.checking) {
-      this.nextCheck = () => this.checkTypes(cell, history, code, cellName);
-      return;
-    }
-    this.checking = true;
-    const next = (): void => {
-      this.checking = false;
-      const pending = this.nextCheck;
-      this.nextCheck = null;
-      pending?.();
-    };
-    this.language.check(history, code, cellName).finally(next).then(
-      (lines) => {
-        const report: CellOutput | null =
-          lines.length === 0 ? null : { kind: "stream", name: "stderr", text: `TypeScript (the cell ran anyway):\n${lines.join("\n")}\n` };
-        if (!report) return;
-        if (this.running === cell) this.toCell(cell, report);
-        else this.deliverLate(report);
-      },
-      () => {}, // a failed check only loses the advice; the language worker restarts on next use
-    );
   }
 
   /**
