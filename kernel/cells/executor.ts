@@ -42,6 +42,9 @@ export class CellExecutor {
   /** Receives output that arrives while no cell runs (a timer's `console.log`); else it waits for the next cell. */
   onLateOutput?: (output: CellOutput) => void;
 
+  /** Called when the worker died on its own (out of memory…): all cell state is gone; start a new executor. */
+  onExit?: (reason: string) => void;
+
   private state: "running" | "closing" | "closed" = "running";
   private running: RunningCell | null = null;
   private queue: Promise<unknown> = Promise.resolve();
@@ -65,19 +68,29 @@ export class CellExecutor {
     this.language = new LanguageService(cwd, (expression) => this.propertyNames(expression));
     this.typeChecks = typeCheck ? new TypeCheckQueue(this.language) : null;
     worker.on("message", (message: FromWorker) => this.onMessage(message));
-    worker.on("error", (error) => this.failRunning(`the executor worker failed: ${error.message}`));
+    let failure = "";
+    worker.on("error", (error) => {
+      failure = `the executor worker failed: ${error.message}`;
+      this.failRunning(failure);
+    });
     worker.on("exit", (code) => {
-      if (this.state === "running") this.failRunning(`the executor worker exited with code ${code}`);
+      const unexpected = this.state === "running";
+      if (unexpected) this.failRunning(failure || `the executor worker exited with code ${code}`);
       this.state = "closed";
+      this.interrupter.close();
+      void this.language.close();
+      if (unexpected) this.onExit?.(failure || `the executor worker exited with code ${code}`);
     });
   }
 
   /** Spawns the executor worker; resolves when it can run cells. */
-  static async start(options: { cwd: string; typeCheck?: boolean }): Promise<CellExecutor> {
+  static async start(options: { cwd: string; typeCheck?: boolean; maxHeapMb?: number }): Promise<CellExecutor> {
     if (typeof options?.cwd !== "string") throw new TypeError("CellExecutor.start: options.cwd must be the notebook's folder");
     const worker = new Worker(await workerScript(), {
       workerData: { role: "cells", cwd: options.cwd },
       name: "charm4ts-cells",
+      // A cell that exhausts memory ends this worker (ERR_WORKER_OUT_OF_MEMORY), not the kernel.
+      ...(options.maxHeapMb ? { resourceLimits: { maxOldGenerationSizeMb: options.maxHeapMb } } : {}),
       // Lets the worker resolve imports from the notebook's folder with ESM rules (`import.meta.resolve(s, parent)`).
       execArgv: ["--experimental-import-meta-resolve"],
       stdout: false,

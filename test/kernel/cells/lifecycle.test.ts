@@ -44,3 +44,14 @@ it("runs cells one at a time, in call order", async () => {
   expect(order).toEqual(["a", "b"]);
   await executor.close();
 });
+
+it("survives a cell that exhausts the worker's memory: the cell fails, onExit says why", async () => {
+  const executor = await CellExecutor.start({ cwd: tmpdir(), typeCheck: false, maxHeapMb: 128 });
+  const exited = deferred<string>();
+  executor.onExit = exited.resolve;
+  const result = await executor.execute("const hog: number[][] = [];\nwhile (true) hog.push(new Array(1e6).fill(1))", recorder().hooks);
+  expect(result).toMatchObject({ status: "error", ename: "ExecutorError", evalue: expect.stringMatching(/memory/) });
+  expect(await exited.promise).toMatch(/memory/);
+  await expect(executor.execute("1", recorder().hooks)).rejects.toThrow(/closed/);
+  await executor.close();
+});
