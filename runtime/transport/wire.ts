@@ -5,8 +5,8 @@
  * instead as float64 words into a reused buffer, with proxy refs and method names interned
  * per stream. Anything else rides along as an "extra" object in the same order.
  */
-import type { FutureId } from "../protocol/ids.ts";
-import type { Message, ProxyRef } from "../protocol/messages.ts";
+import type { CollectionId, FutureId } from "../protocol/ids.ts";
+import type { CollectionKind, Message, ProxyRef } from "../protocol/messages.ts";
 
 /** One batch on the wire: float64 words, and the objects the words refer to, in order. */
 export interface WireBatch {
@@ -20,6 +20,8 @@ const OP_DEFREF = 2;
 const OP_DEFSTR = 3;
 const OP_RESOLVE = 4;
 const OP_RESET = 5;
+const OP_DEFREF_WORDS = 6;
+const OP_CREATE = 7;
 
 // Argument and value tags (a value word follows only numbers).
 const T_NUMBER = 0;
@@ -28,6 +30,7 @@ const T_FALSE = 2;
 const T_UNDEFINED = 3;
 const T_NULL = 4;
 const T_EXTRA = 5;
+const T_PROXY = 6;
 
 // Both interning tables start over past this many entries, so a program that touches millions
 // of proxies (Fib) doesn't grow the receiver's table forever.
@@ -54,8 +57,10 @@ export class WireWriter {
 
   /** Appends one message. */
   write(msg: Message): void {
-    if (msg.t === "invoke" && msg.r === undefined && msg.to.idx !== undefined) {
+    if (msg.t === "invoke" && msg.to.idx !== undefined) {
       if (this.writeInvoke(msg)) return;
+    } else if (msg.t === "create" && isSimpleRef(msg.ref) && (msg.idx === undefined || msg.idx.length === 1)) {
+      if (this.writeCreate(msg)) return;
     } else if (msg.t === "resolve" && msg.r === undefined && isSimple(msg.v)) {
       this.reserve(4);
       this.words[this.n++] = OP_RESOLVE;
@@ -79,11 +84,10 @@ export class WireWriter {
 
   private writeInvoke(msg: Extract<Message, { t: "invoke" }>): boolean {
     const a = msg.a;
-    for (let i = 0; i < a.length; i++) if (!isSimple(a[i])) return false;
-    this.maybeReset(); // before either lookup, so both ids belong to the same table
+    if (!this.prepare(a)) return false; // interns first: definitions precede the op's words
     const ref = this.refId(msg.to);
     const m = this.strId(msg.m);
-    this.reserve(5 + 2 * a.length);
+    this.reserve(7);
     const w = this.words;
     let n = this.n;
     w[n++] = OP_INVOKE;
@@ -91,10 +95,58 @@ export class WireWriter {
     w[n++] = m;
     w[n++] = msg.reply ? msg.reply.fid : 0;
     w[n++] = msg.reply ? (msg.reply.mode === "value" ? 1 : 2) : 0;
+    w[n++] = msg.r ? 1 : 0;
     w[n++] = a.length;
     this.n = n;
     for (let i = 0; i < a.length; i++) this.writeValue(a[i]);
     return true;
+  }
+
+  // A singleton's or group's creation (Fib makes one per call): all words, no cloned objects.
+  private writeCreate(msg: Extract<Message, { t: "create" }>): boolean {
+    if (!this.prepare(msg.a)) return false;
+    this.internRef(msg.ref);
+    this.writeRefWords(OP_CREATE, msg.ref);
+    this.reserve(4);
+    const w = this.words;
+    w[this.n++] = msg.idx === undefined ? -1 : msg.idx[0]!;
+    w[this.n++] = msg.ack === undefined ? NaN : msg.ack;
+    w[this.n++] = msg.r ? 1 : 0;
+    w[this.n++] = msg.a.length;
+    for (let i = 0; i < msg.a.length; i++) this.writeValue(msg.a[i]);
+    return true;
+  }
+
+  /** Checks that `a` can be written as words, interning the strings its proxies need. */
+  private prepare(a: unknown[]): boolean {
+    this.maybeReset(); // before any lookup, so every id of one message belongs to one table
+    for (let i = 0; i < a.length; i++) {
+      const v = a[i];
+      if (isSimple(v)) continue;
+      if (!isTaggedProxy(v)) return false;
+      this.internRef(v);
+    }
+    return true;
+  }
+
+  private internRef(ref: ProxyRef): void {
+    this.strId(ref.cls);
+    this.strId(ref.kind);
+  }
+
+  private writeRefWords(op: number, ref: ProxyRef): void {
+    const idx = ref.idx;
+    this.reserve(7 + (idx ? idx.length : 0));
+    const w = this.words;
+    let n = this.n;
+    if (op >= 0) w[n++] = op;
+    w[n++] = ref.cid;
+    w[n++] = this.strs.get(ref.cls)!;
+    w[n++] = this.strs.get(ref.kind)!;
+    w[n++] = ref.pe === undefined ? -1 : ref.pe;
+    w[n++] = idx ? idx.length : -1;
+    if (idx) for (let i = 0; i < idx.length; i++) w[n++] = idx[i]!;
+    this.n = n;
   }
 
   private writeValue(v: unknown): void {
@@ -106,6 +158,7 @@ export class WireWriter {
       case "undefined": w[this.n++] = T_UNDEFINED; return;
       default:
         if (v === null) { w[this.n++] = T_NULL; return; }
+        if (isTaggedProxy(v)) { w[this.n++] = T_PROXY; this.writeRefWords(-1, v); return; }
         w[this.n++] = T_EXTRA;
         this.extras.push(v); // strings and bigints: immutable, cloned by postMessage
     }
@@ -116,9 +169,14 @@ export class WireWriter {
     if (id !== undefined) return id;
     id = this.nextId++;
     this.refs.set(ref, id);
-    this.reserve(1);
-    this.words[this.n++] = OP_DEFREF;
-    this.extras.push(ref);
+    if (isSimpleRef(ref)) {
+      this.internRef(ref);
+      this.writeRefWords(OP_DEFREF_WORDS, ref);
+    } else {
+      this.reserve(1);
+      this.words[this.n++] = OP_DEFREF;
+      this.extras.push(ref);
+    }
     return id;
   }
 
@@ -150,6 +208,15 @@ export class WireWriter {
   }
 }
 
+// Refs without dims or a map (singletons, groups, their elements) travel as words.
+function isSimpleRef(ref: ProxyRef): boolean {
+  return ref.dims === undefined && ref.map === undefined && (ref.idx === undefined || ref.idx.length <= 6);
+}
+
+function isTaggedProxy(v: unknown): v is ProxyRef {
+  return typeof v === "object" && v !== null && (v as { $charm?: unknown }).$charm === "proxy" && isSimpleRef(v as ProxyRef) && Object.keys(v).length <= 8;
+}
+
 function isSimple(v: unknown): boolean {
   const t = typeof v;
   return t === "number" || t === "string" || t === "boolean" || t === "undefined" || v === null;
@@ -174,8 +241,22 @@ export class WireReader {
         case T_FALSE: return false;
         case T_UNDEFINED: return undefined;
         case T_NULL: return null;
+        case T_PROXY: { const r = ref() as ProxyRef & { $charm?: string }; r.$charm = "proxy"; return r; }
         default: return x[xi++];
       }
+    };
+    const ref = (): ProxyRef => {
+      const r: ProxyRef = { cid: w[i] as CollectionId, cls: table[w[i + 1]!] as string, kind: table[w[i + 2]!] as CollectionKind };
+      const pe = w[i + 3]!;
+      if (pe >= 0) r.pe = pe;
+      const len = w[i + 4]!;
+      i += 5;
+      if (len >= 0) {
+        const idx: number[] = new Array(len);
+        for (let k = 0; k < len; k++) idx[k] = w[i++]!;
+        r.idx = idx;
+      }
+      return r;
     };
     while (i < w.length) {
       switch (w[i++]) {
@@ -184,13 +265,27 @@ export class WireReader {
           const m = table[w[i + 1]!] as string;
           const fid = w[i + 2]!;
           const mode = w[i + 3]!;
-          const argc = w[i + 4]!;
-          i += 5;
+          const r = w[i + 4] === 1 ? 1 : undefined;
+          const argc = w[i + 5]!;
+          i += 6;
           const a: unknown[] = new Array(argc);
           for (let k = 0; k < argc; k++) a[k] = value();
-          deliver({ t: "invoke", to, m, a, reply: mode === 0 ? undefined : { fid: fid as FutureId, mode: mode === 1 ? "value" : "done" } });
+          deliver({ t: "invoke", to, m, a, r, reply: mode === 0 ? undefined : { fid: fid as FutureId, mode: mode === 1 ? "value" : "done" } });
           break;
         }
+        case OP_CREATE: {
+          const cref = ref();
+          const idx0 = w[i]!;
+          const ack = w[i + 1]!;
+          const r = w[i + 2] === 1 ? 1 : undefined;
+          const argc = w[i + 3]!;
+          i += 4;
+          const a: unknown[] = new Array(argc);
+          for (let k = 0; k < argc; k++) a[k] = value();
+          deliver({ t: "create", ref: cref, a, r, idx: idx0 < 0 ? undefined : [idx0], ack: Number.isNaN(ack) ? undefined : ack });
+          break;
+        }
+        case OP_DEFREF_WORDS: table.push(ref()); break;
         case OP_RESOLVE: {
           const fid = w[i++] as FutureId;
           deliver({ t: "resolve", fid, v: value() });
