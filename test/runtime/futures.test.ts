@@ -190,7 +190,10 @@ describe("iwait yields the waitables themselves", () => {
     const b = new Future<number>();
     b.send(1);
     const got: string[] = [];
-    for await (const f of charm.iwait([a, b])) {
+    // TypeScript types a for-await variable as Awaited<T> (the future's value); at run time it is
+    // the future itself, so identity is checked through an unknown.
+    for await (const item of charm.iwait([a, b])) {
+      const f: unknown = item;
       got.push(f === a ? "a" : f === b ? "b" : `not a waitable: ${String(f)}`);
       if (f === b) a.send(2);
     }
