@@ -33,6 +33,7 @@ interface RunningCell {
 
 // Captured before any cell code runs anywhere (STYLE: the runtime's own timers).
 const { setTimeout: safeSetTimeout, setImmediate: safeSetImmediate } = globalThis;
+const WARM_UP_DELAY_MS = 1500;
 
 /**
  * Runs cells in a dedicated worker so the kernel's thread (sockets, heartbeat, control, SIGINT)
@@ -108,7 +109,11 @@ export class CellExecutor {
       worker.once("exit", (code) => reject(new Error(`the executor worker exited with code ${code} while starting`)));
     });
     const [interrupter] = await Promise.all([Interrupter.attach(worker), ready]);
-    return new CellExecutor(worker, interrupter, options.cwd, options.typeCheck ?? true);
+    const executor = new CellExecutor(worker, interrupter, options.cwd, options.typeCheck ?? true);
+    // Load the language service soon, but not during start-up (2 cores: the kernel and the PEs
+    // start now), so the first completion doesn't pay seconds of TypeScript and lib loading.
+    safeSetTimeout(() => executor.language.warmUp(), WARM_UP_DELAY_MS).unref();
+    return executor;
   }
 
   /** Runs one cell; resolves after every output of the cell has been passed to `hooks.output`. */
@@ -191,7 +196,9 @@ export class CellExecutor {
         else this.deliverLate(report);
       });
     }).then((result) => {
-      if (result.status === "ok") this.history.push(code);
+      // A cell that failed at run time may still have declared names; a syntax error declared none.
+      const declaredSomething = result.status === "ok" || (result.ename !== "SyntaxError" && result.ename !== "ExecutorError");
+      if (declaredSomething) this.history.push(code);
       return result;
     });
   }

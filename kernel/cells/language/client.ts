@@ -24,6 +24,7 @@ export class LanguageService {
   private worker: Promise<Worker> | null = null;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
+  private closed = false;
 
   constructor(
     private readonly cwd: string,
@@ -65,8 +66,15 @@ export class LanguageService {
     return reply.type === "diagnostics" ? reply.lines : [];
   }
 
+  /** Starts the worker and has it build the (empty) notebook program, ahead of the first request. */
+  warmUp(): void {
+    if (this.closed || this.worker) return;
+    this.check([], "", "warm-up.ts").catch(() => {});
+  }
+
   /** Stops the language worker, if it was started. */
   async close(): Promise<void> {
+    this.closed = true;
     const worker = this.worker;
     this.worker = null;
     if (worker) await (await worker).terminate();
@@ -82,8 +90,10 @@ export class LanguageService {
   }
 
   private start(): Promise<Worker> {
+    if (this.closed) return Promise.reject(new Error("the language service is closed"));
     // One promise, so concurrent first requests share one worker.
     this.worker ??= workerScript().then((script) => {
+      if (this.closed) throw new Error("the language service is closed");
       const worker = new Worker(script, { workerData: { role: "language", cwd: this.cwd }, name: "charm4ts-language", stdout: false, stderr: false });
       worker.unref();
       worker.on("message", (message: FromLanguage) => {

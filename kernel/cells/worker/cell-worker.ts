@@ -39,6 +39,8 @@ const reportStray = (kind: string) => (error: unknown) => {
 };
 process.on("uncaughtException", reportStray("Uncaught exception"));
 process.on("unhandledRejection", reportStray("Unhandled promise rejection"));
+// Stack frames in the notebook's own .ts modules then name their .ts lines (inline source maps).
+process.setSourceMapsEnabled(true);
 registerTypeScriptHooks(import.meta.resolve("typescript"));
 // The parallel runtime lives in this thread (the driver): its PEs start now, in the background,
 // and print through the cell streams installed above ("[PE n]"-labelled lines).
