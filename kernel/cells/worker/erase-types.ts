@@ -35,11 +35,14 @@ export function eraseTypes(sf: ts.SourceFile): Edit[] | null {
       case ts.SyntaxKind.TypeAliasDeclaration:
       case ts.SyntaxKind.IndexSignature:
         return blankNode(node, true);
+      case ts.SyntaxKind.ImportEqualsDeclaration:
+        // `import x = require("m")` is rewritten by module-syntax.ts; `import x = N.y` needs the emit.
+        if (!ts.isExternalModuleReference((node as ts.ImportEqualsDeclaration).moduleReference)) supported = false;
+        return;
       case ts.SyntaxKind.EnumDeclaration:
       case ts.SyntaxKind.ModuleDeclaration:
       case ts.SyntaxKind.Decorator:
       case ts.SyntaxKind.TypeAssertionExpression:
-      case ts.SyntaxKind.ImportEqualsDeclaration:
       case ts.SyntaxKind.JsxElement:
       case ts.SyntaxKind.JsxSelfClosingElement:
       case ts.SyntaxKind.JsxFragment:

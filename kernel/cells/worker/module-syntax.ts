@@ -18,6 +18,15 @@ export function rewriteModuleSyntax(sf: ts.SourceFile): Edit[] {
   for (const statement of sf.statements) {
     if (ts.isImportDeclaration(statement)) {
       edits.push({ start: statement.getStart(sf), end: statement.end, text: importToConst(statement) });
+    } else if (
+      ts.isImportEqualsDeclaration(statement) &&
+      ts.isExternalModuleReference(statement.moduleReference) &&
+      !statement.isTypeOnly
+    ) {
+      // `import fs = require("fs")`: the cell's `require` resolves from the notebook's folder too.
+      const specifier = statement.moduleReference.expression;
+      const text = `const ${statement.name.text} = require(${specifier.getText(sf)});`;
+      edits.push({ start: statement.getStart(sf), end: statement.end, text });
     } else if (ts.isExportDeclaration(statement)) {
       edits.push({ start: statement.getStart(sf), end: statement.end, text: ";" });
     } else if (ts.isExportAssignment(statement)) {

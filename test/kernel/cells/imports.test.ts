@@ -49,6 +49,10 @@ it("supports dynamic import(), require and node: builtins", async () => {
   expect(plain(await executor.execute(code, recorder().hooks))).toBe("[ 'hi y', 4, 'a/b' ]");
 });
 
+it("supports TypeScript's import-equals require form", async () => {
+  expect(plain(await executor.execute("import pkg = require('cjs-pkg');\npkg.add(20, 22)", recorder().hooks))).toBe("42");
+});
+
 it("reports a missing package as an error of the cell", async () => {
   const result = await executor.execute("import nope from 'no-such-package';", recorder().hooks);
   expect(result).toMatchObject({ status: "error" });
