@@ -38,6 +38,18 @@ export function isComplete(code: string): IsCompleteResult {
       const end = code.indexOf("*/", i + 2);
       if (end < 0) return incomplete(code, stack);
       i = end + 2;
+    } else if (c === "/" && startsRegex(code, i)) {
+      // A regex literal may hold brackets and quotes (`/[(']/`): skip it whole, classes included.
+      i++;
+      let inClass = false;
+      while (i < n && code[i] !== "\n" && (inClass || code[i] !== "/")) {
+        if (code[i] === "\\") i++;
+        else if (code[i] === "[") inClass = true;
+        else if (code[i] === "]") inClass = false;
+        i++;
+      }
+      if (i >= n || code[i] === "\n") return { status: "invalid" };
+      i++;
     } else if (c === '"' || c === "'") {
       i++;
       while (i < n && code[i] !== c && code[i] !== "\n") i += code[i] === "\\" ? 2 : 1;
@@ -62,6 +74,14 @@ export function isComplete(code: string): IsCompleteResult {
   const lastLine = code.replace(/\/\/[^\n]*$/, "").trimEnd();
   if (lastLine !== "" && CONTINUES.test(lastLine) && !/\+\+$|--$/.test(lastLine)) return incomplete(code, stack);
   return { status: "complete" };
+}
+
+/** A `/` starts a regex (not a division) after an operator, an opening bracket, or at the start. */
+function startsRegex(code: string, slash: number): boolean {
+  const before = code.slice(0, slash).trimEnd();
+  if (before === "") return true;
+  if (/\b(?:return|typeof|case|do|else|in|of|yield|await|void|delete|throw|new)$/.test(before)) return true;
+  return /[-+*%=&|^<>!?:,;([{}~]$/.test(before);
 }
 
 function incomplete(code: string, stack: string[]): IsCompleteResult {

@@ -18,6 +18,9 @@ describe("isComplete", () => {
     ["x++", "complete"],
     ["const s = '}'; // ) ]", "complete"],
     ["", "complete"],
+    ["const re = /[(']/; re.test('(')", "complete"],
+    ["const half = total / 2 / 3", "complete"],
+    ["if (x) { /a}b/.test(s)", "incomplete"],
   ])("%j is %s", (code, status) => {
     expect(isComplete(code).status).toBe(status);
   });
