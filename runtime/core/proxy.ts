@@ -67,7 +67,8 @@ export function proxyLabel(ref: ProxyRef): string {
 }
 
 class ProxyTraps implements ProxyHandler<object> {
-  private readonly callers = new Map<string, Function>();
+  // Made on first use: most proxies (a Fib chare's thisProxy) are passed along, never called.
+  private callers: Map<string, Function> | undefined;
   constructor(private readonly ref: ProxyRef) {}
 
   get(_target: object, prop: string | symbol): unknown {
@@ -85,10 +86,10 @@ class ProxyTraps implements ProxyHandler<object> {
     if (prop === "toString") return () => proxyLabel(ref);
     if (prop === "toJSON") return () => ({ proxy: proxyLabel(ref) });
     if (!ref.idx && isIndexLike(prop)) return this.element([Number(prop)]);
-    let caller = this.callers.get(prop);
+    let caller = (this.callers ??= new Map()).get(prop);
     if (!caller) {
       caller = makeCaller(ref, prop);
-      this.callers.set(prop, caller);
+      this.callers!.set(prop, caller);
     }
     return caller;
   }

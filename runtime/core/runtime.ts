@@ -7,6 +7,7 @@
 import { DRIVER, makeId, type CollectionId, type Endpoint, type FutureId, type Index } from "../protocol/ids.ts";
 import { isControlMessage, type CollectionRef, type ErrorData, type Message } from "../protocol/messages.ts";
 import type { Transport } from "../transport/transport.ts";
+import { deferMicrotask } from "../transport/microtask.ts";
 import type { FutureState } from "./future.ts";
 import { failLocal, sendToFuture, settleLocal } from "./future.ts";
 import { decode } from "../protocol/codec.ts";
@@ -66,7 +67,9 @@ export class Runtime {
   private localHead = 0;
   private drainScheduled = false;
   private readonly participantCache = new Map<CollectionId, number[]>();
-  private readonly defer = queueMicrotask;
+  // A resolved promise's then() schedules a microtask ~5× cheaper than Node's queueMicrotask,
+  // which wraps every callback in an AsyncResource. Captured before user code can patch it.
+  private readonly defer = deferMicrotask();
   private readonly later = setImmediate;
 
   constructor(readonly self: Endpoint, readonly numPes: number, readonly transport: Transport, readonly hooks: RuntimeHooks) {

@@ -4,6 +4,7 @@ import type { Endpoint } from "../protocol/ids.ts";
 import type { Message } from "../protocol/messages.ts";
 import type { MessageHandler, Transport } from "./transport.ts";
 import { WireReader, WireWriter, type WireBatch } from "./wire.ts";
+import { deferMicrotask } from "./microtask.ts";
 
 interface Outbox {
   readonly port: MessagePort;
@@ -33,7 +34,7 @@ export class PortTransport implements Transport {
   private handler: MessageHandler | undefined;
   // Captured before any user code runs, so a cell or chare that patches queueMicrotask
   // can't stall messaging.
-  private readonly defer = queueMicrotask;
+  private readonly defer = deferMicrotask();
   private readonly flushNow = (): void => this.flush();
   private readonly deliver = (msg: Message): void => this.handler?.(msg);
 
