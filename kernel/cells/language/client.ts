@@ -36,20 +36,21 @@ export class LanguageService {
     const cursor = codePointsToUtf16(code, cursorPos);
     const reply = await this.request({ type: "complete", id: 0, history: [...history], code, cursor });
     let names = reply.type === "completions" ? reply.names : [];
+    let kinds = reply.type === "completions" ? reply.kinds : [];
     let start = reply.type === "completions" ? reply.start : cursor;
     if (names.length === 0) {
       const match = /((?:[\p{L}_$][\p{L}\p{N}_$]*\.)*)([\p{L}_$][\p{L}\p{N}_$]*)?$/u.exec(code.slice(0, cursor));
       const path = (match?.[1] ?? "").replace(/\.$/, "");
       const prefix = match?.[2] ?? "";
       names = (await this.propertyNames(path)).filter((name) => name.startsWith(prefix));
+      kinds = names.map(() => "property");
       start = cursor - prefix.length;
     }
-    return {
-      matches: names,
-      cursor_start: utf16ToCodePoints(code, start),
-      cursor_end: utf16ToCodePoints(code, cursor),
-      metadata: {},
-    };
+    const cursorStart = utf16ToCodePoints(code, start);
+    const cursorEnd = utf16ToCodePoints(code, cursor);
+    // JupyterLab shows each match's kind from this (ipykernel's experimental completion metadata).
+    const types = names.map((text, i) => ({ start: cursorStart, end: cursorEnd, text, type: kinds[i] ?? "" }));
+    return { matches: names, cursor_start: cursorStart, cursor_end: cursorEnd, metadata: { _jupyter_types_experimental: types } };
   }
 
   /** Inspects the name at `cursorPos` (code points): its type signature and documentation. */

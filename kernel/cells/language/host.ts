@@ -66,15 +66,17 @@ export class CellLanguageHost {
   }
 
   /** Names completing the word before `cursor` (UTF-16 offset into `code`), and the word's span. */
-  complete(history: string[], code: string, cursor: number): { names: string[]; start: number; end: number } {
+  complete(history: string[], code: string, cursor: number): { names: string[]; kinds: string[]; start: number; end: number } {
     const base = this.load(history, code);
     const start = wordStart(code, cursor);
     const prefix = code.slice(start, cursor);
     const completions = this.service.getCompletionsAtPosition(this.notebookFile, base + cursor, {});
-    const names = (completions?.entries ?? [])
-      .map((e) => e.name)
-      .filter((name) => name.startsWith(prefix) && !name.startsWith("__"));
-    return { names: [...new Set(names)].sort(), start, end: cursor };
+    const kinds = new Map<string, string>();
+    for (const entry of completions?.entries ?? []) {
+      if (entry.name.startsWith(prefix) && !entry.name.startsWith("__") && !kinds.has(entry.name)) kinds.set(entry.name, entry.kind);
+    }
+    const names = [...kinds.keys()].sort();
+    return { names, kinds: names.map((name) => kinds.get(name)!), start, end: cursor };
   }
 
   /** The type and documentation of the name at `cursor`, or null. */

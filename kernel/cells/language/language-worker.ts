@@ -10,8 +10,7 @@ const send = (message: FromLanguage): void => port.postMessage(message);
 port.on("message", (message: ToLanguage) => {
   switch (message.type) {
     case "complete": {
-      const { names, start, end } = host.complete(message.history, message.code, message.cursor);
-      send({ type: "completions", id: message.id, names, start, end });
+      send({ type: "completions", id: message.id, ...host.complete(message.history, message.code, message.cursor) });
       return;
     }
     case "inspect":

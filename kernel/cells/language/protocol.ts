@@ -8,6 +8,6 @@ export type ToLanguage =
 
 /** Language worker → main thread. */
 export type FromLanguage =
-  | { type: "completions"; id: number; names: string[]; start: number; end: number }
+  | { type: "completions"; id: number; names: string[]; kinds: string[]; start: number; end: number }
   | { type: "info"; id: number; text: string | null }
   | { type: "diagnostics"; id: number; lines: string[] };

@@ -17,6 +17,7 @@ it("completes string methods of a name declared in the same cell", async () => {
   const reply = await executor.complete(code, points(code));
   expect(reply.matches).toContain("toUpperCase");
   expect(reply).toMatchObject({ cursor_start: code.length - 5, cursor_end: code.length });
+  expect(reply.metadata._jupyter_types_experimental).toContainEqual({ start: code.length - 5, end: code.length, text: "toUpperCase", type: "method" });
 });
 
 it("completes names and types from earlier cells", async () => {
