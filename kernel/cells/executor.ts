@@ -56,6 +56,7 @@ export class CellExecutor {
   private readonly typeChecks: TypeCheckQueue | null;
   private nextId = 1;
   private cellCount = 0;
+  private readonly names = new Set<string>();
   private checking = false;
   private stream: { cell: RunningCell; name: "stdout" | "stderr"; text: string } | null = null;
   private nextCheck: (() => void) | null = null;
@@ -116,9 +117,12 @@ export class CellExecutor {
     return executor;
   }
 
-  /** Runs one cell; resolves after every output of the cell has been passed to `hooks.output`. */
-  execute(code: string, hooks: ExecuteHooks): Promise<CellResult> {
-    const run = this.queue.then(() => this.runCell(code, hooks));
+  /**
+   * Runs one cell; resolves after every output of the cell has been passed to `hooks.output`.
+   * `options.name` names the cell in tracebacks (e.g. "cell-5.ts" for execution_count 5).
+   */
+  execute(code: string, hooks: ExecuteHooks, options: { name?: string } = {}): Promise<CellResult> {
+    const run = this.queue.then(() => this.runCell(code, hooks, options.name));
     this.queue = run.catch(() => undefined);
     return run;
   }
@@ -180,11 +184,15 @@ export class CellExecutor {
     });
   }
 
-  private runCell(code: string, hooks: ExecuteHooks): Promise<CellResult> {
+  private runCell(code: string, hooks: ExecuteHooks, name?: string): Promise<CellResult> {
     if (this.state !== "running") return Promise.reject(new Error("CellExecutor: closed; start a new one"));
     for (const output of this.lateOutputs.splice(0)) hooks.output(output);
     const id = this.nextId++;
-    const cellName = `cell-${++this.cellCount}.ts`;
+    ++this.cellCount;
+    // Names must stay unique: a remapped cell's source map is looked up by name.
+    const wanted = name && /^[\w.-]+\.ts$/.test(name) && !this.names.has(name) ? name : `cell-${this.cellCount}.ts`;
+    const cellName = this.names.has(wanted) ? `cell-${this.cellCount}-${this.nextId}.ts` : wanted;
+    this.names.add(cellName);
     const history = [...this.history];
     return new Promise<CellResult>((resolve) => {
       const cell: RunningCell = { id, hooks, resolve };

@@ -26,7 +26,7 @@ export function bundleOf(value: unknown): MimeBundle {
 
 /** The worker's own frames (and everything under them) are noise in a user's traceback. */
 const INTERNAL_FRAME = /node:inspector|cells-worker\.m?js|kernel\/cells\/worker\//;
-const CELL_FRAME = /(cell-\d+\.ts):(\d+):(\d+)/;
+const CELL_FRAME = /([\w.-]+\.ts):(\d+):(\d+)/;
 
 /**
  * Error fields for a thrown value. Frames are cut below the cell, and positions in cells that took

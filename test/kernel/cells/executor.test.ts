@@ -53,6 +53,15 @@ describe("cell semantics", () => {
     if (result.status === "error") expect(result.traceback[1]).toMatch(/boom \(cell-\d+\.ts:4:9\)/);
   });
 
+  it("names a cell as the kernel asks (its execution count), and keeps names unique", async () => {
+    const first = await executor.execute("\nthrow new Error('named')", recorder().hooks, { name: "cell-77.ts" });
+    expect(first.status === "error" && first.traceback[1]).toMatch(/at cell-77\.ts:2:7/);
+    const again = await executor.execute("enum Q { A }\nthrow new Error('again')", recorder().hooks, { name: "cell-77.ts" });
+    const line = again.status === "error" ? again.traceback[1] : "";
+    expect(line).toMatch(/at cell-\d+(-\d+)?\.ts:2:7/);
+    expect(line).not.toMatch(/cell-77/);
+  });
+
   it("turns a syntax error into a clean error with the position", async () => {
     const result = await run("const ok = 1;\nf(]");
     expect(result).toMatchObject({ status: "error", ename: "SyntaxError" });

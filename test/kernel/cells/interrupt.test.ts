@@ -44,6 +44,18 @@ it("stops a loop that started after an await", async () => {
   expect(await executor.execute("1 + 1", recorder().hooks)).toMatchObject({ status: "ok" });
 });
 
+it("stops a cell waiting for input", async () => {
+  const asked = deferred();
+  const result = executor.execute("await input('never answered')", {
+    ...recorder().hooks,
+    input: () => (asked.resolve(), new Promise<string>(() => {})),
+  });
+  await asked.promise;
+  executor.interrupt();
+  expect(await result).toMatchObject({ status: "error", ename: "Interrupted" });
+  expect(await executor.execute("kept", recorder().hooks)).toMatchObject({ status: "ok" });
+});
+
 it("ignores an interrupt when no cell runs", async () => {
   executor.interrupt();
   expect(await executor.execute("2", recorder().hooks)).toMatchObject({ status: "ok" });
