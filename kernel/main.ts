@@ -13,6 +13,9 @@ export function connectionFileArg(argv: readonly string[]): string | undefined {
   return undefined;
 }
 
+// How often the kernel checks that its launcher is still alive.
+const PARENT_POLL_MS = 1000;
+
 async function main(): Promise<void> {
   const file = connectionFileArg(process.argv.slice(2));
   if (!file) {
@@ -28,6 +31,15 @@ async function main(): Promise<void> {
   process.on("uncaughtException", (e) => log(`uncaught: ${e.stack ?? e.message}`));
   process.on("unhandledRejection", (e) => log(`unhandled rejection: ${e instanceof Error ? e.stack : String(e)}`));
   kernel = await Kernel.start(readConnectionFile(file), { cwd: process.cwd() });
+  // Like ipykernel's parent poller: a kernel whose launcher died (the Jupyter server, nbconvert,
+  // a test) is reparented; nobody can reach it any more, so it shuts down instead of lingering.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) {
+      log(`launcher (pid ${parent}) is gone: shutting down`);
+      void kernel?.stop(0);
+    }
+  }, PARENT_POLL_MS).unref();
   await kernel.done;
   // Everything is closed; if some handle still lingers, don't let it keep a zombie kernel alive.
   setTimeout(() => process.exit(), 2000).unref();

@@ -1,11 +1,13 @@
 // A cell that never yields: the kernel's sockets stay live, interrupt (message and SIGINT) stops
 // it with the kernel's state kept, and shutdown leaves no process behind.
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import * as zmq from "zeromq";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
-import { endpoint } from "../../kernel/protocol/connection.ts";
+import { spawn } from "node:child_process";
+import { endpoint, newConnection } from "../../kernel/protocol/connection.ts";
 import type { Exchange, Msg } from "../../kernel/runner/client.ts";
 import { kernelScript, launchKernel, type LaunchedKernel } from "../../kernel/runner/launch.ts";
+import { ROOT } from "./jupyter-env.ts";
 
 let k: LaunchedKernel;
 
@@ -29,6 +31,16 @@ async function startSpinning(code = "while (true) {}"): Promise<{ done: Promise<
   await spinning;
   // Wrapped: an async function returning the promise itself would wait for the cell to end.
   return { done };
+}
+
+/** Whether a process no longer runs: it doesn't exist, or it exited and awaits reaping. */
+function isGone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return true;
+  }
+  return readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.startsWith("Z") ?? false;
 }
 
 function expectInterrupted(x: Exchange): void {
@@ -116,6 +128,35 @@ describe("shutdown", () => {
     expect(x.reply.content).toEqual({ status: "ok", restart: false });
     expect((await own.exited).code).toBe(0);
     expect(() => process.kill(-own.process.pid!, 0)).toThrow(/ESRCH/);
+  });
+});
+
+describe("orphaned kernels", () => {
+  it("a kernel whose launcher died shuts itself down", async () => {
+    // A launcher that starts a kernel, waits for its heartbeat, and dies. The kernel inherits
+    // the stderr pipe, so the pipe closes only when the kernel has exited too.
+    const info = { ...(await newConnection()), key: "k" };
+    const launcher = `
+      const { spawn } = require("node:child_process");
+      const { writeFileSync } = require("node:fs");
+      const zmq = require("zeromq");
+      const file = require("node:path").join(require("node:os").tmpdir(), "charm4ts-orphan-" + process.pid + ".json");
+      writeFileSync(file, ${JSON.stringify(JSON.stringify(info))}, { mode: 0o600 });
+      const kernel = spawn(process.execPath, [${JSON.stringify(kernelScript())}, "-f", file], { stdio: ["ignore", "ignore", "inherit"], detached: true });
+      process.stdout.write(String(kernel.pid));
+      const hb = new zmq.Request();
+      hb.connect(${JSON.stringify(endpoint(info, "hb"))});
+      hb.send("ping").then(() => hb.receive()).then(() => process.kill(process.pid, "SIGKILL"));
+    `;
+    const child = spawn(process.execPath, ["-e", launcher], { stdio: ["ignore", "pipe", "pipe"], cwd: ROOT });
+    let pid = "";
+    child.stdout.on("data", (d) => (pid += d));
+    let log = "";
+    child.stderr.on("data", (d) => (log += d));
+    await new Promise((r) => child.stderr.once("close", r));
+    expect(log).toMatch(/launcher \(pid \d+\) is gone: shutting down/);
+    // Reparented to a PID 1 that may not reap: an exited kernel is gone or a zombie.
+    expect(isGone(Number(pid))).toBe(true);
   });
 });
 
