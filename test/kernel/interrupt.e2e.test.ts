@@ -1,6 +1,8 @@
 // A cell that never yields: the kernel's sockets stay live, interrupt (message and SIGINT) stops
 // it with the kernel's state kept, and shutdown leaves no process behind.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import * as zmq from "zeromq";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { spawn } from "node:child_process";
@@ -136,11 +138,14 @@ describe("orphaned kernels", () => {
     // A launcher that starts a kernel, waits for its heartbeat, and dies. The kernel inherits
     // the stderr pipe, so the pipe closes only when the kernel has exited too.
     const info = { ...(await newConnection()), key: "k" };
+    const dir = mkdtempSync(join(tmpdir(), "charm4ts-orphan-"));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, "kernel.json");
     const launcher = `
       const { spawn } = require("node:child_process");
       const { writeFileSync } = require("node:fs");
       const zmq = require("zeromq");
-      const file = require("node:path").join(require("node:os").tmpdir(), "charm4ts-orphan-" + process.pid + ".json");
+      const file = ${JSON.stringify(file)};
       writeFileSync(file, ${JSON.stringify(JSON.stringify(info))}, { mode: 0o600 });
       const kernel = spawn(process.execPath, [${JSON.stringify(kernelScript())}, "-f", file], { stdio: ["ignore", "ignore", "inherit"], detached: true });
       process.stdout.write(String(kernel.pid));
