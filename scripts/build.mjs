@@ -26,6 +26,9 @@ await build({
   keepNames: true, // chare classes are found by name on every PE
   target: "node20",
   packages: "external",
+  // TypeScript through `require` and a V8 code cache (kernel/cells/worker/typescript-loader.ts):
+  // importing the 9 MB CommonJS file as ESM costs over a second at every cell-worker start.
+  alias: { typescript: "./kernel/cells/worker/typescript-loader.ts" },
   sourcemap: "linked",
   logLevel: "warning",
 });

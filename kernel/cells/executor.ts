@@ -266,7 +266,7 @@ export class CellExecutor {
           this.flushStream(); // every output of the cell before its result
           const { resolve, stopped } = this.running;
           this.running = null;
-          resolve(message.result.status === "error" && message.result.ename === "Interrupted" ? interrupted(stopped) : message.result);
+          resolve(message.result.status === "error" && message.result.ename === "Interrupted" ? interrupted(stopped, message.result.evalue) : message.result);
         }
         return;
       case "property-names":
@@ -303,11 +303,12 @@ export class CellExecutor {
   }
 }
 
-/** The Interrupted error, saying what was stopped. */
-function interrupted(stopped: RunningCell["stopped"]): CellResult {
-  const evalue =
+/** The Interrupted error, saying what was stopped; `detail` is the worker's (calls left running on PEs). */
+function interrupted(stopped: RunningCell["stopped"], detail = ""): CellResult {
+  const base =
     stopped === "running"
       ? "stopped the cell's running JavaScript (a long or endless computation); all state is kept"
       : "stopped waiting: the cell was awaiting something that had not settled; all state is kept";
+  const evalue = detail ? `${base}. ${detail}` : base;
   return { status: "error", ename: "Interrupted", evalue, traceback: [`Interrupted: ${evalue}`] };
 }

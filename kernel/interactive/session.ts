@@ -58,6 +58,7 @@ export interface CellShipment {
 /** The kernel's runtime session: start-up, cell globals, and shipping declarations. */
 export class InteractiveRuntime {
   private ready: Promise<void> | undefined;
+  private firstFutureOfCell = 0;
 
   /** Starts the PEs in the background (CHARM4TS_PES or the number of cores). */
   start(): void {
@@ -112,11 +113,19 @@ export class InteractiveRuntime {
     };
   }
 
-  /** After an interrupt: the calls the cell left running, for its output ("" when none). */
+  /** Marks where a cell begins: futures made after this are the cell's own. */
+  cellStarts(): void {
+    const runtime = maybeRt();
+    this.firstFutureOfCell = runtime ? runtime.newFutureId() : 0;
+  }
+
+  /** After an interrupt: the calls the current cell left running, for its output ("" when none). */
   stillRunning(): string {
     const runtime = maybeRt();
     if (!runtime) return "";
-    const pending = [...runtime.futures.values()].filter((s) => s.status === "pending").map((s) => s.label ?? "a future");
+    const pending = [...runtime.futures]
+      .filter(([fid, s]) => fid > this.firstFutureOfCell && s.status === "pending")
+      .map(([, s]) => s.label ?? "a Future the cell made");
     return pending.length ? `Interrupted while waiting for: ${summarize(pending)}.\n` : "";
   }
 

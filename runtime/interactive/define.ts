@@ -27,6 +27,7 @@ export async function define(code: string): Promise<void> {
   const runtime = maybeRt();
   if (!runtime) return;
   const done = new Future<unknown[]>(runtime.numPes);
+  runtime.futures.get(done.id)!.label = "declarations reaching every PE";
   for (let pe = 0; pe < runtime.numPes; pe++) runtime.send(pe, { t: "define", code, fid: done.id });
   try {
     await done;

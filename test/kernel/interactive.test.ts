@@ -87,7 +87,7 @@ await charm.array(Thrower, 2).at(1).boom.ret()`);
   it("tells a cell that waits on a quiescent runtime that nothing can resolve it", async () => {
     const warned = new Promise<string>((resolve) => {
       void executor.execute("const never = new Future<number>(); await never", {
-        output: (o: CellOutput) => { if (o.kind === "stream" && o.name === "stderr") resolve(o.text); },
+        output: (o: CellOutput) => { if (o.kind === "stream" && o.name === "stderr" && o.text.includes("quiescent")) resolve(o.text); },
         input: async () => "",
       });
     });
@@ -107,6 +107,31 @@ for (let i = 0; i < 3; i++) { const t = new Future<number>(); workers.value.ret(
     expect(shown.map((o) => o.update)).toEqual([false, true, true, true]);
     expect(new Set(shown.map((o) => o.transient.display_id)).size).toBe(1);
     expect(shown.at(-1)!.data["text/plain"]).toBe("reductions: 3/3 (100%)");
+  });
+
+  it("interrupt names the call left running, and a PE stuck in an endless loop is recovered", async () => {
+    let started!: () => void;
+    const spinning = new Promise<void>((resolve) => (started = resolve));
+    let recovered!: (text: string) => void;
+    const report = new Promise<string>((resolve) => (recovered = resolve));
+    executor.onLateOutput = (o) => { if (o.kind === "stream" && o.text.includes("restarted")) recovered(o.text); };
+    const cell = executor.execute(`
+class Spinner extends Chare { spin(): number { for (;;) {} } }
+const spinner = charm.array(Spinner, 2);
+console.log("spinning");
+await spinner.at(1).spin.ret()`, {
+      output: (o: CellOutput) => { if (o.kind === "stream" && o.text.includes("spinning")) started(); },
+      input: async () => "",
+    });
+    await spinning;
+    executor.interrupt();
+    const result = await cell;
+    expect(result.status === "error" && result.evalue).toMatch(/Interrupted while waiting for: .*Spinner\[1\]\.spin/);
+    const text = await report;
+    expect(text).toContain("PE 1 did not answer");
+    expect(text).toContain("collection of Spinner");
+    executor.onLateOutput = undefined;
+    expect(value((await run("await charm.array(Worker, 2).cube.ret()")).result)).toBe("[ 0, 1 ]");
   });
 
   it("shows the runtime's status and proxies as rich displays", async () => {

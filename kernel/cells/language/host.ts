@@ -3,6 +3,7 @@ import ts from "typescript";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { historyText } from "./history.ts";
+import { packageRoot } from "../../../runtime/pe/package-root.ts";
 
 // What the executor installs on globalThis, so completion and hover know the cell globals.
 const CELL_GLOBALS = `
@@ -17,7 +18,23 @@ declare function clearOutput(wait?: boolean): void;
 declare function input(prompt?: string): Promise<string>;
 /** Asks the notebook user for a secret. */
 declare function password(prompt?: string): Promise<string>;
-`;
+` + runtimeGlobals();
+
+/** The parallel runtime's names, which kernel/interactive/session.ts installs in every cell. */
+function runtimeGlobals(): string {
+  const api = JSON.stringify(join(packageRoot(), "runtime", "index.ts"));
+  const values = ["charm", "Chare", "Future", "Channel", "Reducer", "ArrayMap", "CharmError", "RemoteError"];
+  const generic = ["Future", "Channel"];
+  return [
+    ...values.map((name) => `declare const ${name}: typeof import(${api}).${name};`),
+    ...values.filter((n) => n !== "charm" && n !== "Reducer").map((name) =>
+      generic.includes(name) ? `type ${name}<T = unknown> = import(${api}).${name}<T>;` : `type ${name} = import(${api}).${name};`),
+    `type ElementProxy<C> = import(${api}).ElementProxy<C>;`,
+    `type CollectionProxy<C> = import(${api}).CollectionProxy<C>;`,
+    `/** Shows a progress bar in the running cell, updated in place. */`,
+    `declare function progress(total: number, label?: string): { update(done: number): void; tick(n?: number): void };`,
+  ].join("\n");
+}
 
 /** Completion and quick info for cells; the notebook folder `cwd` is where imports resolve. */
 export class CellLanguageHost {

@@ -69,6 +69,7 @@ async function execute(id: number, code: string, cellName: string): Promise<void
     if (transpiled.remap) remaps.set(cellName, transpiled.remap);
     await runtime.whenReady().catch((error: Error) => emit({ kind: "stream", name: "stderr", text: `${error.message}\n` }));
     // Declarations go to the PEs first, so they exist there before anything the cell sends.
+    runtime.cellStarts();
     const shipment = runtime.ship(transpiled.js);
     const endWatch = runtime.watch((text) => emit({ kind: "stream", name: "stderr", text }));
     const evaluation = await evaluator.run(shipment.js).finally(endWatch);
@@ -94,7 +95,12 @@ async function execute(id: number, code: string, cellName: string): Promise<void
 }
 
 function interrupted(): CellResult {
-  return { status: "error", ename: "Interrupted", evalue: "the cell was interrupted; all state is kept", traceback: ["Interrupted: the cell was interrupted; all state is kept"] };
+  // Name what the cell left running on the PEs; then, after it has ended, find PEs stuck in an
+  // entry method (their report arrives as late output).
+  // The main thread words the error; evalue carries only this detail (possibly empty).
+  const running = runtime.stillRunning().trim();
+  void runtime.recoverStuckPes().then((text) => { if (text) emit({ kind: "stream", name: "stderr", text }); });
+  return { status: "error", ename: "Interrupted", evalue: running, traceback: [] };
 }
 
 port.on("message", (message: ToWorker) => {
