@@ -4,6 +4,7 @@
 import type { CellOutput, CellResult } from "../cells/executor.ts";
 import type { IncomingOf, ReplyContent } from "../protocol/messages.ts";
 import type { KernelState, RequestScope } from "./context.ts";
+import { helpPayload, parseHelp } from "./help.ts";
 
 type ExecuteReply = ReplyContent["execute_request"];
 
@@ -25,6 +26,14 @@ export async function handleExecute(
   const count = state.executionCount;
   // Spec: a silent execute broadcasts nothing on iopub, execute_input included.
   if (!silent) scope.publish("execute_input", { code, execution_count: count });
+
+  const help = parseHelp(code);
+  if (help) {
+    // `name?` pages documentation instead of running (IPython's convention).
+    const { payload, notFound } = await helpPayload(state, help);
+    if (notFound && !silent) scope.publish("stream", { name: "stdout", text: notFound });
+    return { status: "ok", execution_count: count, payload, user_expressions: {} };
+  }
 
   const result = await state.executor.execute(code, {
     output: (o) => {

@@ -110,7 +110,7 @@ export interface ReplyContent {
     debugger: boolean;
   };
   execute_request:
-    | { status: "ok"; execution_count: number; payload: unknown[]; user_expressions: Record<string, unknown> }
+    | { status: "ok"; execution_count: number; payload: Record<string, unknown>[]; user_expressions: Record<string, unknown> }
     | (ErrorReply & { execution_count: number; payload?: unknown[]; user_expressions?: Record<string, unknown> })
     | (AbortReply & { execution_count?: number });
   complete_request:

@@ -2,6 +2,7 @@
 // what it replies.
 import { describe, expect, it } from "vitest";
 import { dispatch } from "../../kernel/handlers/dispatch.ts";
+import { parseHelp } from "../../kernel/handlers/help.ts";
 import { globToRegExp } from "../../kernel/handlers/history.ts";
 import type { RequestScope } from "../../kernel/handlers/context.ts";
 import type { Incoming, IopubType, KnownType, RequestContent } from "../../kernel/protocol/messages.ts";
@@ -127,6 +128,29 @@ describe("execute", () => {
     expect([seen, r.inputs]).toEqual(["typed", ["name? "]]);
     await dispatch(state, request("execute_request", { code: "ask", allow_stdin: false }), r.scope);
     expect(seen).toBe("refused: StdinNotImplementedError");
+  });
+});
+
+describe("help cells", () => {
+  it("parses `name?` and `a.b??`, and nothing that is code", () => {
+    expect(parseHelp("Math.max?")).toEqual({ expression: "Math.max", detailLevel: 0 });
+    expect(parseHelp("  console . log ?? ")).toEqual({ expression: "console.log", detailLevel: 1 });
+    for (const code of ["a ? b : c", "x?.y", "f()?", "1?", "a?b", "Math.max"]) expect(parseHelp(code)).toBeUndefined();
+  });
+
+  it("`name?` pages the inspection instead of running; unknown names say so", async () => {
+    const state = fakeState();
+    const r = recorder();
+    const found = await dispatch(state, request("execute_request", { code: "console?" }), r.scope);
+    expect(found?.content).toMatchObject({
+      status: "ok",
+      execution_count: 1,
+      payload: [{ source: "page", data: { "text/plain": "var console: Console" }, start: 0 }],
+    });
+    expect(state.ran).toEqual([]);
+    const missing = await dispatch(state, request("execute_request", { code: "zzz?" }), r.scope);
+    expect(missing?.content).toMatchObject({ status: "ok", payload: [] });
+    expect(r.published.at(-1)).toEqual({ type: "stream", content: { name: "stdout", text: "No documentation found for `zzz`.\n" } });
   });
 });
 

@@ -46,6 +46,9 @@ class Charm4tsKernelTests(jkt.KernelTests):
 
     code_inspect_sample = "Math.max"
 
+    # IPython's help syntax, which the kernel answers with a pager payload.
+    code_page_something = "Math.max?"
+
     code_clear_output = "clearOutput()"
 
 
