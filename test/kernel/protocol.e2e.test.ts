@@ -124,6 +124,17 @@ describe("protocol relations", () => {
     expect(seen.some((m) => m.channel === "stdin" && m.parent_header.msg_id === x.request.msg_id)).toBe(false);
   });
 
+  it("user_expressions are evaluated after the cell; history records what ran", async () => {
+    const x = await k.client.execute("const ue = 20;", { user_expressions: { twice: "ue * 2", bad: "nope.nope" } });
+    expect(x.reply.content.user_expressions).toMatchObject({
+      twice: { status: "ok", data: { "text/plain": "40" } },
+      bad: { status: "error", ename: "ReferenceError" },
+    });
+    const h = await k.client.request("shell", "history_request", { hist_access_type: "tail", n: 1, output: false, raw: true });
+    checkRelations(h);
+    expect(h.reply.content.history).toEqual([[1, x.reply.content.execution_count, "const ue = 20;"]]);
+  });
+
   it("unknown requests get busy/idle and an error reply of the matching type", async () => {
     const x = await k.client.request("shell", "frobnicate_request", {});
     checkRelations(x);
