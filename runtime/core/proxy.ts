@@ -19,16 +19,10 @@ import { entryMethodNames, isEntryMethod } from "./entry-methods.ts";
 const REF = Symbol("charm4ts.proxyRef");
 const TARGET = Symbol("charm4ts.target");
 
-// Dead entries are swept when the table has doubled since the last sweep (amortized O(1)),
-// not with a FinalizationRegistry: registering every proxy (Fib makes ~20,000) cost more than
-// making it, in both time and GC work.
 const interned = new Map<string, WeakRef<object>>();
-let sweepAt = 1024;
-
-function sweep(): void {
-  for (const [key, ref] of interned) if (ref.deref() === undefined) interned.delete(key);
-  sweepAt = Math.max(1024, interned.size * 2);
-}
+const collect = new FinalizationRegistry<string>((key) => {
+  if (interned.get(key)?.deref() === undefined) interned.delete(key);
+});
 
 // Collection ids restart with each runtime (charm.shutdown then start): the generation keeps
 // a proxy from an earlier runtime from being handed out for a new collection with the same id.
@@ -43,8 +37,8 @@ export function makeProxy(ref: ProxyRef): any {
   const existing = interned.get(key)?.deref();
   if (existing) return existing;
   const proxy = new Proxy(Object.create(null), new ProxyTraps(ref));
-  if (interned.size >= sweepAt) sweep();
   interned.set(key, new WeakRef(proxy));
+  collect.register(proxy, key);
   return proxy;
 }
 

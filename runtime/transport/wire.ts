@@ -20,8 +20,8 @@ const OP_DEFREF = 2;
 const OP_DEFSTR = 3;
 const OP_RESOLVE = 4;
 const OP_RESET = 5;
-const OP_DEFREF_WORDS = 6;
 const OP_CREATE = 7;
+const OP_INVOKE_INLINE = 8;
 
 // Argument and value tags (a value word follows only numbers).
 const T_NUMBER = 0;
@@ -85,13 +85,22 @@ export class WireWriter {
   private writeInvoke(msg: Extract<Message, { t: "invoke" }>): boolean {
     const a = msg.a;
     if (!this.prepare(a)) return false; // interns first: definitions precede the op's words
-    const ref = this.refId(msg.to);
     const m = this.strId(msg.m);
-    this.reserve(7);
+    // A singleton's or group element's ref goes inline: interning it would keep a WeakMap entry
+    // per proxy (Fib calls each parent once), and ephemeron tables are costly for the GC.
+    const inline = isSimpleRef(msg.to);
+    if (inline) {
+      this.internRef(msg.to);
+      this.writeRefWords(OP_INVOKE_INLINE, msg.to);
+    } else {
+      const ref = this.refId(msg.to);
+      this.reserve(2);
+      this.words[this.n++] = OP_INVOKE;
+      this.words[this.n++] = ref;
+    }
+    this.reserve(5);
     const w = this.words;
     let n = this.n;
-    w[n++] = OP_INVOKE;
-    w[n++] = ref;
     w[n++] = m;
     w[n++] = msg.reply ? msg.reply.fid : 0;
     w[n++] = msg.reply ? (msg.reply.mode === "value" ? 1 : 2) : 0;
@@ -169,14 +178,9 @@ export class WireWriter {
     if (id !== undefined) return id;
     id = this.nextId++;
     this.refs.set(ref, id);
-    if (isSimpleRef(ref)) {
-      this.internRef(ref);
-      this.writeRefWords(OP_DEFREF_WORDS, ref);
-    } else {
-      this.reserve(1);
-      this.words[this.n++] = OP_DEFREF;
-      this.extras.push(ref);
-    }
+    this.reserve(1);
+    this.words[this.n++] = OP_DEFREF;
+    this.extras.push(ref);
     return id;
   }
 
@@ -214,7 +218,7 @@ function isSimpleRef(ref: ProxyRef): boolean {
 }
 
 function isTaggedProxy(v: unknown): v is ProxyRef {
-  return typeof v === "object" && v !== null && (v as { $charm?: unknown }).$charm === "proxy" && isSimpleRef(v as ProxyRef) && Object.keys(v).length <= 8;
+  return typeof v === "object" && v !== null && (v as { $charm?: unknown }).$charm === "proxy" && isSimpleRef(v as ProxyRef);
 }
 
 function isSimple(v: unknown): boolean {
@@ -260,14 +264,14 @@ export class WireReader {
     };
     while (i < w.length) {
       switch (w[i++]) {
-        case OP_INVOKE: {
-          const to = table[w[i]!] as ProxyRef;
-          const m = table[w[i + 1]!] as string;
-          const fid = w[i + 2]!;
-          const mode = w[i + 3]!;
-          const r = w[i + 4] === 1 ? 1 : undefined;
-          const argc = w[i + 5]!;
-          i += 6;
+        case OP_INVOKE: case OP_INVOKE_INLINE: {
+          const to = w[i - 1] === OP_INVOKE ? (table[w[i++]!] as ProxyRef) : ref();
+          const m = table[w[i]!] as string;
+          const fid = w[i + 1]!;
+          const mode = w[i + 2]!;
+          const r = w[i + 3] === 1 ? 1 : undefined;
+          const argc = w[i + 4]!;
+          i += 5;
           const a: unknown[] = new Array(argc);
           for (let k = 0; k < argc; k++) a[k] = value();
           deliver({ t: "invoke", to, m, a, r, reply: mode === 0 ? undefined : { fid: fid as FutureId, mode: mode === 1 ? "value" : "done" } });
@@ -285,7 +289,6 @@ export class WireReader {
           deliver({ t: "create", ref: cref, a, r, idx: idx0 < 0 ? undefined : [idx0], ack: Number.isNaN(ack) ? undefined : ack });
           break;
         }
-        case OP_DEFREF_WORDS: table.push(ref()); break;
         case OP_RESOLVE: {
           const fid = w[i++] as FutureId;
           deliver({ t: "resolve", fid, v: value() });
