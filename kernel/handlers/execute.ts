@@ -35,12 +35,17 @@ export async function handleExecute(
     return { status: "ok", execution_count: count, payload, user_expressions: {} };
   }
 
-  const result = await state.executor.execute(code, {
-    output: (o) => {
-      if (!silent) publishOutput(scope, o);
+  const result = await state.executor.execute(
+    code,
+    {
+      output: (o) => {
+        if (!silent) publishOutput(scope, o);
+      },
+      input: (req) => (c.allow_stdin === false ? Promise.reject(noStdin()) : scope.input(req)),
     },
-    input: (req) => (c.allow_stdin === false ? Promise.reject(noStdin()) : scope.input(req)),
-  });
+    // Tracebacks then name the cell by its execution count, as the notebook shows it.
+    storeHistory ? { name: `cell-${count}.ts` } : {},
+  );
 
   if (result.status === "error") {
     // Exactly one iopub error per failed cell; the traceback is not also printed (PITFALLS 2).

@@ -31,7 +31,7 @@ export interface LaunchedKernel {
 }
 
 /** Spawns a kernel, connects and waits until shell and iopub both work. */
-export async function launchKernel(options: { cwd?: string; key?: string } = {}): Promise<LaunchedKernel> {
+export async function launchKernel(options: { cwd?: string; key?: string; env?: NodeJS.ProcessEnv } = {}): Promise<LaunchedKernel> {
   const dir = mkdtempSync(join(tmpdir(), "charm4ts-kernel-"));
   const connectionFile = join(dir, "kernel.json");
   const connection = await newConnection();
@@ -40,6 +40,7 @@ export async function launchKernel(options: { cwd?: string; key?: string } = {})
   // detached: its own process group, so a SIGINT to the group reaches the kernel as Jupyter's does.
   const child = spawn(process.execPath, [kernelScript(), "-f", connectionFile], {
     cwd: options.cwd ?? process.cwd(),
+    env: options.env ?? process.env,
     stdio: ["ignore", "inherit", "pipe"],
     detached: true,
   });

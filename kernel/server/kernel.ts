@@ -1,6 +1,7 @@
 // The kernel server: sockets in, typed messages to the pure handlers, replies and iopub out.
 // Lifecycle: starting → running → stopping → stopped. Cells run in the executor's worker
 // thread, so this thread keeps answering heartbeat and control while a cell loops.
+import { totalmem } from "node:os";
 import type * as zmq from "zeromq";
 import { CellExecutor, type InputRequest } from "../cells/executor.ts";
 import { dispatch } from "../handlers/dispatch.ts";
@@ -34,8 +35,9 @@ export class Kernel {
   private readonly senders: Record<RoutedChannel | "iopub", Sender>;
   private readonly shellQueue = new RequestQueue();
   private readonly controlQueue = new RequestQueue();
-  private state: KernelState | undefined;
-  private readonly executorReady: Promise<CellExecutor>;
+  // History and the execution count outlive any one executor; `executor` is set once one is up.
+  private readonly state: KernelState = { executor: undefined as never, history: new History(), executionCount: 0 };
+  private executorReady!: Promise<CellExecutor>;
   // stop_on_error: executes that arrived up to this sequence number are answered "abort".
   private abortThrough = 0;
   private lastExecute: Incoming | undefined;
@@ -46,7 +48,7 @@ export class Kernel {
   private constructor(
     private readonly sockets: KernelSockets,
     info: ConnectionInfo,
-    cwd: string,
+    private readonly cwd: string,
   ) {
     this.signer = new Signer(info.key, info.signature_scheme);
     const onError = (e: unknown) => log(`send failed: ${errorText(e)}`);
@@ -57,7 +59,38 @@ export class Kernel {
       iopub: new Sender(sockets.iopub, onError),
     };
     this.exited = new Promise((r) => (this.finish = r));
-    this.executorReady = CellExecutor.start({ cwd });
+    this.startExecutor();
+  }
+
+  /** Starts a cell executor; the kernel serves cells once it is up. */
+  private startExecutor(): void {
+    const ready = CellExecutor.start({ cwd: this.cwd, maxHeapMb: maxHeapMb() }).then((executor) => {
+      this.state.executor = executor;
+      // Output after its cell finished (a timer's console.log) goes out under the last
+      // execute, as ipykernel does: frontends that still track that cell show it there.
+      executor.onLateOutput = (o) => {
+        if (this.lastExecute) publishOutput(this.scope(this.lastExecute), o);
+      };
+      executor.onExit = (reason) => this.onExecutorExit(reason);
+      if (this.phase === "starting") this.phase = "running";
+      return executor;
+    });
+    this.executorReady = ready;
+    ready.catch((e) => {
+      log(`cannot start the cell executor: ${errorText(e)}`);
+      void this.stop(1);
+    });
+  }
+
+  /** The executor's worker died on its own (out of memory): say so, and start a fresh one. */
+  private onExecutorExit(reason: string): void {
+    if (this.phase === "stopping" || this.phase === "stopped") return;
+    log(`cell executor exited: ${reason}`);
+    const text =
+      `charm4ts: the cell executor stopped (${reason}). All variables and definitions are lost; ` +
+      "a fresh executor was started. Re-run the cells you need.\n";
+    this.publish(this.lastExecute, "stream", { name: "stderr", text });
+    this.startExecutor();
   }
 
   /** Binds the sockets, announces `starting` and serves until shutdown. */
@@ -82,21 +115,6 @@ export class Kernel {
     const onError = (e: unknown) => log(`request failed: ${errorText(e)}`);
     void this.shellQueue.run((q) => this.serve(q, "shell"), onError);
     void this.controlQueue.run((q) => this.serve(q, "control"), onError);
-    this.executorReady.then(
-      (executor) => {
-        this.state = { executor, history: new History(), executionCount: 0 };
-        // Output after its cell finished (a timer's console.log) goes out under the last
-        // execute, as ipykernel does: frontends that still track that cell show it there.
-        executor.onLateOutput = (o) => {
-          if (this.lastExecute) publishOutput(this.scope(this.lastExecute), o);
-        };
-        if (this.phase === "starting") this.phase = "running";
-      },
-      (e) => {
-        log(`cannot start the cell executor: ${errorText(e)}`);
-        void this.stop(1);
-      },
-    );
   }
 
   /** Decodes every multipart message of a socket; a bad one is logged and dropped, never fatal. */
@@ -136,9 +154,9 @@ export class Kernel {
     }
     // kernel_info and shutdown need no executor, so the first reply doesn't wait for the worker.
     const needsExecutor = message.type !== "kernel_info_request" && message.type !== "shutdown_request";
-    if (needsExecutor && !this.state) await this.executorReady;
+    if (needsExecutor) await this.executorReady;
     if (message.type === "execute_request" && message.content.silent !== true) this.lastExecute = message;
-    const result = await dispatch(this.state ?? NO_EXECUTOR_YET, message, this.scope(message));
+    const result = await dispatch(this.state, message, this.scope(message));
     if (!result) return message.type === "unknown" ? unknownReply(this.ks, message) : undefined;
     if (
       result.type === "execute_request" &&
@@ -188,7 +206,7 @@ export class Kernel {
 
   /** SIGINT (interrupt_mode "signal"): stop the running cell; the kernel and its state live on. */
   interrupt(): void {
-    this.state?.executor.interrupt();
+    this.state.executor?.interrupt();
     const pending = this.pendingInput;
     this.pendingInput = undefined;
     pending?.reject(Object.assign(new Error("input interrupted"), { name: "KeyboardInterrupt" }));
@@ -216,8 +234,12 @@ export class Kernel {
   }
 }
 
-// kernel_info and shutdown are answered before the worker is up; they never read the state.
-const NO_EXECUTOR_YET: KernelState = { executor: undefined as never, history: new History(), executionCount: 0 };
+/** The executor's heap limit: CHARM4TS_MAX_HEAP_MB, else half the machine's memory up to 4 GiB. */
+function maxHeapMb(): number {
+  const configured = Number(process.env.CHARM4TS_MAX_HEAP_MB);
+  if (Number.isFinite(configured) && configured > 0) return configured;
+  return Math.min(4096, Math.max(256, Math.floor(totalmem() / 2 ** 21)));
+}
 
 function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);

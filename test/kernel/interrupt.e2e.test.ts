@@ -133,6 +133,27 @@ describe("shutdown", () => {
   });
 });
 
+describe("a cell that exhausts memory", () => {
+  it("ends only the executor: the cell fails, the kernel says state is lost and runs new cells", async () => {
+    const own = await launchKernel({ env: { ...process.env, CHARM4TS_MAX_HEAP_MB: "64" } });
+    onTestFinished(() => own.shutdown());
+    const iopub: Msg[] = [];
+    own.client.listen((m) => {
+      if (m.channel === "iopub") iopub.push(m);
+    });
+    await own.client.execute("const before = 1;");
+    const hog = await own.client.execute("const hog: number[][] = []; while (true) hog.push(new Array(1e5).fill(1));");
+    expect(hog.reply.content.status).toBe("error");
+    // The notice is published before the next cell can start, so it has arrived by its idle.
+    const next = await own.client.execute("typeof before");
+    expect(next.reply.content.status).toBe("ok");
+    expect(next.iopub.find((m) => m.header.msg_type === "execute_result")?.content.data).toMatchObject({ "text/plain": "'undefined'" });
+    const notice = iopub.find((m) => m.header.msg_type === "stream" && String(m.content.text).includes("cell executor stopped"));
+    expect(notice?.content.name).toBe("stderr");
+    expect(own.process.exitCode).toBeNull();
+  });
+});
+
 describe("orphaned kernels", () => {
   it("a kernel whose launcher died shuts itself down", async () => {
     // A launcher that starts a kernel, waits for its heartbeat, and dies. The kernel inherits

@@ -70,6 +70,8 @@ describe("protocol relations", () => {
     expect(outs[1]!.content).toMatchObject({ ename: "TypeError", evalue: "bad thing" });
     expect(x.reply.content).toMatchObject({ status: "error", ename: "TypeError", evalue: "bad thing" });
     expect(Array.isArray(x.reply.content.traceback)).toBe(true);
+    // The traceback names the cell by its execution count.
+    expect((x.reply.content.traceback as string[]).join("\n")).toContain(`cell-${x.reply.content.execution_count}.ts`);
   });
 
   it("stop_on_error aborts the executes queued behind a failure, and only those", async () => {
