@@ -17,6 +17,10 @@ import { MIME_BUNDLE, proxyBundle } from "../interactive/display.ts";
 import { entryMethodNames, isEntryMethod } from "./entry-methods.ts";
 
 const REF = Symbol("charm4ts.proxyRef");
+// Every proxy shares one frozen, empty target: the traps answer everything that matters, and a
+// fresh Object.create(null) per proxy (a dictionary-mode object) was a large share of the
+// ~2.8 KB each Fib chare kept alive. Frozen, so nothing can be defined through one proxy.
+const TARGET_OBJECT: object = Object.freeze(Object.create(null));
 const TARGET = Symbol("charm4ts.target");
 
 const interned = new Map<string, WeakRef<object>>();
@@ -36,7 +40,7 @@ export function makeProxy(ref: ProxyRef): any {
   const key = keyOf(ref);
   const existing = interned.get(key)?.deref();
   if (existing) return existing;
-  const proxy = new Proxy(Object.create(null), new ProxyTraps(ref));
+  const proxy = new Proxy(TARGET_OBJECT, new ProxyTraps(ref));
   interned.set(key, new WeakRef(proxy));
   collect.register(proxy, key);
   return proxy;
@@ -110,18 +114,19 @@ function isIndexLike(prop: string): boolean {
   return c >= 48 && c <= 57 && String(Number(prop)) === prop;
 }
 
+function check(ref: ProxyRef, method: string): void {
+  const cls = findChareClass(ref.cls);
+  if (cls && !isEntryMethod(cls, method)) {
+    throw new CharmError(`${ref.cls} has no entry method "${method}"; its entry methods are: ${entryMethodNames(cls).join(", ") || "(none)"}`);
+  }
+}
+
 function makeCaller(ref: ProxyRef, method: string): Function {
-  const check = () => {
-    const cls = findChareClass(ref.cls);
-    if (cls && !isEntryMethod(cls, method)) {
-      throw new CharmError(`${ref.cls} has no entry method "${method}"; its entry methods are: ${entryMethodNames(cls).join(", ") || "(none)"}`);
-    }
-  };
   // Plain assignments: a caller is made for every proxy a chare touches (Fib makes thousands),
   // and defineProperty on functions is several times slower.
-  const send: any = (...args: unknown[]) => { check(); callEntry(ref, method, args, undefined); };
-  send.ret = (...args: unknown[]) => { check(); return callEntry(ref, method, args, "value"); };
-  send.awaitable = (...args: unknown[]) => { check(); return callEntry(ref, method, args, "done"); };
+  const send: any = (...args: unknown[]) => { check(ref, method); callEntry(ref, method, args, undefined); };
+  send.ret = (...args: unknown[]) => { check(ref, method); return callEntry(ref, method, args, "value"); };
+  send.awaitable = (...args: unknown[]) => { check(ref, method); return callEntry(ref, method, args, "done"); };
   send[TARGET] = { k: "method", proxy: ref, m: method } satisfies TargetRef;
   send[toWire] = methodToWire;
   return send;
