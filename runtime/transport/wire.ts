@@ -35,6 +35,7 @@ const T_PROXY = 6;
 // Both interning tables start over past this many entries, so a program that touches millions
 // of proxies (Fib) doesn't grow the receiver's table forever.
 const TABLE_LIMIT = 1 << 16;
+const EMPTY_WORDS = new Float64Array(0);
 
 /** Writes messages for one destination; `take()` hands over a batch and starts the next. */
 export class WireWriter {
@@ -227,78 +228,102 @@ function isSimple(v: unknown): boolean {
 }
 
 /** Reads batches from one sender, keeping that stream's interning tables. */
+// The reader keeps its cursor in fields and its helpers as methods, not closures: the build's
+// keepNames wraps every named closure in a defineProperty that turns it into a dictionary-mode
+// object (~3× slower to make), and read() runs once per batch.
 export class WireReader {
   private table: unknown[] = [];
+  private w: Float64Array = EMPTY_WORDS;
+  private x: unknown[] = [];
+  private i = 0;
+  private xi = 0;
 
   /** Calls `deliver` for every message of `batch`, in order. */
   read(batch: WireBatch, deliver: (msg: Message) => void): void {
-    const w = batch.w;
-    const x = batch.x;
+    const saved = { w: this.w, x: this.x, i: this.i, xi: this.xi }; // a nested read can't clobber this one
+    const w = (this.w = batch.w);
+    this.x = batch.x;
+    this.i = 0;
+    this.xi = 0;
     const table = this.table;
-    let xi = 0;
-    let i = 0;
-    const value = (): unknown => {
-      const tag = w[i++];
-      switch (tag) {
-        case T_NUMBER: return w[i++];
-        case T_TRUE: return true;
-        case T_FALSE: return false;
-        case T_UNDEFINED: return undefined;
-        case T_NULL: return null;
-        case T_PROXY: { const r = ref() as ProxyRef & { $charm?: string }; r.$charm = "proxy"; return r; }
-        default: return x[xi++];
-      }
-    };
-    const ref = (): ProxyRef => {
-      const r: ProxyRef = { cid: w[i] as CollectionId, cls: table[w[i + 1]!] as string, kind: table[w[i + 2]!] as CollectionKind };
-      const pe = w[i + 3]!;
-      if (pe >= 0) r.pe = pe;
-      const len = w[i + 4]!;
-      i += 5;
-      if (len >= 0) {
-        const idx: number[] = new Array(len);
-        for (let k = 0; k < len; k++) idx[k] = w[i++]!;
-        r.idx = idx;
-      }
-      return r;
-    };
-    while (i < w.length) {
-      switch (w[i++]) {
-        case OP_INVOKE: case OP_INVOKE_INLINE: {
-          const to = w[i - 1] === OP_INVOKE ? (table[w[i++]!] as ProxyRef) : ref();
-          const m = table[w[i]!] as string;
-          const fid = w[i + 1]!;
-          const mode = w[i + 2]!;
-          const r = w[i + 3] === 1 ? 1 : undefined;
-          const argc = w[i + 4]!;
-          i += 5;
-          const a: unknown[] = new Array(argc);
-          for (let k = 0; k < argc; k++) a[k] = value();
-          deliver({ t: "invoke", to, m, a, r, reply: mode === 0 ? undefined : { fid: fid as FutureId, mode: mode === 1 ? "value" : "done" } });
-          break;
+    try {
+      while (this.i < w.length) {
+        const op = w[this.i++];
+        switch (op) {
+          case OP_INVOKE: case OP_INVOKE_INLINE: {
+            const to = op === OP_INVOKE ? (table[w[this.i++]!] as ProxyRef) : this.ref();
+            const i = this.i;
+            const m = table[w[i]!] as string;
+            const fid = w[i + 1]!;
+            const mode = w[i + 2]!;
+            const r = w[i + 3] === 1 ? 1 : undefined;
+            const argc = w[i + 4]!;
+            this.i = i + 5;
+            const a: unknown[] = new Array(argc);
+            for (let k = 0; k < argc; k++) a[k] = this.value();
+            deliver({ t: "invoke", to, m, a, r, reply: mode === 0 ? undefined : { fid: fid as FutureId, mode: mode === 1 ? "value" : "done" } });
+            break;
+          }
+          case OP_CREATE: {
+            const cref = this.ref();
+            const i = this.i;
+            const idx0 = w[i]!;
+            const ack = w[i + 1]!;
+            const r = w[i + 2] === 1 ? 1 : undefined;
+            const argc = w[i + 3]!;
+            this.i = i + 4;
+            const a: unknown[] = new Array(argc);
+            for (let k = 0; k < argc; k++) a[k] = this.value();
+            deliver({ t: "create", ref: cref, a, r, idx: idx0 < 0 ? undefined : [idx0], ack: Number.isNaN(ack) ? undefined : ack });
+            break;
+          }
+          case OP_RESOLVE: {
+            const fid = w[this.i++] as FutureId;
+            deliver({ t: "resolve", fid, v: this.value() });
+            break;
+          }
+          case OP_OBJECT: deliver(this.x[this.xi++] as Message); break;
+          case OP_DEFREF: case OP_DEFSTR: table.push(this.x[this.xi++]); break;
+          case OP_RESET: table.length = 0; break;
+          default: throw new Error(`corrupt message batch (op ${op})`);
         }
-        case OP_CREATE: {
-          const cref = ref();
-          const idx0 = w[i]!;
-          const ack = w[i + 1]!;
-          const r = w[i + 2] === 1 ? 1 : undefined;
-          const argc = w[i + 3]!;
-          i += 4;
-          const a: unknown[] = new Array(argc);
-          for (let k = 0; k < argc; k++) a[k] = value();
-          deliver({ t: "create", ref: cref, a, r, idx: idx0 < 0 ? undefined : [idx0], ack: Number.isNaN(ack) ? undefined : ack });
-          break;
-        }
-        case OP_RESOLVE: {
-          const fid = w[i++] as FutureId;
-          deliver({ t: "resolve", fid, v: value() });
-          break;
-        }
-        case OP_OBJECT: deliver(x[xi++] as Message); break;
-        case OP_DEFREF: case OP_DEFSTR: table.push(x[xi++]); break;
-        case OP_RESET: table.length = 0; break;
-        default: throw new Error(`corrupt message batch (op ${w[i - 1]})`);
       }
+    } finally {
+      this.w = saved.w;
+      this.x = saved.x;
+      this.i = saved.i;
+      this.xi = saved.xi;
     }
+  }
+
+  private value(): unknown {
+    const w = this.w;
+    switch (w[this.i++]) {
+      case T_NUMBER: return w[this.i++];
+      case T_TRUE: return true;
+      case T_FALSE: return false;
+      case T_UNDEFINED: return undefined;
+      case T_NULL: return null;
+      case T_PROXY: { const r = this.ref() as ProxyRef & { $charm?: string }; r.$charm = "proxy"; return r; }
+      default: return this.x[this.xi++];
+    }
+  }
+
+  private ref(): ProxyRef {
+    const w = this.w;
+    const table = this.table;
+    let i = this.i;
+    const r: ProxyRef = { cid: w[i] as CollectionId, cls: table[w[i + 1]!] as string, kind: table[w[i + 2]!] as CollectionKind };
+    const pe = w[i + 3]!;
+    if (pe >= 0) r.pe = pe;
+    const len = w[i + 4]!;
+    i += 5;
+    if (len >= 0) {
+      const idx: number[] = new Array(len);
+      for (let k = 0; k < len; k++) idx[k] = w[i++]!;
+      r.idx = idx;
+    }
+    this.i = i;
+    return r;
   }
 }
