@@ -26,7 +26,11 @@ async function main(): Promise<void> {
   // must survive it, even during start-up, and stop the running cell instead.
   let kernel: Kernel | undefined;
   process.on("SIGINT", () => kernel?.interrupt());
-  process.on("SIGTERM", () => (kernel ? void kernel.stop(0) : process.exit(0)));
+  process.on("SIGTERM", () => {
+    if (!kernel) process.exit(0);
+    void kernel.stop(0);
+    setTimeout(() => process.exit(0), 3000).unref(); // even if a stuck cell holds up the stop
+  });
   // An error from user code that escaped the executor must not take the kernel down.
   process.on("uncaughtException", (e) => log(`uncaught: ${e.stack ?? e.message}`));
   process.on("unhandledRejection", (e) => log(`unhandled rejection: ${e instanceof Error ? e.stack : String(e)}`));
@@ -38,6 +42,8 @@ async function main(): Promise<void> {
     if (process.ppid !== parent) {
       log(`launcher (pid ${parent}) is gone: shutting down`);
       void kernel?.stop(0);
+      // A cell or PE stuck in a loop may keep an orderly stop from finishing: don't linger.
+      setTimeout(() => process.exit(0), 3000).unref();
     }
   }, PARENT_POLL_MS).unref();
   await kernel.done;

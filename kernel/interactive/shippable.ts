@@ -2,7 +2,8 @@
  * Which parts of a cell reach the PEs. The rule, decided from the syntax tree (never from text):
  * a cell's top-level **class** and **function** declarations, and its `const`/`let`/`var`
  * declarations whose initializers compute nothing with side effects (literals, other names,
- * arithmetic, arrays and objects of those, functions, `Math.*`), run on every PE too. Other
+ * arithmetic, arrays and objects of those, functions, `Math.*`), and the registrations
+ * `Reducer.register(…)` and `charm.serializable(…)`, run on every PE too. Other
  * statements — calls, `await`, loops, `new`, creating arrays of chares — run only on the driver.
  * A chare that needs a value computed by such a statement gets it as an argument.
  */
@@ -38,6 +39,8 @@ export function shippableDeclarations(js: string): Shippable | undefined {
     } else if (ts.isFunctionDeclaration(statement) && statement.name && statement.body) {
       kept.push(statement);
     } else if (ts.isVariableStatement(statement) && statement.declarationList.declarations.every(isPureDeclaration)) {
+      kept.push(statement);
+    } else if (ts.isExpressionStatement(statement) && ts.isCallExpression(statement.expression) && isRegistration(statement.expression)) {
       kept.push(statement);
     }
   }
@@ -90,7 +93,7 @@ function isPure(e: ts.Expression): boolean {
   if (ts.isArrayLiteralExpression(e)) return e.elements.every((x) => (ts.isSpreadElement(x) ? isPure(x.expression) : isPure(x)));
   if (ts.isObjectLiteralExpression(e)) return e.properties.every(isPureProperty);
   if (ts.isPropertyAccessExpression(e)) return isPure(e.expression);
-  if (ts.isCallExpression(e)) return isMathCall(e) && e.arguments.every(isPure);
+  if (ts.isCallExpression(e)) return (isMathCall(e) || isRegistration(e)) && e.arguments.every(isPure);
   return false;
 }
 
@@ -104,6 +107,14 @@ function isPureProperty(p: ts.ObjectLiteralElementLike): boolean {
 function isMathCall(e: ts.CallExpression): boolean {
   const callee = e.expression;
   return ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) && callee.expression.text === "Math" && callee.name.text !== "random";
+}
+
+/** `Reducer.register(name, fn)` and `charm.serializable(Class)`: registrations every PE needs. */
+function isRegistration(e: ts.CallExpression): boolean {
+  const callee = e.expression;
+  if (!ts.isPropertyAccessExpression(callee) || !ts.isIdentifier(callee.expression)) return false;
+  const [object, method] = [callee.expression.text, callee.name.text];
+  return (object === "Reducer" && method === "register") || (object === "charm" && method === "serializable");
 }
 
 function isAssignment(kind: ts.SyntaxKind): boolean {

@@ -31,6 +31,20 @@ describe("what a cell ships to PEs", () => {
     expect(shipped?.script).toContain("var counter = 0;");
   });
 
+  it("ships registrations every PE needs: custom reducers and serializable classes", () => {
+    const js = [
+      "const minMax = Reducer.register('minMax', (v) => v.reduce((a, b) => a));",
+      "Reducer.register('first', (v) => v[0]);",
+      "charm.serializable(Point);",
+      "charm.array(Cell, 4);",
+    ].join("\n");
+    const script = shippableDeclarations(js)!.script;
+    expect(script).toContain("const minMax = Reducer.register(");
+    expect(script).toContain("Reducer.register('first'");
+    expect(script).toContain("charm.serializable(Point);");
+    expect(script).not.toContain("charm.array");
+  });
+
   it("ships nothing from a cell without declarations", () => {
     expect(shippableDeclarations("1 + 1;\nconsole.log('x')")).toBeUndefined();
   });
