@@ -1,12 +1,21 @@
 /** `npm run bench`: every hot path's figure beside its floor from the same run. */
 import { formatRows, type Row } from "./row.ts";
 import { runtimeBenchmarks } from "./runtime.ts";
+import { kernelBenchmarks } from "./kernel.ts";
+import { cellBenchmarks } from "./cells.ts";
+import { interactiveBenchmarks } from "./interactive.ts";
 
 const suites: Array<[string, () => Promise<Row[]>]> = [
   ["runtime (2 PEs, worker threads)", runtimeBenchmarks],
+  ["kernel (Jupyter protocol over ZeroMQ)", kernelBenchmarks],
+  ["cells (TypeScript in the executor worker)", cellBenchmarks],
+  ["the runtime inside the kernel (2 PEs)", interactiveBenchmarks],
 ];
 
+// `SUITES=runtime,kernel npm run bench` runs only the suites whose titles start with those words.
+const only = process.env.SUITES?.split(",").map((s) => s.trim().toLowerCase());
 for (const [title, suite] of suites) {
+  if (only && !only.some((word) => title.toLowerCase().startsWith(word))) continue;
   console.log(`\n== ${title} ==`);
   console.log(formatRows(await suite()));
 }

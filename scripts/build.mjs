@@ -8,7 +8,6 @@ const entries = {
   "pe-worker": "runtime/pe/worker-main.ts",
   charmrun: "runtime/launcher/charmrun.ts",
   bench: "bench/index.ts",
-  "bench-interactive": "bench/interactive-main.ts",
   kernel: "kernel/main.ts",
   "cells-worker": "kernel/cells/worker/entry.ts",
   "run-notebook": "kernel/runner/main.ts",
