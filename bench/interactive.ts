@@ -1,12 +1,8 @@
 // The runtime inside the kernel (issue 4's figures): start-up with PEs ready, a cell that calls
 // one chare, and broadcast + reduction from a cell against the same from a script, same run.
-import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { newConnection, writeConnectionFile } from "../kernel/protocol/connection.ts";
-import { KernelClient, type Exchange } from "../kernel/runner/client.ts";
-import { kernelScript, launchKernel } from "../kernel/runner/launch.ts";
+import type { Exchange } from "../kernel/runner/client.ts";
+import { launchKernel } from "../kernel/runner/launch.ts";
+import { firstReplyMs } from "./kernel.ts";
 import { charm, Future } from "../runtime/index.ts";
 import { Summer } from "./chares.ts";
 import { median, type Row } from "./row.ts";
@@ -15,28 +11,10 @@ const REDUCTIONS = 200;
 
 /** Seconds from spawning the kernel to the reply of a first cell that needs the PEs. */
 async function startWithPes(): Promise<number> {
-  const dir = mkdtempSync(join(tmpdir(), "charm4ts-bench-"));
-  const file = join(dir, "kernel.json");
-  const info = await newConnection();
-  writeConnectionFile(file, info);
-  const client = KernelClient.connect(info);
-  const t0 = performance.now();
-  const child = spawn(process.execPath, [kernelScript(), "-f", file], { stdio: "ignore" });
-  const exited = new Promise<void>((r) => child.once("exit", () => r()));
-  let replied!: (content: any) => void;
-  const reply = new Promise<any>((r) => (replied = r));
-  const stop = client.listen((m) => { if (m.header.msg_type === "execute_reply") replied(m.content); });
-  // The DEALER queues the request until the kernel's ROUTER is bound: one send suffices.
-  client.sendRaw("shell", client.header("execute_request"), {}, { code: "charm.numPes()", silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: true });
-  const content = await reply;
-  const seconds = (performance.now() - t0) / 1000;
-  if (content.status !== "ok") throw new Error(`first cell failed: ${JSON.stringify(content)}`);
-  stop();
-  client.sendRaw("control", client.header("shutdown_request"), {}, { restart: false });
-  await exited;
-  client.close();
-  rmSync(dir, { recursive: true, force: true });
-  return seconds;
+  const code = "charm.numPes()";
+  const { ms, reply } = await firstReplyMs("execute_request", { code, silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: true });
+  if (reply.status !== "ok") throw new Error(`first cell failed: ${JSON.stringify(reply)}`);
+  return ms / 1000;
 }
 
 function valueOf(x: Exchange): string {

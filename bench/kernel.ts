@@ -25,8 +25,11 @@ async function nodeStartMs(): Promise<number> {
   return performance.now() - t0;
 }
 
-/** Milliseconds from spawning the kernel to receiving its first kernel_info_reply. */
-async function kernelStartMs(): Promise<number> {
+/**
+ * Milliseconds from spawning a kernel to the reply of one first request (sent at once: the
+ * DEALER queues it until the kernel's ROUTER is bound). Resolves with the reply's content too.
+ */
+export async function firstReplyMs(msgType: string, content: Record<string, unknown>): Promise<{ ms: number; reply: any }> {
   const dir = mkdtempSync(join(tmpdir(), "charm4ts-bench-"));
   const file = join(dir, "kernel.json");
   const info = await newConnection();
@@ -35,21 +38,26 @@ async function kernelStartMs(): Promise<number> {
   const t0 = performance.now();
   const child = spawn(process.execPath, [kernelScript(), "-f", file], { stdio: "ignore" });
   const exited = new Promise<void>((r) => child.once("exit", () => r()));
-  // The DEALER queues the request until the kernel's ROUTER is bound: one send suffices.
-  let replied!: () => void;
-  const reply = new Promise<void>((r) => (replied = r));
+  const replyType = msgType.replace(/_request$/, "_reply");
+  let replied!: (content: unknown) => void;
+  const reply = new Promise<unknown>((r) => (replied = r));
   const stop = client.listen((m) => {
-    if (m.header.msg_type === "kernel_info_reply") replied();
+    if (m.header.msg_type === replyType) replied(m.content);
   });
-  client.sendRaw("shell", client.header("kernel_info_request"), {}, {});
-  await reply;
+  client.sendRaw("shell", client.header(msgType), {}, content);
+  const answer = await reply;
   const ms = performance.now() - t0;
   stop();
   client.sendRaw("control", client.header("shutdown_request"), {}, { restart: false });
   await exited;
   client.close();
   rmSync(dir, { recursive: true, force: true });
-  return ms;
+  return { ms, reply: answer };
+}
+
+/** Milliseconds from spawning the kernel to receiving its first kernel_info_reply. */
+async function kernelStartMs(): Promise<number> {
+  return (await firstReplyMs("kernel_info_request", {})).ms;
 }
 
 /** p50 of a raw DEALER → ROUTER → DEALER round trip on loopback, in milliseconds. */
