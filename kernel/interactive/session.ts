@@ -4,7 +4,6 @@
  * shippable declarations reach every PE before anything the cell sends (messages from one
  * thread to a PE arrive in order, so a chare class always exists before its first creation).
  */
-import { availableParallelism } from "node:os";
 import { charm, Chare, Future, Channel, Reducer, ArrayMap, CharmError, RemoteError } from "../../runtime/index.ts";
 import { maybeRt } from "../../runtime/core/current.ts";
 
@@ -46,6 +45,7 @@ function lostCollections(): string {
 }
 import { shippableDeclarations } from "./shippable.ts";
 import { progress } from "./progress.ts";
+import { bootPes } from "./boot.ts";
 
 /** How shipping one cell's declarations went, reported once the cell has run. */
 export interface CellShipment {
@@ -60,11 +60,9 @@ export class InteractiveRuntime {
   private ready: Promise<void> | undefined;
   private firstFutureOfCell = 0;
 
-  /** Starts the PEs in the background (CHARM4TS_PES or the number of cores). */
+  /** Starts the PEs in the background, unless the cell thread already did (boot.ts). */
   start(): void {
-    const numPes = Number(process.env.CHARM4TS_PES) || availableParallelism();
-    this.ready = charm.start({ numPes, modules: [], labelOutput: true });
-    this.ready.catch(() => undefined); // reported to the first cell that needs the runtime
+    this.ready = bootPes();
   }
 
   /** The names every cell sees. */

@@ -3,4 +3,8 @@ import { workerData } from "node:worker_threads";
 
 // One bundle for both roles keeps a single build entry and one cached file.
 if ((workerData as { role?: string }).role === "language") await import("../language/language-worker.ts");
-else await import("./cell-worker.ts");
+else {
+  // The cell thread is the runtime's driver: its PE threads boot while this one loads TypeScript.
+  (await import("../../interactive/boot.ts")).bootPes();
+  await import("./cell-worker.ts");
+}
