@@ -53,6 +53,14 @@ await workers.value.ret()`);
     expect(value((await run("await workers.at(3).value.ret()")).result)).toBe("30");
   });
 
+  it("finds chare classes from the syntax tree: a subclass of a chare class is one too (Charm4Py's regex missed it)", async () => {
+    await run("class Base extends Chare { hello() { return `hello from ${this.describe()}`; } describe() { return 'base'; } }");
+    const { result } = await run(`
+class Derived extends Base { describe() { return "derived " + this.thisIndex[0]; } }
+await charm.array(Derived, 2).hello.ret()`);
+    expect(value(result)).toBe("[ 'hello from derived 0', 'hello from derived 1' ]");
+  });
+
   it("redefining a class upgrades live chares", async () => {
     const redefined = await run(`
 class Worker extends Chare { value() { return -scaled(this.thisIndex[0]); } cube() { return this.thisIndex[0] ** 3; } }
