@@ -32,8 +32,11 @@ export interface StartOptions {
   modules?: Array<string | URL>;
   /** Arguments passed to main (default: the program path and its arguments, `+pN` removed). */
   args?: string[];
-  /** Prefix every line PEs print with "[PE n] " (notebooks do; scripts print plainly). */
-  labelOutput?: boolean;
+  /**
+   * Notebook mode: PEs print through the driver, lines marked "[PE n]", and a creation whose
+   * class the notebook's definitions haven't brought yet waits for it briefly. Scripts: off.
+   */
+  interactive?: boolean;
 }
 
 /** The program's main function: runs on the driver once every PE is ready. */
@@ -75,7 +78,7 @@ async function start(mainOrOptions?: MainFunction | StartOptions, maybeOptions?:
   pes = await startLocalPes(numPesFrom(options), modules, {
     onUnhandled,
     onExit: (code, reason) => { if (reason) process.stderr.write(`${reason}\n`); void exitProgram(code); },
-  }, { definitions: definitionLog(), labelOutput: options.labelOutput ?? false });
+  }, { definitions: definitionLog(), interactive: options.interactive ?? false });
   setRuntime(pes.runtime);
   if (!main) return;
   const args = options.args ?? process.argv.slice(1).filter((a) => !/^\+p\d+$/.test(a));

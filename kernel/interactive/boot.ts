@@ -11,7 +11,7 @@ let booting: Promise<void> | undefined;
 export function bootPes(): Promise<void> {
   if (!booting) {
     const numPes = Number(process.env.CHARM4TS_PES) || availableParallelism();
-    booting = charm.start({ numPes, modules: [], labelOutput: true });
+    booting = charm.start({ numPes, modules: [], interactive: true });
     booting.catch(() => undefined); // reported to the first cell that needs the runtime
   }
   return booting;

@@ -7,7 +7,10 @@ import { indexKey, type CollectionId, type Index } from "../protocol/ids.ts";
 import type { CollectionRef, Message, ReplyRef } from "../protocol/messages.ts";
 import { decode, decodeArgs } from "../protocol/codec.ts";
 import type { Runtime } from "./runtime.ts";
-import { chareClass, type ChareClass } from "./registry.ts";
+import { chareClass, findChareClass, type ChareClass } from "./registry.ts";
+
+// How long a PE holds a creation whose class a notebook's definitions haven't brought yet.
+const DEFINITION_WAIT_MS = 2000;
 import { constructChare, type ElementRecord } from "./chare.ts";
 import { forEachIndex, homePe } from "./placement.ts";
 import { rejectFuture, sendToFuture } from "./future.ts";
@@ -68,8 +71,12 @@ export class HostedCollections {
   }
 
   /** Builds the elements of a new collection (or one inserted element) that live on this PE. */
-  create(msg: CreateMsg): void {
+  create(msg: CreateMsg, mayWait = true): void {
     const { ref } = msg;
+    if (mayWait && this.interactive && !findChareClass(ref.cls)) {
+      this.holdForDefinition(msg);
+      return;
+    }
     const coll = this.collection(ref.cid, ref);
     coll.ref = ref;
     let count = 0;
@@ -93,6 +100,37 @@ export class HostedCollections {
     }
     if (msg.ack !== undefined) this.rt.send(msg.ack, { t: "created", cid: ref.cid, n: count });
     this.replay(coll);
+  }
+
+  /** Notebook mode: classes may arrive as definitions after a creation that needs them. */
+  interactive = false;
+  private held: CreateMsg[] = [];
+  private heldTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly timer = setTimeout;
+
+  /**
+   * A creation for a class this PE doesn't know yet. In a notebook, the cell's definitions come
+   * from the driver while the creation may come from another PE (a chare creating chares), on
+   * another channel with no order between them: wait for the definition, briefly, before
+   * calling the class unknown.
+   */
+  private holdForDefinition(msg: CreateMsg): void {
+    this.held.push(msg);
+    this.heldTimer ??= this.timer(() => {
+      this.heldTimer = undefined;
+      this.retryHeld(false);
+    }, DEFINITION_WAIT_MS);
+  }
+
+  /** New definitions arrived (or the wait is over): creations held for their class go ahead. */
+  retryHeld(mayWaitAgain = true): void {
+    const held = this.held;
+    this.held = [];
+    for (const msg of held) this.create(msg, mayWaitAgain);
+    if (this.held.length === 0 && this.heldTimer) {
+      clearTimeout(this.heldTimer);
+      this.heldTimer = undefined;
+    }
   }
 
   private construct(coll: LocalCollection, cls: ChareClass, index: Index, args: unknown[]): void {

@@ -23,6 +23,7 @@ export const REGISTER = "__charm4tsDefine";
 
 /** Registers interactively defined values; upgrades live chares of a redefined class. */
 export function registerDefinitions(values: unknown[]): void {
+  const host = maybeRt()?.host;
   for (const value of values) {
     if (typeof value !== "function" || !value.prototype || !value.name) continue;
     if (value.prototype instanceof Chare) {
@@ -35,6 +36,7 @@ export function registerDefinitions(values: unknown[]): void {
       registerSerializable(value);
     }
   }
+  host?.retryHeld();
 }
 
 function upgradeLiveChares(previous: Function, next: Function): void {

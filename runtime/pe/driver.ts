@@ -25,11 +25,11 @@ export interface LocalPes {
 export interface PeSetup {
   /** Interactive definition scripts to replay before reporting ready. */
   definitions: string[];
-  /** Prefix the PE's printed lines with "[PE n] ". */
-  labelOutput: boolean;
+  /** Notebook mode (see StartOptions.interactive). */
+  interactive: boolean;
 }
 
-export async function startLocalPes(numPes: number, modules: string[], hooks: RuntimeHooks, setup: PeSetup = { definitions: [], labelOutput: false }): Promise<LocalPes> {
+export async function startLocalPes(numPes: number, modules: string[], hooks: RuntimeHooks, setup: PeSetup = { definitions: [], interactive: false }): Promise<LocalPes> {
   const endpoints: Endpoint[] = [DRIVER, ...Array.from({ length: numPes }, (_, i) => i)];
   const portsOf = new Map<Endpoint, Array<[Endpoint, MessagePort]>>(endpoints.map((e) => [e, []]));
   for (let i = 0; i < endpoints.length; i++) {

@@ -23,7 +23,7 @@ export interface PeWorkerData {
   modules: string[];
   /** Interactive definition scripts so far, replayed before this PE reports ready. */
   definitions: string[];
-  labelOutput: boolean;
+  interactive: boolean;
   ports: Array<[Endpoint, MessagePort]>;
 }
 
@@ -46,7 +46,10 @@ const runtime = new Runtime(data.pe, data.numPes, transport, {
   },
 });
 setRuntime(runtime);
-if (data.labelOutput) printThroughDriver(runtime);
+if (data.interactive) {
+  printThroughDriver(runtime);
+  runtime.host.interactive = true;
+}
 
 try {
   for (const url of data.modules) registerModuleExports(await import(url));

@@ -4,6 +4,8 @@ import { clearDefinitions } from "../../runtime/interactive/define.ts";
 import { DefinitionEvaluator } from "../../runtime/interactive/definitions.ts";
 import { definitionScope } from "../../runtime/interactive/scope.ts";
 import { findChareClass } from "../../runtime/core/registry.ts";
+import { rt } from "../../runtime/core/current.ts";
+import type { CollectionId } from "../../runtime/protocol/ids.ts";
 
 // Definitions are JavaScript as a notebook ships it: declarations, then the trailer that
 // registers them. The driver evaluates the same code in REPL mode, as the kernel's cells do.
@@ -34,7 +36,7 @@ __charm4tsDefine([Counter]);`;
 describe("interactive definitions shipped to PEs", () => {
   beforeAll(async () => {
     clearDefinitions();
-    await charm.start({ numPes: 2, modules: [] });
+    await charm.start({ numPes: 2, modules: [], interactive: true });
   });
   afterAll(() => charm.shutdown());
 
@@ -56,6 +58,22 @@ describe("interactive definitions shipped to PEs", () => {
     const err = await charm.define("onlyOnDriver.x; __charm4tsDefine([]);").then(() => undefined, (e) => e);
     expect(err).toBeInstanceOf(RemoteError);
     expect(err.message).toContain("onlyOnDriver is not defined");
+  });
+
+  it("a creation that arrives before its class's definition waits for it (notebook mode)", async () => {
+    // On a PE the creation may come from another PE and the definition from the driver, on two
+    // channels with no order between them. The holding logic is the same on every endpoint, so
+    // it is exercised here directly on the driver's own host.
+    const host = rt().host;
+    host.interactive = true;
+    const cid = 987654 as CollectionId;
+    host.create({ t: "create", ref: { cid, cls: "Later", kind: "single", pe: -1 }, a: [7], idx: [0] });
+    expect(host.byId.get(cid)?.elements.size ?? 0).toBe(0);
+    await driver.run(`
+class Later extends Chare { constructor(n) { super(); globalThis.laterMadeWith = n; } }
+__charm4tsDefine([Later]);`);
+    expect((globalThis as any).laterMadeWith).toBe(7);
+    expect(host.byId.get(cid)!.elements.size).toBe(1);
   });
 
   it("PEs started later replay every definition", async () => {
