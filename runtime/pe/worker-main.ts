@@ -13,7 +13,7 @@ import { registerModuleExports } from "./exports.ts";
 import { DefinitionEvaluator } from "../interactive/definitions.ts";
 import { definitionScope } from "../interactive/scope.ts";
 import { rejectFuture, sendToFuture } from "../core/future.ts";
-import { printThroughDriver } from "./label-output.ts";
+import { printThroughDriver } from "./print-through-driver.ts";
 
 /** What the driver passes to each PE thread. */
 export interface PeWorkerData {
