@@ -42,6 +42,8 @@ export interface StartOptions {
 /** The program's main function: runs on the driver once every PE is ready. */
 export type MainFunction = (args: string[]) => unknown;
 
+// Where charmrun leaves the compiled program's URL (a global: charmrun and the program may load
+// different copies of this module's chunk graph in principle; Symbol.for is shared by all).
 const ENTRY = Symbol.for("charm4ts.entryModule");
 const isPeThread = !isMainThread && (workerData as { charm4tsPe?: boolean } | undefined)?.charm4tsPe === true;
 
@@ -218,4 +220,3 @@ export const charm = {
   },
 };
 
-export { ENTRY as entryModuleKey };
