@@ -5,6 +5,7 @@
 import type { ProxyRef } from "../protocol/messages.ts";
 import { forEachIndex, homePe, sizeOf } from "../core/placement.ts";
 import { maybeRt } from "../core/current.ts";
+import { counterOf, homeOf } from "../protocol/ids.ts";
 
 /** The symbol a notebook looks for on values it displays (kernel/cells/worker/format.ts). */
 export const MIME_BUNDLE: unique symbol = Symbol.for("charm4ts.mimeBundle") as any;
@@ -55,9 +56,15 @@ export function proxyBundle(ref: ProxyRef, label: string): Record<string, string
 /** The bundle for a future: pending, its value, or its error. */
 export function futureBundle(id: number, status: string, value: unknown, error: Error | undefined): Record<string, string> {
   const detail = status === "resolved" ? ` = ${safeString(value)}` : status === "rejected" ? `: ${error?.message}` : "";
-  const text = `Future #${id} (${status})${detail}`;
+  const text = `Future ${shortId(id)} (${status})${detail}`;
   const color = status === "rejected" ? "#b00" : status === "resolved" ? "#060" : "#666";
-  return { "text/plain": text, "text/html": `<span style="color:${color}">Future #${id} <b>${escapeHtml(status)}</b>${escapeHtml(detail)}</span>` };
+  return { "text/plain": text, "text/html": `<span style="color:${color}">Future ${shortId(id)} <b>${escapeHtml(status)}</b>${escapeHtml(detail)}</span>` };
+}
+
+/** "#11@driver", "#4@PE1": the per-endpoint counter and home, not the packed number. */
+function shortId(id: number): string {
+  const home = homeOf(id);
+  return `#${counterOf(id)}@${home < 0 ? "driver" : `PE${home}`}`;
 }
 
 function safeString(value: unknown): string {

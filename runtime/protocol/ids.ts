@@ -20,6 +20,11 @@ export function makeId<T extends number>(counter: number, home: Endpoint): T {
   return (counter * ENDPOINT_SLOTS + (home + 1)) as T;
 }
 
+/** The per-endpoint counter inside an id (for people: "future #12 of the driver"). */
+export function counterOf(id: number): number {
+  return Math.floor(id / ENDPOINT_SLOTS);
+}
+
 /** The endpoint that minted an id (the future's home, the collection's creator). */
 export function homeOf(id: number): Endpoint {
   return (id % ENDPOINT_SLOTS) - 1;

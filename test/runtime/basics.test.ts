@@ -69,7 +69,7 @@ describe("displays", () => {
     expect(text).toContain("PE 1: 3 elements");
     const f = arr.at(4).echo.ret(7);
     await f;
-    expect((f as any)[bundle]()["text/plain"]).toMatch(/Future #\d+ \(resolved\) = 7/);
+    expect((f as any)[bundle]()["text/plain"]).toMatch(/Future #\d+@driver \(resolved\) = 7/);
     const status = await charm.status();
     expect(status.pes.map((p) => p.pe)).toEqual([0, 1]);
     expect(status.chares).toBeGreaterThanOrEqual(6);
