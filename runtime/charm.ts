@@ -37,6 +37,8 @@ export interface StartOptions {
    * class the notebook's definitions haven't brought yet waits for it briefly. Scripts: off.
    */
   interactive?: boolean;
+  /** Notebook mode: where PE output goes, with the cause (cell) of the work that printed it. */
+  onOutput?: (stream: "stdout" | "stderr", text: string, cause: number) => void;
 }
 
 /** The program's main function: runs on the driver once every PE is ready. */
@@ -79,6 +81,7 @@ async function start(mainOrOptions?: MainFunction | StartOptions, maybeOptions?:
   lastOptions = { ...options, modules: wanted };
   pes = await startLocalPes(numPesFrom(options), modules, {
     onUnhandled,
+    onOutput: options.onOutput,
     onExit: (code, reason) => { if (reason) process.stderr.write(`${reason}\n`); void exitProgram(code); },
   }, { definitions: definitionLog(), interactive: options.interactive ?? false });
   setRuntime(pes.runtime);

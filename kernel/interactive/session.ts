@@ -111,10 +111,14 @@ export class InteractiveRuntime {
     };
   }
 
-  /** Marks where a cell begins: futures made after this are the cell's own. */
-  cellStarts(): void {
+  /**
+   * Marks where a cell begins: futures made after this are the cell's own, and every message
+   * sent from now on carries `cause` (the cell's number), so the PEs' output can be traced to it.
+   */
+  cellStarts(cause: number): void {
     const runtime = maybeRt();
     this.firstFutureOfCell = runtime ? runtime.newFutureId() : 0;
+    if (runtime) runtime.cause = cause;
   }
 
   /** After an interrupt: the calls the current cell left running, for its output ("" when none). */

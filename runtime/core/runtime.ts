@@ -33,6 +33,8 @@ export interface RuntimeHooks {
   onExit?(code: number, reason?: string): void;
   /** Interactive definitions arrived (PEs only); the future gets one value per PE. */
   onDefine?(code: string, fid: FutureId): void;
+  /** A PE printed (notebook mode; driver only), with the cause of the work that printed it. */
+  onOutput?(stream: "stdout" | "stderr", text: string, cause: number): void;
 }
 
 // Local messages are drained in microtasks for latency, but never more than this many per
@@ -64,6 +66,12 @@ export class Runtime {
   private collectionCounter = 0;
   private singletonCursor: number;
   private readonly localQueue: Message[] = [];
+  private readonly localCauses: number[] = [];
+  /**
+   * What the current work is on behalf of (a notebook cell's number; 0: nothing in particular).
+   * Travels with every message sent, so output can be traced to the cell that caused it.
+   */
+  cause = 0;
   private localHead = 0;
   private drainScheduled = false;
   private readonly participantCache = new Map<CollectionId, number[]>();
@@ -77,7 +85,7 @@ export class Runtime {
     this.reductions = new Reductions(this);
     this.quiescence = new QuiescenceProbe(this);
     this.singletonCursor = Math.max(0, self);
-    transport.listen((msg) => this.handle(msg));
+    transport.listen((msg, cause) => this.handle(msg, cause));
   }
 
   /** Whether this endpoint is the driver (hosts no chares). */
@@ -107,10 +115,11 @@ export class Runtime {
     if (!isControlMessage(msg)) this.sent++;
     if (to === this.self) {
       this.localQueue.push(msg);
+      this.localCauses.push(this.cause);
       if (!this.drainScheduled) { this.drainScheduled = true; this.defer(this.drain); }
       return;
     }
-    this.transport.send(to, msg, transfer);
+    this.transport.send(to, msg, transfer, this.cause);
   }
 
   /** The PE an element lives on now (its home, unless it migrated). */
@@ -161,12 +170,15 @@ export class Runtime {
   }
 
   /** Hands one arriving message to its owner. */
-  handle(msg: Message): void {
+  handle(msg: Message, cause = this.cause): void {
     // Messages still in flight when this runtime was shut down belong to nobody now.
     if (this.closed) return;
     if (!isControlMessage(msg)) this.handled++;
+    // A PE works on behalf of whatever caused the message (a notebook cell); what it sends and
+    // prints now carries the same cause. The driver keeps its own: the running cell's.
+    if (!this.isDriver) this.cause = cause;
     try {
-      this.dispatch(msg);
+      this.dispatch(msg, cause);
     } catch (err) {
       // A bug or bad input in one message must not stop the loop for the others.
       this.reportUnhandled({ name: (err as Error)?.name ?? "Error", message: `while handling a "${msg.t}" message: ${(err as Error)?.message ?? String(err)}`, stack: (err as Error)?.stack ?? "", pe: this.self });
@@ -179,7 +191,7 @@ export class Runtime {
     this.handle(msg);
   }
 
-  private dispatch(msg: Message): void {
+  private dispatch(msg: Message, cause: number): void {
     switch (msg.t) {
       case "create": return this.host.create(msg);
       case "created": return this.creations.created(msg.cid, msg.n, msg.e);
@@ -200,7 +212,10 @@ export class Runtime {
       case "define": return this.hooks.onDefine?.(msg.code, msg.fid);
       case "status": return sendToFuture(msg.fid, peStatus(this));
       case "trace": return sendToFuture(msg.fid, this.tracer.toggle(msg.on));
-      case "output": process[msg.stream].write(msg.text); return;
+      case "output":
+        if (this.hooks.onOutput) this.hooks.onOutput(msg.stream, msg.text, cause);
+        else process[msg.stream].write(msg.text);
+        return;
       case "census": return this.census.answer(msg.cid, msg.from);
       case "censusCount": return this.census.count(msg.cid, msg.pe, msg.n);
       case "members": this.census.members.set(msg.cid, msg.pes); return;
@@ -215,14 +230,16 @@ export class Runtime {
     let budget = LOCAL_BUDGET;
     while (this.localHead < this.localQueue.length && budget-- > 0) {
       const msg = this.localQueue[this.localHead]!;
+      const cause = this.localCauses[this.localHead]!;
       this.localQueue[this.localHead++] = undefined as unknown as Message;
-      this.handle(msg);
+      this.handle(msg, cause);
     }
     if (this.localHead < this.localQueue.length) {
       this.later(this.drain); // yield to I/O, then go on
       return;
     }
     this.localQueue.length = 0;
+    this.localCauses.length = 0;
     this.localHead = 0;
     this.drainScheduled = false;
   };

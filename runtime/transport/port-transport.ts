@@ -39,7 +39,7 @@ export class PortTransport implements Transport {
   // can't stall messaging.
   private readonly defer = deferMicrotask();
   private readonly flushNow = (): void => this.flush();
-  private readonly deliver = (msg: Message): void => this.handler?.(msg);
+  private readonly deliver = (msg: Message, cause: number): void => this.handler?.(msg, cause);
 
   constructor(readonly self: Endpoint, private readonly ports: Map<Endpoint, MessagePort>) {
     for (const port of ports.values()) {
@@ -48,7 +48,7 @@ export class PortTransport implements Transport {
     }
   }
 
-  send(to: Endpoint, msg: Message, transfer?: ArrayBuffer[]): void {
+  send(to: Endpoint, msg: Message, transfer?: ArrayBuffer[], cause = 0): void {
     let box = this.outboxes.get(to);
     if (!box) {
       const port = this.ports.get(to);
@@ -57,7 +57,7 @@ export class PortTransport implements Transport {
       this.outboxes.set(to, box);
     }
     if (box.writer.empty) this.dirty.push(box);
-    box.writer.write(msg);
+    box.writer.write(msg, cause);
     if (transfer) {
       (box.transfer ??= []).push(...transfer);
       if (bytesOf(transfer) >= EAGER_BYTES) { this.post(box); return; }

@@ -7,15 +7,18 @@
 import type { Endpoint } from "../protocol/ids.ts";
 import type { Message } from "../protocol/messages.ts";
 
-/** Receives every message that arrives, in order per sender. */
-export type MessageHandler = (msg: Message) => void;
+/**
+ * Receives every message that arrives, in order per sender, with its cause: a number the sender
+ * attached (a notebook cell's), so work and its output can be traced back; 0 when none.
+ */
+export type MessageHandler = (msg: Message, cause: number) => void;
 
 /** A way to reach other endpoints. */
 export interface Transport {
   /** This endpoint's own number. */
   readonly self: Endpoint;
   /** Queues `msg` for `to`; `transfer` lists buffers nobody else holds (moved, not copied). */
-  send(to: Endpoint, msg: Message, transfer?: ArrayBuffer[]): void;
+  send(to: Endpoint, msg: Message, transfer?: ArrayBuffer[], cause?: number): void;
   /** Sends everything queued now instead of at the end of the turn. */
   flush(): void;
   /** Installs the one handler for arriving messages. */

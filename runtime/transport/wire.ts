@@ -22,6 +22,8 @@ const OP_RESOLVE = 4;
 const OP_RESET = 5;
 const OP_CREATE = 7;
 const OP_INVOKE_INLINE = 8;
+// The cause (the notebook cell whose work this is) of the messages that follow in the stream.
+const OP_CAUSE = 9;
 
 // Argument and value tags (a value word follows only numbers).
 const T_NUMBER = 0;
@@ -45,6 +47,7 @@ export class WireWriter {
   private refs = new WeakMap<object, number>();
   private strs = new Map<string, number>();
   private nextId = 0;
+  private cause = 0;
 
   /** Number of words written since the last take (to decide when to post early). */
   get size(): number {
@@ -57,7 +60,13 @@ export class WireWriter {
   }
 
   /** Appends one message. */
-  write(msg: Message): void {
+  write(msg: Message, cause = 0): void {
+    if (cause !== this.cause) {
+      this.reserve(2);
+      this.words[this.n++] = OP_CAUSE;
+      this.words[this.n++] = cause;
+      this.cause = cause;
+    }
     if (msg.t === "invoke" && msg.to.idx !== undefined) {
       if (this.writeInvoke(msg)) return;
     } else if (msg.t === "create" && isSimpleRef(msg.ref) && (msg.idx === undefined || msg.idx.length === 1)) {
@@ -237,9 +246,11 @@ export class WireReader {
   private x: unknown[] = [];
   private i = 0;
   private xi = 0;
+  /** The stream's current cause: set by OP_CAUSE, kept across batches like the tables. */
+  private cause = 0;
 
-  /** Calls `deliver` for every message of `batch`, in order. */
-  read(batch: WireBatch, deliver: (msg: Message) => void): void {
+  /** Calls `deliver` for every message of `batch`, in order, with the cause it was sent under. */
+  read(batch: WireBatch, deliver: (msg: Message, cause: number) => void): void {
     const saved = { w: this.w, x: this.x, i: this.i, xi: this.xi }; // a nested read can't clobber this one
     const w = (this.w = batch.w);
     this.x = batch.x;
@@ -261,7 +272,7 @@ export class WireReader {
             this.i = i + 5;
             const a: unknown[] = new Array(argc);
             for (let k = 0; k < argc; k++) a[k] = this.value();
-            deliver({ t: "invoke", to, m, a, r, reply: mode === 0 ? undefined : { fid: fid as FutureId, mode: mode === 1 ? "value" : "done" } });
+            deliver({ t: "invoke", to, m, a, r, reply: mode === 0 ? undefined : { fid: fid as FutureId, mode: mode === 1 ? "value" : "done" } }, this.cause);
             break;
           }
           case OP_CREATE: {
@@ -274,15 +285,16 @@ export class WireReader {
             this.i = i + 4;
             const a: unknown[] = new Array(argc);
             for (let k = 0; k < argc; k++) a[k] = this.value();
-            deliver({ t: "create", ref: cref, a, r, idx: idx0 < 0 ? undefined : [idx0], ack: Number.isNaN(ack) ? undefined : ack });
+            deliver({ t: "create", ref: cref, a, r, idx: idx0 < 0 ? undefined : [idx0], ack: Number.isNaN(ack) ? undefined : ack }, this.cause);
             break;
           }
           case OP_RESOLVE: {
             const fid = w[this.i++] as FutureId;
-            deliver({ t: "resolve", fid, v: this.value() });
+            deliver({ t: "resolve", fid, v: this.value() }, this.cause);
             break;
           }
-          case OP_OBJECT: deliver(this.x[this.xi++] as Message); break;
+          case OP_OBJECT: deliver(this.x[this.xi++] as Message, this.cause); break;
+          case OP_CAUSE: this.cause = w[this.i++]!; break;
           case OP_DEFREF: case OP_DEFSTR: table.push(this.x[this.xi++]); break;
           case OP_RESET: table.length = 0; break;
           default: throw new Error(`corrupt message batch (op ${op})`);

@@ -142,6 +142,23 @@ await spinner.at(1).spin.ret()`, {
     expect(value((await run("await charm.array(Worker, 2).cube.ret()")).result)).toBe("[ 0, 1 ]");
   });
 
+  it("output caused by an earlier cell's work is marked with that cell when it arrives later", async () => {
+    // Cell A leaves a PE blocked (on shared memory) inside A's call; cell B releases it and
+    // waits on the same PE, so A's line reaches the driver while B runs, ahead of B's reply.
+    await run(`
+class Holder extends Chare {
+  holdThenPrint(flag: Int32Array) { Atomics.wait(flag, 0, 0); console.log("printed for A"); }
+  ping() { return "pong"; }
+}
+const holders = charm.array(Holder, 2);
+const flag = new Int32Array(new SharedArrayBuffer(4));
+await charm.awaitCreation(holders);`);
+    await run("holders.at(1).holdThenPrint(flag);");
+    const b = await run(`Atomics.store(flag, 0, 1); Atomics.notify(flag, 0); await holders.at(1).ping.ret()`);
+    expect(value(b.result)).toBe("'pong'");
+    expect(b.stdout).toMatch(/^\[from cell-\d+\.ts\] \[PE 1\] printed for A\n$/m);
+  });
+
   it("shows the runtime's status and proxies as rich displays", async () => {
     const status = (await run("await charm.status()")).result;
     expect(status.status === "ok" && status.value?.data["text/html"]).toContain("<table>");

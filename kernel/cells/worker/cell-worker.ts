@@ -10,6 +10,7 @@ import type { Remap } from "./source-map.ts";
 import { transpileCell } from "./transpile.ts";
 import { registerTypeScriptHooks } from "./ts-hooks.ts";
 import { InteractiveRuntime } from "../../interactive/session.ts";
+import { routePeOutput } from "../../interactive/boot.ts";
 
 const port = parentPort!;
 const { cwd } = workerData as { cwd: string };
@@ -45,6 +46,13 @@ registerTypeScriptHooks(import.meta.resolve("typescript"));
 // The parallel runtime lives in this thread (the driver): its PEs start now, in the background,
 // and print through the cell streams installed above ("[PE n]"-labelled lines).
 const runtime = new InteractiveRuntime();
+// PE output goes to the cell whose work printed it: the running cell, or marked with its origin.
+const cellNames = new Map<number, string>();
+routePeOutput((stream, text, cause) => {
+  if (cause === 0 || cause === current?.id) return emit({ kind: "stream", name: stream, text });
+  const origin = cellNames.get(cause) ?? "an earlier cell";
+  emit({ kind: "stream", name: stream, text: text.replace(/^(?=.)/gm, `[from ${origin}] `) });
+});
 Object.assign(globalThis, runtime.globals());
 runtime.start();
 const evaluator = new Evaluator();
@@ -69,7 +77,8 @@ async function execute(id: number, code: string, cellName: string): Promise<void
     if (transpiled.remap) remaps.set(cellName, transpiled.remap);
     await runtime.whenReady().catch((error: Error) => emit({ kind: "stream", name: "stderr", text: `${error.message}\n` }));
     // Declarations go to the PEs first, so they exist there before anything the cell sends.
-    runtime.cellStarts();
+    runtime.cellStarts(id);
+    cellNames.set(id, cellName);
     const shipment = runtime.ship(transpiled.js);
     const endWatch = runtime.watch((text) => emit({ kind: "stream", name: "stderr", text }));
     const evaluation = await evaluator.run(shipment.js).finally(endWatch);
