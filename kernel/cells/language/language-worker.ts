@@ -2,6 +2,9 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { CellLanguageHost } from "./host.ts";
 import type { FromLanguage, ToLanguage } from "./protocol.ts";
+import { lowerThreadPriority } from "./lower-priority.ts";
+
+lowerThreadPriority();
 
 const port = parentPort!;
 const host = new CellLanguageHost((workerData as { cwd: string }).cwd);
