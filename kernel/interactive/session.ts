@@ -13,7 +13,7 @@ const safeClearTimeout = clearTimeout;
 /** How long a cell waits before the hang check looks (Charm4Py's interactive check is similar). */
 const HANG_CHECK_AFTER_MS = 1500;
 /** How long a PE may take to answer after an interrupt before it counts as stuck. */
-const PE_ANSWER_MS = 500;
+const PE_ANSWER_MS = 1000;
 
 function summarize(labels: string[]): string {
   const counts = new Map<string, number>();

@@ -136,7 +136,8 @@ await spinner.at(1).spin.ret()`, {
     const result = await cell;
     expect(result.status === "error" && result.evalue).toMatch(/Interrupted while waiting for: .*Spinner\[1\]\.spin/);
     const text = await report;
-    expect(text).toContain("PE 1 did not answer");
+    // PE 1 spins; under heavy load a slow PE 0 may be named too ("PEs 0, 1 did not answer").
+    expect(text).toMatch(/PEs? (\d+, )*1 did not answer/);
     expect(text).toContain("collection of Spinner");
     executor.onLateOutput = undefined;
     expect(value((await run("await charm.array(Worker, 2).cube.ret()")).result)).toBe("[ 0, 1 ]");
