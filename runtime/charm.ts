@@ -18,6 +18,7 @@ import { iwait, waitAll, type Waitable } from "./channels/wait.ts";
 import { define, definitionLog } from "./interactive/define.ts";
 import { runtimeStatus } from "./interactive/status.ts";
 import { timeline } from "./interactive/trace.ts";
+import { poolMap, poolTask, resetPool } from "./pool/pool.ts";
 import type { CollectionProxy, ElementProxy } from "./core/proxy-types.ts";
 import {
   awaitCreation, createArray, createGroup, createSingleton, createSparseArray, insertElement,
@@ -108,6 +109,7 @@ async function restart(options: StartOptions = {}): Promise<void> {
 async function shutdown(): Promise<void> {
   const running = pes;
   pes = undefined;
+  resetPool();
   if (running) running.runtime.closed = true;
   setRuntime(undefined);
   await running?.stop();
@@ -213,6 +215,8 @@ export const charm = {
    * other classes become serializable; a redefined chare class upgrades live chares).
    */
   define,
+  /** The task pool: `await charm.pool.map(fn, items)`, `await charm.pool.task(fn, arg)`; `fn` is a named function every PE knows. */
+  pool: { map: poolMap, task: poolTask },
   /** Runs `work` with every PE recording its entry methods; a timeline per PE (an SVG in a notebook). */
   timeline,
   /** Every PE's chares, classes and message counts (a table in a notebook). */

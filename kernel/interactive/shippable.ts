@@ -30,6 +30,7 @@ export function shippableDeclarations(js: string): Shippable | undefined {
   const sf = ts.createSourceFile("cell.js", js, ts.ScriptTarget.ES2022, true, ts.ScriptKind.JS);
   const kept: ts.Statement[] = [];
   const classes: string[] = [];
+  const functions: string[] = [];
   const inserts: Array<[number, string]> = [];
   for (const statement of sf.statements) {
     if (ts.isClassDeclaration(statement) && statement.name) {
@@ -38,6 +39,7 @@ export function shippableDeclarations(js: string): Shippable | undefined {
       inserts.push([statement.end, `;${REGISTER}([${statement.name.text}]);`]);
     } else if (ts.isFunctionDeclaration(statement) && statement.name && statement.body) {
       kept.push(statement);
+      functions.push(statement.name.text); // registered by name on PEs: usable as pool tasks
     } else if (ts.isVariableStatement(statement) && statement.declarationList.declarations.every(isPureDeclaration)) {
       kept.push(statement);
     } else if (ts.isExpressionStatement(statement) && ts.isCallExpression(statement.expression) && isRegistration(statement.expression)) {
@@ -47,7 +49,8 @@ export function shippableDeclarations(js: string): Shippable | undefined {
   if (kept.length === 0) return undefined;
   let driverJs = js;
   for (const [at, text] of inserts.reverse()) driverJs = driverJs.slice(0, at) + text + driverJs.slice(at);
-  return { script: `${keepLines(js, kept)}\n;${REGISTER}([${classes.join(", ")}]);\n${sourceUrl(js)}`, classes, driverJs };
+  const registered = [...classes, ...functions].join(", ");
+  return { script: `${keepLines(js, kept)}\n;${REGISTER}([${registered}]);\n${sourceUrl(js)}`, classes, driverJs };
 }
 
 /**

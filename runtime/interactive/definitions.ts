@@ -17,6 +17,7 @@ import { Chare } from "../core/chare.ts";
 import { ArrayMap } from "../core/array-map.ts";
 import { forgetMethods } from "../core/entry-methods.ts";
 import { maybeRt } from "../core/current.ts";
+import { isPlainFunction, registerTask } from "../pool/tasks.ts";
 
 /** The global a definition script calls with the values it declared. */
 export const REGISTER = "__charm4tsDefine";
@@ -25,7 +26,8 @@ export const REGISTER = "__charm4tsDefine";
 export function registerDefinitions(values: unknown[]): void {
   const host = maybeRt()?.host;
   for (const value of values) {
-    if (typeof value !== "function" || !value.prototype || !value.name) continue;
+    if (typeof value !== "function" || !value.name) continue;
+    if (isPlainFunction(value)) { registerTask(value); continue; } // usable as a pool task
     if (value.prototype instanceof Chare) {
       const previous = findChareClass(value.name);
       registerChareClass(value as any);

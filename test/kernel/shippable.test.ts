@@ -13,7 +13,7 @@ describe("what a cell ships to PEs", () => {
     const shipped = shippableDeclarations(js)!;
     expect(shipped.classes).toEqual(["Particle", "Cell"]);
     for (const line of js.split("\n")) expect(shipped.script).toContain(line);
-    expect(shipped.script.trim().endsWith("__charm4tsDefine([Particle, Cell]);")).toBe(true);
+    expect(shipped.script.trim().endsWith("__charm4tsDefine([Particle, Cell, speed]);")).toBe(true); // functions too: pool tasks
   });
 
   it("keeps statements with effects on the driver", () => {

@@ -1,0 +1,71 @@
+/**
+ * The task pool (Charm4Py's charm.pool): `await charm.pool.map(fn, items)` runs a named function
+ * over the items on every PE, in chunks, and gives the results in input order; an exception in a
+ * task rejects the call with a RemoteError. Tasks may be `async` and may use the pool themselves
+ * (nested, e.g. a recursive Fib). Unlike Charm4Py, no PE is reserved: it works with one PE too.
+ */
+import { Chare } from "../core/chare.ts";
+import { registerChareClass } from "../core/registry.ts";
+import { createGroup } from "../core/create.ts";
+import { rt } from "../core/current.ts";
+import { CharmError } from "../protocol/errors.ts";
+import { registerTask, taskFn, type TaskFn } from "./tasks.ts";
+
+/** Options for `charm.pool.map`. */
+export interface MapOptions {
+  /** Items per message (default: enough for about four chunks per PE). */
+  chunkSize?: number;
+}
+
+/** One per PE: runs chunks of tasks. */
+export class PoolWorker extends Chare {
+  async run(name: string, chunk: unknown[], pool: unknown): Promise<unknown[]> {
+    poolProxy ??= pool; // a PE learns the pool's proxy from its first chunk, for nested maps
+    const fn = taskFn(name, rt().self);
+    const results = chunk.map((x) => fn(x));
+    return results.some(isThenable) ? Promise.all(results) : results;
+  }
+}
+registerChareClass(PoolWorker);
+
+function isThenable(v: unknown): boolean {
+  return v !== null && typeof v === "object" && typeof (v as { then?: unknown }).then === "function";
+}
+
+// The pool's group, made by the driver on first use; PEs learn it from the chunks they run.
+let poolProxy: any;
+
+function pool(): any {
+  if (poolProxy) return poolProxy;
+  if (!rt().isDriver) throw new CharmError("charm.pool is first used from the driver (main or a notebook cell); a PE learns it from the tasks it runs");
+  poolProxy = createGroup(PoolWorker);
+  return poolProxy;
+}
+
+/** Forgets the pool (the runtime was restarted). */
+export function resetPool(): void {
+  poolProxy = undefined;
+}
+
+/** Runs `fn` over `items` on the PEs; results in input order. */
+export async function poolMap<T, R>(fn: (item: T) => R | Promise<R>, items: Iterable<T>, options: MapOptions = {}): Promise<R[]> {
+  const name = registerTask(fn as TaskFn);
+  const list = [...items];
+  if (list.length === 0) return [];
+  const runtime = rt();
+  const proxy = pool();
+  const chunkSize = options.chunkSize ?? Math.max(1, Math.ceil(list.length / (runtime.numPes * 4)));
+  if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new CharmError(`charm.pool.map: chunkSize must be a positive integer, got ${options.chunkSize}`);
+  const calls: Array<PromiseLike<unknown[]>> = [];
+  // Start with the PE after this one, so a nested map spreads its work instead of queuing it here.
+  const first = runtime.self + 1;
+  for (let i = 0, c = 0; i < list.length; i += chunkSize, c++) {
+    calls.push(proxy.at((first + c) % runtime.numPes).run.ret(name, list.slice(i, i + chunkSize), proxy));
+  }
+  return (await Promise.all(calls)).flat() as R[];
+}
+
+/** Runs one task on some PE; resolves with its result. */
+export async function poolTask<T, R>(fn: (arg: T) => R | Promise<R>, arg: T): Promise<R> {
+  return (await poolMap(fn, [arg], { chunkSize: 1 }))[0]!;
+}
