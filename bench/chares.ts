@@ -96,3 +96,8 @@ export class FibBench extends Chare {
     else (this.parent as ElementProxy<FibBench>).result(total);
   }
 }
+
+/** A tiny pool task: the pool's throughput benchmark. */
+export function tinyTask(x: number): number {
+  return x + 1;
+}

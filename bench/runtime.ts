@@ -2,7 +2,7 @@
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { charm, Future } from "../runtime/index.ts";
-import { Bouncer, FibBench, HeapProbe, Idle, Summer } from "./chares.ts";
+import { Bouncer, FibBench, HeapProbe, Idle, Summer, tinyTask } from "./chares.ts";
 import { median, type Row } from "./row.ts";
 import { memcpyBandwidth, nodeStartup, plainFib, rawPortRoundTrip, rawPortThroughput } from "./floors.ts";
 
@@ -92,6 +92,18 @@ export async function runtimeBenchmarks(): Promise<Row[]> {
       await charm.awaitCreation(many);
       const after = (await probe.heapUsed.ret()).reduce((a, c) => a + c, 0);
       rows.push({ name: "memory per idle chare", value: (after - before) / 50_000, unit: "B", target: "report" });
+    }
+
+    if (want("pool")) {
+      const items = Array.from({ length: 200_000 }, (_, i) => i);
+      const rate = await median(3, async () => {
+        const ms = await time(() => charm.pool.map(tinyTask, items));
+        return items.length / (ms / 1000);
+      });
+      const t0 = performance.now();
+      items.map(tinyTask);
+      const loopRate = items.length / ((performance.now() - t0) / 1000);
+      rows.push({ name: "pool: tiny tasks per second (map, default chunks)", value: rate / 1000, unit: "k/s", floor: { name: "the same map in a plain loop", value: loopRate / 1000, unit: "k/s" }, target: "≥ 100 k/s (ipyparallel ~0.35 k/s)" });
     }
   } finally {
     await charm.shutdown();
