@@ -18,7 +18,9 @@ import { iwait, waitAll, type Waitable } from "./channels/wait.ts";
 import { define, definitionLog } from "./interactive/define.ts";
 import { runtimeStatus } from "./interactive/status.ts";
 import { timeline } from "./interactive/trace.ts";
-import { poolMap, poolTask, resetPool } from "./pool/pool.ts";
+import { poolMap, poolMapAsync, poolTask, resetPool } from "./pool/pool.ts";
+import { scheduleCallableAfter } from "./core/timers.ts";
+import { topology } from "./core/topology.ts";
 import type { CollectionProxy, ElementProxy } from "./core/proxy-types.ts";
 import {
   awaitCreation, createArray, createGroup, createSingleton, createSparseArray, insertElement,
@@ -194,6 +196,9 @@ export const charm = {
     if (runtime) runtime.sent++;
     return new Promise((resolve) => safeSetTimeout(() => { if (runtime) runtime.handled++; resolve(); }, seconds * 1000));
   },
+  /** Calls a Future, a bound entry method or a function after `seconds`, with `args`. */
+  scheduleCallableAfter,
+  ...topology,
   /** Ends the program (from the driver or any PE). */
   exit: (code = 0): Promise<void> => exitProgram(code),
   /** Ends the program with an error message. */
@@ -216,7 +221,7 @@ export const charm = {
    */
   define,
   /** The task pool: `await charm.pool.map(fn, items)`, `await charm.pool.task(fn, arg)`; `fn` is a named function every PE knows. */
-  pool: { map: poolMap, task: poolTask },
+  pool: { map: poolMap, mapAsync: poolMapAsync, task: poolTask },
   /** Runs `work` with every PE recording its entry methods; a timeline per PE (an SVG in a notebook). */
   timeline,
   /** Every PE's chares, classes and message counts (a table in a notebook). */

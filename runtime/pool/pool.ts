@@ -10,6 +10,7 @@ import { createGroup } from "../core/create.ts";
 import { rt } from "../core/current.ts";
 import { CharmError } from "../protocol/errors.ts";
 import { registerTask, taskFn, type TaskFn } from "./tasks.ts";
+import { Future } from "../core/future.ts";
 
 /** Options for `charm.pool.map`. */
 export interface MapOptions {
@@ -63,6 +64,13 @@ export async function poolMap<T, R>(fn: (item: T) => R | Promise<R>, items: Iter
     calls.push(proxy.at((first + c) % runtime.numPes).run.ret(name, list.slice(i, i + chunkSize), proxy));
   }
   return (await Promise.all(calls)).flat() as R[];
+}
+
+/** Like `map`, but returns a Future of the results at once (Charm4Py's map_async). */
+export function poolMapAsync<T, R>(fn: (item: T) => R | Promise<R>, items: Iterable<T>, options: MapOptions = {}): Future<R[]> {
+  const results = new Future<R[]>();
+  poolMap(fn, items, options).then((values) => results.send(values), (error) => results.fail(error));
+  return results;
 }
 
 /** Runs one task on some PE; resolves with its result. */
