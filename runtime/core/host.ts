@@ -16,6 +16,7 @@ import { forEachIndex, homePe } from "./placement.ts";
 import { rejectFuture, sendToFuture } from "./future.ts";
 import { isEntryMethod, entryMethodNames } from "./entry-methods.ts";
 import { Tracer } from "../interactive/trace.ts";
+import { ConditionalQueue } from "./when.ts";
 
 type InvokeMsg = Extract<Message, { t: "invoke" }>;
 type BcastMsg = Extract<Message, { t: "bcast" }>;
@@ -101,6 +102,9 @@ export class HostedCollections {
     if (msg.ack !== undefined) this.rt.send(msg.ack, { t: "created", cid: ref.cid, n: count });
     this.replay(coll);
   }
+
+  /** Calls waiting for their `when` condition. */
+  private readonly conditions = new ConditionalQueue();
 
   /** Notebook mode: classes may arrive as definitions after a creation that needs them. */
   interactive = false;
@@ -216,6 +220,7 @@ export class HostedCollections {
       done(undefined, new CharmError(`${record.ref.cls} has no entry method "${method}"; its entry methods are: ${entryMethodNames(chare.constructor).join(", ")}`));
       return;
     }
+    if (!this.conditions.admit(record, method, args, () => this.runThen(record, method, args, done))) return;
     let result: unknown;
     const tracing = this.rt.tracer.on;
     const started = tracing ? Tracer.now() : 0;
@@ -223,13 +228,15 @@ export class HostedCollections {
       result = chare[method](...args);
     } catch (err) {
       done(undefined, err);
+      this.conditions.release(record);
       return;
     } finally {
       if (tracing) this.rt.tracer.record(this.rt.self, `${record.ref.cls}.${method}`, started);
     }
     if (result !== null && typeof result === "object" && typeof (result as any).then === "function") {
-      (result as Promise<unknown>).then((v) => done(v), (err) => done(undefined, err));
+      (result as Promise<unknown>).then((v) => done(v), (err) => done(undefined, err)).finally(() => this.conditions.release(record));
     } else done(result);
+    this.conditions.release(record); // the chare's state may have changed: waiting calls may go now
   }
 
   private fail(reply: ReplyRef | undefined, err: unknown, chare: string, method: string): void {
