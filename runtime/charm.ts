@@ -18,6 +18,7 @@ import { iwait, waitAll, type Waitable } from "./channels/wait.ts";
 import { define, definitionLog } from "./interactive/define.ts";
 import { runtimeStatus } from "./interactive/status.ts";
 import { timeline } from "./interactive/trace.ts";
+import { profile } from "./interactive/profile.ts";
 import { poolMap, poolMapAsync, poolTask, resetPool } from "./pool/pool.ts";
 import { scheduleCallableAfter } from "./core/timers.ts";
 import { topology } from "./core/topology.ts";
@@ -224,6 +225,8 @@ export const charm = {
   pool: { map: poolMap, mapAsync: poolMapAsync, task: poolTask },
   /** Runs `work` with every PE recording its entry methods; a timeline per PE (an SVG in a notebook). */
   timeline,
+  /** Runs `work` and returns calls and time per entry method (a table; `.print()` in scripts). */
+  profile,
   /** Every PE's chares, classes and message counts (a table in a notebook). */
   status: runtimeStatus,
   /** Where errors nobody awaited go (default: printed; a script then ends with code 1). */

@@ -76,6 +76,20 @@ describe("displays", () => {
     expect((status as any)[bundle]()["text/html"]).toContain("<table>");
   });
 
+  it("profiles a piece of work: calls and time per entry method, per PE", async () => {
+    const arr = charm.array(Echo, 6);
+    const stats = await charm.profile(async () => {
+      await arr.echo.ret(1);
+      await arr.at(5).echo.ret(2);
+    });
+    const echo = stats.methods.find((m) => m.method === "Echo.echo")!;
+    expect(echo.calls).toBe(7);
+    expect(echo.perPeMs).toHaveLength(2);
+    expect(echo.totalMs).toBeGreaterThanOrEqual(echo.maxMs);
+    expect(stats.toString()).toMatch(/Echo\.echo\s+7\s/);
+    expect((stats as any)[Symbol.for("charm4ts.mimeBundle")]()["text/html"]).toContain("<table>");
+  });
+
   it("draws a timeline of the entry methods a piece of work ran on each PE", async () => {
     const arr = charm.array(Echo, 4);
     const tl = await charm.timeline(async () => {

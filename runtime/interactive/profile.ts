@@ -1,0 +1,67 @@
+/**
+ * Per-entry-method profiling (Charm4Py's printStats): `await charm.profile(work)` runs `work`
+ * with the PEs recording their entry methods and returns calls and time per method, summed over
+ * the PEs and per PE — a table in a notebook, `print()` / `toString()` in a script.
+ */
+import { MIME_BUNDLE, htmlTable } from "./display.ts";
+import { timeline, type TraceEvent } from "./trace.ts";
+
+/** One entry method's numbers. */
+export interface MethodStats {
+  method: string;
+  calls: number;
+  totalMs: number;
+  meanMs: number;
+  maxMs: number;
+  /** Time per PE, in PE order. */
+  perPeMs: number[];
+}
+
+/** Profiling statistics of a piece of work, by entry method. */
+export class Profile {
+  readonly methods: MethodStats[];
+
+  constructor(events: readonly TraceEvent[], readonly numPes: number, readonly elapsedMs: number) {
+    const byMethod = new Map<string, MethodStats>();
+    for (const e of events) {
+      let s = byMethod.get(e.label);
+      if (!s) byMethod.set(e.label, (s = { method: e.label, calls: 0, totalMs: 0, meanMs: 0, maxMs: 0, perPeMs: new Array(numPes).fill(0) }));
+      const ms = e.end - e.start;
+      s.calls++;
+      s.totalMs += ms;
+      s.maxMs = Math.max(s.maxMs, ms);
+      s.perPeMs[e.pe] = (s.perPeMs[e.pe] ?? 0) + ms;
+    }
+    for (const s of byMethod.values()) s.meanMs = s.totalMs / s.calls;
+    this.methods = [...byMethod.values()].sort((a, b) => b.totalMs - a.totalMs);
+  }
+
+  private rows(): string[][] {
+    return this.methods.map((s) => [s.method, String(s.calls), s.totalMs.toFixed(3), (s.meanMs * 1000).toFixed(1), (s.maxMs * 1000).toFixed(1), s.perPeMs.map((ms) => ms.toFixed(2)).join(" / ")]);
+  }
+
+  /** The statistics as a text table. */
+  toString(): string {
+    const header = ["entry method", "calls", "total ms", "mean µs", "max µs", `ms per PE (0…${this.numPes - 1})`];
+    const rows = this.rows();
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+    const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ");
+    return [`profile: ${this.elapsedMs.toFixed(1)} ms of work on ${this.numPes} PEs`, line(header), ...rows.map(line)].join("\n");
+  }
+
+  /** Prints the table (scripts). */
+  print(): void {
+    console.log(this.toString());
+  }
+
+  [MIME_BUNDLE](): Record<string, string> {
+    const header = ["entry method", "calls", "total ms", "mean µs", "max µs", "ms per PE"];
+    return { "text/plain": this.toString(), "text/html": htmlTable(`profile: ${this.elapsedMs.toFixed(1)} ms of work on ${this.numPes} PEs`, header, this.rows()) };
+  }
+}
+
+/** Runs `work` and returns its per-entry-method statistics. */
+export async function profile(work: () => unknown): Promise<Profile> {
+  const t = await timeline(work);
+  return new Profile(t.events, t.numPes, t.end - t.start);
+}
