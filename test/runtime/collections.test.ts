@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { charm } from "../../runtime/index.ts";
 import { Holder, LastPe, RoundRobin, Where } from "./fixtures/collections.ts";
+import { rowMajor } from "./indices.ts";
 
 const fixtures = new URL("./fixtures/collections.ts", import.meta.url).href;
 const NUM_PES = 3;
@@ -9,15 +10,6 @@ const NUM_PES = 3;
 beforeAll(() => charm.start({ numPes: NUM_PES, modules: [fixtures] }));
 afterAll(() => charm.shutdown());
 
-function rowMajor(dims: number[]): number[][] {
-  const out: number[][] = [];
-  const walk = (prefix: number[]) => {
-    if (prefix.length === dims.length) { out.push(prefix); return; }
-    for (let i = 0; i < dims[prefix.length]!; i++) walk([...prefix, i]);
-  };
-  walk([]);
-  return out;
-}
 
 describe("N-D arrays", () => {
   it.each([[[3, 4]], [[2, 1, 3, 1, 2, 2]], [[1, 1, 1, 1, 1, 1]], [[5]]])("dims %j: thisIndex right everywhere, broadcast values in index order, block placement", async (dims) => {

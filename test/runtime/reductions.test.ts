@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { charm, Future, Reducer } from "../../runtime/index.ts";
 import { Red, Cell, bitOr, contribution, type DataKind, type TargetKind } from "./fixtures/reductions.ts";
+import { rowMajor } from "./indices.ts";
 
 const fixtures = new URL("./fixtures/reductions.ts", import.meta.url).href;
 const N = 6;
@@ -105,15 +106,6 @@ describe.each([2, 6])("reductions on %i PEs", (numPes) => {
   });
 
   it("gather over 2-D and 6-D arrays is in row-major index order", async () => {
-    const rowMajor = (dims: number[]): number[][] => {
-      const out: number[][] = [];
-      const walk = (prefix: number[]) => {
-        if (prefix.length === dims.length) { out.push(prefix); return; }
-        for (let i = 0; i < dims[prefix.length]!; i++) walk([...prefix, i]);
-      };
-      walk([]);
-      return out;
-    };
     for (const dims of [[3, 4], [2, 3, 1, 2, 1, 2], [2, 2, 2, 2, 2, 2]]) {
       const grid = charm.array(Cell, dims);
       const done = new Future<number[][]>();
