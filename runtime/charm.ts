@@ -22,6 +22,8 @@ import { profile } from "./interactive/profile.ts";
 import { poolMap, poolMapAsync, poolTask, resetPool } from "./pool/pool.ts";
 import { scheduleCallableAfter } from "./core/timers.ts";
 import { topology } from "./core/topology.ts";
+import { checkBalancerName, registerBalancer } from "./lb/strategies.ts";
+import type { BalancingRound } from "./lb/balancer.ts";
 import type { CollectionProxy, ElementProxy } from "./core/proxy-types.ts";
 import {
   awaitCreation, createArray, createGroup, createSingleton, createSparseArray, insertElement,
@@ -41,6 +43,12 @@ export interface StartOptions {
    * class the notebook's definitions haven't brought yet waits for it briefly. Scripts: off.
    */
   interactive?: boolean;
+  /**
+   * The load-balancing strategy for arrays created with `useAtSync` that don't name one:
+   * "greedy" (default), "refine", "rotate", "random", "none", or a registered name. Also
+   * `+balancer NAME` on the command line, or CHARM4TS_BALANCER.
+   */
+  balancer?: string;
   /** Notebook mode: where PE output goes, with the cause (cell) of the work that printed it. */
   onOutput?: (stream: "stdout" | "stderr", text: string, cause: number) => void;
 }
@@ -66,6 +74,17 @@ function numPesFrom(options: StartOptions): number {
   return n;
 }
 
+function balancerFrom(options: StartOptions): string {
+  const flag = process.argv.indexOf("+balancer");
+  const name = options.balancer ?? (flag >= 0 ? process.argv[flag + 1] : undefined) ?? process.env.CHARM4TS_BALANCER ?? "greedy";
+  return checkBalancerName(name);
+}
+
+/** The program's arguments without the runtime's own (+pN, +balancer NAME). */
+function withoutRuntimeFlags(argv: string[]): string[] {
+  return argv.filter((a, i) => !/^\+p\d+$/.test(a) && a !== "+balancer" && argv[i - 1] !== "+balancer");
+}
+
 function onUnhandled(error: ErrorData): void {
   const err = new RemoteError(error);
   if (errorHandler) { errorHandler(err); return; }
@@ -87,10 +106,10 @@ async function start(mainOrOptions?: MainFunction | StartOptions, maybeOptions?:
     onUnhandled,
     onOutput: options.onOutput,
     onExit: (code, reason) => { if (reason) process.stderr.write(`${reason}\n`); void exitProgram(code); },
-  }, { definitions: definitionLog(), interactive: options.interactive ?? false });
+  }, { definitions: definitionLog(), interactive: options.interactive ?? false, balancer: balancerFrom(options) });
   setRuntime(pes.runtime);
   if (!main) return;
-  const args = options.args ?? process.argv.slice(1).filter((a) => !/^\+p\d+$/.test(a));
+  const args = options.args ?? withoutRuntimeFlags(process.argv.slice(1));
   try {
     await main(args);
     const runtime = maybeRt();
@@ -168,6 +187,17 @@ export const charm = {
   },
   /** Resolves when the given collections have been created on every PE that holds them. */
   awaitCreation,
+  /** The load-balancing rounds of an array so far: per-PE load before and after each, and what moved. */
+  lbHistory(proxy: unknown): Future<BalancingRound[]> {
+    const ref = proxyRef(proxy);
+    if (!ref || ref.idx || ref.kind !== "array") throw new CharmError("charm.lbHistory(proxy): proxy must be an array's proxy (from charm.array)");
+    const runtime = rt();
+    const f = new Future<BalancingRound[]>();
+    runtime.send(runtime.rootPe(ref), { t: "lbHistory", cid: ref.cid, fid: f.id });
+    return f;
+  },
+  /** Makes a load-balancing strategy selectable by name (call it in the module every PE loads). */
+  registerBalancer,
   /** This PE's number (-1 on the driver, which hosts no chares). */
   myPe: (): number => rt().self,
   /** The number of PEs. */

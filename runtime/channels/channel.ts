@@ -6,7 +6,8 @@
 import { CharmError } from "../protocol/errors.ts";
 import { indexKey } from "../protocol/ids.ts";
 import type { ProxyRef } from "../protocol/messages.ts";
-import { encodeValue } from "../protocol/codec.ts";
+import { encodeValue, registerReviver, toWire } from "../protocol/codec.ts";
+import { elementBeingPacked } from "../core/migration.ts";
 import { recordOf, type Chare, type ElementRecord } from "../core/chare.ts";
 import { proxyRef } from "../core/proxy.ts";
 import type { ElementProxy } from "../core/proxy-types.ts";
@@ -49,9 +50,26 @@ export class Channel<T = unknown> {
     return new Promise<T>((resolve) => box.receivers.push(resolve as (v: unknown) => void));
   }
 
+  /** Travels only inside its own chare's state when the chare migrates (see migration.ts). */
+  [toWire](): { $charm: "channel"; cid: number; idx: readonly number[]; remote: ProxyRef; port: number } {
+    if (elementBeingPacked() !== this.local) {
+      throw new CharmError("a Channel can't be sent: each side makes its own with new Channel(this, remoteProxy)");
+    }
+    return { $charm: "channel", cid: this.local.ref.cid, idx: this.local.index, remote: this.remote, port: this.port };
+  }
+
   /** Resolves when a value is ready to receive (without taking it); used by charm.iwait. */
   whenReady(): Promise<void> {
     if (this.inbox.ready.length > 0) return Promise.resolve();
     return new Promise((resolve) => this.inbox.watchers.push(resolve));
   }
 }
+
+// A channel in a migrated chare's state: rebuilt on the new PE around the same inbox, which moved too.
+registerReviver("channel", (d: { cid: number; idx: number[]; remote: ProxyRef; port: number }) => {
+  const local = rt().host.collection(d.cid as any).elements.get(indexKey(d.idx));
+  if (!local) throw new CharmError("a channel arrived without its chare");
+  const channel = Object.create(Channel.prototype) as Channel;
+  Object.assign(channel, { port: d.port, local, remote: d.remote, myName: endName(local.ref, local.index, d.port), inbox: rt().channels.inbox(local, endName(d.remote, d.remote.idx!, d.port)) });
+  return channel;
+});

@@ -33,6 +33,11 @@ export class ChannelInboxes {
     return box;
   }
 
+  /** Every inbox of `record` (to move them with it). */
+  boxesOf(record: ElementRecord): Map<string, Inbox> {
+    return this.byElement.get(record) ?? new Map();
+  }
+
   /** A message arrived for `record` from channel end `from`. */
   deliver(record: ElementRecord, from: string, seq: number, value: unknown): void {
     const box = this.inbox(record, from);

@@ -1,45 +1,64 @@
 /**
  * Reductions over a collection: every element's i-th contribution belongs to reduction i. Each
- * PE combines its own elements' contributions, waits for its children in the spanning tree
- * over the collection's PEs, and sends one partial to its parent; the root delivers the result
- * to a future, an entry method, a broadcast, or (allreduce) back down the tree to everyone.
- * Broadcasts with replies reuse the same machinery, keyed by their future.
+ * PE combines the contributions of its elements and sends one partial, with how many
+ * contributions it holds, to the collection's root PE; the root delivers the result once the
+ * count reaches the number of elements — to a future, an entry method, a broadcast, or
+ * (allreduce) back to every PE that took part. Broadcasts with replies use the same machinery,
+ * keyed by their future.
+ *
+ * Counting at the root, not waiting on a fixed tree of PEs, is what lets elements migrate: a PE
+ * completes its share when every element *present* has contributed, an element that arrives
+ * owing a contribution is waited for, and a contribution made after the share was sent (its
+ * element arrived late) goes to the root as one more partial.
  */
 import { CharmError, errorToData } from "../protocol/errors.ts";
-import { compareIndex, type FutureId, type Index } from "../protocol/ids.ts";
+import { compareIndex, type CollectionId, type Endpoint, type FutureId, type Index } from "../protocol/ids.ts";
 import type { ErrorData, Message, Partial, ReplyRef, TargetRef } from "../protocol/messages.ts";
 import { decode, encodeValue } from "../protocol/codec.ts";
 import type { Runtime } from "../core/runtime.ts";
 import type { ElementRecord } from "../core/chare.ts";
-import type { LocalCollection } from "../core/host.ts";
 import { Future, rejectFuture, sendToFuture, settleLocal, failLocal } from "../core/future.ts";
 import { boundTarget } from "../core/proxy.ts";
 import { callTarget } from "./targets.ts";
 import { isReducer, reducerFn, type ReducerName } from "./reducers.ts";
-import { childPositions, parentPosition } from "./tree.ts";
 
 /** Where a reduction's result goes: a Future, or a bound entry method (`proxy.method`, `proxy.at(0).method`). */
 export type ReductionTarget = Future<any> | ((...args: any[]) => unknown);
 
 type Key = number | string;
 
-interface ReductionState {
-  readonly cid: number;
+/** This PE's share of one reduction. */
+interface LocalShare {
+  readonly cid: CollectionId;
   readonly key: Key;
   reducer: ReducerName | undefined;
   target: TargetRef | undefined;
   all: boolean;
-  /** Local contributions (gather: [index, value] pairs), already copied. */
+  /** Contributions made here (gather: [index, value] pairs), already copied. */
   readonly local: unknown[];
-  /** Partials from children in the tree. */
-  readonly children: Partial[];
+  /** Elements here that still owe this reduction a contribution. */
+  owed: number;
   error: ErrorData | undefined;
+}
+
+/** The root's view of one reduction: the partials so far. */
+interface RootState {
+  reducer: ReducerName | undefined;
+  target: TargetRef | undefined;
+  all: boolean;
+  /** Contributions that must arrive (undefined until a partial says). */
+  of: number | undefined;
+  n: number;
+  readonly parts: Partial[];
+  /** PEs that sent partials (an allreduce's result goes back to them). */
+  readonly from: Set<Endpoint>;
 }
 
 /** The reductions in flight on this PE. */
 export class Reductions {
   // Keyed by collection, then reduction number: no string key built per contribution.
-  private readonly states = new Map<number, Map<Key, ReductionState>>();
+  private readonly shares = new Map<CollectionId, Map<Key, LocalShare>>();
+  private readonly roots = new Map<CollectionId, Map<Key, RootState>>();
   private readonly allWaiters = new Map<string, FutureId[]>();
 
   constructor(private readonly rt: Runtime) {}
@@ -52,17 +71,21 @@ export class Reductions {
     }
     if (!isReducer(reducer)) reducerFn(reducer); // throws the "unknown reducer" error
     const key = record.redNo++;
-    const state = this.state(record.ref.cid, key);
-    state.reducer = reducer;
+    let opened = false;
+    // A share opened now counts the others that owe it (this element's redNo has moved on);
+    // an open one counted this element too.
+    const share = this.share(record.ref.cid, key, () => { opened = true; return this.owedBy(record.ref.cid, key); });
+    if (!opened) share.owed--;
+    share.reducer = reducer;
     // Only the first contribution's target is kept: the others are checked, not converted
     // (a TargetRef per element was a measurable share of a 1,000-element reduction).
     if (target !== "all") {
-      if (state.target === undefined) state.target = resolveTarget(target, record.label);
+      if (share.target === undefined) share.target = resolveTarget(target, record.label);
       else if (!(target instanceof Future) && boundTarget(target) === undefined) resolveTarget(target, record.label);
     }
-    state.all ||= target === "all";
+    share.all ||= target === "all";
     const value = reducer === "nop" ? undefined : copy(data, record.label, "contribution");
-    state.local.push(reducer === "gather" ? [record.index, value] : value);
+    share.local.push(reducer === "gather" ? [record.index, value] : value);
     let future: Future<unknown> | undefined;
     if (target === "all") {
       future = new Future();
@@ -70,95 +93,159 @@ export class Reductions {
       const list = this.allWaiters.get(id);
       if (list) list.push(future.id); else this.allWaiters.set(id, [future.id]);
     }
-    this.tryComplete(state);
+    this.trySend(share);
     return future;
   }
 
+  /** A broadcast asking for replies reached `count` elements here: open their share. */
+  expectReplies(cid: CollectionId, key: string, reply: ReplyRef, count: number): void {
+    // No elements here and the root knows how many answers to wait for: nothing to send.
+    if (count === 0 && this.rt.elementCount(this.rt.host.collection(cid).ref) !== undefined) return;
+    const share = this.share(cid, key, () => count);
+    share.reducer = reply.mode === "value" ? "gather" : "nop";
+    share.target = { k: "future", fid: reply.fid };
+    this.trySend(share);
+  }
+
   /** One element's reply to a broadcast that asked for values or completion. */
-  contributeReply(record: ElementRecord | undefined, key: string, reply: ReplyRef, value: unknown, error: ErrorData | undefined, coll?: LocalCollection): void {
-    const cid = record ? record.ref.cid : coll!.ref.cid;
-    const state = this.state(cid, key);
-    state.reducer = reply.mode === "value" ? "gather" : "nop";
-    state.target = { k: "future", fid: reply.fid };
-    if (record) {
-      if (error) state.error ??= error;
-      let v: unknown;
-      try {
-        v = reply.mode === "value" ? copy(value, record.label, "return value") : undefined;
-      } catch (err) {
-        state.error ??= errorToData(err, this.rt.self, record.label);
-      }
-      state.local.push(reply.mode === "value" ? [record.index, v] : undefined);
+  contributeReply(record: ElementRecord, key: string, reply: ReplyRef, value: unknown, error: ErrorData | undefined): void {
+    const share = this.share(record.ref.cid, key, () => 1);
+    share.reducer = reply.mode === "value" ? "gather" : "nop";
+    share.target = { k: "future", fid: reply.fid };
+    share.owed--;
+    if (error) share.error ??= error;
+    let v: unknown;
+    try {
+      v = reply.mode === "value" ? copy(value, record.label, "return value") : undefined;
+    } catch (err) {
+      share.error ??= errorToData(err, this.rt.self, record.label);
     }
-    this.tryComplete(state);
+    share.local.push(reply.mode === "value" ? [record.index, v] : undefined);
+    this.trySend(share);
   }
 
-  /** A child PE's combined share. */
+  /** An element left this PE: shares it still owed no longer wait for it. */
+  departed(record: ElementRecord): void {
+    this.forOwed(record, (share) => { share.owed--; this.trySend(share); });
+  }
+
+  /** An element arrived on this PE: open shares it still owes wait for it. */
+  arrived(record: ElementRecord): void {
+    this.forOwed(record, (share) => { share.owed++; });
+  }
+
+  /** A partial sent to this PE as the root. */
   receivePartial(msg: Extract<Message, { t: "contrib" }>): void {
-    const state = this.state(msg.cid, msg.key);
-    state.reducer ??= msg.reducer;
-    state.target ??= msg.target;
-    state.all ||= msg.all === 1;
-    state.children.push(msg.r ? { ...msg.part, v: decode(msg.part.v) } : msg.part);
-    this.tryComplete(state);
+    const root = this.root(msg.cid, msg.key);
+    root.reducer ??= msg.reducer as ReducerName;
+    root.target ??= msg.target;
+    root.all ||= msg.all === 1;
+    root.of ??= msg.of;
+    root.n += msg.part.n;
+    root.from.add(msg.pe);
+    root.parts.push(msg.r ? { ...msg.part, v: decode(msg.part.v) } : msg.part);
+    this.tryDeliver(msg.cid, msg.key, root);
   }
 
-  /** An allreduce result coming down the tree. */
+  /** A sparse array's size became known (doneInserting): reductions waiting on it may finish. */
+  totalKnown(cid: CollectionId): void {
+    const byKey = this.roots.get(cid);
+    if (!byKey) return;
+    const of = this.rt.census.totals.get(cid);
+    for (const [key, root] of [...byKey]) {
+      root.of ??= of;
+      this.tryDeliver(cid, key, root);
+    }
+  }
+
+  /** An allreduce result sent back to a PE that took part. */
   receiveResult(msg: Extract<Message, { t: "down" }>): void {
-    this.spreadDown(msg.cid, msg.key, msg.r ? decode(msg.v) : msg.v, msg.e);
+    this.settleAll(msg.cid, msg.key, msg.r ? decode(msg.v) : msg.v, msg.e);
   }
 
-  private state(cid: number, key: Key): ReductionState {
-    let byKey = this.states.get(cid);
-    if (!byKey) this.states.set(cid, (byKey = new Map()));
+  private share(cid: CollectionId, key: Key, owed: () => number): LocalShare {
+    let byKey = this.shares.get(cid);
+    if (!byKey) this.shares.set(cid, (byKey = new Map()));
     let s = byKey.get(key);
     if (!s) {
-      s = { cid, key, reducer: undefined, target: undefined, all: false, local: [], children: [], error: undefined };
+      s = { cid, key, reducer: undefined, target: undefined, all: false, local: [], owed: owed(), error: undefined };
       byKey.set(key, s);
     }
     return s;
   }
 
-  private tryComplete(state: ReductionState): void {
-    const coll = this.rt.host.collection(state.cid as any);
-    if (!coll.created || state.local.length < coll.elements.size) return;
-    const pes = this.rt.participants(coll.ref);
-    const pos = pes.indexOf(this.rt.self);
-    if (state.children.length < childPositions(pos, pes.length).length) return;
-    const byKey = this.states.get(state.cid)!;
-    byKey.delete(state.key);
-    if (byKey.size === 0) this.states.delete(state.cid);
-    const part = combine(state);
-    if (pos > 0) {
-      const enc = encodeValue(part.v, "a reduction's partial result");
-      this.rt.send(pes[parentPosition(pos)]!, { t: "contrib", cid: state.cid as any, key: state.key, reducer: state.reducer!, target: state.target, all: state.all ? 1 : undefined, part: { ...part, v: enc.v }, r: enc.r }, enc.transfer);
+  /** How many elements here still owe reduction `key` (their next reduction is at most `key`). */
+  private owedBy(cid: CollectionId, key: number): number {
+    let owed = 0;
+    for (const r of this.rt.host.collection(cid).elements.values()) if (r.redNo <= key) owed++;
+    return owed;
+  }
+
+  private forOwed(record: ElementRecord, visit: (share: LocalShare) => void): void {
+    const byKey = this.shares.get(record.ref.cid);
+    if (!byKey) return;
+    for (const share of [...byKey.values()]) if (typeof share.key === "number" && record.redNo <= share.key) visit(share);
+  }
+
+  private trySend(share: LocalShare): void {
+    if (share.owed > 0 || share.target === undefined && !share.all) return;
+    const byKey = this.shares.get(share.cid)!;
+    byKey.delete(share.key);
+    if (byKey.size === 0) this.shares.delete(share.cid);
+    const coll = this.rt.host.collection(share.cid);
+    const part = combine(share.reducer!, share.local, [], share.error);
+    const rootPe = this.rt.rootPe(coll.ref);
+    const of = this.rt.elementCount(coll.ref);
+    if (rootPe === this.rt.self) {
+      // The root's own share joins the others without a message.
+      this.receivePartial({ t: "contrib", cid: share.cid, key: share.key, reducer: share.reducer!, target: share.target, all: share.all ? 1 : undefined, part, of, pe: this.rt.self });
       return;
     }
-    let result = part.v;
-    if (state.reducer === "gather") result = (part.v as [Index, unknown][]).sort((a, b) => compareIndex(a[0], b[0])).map((p) => p[1]);
-    this.deliver(state, result, part.e);
+    const enc = encodeValue(part.v, "a reduction's partial result");
+    this.rt.send(rootPe, { t: "contrib", cid: share.cid, key: share.key, reducer: share.reducer!, target: share.target, all: share.all ? 1 : undefined, part: { ...part, v: enc.v }, r: enc.r, of, pe: this.rt.self }, enc.transfer);
   }
 
-  private deliver(state: ReductionState, result: unknown, error: ErrorData | undefined): void {
-    if (state.all) { this.spreadDown(state.cid, state.key, result, error); return; }
-    const target = state.target;
+  private root(cid: CollectionId, key: Key): RootState {
+    let byKey = this.roots.get(cid);
+    if (!byKey) this.roots.set(cid, (byKey = new Map()));
+    let s = byKey.get(key);
+    if (!s) {
+      s = { reducer: undefined, target: undefined, all: false, of: undefined, n: 0, parts: [], from: new Set() };
+      byKey.set(key, s);
+    }
+    return s;
+  }
+
+  private tryDeliver(cid: CollectionId, key: Key, root: RootState): void {
+    // A sparse array's broadcast before doneInserting can't be counted: every PE answers instead.
+    const complete = root.of !== undefined ? root.n >= root.of : typeof key === "string" && root.from.size >= this.rt.numPes;
+    if (!complete) return;
+    const byKey = this.roots.get(cid)!;
+    byKey.delete(key);
+    if (byKey.size === 0) this.roots.delete(cid);
+    const part = combine(root.reducer!, [], root.parts, undefined);
+    let result = part.v;
+    if (root.reducer === "gather") result = ((part.v as [Index, unknown][] | undefined) ?? []).sort((a, b) => compareIndex(a[0], b[0])).map((p) => p[1]);
+    if (root.all) { this.spreadResult(cid, key, root, result, part.e); return; }
+    const target = root.target;
     if (!target) throw new CharmError("a reduction completed without a target");
     if (target.k === "future") {
-      if (error) rejectFuture(target.fid, error);
+      if (part.e) rejectFuture(target.fid, part.e);
       else sendToFuture(target.fid, result);
-    } else if (error) this.rt.reportUnhandled(error);
-    else callTarget(target, state.reducer === "nop" ? [] : [result]);
+    } else if (part.e) this.rt.reportUnhandled(part.e);
+    else callTarget(target, root.reducer === "nop" ? [] : [result]);
   }
 
-  private spreadDown(cid: number, key: Key, result: unknown, error: ErrorData | undefined): void {
-    const coll = this.rt.host.collection(cid as any);
-    const pes = this.rt.participants(coll.ref);
-    const pos = pes.indexOf(this.rt.self);
-    const kids = childPositions(pos, pes.length);
-    if (kids.length) {
+  private spreadResult(cid: CollectionId, key: Key, root: RootState, result: unknown, error: ErrorData | undefined): void {
+    const others = [...root.from].filter((pe) => pe !== this.rt.self);
+    if (others.length) {
       const enc = encodeValue(result, "an allreduce result");
-      for (const c of kids) this.rt.send(pes[c]!, { t: "down", cid: cid as any, key, v: enc.v, r: enc.r, e: error });
+      for (const pe of others) this.rt.send(pe, { t: "down", cid, key, v: enc.v, r: enc.r, e: error }, others.length === 1 ? enc.transfer : undefined);
     }
+    if (root.from.has(this.rt.self)) this.settleAll(cid, key, others.length ? structuredClone(result) : result, error);
+  }
+
+  private settleAll(cid: CollectionId, key: Key, result: unknown, error: ErrorData | undefined): void {
     const id = `${cid}|${key}`;
     const waiters = this.allWaiters.get(id) ?? [];
     this.allWaiters.delete(id);
@@ -169,18 +256,18 @@ export class Reductions {
   }
 }
 
-function combine(state: ReductionState): Partial {
-  const kids = state.children;
-  const n = state.local.length + kids.reduce((sum, p) => sum + p.n, 0);
-  const e = state.error ?? kids.find((p) => p.e)?.e;
-  if (state.reducer === "nop") return { n, v: undefined, e };
-  if (state.reducer === "gather") return { n, v: state.local.concat(...kids.filter((p) => p.n > 0).map((p) => p.v as unknown[])), e };
-  const values = state.local.concat(kids.filter((p) => p.n > 0).map((p) => p.v));
+/** Combines local contributions and partials with the reducer; the first error wins. */
+function combine(reducer: ReducerName, local: unknown[], parts: Partial[], error: ErrorData | undefined): Partial {
+  const n = local.length + parts.reduce((sum, p) => sum + p.n, 0);
+  const e = error ?? parts.find((p) => p.e)?.e;
+  if (reducer === "nop") return { n, v: undefined, e };
+  if (reducer === "gather") return { n, v: local.concat(...parts.filter((p) => p.n > 0).map((p) => p.v as unknown[])), e };
+  const values = local.concat(parts.filter((p) => p.n > 0).map((p) => p.v));
   if (values.length === 0 || e) return { n, v: undefined, e };
   try {
-    return { n, v: reducerFn(state.reducer!)(values), e };
+    return { n, v: reducerFn(reducer)(values), e };
   } catch (err) {
-    return { n, v: undefined, e: errorToData(err, -2, undefined, `reducer ${state.reducer}`) };
+    return { n, v: undefined, e: errorToData(err, -2, undefined, `reducer ${reducer}`) };
   }
 }
 

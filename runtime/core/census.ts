@@ -1,8 +1,7 @@
 /**
- * Sparse arrays: which PEs hold elements is only known once insertion is over. `doneInserting`
- * counts every PE's elements and tells all PEs the members, so reductions and broadcast
- * replies over a sparse array use a tree of PEs that will all take part (a PE with no
- * elements would never hear of a reduction and the tree would wait for it forever).
+ * Sparse arrays: how many elements there are is only known once insertion is over.
+ * `doneInserting` counts every PE's elements and tells all PEs the total, so a reduction or a
+ * broadcast reply over a sparse array knows when every element has answered.
  */
 import type { CollectionId, Endpoint } from "../protocol/ids.ts";
 import type { Runtime } from "./runtime.ts";
@@ -14,13 +13,13 @@ interface Count {
 
 /** Member lists of sparse arrays, and the census that makes them. */
 export class Census {
-  /** cid → PEs holding elements (set by a finished census). */
-  readonly members = new Map<CollectionId, number[]>();
+  /** cid → number of elements (set by a finished census). */
+  readonly totals = new Map<CollectionId, number>();
   private readonly running = new Map<CollectionId, Count>();
 
   constructor(private readonly rt: Runtime) {}
 
-  /** Counts elements on every PE and publishes the members; resolves when every PE knows them. */
+  /** Counts elements on every PE and publishes the total; resolves when every PE knows it. */
   run(cid: CollectionId): Promise<void> {
     return new Promise((resolve) => {
       this.running.set(cid, { counts: new Map(), resolve });
@@ -33,16 +32,17 @@ export class Census {
     this.rt.send(from, { t: "censusCount", cid, pe: this.rt.self, n: this.rt.host.collection(cid).elements.size });
   }
 
-  /** The census collects one PE's count; with all in, it publishes the members. */
+  /** The census collects one PE's count; with all in, it publishes the total. */
   count(cid: CollectionId, pe: Endpoint, n: number): void {
     const run = this.running.get(cid);
     if (!run) return;
     run.counts.set(pe, n);
     if (run.counts.size < this.rt.numPes) return;
     this.running.delete(cid);
-    const pes = [...run.counts].filter(([, c]) => c > 0).map(([p]) => p).sort((a, b) => a - b);
-    this.members.set(cid, pes);
-    for (let p = 0; p < this.rt.numPes; p++) this.rt.send(p, { t: "members", cid, pes });
+    let total = 0;
+    for (const c of run.counts.values()) total += c;
+    this.totals.set(cid, total);
+    for (let p = 0; p < this.rt.numPes; p++) this.rt.send(p, { t: "members", cid, n: total });
     run.resolve();
   }
 }

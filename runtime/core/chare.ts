@@ -26,6 +26,25 @@ export interface ElementRecord {
   readonly label: string;
   /** This chare's `thisProxy`, made on first use. */
   proxy?: unknown;
+  /** Entry methods of this element suspended at an `await` (it can't move while any are). */
+  busy: number;
+  /** Where it moves once no entry method is suspended (a migration asked for while busy). */
+  leaving?: number;
+  /** Time (ms) spent in its entry methods since the last load balancing (arrays that opted in). */
+  load: number;
+  /** How many times it has moved (newer location news wins over older). */
+  moves: number;
+  /** Whether it called AtSync and waits for the balancer. */
+  atSync: boolean;
+  /** False after setMigratable(false): balancers and migrate() leave it where it is. */
+  migratable: boolean;
+  /** Broadcasts it has run, kept after a move so none runs twice (see migration.ts). */
+  seen?: Set<number>;
+}
+
+/** A new element's record (the runtime's bookkeeping beside the chare's own fields). */
+export function newRecord(ref: CollectionRef, index: Index, key: string, label: string): ElementRecord {
+  return { ref, index, key, chare: undefined, redNo: 0, label, busy: 0, load: 0, moves: 0, atSync: false, migratable: true };
 }
 
 /** Where the runtime keeps an element's record on its chare. */
@@ -81,6 +100,25 @@ export class Chare {
   /** Contributes to a reduction whose result every element receives. */
   allreduce<T = unknown>(data?: unknown, reducer?: ReducerName): Future<T> {
     return rt().reductions.contribute(this[RECORD], data, data === undefined ? "nop" : reducer, "all") as Future<T>;
+  }
+
+  /**
+   * Tells the balancer this element is ready (arrays created with `useAtSync: true`): once every
+   * element has called it, loads are collected, elements may move, and every element's
+   * `resumeFromSync()` is called.
+   */
+  AtSync(): void {
+    rt().balancing.atSync(this[RECORD]);
+  }
+
+  /** Moves this element to another PE (after its suspended entry methods, if any, finish). */
+  migrate(toPe: number): void {
+    rt().balancing.migrateOnRequest(this[RECORD], toPe);
+  }
+
+  /** Whether balancers and migrate() may move this element (arrays' elements may by default). */
+  setMigratable(migratable: boolean): void {
+    this[RECORD].migratable = migratable;
   }
 
   /** Names the chare for logs: "Hello[3]". */

@@ -9,6 +9,7 @@ import { registerArrayMap, registerChareClass } from "./registry.ts";
 import { encodeFor } from "./invoke.ts";
 import { makeProxy, proxyRef } from "./proxy.ts";
 import { checkIndex } from "./placement.ts";
+import { checkBalancerName } from "../lb/strategies.ts";
 
 /** A chare class (any constructor whose instances are chares). */
 export type ChareCtor = abstract new (...args: any[]) => Chare;
@@ -21,6 +22,10 @@ export interface ArrayOptions<A extends unknown[] = unknown[]> {
   args?: A;
   /** Custom placement: an exported ArrayMap subclass. */
   map?: new () => ArrayMap;
+  /** Opt into AtSync load balancing: loads are measured, AtSync() and resumeFromSync() work. */
+  useAtSync?: boolean;
+  /** The strategy for this array ("greedy", "refine", "rotate", "random", "none", or registered); default: the runtime's. */
+  balancer?: string;
 }
 
 /** Options for creating a singleton chare. */
@@ -66,6 +71,8 @@ export function createArray(cls: ChareCtor, dims: number | readonly number[], op
   const name = checkClass(cls);
   const runtime = rt();
   const ref: CollectionRef = { cid: runtime.newCollectionId(), cls: name, kind: "array", dims: checkDims(dims, name), map: mapName(options.map) };
+  if (options.balancer !== undefined && !options.useAtSync) throw new CharmError(`charm.array(${name}, dims, { balancer }): a balancer needs useAtSync: true`);
+  if (options.useAtSync) ref.lb = checkBalancerName(options.balancer ?? runtime.defaultBalancer);
   return makeProxy(launch(ref, options.args ?? [], true));
 }
 

@@ -11,12 +11,14 @@ import { chareClass, findChareClass, type ChareClass } from "./registry.ts";
 
 // How long a PE holds a creation whose class a notebook's definitions haven't brought yet.
 const DEFINITION_WAIT_MS = 2000;
-import { constructChare, type ElementRecord } from "./chare.ts";
+import { constructChare, newRecord, type ElementRecord } from "./chare.ts";
 import { forEachIndex, homePe } from "./placement.ts";
 import { rejectFuture, sendToFuture } from "./future.ts";
 import { isEntryMethod, entryMethodNames } from "./entry-methods.ts";
 import { Tracer } from "../interactive/trace.ts";
 import { ConditionalQueue } from "./when.ts";
+import { firstTime, noteBroadcast, type MoveLog } from "./migration.ts";
+import { measured } from "../lb/load.ts";
 
 type InvokeMsg = Extract<Message, { t: "invoke" }>;
 type BcastMsg = Extract<Message, { t: "bcast" }>;
@@ -53,6 +55,8 @@ export interface LocalCollection {
   readonly elements: Map<string, ElementRecord>;
   /** Messages that arrived before the collection was created here, replayed in order. */
   pending: Message[];
+  /** Broadcast history for elements on the move (arrays only; see migration.ts). */
+  moves?: MoveLog;
 }
 
 /** Collections hosted on this PE, and the entry-method runner. */
@@ -142,7 +146,7 @@ export class HostedCollections {
     const label = coll.ref.kind === "single" ? `${coll.ref.cls}(on PE ${this.rt.self})` : coll.ref.kind === "group" ? `${coll.ref.cls}[PE ${index[0]}]` : `${coll.ref.cls}[${key}]`;
     // Replacing a live element would silently drop its state and its place in reductions.
     if (coll.elements.has(key)) throw new CharmError(`${label} already exists; charm.insert adds new elements only`);
-    const record: ElementRecord = { ref: coll.ref, index, key, chare: undefined, redNo: 0, label };
+    const record = newRecord(coll.ref, index, key, label);
     coll.elements.set(key, record);
     try {
       constructChare(cls as any, args, record);
@@ -174,7 +178,18 @@ export class HostedCollections {
     if (!coll.created) { coll.pending.push(msg); return; }
     const reply = msg.reply;
     const key = reply ? `f${reply.fid}` : undefined;
-    const records = [...coll.elements.values()];
+    noteBroadcast(this.rt, coll, msg);
+    let records: ElementRecord[];
+    if (msg.only) {
+      // A broadcast forwarded to one element that moved: it may have moved on again.
+      const record = coll.elements.get(indexKey(msg.only));
+      if (!record) { this.rt.sendToElement(coll.ref, msg.only, msg); return; }
+      records = firstTime(record, msg.b) ? [record] : [];
+    } else {
+      records = [];
+      for (const record of coll.elements.values()) if (firstTime(record, msg.b)) records.push(record);
+    }
+    if (reply) this.rt.reductions.expectReplies(coll.ref.cid, key!, reply, records.length);
     const shared = records.length > 1 ? sharedArgs(msg.a, msg.r) : undefined;
     for (let i = 0; i < records.length; i++) {
       const record = records[i]!;
@@ -183,7 +198,6 @@ export class HostedCollections {
       this.runThen(record, msg.m, args, (value, error) =>
         this.rt.reductions.contributeReply(record, key!, reply, value, error === undefined ? undefined : errorToData(error, this.rt.self, record.label, msg.m)));
     }
-    if (reply && coll.elements.size === 0) this.rt.reductions.contributeReply(undefined, key!, reply, undefined, undefined, coll);
   }
 
   /** Delivers a channel message to its element's inbox. */
@@ -225,7 +239,7 @@ export class HostedCollections {
     const tracing = this.rt.tracer.on;
     const started = tracing ? Tracer.now() : 0;
     try {
-      result = chare[method](...args);
+      result = record.ref.lb === undefined ? chare[method](...args) : measured(record, () => chare[method](...args));
     } catch (err) {
       done(undefined, err);
       this.conditions.release(record);
@@ -234,7 +248,12 @@ export class HostedCollections {
       if (tracing) this.rt.tracer.record(this.rt.self, `${record.ref.cls}.${method}`, started);
     }
     if (result !== null && typeof result === "object" && typeof (result as any).then === "function") {
-      (result as Promise<unknown>).then((v) => done(v), (err) => done(undefined, err)).finally(() => this.conditions.release(record));
+      record.busy++;
+      (result as Promise<unknown>).then((v) => done(v), (err) => done(undefined, err)).finally(() => {
+        record.busy--;
+        this.conditions.release(record);
+        if (record.busy === 0 && record.leaving !== undefined) this.rt.balancing.leaveNow(record);
+      });
     } else done(result);
     this.conditions.release(record); // the chare's state may have changed: waiting calls may go now
   }

@@ -8,9 +8,9 @@ import { Future } from "./future.ts";
 /** Sends one entry-method call through a proxy; returns a Future when `mode` asks for one. */
 export function callEntry(ref: ProxyRef, method: string, args: unknown[], mode: ReplyRef["mode"] | undefined): Future<any> | undefined {
   const runtime = rt();
-  // Before doneInserting, PEs that hold no element of a sparse array never answer: say so
+  // Before doneInserting nobody knows how many elements of a sparse array must answer: say so
   // instead of hanging (checked on the driver, which runs the census and knows it exactly).
-  if (mode && !ref.idx && ref.kind === "sparse" && runtime.isDriver && !runtime.census.members.has(ref.cid)) {
+  if (mode && !ref.idx && ref.kind === "sparse" && runtime.isDriver && !runtime.census.totals.has(ref.cid)) {
     throw new CharmError(`${ref.cls}.${method}.${mode === "value" ? "ret" : "awaitable"}(): a broadcast that waits for replies from a sparse array needs charm.doneInserting(proxy) first`);
   }
   const enc = encodeFor(ref, method, args);
@@ -24,10 +24,10 @@ export function callEntry(ref: ProxyRef, method: string, args: unknown[], mode: 
   if (ref.idx) {
     runtime.sendToElement(ref, ref.idx, { t: "invoke", to: ref, m: method, a: enc.a, r: enc.r, reply }, enc.transfer);
   } else {
-    const to: CollectionRef = { cid: ref.cid, cls: ref.cls, kind: ref.kind, dims: ref.dims, map: ref.map, pe: ref.pe };
-    // No PE takes part (a sparse array left empty): nobody would ever answer, so answer here.
-    if (future && runtime.participants(to).length === 0) future.send(mode === "value" ? [] : undefined);
-    else runtime.broadcast(to, { t: "bcast", to, m: method, a: enc.a, r: enc.r, reply });
+    const to: CollectionRef = { cid: ref.cid, cls: ref.cls, kind: ref.kind, dims: ref.dims, map: ref.map, pe: ref.pe, lb: ref.lb };
+    // A sparse array left empty: nobody would ever answer, so answer here.
+    if (future && to.kind === "sparse" && runtime.census.totals.get(to.cid) === 0) future.send(mode === "value" ? [] : undefined);
+    else runtime.broadcast(to, { t: "bcast", to, m: method, a: enc.a, r: enc.r, reply, b: runtime.newBroadcastId() });
   }
   return future;
 }

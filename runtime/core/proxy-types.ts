@@ -10,7 +10,8 @@ type AnyFn = (...args: any[]) => any;
 
 /** Members every chare inherits from Chare; they are not entry methods. */
 export type ChareBaseMember =
-  | "thisIndex" | "thisProxy" | "contribute" | "reduce" | "allreduce" | "toString";
+  | "thisIndex" | "thisProxy" | "contribute" | "reduce" | "allreduce" | "toString"
+  | "AtSync" | "migrate" | "setMigratable";
 
 /** The names of a chare class's entry methods (its own methods, not Chare's). */
 export type EntryMethodNames<C> = {

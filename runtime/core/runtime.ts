@@ -11,7 +11,7 @@ import { deferMicrotask } from "../transport/microtask.ts";
 import type { FutureState } from "./future.ts";
 import { failLocal, sendToFuture, settleLocal } from "./future.ts";
 import { decode } from "../protocol/codec.ts";
-import { homePe, forEachIndex } from "./placement.ts";
+import { homePe, sizeOf } from "./placement.ts";
 import { HostedCollections } from "./host.ts";
 import { Reductions } from "../collectives/reduction.ts";
 import { ChannelInboxes } from "../channels/inbox.ts";
@@ -20,6 +20,8 @@ import { CreationTracker } from "./creation.ts";
 import { Census } from "./census.ts";
 import { peStatus } from "../interactive/status.ts";
 import { Tracer } from "../interactive/trace.ts";
+import { Balancing } from "../lb/balancer.ts";
+import { immigrate } from "./migration.ts";
 
 /** What the embedding (driver or PE worker) decides: where unobserved errors go, how to stop. */
 export interface RuntimeHooks {
@@ -35,6 +37,12 @@ export interface RuntimeHooks {
   onDefine?(code: string, fid: FutureId): void;
   /** A PE printed (notebook mode; driver only), with the cause of the work that printed it. */
   onOutput?(stream: "stdout" | "stderr", text: string, cause: number): void;
+}
+
+/** Where a migrated element is, and after how many moves that was learned. */
+export interface Location {
+  pe: number;
+  moves: number;
 }
 
 // Local messages are drained in microtasks for latency, but never more than this many per
@@ -55,14 +63,19 @@ export class Runtime {
   readonly quiescence: QuiescenceProbe;
   readonly creations = new CreationTracker();
   readonly census = new Census(this);
+  /** Load balancing and on-request moves of this PE's elements. */
+  readonly balancing = new Balancing(this);
   /** Entry-method timeline recorder (off unless charm.timeline is running). */
   readonly tracer = new Tracer();
-  /** Where migrated elements went, overriding their home placement (cid → index key → PE). */
-  readonly locations = new Map<CollectionId, Map<string, Endpoint>>();
+  /** Where migrated elements went, overriding their home placement (cid → index key → where). */
+  readonly locations = new Map<CollectionId, Map<string, Location>>();
 
+  /** The balancer arrays created with `useAtSync` use unless they name one. */
+  defaultBalancer = "greedy";
   /** Set once the runtime has been shut down: late messages are dropped. */
   closed = false;
   private futureCounter = 0;
+  private broadcastCounter = 0;
   private collectionCounter = 0;
   private singletonCursor: number;
   private readonly localQueue: Message[] = [];
@@ -74,7 +87,7 @@ export class Runtime {
   cause = 0;
   private localHead = 0;
   private drainScheduled = false;
-  private readonly participantCache = new Map<CollectionId, number[]>();
+  private everyPe: number[] | undefined;
   // A resolved promise's then() schedules a microtask ~5× cheaper than Node's queueMicrotask,
   // which wraps every callback in an AsyncResource. Captured before user code can patch it.
   private readonly defer = deferMicrotask();
@@ -96,6 +109,11 @@ export class Runtime {
   /** A fresh future id homed here. */
   newFutureId(): FutureId {
     return makeId<FutureId>(++this.futureCounter, this.self);
+  }
+
+  /** A fresh broadcast id minted here (elements that moved use it to run each broadcast once). */
+  newBroadcastId(): number {
+    return makeId<FutureId>(++this.broadcastCounter, this.self);
   }
 
   /** A fresh collection id minted here. */
@@ -126,10 +144,19 @@ export class Runtime {
   locate(ref: CollectionRef, index: Index): number {
     const moved = this.locations.get(ref.cid);
     if (moved) {
-      const pe = moved.get(index.join(","));
-      if (pe !== undefined) return pe;
+      const where = moved.get(index.join(","));
+      if (where !== undefined) return where.pe;
     }
     return homePe(ref, index, this.numPes, this.self);
+  }
+
+  /** Records where an element is after its `moves`-th move (older news than what we know is ignored). */
+  noteLocation(cid: CollectionId, key: string, pe: number, moves: number): void {
+    let moved = this.locations.get(cid);
+    if (!moved) this.locations.set(cid, (moved = new Map()));
+    const known = moved.get(key);
+    if (known && known.moves > moves) return;
+    moved.set(key, { pe, moves });
   }
 
   /** Sends a message to the PE that holds an element. */
@@ -142,25 +169,28 @@ export class Runtime {
     for (const pe of this.participants(ref)) this.send(pe, msg);
   }
 
-  /** The PEs that take part in a collection's broadcasts and reductions, in order. */
+  /**
+   * The PEs a collection's broadcasts and creation go to: a singleton's own, otherwise every PE
+   * (elements migrate, so any PE may hold some; a PE with none just has nothing to run).
+   */
   participants(ref: CollectionRef): number[] {
     if (ref.kind === "single") return [ref.pe!];
-    // A sparse array's members are known after charm.doneInserting; until then, every PE.
-    if (ref.kind === "sparse") return this.census.members.get(ref.cid) ?? this.allPes();
-    let pes = this.participantCache.get(ref.cid);
-    if (pes) return pes;
-    if (ref.kind === "array") {
-      // Only PEs that own some element take part, so no PE waits on one that never hears of it.
-      const seen = new Set<number>();
-      forEachIndex(ref.dims!, (idx) => seen.add(homePe(ref, idx, this.numPes, this.self)));
-      pes = [...seen].sort((a, b) => a - b);
-    } else pes = this.allPes();
-    this.participantCache.set(ref.cid, pes);
-    return pes;
+    return (this.everyPe ??= Array.from({ length: this.numPes }, (_, i) => i));
   }
 
-  private allPes(): number[] {
-    return Array.from({ length: this.numPes }, (_, i) => i);
+  /** How many elements a collection has (undefined: a sparse array before doneInserting). */
+  elementCount(ref: CollectionRef): number | undefined {
+    switch (ref.kind) {
+      case "single": return 1;
+      case "group": return this.numPes;
+      case "array": return sizeOf(ref.dims!);
+      case "sparse": return this.census.totals.get(ref.cid);
+    }
+  }
+
+  /** The PE that completes a collection's reductions and broadcast replies. */
+  rootPe(ref: CollectionRef): number {
+    return ref.kind === "single" ? ref.pe! : 0;
   }
 
   /** Reports an error nobody will observe otherwise: to the driver, which shows it. */
@@ -216,9 +246,14 @@ export class Runtime {
         if (this.hooks.onOutput) this.hooks.onOutput(msg.stream, msg.text, cause);
         else process[msg.stream].write(msg.text);
         return;
+      case "migrate": return immigrate(this, msg);
+      case "moved": return this.balancing.moved(msg);
+      case "atSync": return this.balancing.receiveLoads(msg);
+      case "lbPlan": return this.balancing.applyPlan(msg);
+      case "lbHistory": return this.balancing.sendHistory(msg.cid, msg.fid);
       case "census": return this.census.answer(msg.cid, msg.from);
       case "censusCount": return this.census.count(msg.cid, msg.pe, msg.n);
-      case "members": this.census.members.set(msg.cid, msg.pes); return;
+      case "members": this.census.totals.set(msg.cid, msg.n); this.reductions.totalKnown(msg.cid); return;
       default: {
         const never: never = msg;
         throw new Error(`unknown message type ${(never as Message).t}`);

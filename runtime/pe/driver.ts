@@ -27,6 +27,8 @@ export interface PeSetup {
   definitions: string[];
   /** Notebook mode (see StartOptions.interactive). */
   interactive: boolean;
+  /** The balancer arrays use unless they name one (see StartOptions.balancer). */
+  balancer?: string;
 }
 
 export async function startLocalPes(numPes: number, modules: string[], hooks: RuntimeHooks, setup: PeSetup = { definitions: [], interactive: false }): Promise<LocalPes> {
@@ -50,6 +52,7 @@ export async function startLocalPes(numPes: number, modules: string[], hooks: Ru
 
   const transport = new PortTransport(DRIVER, new Map(portsOf.get(DRIVER)));
   const runtime = new Runtime(DRIVER, numPes, transport, { ...hooks, onReady });
+  if (setup.balancer) runtime.defaultBalancer = setup.balancer;
   const workerFile = distFile("pe-worker.js");
   let stopping = false;
   const workers = endpoints.slice(1).map((pe) => {

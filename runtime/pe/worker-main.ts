@@ -24,6 +24,7 @@ export interface PeWorkerData {
   /** Interactive definition scripts so far, replayed before this PE reports ready. */
   definitions: string[];
   interactive: boolean;
+  balancer?: string;
   ports: Array<[Endpoint, MessagePort]>;
 }
 
@@ -46,6 +47,7 @@ const runtime = new Runtime(data.pe, data.numPes, transport, {
   },
 });
 setRuntime(runtime);
+if (data.balancer) runtime.defaultBalancer = data.balancer;
 if (data.interactive) {
   printThroughDriver(runtime);
   runtime.host.interactive = true;

@@ -19,6 +19,8 @@ export interface CollectionRef {
   dims?: number[];
   /** A registered array map's name, when placement is custom. */
   map?: string;
+  /** Arrays that opted into AtSync load balancing: the balancer's name. */
+  lb?: string;
   /** Singletons: the PE the chare lives on. */
   pe?: number;
 }
@@ -51,7 +53,7 @@ export interface ErrorData {
   method?: string;
 }
 
-/** One PE's combined share of a reduction, sent up the spanning tree. */
+/** One PE's combined share of a reduction, sent to the reduction's root PE. */
 export interface Partial {
   /** Contributions combined so far. */
   n: number;
@@ -61,20 +63,31 @@ export interface Partial {
   e?: ErrorData;
 }
 
+/** One element's measured load for the balancer: index, load (ms), and whether it may move. */
+export type LoadReport = [idx: Index, load: number, migratable: boolean, moves: number];
+
+/** One move of a load-balancing plan: an element, where it is, where it goes. */
+export type PlannedMove = [idx: Index, from: number, to: number, moves: number];
+
 /** Driver↔PE and PE↔PE messages. */
 export type Message =
   | { t: "create"; ref: CollectionRef; a: unknown[]; r?: 1; idx?: Index; ack?: Endpoint }
   | { t: "created"; cid: CollectionId; n: number; e?: ErrorData }
   | { t: "invoke"; to: ProxyRef; m: string; a: unknown[]; r?: 1; reply?: ReplyRef }
-  | { t: "bcast"; to: CollectionRef; m: string; a: unknown[]; r?: 1; reply?: ReplyRef }
+  | { t: "bcast"; to: CollectionRef; m: string; a: unknown[]; r?: 1; reply?: ReplyRef; b: number; only?: Index }
   | { t: "resolve"; fid: FutureId; v: unknown; r?: 1 }
   | { t: "reject"; fid: FutureId; e: ErrorData }
-  | { t: "contrib"; cid: CollectionId; key: number | string; reducer: string; target?: TargetRef; all?: 1; part: Partial; r?: 1 }
+  | { t: "contrib"; cid: CollectionId; key: number | string; reducer: string; target?: TargetRef; all?: 1; part: Partial; r?: 1; of?: number; pe: Endpoint }
   | { t: "down"; cid: CollectionId; key: number | string; v: unknown; e?: ErrorData; r?: 1 }
   | { t: "chan"; to: ProxyRef; from: string; seq: number; v: unknown; r?: 1 }
+  | { t: "migrate"; ref: CollectionRef; idx: Index; s: unknown; r?: 1; planned?: 1 }
+  | { t: "moved"; cid: CollectionId; idx: Index; pe: number; n: number; stayed?: 1 }
+  | { t: "atSync"; ref: CollectionRef; pe: Endpoint; objs: LoadReport[] }
+  | { t: "lbPlan"; cid: CollectionId; moves: PlannedMove[] }
+  | { t: "lbHistory"; cid: CollectionId; fid: FutureId }
   | { t: "census"; cid: CollectionId; from: Endpoint }
   | { t: "censusCount"; cid: CollectionId; n: number; pe: Endpoint }
-  | { t: "members"; cid: CollectionId; pes: number[] }
+  | { t: "members"; cid: CollectionId; n: number }
   | { t: "qdStart"; target: TargetRef }
   | { t: "qdProbe"; wave: number }
   | { t: "qdCount"; wave: number; sent: number; recv: number }

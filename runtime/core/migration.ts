@@ -1,0 +1,189 @@
+/**
+ * Moving an element to another PE. Its own fields travel (encoded like arguments: proxies,
+ * futures and channels as references, typed arrays copied once); the constructor does not run
+ * again, and `migrated()` runs on arrival. Its reduction number, channel inboxes and which
+ * broadcasts it has run travel with it. The PE it leaves forwards messages that still arrive
+ * for it; every endpoint then learns the new location (a "moved" notice, or the balancer's
+ * plan, which everyone receives).
+ *
+ * Broadcasts and moves race: a broadcast may reach the old PE after the element left and the
+ * new PE before it arrived. So every broadcast has an id; a PE remembers the last few it ran
+ * and forwards later ones to elements that recently left; an element remembers the ids it has
+ * run, so a broadcast that reaches it twice runs once.
+ */
+import { CharmError, errorToData } from "../protocol/errors.ts";
+import { DRIVER, indexKey, type Index } from "../protocol/ids.ts";
+import type { CollectionRef, Message } from "../protocol/messages.ts";
+import { decode, encodeValue } from "../protocol/codec.ts";
+import type { Runtime } from "./runtime.ts";
+import type { LocalCollection } from "./host.ts";
+import { RECORD, newRecord, type ElementRecord } from "./chare.ts";
+import { chareClass } from "./registry.ts";
+import type { Inbox } from "../channels/inbox.ts";
+
+type MigrateMsg = Extract<Message, { t: "migrate" }>;
+type BcastMsg = Extract<Message, { t: "bcast" }>;
+
+// How many broadcasts a PE remembers per collection, and for how many later broadcasts it
+// forwards to an element that left: far more than can be in flight around one move.
+const RECENT = 64;
+
+/** What travels with an element. */
+interface PackedElement {
+  fields: Record<string, unknown>;
+  redNo: number;
+  moves: number;
+  load: number;
+  seen: number[];
+  boxes: Array<[from: string, expected: number, sendSeq: number, ready: unknown[], early: Array<[number, unknown]>]>;
+}
+
+/** Broadcast bookkeeping a PE keeps per collection for elements on the move. */
+export interface MoveLog {
+  /** Ids of the last broadcasts run here. */
+  recent: number[];
+  /** Elements that left recently, and until which broadcast count to forward to them. */
+  gone: Array<{ idx: Index; until: number }>;
+  /** Broadcasts run here so far. */
+  count: number;
+}
+
+let packing: ElementRecord | undefined;
+
+/** The element being packed for a move right now (a channel it owns may be encoded then only). */
+export function elementBeingPacked(): ElementRecord | undefined {
+  return packing;
+}
+
+function checkMovable(rt: Runtime, record: ElementRecord, toPe: number): void {
+  const kind = record.ref.kind;
+  if (kind !== "array" && kind !== "sparse") throw new CharmError(`${record.label}: only array elements migrate (this is a ${kind === "single" ? "singleton" : "group element"})`);
+  if (!Number.isInteger(toPe) || toPe < 0 || toPe >= rt.numPes) throw new CharmError(`${record.label}.migrate(${toPe}): the PE must be an integer in 0…${rt.numPes - 1}`);
+}
+
+/**
+ * Moves `record` to `toPe`, now or once its suspended entry methods finish. Throws (and the
+ * element stays) when it can't move: not an array element, not migratable, or state that can't
+ * be sent.
+ */
+export function emigrate(rt: Runtime, record: ElementRecord, toPe: number, planned: boolean): void {
+  checkMovable(rt, record, toPe);
+  if (!record.migratable) throw new CharmError(`${record.label} is not migratable (setMigratable(false)); it stays on PE ${rt.self}`);
+  if (toPe === rt.self) return;
+  if (record.busy > 0) {
+    // An entry method is suspended at an await: its continuation must run here, on this object.
+    record.leaving = toPe;
+    return;
+  }
+  record.leaving = undefined;
+  const coll = rt.host.collection(record.ref.cid);
+  const enc = pack(rt, record, coll);
+  coll.elements.delete(record.key);
+  rt.reductions.departed(record);
+  const log = moveLog(coll);
+  log.gone.push({ idx: record.index, until: log.count + RECENT });
+  const moves = record.moves + 1;
+  rt.noteLocation(record.ref.cid, record.key, toPe, moves);
+  rt.send(toPe, { t: "migrate", ref: record.ref, idx: record.index, s: enc.v, r: enc.r, planned: planned ? 1 : undefined }, enc.transfer);
+}
+
+function pack(rt: Runtime, record: ElementRecord, coll: LocalCollection): { v: unknown; r?: 1; transfer?: ArrayBuffer[] } {
+  const boxes: PackedElement["boxes"] = [];
+  for (const [from, box] of rt.channels.boxesOf(record)) {
+    if (box.receivers.length > 0 || box.watchers.length > 0) throw new CharmError(`${record.label} is waiting on a channel; it can move once the entry method waiting returns`);
+    boxes.push([from, box.expected, box.sendSeq, box.ready, [...box.early]]);
+  }
+  const fields: Record<string, unknown> = {};
+  for (const key of Object.keys(record.chare!)) fields[key] = (record.chare as any)[key];
+  const packed: PackedElement = {
+    fields, redNo: record.redNo, moves: record.moves + 1, load: record.load,
+    seen: record.seen ? [...record.seen] : [...moveLog(coll).recent], boxes,
+  };
+  packing = record;
+  try {
+    return encodeValue(packed, `${record.label}'s state`);
+  } catch (err) {
+    if (err instanceof CharmError) throw new CharmError(`${record.label} can't migrate: ${err.message}`);
+    throw err;
+  } finally {
+    packing = undefined;
+  }
+}
+
+/** An element arrives: rebuilt without its constructor, then `migrated()` runs. */
+export function immigrate(rt: Runtime, msg: MigrateMsg): void {
+  const coll = rt.host.collection(msg.ref.cid, msg.ref);
+  if (!coll.created) { coll.pending.push(msg); return; } // its collection's creation is still on its way here
+  const key = indexKey(msg.idx);
+  const label = `${msg.ref.cls}[${key}]`;
+  const record = newRecord(coll.ref, msg.idx, key, label);
+  const cls = chareClass(msg.ref.cls, rt.self);
+  const chare = Object.create(cls.prototype);
+  Object.defineProperty(chare, RECORD, { value: record });
+  record.chare = chare;
+  coll.elements.set(key, record);
+  // Channels in its fields find their inboxes through the record, so it is in place first.
+  const packed = (msg.r ? decode(msg.s) : msg.s) as PackedElement;
+  Object.assign(chare, packed.fields);
+  record.redNo = packed.redNo;
+  record.moves = packed.moves;
+  record.load = packed.load;
+  record.seen = new Set(packed.seen);
+  for (const [from, expected, sendSeq, ready, early] of packed.boxes) {
+    const box: Inbox = rt.channels.inbox(record, from);
+    box.expected = expected;
+    box.sendSeq = sendSeq;
+    box.ready.push(...ready);
+    for (const [seq, v] of early) box.early.set(seq, v);
+  }
+  rt.noteLocation(coll.ref.cid, key, rt.self, record.moves);
+  rt.reductions.arrived(record);
+  if (!msg.planned) announce(rt, coll.ref, msg.idx, record.moves);
+  const hook = (chare as { migrated?: unknown }).migrated;
+  if (typeof hook === "function") {
+    try {
+      hook.call(chare);
+    } catch (err) {
+      rt.reportUnhandled(errorToData(err, rt.self, label, "migrated"));
+    }
+  }
+  rt.balancing.arrived(record, msg.planned === 1);
+}
+
+/** Tells every endpoint where an element is now (a move nobody planned for them). */
+function announce(rt: Runtime, ref: CollectionRef, idx: Index, moves: number): void {
+  const msg: Message = { t: "moved", cid: ref.cid, idx, pe: rt.self, n: moves };
+  for (let pe = 0; pe < rt.numPes; pe++) if (pe !== rt.self) rt.send(pe, msg);
+  rt.send(DRIVER, msg);
+}
+
+function moveLog(coll: LocalCollection): MoveLog {
+  return (coll.moves ??= { recent: [], gone: [], count: 0 });
+}
+
+/**
+ * Before a broadcast runs here: remembers it, and forwards it to elements that left recently
+ * (it may have reached their new PE before they did).
+ */
+export function noteBroadcast(rt: Runtime, coll: LocalCollection, msg: BcastMsg): void {
+  if (msg.only) return; // a forwarded copy for one element: not part of this PE's history
+  const kind = coll.ref.kind;
+  if (kind !== "array" && kind !== "sparse") return; // groups and singletons never move
+  const l = moveLog(coll);
+  l.count++;
+  l.recent.push(msg.b);
+  if (l.recent.length > RECENT) l.recent.shift();
+  if (l.gone.length === 0) return;
+  l.gone = l.gone.filter((g) => g.until > l.count);
+  for (const g of l.gone) rt.sendToElement(coll.ref, g.idx, { ...msg, a: structuredClone(msg.a), only: g.idx });
+}
+
+/** Whether `record` runs broadcast `b` now (false: it already ran it before it moved). */
+export function firstTime(record: ElementRecord, b: number): boolean {
+  const seen = record.seen;
+  if (!seen) return true;
+  if (seen.has(b)) return false;
+  seen.add(b);
+  if (seen.size > 2 * RECENT) seen.delete(seen.values().next().value!);
+  return true;
+}

@@ -1,0 +1,217 @@
+/**
+ * AtSync load balancing for arrays created with `useAtSync: true`. Each PE waits until every
+ * element it holds has called AtSync, then sends their measured loads to the root PE; the
+ * root, with every element's load in, asks the array's strategy for a plan and sends the plan
+ * to every endpoint. Each PE then moves out what the plan moves out, waits for what it moves
+ * in, and calls `resumeFromSync()` on the elements it holds. The strategy only decides
+ * (strategies.ts); this file only executes.
+ */
+import { CharmError, errorToData } from "../protocol/errors.ts";
+import { DRIVER, indexKey, type CollectionId, type FutureId } from "../protocol/ids.ts";
+import type { CollectionRef, LoadReport, Message, PlannedMove } from "../protocol/messages.ts";
+import type { Runtime } from "../core/runtime.ts";
+import type { ElementRecord } from "../core/chare.ts";
+import { emigrate } from "../core/migration.ts";
+import { sendToFuture } from "../core/future.ts";
+import { strategyNamed, type ObjectLoad } from "./strategies.ts";
+
+/** One balancing round of an array, as charm.lbHistory reports it. */
+export interface BalancingRound {
+  round: number;
+  balancer: string;
+  /** Measured load per PE (ms of entry-method time since the previous round). */
+  before: number[];
+  /** Load per PE if the measured loads repeat where the plan puts them. */
+  after: number[];
+  /** Elements the plan moved. */
+  moved: number;
+  /** Time from the first PE's report to the plan (ms). */
+  ms: number;
+}
+
+interface Collecting {
+  readonly objs: ObjectLoad[];
+  readonly reports: LoadReport[];
+  readonly pes: number[];
+  readonly started: number;
+}
+
+/** This PE's part in load balancing (and, on the root, the balancer itself). */
+export class Balancing {
+  /** Elements each array still expects to arrive in the current round (by cid). */
+  private readonly arriving = new Map<CollectionId, number>();
+  /** Elements each array still has to send away in the current round. */
+  private readonly departing = new Map<CollectionId, number>();
+  private readonly collecting = new Map<CollectionId, Collecting>();
+  private readonly rounds = new Map<CollectionId, BalancingRound[]>();
+  /** Arrays whose current plan has reached this PE (elements may arrive before it does). */
+  private readonly planSeen = new Set<CollectionId>();
+  /** Elements leaving by plan once their suspended entry methods finish. */
+  private readonly plannedExits = new WeakSet<ElementRecord>();
+
+  constructor(private readonly rt: Runtime) {}
+
+  /** An element called AtSync. */
+  atSync(record: ElementRecord): void {
+    if (record.ref.lb === undefined) {
+      throw new CharmError(`${record.label}.AtSync(): its array was not created for load balancing; create it with charm.array(${record.ref.cls}, dims, { useAtSync: true })`);
+    }
+    if (record.atSync) return;
+    record.atSync = true;
+    this.reportIfSynced(record.ref.cid);
+  }
+
+  /** `this.migrate(toPe)` from an element. */
+  migrateOnRequest(record: ElementRecord, toPe: number): void {
+    emigrate(this.rt, record, toPe, false);
+  }
+
+  /** An element whose move waited for its suspended entry methods is free to go now. */
+  leaveNow(record: ElementRecord): void {
+    const planned = this.plannedExits.has(record);
+    this.plannedExits.delete(record);
+    this.moveOut(record, record.leaving!, planned);
+  }
+
+  /** An element arrived (by plan, or on request). */
+  arrived(record: ElementRecord, planned: boolean): void {
+    if (!planned) return;
+    record.atSync = true; // resumed here with the others
+    this.countDown(this.arriving, record.ref.cid);
+  }
+
+  /** News of where an element is; for a planned move that failed, one arrival fewer to wait for. */
+  moved(msg: Extract<Message, { t: "moved" }>): void {
+    this.rt.noteLocation(msg.cid, indexKey(msg.idx), msg.pe, msg.n);
+    if (msg.stayed) this.countDown(this.arriving, msg.cid);
+  }
+
+  /** Whether any collection here is balanced at sync points (its loads are measured). */
+  private reportIfSynced(cid: CollectionId): void {
+    const coll = this.rt.host.collection(cid);
+    const objs: LoadReport[] = [];
+    for (const r of coll.elements.values()) {
+      if (!r.atSync) return;
+      objs.push([r.index, r.load, r.migratable, r.moves]);
+    }
+    this.rt.send(this.rt.rootPe(coll.ref), { t: "atSync", ref: coll.ref, pe: this.rt.self, objs });
+  }
+
+  /** Root: one PE's loads; with every element's in, the plan goes out. */
+  receiveLoads(msg: Extract<Message, { t: "atSync" }>): void {
+    const cid = msg.ref.cid;
+    let c = this.collecting.get(cid);
+    if (!c) this.collecting.set(cid, (c = { objs: [], reports: [], pes: [], started: performance.now() }));
+    for (const o of msg.objs) {
+      c.objs.push({ id: indexKey(o[0]), pe: msg.pe, load: o[1], migratable: o[2] });
+      c.reports.push(o);
+    }
+    c.pes.push(msg.pe);
+    if (c.objs.length < (this.rt.elementCount(msg.ref) ?? Infinity)) return;
+    this.collecting.delete(cid);
+    this.plan(msg.ref, c);
+  }
+
+  private plan(ref: CollectionRef, c: Collecting): void {
+    const history = this.rounds.get(ref.cid) ?? [];
+    this.rounds.set(ref.cid, history);
+    const name = ref.lb!;
+    let plan: Map<string, number>;
+    try {
+      plan = strategyNamed(name)({ objs: c.objs, numPes: this.rt.numPes, round: history.length });
+    } catch (err) {
+      this.rt.reportUnhandled(errorToData(err, this.rt.self, undefined, `balancer ${name}`));
+      plan = new Map();
+    }
+    const before = new Array<number>(this.rt.numPes).fill(0);
+    const after = new Array<number>(this.rt.numPes).fill(0);
+    const moves: PlannedMove[] = [];
+    for (let i = 0; i < c.objs.length; i++) {
+      const o = c.objs[i]!;
+      let to = plan.get(o.id) ?? o.pe;
+      if (!o.migratable || !Number.isInteger(to) || to < 0 || to >= this.rt.numPes) to = o.pe; // a strategy's mistake moves nothing
+      before[o.pe]! += o.load;
+      after[to]! += o.load;
+      if (to !== o.pe) moves.push([c.reports[i]![0], o.pe, to, c.reports[i]![3] + 1]);
+    }
+    history.push({ round: history.length, balancer: name, before, after, moved: moves.length, ms: performance.now() - c.started });
+    const msg: Message = { t: "lbPlan", cid: ref.cid, moves };
+    for (let pe = 0; pe < this.rt.numPes; pe++) this.rt.send(pe, msg);
+    this.rt.send(DRIVER, msg);
+  }
+
+  /** Every endpoint: the plan. PEs move elements out, count those coming in, then resume. */
+  applyPlan(msg: Extract<Message, { t: "lbPlan" }>): void {
+    const self = this.rt.self;
+    let incoming = 0;
+    const outgoing: ElementRecord[] = [];
+    const coll = this.rt.host.collection(msg.cid);
+    for (const [idx, from, to, moves] of msg.moves) {
+      const key = indexKey(idx);
+      this.rt.noteLocation(msg.cid, key, to, moves);
+      if (to === self) incoming++;
+      if (from === self) {
+        const record = coll.elements.get(key);
+        if (record) outgoing.push(record);
+      }
+    }
+    if (this.rt.isDriver) return;
+    // Arrivals may have come before the plan (they count down from zero).
+    this.arriving.set(msg.cid, (this.arriving.get(msg.cid) ?? 0) + incoming);
+    this.departing.set(msg.cid, outgoing.length);
+    this.planSeen.add(msg.cid);
+    for (const [idx, , to] of msg.moves) {
+      const record = outgoing.find((r) => r.index === idx || indexKey(r.index) === indexKey(idx));
+      if (record) this.moveOut(record, to, true);
+    }
+    this.maybeResume(msg.cid);
+  }
+
+  private moveOut(record: ElementRecord, to: number, planned: boolean): void {
+    try {
+      emigrate(this.rt, record, to, planned);
+      if (record.leaving !== undefined) { // busy: it goes when its entry methods return
+        if (planned) this.plannedExits.add(record);
+        return;
+      }
+    } catch (err) {
+      this.rt.reportUnhandled(errorToData(err, this.rt.self, record.label, "migrate"));
+      record.leaving = undefined;
+      if (planned) {
+        // Everyone applied the plan: tell them it stayed, and the PE expecting it not to wait.
+        const n = record.moves + 2;
+        this.rt.noteLocation(record.ref.cid, record.key, this.rt.self, n);
+        const notice: Message = { t: "moved", cid: record.ref.cid, idx: record.index, pe: this.rt.self, n, stayed: 1 };
+        for (let pe = 0; pe < this.rt.numPes; pe++) if (pe !== this.rt.self) this.rt.send(pe, pe === to ? notice : { ...notice, stayed: undefined });
+        this.rt.send(DRIVER, { ...notice, stayed: undefined });
+      }
+    }
+    if (planned) this.countDown(this.departing, record.ref.cid);
+  }
+
+  private countDown(counts: Map<CollectionId, number>, cid: CollectionId): void {
+    const left = (counts.get(cid) ?? 0) - 1;
+    counts.set(cid, left);
+    this.maybeResume(cid);
+  }
+
+  /** With every planned move in and out done here, the elements here go on. */
+  private maybeResume(cid: CollectionId): void {
+    if (!this.planSeen.has(cid) || (this.arriving.get(cid) ?? 0) > 0 || (this.departing.get(cid) ?? 0) > 0) return;
+    this.planSeen.delete(cid);
+    this.arriving.delete(cid);
+    this.departing.delete(cid);
+    const coll = this.rt.host.collection(cid);
+    for (const record of [...coll.elements.values()]) {
+      if (!record.atSync) continue;
+      record.atSync = false;
+      record.load = 0;
+      if (typeof (record.chare as { resumeFromSync?: unknown }).resumeFromSync === "function") this.rt.host.run(record, "resumeFromSync", [], undefined);
+    }
+  }
+
+  /** Root: the rounds so far of an array, to a future. */
+  sendHistory(cid: CollectionId, fid: FutureId): void {
+    sendToFuture(fid, this.rounds.get(cid) ?? []);
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * Measures each element's load: the time spent running its entry methods, including the parts
+ * of `async` entry methods that run after an `await` (a particle cell does its work after its
+ * channels deliver). The synchronous part is timed around the call; continuations are timed
+ * with V8's promise hooks, which see every promise job: a promise made while an element runs
+ * belongs to that element, and so does the time its reactions take. The hooks are installed
+ * only on PEs that host arrays opting into load balancing.
+ */
+import { promiseHooks } from "node:v8";
+import type { ElementRecord } from "../core/chare.ts";
+
+let running: ElementRecord | undefined;
+let started = 0;
+let installed = false;
+const owners = new WeakMap<Promise<unknown>, ElementRecord>();
+const outer: Array<[ElementRecord | undefined, number]> = [];
+const now = performance.now.bind(performance);
+
+function install(): void {
+  if (installed) return;
+  installed = true;
+  promiseHooks.onInit((promise, parent) => {
+    const owner = running ?? (parent ? owners.get(parent) : undefined);
+    if (owner) owners.set(promise, owner);
+  });
+  promiseHooks.onBefore((promise) => {
+    outer.push([running, started]);
+    running = owners.get(promise);
+    started = now();
+  });
+  promiseHooks.onAfter(() => {
+    if (running) running.load += now() - started;
+    [running, started] = outer.pop() ?? [undefined, 0];
+  });
+}
+
+/** Runs `call` as `record`'s work, adding its time (and its continuations' later) to the record's load. */
+export function measured<T>(record: ElementRecord, call: () => T): T {
+  install();
+  const prior = running;
+  if (prior) prior.load += now() - started; // whatever runs around us is timed up to here
+  running = record;
+  started = now();
+  try {
+    return call();
+  } finally {
+    const end = now();
+    record.load += end - started;
+    running = prior;
+    started = end;
+  }
+}
