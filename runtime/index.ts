@@ -13,3 +13,5 @@ export type { Index } from "./protocol/ids.ts";
 export type {
   ElementProxy, CollectionProxy, ChareProxy, AnyProxy, ElementCall, BroadcastCall, EntryMethodNames,
 } from "./core/proxy-types.ts";
+export { greedy, refine, rotate, random, type LoadStats, type ObjectLoad, type MigrationPlan, type Strategy } from "./lb/strategies.ts";
+export type { BalancingRound } from "./lb/balancer.ts";

@@ -91,7 +91,8 @@ export class Runtime {
   // A resolved promise's then() schedules a microtask ~5× cheaper than Node's queueMicrotask,
   // which wraps every callback in an AsyncResource. Captured before user code can patch it.
   private readonly defer = deferMicrotask();
-  private readonly later = setImmediate;
+  /** Runs `work` after the current turn's I/O (captured before user code can patch it). */
+  readonly later = setImmediate;
 
   constructor(readonly self: Endpoint, readonly numPes: number, readonly transport: Transport, readonly hooks: RuntimeHooks) {
     this.host = new HostedCollections(this);

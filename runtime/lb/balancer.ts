@@ -44,6 +44,8 @@ export class Balancing {
   private readonly departing = new Map<CollectionId, number>();
   private readonly collecting = new Map<CollectionId, Collecting>();
   private readonly rounds = new Map<CollectionId, BalancingRound[]>();
+  /** Elements per array that have called AtSync this round. */
+  private readonly synced = new Map<CollectionId, number>();
   /** Arrays whose current plan has reached this PE (elements may arrive before it does). */
   private readonly planSeen = new Set<CollectionId>();
   /** Elements leaving by plan once their suspended entry methods finish. */
@@ -58,7 +60,11 @@ export class Balancing {
     }
     if (record.atSync) return;
     record.atSync = true;
-    this.reportIfSynced(record.ref.cid);
+    const cid = record.ref.cid;
+    const synced = (this.synced.get(cid) ?? 0) + 1;
+    this.synced.set(cid, synced);
+    // Reported after the entry method that called AtSync returns: its own time is part of its load.
+    if (synced >= this.rt.host.collection(cid).elements.size) this.rt.later(() => this.reportIfSynced(cid));
   }
 
   /** `this.migrate(toPe)` from an element. */
@@ -86,14 +92,16 @@ export class Balancing {
     if (msg.stayed) this.countDown(this.arriving, msg.cid);
   }
 
-  /** Whether any collection here is balanced at sync points (its loads are measured). */
+  /** Sends this PE's loads to the root once every element here has called AtSync. */
   private reportIfSynced(cid: CollectionId): void {
     const coll = this.rt.host.collection(cid);
+    if (!this.synced.has(cid)) return; // reported already
     const objs: LoadReport[] = [];
     for (const r of coll.elements.values()) {
       if (!r.atSync) return;
       objs.push([r.index, r.load, r.migratable, r.moves]);
     }
+    this.synced.delete(cid);
     this.rt.send(this.rt.rootPe(coll.ref), { t: "atSync", ref: coll.ref, pe: this.rt.self, objs });
   }
 
