@@ -101,7 +101,8 @@ export class Reductions {
   expectReplies(cid: CollectionId, key: string, reply: ReplyRef, count: number): void {
     // No elements here and the root knows how many answers to wait for: nothing to send.
     if (count === 0 && this.rt.elementCount(this.rt.host.collection(cid).ref) !== undefined) return;
-    const share = this.share(cid, key, () => count);
+    const share = this.share(cid, key, () => 0);
+    share.owed += count; // a forwarded copy may join a share already open here
     share.reducer = reply.mode === "value" ? "gather" : "nop";
     share.target = { k: "future", fid: reply.fid };
     this.trySend(share);
@@ -121,6 +122,14 @@ export class Reductions {
       share.error ??= errorToData(err, this.rt.self, record.label);
     }
     share.local.push(reply.mode === "value" ? [record.index, v] : undefined);
+    this.trySend(share);
+  }
+
+  /** An element left with a broadcast call still waiting: its reply will come from its new PE. */
+  replyMoved(cid: CollectionId, key: string): void {
+    const share = this.shares.get(cid)?.get(key);
+    if (!share) return;
+    share.owed--;
     this.trySend(share);
   }
 

@@ -16,7 +16,7 @@ import { forEachIndex, homePe } from "./placement.ts";
 import { rejectFuture, sendToFuture } from "./future.ts";
 import { isEntryMethod, entryMethodNames } from "./entry-methods.ts";
 import { Tracer } from "../interactive/trace.ts";
-import { ConditionalQueue } from "./when.ts";
+import { ConditionalQueue, type CallOrigin } from "./when.ts";
 import { firstTime, noteBroadcast, type MoveLog } from "./migration.ts";
 import { measured } from "../lb/load.ts";
 
@@ -108,7 +108,7 @@ export class HostedCollections {
   }
 
   /** Calls waiting for their `when` condition. */
-  private readonly conditions = new ConditionalQueue();
+  readonly conditions = new ConditionalQueue();
 
   /** Notebook mode: classes may arrive as definitions after a creation that needs them. */
   interactive = false;
@@ -194,8 +194,9 @@ export class HostedCollections {
     for (let i = 0; i < records.length; i++) {
       const record = records[i]!;
       const args = shared ?? argsFor(msg.a, msg.r, i === records.length - 1);
-      if (!reply) { this.run(record, msg.m, args, undefined); continue; }
-      this.runThen(record, msg.m, args, (value, error) =>
+      const origin: CallOrigin = { kind: "bcast", b: msg.b, reply };
+      if (!reply) { this.run(record, msg.m, args, undefined, origin); continue; }
+      this.runThen(record, msg.m, args, origin, (value, error) =>
         this.rt.reductions.contributeReply(record, key!, reply, value, error === undefined ? undefined : errorToData(error, this.rt.self, record.label, msg.m)));
     }
   }
@@ -216,8 +217,8 @@ export class HostedCollections {
   }
 
   /** Runs an entry method; sends its value or error to the caller's future if one was asked for. */
-  run(record: ElementRecord, method: string, args: unknown[], reply: ReplyRef | undefined): void {
-    this.runThen(record, method, args, (value, error) => {
+  run(record: ElementRecord, method: string, args: unknown[], reply: ReplyRef | undefined, origin: CallOrigin = { kind: "invoke", reply }): void {
+    this.runThen(record, method, args, origin, (value, error) => {
       if (error) return this.fail(reply, error, record.label, method);
       if (!reply) return;
       try {
@@ -228,13 +229,13 @@ export class HostedCollections {
     });
   }
 
-  private runThen(record: ElementRecord, method: string, args: unknown[], done: (value: unknown, error?: unknown) => void): void {
+  private runThen(record: ElementRecord, method: string, args: unknown[], origin: CallOrigin, done: (value: unknown, error?: unknown) => void): void {
     const chare = record.chare as any;
     if (!isEntryMethod(chare.constructor, method)) {
       done(undefined, new CharmError(`${record.ref.cls} has no entry method "${method}"; its entry methods are: ${entryMethodNames(chare.constructor).join(", ")}`));
       return;
     }
-    if (!this.conditions.admit(record, method, args, () => this.runThen(record, method, args, done))) return;
+    if (!this.conditions.admit(record, method, args, origin, () => this.runThen(record, method, args, origin, done))) return;
     let result: unknown;
     const tracing = this.rt.tracer.on;
     const started = tracing ? Tracer.now() : 0;

@@ -14,7 +14,8 @@
 import { CharmError, errorToData } from "../protocol/errors.ts";
 import { DRIVER, indexKey, type Index } from "../protocol/ids.ts";
 import type { CollectionRef, Message } from "../protocol/messages.ts";
-import { decode, encodeValue } from "../protocol/codec.ts";
+import { decode, encodeArgs, encodeValue } from "../protocol/codec.ts";
+import type { Waiting } from "./when.ts";
 import type { Runtime } from "./runtime.ts";
 import type { LocalCollection } from "./host.ts";
 import { RECORD, newRecord, type ElementRecord } from "./chare.ts";
@@ -77,7 +78,14 @@ export function emigrate(rt: Runtime, record: ElementRecord, toPe: number, plann
   }
   record.leaving = undefined;
   const coll = rt.host.collection(record.ref.cid);
-  const enc = pack(rt, record, coll);
+  const waiting = rt.host.conditions.take(record);
+  let enc: ReturnType<typeof pack>;
+  try {
+    enc = pack(rt, record, coll, waiting);
+  } catch (err) {
+    for (const w of waiting) rt.host.conditions.admit(record, w.method, w.args, w.origin, w.run); // still waiting here
+    throw err;
+  }
   coll.elements.delete(record.key);
   rt.reductions.departed(record);
   const log = moveLog(coll);
@@ -85,9 +93,23 @@ export function emigrate(rt: Runtime, record: ElementRecord, toPe: number, plann
   const moves = record.moves + 1;
   rt.noteLocation(record.ref.cid, record.key, toPe, moves);
   rt.send(toPe, { t: "migrate", ref: record.ref, idx: record.index, s: enc.v, r: enc.r, planned: planned ? 1 : undefined }, enc.transfer);
+  for (const w of waiting) resend(rt, record, toPe, w);
 }
 
-function pack(rt: Runtime, record: ElementRecord, coll: LocalCollection): { v: unknown; r?: 1; transfer?: ArrayBuffer[] } {
+/** A call that was waiting for its `when` condition follows its element (after it, in order). */
+function resend(rt: Runtime, record: ElementRecord, toPe: number, w: Waiting): void {
+  const enc = encodeArgs(w.args);
+  const o = w.origin;
+  if (o.kind === "invoke") {
+    rt.send(toPe, { t: "invoke", to: { ...record.ref, idx: record.index }, m: w.method, a: enc.a, r: enc.r, reply: o.reply }, enc.transfer);
+    return;
+  }
+  // A broadcast's call: its reply is now the new PE's to give, as one more partial.
+  if (o.reply) rt.reductions.replyMoved(record.ref.cid, `f${o.reply.fid}`);
+  rt.send(toPe, { t: "bcast", to: record.ref, m: w.method, a: enc.a, r: enc.r, reply: o.reply, b: o.b, only: record.index }, enc.transfer);
+}
+
+function pack(rt: Runtime, record: ElementRecord, coll: LocalCollection, waiting: Waiting[]): { v: unknown; r?: 1; transfer?: ArrayBuffer[] } {
   const boxes: PackedElement["boxes"] = [];
   for (const [from, box] of rt.channels.boxesOf(record)) {
     if (box.receivers.length > 0 || box.watchers.length > 0) throw new CharmError(`${record.label} is waiting on a channel; it can move once the entry method waiting returns`);
@@ -95,10 +117,10 @@ function pack(rt: Runtime, record: ElementRecord, coll: LocalCollection): { v: u
   }
   const fields: Record<string, unknown> = {};
   for (const key of Object.keys(record.chare!)) fields[key] = (record.chare as any)[key];
-  const packed: PackedElement = {
-    fields, redNo: record.redNo, moves: record.moves + 1, load: record.load,
-    seen: record.seen ? [...record.seen] : [...moveLog(coll).recent], boxes,
-  };
+  // Broadcast calls still waiting have not run: they must run once on the new PE.
+  const notRun = new Set(waiting.flatMap((w) => (w.origin.kind === "bcast" ? [w.origin.b] : [])));
+  const seen = (record.seen ? [...record.seen] : [...moveLog(coll).recent]).filter((b) => !notRun.has(b));
+  const packed: PackedElement = { fields, redNo: record.redNo, moves: record.moves + 1, load: record.load, seen, boxes };
   packing = record;
   try {
     return encodeValue(packed, `${record.label}'s state`);

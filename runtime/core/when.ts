@@ -8,6 +8,7 @@
  * there, the waiting calls are checked again in arrival order (Charm4Py releases them LIFO).
  */
 import type { ElementRecord } from "./chare.ts";
+import type { ReplyRef } from "../protocol/messages.ts";
 
 /** A predicate over the chare and the call's arguments. */
 export type WhenPredicate = (self: any, ...args: any[]) => boolean;
@@ -18,10 +19,17 @@ export function conditionsOf(cls: unknown): Record<string, WhenPredicate> | unde
   return when !== null && typeof when === "object" ? (when as Record<string, WhenPredicate>) : undefined;
 }
 
-interface Waiting {
+/** Where a call came from, so a waiting call can follow its element when it migrates. */
+export type CallOrigin =
+  | { kind: "invoke"; reply?: ReplyRef }
+  | { kind: "bcast"; b: number; reply?: ReplyRef };
+
+/** A call waiting for its condition. */
+export interface Waiting {
   readonly method: string;
   readonly args: unknown[];
   readonly run: () => void;
+  readonly origin: CallOrigin;
 }
 
 /** Calls waiting for their condition, per element. */
@@ -29,13 +37,20 @@ export class ConditionalQueue {
   private readonly waiting = new WeakMap<ElementRecord, Waiting[]>();
 
   /** Whether the call may run now; if not, it is kept and `run` called once its condition holds. */
-  admit(record: ElementRecord, method: string, args: unknown[], run: () => void): boolean {
+  admit(record: ElementRecord, method: string, args: unknown[], origin: CallOrigin, run: () => void): boolean {
     const predicate = conditionsOf(record.chare!.constructor)?.[method];
     if (!predicate || predicate(record.chare, ...args)) return true;
     const list = this.waiting.get(record);
-    if (list) list.push({ method, args, run });
-    else this.waiting.set(record, [{ method, args, run }]);
+    if (list) list.push({ method, args, run, origin });
+    else this.waiting.set(record, [{ method, args, run, origin }]);
     return false;
+  }
+
+  /** Removes and returns the calls waiting on `record` (it is migrating: they go with it). */
+  take(record: ElementRecord): Waiting[] {
+    const list = this.waiting.get(record) ?? [];
+    this.waiting.delete(record);
+    return list;
   }
 
   /** After an entry method ran on `record`: runs the first waiting call whose condition now holds, in arrival order. */

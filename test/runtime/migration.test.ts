@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { charm, Future, RemoteError } from "../../runtime/index.ts";
 import { maybeRt } from "../../runtime/core/current.ts";
 import { proxyRef } from "../../runtime/core/proxy.ts";
-import { Mover, Sleeper, Stuck, Worker } from "./fixtures/migration.ts";
+import { Mover, Sequenced, Sleeper, Stuck, Worker } from "./fixtures/migration.ts";
 
 const fixtures = new URL("./fixtures/migration.ts", import.meta.url).href;
 
@@ -85,6 +85,21 @@ describe("migration", () => {
     movers.at(0).release();
     expect(await held).toBe(0); // its continuation ran where it started
     expect((await movers.at(0).where.ret()).pe).toBe(1);
+  });
+
+  it("calls waiting for their when-condition move with the element and run there, in order", async () => {
+    const seq = charm.array(Sequenced, 2);
+    const replies = [4, 3].map((i) => seq.at(0).step.ret(i));
+    seq.step(2); // a broadcast: element 0 must wait for it, element 1 too
+    seq.at(0).moveTo(2);
+    seq.at(1).step(0);
+    seq.at(1).step(1);
+    seq.at(0).step(1);
+    seq.at(0).step(0);
+    seq.at(1).step(3);
+    expect(await Promise.all(replies)).toEqual([4, 3]);
+    expect(await seq.at(0).log.ret()).toEqual([[0, 2], [1, 2], [2, 2], [3, 2], [4, 2]]);
+    expect(await seq.at(1).log.ret()).toEqual([[0, 1], [1, 1], [2, 1], [3, 1]]);
   });
 
   it("reductions stay exact while contributors move between them", async () => {
