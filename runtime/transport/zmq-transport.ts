@@ -1,0 +1,203 @@
+/**
+ * Transport over ZeroMQ TCP between processes: each endpoint binds one PULL socket, and keeps a
+ * PUSH socket connected to each peer it talks to, so PE-to-PE messages go straight between
+ * processes, never through the driver. One PUSH→PULL pair is one TCP stream: FIFO per
+ * destination. Messages sent in one turn leave together at its end (frames: zmq-frames.ts).
+ */
+import * as zmq from "zeromq";
+import type { Endpoint } from "../protocol/ids.ts";
+import type { Message } from "../protocol/messages.ts";
+import type { MessageHandler, Transport } from "./transport.ts";
+import { WireReader, WireWriter } from "./wire.ts";
+import { deferMicrotask } from "./microtask.ts";
+import { decodeFrames, encodeFrames } from "./zmq-frames.ts";
+
+/** How a ZmqTransport binds and behaves. */
+export interface ZmqTransportOptions {
+  /** The interface address to bind the receiving socket to (default 127.0.0.1: loopback only). */
+  host?: string;
+  /** Milliseconds queued messages may still leave after close (default 1000). */
+  linger?: number;
+  /** Where failures without a caller go: a batch that can't be encoded or sent, a malformed message. */
+  onError?: (error: Error) => void;
+}
+
+interface Outbox {
+  readonly to: Endpoint;
+  readonly socket: zmq.Push;
+  readonly writer: WireWriter;
+  transfer: ArrayBuffer[] | undefined;
+  /** A send is in progress (zeromq.js allows one at a time); what is written meanwhile waits. */
+  busy: boolean;
+  readonly sent: () => void;
+}
+
+// Like the port transport: big payloads and big batches leave at once rather than at the end
+// of the turn, so the receiver works on them while the sender goes on.
+const EAGER_BYTES = 256 * 1024;
+const EAGER_WORDS = 8192;
+
+/** One endpoint's sockets: a bound PULL for everything arriving, a PUSH per peer. */
+export class ZmqTransport implements Transport {
+  private readonly peers = new Map<Endpoint, string>();
+  private readonly outboxes = new Map<Endpoint, Outbox>();
+  private readonly readers = new Map<Endpoint, WireReader>();
+  private readonly dirty: Outbox[] = [];
+  private flushScheduled = false;
+  private handler: MessageHandler | undefined;
+  private idleWaiters: Array<() => void> = [];
+  private closed = false;
+  // Captured before user code runs (see microtask.ts).
+  private readonly defer = deferMicrotask();
+  private readonly flushNow = (): void => this.flush();
+  private readonly deliver = (msg: Message, cause: number): void => this.handler?.(msg, cause);
+
+  private constructor(
+    readonly self: Endpoint,
+    private readonly pull: zmq.Pull,
+    /** The address peers connect to (tcp://host:port). */
+    readonly address: string,
+    private readonly options: ZmqTransportOptions,
+  ) {
+    void this.receiveLoop();
+  }
+
+  /** Binds the receiving socket on a free port of `options.host` (127.0.0.1 unless given). */
+  static async bind(self: Endpoint, options: ZmqTransportOptions = {}): Promise<ZmqTransport> {
+    const host = options.host ?? "127.0.0.1";
+    const pull = new zmq.Pull({ linger: 0 });
+    try {
+      await pull.bind(`tcp://${host.includes(":") ? `[${host}]` : host}:*`);
+    } catch (err) {
+      pull.close();
+      throw new Error(`can't bind a ZeroMQ socket on ${host}: ${(err as Error).message}; give an address of this machine's interface`);
+    }
+    return new ZmqTransport(self, pull, pull.lastEndpoint!, options);
+  }
+
+  /** Adds the addresses of peers (endpoint → tcp://host:port); sockets connect on first use. */
+  connect(peers: Iterable<[Endpoint, string]>): void {
+    for (const [pe, address] of peers) if (pe !== this.self) this.peers.set(pe, address);
+  }
+
+  send(to: Endpoint, msg: Message, transfer?: ArrayBuffer[], cause = 0): void {
+    const box = this.outboxes.get(to) ?? this.open(to);
+    if (box.writer.empty && !box.busy) this.dirty.push(box);
+    box.writer.write(msg, cause);
+    if (transfer) {
+      (box.transfer ??= []).push(...transfer);
+      if (bytesOf(transfer) >= EAGER_BYTES) { this.post(box); return; }
+    }
+    if (box.writer.size >= EAGER_WORDS) { this.post(box); return; }
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      this.defer(this.flushNow);
+    }
+  }
+
+  flush(): void {
+    this.flushScheduled = false;
+    const dirty = this.dirty;
+    for (let i = 0; i < dirty.length; i++) this.post(dirty[i]!);
+    dirty.length = 0;
+  }
+
+  listen(handler: MessageHandler): void {
+    this.handler = handler;
+  }
+
+  reaches(to: Endpoint): boolean {
+    return this.peers.has(to);
+  }
+
+  /** Resolves once everything sent so far has been handed to ZeroMQ (which delivers it while lingering). */
+  drained(): Promise<void> {
+    this.flush();
+    if (![...this.outboxes.values()].some((b) => b.busy)) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.pull.close();
+    for (const box of this.outboxes.values()) box.socket.close();
+    this.outboxes.clear();
+    for (const wake of this.idleWaiters.splice(0)) wake();
+  }
+
+  private open(to: Endpoint): Outbox {
+    const address = this.peers.get(to);
+    if (address === undefined) throw new Error(`no channel from endpoint ${this.self} to ${to}`);
+    if (this.closed) throw new Error(`endpoint ${this.self}'s transport is closed`);
+    // Unbounded high-water mark: batches already coalesce while a send waits, and dropping or
+    // blocking here would reorder or lose messages (flow control is the runtime's job).
+    const socket = new zmq.Push({ linger: this.options.linger ?? 1000, sendHighWaterMark: 0 });
+    socket.connect(address);
+    const box: Outbox = { to, socket, writer: new WireWriter(), transfer: undefined, busy: false, sent: () => this.sent(box) };
+    this.outboxes.set(to, box);
+    return box;
+  }
+
+  private post(box: Outbox): void {
+    if (box.busy) return; // sent() posts what accumulated meanwhile, as one batch
+    const batch = box.writer.take();
+    if (!batch) return;
+    const transfer = box.transfer;
+    box.transfer = undefined;
+    let frames: Uint8Array[];
+    try {
+      frames = encodeFrames(this.self, batch, transfer);
+    } catch (err) {
+      this.fail(new Error(`messages from endpoint ${this.self} to ${box.to} could not be encoded (${(err as Error).message}); SharedArrayBuffers can't reach another process`));
+      return;
+    }
+    box.busy = true;
+    box.socket.send(frames).then(box.sent, (err: Error) => {
+      box.busy = false;
+      if (!this.closed) this.fail(new Error(`messages from endpoint ${this.self} to ${box.to} could not be sent: ${err.message}`));
+      this.wakeIfIdle();
+    });
+  }
+
+  private sent(box: Outbox): void {
+    box.busy = false;
+    if (!box.writer.empty && !this.closed) this.post(box);
+    else this.wakeIfIdle();
+  }
+
+  private wakeIfIdle(): void {
+    if (this.idleWaiters.length === 0) return;
+    for (const box of this.outboxes.values()) if (box.busy) return;
+    for (const wake of this.idleWaiters.splice(0)) wake();
+  }
+
+  private async receiveLoop(): Promise<void> {
+    try {
+      for await (const frames of this.pull) {
+        try {
+          const { sender, batch } = decodeFrames(frames);
+          let reader = this.readers.get(sender);
+          if (!reader) this.readers.set(sender, (reader = new WireReader()));
+          reader.read(batch, this.deliver);
+        } catch (err) {
+          // One bad message must not stop the loop for the others.
+          this.fail(new Error(`endpoint ${this.self} received a message it can't decode: ${(err as Error).message}`));
+        }
+      }
+    } catch (err) {
+      if (!this.closed) this.fail(err as Error);
+    }
+  }
+
+  private fail(error: Error): void {
+    if (this.options.onError) this.options.onError(error);
+    else process.stderr.write(`charm4ts: ${error.message}\n`);
+  }
+}
+
+function bytesOf(buffers: ArrayBuffer[]): number {
+  let n = 0;
+  for (let i = 0; i < buffers.length; i++) n += buffers[i]!.byteLength;
+  return n;
+}

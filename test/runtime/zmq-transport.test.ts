@@ -1,0 +1,115 @@
+// The ZeroMQ transport on its own, over real TCP sockets on loopback: order per destination,
+// structured-clone values, big typed arrays as frames of their own, causes, errors reported.
+import { afterEach, describe, expect, it } from "vitest";
+import { ZmqTransport } from "../../runtime/transport/zmq-transport.ts";
+import { decodeFrames, encodeFrames } from "../../runtime/transport/zmq-frames.ts";
+import { WireWriter } from "../../runtime/transport/wire.ts";
+import type { Message } from "../../runtime/protocol/messages.ts";
+import type { FutureId } from "../../runtime/protocol/ids.ts";
+
+const open: ZmqTransport[] = [];
+afterEach(() => {
+  for (const t of open.splice(0)) t.close();
+});
+
+async function pair(): Promise<[ZmqTransport, ZmqTransport]> {
+  const a = await ZmqTransport.bind(0);
+  const b = await ZmqTransport.bind(1);
+  open.push(a, b);
+  a.connect([[1, b.address]]);
+  b.connect([[0, a.address]]);
+  return [a, b];
+}
+
+/** Collects `n` messages arriving at `t`, with their causes. */
+function collect(t: ZmqTransport, n: number): Promise<Array<[Message, number]>> {
+  const got: Array<[Message, number]> = [];
+  return new Promise((resolve) => t.listen((m, c) => { got.push([m, c]); if (got.length === n) resolve(got); }));
+}
+
+const resolve = (fid: number, v: unknown): Message => ({ t: "resolve", fid: fid as FutureId, v });
+
+describe("ZmqTransport", () => {
+  it("binds on loopback by default", async () => {
+    const [a] = await pair();
+    expect(a.address).toMatch(/^tcp:\/\/127\.0\.0\.1:\d+$/);
+  });
+
+  it("keeps order per destination across turns and batches, both ways", async () => {
+    const [a, b] = await pair();
+    const atB = collect(b, 3000);
+    const atA = collect(a, 10);
+    for (let i = 0; i < 1000; i++) a.send(1, resolve(i, i));
+    await Promise.resolve();
+    for (let i = 1000; i < 3000; i++) a.send(1, resolve(i, i === 2999 ? "last" : i)); // past the eager batch size
+    for (let i = 0; i < 10; i++) b.send(0, resolve(i, { i }));
+    expect((await atB).map(([m]) => (m as { fid: number }).fid)).toEqual(Array.from({ length: 3000 }, (_, i) => i));
+    expect((await atA).map(([m]) => (m as { v: { i: number } }).v.i)).toEqual(Array.from({ length: 10 }, (_, i) => i));
+  });
+
+  it("carries structured-clone values and the cause of each message", async () => {
+    const [a, b] = await pair();
+    const atB = collect(b, 2);
+    const value = { map: new Map([[1, "one"]]), set: new Set([2]), date: new Date(5), big: 7n, err: new TypeError("x"), nested: [null, undefined, "s"] };
+    a.send(1, resolve(1, value), undefined, 3);
+    a.send(1, resolve(2, 4), undefined, 4);
+    const [[m1, c1], [m2, c2]] = await atB;
+    const v = (m1 as { v: typeof value }).v;
+    expect(v.map.get(1)).toBe("one");
+    expect(v.set.has(2)).toBe(true);
+    expect(v.date.getTime()).toBe(5);
+    expect(v.big).toBe(7n);
+    expect(v.err).toBeInstanceOf(TypeError);
+    expect(v.nested).toEqual([null, undefined, "s"]);
+    expect([c1, c2]).toEqual([3, 4]);
+    expect((m2 as { v: number }).v).toBe(4);
+  });
+
+  it("moves big typed arrays intact, small and large, among other values", async () => {
+    const [a, b] = await pair();
+    const atB = collect(b, 2);
+    const big = new Float64Array(300_000).map((_, i) => i * 0.5); // 2.4 MB: sent at once, its own frame
+    const small = new Int16Array([1, -2, 3]);
+    a.send(1, resolve(1, { big, small }), [big.buffer, small.buffer]);
+    a.send(1, resolve(2, "after"));
+    const [[m1], [m2]] = await atB;
+    const got = (m1 as { v: { big: Float64Array; small: Int16Array } }).v;
+    expect(got.big).toBeInstanceOf(Float64Array);
+    expect(got.big.length).toBe(300_000);
+    expect(got.big[299_999]).toBe(299_999 * 0.5);
+    expect([...got.small]).toEqual([1, -2, 3]);
+    expect((m2 as { v: string }).v).toBe("after");
+  });
+
+  it("frames: a large buffer travels as a frame of its own, not inside the serialized extras", () => {
+    const w = new WireWriter();
+    const big = new Uint8Array(100_000).fill(9);
+    w.write(resolve(1, { big }));
+    const frames = encodeFrames(5, w.take()!, [big.buffer]);
+    expect(frames.length).toBe(4);
+    expect(frames[2]!.byteLength).toBeLessThan(1000);
+    expect(frames[3]!.byteLength).toBe(100_000);
+    const { sender, batch } = decodeFrames(frames.map((f) => Buffer.from(f)));
+    expect(sender).toBe(5);
+    expect(batch.x.length).toBe(1);
+  });
+
+  it("reports what can't cross a process (a SharedArrayBuffer) instead of throwing at the sender", async () => {
+    const errors: Error[] = [];
+    let reported!: () => void;
+    const seen = new Promise<void>((r) => (reported = r));
+    const a = await ZmqTransport.bind(0, { onError: (e) => { errors.push(e); reported(); } });
+    open.push(a);
+    a.connect([[1, "tcp://127.0.0.1:9"]]);
+    a.send(1, resolve(1, new SharedArrayBuffer(8)));
+    await seen;
+    expect(errors[0]!.message).toMatch(/from endpoint 0 to 1 could not be encoded.*SharedArrayBuffer/);
+  });
+
+  it("says which endpoint it can't reach", async () => {
+    const [a] = await pair();
+    expect(a.reaches(1)).toBe(true);
+    expect(a.reaches(7)).toBe(false);
+    expect(() => a.send(7, resolve(1, 1))).toThrow("no channel from endpoint 0 to 7");
+  });
+});
