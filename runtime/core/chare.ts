@@ -30,21 +30,24 @@ export interface ElementRecord {
   busy: number;
   /** Where it moves once no entry method is suspended (a migration asked for while busy). */
   leaving?: number;
+  // The fields below are set only on elements that use them: a record per Fib chare stays small.
   /** Time (ms) spent in its entry methods since the last load balancing (arrays that opted in). */
-  load: number;
+  load?: number;
   /** How many times it has moved (newer location news wins over older). */
-  moves: number;
+  moves?: number;
   /** Whether it called AtSync and waits for the balancer. */
-  atSync: boolean;
-  /** False after setMigratable(false): balancers and migrate() leave it where it is. */
-  migratable: boolean;
+  atSync?: boolean;
+  /** True after setMigratable(false): balancers and migrate() leave it where it is. */
+  pinned?: boolean;
   /** Broadcasts it has run, kept after a move so none runs twice (see migration.ts). */
   seen?: Set<number>;
 }
 
 /** A new element's record (the runtime's bookkeeping beside the chare's own fields). */
 export function newRecord(ref: CollectionRef, index: Index, key: string, label: string): ElementRecord {
-  return { ref, index, key, chare: undefined, redNo: 0, label, busy: 0, load: 0, moves: 0, atSync: false, migratable: true };
+  const record: ElementRecord = { ref, index, key, chare: undefined, redNo: 0, label, busy: 0 };
+  if (ref.lb !== undefined) record.load = 0;
+  return record;
 }
 
 /** Where the runtime keeps an element's record on its chare. */
@@ -118,7 +121,7 @@ export class Chare {
 
   /** Whether balancers and migrate() may move this element (arrays' elements may by default). */
   setMigratable(migratable: boolean): void {
-    this[RECORD].migratable = migratable;
+    this[RECORD].pinned = !migratable;
   }
 
   /** Names the chare for logs: "Hello[3]". */

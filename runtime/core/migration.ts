@@ -69,7 +69,7 @@ function checkMovable(rt: Runtime, record: ElementRecord, toPe: number): void {
  */
 export function emigrate(rt: Runtime, record: ElementRecord, toPe: number, planned: boolean): void {
   checkMovable(rt, record, toPe);
-  if (!record.migratable) throw new CharmError(`${record.label} is not migratable (setMigratable(false)); it stays on PE ${rt.self}`);
+  if (record.pinned) throw new CharmError(`${record.label} is not migratable (setMigratable(false)); it stays on PE ${rt.self}`);
   if (toPe === rt.self) return;
   if (record.busy > 0) {
     // An entry method is suspended at an await: its continuation must run here, on this object.
@@ -90,7 +90,7 @@ export function emigrate(rt: Runtime, record: ElementRecord, toPe: number, plann
   rt.reductions.departed(record);
   const log = moveLog(coll);
   log.gone.push({ idx: record.index, until: log.count + RECENT });
-  const moves = record.moves + 1;
+  const moves = (record.moves ?? 0) + 1;
   rt.noteLocation(record.ref.cid, record.key, toPe, moves);
   rt.send(toPe, { t: "migrate", ref: record.ref, idx: record.index, s: enc.v, r: enc.r, planned: planned ? 1 : undefined }, enc.transfer);
   for (const w of waiting) resend(rt, record, toPe, w);
@@ -120,7 +120,7 @@ function pack(rt: Runtime, record: ElementRecord, coll: LocalCollection, waiting
   // Broadcast calls still waiting have not run: they must run once on the new PE.
   const notRun = new Set(waiting.flatMap((w) => (w.origin.kind === "bcast" ? [w.origin.b] : [])));
   const seen = (record.seen ? [...record.seen] : [...moveLog(coll).recent]).filter((b) => !notRun.has(b));
-  const packed: PackedElement = { fields, redNo: record.redNo, moves: record.moves + 1, load: record.load, seen, boxes };
+  const packed: PackedElement = { fields, redNo: record.redNo, moves: (record.moves ?? 0) + 1, load: record.load ?? 0, seen, boxes };
   packing = record;
   try {
     return encodeValue(packed, `${record.label}'s state`);
@@ -149,7 +149,7 @@ export function immigrate(rt: Runtime, msg: MigrateMsg): void {
   Object.assign(chare, packed.fields);
   record.redNo = packed.redNo;
   record.moves = packed.moves;
-  record.load = packed.load;
+  if (record.load !== undefined) record.load = packed.load;
   record.seen = new Set(packed.seen);
   for (const [from, expected, sendSeq, ready, early] of packed.boxes) {
     const box: Inbox = rt.channels.inbox(record, from);
@@ -158,9 +158,9 @@ export function immigrate(rt: Runtime, msg: MigrateMsg): void {
     box.ready.push(...ready);
     for (const [seq, v] of early) box.early.set(seq, v);
   }
-  rt.noteLocation(coll.ref.cid, key, rt.self, record.moves);
+  rt.noteLocation(coll.ref.cid, key, rt.self, packed.moves);
   rt.reductions.arrived(record);
-  if (!msg.planned) announce(rt, coll.ref, msg.idx, record.moves);
+  if (!msg.planned) announce(rt, coll.ref, msg.idx, packed.moves);
   const hook = (chare as { migrated?: unknown }).migrated;
   if (typeof hook === "function") {
     try {

@@ -99,7 +99,7 @@ export class Balancing {
     const objs: LoadReport[] = [];
     for (const r of coll.elements.values()) {
       if (!r.atSync) return;
-      objs.push([r.index, r.load, r.migratable, r.moves]);
+      objs.push([r.index, r.load ?? 0, !r.pinned, r.moves ?? 0]);
     }
     this.synced.delete(cid);
     this.rt.send(this.rt.rootPe(coll.ref), { t: "atSync", ref: coll.ref, pe: this.rt.self, objs });
@@ -187,7 +187,7 @@ export class Balancing {
       record.leaving = undefined;
       if (planned) {
         // Everyone applied the plan: tell them it stayed, and the PE expecting it not to wait.
-        const n = record.moves + 2;
+        const n = (record.moves ?? 0) + 2;
         this.rt.noteLocation(record.ref.cid, record.key, this.rt.self, n);
         const notice: Message = { t: "moved", cid: record.ref.cid, idx: record.index, pe: this.rt.self, n, stayed: 1 };
         for (let pe = 0; pe < this.rt.numPes; pe++) if (pe !== this.rt.self) this.rt.send(pe, pe === to ? notice : { ...notice, stayed: undefined });

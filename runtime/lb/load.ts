@@ -29,23 +29,23 @@ function install(): void {
     started = now();
   });
   promiseHooks.onAfter(() => {
-    if (running) running.load += now() - started;
+    if (running) running.load! += now() - started;
     [running, started] = outer.pop() ?? [undefined, 0];
   });
 }
 
-/** Runs `call` as `record`'s work, adding its time (and its continuations' later) to the record's load. */
+/** Runs `call` as `record`'s work (a record of an array that opted in: its load is a number), adding its time (and its continuations' later) to the record's load. */
 export function measured<T>(record: ElementRecord, call: () => T): T {
   install();
   const prior = running;
-  if (prior) prior.load += now() - started; // whatever runs around us is timed up to here
+  if (prior) prior.load! += now() - started; // whatever runs around us is timed up to here
   running = record;
   started = now();
   try {
     return call();
   } finally {
     const end = now();
-    record.load += end - started;
+    record.load! += end - started;
     running = prior;
     started = end;
   }

@@ -8,7 +8,7 @@ const statsArb: fc.Arbitrary<LoadStats> = fc.integer({ min: 1, max: 6 }).chain((
   fc.record({
     numPes: fc.constant(numPes),
     round: fc.nat(100),
-    objs: fc.array(fc.record({ pe: fc.nat(numPes - 1), load: fc.double({ min: 0, max: 100, noNaN: true }), migratable: fc.boolean({ }) }), { maxLength: 40 })
+    objs: fc.array(fc.record({ pe: fc.nat(numPes - 1), load: fc.double({ min: 0, max: 100, noNaN: true }), migratable: fc.boolean() }), { maxLength: 40 })
       .map((objs) => objs.map((o, i) => ({ ...o, id: String(i) }))),
   }));
 
