@@ -19,6 +19,7 @@ import { Tracer } from "../interactive/trace.ts";
 import { ConditionalQueue, type CallOrigin } from "./when.ts";
 import { firstTime, noteBroadcast, type MoveLog } from "./migration.ts";
 import { measured } from "../lb/load.ts";
+import { payloadBytes } from "../interactive/size.ts";
 
 type InvokeMsg = Extract<Message, { t: "invoke" }>;
 type BcastMsg = Extract<Message, { t: "bcast" }>;
@@ -246,7 +247,7 @@ export class HostedCollections {
       this.conditions.release(record);
       return;
     } finally {
-      if (tracing) this.rt.tracer.record(this.rt.self, `${record.ref.cls}.${method}`, started);
+      if (tracing) this.rt.tracer.record(this.rt.self, `${record.ref.cls}.${method}`, started, payloadBytes(args));
     }
     if (result !== null && typeof result === "object" && typeof (result as any).then === "function") {
       record.busy++;

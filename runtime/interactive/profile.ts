@@ -15,6 +15,8 @@ export interface MethodStats {
   maxMs: number;
   /** Time per PE, in PE order. */
   perPeMs: number[];
+  /** Approximate bytes of arguments received, over all calls. */
+  bytes: number;
 }
 
 /** Profiling statistics of a piece of work, by entry method. */
@@ -25,9 +27,10 @@ export class Profile {
     const byMethod = new Map<string, MethodStats>();
     for (const e of events) {
       let s = byMethod.get(e.label);
-      if (!s) byMethod.set(e.label, (s = { method: e.label, calls: 0, totalMs: 0, meanMs: 0, maxMs: 0, perPeMs: new Array(numPes).fill(0) }));
+      if (!s) byMethod.set(e.label, (s = { method: e.label, calls: 0, totalMs: 0, meanMs: 0, maxMs: 0, perPeMs: new Array(numPes).fill(0), bytes: 0 }));
       const ms = e.end - e.start;
       s.calls++;
+      s.bytes += e.bytes;
       s.totalMs += ms;
       s.maxMs = Math.max(s.maxMs, ms);
       s.perPeMs[e.pe] = (s.perPeMs[e.pe] ?? 0) + ms;
@@ -37,12 +40,12 @@ export class Profile {
   }
 
   private rows(): string[][] {
-    return this.methods.map((s) => [s.method, String(s.calls), s.totalMs.toFixed(3), (s.meanMs * 1000).toFixed(1), (s.maxMs * 1000).toFixed(1), s.perPeMs.map((ms) => ms.toFixed(2)).join(" / ")]);
+    return this.methods.map((s) => [s.method, String(s.calls), s.totalMs.toFixed(3), (s.meanMs * 1000).toFixed(1), (s.maxMs * 1000).toFixed(1), formatBytes(s.bytes), s.perPeMs.map((ms) => ms.toFixed(2)).join(" / ")]);
   }
 
   /** The statistics as a text table. */
   toString(): string {
-    const header = ["entry method", "calls", "total ms", "mean µs", "max µs", `ms per PE (0…${this.numPes - 1})`];
+    const header = ["entry method", "calls", "total ms", "mean µs", "max µs", "arg bytes", `ms per PE (0…${this.numPes - 1})`];
     const rows = this.rows();
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
     const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ");
@@ -55,9 +58,15 @@ export class Profile {
   }
 
   [MIME_BUNDLE](): Record<string, string> {
-    const header = ["entry method", "calls", "total ms", "mean µs", "max µs", "ms per PE"];
+    const header = ["entry method", "calls", "total ms", "mean µs", "max µs", "arg bytes", "ms per PE"];
     return { "text/plain": this.toString(), "text/html": htmlTable(`profile: ${this.elapsedMs.toFixed(1)} ms of work on ${this.numPes} PEs`, header, this.rows()) };
   }
+}
+
+function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
 }
 
 /** Runs `work` and returns its per-entry-method statistics. */

@@ -14,6 +14,8 @@ export interface TraceEvent {
   label: string;
   start: number;
   end: number;
+  /** Approximate bytes of the call's arguments. */
+  bytes: number;
 }
 
 /** A PE's recorder: off unless a timeline is being taken (one branch on the hot path). */
@@ -27,8 +29,8 @@ export class Tracer {
   }
 
   /** Records one execution. */
-  record(pe: number, label: string, start: number): void {
-    if (this.events.length < 200_000) this.events.push({ pe, label, start, end: Tracer.now() });
+  record(pe: number, label: string, start: number, bytes: number): void {
+    if (this.events.length < 200_000) this.events.push({ pe, label, start, end: Tracer.now(), bytes });
   }
 
   /** Turns tracing on or off; turning it off hands over (and forgets) the events. */

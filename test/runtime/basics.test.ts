@@ -76,14 +76,16 @@ describe("displays", () => {
     expect((status as any)[bundle]()["text/html"]).toContain("<table>");
   });
 
-  it("profiles a piece of work: calls and time per entry method, per PE", async () => {
+  it("profiles a piece of work: calls, time and argument bytes per entry method, per PE", async () => {
     const arr = charm.array(Echo, 6);
     const stats = await charm.profile(async () => {
       await arr.echo.ret(1);
-      await arr.at(5).echo.ret(2);
+      await arr.at(5).echo.ret(new Float64Array(1000));
     });
     const echo = stats.methods.find((m) => m.method === "Echo.echo")!;
     expect(echo.calls).toBe(7);
+    expect(echo.bytes).toBe(6 * 8 + 8000);
+    expect(stats.toString()).toContain("7.9 KiB");
     expect(echo.perPeMs).toHaveLength(2);
     expect(echo.totalMs).toBeGreaterThanOrEqual(echo.maxMs);
     expect(stats.toString()).toMatch(/Echo\.echo\s+7\s/);
