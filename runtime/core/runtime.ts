@@ -6,6 +6,7 @@
  */
 import { DRIVER, makeId, type CollectionId, type Endpoint, type FutureId, type Index } from "../protocol/ids.ts";
 import { isControlMessage, type CollectionRef, type ErrorData, type Message } from "../protocol/messages.ts";
+import { AsyncLocalStorage } from "node:async_hooks";
 import type { Transport } from "../transport/transport.ts";
 import { deferMicrotask } from "../transport/microtask.ts";
 import type { FutureState } from "./future.ts";
@@ -22,6 +23,7 @@ import { peStatus } from "../interactive/status.ts";
 import { Tracer } from "../interactive/trace.ts";
 import { Balancing } from "../lb/balancer.ts";
 import { immigrate } from "./migration.ts";
+import { Sections } from "../sections/registry.ts";
 
 /** What the embedding (driver or PE worker) decides: where unobserved errors go, how to stop. */
 export interface RuntimeHooks {
@@ -63,6 +65,8 @@ export class Runtime {
   readonly quiescence: QuiescenceProbe;
   readonly creations = new CreationTracker();
   readonly census = new Census(this);
+  /** Sections whose members this endpoint knows (every endpoint is told once). */
+  readonly sections = new Sections(this);
   /** Load balancing and on-request moves of this PE's elements. */
   readonly balancing = new Balancing(this);
   /** Entry-method timeline recorder (off unless charm.timeline is running). */
@@ -85,6 +89,11 @@ export class Runtime {
    * Travels with every message sent, so output can be traced to the cell that caused it.
    */
   cause = 0;
+  /**
+   * Notebook mode: the cause as an async context, so what an entry method prints or sends after
+   * an `await` still belongs to the cell that started it (other messages ran in between).
+   */
+  private causeContext: AsyncLocalStorage<number> | undefined;
   private localHead = 0;
   private drainScheduled = false;
   private everyPe: number[] | undefined;
@@ -134,11 +143,21 @@ export class Runtime {
     if (!isControlMessage(msg)) this.sent++;
     if (to === this.self) {
       this.localQueue.push(msg);
-      this.localCauses.push(this.cause);
+      this.localCauses.push(this.currentCause());
       if (!this.drainScheduled) { this.drainScheduled = true; this.defer(this.drain); }
       return;
     }
-    this.transport.send(to, msg, transfer, this.cause);
+    this.transport.send(to, msg, transfer, this.currentCause());
+  }
+
+  /** Follows causes across awaits from now on (notebook mode: costs an async context per message). */
+  trackCauses(): void {
+    this.causeContext ??= new AsyncLocalStorage<number>();
+  }
+
+  /** What the current work is on behalf of (see `cause`). */
+  currentCause(): number {
+    return this.causeContext?.getStore() ?? this.cause;
   }
 
   /** The PE an element lives on now (its home, unless it migrated). */
@@ -209,7 +228,8 @@ export class Runtime {
     // prints now carries the same cause. The driver keeps its own: the running cell's.
     if (!this.isDriver) this.cause = cause;
     try {
-      this.dispatch(msg, cause);
+      if (this.causeContext && !this.isDriver) this.causeContext.run(cause, this.dispatch, msg, cause);
+      else this.dispatch(msg, cause);
     } catch (err) {
       // A bug or bad input in one message must not stop the loop for the others.
       this.reportUnhandled({ name: (err as Error)?.name ?? "Error", message: `while handling a "${msg.t}" message: ${(err as Error)?.message ?? String(err)}`, stack: (err as Error)?.stack ?? "", pe: this.self });
@@ -222,7 +242,7 @@ export class Runtime {
     this.handle(msg);
   }
 
-  private dispatch(msg: Message, cause: number): void {
+  private readonly dispatch = (msg: Message, cause: number): void => {
     switch (msg.t) {
       case "create": return this.host.create(msg);
       case "created": return this.creations.created(msg.cid, msg.n, msg.e);
@@ -252,6 +272,7 @@ export class Runtime {
       case "atSync": return this.balancing.receiveLoads(msg);
       case "lbPlan": return this.balancing.applyPlan(msg);
       case "lbHistory": return this.balancing.sendHistory(msg.cid, msg.fid);
+      case "section": this.sections.define(msg.def); return;
       case "census": return this.census.answer(msg.cid, msg.from);
       case "censusCount": return this.census.count(msg.cid, msg.pe, msg.n);
       case "members": this.census.totals.set(msg.cid, msg.n); this.reductions.totalKnown(msg.cid); return;
@@ -260,7 +281,7 @@ export class Runtime {
         throw new Error(`unknown message type ${(never as Message).t}`);
       }
     }
-  }
+  };
 
   private readonly drain = (): void => {
     let budget = LOCAL_BUDGET;

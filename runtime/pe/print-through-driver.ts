@@ -9,6 +9,7 @@ import type { Runtime } from "../core/runtime.ts";
 
 /** Sends everything this thread writes to stdout and stderr to the driver, lines labelled. */
 export function printThroughDriver(runtime: Runtime): void {
+  runtime.trackCauses(); // so output after an await in an entry method still finds its cell
   for (const name of ["stdout", "stderr"] as const) {
     const stream = process[name];
     let atLineStart = true;

@@ -160,6 +160,22 @@ await charm.awaitCreation(holders);`);
     expect(b.stdout).toMatch(/^\[from cell-\d+\.ts\] \[PE 1\] printed for A\n$/m);
   });
 
+  it("output after an await in an entry method belongs to the cell that started the method", async () => {
+    await run(`
+class Waiter extends Chare {
+  gate = new Future<void>();
+  async waitThenPrint() { await this.gate; console.log("printed after await"); }
+  open() { this.gate.send(); }
+}
+const waiters = charm.array(Waiter, 2);
+await charm.awaitCreation(waiters);`);
+    await run("waiters.at(1).waitThenPrint();");
+    // Cell B resolves what A's call awaits; the line printed after the await is A's.
+    const b = await run(`waiters.at(1).open(); await charm.waitQD(); "quiet"`);
+    expect(value(b.result)).toBe("'quiet'");
+    expect(b.stdout).toMatch(/^\[from cell-\d+\.ts\] \[PE 1\] printed after await\n$/m);
+  });
+
   it("shows the runtime's status and proxies as rich displays", async () => {
     const status = (await run("await charm.status()")).result;
     expect(status.status === "ok" && status.value?.data["text/html"]).toContain("<table>");
