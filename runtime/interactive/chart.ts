@@ -53,11 +53,11 @@ function checkSeries(fn: string, series: SeriesSet): Array<[string, readonly num
   return entries.map(([name, values]) => [name, Array.from(values)]);
 }
 
-/** A "nice" axis top (1, 2 or 5 times a power of ten) at or above `max`. */
+/** A round axis top at or above `max` whose fifths are round too (250 → 50s, 3 → 0.6s). */
 function niceMax(max: number): number {
   if (max <= 0) return 1;
   const p = 10 ** Math.floor(Math.log10(max));
-  return ([1, 2, 5, 10].find((m) => m * p >= max) ?? 10) * p;
+  return ([1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10].find((m) => m * p >= max * (1 - 1e-12)) ?? 10) * p;
 }
 
 const fmt = (v: number) => (Math.abs(v) >= 100 || Number.isInteger(v) ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2));
@@ -69,7 +69,13 @@ function frame(top: number, options: ChartOptions, names: string[], xLabel: stri
     const y = TOP + plotH - (k / 5) * plotH;
     return `<line x1="${LEFT}" x2="${W - RIGHT}" y1="${y}" y2="${y}" stroke="#ddd"/><text x="${LEFT - 4}" y="${y + 4}" font-size="11" text-anchor="end">${fmt((top * k) / 5)}</text>`;
   });
-  const legend = names.map((n, i) => `<rect x="${LEFT + i * 110}" y="${H - 14}" width="10" height="10" fill="${COLORS[i % COLORS.length]}"/><text x="${LEFT + i * 110 + 14}" y="${H - 5}" font-size="11">${escapeHtml(n)}</text>`);
+  // Legend entries side by side, each as wide as its name (about 6.5 px a character at 11 px).
+  let x = LEFT;
+  const legend = names.map((n, i) => {
+    const entry = `<rect x="${x}" y="${H - 14}" width="10" height="10" fill="${COLORS[i % COLORS.length]}"/><text x="${x + 14}" y="${H - 5}" font-size="11">${escapeHtml(n)}</text>`;
+    x += 30 + Math.ceil(n.length * 6.5);
+    return entry;
+  });
   const title = options.title ? `<text x="${LEFT}" y="16" font-size="13" font-weight="bold">${escapeHtml(options.title)}</text>` : "";
   const unit = options.unit ? `<text x="12" y="${TOP + plotH / 2}" font-size="11" transform="rotate(-90 12 ${TOP + plotH / 2})" text-anchor="middle">${escapeHtml(options.unit)}</text>` : "";
   const xl = `<text x="${(LEFT + W - RIGHT) / 2}" y="${H - 20}" font-size="11" text-anchor="middle">${escapeHtml(xLabel)}</text>`;

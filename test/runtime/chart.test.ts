@@ -23,6 +23,13 @@ describe("barChart", () => {
     expect(chart.text).toBe(["load per PE (ms)", "      before  after", "PE 0  40      25", "PE 1  10      25"].join("\n"));
   });
 
+  it("the y axis ends at a round number at or above the largest value, in round fifths", () => {
+    const labels = (svg: string) => [...svg.matchAll(/text-anchor="end">([^<]+)</g)].map((m) => m[1]);
+    expect(labels(barChart({ a: [211, 94] }).svg)).toEqual(["0", "50", "100", "150", "200", "250"]);
+    expect(labels(barChart({ a: [200] }).svg)).toEqual(["0", "40", "80", "120", "160", "200"]);
+    expect(labels(barChart({ a: [0.7] }).svg)).toEqual(["0", "0.16", "0.32", "0.48", "0.64", "0.80"]);
+  });
+
   it("shows itself as SVG and text in a notebook", () => {
     const bundle = barChart({ a: [1] })[MIME_BUNDLE]();
     expect(bundle["image/svg+xml"]).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
