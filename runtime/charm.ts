@@ -3,13 +3,14 @@
  * In a program run by charmrun, `charm.start(main)` starts the PEs and runs `main` on the
  * driver; on PE threads (which load the same program to find its chare classes) it does nothing.
  */
-import { isMainThread, workerData } from "node:worker_threads";
 import { availableParallelism } from "node:os";
 import { pathToFileURL } from "node:url";
 import { CharmError, RemoteError, formatErrorData } from "./protocol/errors.ts";
 import type { ErrorData } from "./protocol/messages.ts";
 import { maybeRt, rt, setRuntime } from "./core/current.ts";
 import { startLocalPes, type LocalPes } from "./pe/driver.ts";
+import { startProcessPes, type ProcessPes } from "./pe/process-driver.ts";
+import { isPe } from "./pe/role.ts";
 import { compileProgram } from "./launcher/compile.ts";
 import { registerSerializable } from "./protocol/codec.ts";
 import { Future } from "./core/future.ts";
@@ -22,6 +23,7 @@ import { profile } from "./interactive/profile.ts";
 import { poolMap, poolMapAsync, poolTask, resetPool } from "./pool/pool.ts";
 import { scheduleCallableAfter } from "./core/timers.ts";
 import { topology } from "./core/topology.ts";
+import { sectionApi } from "./sections/api.ts";
 import { checkBalancerName, registerBalancer } from "./lb/strategies.ts";
 import type { BalancingRound } from "./lb/balancer.ts";
 import type { CollectionProxy, ElementProxy } from "./core/proxy-types.ts";
@@ -51,6 +53,12 @@ export interface StartOptions {
   balancer?: string;
   /** Notebook mode: where PE output goes, with the cause (cell) of the work that printed it. */
   onOutput?: (stream: "stdout" | "stderr", text: string, cause: number) => void;
+  /**
+   * What the PEs are: "threads" (default), worker threads of this process; "processes", one
+   * process per PE on this host, connected over ZeroMQ TCP. Also `+processes` on the command
+   * line, or CHARM4TS_TRANSPORT=processes.
+   */
+  transport?: "threads" | "processes";
 }
 
 /** The program's main function: runs on the driver once every PE is ready. */
@@ -59,9 +67,7 @@ export type MainFunction = (args: string[]) => unknown;
 // Where charmrun leaves the compiled program's URL (a global: charmrun and the program may load
 // different copies of this module's chunk graph in principle; Symbol.for is shared by all).
 const ENTRY = Symbol.for("charm4ts.entryModule");
-const isPeThread = !isMainThread && (workerData as { charm4tsPe?: boolean } | undefined)?.charm4tsPe === true;
-
-let pes: LocalPes | undefined;
+let pes: LocalPes | ProcessPes | undefined;
 let lastOptions: StartOptions = {};
 let scriptMode = false;
 let errorHandler: ((error: RemoteError) => void) | undefined;
@@ -80,9 +86,15 @@ function balancerFrom(options: StartOptions): string {
   return checkBalancerName(name);
 }
 
-/** The program's arguments without the runtime's own (+pN, +balancer NAME). */
+function transportFrom(options: StartOptions): "threads" | "processes" {
+  const name = options.transport ?? (process.argv.includes("+processes") ? "processes" : undefined) ?? process.env.CHARM4TS_TRANSPORT ?? "threads";
+  if (name !== "threads" && name !== "processes") throw new CharmError(`transport must be "threads" or "processes", got ${JSON.stringify(name)} (set it with { transport }, +processes or CHARM4TS_TRANSPORT)`);
+  return name;
+}
+
+/** The program's arguments without the runtime's own (+pN, +balancer NAME, +processes). */
 function withoutRuntimeFlags(argv: string[]): string[] {
-  return argv.filter((a, i) => !/^\+p\d+$/.test(a) && a !== "+balancer" && argv[i - 1] !== "+balancer");
+  return argv.filter((a, i) => !/^\+p\d+$/.test(a) && a !== "+processes" && a !== "+balancer" && argv[i - 1] !== "+balancer");
 }
 
 function onUnhandled(error: ErrorData): void {
@@ -93,7 +105,7 @@ function onUnhandled(error: ErrorData): void {
 }
 
 async function start(mainOrOptions?: MainFunction | StartOptions, maybeOptions?: StartOptions): Promise<void> {
-  if (isPeThread) return; // PEs load the program only for its classes
+  if (isPe()) return; // PEs load the program only for its classes
   const main = typeof mainOrOptions === "function" ? mainOrOptions : undefined;
   const options = (typeof mainOrOptions === "object" ? mainOrOptions : maybeOptions) ?? {};
   if (maybeRt()) throw new CharmError("the runtime is already running; call charm.shutdown() before starting it again");
@@ -102,7 +114,8 @@ async function start(mainOrOptions?: MainFunction | StartOptions, maybeOptions?:
   const wanted = options.modules?.map(String) ?? (entry ? [entry] : []);
   const modules = await Promise.all(wanted.map((m) => compileProgram(m)));
   lastOptions = { ...options, modules: wanted };
-  pes = await startLocalPes(numPesFrom(options), modules, {
+  const startPes = transportFrom(options) === "processes" ? startProcessPes : startLocalPes;
+  pes = await startPes(numPesFrom(options), modules, {
     onUnhandled,
     onOutput: options.onOutput,
     onExit: (code, reason) => { if (reason) process.stderr.write(`${reason}\n`); void exitProgram(code); },
@@ -230,6 +243,8 @@ export const charm = {
   /** Calls a Future, a bound entry method or a function after `seconds`, with `args`. */
   scheduleCallableAfter,
   ...topology,
+  /** Sections: `charm.split(proxy, n, { by } | { elems })` and `charm.combine(...proxies)`; multicast to their members. */
+  ...sectionApi,
   /** Ends the program (from the driver or any PE). */
   exit: (code = 0): Promise<void> => exitProgram(code),
   /** Ends the program with an error message. */

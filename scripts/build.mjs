@@ -6,6 +6,7 @@ import { existsSync } from "node:fs";
 const entries = {
   index: "runtime/index.ts",
   "pe-worker": "runtime/pe/worker-main.ts",
+  "pe-process": "runtime/pe/process-main.ts",
   charmrun: "runtime/launcher/charmrun.ts",
   bench: "bench/index.ts",
   kernel: "kernel/main.ts",

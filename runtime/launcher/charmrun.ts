@@ -10,16 +10,18 @@ import { compileProgram } from "./compile.ts";
 const ENTRY = Symbol.for("charm4ts.entryModule");
 
 function usage(): never {
-  process.stderr.write("usage: charmrun [+pN] program.ts [args…]\n  +pN  number of PEs (default: CHARM4TS_PES or the number of cores)\n");
+  process.stderr.write("usage: charmrun [+pN] [+processes] program.ts [args…]\n  +pN         number of PEs (default: CHARM4TS_PES or the number of cores)\n  +processes  one process per PE, over ZeroMQ TCP (default: worker threads; or CHARM4TS_TRANSPORT)\n");
   process.exit(2);
 }
 
 const argv = process.argv.slice(2);
 const pes = argv.find((a) => /^\+p\d+$/.test(a));
-const rest = argv.filter((a) => a !== pes);
+const processes = argv.includes("+processes");
+const rest = argv.filter((a) => a !== pes && a !== "+processes");
 const program = rest[0];
 if (!program || program === "--help" || program === "-h") usage();
 if (pes) process.env.CHARM4TS_PES = pes.slice(2);
+if (processes) process.env.CHARM4TS_TRANSPORT = "processes";
 
 const file = resolve(program);
 // The program sees argv as if run directly: [node, program, ...its args].

@@ -52,8 +52,9 @@ export class ZmqTransport implements Transport {
   private readonly flushNow = (): void => this.flush();
   private readonly deliver = (msg: Message, cause: number): void => this.handler?.(msg, cause);
 
+  private me: Endpoint | undefined;
+
   private constructor(
-    readonly self: Endpoint,
     private readonly pull: zmq.Pull,
     /** The address peers connect to (tcp://host:port). */
     readonly address: string,
@@ -62,8 +63,11 @@ export class ZmqTransport implements Transport {
     void this.receiveLoop();
   }
 
-  /** Binds the receiving socket on a free port of `options.host` (127.0.0.1 unless given). */
-  static async bind(self: Endpoint, options: ZmqTransportOptions = {}): Promise<ZmqTransport> {
+  /**
+   * Binds the receiving socket on a free port of `options.host` (127.0.0.1 unless given). A PE
+   * process binds before it knows its number: `join` tells it, and who the peers are.
+   */
+  static async bind(options: ZmqTransportOptions = {}): Promise<ZmqTransport> {
     const host = options.host ?? "127.0.0.1";
     const pull = new zmq.Pull({ linger: 0 });
     try {
@@ -72,12 +76,20 @@ export class ZmqTransport implements Transport {
       pull.close();
       throw new Error(`can't bind a ZeroMQ socket on ${host}: ${(err as Error).message}; give an address of this machine's interface`);
     }
-    return new ZmqTransport(self, pull, pull.lastEndpoint!, options);
+    return new ZmqTransport(pull, pull.lastEndpoint!, options);
   }
 
-  /** Adds the addresses of peers (endpoint → tcp://host:port); sockets connect on first use. */
-  connect(peers: Iterable<[Endpoint, string]>): void {
-    for (const [pe, address] of peers) if (pe !== this.self) this.peers.set(pe, address);
+  /** This endpoint's number (set by `join`). */
+  get self(): Endpoint {
+    if (this.me === undefined) throw new Error("the transport hasn't joined a runtime yet (call join first)");
+    return this.me;
+  }
+
+  /** Sets this endpoint's number and adds peers (endpoint → tcp://host:port); sockets connect on first use. */
+  join(self: Endpoint, peers: Iterable<[Endpoint, string]>): void {
+    if (this.me !== undefined && this.me !== self) throw new Error(`this transport is endpoint ${this.me} already, not ${self}`);
+    this.me = self;
+    for (const [pe, address] of peers) if (pe !== self) this.peers.set(pe, address);
   }
 
   send(to: Endpoint, msg: Message, transfer?: ArrayBuffer[], cause = 0): void {
@@ -129,7 +141,7 @@ export class ZmqTransport implements Transport {
   private open(to: Endpoint): Outbox {
     const address = this.peers.get(to);
     if (address === undefined) throw new Error(`no channel from endpoint ${this.self} to ${to}`);
-    if (this.closed) throw new Error(`endpoint ${this.self}'s transport is closed`);
+    if (this.closed) throw new Error(`endpoint ${this.me}'s transport is closed`);
     // Unbounded high-water mark: batches already coalesce while a send waits, and dropping or
     // blocking here would reorder or lose messages (flow control is the runtime's job).
     const socket = new zmq.Push({ linger: this.options.linger ?? 1000, sendHighWaterMark: 0 });
@@ -149,13 +161,13 @@ export class ZmqTransport implements Transport {
     try {
       frames = encodeFrames(this.self, batch, transfer);
     } catch (err) {
-      this.fail(new Error(`messages from endpoint ${this.self} to ${box.to} could not be encoded (${(err as Error).message}); SharedArrayBuffers can't reach another process`));
+      this.fail(new Error(`messages from endpoint ${this.me} to ${box.to} could not be encoded (${(err as Error).message}); SharedArrayBuffers can't reach another process`));
       return;
     }
     box.busy = true;
     box.socket.send(frames).then(box.sent, (err: Error) => {
       box.busy = false;
-      if (!this.closed) this.fail(new Error(`messages from endpoint ${this.self} to ${box.to} could not be sent: ${err.message}`));
+      if (!this.closed) this.fail(new Error(`messages from endpoint ${this.me} to ${box.to} could not be sent: ${err.message}`));
       this.wakeIfIdle();
     });
   }
@@ -182,7 +194,7 @@ export class ZmqTransport implements Transport {
           reader.read(batch, this.deliver);
         } catch (err) {
           // One bad message must not stop the loop for the others.
-          this.fail(new Error(`endpoint ${this.self} received a message it can't decode: ${(err as Error).message}`));
+          this.fail(new Error(`endpoint ${this.me} received a message it can't decode: ${(err as Error).message}`));
         }
       }
     } catch (err) {

@@ -13,11 +13,11 @@ afterEach(() => {
 });
 
 async function pair(): Promise<[ZmqTransport, ZmqTransport]> {
-  const a = await ZmqTransport.bind(0);
-  const b = await ZmqTransport.bind(1);
+  const a = await ZmqTransport.bind();
+  const b = await ZmqTransport.bind();
   open.push(a, b);
-  a.connect([[1, b.address]]);
-  b.connect([[0, a.address]]);
+  a.join(0, [[1, b.address]]);
+  b.join(1, [[0, a.address]]);
   return [a, b];
 }
 
@@ -98,9 +98,9 @@ describe("ZmqTransport", () => {
     const errors: Error[] = [];
     let reported!: () => void;
     const seen = new Promise<void>((r) => (reported = r));
-    const a = await ZmqTransport.bind(0, { onError: (e) => { errors.push(e); reported(); } });
+    const a = await ZmqTransport.bind({ onError: (e) => { errors.push(e); reported(); } });
     open.push(a);
-    a.connect([[1, "tcp://127.0.0.1:9"]]);
+    a.join(0, [[1, "tcp://127.0.0.1:9"]]);
     a.send(1, resolve(1, new SharedArrayBuffer(8)));
     await seen;
     expect(errors[0]!.message).toMatch(/from endpoint 0 to 1 could not be encoded.*SharedArrayBuffer/);

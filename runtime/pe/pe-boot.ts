@@ -1,0 +1,52 @@
+/**
+ * What every PE does at start, whatever carries its messages (a worker thread's MessagePorts, a
+ * process's ZeroMQ sockets): builds its runtime, loads the program's modules (registering the
+ * chare classes they export), replays the notebook's definitions, and tells the driver it is
+ * ready — or why it isn't.
+ */
+import { DRIVER } from "../protocol/ids.ts";
+import type { PeConfig } from "../protocol/join.ts";
+import { errorToData } from "../protocol/errors.ts";
+import type { Transport } from "../transport/transport.ts";
+import { Runtime } from "../core/runtime.ts";
+import { setRuntime } from "../core/current.ts";
+import { registerModuleExports } from "./exports.ts";
+import { DefinitionEvaluator } from "../interactive/definitions.ts";
+import { definitionScope } from "../interactive/scope.ts";
+import { rejectFuture, sendToFuture } from "../core/future.ts";
+import { printThroughDriver } from "./print-through-driver.ts";
+
+export type { PeConfig };
+
+/** Starts this PE's runtime over `transport`; `onStop` runs when the driver says "stop". */
+export async function bootPe(config: PeConfig, transport: Transport, onStop: () => void): Promise<Runtime> {
+  const definitions = new DefinitionEvaluator(definitionScope());
+  const runtime = new Runtime(config.pe, config.numPes, transport, {
+    onUnhandled: () => undefined, // PEs forward errors to the driver; never called here
+    onStop: () => {
+      onStop();
+      setRuntime(undefined);
+    },
+    onDefine: (code, fid) => {
+      definitions.run(code).then(
+        () => sendToFuture(fid, null),
+        (err) => rejectFuture(fid, errorToData(err, config.pe, "a notebook definition")),
+      );
+    },
+  });
+  setRuntime(runtime);
+  if (config.balancer) runtime.defaultBalancer = config.balancer;
+  if (config.interactive) {
+    printThroughDriver(runtime);
+    runtime.host.interactive = true;
+  }
+  try {
+    for (const url of config.modules) registerModuleExports(await import(url));
+    for (const code of config.definitions) await definitions.run(code);
+    transport.send(DRIVER, { t: "ready", pe: config.pe });
+  } catch (err) {
+    transport.send(DRIVER, { t: "ready", pe: config.pe, error: errorToData(err, config.pe) });
+  }
+  transport.flush();
+  return runtime;
+}

@@ -1,0 +1,41 @@
+/**
+ * The shared secret a PE process shows to join a runtime: made by the driver, one per runtime,
+ * and never put on a command line (other users can read those in `ps`). A spawned PE gets it
+ * in its environment (CHARM4TS_SECRET, readable only by its user); a PE started by a launcher
+ * reads it from a file only its user can read (`--secret-file`).
+ */
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { readFileSync, statSync } from "node:fs";
+
+/** The environment variable a spawned PE process finds the secret in. */
+export const SECRET_ENV = "CHARM4TS_SECRET";
+
+/** A fresh random secret (256 bits, hex). */
+export function newSecret(): string {
+  return randomBytes(32).toString("hex");
+}
+
+/** Whether `given` is `expected`, in time that doesn't depend on where they differ. */
+export function sameSecret(given: unknown, expected: string): boolean {
+  if (typeof given !== "string") return false;
+  // Hashing first makes the lengths equal, as timingSafeEqual requires, without leaking the length.
+  const a = createHash("sha256").update(given).digest();
+  const b = createHash("sha256").update(expected).digest();
+  return timingSafeEqual(a, b);
+}
+
+/** Reads a secret file, refusing one that other users could read (it must be mode 0600 or stricter). */
+export function readSecretFile(path: string): string {
+  let mode: number;
+  try {
+    mode = statSync(path).mode;
+  } catch (err) {
+    throw new Error(`can't read the secret file ${path}: ${(err as Error).message}`);
+  }
+  if ((mode & 0o077) !== 0) {
+    throw new Error(`the secret file ${path} can be read by other users (mode ${(mode & 0o777).toString(8)}); run \`chmod 600 ${path}\``);
+  }
+  const secret = readFileSync(path, "utf8").trim();
+  if (!secret) throw new Error(`the secret file ${path} is empty`);
+  return secret;
+}

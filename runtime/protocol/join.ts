@@ -1,0 +1,58 @@
+/**
+ * The join handshake, spoken once per PE process on the driver's rendezvous socket (a ZeroMQ
+ * ROUTER; the PE's DEALER), as JSON frames: the PE says hello with the runtime's secret, its
+ * rank (when a launcher gave it one) and the address of its receiving socket; once every PE
+ * has joined, each gets its PE number and everyone's addresses. The runtime's own messages
+ * (messages.ts) then go over the transport, starting with the PE's "ready".
+ */
+import type { Endpoint } from "./ids.ts";
+
+/** Join protocol version: a PE of another charm4ts version is refused with a clear reason. */
+export const JOIN_VERSION = 1;
+
+/** What a PE needs to know to start, however it was started (thread or process). */
+export interface PeConfig {
+  pe: Endpoint;
+  numPes: number;
+  /** Program module URLs to import (compiled by the driver; readable where the PE runs). */
+  modules: string[];
+  /** Interactive definition scripts so far, replayed before the PE reports ready. */
+  definitions: string[];
+  interactive: boolean;
+  balancer?: string;
+}
+
+/** Driver↔PE-process messages on the rendezvous socket. */
+export type JoinMessage =
+  /** PE → driver: let me join. `rank` from the launcher's environment, if any. */
+  | { t: "hello"; v: number; secret: string; rank?: number; address: string; host: string; pid: number }
+  /** Driver → PE: you are PE `pe`; `peers[0]` is the driver's address, `peers[k + 1]` PE k's. */
+  | { t: "welcome"; config: PeConfig; peers: string[] }
+  /** Driver → PE: not admitted, and why (the PE prints it and exits). */
+  | { t: "refused"; reason: string };
+
+/** Encodes a join message as one frame. */
+export function encodeJoin(msg: JoinMessage): string {
+  return JSON.stringify(msg);
+}
+
+/** Decodes a join frame; undefined when it isn't one (anything may connect to a TCP port). */
+export function decodeJoin(frame: Buffer | undefined): JoinMessage | undefined {
+  if (!frame || frame.length > 1 << 24) return undefined;
+  try {
+    const msg = JSON.parse(frame.toString("utf8")) as JoinMessage;
+    if (typeof msg !== "object" || msg === null) return undefined;
+    switch (msg.t) {
+      case "hello":
+        return typeof msg.address === "string" && typeof msg.secret === "string" ? msg : undefined;
+      case "welcome":
+        return typeof msg.config === "object" && Array.isArray(msg.peers) ? msg : undefined;
+      case "refused":
+        return typeof msg.reason === "string" ? msg : undefined;
+      default:
+        return undefined;
+    }
+  } catch {
+    return undefined;
+  }
+}
