@@ -56,7 +56,7 @@ export async function startProcessPes(numPes: number, modules: string[], hooks: 
       const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
       if (readyCount < numPes) settle(new Error(`PE ${pe}'s process (pid ${child.pid}) ${how} before it was ready`));
       else if (!stopping && code !== REPORTED_DEATH_EXIT_CODE) {
-        report({ name: "PeExit", message: `PE ${pe} (process ${child.pid}) ${how}; calls waiting on its chares will not complete`, stack: "", pe });
+        report({ name: "PeExit", message: `PE ${pe} ${how} (process ${child.pid}); calls waiting on its chares will not complete`, stack: "", pe });
       }
     });
     return child;

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { charm, CharmError, Future, RemoteError } from "../../runtime/index.ts";
 import { Chare } from "../../runtime/index.ts";
 import { BadCtor, Boom, FailingSingleton, Opaque } from "./fixtures/errors.ts";
+import { TRANSPORTS } from "./transports.ts";
 
 /** Not exported from any module the PEs load. */
 class Hidden extends Chare {
@@ -40,8 +41,8 @@ describe("before start", () => {
   });
 });
 
-describe("with the runtime running", () => {
-  beforeAll(() => charm.start({ numPes: 2, modules: [fixtures] }));
+describe.each(TRANSPORTS)("with the runtime running (%s)", (transport) => {
+  beforeAll(() => charm.start({ numPes: 2, modules: [fixtures], transport }));
   afterAll(() => charm.shutdown());
 
   describe("exceptions through futures", () => {

@@ -3,6 +3,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { charm, RemoteError } from "../../runtime/index.ts";
 import { Dier } from "./fixtures/dying.ts";
+import { TRANSPORTS } from "./transports.ts";
 
 const fixtures = new URL("./fixtures/dying.ts", import.meta.url).href;
 
@@ -15,9 +16,9 @@ function nextError(): Promise<RemoteError> {
   return new Promise((resolve) => charm.onError(resolve));
 }
 
-describe("a PE that dies", () => {
+describe.each(TRANSPORTS)("a PE that dies (%s)", (transport) => {
   it("an exception thrown from a timer on a PE is reported with the PE", async () => {
-    await charm.start({ numPes: 2, modules: [fixtures] });
+    await charm.start({ numPes: 2, modules: [fixtures], transport });
     const arr = charm.array(Dier, 2);
     const reported = nextError();
     arr.at(1).throwLater();
@@ -28,7 +29,7 @@ describe("a PE that dies", () => {
   });
 
   it("process.exit in a chare is reported with the PE and its exit code", async () => {
-    await charm.start({ numPes: 2, modules: [fixtures] });
+    await charm.start({ numPes: 2, modules: [fixtures], transport });
     const arr = charm.array(Dier, 2);
     const reported = nextError();
     arr.at(1).exitThread(7);
@@ -39,7 +40,7 @@ describe("a PE that dies", () => {
   });
 
   it("a normal shutdown reports nothing", async () => {
-    await charm.start({ numPes: 2, modules: [fixtures] });
+    await charm.start({ numPes: 2, modules: [fixtures], transport });
     const errors: RemoteError[] = [];
     charm.onError((e) => errors.push(e));
     expect(await charm.array(Dier, 2).ok.ret()).toEqual([1, 1]);

@@ -67,7 +67,7 @@ describe("PEs in processes", () => {
     const err = await reported;
     expect(err).toBeInstanceOf(RemoteError);
     expect(err.pe).toBe(1);
-    expect(err.message).toContain(`PE 1 (process ${victim}) was killed by SIGKILL`);
+    expect(err.message).toContain(`PE 1 was killed by SIGKILL (process ${victim})`);
     expect(await charm.chare(Where, [], { onPe: 0 }).pid.ret()).toEqual([0, expect.any(Number)]);
     // and the runtime can be rebuilt with every PE again
     await charm.restart();

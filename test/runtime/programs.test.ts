@@ -2,10 +2,11 @@
 import { describe, expect, it } from "vitest";
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { TRANSPORTS } from "./transports.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 
-function charmrun(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function runCharmrun(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(process.execPath, ["bin/charmrun.mjs", ...args], { cwd: root, timeout: 20_000 }, (err, stdout, stderr) => {
       resolve({ code: err ? (typeof (err as any).code === "number" ? (err as any).code : -1) : 0, stdout, stderr });
@@ -13,7 +14,9 @@ function charmrun(...args: string[]): Promise<{ code: number; stdout: string; st
   });
 }
 
-describe("seed programs", () => {
+describe.each(TRANSPORTS)("seed programs (%s)", (transport) => {
+  const charmrun = (...args: string[]) => runCharmrun(...(transport === "processes" ? ["+processes"] : []), ...args);
+
   it("hello: 8 chares say hello, each from PE floor(i*2/8), and the program exits 0", async () => {
     const { code, stdout, stderr } = await charmrun("+p2", "examples/hello.ts");
     expect(stderr).toBe("");

@@ -59,8 +59,8 @@ async function reduceTo(reducer: string, kind: DataKind, target: TargetKind): Pr
   return args[0];
 }
 
-describe.each([2, 6])("reductions on %i PEs", (numPes) => {
-  beforeAll(() => charm.start({ numPes, modules: [fixtures] }));
+describe.each([[2, "threads"], [6, "threads"], [3, "processes"]] as const)("reductions on %i PEs (%s)", (numPes, transport) => {
+  beforeAll(() => charm.start({ numPes, modules: [fixtures], transport }));
   afterAll(() => charm.shutdown());
 
   for (const [label, reducer] of reducers) {
