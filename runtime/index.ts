@@ -12,6 +12,8 @@ export type { ArrayOptions, ChareOptions } from "./core/create.ts";
 export type { Index } from "./protocol/ids.ts";
 export type {
   ElementProxy, CollectionProxy, ChareProxy, AnyProxy, ElementCall, BroadcastCall, EntryMethodNames,
+  SectionProxy, ChareOf,
 } from "./core/proxy-types.ts";
+export type { SplitOptions } from "./sections/define.ts";
 export { greedy, refine, rotate, random, type LoadStats, type ObjectLoad, type MigrationPlan, type Strategy } from "./lb/strategies.ts";
 export type { BalancingRound } from "./lb/balancer.ts";

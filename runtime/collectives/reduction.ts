@@ -10,13 +10,19 @@
  * completes its share when every element *present* has contributed, an element that arrives
  * owing a contribution is waited for, and a contribution made after the share was sent (its
  * element arrived late) goes to the root as one more partial.
+ *
+ * A section's reductions use the same shares and roots under the section's own scope (minus its
+ * id: collection ids are positive): members count per section, the section's size is the count
+ * the root waits for, and gather orders by position in the section.
  */
 import { CharmError, errorToData } from "../protocol/errors.ts";
-import { compareIndex, type CollectionId, type Endpoint, type FutureId, type Index } from "../protocol/ids.ts";
+import { compareIndex, type CollectionId, type Endpoint, type FutureId, type Index, type SectionId } from "../protocol/ids.ts";
 import type { ErrorData, Message, Partial, ReplyRef, TargetRef } from "../protocol/messages.ts";
 import { decode, encodeValue } from "../protocol/codec.ts";
 import type { Runtime } from "../core/runtime.ts";
 import type { ElementRecord } from "../core/chare.ts";
+import { nextSectionReduction, sectionReductionNumber, type Section } from "../sections/registry.ts";
+import { sectionLabel } from "../sections/multicast.ts";
 import { Future, rejectFuture, sendToFuture, settleLocal, failLocal } from "../core/future.ts";
 import { boundTarget } from "../core/proxy.ts";
 import { callTarget } from "./targets.ts";
@@ -26,10 +32,12 @@ import { isReducer, reducerFn, type ReducerName } from "./reducers.ts";
 export type ReductionTarget = Future<any> | ((...args: any[]) => unknown);
 
 type Key = number | string;
+/** What a reduction is over: a collection's id, or minus a section's id. */
+type Scope = number;
 
 /** This PE's share of one reduction. */
 interface LocalShare {
-  readonly cid: CollectionId;
+  readonly cid: Scope;
   readonly key: Key;
   reducer: ReducerName | undefined;
   target: TargetRef | undefined;
@@ -56,25 +64,28 @@ interface RootState {
 
 /** The reductions in flight on this PE. */
 export class Reductions {
-  // Keyed by collection, then reduction number: no string key built per contribution.
-  private readonly shares = new Map<CollectionId, Map<Key, LocalShare>>();
-  private readonly roots = new Map<CollectionId, Map<Key, RootState>>();
+  // Keyed by scope (collection or section), then reduction number: no string key built per contribution.
+  private readonly shares = new Map<Scope, Map<Key, LocalShare>>();
+  private readonly roots = new Map<Scope, Map<Key, RootState>>();
   private readonly allWaiters = new Map<string, FutureId[]>();
 
   constructor(private readonly rt: Runtime) {}
 
-  /** An element's contribution; returns the element's Future for an allreduce. */
-  contribute(record: ElementRecord, data: unknown, reducer: ReducerName | undefined, target: ReductionTarget | "all"): Future<unknown> | undefined {
+  /** An element's contribution (to a section's reduction when `section` is given); returns the element's Future for an allreduce. */
+  contribute(record: ElementRecord, data: unknown, reducer: ReducerName | undefined, target: ReductionTarget | "all", section?: Section): Future<unknown> | undefined {
     if (reducer === undefined) {
       if (data !== undefined) throw new CharmError(`${record.label}: contribute(data, reducer, target) needs a reducer for its data (Reducer.sum, Reducer.max, Reducer.gather, …)`);
       reducer = "nop";
     }
     if (!isReducer(reducer)) reducerFn(reducer); // throws the "unknown reducer" error
-    const key = record.redNo++;
+    const position = section?.position(record);
+    if (section && position === undefined) throw new CharmError(`${record.label} is not a member of ${sectionLabel(section.ref)}; only a section's members contribute to its reductions`);
+    const scope = section ? -section.sid : record.ref.cid;
+    const key = section ? nextSectionReduction(record, section.sid) : record.redNo++;
     let opened = false;
-    // A share opened now counts the others that owe it (this element's redNo has moved on);
-    // an open one counted this element too.
-    const share = this.share(record.ref.cid, key, () => { opened = true; return this.owedBy(record.ref.cid, key); });
+    // A share opened now counts the others that owe it (this element's reduction number has
+    // moved on); an open one counted this element too.
+    const share = this.share(scope, key, () => { opened = true; return section ? this.owedInSection(section, key) : this.owedBy(record.ref.cid, key); });
     if (!opened) share.owed--;
     share.reducer = reducer;
     // Only the first contribution's target is kept: the others are checked, not converted
@@ -85,11 +96,11 @@ export class Reductions {
     }
     share.all ||= target === "all";
     const value = reducer === "nop" ? undefined : copy(data, record.label, "contribution");
-    share.local.push(reducer === "gather" ? [record.index, value] : value);
+    share.local.push(reducer === "gather" ? [section ? [position] : record.index, value] : value);
     let future: Future<unknown> | undefined;
     if (target === "all") {
       future = new Future();
-      const id = `${record.ref.cid}|${key}`;
+      const id = `${scope}|${key}`;
       const list = this.allWaiters.get(id);
       if (list) list.push(future.id); else this.allWaiters.set(id, [future.id]);
     }
@@ -97,10 +108,10 @@ export class Reductions {
     return future;
   }
 
-  /** A broadcast asking for replies reached `count` elements here: open their share. */
-  expectReplies(cid: CollectionId, key: string, reply: ReplyRef, count: number): void {
+  /** A broadcast (or a section's multicast: `cid` is its scope) asking for replies reached `count` elements here: open their share. */
+  expectReplies(cid: Scope, key: string, reply: ReplyRef, count: number): void {
     // No elements here and the root knows how many answers to wait for: nothing to send.
-    if (count === 0 && this.rt.elementCount(this.rt.host.collection(cid).ref) !== undefined) return;
+    if (count === 0 && this.rootAndCount(cid)[1] !== undefined) return;
     const share = this.share(cid, key, () => 0);
     share.owed += count; // a forwarded copy may join a share already open here
     share.reducer = reply.mode === "value" ? "gather" : "nop";
@@ -108,9 +119,9 @@ export class Reductions {
     this.trySend(share);
   }
 
-  /** One element's reply to a broadcast that asked for values or completion. */
-  contributeReply(record: ElementRecord, key: string, reply: ReplyRef, value: unknown, error: ErrorData | undefined): void {
-    const share = this.share(record.ref.cid, key, () => 1);
+  /** One element's reply to a broadcast (or a section's multicast) that asked for values or completion. */
+  contributeReply(record: ElementRecord, key: string, reply: ReplyRef, value: unknown, error: ErrorData | undefined, section?: Section): void {
+    const share = this.share(section ? -section.sid : record.ref.cid, key, () => 1);
     share.reducer = reply.mode === "value" ? "gather" : "nop";
     share.target = { k: "future", fid: reply.fid };
     share.owed--;
@@ -121,12 +132,12 @@ export class Reductions {
     } catch (err) {
       share.error ??= errorToData(err, this.rt.self, record.label);
     }
-    share.local.push(reply.mode === "value" ? [record.index, v] : undefined);
+    share.local.push(reply.mode === "value" ? [section ? [section.position(record)] : record.index, v] : undefined);
     this.trySend(share);
   }
 
   /** An element left with a broadcast call still waiting: its reply will come from its new PE. */
-  replyMoved(cid: CollectionId, key: string): void {
+  replyMoved(cid: Scope, key: string): void {
     const share = this.shares.get(cid)?.get(key);
     if (!share) return;
     share.owed--;
@@ -172,7 +183,7 @@ export class Reductions {
     this.settleAll(msg.cid, msg.key, msg.r ? decode(msg.v) : msg.v, msg.e);
   }
 
-  private share(cid: CollectionId, key: Key, owed: () => number): LocalShare {
+  private share(cid: Scope, key: Key, owed: () => number): LocalShare {
     let byKey = this.shares.get(cid);
     if (!byKey) this.shares.set(cid, (byKey = new Map()));
     let s = byKey.get(key);
@@ -190,10 +201,44 @@ export class Reductions {
     return owed;
   }
 
+  /** How many members here still owe a section's reduction `key`. */
+  private owedInSection(section: Section, key: number): number {
+    let owed = 0;
+    for (const ref of section.refs) {
+      const keys = section.keysIn(ref.cid)!;
+      const elements = this.rt.host.byId.get(ref.cid)?.elements;
+      if (!elements) continue;
+      // Walk whichever is smaller: a small section of a big array, or few elements here.
+      if (keys.size < elements.size) {
+        for (const k of keys.keys()) { const r = elements.get(k); if (r && sectionReductionNumber(r, section.sid) <= key) owed++; }
+      } else {
+        for (const r of elements.values()) if (keys.has(r.key) && sectionReductionNumber(r, section.sid) <= key) owed++;
+      }
+    }
+    return owed;
+  }
+
   private forOwed(record: ElementRecord, visit: (share: LocalShare) => void): void {
     const byKey = this.shares.get(record.ref.cid);
-    if (!byKey) return;
-    for (const share of [...byKey.values()]) if (typeof share.key === "number" && record.redNo <= share.key) visit(share);
+    if (byKey) for (const share of [...byKey.values()]) if (typeof share.key === "number" && record.redNo <= share.key) visit(share);
+    // Reductions open here over sections it belongs to.
+    for (const [scope, shares] of [...this.shares]) {
+      if (scope >= 0) continue;
+      const section = this.rt.sections.get(-scope as SectionId);
+      if (section?.position(record) === undefined) continue;
+      const next = sectionReductionNumber(record, section.sid);
+      for (const share of [...shares.values()]) if (typeof share.key === "number" && next <= share.key) visit(share);
+    }
+  }
+
+  /** The PE that completes a scope's reductions, and how many contributions each needs (undefined: not known yet). */
+  private rootAndCount(scope: Scope): [number, number | undefined] {
+    if (scope < 0) {
+      const section = this.rt.sections.get(-scope as SectionId)!;
+      return [section.root(this.rt.numPes), section.size];
+    }
+    const ref = this.rt.host.collection(scope as CollectionId).ref;
+    return [this.rt.rootPe(ref), this.rt.elementCount(ref)];
   }
 
   private trySend(share: LocalShare): void {
@@ -201,20 +246,18 @@ export class Reductions {
     const byKey = this.shares.get(share.cid)!;
     byKey.delete(share.key);
     if (byKey.size === 0) this.shares.delete(share.cid);
-    const coll = this.rt.host.collection(share.cid);
     const part = combine(share.reducer!, share.local, [], share.error);
-    const rootPe = this.rt.rootPe(coll.ref);
-    const of = this.rt.elementCount(coll.ref);
+    const [rootPe, of] = this.rootAndCount(share.cid);
     if (rootPe === this.rt.self) {
       // The root's own share joins the others without a message.
-      this.receivePartial({ t: "contrib", cid: share.cid, key: share.key, reducer: share.reducer!, target: share.target, all: share.all ? 1 : undefined, part, of, pe: this.rt.self });
+      this.receivePartial({ t: "contrib", cid: share.cid as CollectionId, key: share.key, reducer: share.reducer!, target: share.target, all: share.all ? 1 : undefined, part, of, pe: this.rt.self });
       return;
     }
     const enc = encodeValue(part.v, "a reduction's partial result");
-    this.rt.send(rootPe, { t: "contrib", cid: share.cid, key: share.key, reducer: share.reducer!, target: share.target, all: share.all ? 1 : undefined, part: { ...part, v: enc.v }, r: enc.r, of, pe: this.rt.self }, enc.transfer);
+    this.rt.send(rootPe, { t: "contrib", cid: share.cid as CollectionId, key: share.key, reducer: share.reducer!, target: share.target, all: share.all ? 1 : undefined, part: { ...part, v: enc.v }, r: enc.r, of, pe: this.rt.self }, enc.transfer);
   }
 
-  private root(cid: CollectionId, key: Key): RootState {
+  private root(cid: Scope, key: Key): RootState {
     let byKey = this.roots.get(cid);
     if (!byKey) this.roots.set(cid, (byKey = new Map()));
     let s = byKey.get(key);
@@ -225,7 +268,7 @@ export class Reductions {
     return s;
   }
 
-  private tryDeliver(cid: CollectionId, key: Key, root: RootState): void {
+  private tryDeliver(cid: Scope, key: Key, root: RootState): void {
     // A sparse array's broadcast before doneInserting can't be counted: every PE answers instead.
     const complete = root.of !== undefined ? root.n >= root.of : typeof key === "string" && root.from.size >= this.rt.numPes;
     if (!complete) return;
@@ -245,16 +288,16 @@ export class Reductions {
     else callTarget(target, root.reducer === "nop" ? [] : [result]);
   }
 
-  private spreadResult(cid: CollectionId, key: Key, root: RootState, result: unknown, error: ErrorData | undefined): void {
+  private spreadResult(cid: Scope, key: Key, root: RootState, result: unknown, error: ErrorData | undefined): void {
     const others = [...root.from].filter((pe) => pe !== this.rt.self);
     if (others.length) {
       const enc = encodeValue(result, "an allreduce result");
-      for (const pe of others) this.rt.send(pe, { t: "down", cid, key, v: enc.v, r: enc.r, e: error }, others.length === 1 ? enc.transfer : undefined);
+      for (const pe of others) this.rt.send(pe, { t: "down", cid: cid as CollectionId, key, v: enc.v, r: enc.r, e: error }, others.length === 1 ? enc.transfer : undefined);
     }
     if (root.from.has(this.rt.self)) this.settleAll(cid, key, others.length ? structuredClone(result) : result, error);
   }
 
-  private settleAll(cid: CollectionId, key: Key, result: unknown, error: ErrorData | undefined): void {
+  private settleAll(cid: Scope, key: Key, result: unknown, error: ErrorData | undefined): void {
     const id = `${cid}|${key}`;
     const waiters = this.allWaiters.get(id) ?? [];
     this.allWaiters.delete(id);

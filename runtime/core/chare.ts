@@ -6,13 +6,14 @@
 import { CharmError } from "../protocol/errors.ts";
 import type { Index } from "../protocol/ids.ts";
 import type { CollectionRef } from "../protocol/messages.ts";
-import type { ChareProxy } from "./proxy-types.ts";
+import type { ChareProxy, SectionProxy } from "./proxy-types.ts";
 import type { Future } from "./future.ts";
 import { makeProxy } from "./proxy.ts";
 import { setChareBase } from "./entry-methods.ts";
 import { rt } from "./current.ts";
 import type { ReducerName } from "../collectives/reducers.ts";
 import type { ReductionTarget } from "../collectives/reduction.ts";
+import { contributeToSection } from "../sections/contribute.ts";
 
 /** What the runtime keeps about one hosted element (not part of the chare's own fields). */
 export interface ElementRecord {
@@ -41,6 +42,8 @@ export interface ElementRecord {
   pinned?: boolean;
   /** Broadcasts it has run, kept after a move so none runs twice (see migration.ts). */
   seen?: Set<number>;
+  /** Per section it has contributed to: the number of its next reduction over that section. */
+  sectionRedNo?: Map<number, number>;
 }
 
 /** A new element's record (the runtime's bookkeeping beside the chare's own fields). */
@@ -90,19 +93,22 @@ export class Chare {
     return (r.proxy ??= makeProxy(r.ref.kind === "single" ? { ...r.ref, idx: r.index } : r.ref)) as ChareProxy<this>;
   }
 
-  /** Contributes `data` to the collection's next reduction; the result goes to `target`. */
-  contribute(data: unknown, reducer: ReducerName | undefined, target: ReductionTarget): void {
-    rt().reductions.contribute(this[RECORD], data, reducer, target);
+  /** Contributes `data` to the collection's (or, given a section proxy, the section's) next reduction; the result goes to `target`. */
+  contribute(data: unknown, reducer: ReducerName | undefined, target: ReductionTarget, section?: SectionProxy<unknown>): void {
+    if (section !== undefined) contributeToSection(this[RECORD], data, reducer, target, section);
+    else rt().reductions.contribute(this[RECORD], data, reducer, target);
   }
 
-  /** Charm4Py's spelling: `reduce(target, data, reducer)`; with no data, an empty reduction (a barrier). */
-  reduce(target: ReductionTarget, data?: unknown, reducer?: ReducerName): void {
-    rt().reductions.contribute(this[RECORD], data, data === undefined ? "nop" : reducer, target);
+  /** Charm4Py's spelling: `reduce(target, data, reducer, section?)`; with no data, an empty reduction (a barrier). */
+  reduce(target: ReductionTarget, data?: unknown, reducer?: ReducerName, section?: SectionProxy<unknown>): void {
+    this.contribute(data, data === undefined ? "nop" : reducer, target, section);
   }
 
-  /** Contributes to a reduction whose result every element receives. */
-  allreduce<T = unknown>(data?: unknown, reducer?: ReducerName): Future<T> {
-    return rt().reductions.contribute(this[RECORD], data, data === undefined ? "nop" : reducer, "all") as Future<T>;
+  /** Contributes to a reduction whose result every element (or every member of `section`) receives. */
+  allreduce<T = unknown>(data?: unknown, reducer?: ReducerName, section?: SectionProxy<unknown>): Future<T> {
+    const r = data === undefined ? "nop" : reducer;
+    if (section !== undefined) return contributeToSection(this[RECORD], data, r, "all", section) as Future<T>;
+    return rt().reductions.contribute(this[RECORD], data, r, "all") as Future<T>;
   }
 
   /**

@@ -19,6 +19,7 @@ import { Tracer } from "../interactive/trace.ts";
 import { ConditionalQueue, type CallOrigin } from "./when.ts";
 import { firstTime, noteBroadcast, type MoveLog } from "./migration.ts";
 import { measured } from "../lb/load.ts";
+import { membersHere } from "../sections/multicast.ts";
 import { payloadBytes } from "../interactive/size.ts";
 
 type InvokeMsg = Extract<Message, { t: "invoke" }>;
@@ -177,6 +178,9 @@ export class HostedCollections {
   broadcast(msg: BcastMsg): void {
     const coll = this.collection(msg.to.cid, msg.to);
     if (!coll.created) { coll.pending.push(msg); return; }
+    // A section's multicast runs on its members here, once this PE knows who they are.
+    const section = msg.sec === undefined ? undefined : this.rt.sections.get(msg.sec);
+    if (msg.sec !== undefined && !section) { this.rt.sections.hold(msg.sec, msg); return; }
     const reply = msg.reply;
     const key = reply ? `f${reply.fid}` : undefined;
     noteBroadcast(this.rt, coll, msg);
@@ -185,20 +189,22 @@ export class HostedCollections {
       // A broadcast forwarded to one element that moved: it may have moved on again.
       const record = coll.elements.get(indexKey(msg.only));
       if (!record) { this.rt.sendToElement(coll.ref, msg.only, msg); return; }
-      records = firstTime(record, msg.b) ? [record] : [];
+      records = (!section || section.position(record) !== undefined) && firstTime(record, msg.b) ? [record] : [];
+    } else if (section) {
+      records = membersHere(section, coll, msg.b);
     } else {
       records = [];
       for (const record of coll.elements.values()) if (firstTime(record, msg.b)) records.push(record);
     }
-    if (reply) this.rt.reductions.expectReplies(coll.ref.cid, key!, reply, records.length);
+    if (reply) this.rt.reductions.expectReplies(section ? -section.sid : coll.ref.cid, key!, reply, records.length);
     const shared = records.length > 1 ? sharedArgs(msg.a, msg.r) : undefined;
     for (let i = 0; i < records.length; i++) {
       const record = records[i]!;
       const args = shared ?? argsFor(msg.a, msg.r, i === records.length - 1);
-      const origin: CallOrigin = { kind: "bcast", b: msg.b, reply };
+      const origin: CallOrigin = { kind: "bcast", b: msg.b, reply, sec: msg.sec };
       if (!reply) { this.run(record, msg.m, args, undefined, origin); continue; }
       this.runThen(record, msg.m, args, origin, (value, error) =>
-        this.rt.reductions.contributeReply(record, key!, reply, value, error === undefined ? undefined : errorToData(error, this.rt.self, record.label, msg.m)));
+        this.rt.reductions.contributeReply(record, key!, reply, value, error === undefined ? undefined : errorToData(error, this.rt.self, record.label, msg.m), section));
     }
   }
 

@@ -1,10 +1,10 @@
 /**
  * Moving an element to another PE. Its own fields travel (encoded like arguments: proxies,
  * futures and channels as references, typed arrays copied once); the constructor does not run
- * again, and `migrated()` runs on arrival. Its reduction number, channel inboxes and which
- * broadcasts it has run travel with it. The PE it leaves forwards messages that still arrive
- * for it; every endpoint then learns the new location (a "moved" notice, or the balancer's
- * plan, which everyone receives).
+ * again, and `migrated()` runs on arrival. Its reduction numbers (per section too), channel
+ * inboxes and which broadcasts it has run travel with it. The PE it leaves forwards messages
+ * that still arrive for it; every endpoint then learns the new location (a "moved" notice, or
+ * the balancer's plan, which everyone receives).
  *
  * Broadcasts and moves race: a broadcast may reach the old PE after the element left and the
  * new PE before it arrived. So every broadcast has an id; a PE remembers the last few it ran
@@ -33,6 +33,8 @@ const RECENT = 64;
 interface PackedElement {
   fields: Record<string, unknown>;
   redNo: number;
+  /** Per section: the number of its next reduction over it (sections it contributed to). */
+  sec?: Array<[sid: number, next: number]>;
   moves: number;
   load: number;
   seen: number[];
@@ -105,8 +107,8 @@ function resend(rt: Runtime, record: ElementRecord, toPe: number, w: Waiting): v
     return;
   }
   // A broadcast's call: its reply is now the new PE's to give, as one more partial.
-  if (o.reply) rt.reductions.replyMoved(record.ref.cid, `f${o.reply.fid}`);
-  rt.send(toPe, { t: "bcast", to: record.ref, m: w.method, a: enc.a, r: enc.r, reply: o.reply, b: o.b, only: record.index }, enc.transfer);
+  if (o.reply) rt.reductions.replyMoved(o.sec !== undefined ? -o.sec : record.ref.cid, `f${o.reply.fid}`);
+  rt.send(toPe, { t: "bcast", to: record.ref, m: w.method, a: enc.a, r: enc.r, reply: o.reply, b: o.b, only: record.index, sec: o.sec }, enc.transfer);
 }
 
 function pack(rt: Runtime, record: ElementRecord, coll: LocalCollection, waiting: Waiting[]): { v: unknown; r?: 1; transfer?: ArrayBuffer[] } {
@@ -121,6 +123,7 @@ function pack(rt: Runtime, record: ElementRecord, coll: LocalCollection, waiting
   const notRun = new Set(waiting.flatMap((w) => (w.origin.kind === "bcast" ? [w.origin.b] : [])));
   const seen = (record.seen ? [...record.seen] : [...moveLog(coll).recent]).filter((b) => !notRun.has(b));
   const packed: PackedElement = { fields, redNo: record.redNo, moves: (record.moves ?? 0) + 1, load: record.load ?? 0, seen, boxes };
+  if (record.sectionRedNo) packed.sec = [...record.sectionRedNo];
   packing = record;
   try {
     return encodeValue(packed, `${record.label}'s state`);
@@ -148,6 +151,7 @@ export function immigrate(rt: Runtime, msg: MigrateMsg): void {
   const packed = (msg.r ? decode(msg.s) : msg.s) as PackedElement;
   Object.assign(chare, packed.fields);
   record.redNo = packed.redNo;
+  if (packed.sec) record.sectionRedNo = new Map(packed.sec);
   record.moves = packed.moves;
   if (record.load !== undefined) record.load = packed.load;
   record.seen = new Set(packed.seen);

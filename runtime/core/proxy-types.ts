@@ -51,7 +51,26 @@ export type CollectionProxy<C> = { readonly [K in Exclude<keyof C, ChareBaseMemb
   at(...index: number[]): ElementProxy<C>;
   /** 1-D sugar for `at(i)`. */
   readonly [i: number]: ElementProxy<C>;
+  /** A section of a 1-D array or a group, chosen like a Python slice: `slice(0, 10, 2)`, `slice(-3)`. */
+  slice(start?: number | null, stop?: number | null, step?: number | null): SectionProxy<C>;
+  /** A section of an N-D array: one `[start, stop, step]` range (or a fixed index) per dimension. */
+  slice(...ranges: Array<readonly [start?: number | null, stop?: number | null, step?: number | null] | number>): SectionProxy<C>;
 };
+
+/**
+ * A proxy to a section: some elements of one or more collections (`charm.split`,
+ * `charm.combine`, `proxy.slice`). Entry methods multicast to the members; `ret` gives their
+ * values in member order (by collection, then index). The optional symbol member only carries
+ * the class for type inference; it is never there at run time.
+ */
+export type SectionProxy<C> = { readonly [K in Exclude<keyof C, ChareBaseMember>]: BroadcastCall<C[K]> } & {
+  readonly [sectionOf]?: C;
+};
+
+declare const sectionOf: unique symbol;
+
+/** The chare class behind a collection or section proxy type (`charm.combine` types its result with it). */
+export type ChareOf<P> = P extends { at: unknown } ? (P extends CollectionProxy<infer C> ? C : never) : P extends SectionProxy<infer C> ? C : never;
 
 /**
  * The proxy a chare sees as `this.thisProxy`: its collection, or for a singleton the chare

@@ -15,13 +15,15 @@ import { callEntry } from "./invoke.ts";
 import { maybeRt, runtimeGeneration } from "./current.ts";
 import { MIME_BUNDLE, proxyBundle } from "../interactive/display.ts";
 import { entryMethodNames, isEntryMethod } from "./entry-methods.ts";
+import { slice } from "../sections/define.ts";
 
 const REF = Symbol("charm4ts.proxyRef");
 // Every proxy shares one frozen, empty target: the traps answer everything that matters, and a
 // fresh Object.create(null) per proxy (a dictionary-mode object) was a large share of the
 // ~2.8 KB each Fib chare kept alive. Frozen, so nothing can be defined through one proxy.
 const TARGET_OBJECT: object = Object.freeze(Object.create(null));
-const TARGET = Symbol("charm4ts.target");
+/** Where a bound entry method (a caller) keeps its callback target (section callers too). */
+export const TARGET = Symbol("charm4ts.target");
 
 const interned = new Map<string, WeakRef<object>>();
 const collect = new FinalizationRegistry<string>((key) => {
@@ -85,6 +87,7 @@ class ProxyTraps implements ProxyHandler<object> {
     }
     if (prop === "then") return undefined; // a proxy is not a promise: `await proxy` gives the proxy
     if (prop === "at") return (...index: number[]) => this.element(index);
+    if (prop === "slice" && !ref.idx) return (...ranges: any[]) => slice(ref, ranges);
     if (prop === "toString") return () => proxyLabel(ref);
     if (prop === "toJSON") return () => ({ proxy: proxyLabel(ref) });
     if (!ref.idx && isIndexLike(prop)) return this.element([Number(prop)]);

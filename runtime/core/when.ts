@@ -9,6 +9,7 @@
  */
 import type { ElementRecord } from "./chare.ts";
 import type { ReplyRef } from "../protocol/messages.ts";
+import type { SectionId } from "../protocol/ids.ts";
 
 /** A predicate over the chare and the call's arguments. */
 export type WhenPredicate = (self: any, ...args: any[]) => boolean;
@@ -22,7 +23,7 @@ export function conditionsOf(cls: unknown): Record<string, WhenPredicate> | unde
 /** Where a call came from, so a waiting call can follow its element when it migrates. */
 export type CallOrigin =
   | { kind: "invoke"; reply?: ReplyRef }
-  | { kind: "bcast"; b: number; reply?: ReplyRef };
+  | { kind: "bcast"; b: number; reply?: ReplyRef; sec?: SectionId };
 
 /** A call waiting for its condition. */
 export interface Waiting {

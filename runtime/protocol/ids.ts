@@ -14,6 +14,8 @@ const ENDPOINT_SLOTS = 8192;
 export type FutureId = number & { readonly __brand: "FutureId" };
 /** A collection's id (array, group or singleton). */
 export type CollectionId = number & { readonly __brand: "CollectionId" };
+/** A section's id (minted like a collection id, by the endpoint that made the section). */
+export type SectionId = number & { readonly __brand: "SectionId" };
 
 /** Packs a counter value and an endpoint into one id. */
 export function makeId<T extends number>(counter: number, home: Endpoint): T {

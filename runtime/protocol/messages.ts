@@ -4,7 +4,7 @@
  * a message is structured-cloneable; proxies, futures and channels inside arguments travel
  * as tagged references made by `codec.ts` (the `r` flag says a decode walk is needed).
  */
-import type { CollectionId, Endpoint, FutureId, Index } from "./ids.ts";
+import type { CollectionId, Endpoint, FutureId, Index, SectionId } from "./ids.ts";
 
 /** How a collection places and names its elements. */
 export type CollectionKind = "array" | "sparse" | "group" | "single";
@@ -30,10 +30,26 @@ export interface ProxyRef extends CollectionRef {
   idx?: Index;
 }
 
+/** A section proxy on the wire: small, since every endpoint is sent the members once (SectionDef). */
+export interface SectionRef {
+  sid: SectionId;
+  /** The chare class (or classes, "A+B", for a combination) for labels and checks. */
+  cls: string;
+  /** Number of members. */
+  n: number;
+}
+
+/** A section's members, sent once to every endpoint when it is made: per collection, its indices in order. */
+export interface SectionDef extends SectionRef {
+  refs: CollectionRef[];
+  members: Index[][];
+}
+
 /** Where a reduction's result or a callback goes. */
 export type TargetRef =
   | { k: "future"; fid: FutureId }
-  | { k: "method"; proxy: ProxyRef; m: string };
+  | { k: "method"; proxy: ProxyRef; m: string }
+  | { k: "section"; sec: SectionRef; m: string };
 
 /** What the caller wants back from an entry-method call. */
 export interface ReplyRef {
@@ -74,9 +90,11 @@ export type Message =
   | { t: "create"; ref: CollectionRef; a: unknown[]; r?: 1; idx?: Index; ack?: Endpoint }
   | { t: "created"; cid: CollectionId; n: number; e?: ErrorData }
   | { t: "invoke"; to: ProxyRef; m: string; a: unknown[]; r?: 1; reply?: ReplyRef }
-  | { t: "bcast"; to: CollectionRef; m: string; a: unknown[]; r?: 1; reply?: ReplyRef; b: number; only?: Index }
+  // bcast with `sec`: a section's multicast, run by the section's members here only.
+  | { t: "bcast"; to: CollectionRef; m: string; a: unknown[]; r?: 1; reply?: ReplyRef; b: number; only?: Index; sec?: SectionId }
   | { t: "resolve"; fid: FutureId; v: unknown; r?: 1 }
   | { t: "reject"; fid: FutureId; e: ErrorData }
+  // contrib and down: `cid` is the collection, or minus a section's id for a section's reduction.
   | { t: "contrib"; cid: CollectionId; key: number | string; reducer: string; target?: TargetRef; all?: 1; part: Partial; r?: 1; of?: number; pe: Endpoint }
   | { t: "down"; cid: CollectionId; key: number | string; v: unknown; e?: ErrorData; r?: 1 }
   | { t: "chan"; to: ProxyRef; from: string; seq: number; v: unknown; r?: 1 }
@@ -85,6 +103,7 @@ export type Message =
   | { t: "atSync"; ref: CollectionRef; pe: Endpoint; objs: LoadReport[] }
   | { t: "lbPlan"; cid: CollectionId; moves: PlannedMove[] }
   | { t: "lbHistory"; cid: CollectionId; fid: FutureId }
+  | { t: "section"; def: SectionDef }
   | { t: "census"; cid: CollectionId; from: Endpoint }
   | { t: "censusCount"; cid: CollectionId; n: number; pe: Endpoint }
   | { t: "members"; cid: CollectionId; n: number }
