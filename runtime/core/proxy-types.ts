@@ -60,11 +60,11 @@ export type CollectionProxy<C> = { readonly [K in Exclude<keyof C, ChareBaseMemb
 /**
  * A proxy to a section: some elements of one or more collections (`charm.split`,
  * `charm.combine`, `proxy.slice`). Entry methods multicast to the members; `ret` gives their
- * values in member order (by collection, then index). The optional symbol member only carries
- * the class for type inference; it is never there at run time.
+ * values in member order (by collection, then index). The symbol member is a compile-time
+ * brand (the class, for inference; a collection proxy is not a section): it never exists at run time.
  */
 export type SectionProxy<C> = { readonly [K in Exclude<keyof C, ChareBaseMember>]: BroadcastCall<C[K]> } & {
-  readonly [sectionOf]?: C;
+  readonly [sectionOf]: C;
 };
 
 declare const sectionOf: unique symbol;
