@@ -5,6 +5,7 @@ import { charm, Future } from "../runtime/index.ts";
 import { Bouncer, FibBench, HeapProbe, Idle, Summer, tinyTask } from "./chares.ts";
 import { median, type Row } from "./row.ts";
 import { memcpyBandwidth, nodeStartup, plainFib, rawPortRoundTrip, rawPortThroughput } from "./floors.ts";
+import { processBenchmarks } from "./processes.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const time = async (fn: () => PromiseLike<unknown>): Promise<number> => {
@@ -118,5 +119,6 @@ export async function runtimeBenchmarks(): Promise<Row[]> {
     });
     rows.push({ name: "hello: process start to exit, 2 PEs", value: hello, unit: "s", floor: { name: "node -e 0", value: await median(5, () => nodeStartup()), unit: "s" }, target: "≤ 0.15 s (Charm4Py 0.19 s)" });
   }
+  rows.push(...(await processBenchmarks(want)));
   return rows;
 }

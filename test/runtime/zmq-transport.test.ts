@@ -86,12 +86,24 @@ describe("ZmqTransport", () => {
     const big = new Uint8Array(100_000).fill(9);
     w.write(resolve(1, { big }));
     const frames = encodeFrames(5, w.take()!, [big.buffer]);
-    expect(frames.length).toBe(4);
-    expect(frames[2]!.byteLength).toBeLessThan(1000);
-    expect(frames[3]!.byteLength).toBe(100_000);
+    expect(frames.length).toBe(2);
+    expect(frames[0]!.byteLength).toBeLessThan(1000); // header, words and the serialized extras
+    expect(frames[1]!.byteLength).toBe(100_000);
     const { sender, batch } = decodeFrames(frames.map((f) => Buffer.from(f)));
     expect(sender).toBe(5);
     expect(batch.x.length).toBe(1);
+    expect((batch.x[0] as { v: { big: Uint8Array } }).v.big[99_999]).toBe(9);
+  });
+
+  it("frames: a batch of words alone is one frame", () => {
+    const w = new WireWriter();
+    w.write(resolve(1, 2.5));
+    const frames = encodeFrames(-1, w.take()!, undefined);
+    expect(frames.length).toBe(1);
+    const { sender, batch } = decodeFrames(frames.map((f) => Buffer.from(f)));
+    expect(sender).toBe(-1);
+    expect(batch.x).toEqual([]);
+    expect(batch.w.length).toBeGreaterThan(0);
   });
 
   it("reports what can't cross a process (a SharedArrayBuffer) instead of throwing at the sender", async () => {
