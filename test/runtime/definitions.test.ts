@@ -6,6 +6,7 @@ import { definitionScope } from "../../runtime/interactive/scope.ts";
 import { findChareClass } from "../../runtime/core/registry.ts";
 import { rt } from "../../runtime/core/current.ts";
 import type { CollectionId } from "../../runtime/protocol/ids.ts";
+import { TRANSPORTS } from "./transports.ts";
 
 // Definitions are JavaScript as a notebook ships it: declarations, then the trailer that
 // registers them. The driver evaluates the same code in REPL mode, as the kernel's cells do.
@@ -33,10 +34,10 @@ class Counter extends Chare {
 }
 __charm4tsDefine([Counter]);`;
 
-describe("interactive definitions shipped to PEs", () => {
+describe.each(TRANSPORTS)("interactive definitions shipped to PEs (%s)", (transport) => {
   beforeAll(async () => {
     clearDefinitions();
-    await charm.start({ numPes: 2, modules: [], interactive: true });
+    await charm.start({ numPes: 2, modules: [], interactive: true, transport });
   });
   afterAll(() => charm.shutdown());
 
@@ -67,18 +68,19 @@ describe("interactive definitions shipped to PEs", () => {
     const host = rt().host;
     host.interactive = true;
     const cid = 987654 as CollectionId;
-    host.create({ t: "create", ref: { cid, cls: "Later", kind: "single", pe: -1 }, a: [7], idx: [0] });
+    const cls = `Later_${transport}`; // a class no earlier run of this suite in this process defined
+    host.create({ t: "create", ref: { cid, cls, kind: "single", pe: -1 }, a: [7], idx: [0] });
     expect(host.byId.get(cid)?.elements.size ?? 0).toBe(0);
     await driver.run(`
-class Later extends Chare { constructor(n) { super(); globalThis.laterMadeWith = n; } }
-__charm4tsDefine([Later]);`);
+class ${cls} extends Chare { constructor(n) { super(); globalThis.laterMadeWith = n; } }
+__charm4tsDefine([${cls}]);`);
     expect((globalThis as any).laterMadeWith).toBe(7);
     expect(host.byId.get(cid)!.elements.size).toBe(1);
   });
 
   it("PEs started later replay every definition", async () => {
     await charm.shutdown();
-    await charm.start({ numPes: 3, modules: [] });
+    await charm.start({ numPes: 3, modules: [], transport });
     const counters = (charm.array as any)(counterClass(), 3);
     expect(await counters.add.ret(1)).toEqual([1001, 1001, 1001]);
   });
