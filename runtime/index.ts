@@ -5,7 +5,7 @@ export { Future } from "./core/future.ts";
 export { Channel } from "./channels/channel.ts";
 export { Reducer, type ReducerName, type ReducerFn } from "./collectives/reducers.ts";
 export { ArrayMap } from "./core/array-map.ts";
-export { CharmError, RemoteError } from "./protocol/errors.ts";
+export { CharmError, PeLostError, RemoteError } from "./protocol/errors.ts";
 export { barChart, lineChart, Chart, type SeriesSet, type BarOptions, type LineOptions } from "./interactive/chart.ts";
 export type { ReductionTarget } from "./collectives/reduction.ts";
 export type { ArrayOptions, ChareOptions } from "./core/create.ts";

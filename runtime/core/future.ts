@@ -9,6 +9,7 @@ import type { ErrorData } from "../protocol/messages.ts";
 import { registerReviver, toWire, encodeValue, decode } from "../protocol/codec.ts";
 import { rt } from "./current.ts";
 import { MIME_BUNDLE, futureBundle } from "../interactive/display.ts";
+import { ANY_PE } from "./failure.ts";
 
 /** The home-side state of a pending future. */
 export interface FutureState {
@@ -22,6 +23,8 @@ export interface FutureState {
   error?: Error;
   /** What the future waits for, when a proxy call made it ("Worker[3].step"): for "still running" reports. */
   label?: string;
+  /** The PE whose death dooms it (ANY_PE: a broadcast, or handed to chares); undefined: none yet. */
+  on?: number;
 }
 
 /** Makes the state for a future homed here. */
@@ -29,7 +32,7 @@ export function newFutureState(numVals: number): FutureState {
   let resolve!: (v: unknown) => void;
   let reject!: (e: Error) => void;
   const promise = new Promise<unknown>((res, rej) => { resolve = res; reject = rej; });
-  const state = { numVals, values: [], promise, status: "pending" } as unknown as FutureState;
+  const state = { numVals, values: [], promise, status: "pending", label: undefined, on: undefined } as unknown as FutureState;
   // Assigned, not written as object-literal methods: the build's keepNames would wrap each in a
   // defineProperty that makes it a dictionary-mode function, ~3× slower to create (per call!).
   state.resolve = (v) => { state.status = "resolved"; state.value = v; resolve(v); };
@@ -131,6 +134,8 @@ export class Future<T = unknown> implements PromiseLike<T> {
   }
 
   [toWire](): { $charm: "future"; fid: FutureId } {
+    // Handed to chares: any PE might be the one meant to complete it.
+    if (this.#state) this.#state.on = ANY_PE;
     return { $charm: "future", fid: this.id };
   }
 }

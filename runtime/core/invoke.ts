@@ -4,6 +4,7 @@ import { encodeArgs, type EncodedArgs } from "../protocol/codec.ts";
 import type { CollectionRef, ProxyRef, ReplyRef } from "../protocol/messages.ts";
 import { rt } from "./current.ts";
 import { Future } from "./future.ts";
+import { ANY_PE } from "./failure.ts";
 
 /** Sends one entry-method call through a proxy; returns a Future when `mode` asks for one. */
 export function callEntry(ref: ProxyRef, method: string, args: unknown[], mode: ReplyRef["mode"] | undefined): Future<any> | undefined {
@@ -22,8 +23,13 @@ export function callEntry(ref: ProxyRef, method: string, args: unknown[], mode: 
     runtime.futures.get(future.id)!.label = `${ref.idx ? `${ref.cls}[${ref.idx.join(",")}]` : ref.cls}.${method}`;
   }
   if (ref.idx) {
-    runtime.sendToElement(ref, ref.idx, { t: "invoke", to: ref, m: method, a: enc.a, r: enc.r, reply }, enc.transfer);
+    const pe = runtime.locate(ref, ref.idx);
+    runtime.failures.check(pe, `${ref.cls}[${ref.idx.join(",")}].${method}()`);
+    if (future) runtime.futures.get(future.id)!.on = pe;
+    runtime.send(pe, { t: "invoke", to: ref, m: method, a: enc.a, r: enc.r, reply }, enc.transfer);
   } else {
+    runtime.failures.check(ref.kind === "single" ? ref.pe! : ANY_PE, `the broadcast ${ref.cls}.${method}()`);
+    if (future) runtime.futures.get(future.id)!.on = ref.kind === "single" ? ref.pe! : ANY_PE;
     const to: CollectionRef = { cid: ref.cid, cls: ref.cls, kind: ref.kind, dims: ref.dims, map: ref.map, pe: ref.pe, lb: ref.lb };
     // A sparse array left empty: nobody would ever answer, so answer here.
     if (future && to.kind === "sparse" && runtime.census.totals.get(to.cid) === 0) future.send(mode === "value" ? [] : undefined);

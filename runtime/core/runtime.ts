@@ -23,6 +23,7 @@ import { peStatus } from "../interactive/status.ts";
 import { Tracer } from "../interactive/trace.ts";
 import { Balancing } from "../lb/balancer.ts";
 import { immigrate } from "./migration.ts";
+import { Failures } from "./failure.ts";
 import { Sections } from "../sections/registry.ts";
 
 /** What the embedding (driver or PE worker) decides: where unobserved errors go, how to stop. */
@@ -67,6 +68,8 @@ export class Runtime {
   readonly census = new Census(this);
   /** Sections whose members this endpoint knows (every endpoint is told once). */
   readonly sections = new Sections(this);
+  /** Dead PEs, and the rejections their deaths cause. */
+  readonly failures = new Failures(this);
   /** Load balancing and on-request moves of this PE's elements. */
   readonly balancing = new Balancing(this);
   /** Entry-method timeline recorder (off unless charm.timeline is running). */
@@ -267,6 +270,7 @@ export class Runtime {
         if (this.hooks.onOutput) this.hooks.onOutput(msg.stream, msg.text, cause);
         else process[msg.stream].write(msg.text);
         return;
+      case "peDead": return this.failures.heard(msg.pe, msg.why);
       case "migrate": return immigrate(this, msg);
       case "moved": return this.balancing.moved(msg);
       case "atSync": return this.balancing.receiveLoads(msg);

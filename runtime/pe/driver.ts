@@ -65,11 +65,17 @@ export async function startLocalPes(numPes: number, modules: string[], hooks: Ru
     worker.on("error", (err) => {
       died = true;
       if (readyCount < numPes) settle(new Error(`PE ${pe} failed to start: ${err.message}`));
-      else if (!stopping) hooks.onUnhandled({ name: err.name, message: `PE ${pe} died: ${err.message}`, stack: err.stack ?? "", pe });
+      else if (!stopping) {
+        hooks.onUnhandled({ name: err.name, message: `PE ${pe} died: ${err.message}`, stack: err.stack ?? "", pe });
+        runtime.failures.peDied(pe, `died (${err.message})`);
+      }
     });
     worker.on("exit", (code) => {
       if (readyCount < numPes) settle(new Error(`PE ${pe} exited with code ${code} before it was ready`));
-      else if (!stopping && !died) hooks.onUnhandled({ name: "PeExit", message: `PE ${pe} exited with code ${code}; calls waiting on its chares will not complete`, stack: "", pe });
+      else if (!stopping && !died) {
+        hooks.onUnhandled({ name: "PeExit", message: `PE ${pe} exited with code ${code}; calls waiting on its chares fail, and its chares are lost`, stack: "", pe });
+        runtime.failures.peDied(pe, `exited with code ${code}`);
+      }
     });
     return worker;
   });

@@ -7,6 +7,17 @@ export class CharmError extends Error {
   override name = "CharmError";
 }
 
+/**
+ * A PE died (its thread or process ended) while a call or future depended on it. The call may or
+ * may not have run; the chares on that PE are lost.
+ */
+export class PeLostError extends CharmError {
+  override name = "PeLostError";
+  constructor(readonly pe: Endpoint, readonly why: string, what: string) {
+    super(`PE ${pe} ${why}; ${what} The PE's chares are lost: charm.restart() starts the runtime again.`);
+  }
+}
+
 /** An exception raised by an entry method on another PE, rethrown where its future is awaited. */
 export class RemoteError extends Error {
   override name = "RemoteError";

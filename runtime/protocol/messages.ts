@@ -104,6 +104,7 @@ export type Message =
   | { t: "lbPlan"; cid: CollectionId; moves: PlannedMove[] }
   | { t: "lbHistory"; cid: CollectionId; fid: FutureId }
   | { t: "section"; def: SectionDef }
+  | { t: "peDead"; pe: Endpoint; why: string }
   | { t: "census"; cid: CollectionId; from: Endpoint }
   | { t: "censusCount"; cid: CollectionId; n: number; pe: Endpoint }
   | { t: "members"; cid: CollectionId; n: number }
@@ -121,5 +122,5 @@ export type Message =
 
 /** Messages that quiescence detection does not count (they are its own traffic or lifecycle). */
 export function isControlMessage(m: Message): boolean {
-  return m.t === "qdProbe" || m.t === "qdCount" || m.t === "ready" || m.t === "stop" || m.t === "report" || m.t === "exit" || m.t === "qdStart" || m.t === "status" || m.t === "trace" || m.t === "census" || m.t === "censusCount" || m.t === "members";
+  return m.t === "qdProbe" || m.t === "qdCount" || m.t === "ready" || m.t === "stop" || m.t === "report" || m.t === "exit" || m.t === "qdStart" || m.t === "status" || m.t === "trace" || m.t === "census" || m.t === "peDead" || m.t === "censusCount" || m.t === "members";
 }

@@ -1,8 +1,8 @@
 // A PE that dies after start-up (an exception outside any entry method, process.exit) is
 // reported like an unobserved error, with its PE; the other PEs and the driver carry on.
 import { afterEach, describe, expect, it } from "vitest";
-import { charm, RemoteError } from "../../runtime/index.ts";
-import { Dier } from "./fixtures/dying.ts";
+import { charm, Future, PeLostError, RemoteError } from "../../runtime/index.ts";
+import { Counter, Dier } from "./fixtures/dying.ts";
 import { TRANSPORTS } from "./transports.ts";
 
 const fixtures = new URL("./fixtures/dying.ts", import.meta.url).href;
@@ -46,5 +46,42 @@ describe.each(TRANSPORTS)("a PE that dies (%s)", (transport) => {
     expect(await charm.array(Dier, 2).ok.ret()).toEqual([1, 1]);
     await charm.shutdown();
     expect(errors).toEqual([]);
+  });
+});
+
+describe("what a dead PE takes with it (worker threads)", () => {
+  it("a call waiting on the PE rejects with PeLostError naming it; later calls to its chares fail at once", async () => {
+    await charm.start({ numPes: 2, modules: [fixtures] });
+    charm.onError(() => undefined); // the death is also reported; this test looks at the futures
+    const arr = charm.array(Dier, 2);
+    const dying = arr.at(1).exitThread.ret(3);
+    const err = await dying.then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(PeLostError);
+    expect((err as PeLostError).pe).toBe(1);
+    expect((err as Error).message).toMatch(/^PE 1 exited with code 3; Dier\[1\]\.exitThread was waiting on it and may or may not have run\. The PE's chares are lost: charm\.restart\(\)/);
+    expect(() => arr.at(1).ok.ret()).toThrow(/PE 1 exited with code 3; Dier\[1\]\.ok\(\) can't reach it/);
+    expect(() => arr.ok.ret()).toThrow(PeLostError); // a broadcast needs every PE
+    expect(await arr.at(0).ok.ret()).toBe(1); // the other PE carries on
+  });
+
+  it("a reduction left waiting on the dead PE rejects instead of hanging", async () => {
+    await charm.start({ numPes: 2, modules: [fixtures] });
+    charm.onError(() => undefined);
+    const counters = charm.array(Counter, 4);
+    const dier = charm.array(Dier, 2);
+    const total = new Future<number>();
+    counters.at(0).add(total); // one of four: the reduction waits
+    await charm.awaitCreation(dier);
+    dier.at(1).exitThread(1);
+    await expect(total).rejects.toThrow(PeLostError);
+  });
+
+  it("charm.restart() after a PE died gives a working runtime", async () => {
+    await charm.start({ numPes: 2, modules: [fixtures] });
+    charm.onError(() => undefined);
+    const arr = charm.array(Dier, 2);
+    await expect(arr.at(1).exitThread.ret(0)).rejects.toThrow(PeLostError);
+    await charm.restart();
+    expect(await charm.array(Dier, 2).ok.ret()).toEqual([1, 1]);
   });
 });
