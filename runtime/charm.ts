@@ -11,6 +11,7 @@ import { maybeRt, rt, setRuntime } from "./core/current.ts";
 import { startLocalPes, type LocalPes } from "./pe/driver.ts";
 import { startProcessPes, type ProcessPes } from "./pe/process-driver.ts";
 import { isPe } from "./pe/role.ts";
+import { launchedStart } from "./launcher/launched-job.ts";
 import { compileProgram } from "./launcher/compile.ts";
 import { registerSerializable } from "./protocol/codec.ts";
 import { Future } from "./core/future.ts";
@@ -114,12 +115,14 @@ async function start(mainOrOptions?: MainFunction | StartOptions, maybeOptions?:
   const wanted = options.modules?.map(String) ?? (entry ? [entry] : []);
   const modules = await Promise.all(wanted.map((m) => compileProgram(m)));
   lastOptions = { ...options, modules: wanted };
-  const startPes = transportFrom(options) === "processes" ? startProcessPes : startLocalPes;
-  pes = await startPes(numPesFrom(options), modules, {
+  // Under mpirun/srun (charmrun on rank 0), the launcher's ranks are the PEs.
+  const launched = launchedStart(options.numPes);
+  const startPes = launched ? startProcessPes : transportFrom(options) === "processes" ? startProcessPes : startLocalPes;
+  pes = await startPes(launched?.numPes ?? numPesFrom(options), modules, {
     onUnhandled,
     onOutput: options.onOutput,
     onExit: (code, reason) => { if (reason) process.stderr.write(`${reason}\n`); void exitProgram(code); },
-  }, { definitions: definitionLog(), interactive: options.interactive ?? false, balancer: balancerFrom(options) });
+  }, { definitions: definitionLog(), interactive: options.interactive ?? false, balancer: balancerFrom(options) }, launched?.options);
   setRuntime(pes.runtime);
   if (!main) return;
   const args = options.args ?? withoutRuntimeFlags(process.argv.slice(1));

@@ -1,11 +1,17 @@
 /**
  * `charmrun +p4 prog.ts 10`: runs a TypeScript program on 4 local PEs with no build step. The
- * program is compiled once (esbuild) and imported here and on every PE thread, so all load
- * the same code; `+pN` sets the number of PEs and is not passed to the program.
+ * program is compiled once (esbuild) and imported here and on every PE, so all load the same
+ * code; `+pN` sets the number of PEs and is not passed to the program. `mpirun -np 4 charmrun
+ * prog.ts 10` runs it on the launcher's 4 ranks (launched-job.ts).
  */
 import { pathToFileURL } from "node:url";
 import { resolve } from "node:path";
 import { compileProgram } from "./compile.ts";
+import { awaitJob, launchedJob, markLaunchedDriver } from "./launched-job.ts";
+import { runPeProcess } from "../pe/pe-process.ts";
+
+// Ranks may start seconds apart on a busy cluster; rank 0 compiles the program before publishing.
+const JOB_TIMEOUT_MS = 120_000;
 
 const ENTRY = Symbol.for("charm4ts.entryModule");
 
@@ -27,9 +33,18 @@ const file = resolve(program);
 // The program sees argv as if run directly: [node, program, ...its args].
 process.argv = [process.argv[0]!, file, ...rest.slice(1)];
 try {
-  const url = await compileProgram(pathToFileURL(file).href);
-  (globalThis as any)[ENTRY] = url;
-  await import(url);
+  // Under mpirun/srun every rank runs this command: rank 0 runs the program (its driver), the
+  // other ranks become its PEs, meeting it through the job file rank 0 publishes.
+  const job = launchedJob();
+  if (job && job.rank > 0) {
+    const { address, secret } = await awaitJob(job, JOB_TIMEOUT_MS);
+    await runPeProcess({ connect: address, secret });
+  } else {
+    if (job) markLaunchedDriver(job);
+    const url = await compileProgram(pathToFileURL(file).href);
+    (globalThis as any)[ENTRY] = url;
+    await import(url);
+  }
 } catch (err) {
   process.stderr.write(`charmrun: ${(err as Error).message ?? err}\n`);
   process.exit(1);

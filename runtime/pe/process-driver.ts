@@ -1,12 +1,12 @@
 /**
- * The driver's side of PEs in processes: spawns one `charm4ts-pe` process per PE on this host,
- * gathers them on a rendezvous socket (each shows the runtime's secret, passed in its
- * environment), tells each its PE number and everyone's addresses, waits for every "ready",
- * and stops them in order. PE-to-PE messages then go directly between the processes over
- * ZeroMQ TCP (transport/zmq-transport.ts); the driver stays in this process.
+ * The driver's side of PEs in processes: binds a rendezvous socket, spawns PE processes on this
+ * host (all of them, or only some when a launcher such as mpirun starts the others), gathers
+ * them (each shows the runtime's secret), tells each its PE number and everyone's addresses,
+ * waits for every "ready", and stops them in order. PE-to-PE messages then go directly between
+ * the processes over ZeroMQ TCP (transport/zmq-transport.ts); the driver stays in this process.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { DRIVER } from "../protocol/ids.ts";
+import { DRIVER, type Endpoint } from "../protocol/ids.ts";
 import { RemoteError } from "../protocol/errors.ts";
 import type { ErrorData } from "../protocol/messages.ts";
 import { ZmqTransport } from "../transport/zmq-transport.ts";
@@ -21,58 +21,72 @@ import { REPORTED_DEATH_EXIT_CODE } from "./role.ts";
 /** A running set of PE processes and the driver's runtime that talks to them. */
 export interface ProcessPes {
   readonly runtime: Runtime;
-  /** The PE processes, indexed by PE number. */
-  readonly processes: ChildProcess[];
-  /** Asks every PE to stop and waits for their processes to exit (killing stragglers). */
+  /** The PE processes this driver spawned, by PE number. */
+  readonly processes: Map<Endpoint, ChildProcess>;
+  /** Asks every PE to stop and waits for them to go (killing the driver's own stragglers). */
   stop(): Promise<void>;
 }
 
-/** How long PE processes get to start and join, and to exit once told to stop. */
+/** Where the driver listens and which PEs it starts itself. */
+export interface ProcessOptions {
+  /** The interface to bind to (default 127.0.0.1: loopback only). */
+  host?: string;
+  /** The PE numbers to spawn on this host (default: all); the others join by themselves. */
+  spawn?: number[];
+  /** Told the rendezvous address and secret once bound (a launcher run publishes them for its ranks). */
+  announce?(address: string, secret: string): void;
+  /** Called once the run has stopped. */
+  onStop?(): void;
+}
+
+/** How long PE processes get to start and join, to exit once told to stop, and to exit once their connection dropped. */
 const JOIN_TIMEOUT_MS = 60_000;
 const STOP_GRACE_MS = 2_000;
+const EXIT_AFTER_DISCONNECT_MS = 300;
 
-/** Starts `numPes` PE processes on this host that load `modules`; resolves once all are ready. */
-export async function startProcessPes(numPes: number, modules: string[], hooks: RuntimeHooks, setup: PeSetup = { definitions: [], interactive: false }): Promise<ProcessPes> {
+/** Starts `numPes` PE processes that load `modules`; resolves once all are ready. */
+export async function startProcessPes(numPes: number, modules: string[], hooks: RuntimeHooks, setup: PeSetup = { definitions: [], interactive: false }, options: ProcessOptions = {}): Promise<ProcessPes> {
   const secret = newSecret();
-  const host = "127.0.0.1";
+  const host = options.host ?? "127.0.0.1";
   let stopping = false;
   let readyCount = 0;
   let settle!: (error?: Error) => void;
   const allReady = new Promise<void>((resolve, reject) => { settle = (e) => (e ? reject(e) : resolve()); });
-  const report = (error: ErrorData) => { if (!stopping) hooks.onUnhandled(error); };
+  // Each PE's end is reported once, however many ways it shows (exit, dropped connection).
+  const ended = new Set<Endpoint>();
+  const gone = new Map<Endpoint, () => void>();
+  const goneAll = Array.from({ length: numPes }, (_, pe) => new Promise<void>((resolve) => gone.set(pe, resolve)));
+  const end = (pe: Endpoint, how: string, reported = false) => {
+    if (ended.has(pe)) return;
+    ended.add(pe);
+    gone.get(pe)!();
+    if (readyCount < numPes) settle(new Error(`PE ${pe} ${how} before it was ready`));
+    else if (!stopping && !reported) hooks.onUnhandled({ name: "PeExit", message: `PE ${pe} ${how}; calls waiting on its chares will not complete`, stack: "", pe });
+  };
 
   // Linger 0: the driver closes its sockets only once the PEs are gone; nothing is left to deliver.
-  const transport = await ZmqTransport.bind({ host, linger: 0, onError: (e) => report({ name: "TransportError", message: e.message, stack: e.stack ?? "", pe: DRIVER }) });
+  const transport = await ZmqTransport.bind({ host, linger: 0, onError: (e) => { if (!stopping) hooks.onUnhandled(transportError(e)); } });
   const rendezvous = await Rendezvous.bind(host, secret);
-  const script = distFile("pe-process.js");
-  const processes = Array.from({ length: numPes }, (_, pe) => {
-    // The secret goes in the child's environment (readable only by this user), never in argv.
-    const child = spawn(process.execPath, [script, "--connect", rendezvous.address], {
-      env: { ...withoutRanks(process.env), [SECRET_ENV]: secret, CHARM4TS_RANK: String(pe) },
-      stdio: ["ignore", "inherit", "inherit"],
-    });
-    child.on("error", (err) => settle(new Error(`PE ${pe}'s process could not start: ${err.message}`)));
-    child.on("exit", (code, signal) => {
-      const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-      if (readyCount < numPes) settle(new Error(`PE ${pe}'s process (pid ${child.pid}) ${how} before it was ready`));
-      else if (!stopping && code !== REPORTED_DEATH_EXIT_CODE) {
-        report({ name: "PeExit", message: `PE ${pe} ${how} (process ${child.pid}); calls waiting on its chares will not complete`, stack: "", pe });
-      }
-    });
-    return child;
-  });
+  options.announce?.(rendezvous.address, secret);
+  const processes = new Map<Endpoint, ChildProcess>();
+  for (const pe of options.spawn ?? Array.from({ length: numPes }, (_, i) => i)) {
+    const child = spawnPe(pe, rendezvous.address, secret);
+    processes.set(pe, child);
+    child.on("error", (err) => end(pe, `could not start a process (${err.message})`));
+    child.on("exit", (code, signal) => end(pe, `${signal ? `was killed by ${signal}` : `exited with code ${code}`} (process ${child.pid})`, code === REPORTED_DEATH_EXIT_CODE));
+  }
 
-  const kill = async () => {
-    const exits = processes.map(exited);
-    for (const child of processes) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-    await Promise.all(exits);
+  const close = async () => {
+    for (const child of processes.values()) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    await Promise.all([...processes.values()].map(exited));
     transport.close();
     rendezvous.close();
+    options.onStop?.();
   };
 
   let runtime: Runtime;
   try {
-    const joiners = await Promise.race([rendezvous.gather(numPes), allReady.then(() => never()), timeout(JOIN_TIMEOUT_MS, `only some of the ${numPes} PE processes joined within ${JOIN_TIMEOUT_MS / 1000} s`)]);
+    const joiners = await Promise.race([rendezvous.gather(numPes), allReady.then(never), timeout(JOIN_TIMEOUT_MS, `only some of the ${numPes} PE processes joined within ${JOIN_TIMEOUT_MS / 1000} s`)]);
     const peers = [transport.address, ...joiners.map((j) => j.address)];
     transport.join(DRIVER, peers.map((address, i) => [i - 1, address]));
     runtime = new Runtime(DRIVER, numPes, transport, {
@@ -83,24 +97,43 @@ export async function startProcessPes(numPes: number, modules: string[], hooks: 
       },
     });
     if (setup.balancer) runtime.defaultBalancer = setup.balancer;
-    joiners.forEach((j, pe) => rendezvous.welcome(j, { pe, numPes, modules, ...setup }, peers));
+    joiners.forEach((j, pe) => {
+      // A dropped connection (the process ended, or stopped answering heartbeats: SIGSTOP, a
+      // vanished host) ends a PE too. For a PE spawned here its exit says more: wait for it.
+      transport.watch(pe, () => {
+        if (!processes.has(pe)) end(pe, `(process ${j.pid} on ${j.host}) closed its connection or stopped answering`);
+        else setTimeout(() => end(pe, `(process ${j.pid}) stopped answering`), EXIT_AFTER_DISCONNECT_MS).unref();
+      });
+      rendezvous.welcome(j, { pe, numPes, modules, ...setup }, peers);
+    });
     await allReady;
   } catch (err) {
     stopping = true;
-    await kill();
+    await close();
     throw err;
   }
 
   const stop = async () => {
     stopping = true;
-    const exits = Promise.all(processes.map(exited));
-    for (let pe = 0; pe < numPes; pe++) transport.send(pe, { t: "stop" });
+    for (let pe = 0; pe < numPes; pe++) if (!ended.has(pe)) transport.send(pe, { t: "stop" });
     transport.flush();
-    // A PE stuck in a synchronous loop can't read "stop": give PEs a moment, then kill them.
-    await Promise.race([exits, new Promise<void>((resolve) => setTimeout(resolve, STOP_GRACE_MS).unref())]);
-    await kill();
+    // A PE stuck in a synchronous loop can't read "stop": give PEs a moment, then kill ours.
+    await Promise.race([Promise.all(goneAll), new Promise<void>((resolve) => setTimeout(resolve, STOP_GRACE_MS).unref())]);
+    await close();
   };
   return { runtime, processes, stop };
+}
+
+/** Starts one PE process here; the secret goes in its environment (readable only by this user), never in argv. */
+function spawnPe(pe: Endpoint, rendezvous: string, secret: string): ChildProcess {
+  return spawn(process.execPath, [distFile("pe-process.js"), "--connect", rendezvous], {
+    env: { ...withoutRanks(process.env), [SECRET_ENV]: secret, CHARM4TS_RANK: String(pe) },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+}
+
+function transportError(e: Error): ErrorData {
+  return { name: "TransportError", message: e.message, stack: e.stack ?? "", pe: DRIVER };
 }
 
 /** Resolves when a child process has exited (at once if it already has). */

@@ -1,20 +1,10 @@
 /**
- * `charm4ts-pe --connect tcp://HOST:PORT`: a process that hosts one PE and joins a runtime over
- * ZeroMQ TCP. It binds its receiving socket, says hello to the driver's rendezvous socket with
- * the runtime's secret and its rank (from the launcher's environment, if any), gets its PE
- * number and everyone's addresses, loads the program's modules like a PE thread does, and
- * handles messages until the driver says stop — or until it loses the driver.
+ * `charm4ts-pe --connect tcp://HOST:PORT`: the command that runs one PE process (pe-process.ts)
+ * and joins a runtime. The secret comes from a 0600 file or the environment, never from argv.
  */
-import { hostname } from "node:os";
-import { DRIVER } from "../protocol/ids.ts";
-import { errorToData } from "../protocol/errors.ts";
-import { ZmqTransport } from "../transport/zmq-transport.ts";
-import { bootPe } from "./pe-boot.ts";
-import { joinRuntime } from "./rendezvous.ts";
 import { rankFromEnv } from "./launcher-env.ts";
 import { SECRET_ENV, readSecretFile } from "./secret.ts";
-import { localAddressToward } from "./local-address.ts";
-import { markPeProcess, REPORTED_DEATH_EXIT_CODE } from "./role.ts";
+import { runPeProcess } from "./pe-process.ts";
 
 const USAGE = `usage: charm4ts-pe --connect tcp://HOST:PORT [--secret-file FILE] [--bind ADDRESS]
   --connect      the driver's rendezvous address (or CHARM4TS_CONNECT)
@@ -24,8 +14,6 @@ const USAGE = `usage: charm4ts-pe --connect tcp://HOST:PORT [--secret-file FILE]
 The rank comes from CHARM4TS_RANK, OMPI_COMM_WORLD_RANK, PMI_RANK, PMIX_RANK or SLURM_PROCID;
 without one, PEs are numbered in the order they join.
 `;
-
-const JOIN_TIMEOUT_MS = 60_000;
 
 function fail(message: string, code = 1): never {
   process.stderr.write(`charm4ts-pe: ${message}\n`);
@@ -50,7 +38,7 @@ const unknown = args.find((a, i) => a.startsWith("--") && !known.has(a) && !know
 if (unknown) fail(`unknown option ${unknown}\n${USAGE}`, 2);
 
 const rendezvous = option(args, "--connect") ?? process.env.CHARM4TS_CONNECT;
-if (!rendezvous || !/^tcp:\/\/.+:\d+$/.test(rendezvous)) fail(`--connect tcp://HOST:PORT is required (the driver prints it)\n${USAGE}`, 2);
+if (!rendezvous || !/^tcp:\/\/.+:\d+$/.test(rendezvous)) fail(`--connect tcp://HOST:PORT is required (the driver's rendezvous address)\n${USAGE}`, 2);
 const secretFile = option(args, "--secret-file");
 let secret: string;
 try {
@@ -58,55 +46,14 @@ try {
 } catch (err) {
   fail((err as Error).message, 2);
 }
-// Children this process may start must not inherit it.
-delete process.env[SECRET_ENV];
-
-let rank: number | undefined;
 try {
-  rank = rankFromEnv();
+  rankFromEnv(); // a bad rank variable is a usage error, said before connecting
 } catch (err) {
   fail((err as Error).message, 2);
 }
 
-const transport = await ZmqTransport.bind({ host: option(args, "--bind") ?? (await localAddressToward(rendezvous)), onError: (e) => report(e) });
-let joined;
 try {
-  joined = await joinRuntime(rendezvous, { secret, rank, address: transport.address, host: hostname(), pid: process.pid }, JOIN_TIMEOUT_MS);
+  await runPeProcess({ connect: rendezvous, secret, bind: option(args, "--bind") });
 } catch (err) {
-  transport.close();
   fail((err as Error).message);
 }
-const { config, peers, socket } = joined;
-transport.join(config.pe, peers.map((address, i) => [i - 1, address]));
-markPeProcess();
-
-// An exception outside any entry method ends this PE, as it ends a PE thread: the driver hears
-// why first (the exit code says it already knows).
-let stopping = false;
-function report(err: Error): void {
-  transport.send(DRIVER, { t: "report", e: errorToData(err, config.pe) });
-}
-process.on("uncaughtException", (err) => {
-  if (stopping) return;
-  stopping = true;
-  transport.send(DRIVER, { t: "report", e: { ...errorToData(err, config.pe), message: `PE ${config.pe} died: ${err?.message ?? String(err)}` } });
-  void transport.drained().then(() => process.exit(REPORTED_DEATH_EXIT_CODE));
-});
-
-// Without its driver a PE has nothing to do: a closed rendezvous connection (the driver exited
-// or was killed, or its host stopped answering heartbeats) ends this process.
-socket.events.on("disconnect", () => {
-  if (stopping) return;
-  stopping = true;
-  process.stderr.write(`charm4ts-pe: PE ${config.pe} lost the driver at ${rendezvous}; exiting\n`);
-  process.exit(1);
-});
-
-await bootPe(config, transport, () => {
-  stopping = true;
-  void transport.drained().then(() => {
-    transport.close();
-    socket.close();
-    process.exit(0);
-  });
-});

@@ -8,6 +8,7 @@
 import * as zmq from "zeromq";
 import { JOIN_VERSION, decodeJoin, encodeJoin, type JoinMessage, type PeConfig } from "../protocol/join.ts";
 import { sameSecret } from "./secret.ts";
+import { advertisedEndpoint, bindEndpoint } from "../transport/zmq-address.ts";
 
 /** A PE process that said hello with the right secret. */
 export interface Joiner {
@@ -35,8 +36,8 @@ export class Rendezvous {
   /** Binds on a free port of `host`; only hellos carrying `secret` are admitted. */
   static async bind(host: string, secret: string): Promise<Rendezvous> {
     const router = new zmq.Router({ linger: 0, heartbeatInterval: 1000, heartbeatTimeout: 3000 });
-    await router.bind(`tcp://${host.includes(":") ? `[${host}]` : host}:*`);
-    return new Rendezvous(router, router.lastEndpoint!, secret);
+    await router.bind(bindEndpoint(host));
+    return new Rendezvous(router, advertisedEndpoint(router.lastEndpoint!), secret);
   }
 
   /** Resolves with `count` joiners ordered by PE number, once that many have said hello. */

@@ -74,6 +74,18 @@ describe("PEs in processes", () => {
     expect((await charm.group(Where).pid.ret()).map(([pe]) => pe)).toEqual([0, 1]);
   });
 
+  it("a stopped PE process (SIGSTOP) is reported once it stops answering heartbeats", async () => {
+    await charm.start({ numPes: 2, modules: [fixtures], transport: "processes" });
+    const [, [, victim]] = await charm.group(Where).pid.ret();
+    const reported = nextError();
+    process.kill(victim!, "SIGSTOP");
+    const err = await reported;
+    expect(err.pe).toBe(1);
+    expect(err.message).toContain(`PE 1 (process ${victim}) stopped answering`);
+    expect(await charm.chare(Where, [], { onPe: 0 }).pid.ret()).toEqual([0, expect.any(Number)]);
+    // shutdown kills it (SIGKILL ends a stopped process too)
+  });
+
   it("shutdown stops every PE process, and restart makes new ones", async () => {
     await charm.start({ numPes: 2, modules: [fixtures], transport: "processes" });
     const before = (await charm.group(Where).pid.ret()).map(([, pid]) => pid);

@@ -1,0 +1,80 @@
+/**
+ * A process that hosts one PE and joins a runtime over ZeroMQ TCP: binds its receiving socket,
+ * says hello to the driver's rendezvous socket with the runtime's secret and its rank (from the
+ * launcher's environment, if any), gets its PE number and everyone's addresses, loads the
+ * program's modules like a PE thread does, and handles messages until the driver says stop —
+ * or until it loses the driver. Started by `charm4ts-pe` (process-main.ts), by the driver, or
+ * by charmrun on ranks 1 … N-1 under mpirun/srun.
+ */
+import { hostname } from "node:os";
+import { DRIVER } from "../protocol/ids.ts";
+import { errorToData } from "../protocol/errors.ts";
+import { ZmqTransport } from "../transport/zmq-transport.ts";
+import { bootPe } from "./pe-boot.ts";
+import { joinRuntime } from "./rendezvous.ts";
+import { rankFromEnv } from "./launcher-env.ts";
+import { SECRET_ENV } from "./secret.ts";
+import { localAddressToward } from "./local-address.ts";
+import { markPeProcess, REPORTED_DEATH_EXIT_CODE } from "./role.ts";
+
+/** How a PE process finds and joins its runtime. */
+export interface PeProcessOptions {
+  /** The driver's rendezvous address, tcp://HOST:PORT. */
+  connect: string;
+  /** The runtime's secret. */
+  secret: string;
+  /** This host's address other PEs reach it on (default: the interface toward the driver). */
+  bind?: string;
+}
+
+const JOIN_TIMEOUT_MS = 60_000;
+
+/** Joins the runtime and runs this process's PE; the process exits when the PE stops. */
+export async function runPeProcess(options: PeProcessOptions): Promise<void> {
+  const { connect: rendezvous, secret } = options;
+  // Children this process may start must not inherit the secret.
+  delete process.env[SECRET_ENV];
+  const rank = rankFromEnv();
+  const transport = await ZmqTransport.bind({ host: options.bind ?? (await localAddressToward(rendezvous)), onError: (e) => report(e) });
+  let joined;
+  try {
+    joined = await joinRuntime(rendezvous, { secret, rank, address: transport.address, host: hostname(), pid: process.pid }, JOIN_TIMEOUT_MS);
+  } catch (err) {
+    transport.close();
+    throw err;
+  }
+  const { config, peers, socket } = joined;
+  transport.join(config.pe, peers.map((address, i) => [i - 1, address]));
+  markPeProcess();
+
+  // An exception outside any entry method ends this PE, as it ends a PE thread: the driver hears
+  // why first (the exit code says it already knows).
+  let stopping = false;
+  function report(err: Error): void {
+    transport.send(DRIVER, { t: "report", e: errorToData(err, config.pe) });
+  }
+  process.on("uncaughtException", (err) => {
+    if (stopping) return;
+    stopping = true;
+    transport.send(DRIVER, { t: "report", e: { ...errorToData(err, config.pe), message: `PE ${config.pe} died: ${err?.message ?? String(err)}` } });
+    void transport.drained().then(() => process.exit(REPORTED_DEATH_EXIT_CODE));
+  });
+
+  // Without its driver a PE has nothing to do: a closed rendezvous connection (the driver exited
+  // or was killed, or its host stopped answering heartbeats) ends this process.
+  socket.events.on("disconnect", () => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`charm4ts-pe: PE ${config.pe} lost the driver at ${rendezvous}; exiting\n`);
+    process.exit(1);
+  });
+
+  await bootPe(config, transport, () => {
+    stopping = true;
+    void transport.drained().then(() => {
+      transport.close();
+      socket.close();
+      process.exit(0);
+    });
+  });
+}

@@ -1,0 +1,83 @@
+// Runs started by a cluster launcher: every rank runs `charmrun prog.ts`, rank 0 becomes the
+// driver and the others its PEs. mpirun and srun are imitated here the way they start a job
+// (same command, rank/size/job variables in each rank's environment), with real processes.
+import { afterEach, describe, expect, it } from "vitest";
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { launchedJob } from "../../runtime/launcher/launched-job.ts";
+
+const root = fileURLToPath(new URL("../../", import.meta.url));
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+interface Ran {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Starts `size` ranks of `charmrun args…`, each with the launcher variables `envOf(rank)`. */
+function launch(size: number, envOf: (rank: number) => Record<string, string>, ...args: string[]): { jobDir: string; ranks: Promise<Ran[]> } {
+  const jobDir = mkdtempSync(join(tmpdir(), "charm4ts-jobs-"));
+  dirs.push(jobDir);
+  const ranks = Array.from({ length: size }, (_, rank) => new Promise<Ran>((resolve) => {
+    const env = { PATH: process.env.PATH, HOME: process.env.HOME, CHARM4TS_JOB_DIR: jobDir, ...envOf(rank) };
+    const child = execFile(process.execPath, ["bin/charmrun.mjs", ...args], { cwd: root, env, timeout: 60_000 }, (_err, stdout, stderr) => resolve({ code: child.exitCode, stdout, stderr }));
+  }));
+  return { jobDir, ranks: Promise.all(ranks) };
+}
+
+const openMpi = (size: number, job: string) => (rank: number) => ({ OMPI_COMM_WORLD_RANK: String(rank), OMPI_COMM_WORLD_SIZE: String(size), PMIX_NAMESPACE: job });
+const slurm = (size: number, job: string) => (rank: number) => ({ SLURM_PROCID: String(rank), SLURM_NTASKS: String(size), SLURM_JOB_ID: job, SLURM_STEP_ID: "0" });
+
+describe("launched by mpirun or srun (charmrun on every rank)", () => {
+  it("mpirun -np 3 charmrun fib.ts 10: rank 0 prints the result, every rank exits 0, the job file is gone", async () => {
+    const { jobDir, ranks } = launch(3, openMpi(3, "ompi-fib"), "examples/fib.ts", "10");
+    const [r0, r1, r2] = await ranks;
+    expect(r0!.stderr).toBe("");
+    expect(r0!.stdout.trim()).toBe("Fib(10) = 55");
+    expect([r0!.code, r1!.code, r2!.code]).toEqual([0, 0, 0]);
+    expect(readdirSync(jobDir)).toEqual([]);
+  });
+
+  it("the ranks are the PEs: each prints what its own PE's chares print", async () => {
+    const { ranks } = launch(2, slurm(2, "4242"), "examples/hello.ts");
+    const [r0, r1] = await ranks;
+    const lines = (r: Ran) => r.stdout.trim().split("\n").sort();
+    expect(lines(r0!)).toEqual([0, 1, 2, 3].map((i) => `Hello from chare: ${i} on PE 0`));
+    expect(lines(r1!)).toEqual([4, 5, 6, 7].map((i) => `Hello from chare: ${i} on PE 1`));
+    expect([r0!.code, r1!.code]).toEqual([0, 0]);
+  });
+
+  it("without a job id to meet under, each rank says which variable to set", async () => {
+    const { ranks } = launch(2, (rank) => ({ PMI_RANK: String(rank), PMI_SIZE: "2" }), "examples/hello.ts");
+    for (const r of await ranks) {
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain("set CHARM4TS_JOB to a name unique to this run");
+    }
+  });
+});
+
+describe("launchedJob", () => {
+  it("reads rank, size and job id from Open MPI, PMI and Slurm variables", () => {
+    expect(launchedJob({ OMPI_COMM_WORLD_RANK: "1", OMPI_COMM_WORLD_SIZE: "4", PMIX_NAMESPACE: "ns" })).toEqual({ rank: 1, size: 4, id: "ns" });
+    expect(launchedJob({ PMI_RANK: "0", PMI_SIZE: "2", CHARM4TS_JOB: "mine" })).toEqual({ rank: 0, size: 2, id: "mine" });
+    expect(launchedJob({ SLURM_PROCID: "3", SLURM_NTASKS: "8", SLURM_JOB_ID: "77", SLURM_STEP_ID: "2" })).toEqual({ rank: 3, size: 8, id: "slurm-77.2" });
+  });
+
+  it("is no launcher run for a single rank, without a size, or in a PE our driver spawned", () => {
+    expect(launchedJob({ SLURM_PROCID: "0", SLURM_NTASKS: "1", SLURM_JOB_ID: "1" })).toBeUndefined(); // `srun --pty bash`, then a notebook
+    expect(launchedJob({ PMIX_RANK: "0" })).toBeUndefined();
+    expect(launchedJob({ CHARM4TS_RANK: "2", OMPI_COMM_WORLD_RANK: "0", OMPI_COMM_WORLD_SIZE: "2" })).toBeUndefined();
+    expect(launchedJob({})).toBeUndefined();
+  });
+
+  it("rejects a rank that isn't a whole number, naming the variable", () => {
+    expect(() => launchedJob({ OMPI_COMM_WORLD_RANK: "x", OMPI_COMM_WORLD_SIZE: "2" })).toThrow("OMPI_COMM_WORLD_RANK=x is not a rank");
+  });
+});
