@@ -1,5 +1,5 @@
 // Chares the benchmark suite drives; every PE loads this module.
-import { charm, Chare, Future, Reducer, type ElementProxy } from "../runtime/index.ts";
+import { charm, Chare, Future, Reducer, type ElementProxy, type SectionProxy } from "../runtime/index.ts";
 import { getHeapStatistics, setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 
@@ -60,6 +60,13 @@ export class Bouncer extends Chare {
 export class Summer extends Chare {
   step(done: Future<number>) {
     this.contribute(1, Reducer.sum, done);
+  }
+}
+
+/** Adds 1 over a section it is handed (or, without one, over its whole array): multicast + section reduction. */
+export class SectionSummer extends Chare {
+  step(section: SectionProxy<SectionSummer> | undefined, done: Future<number>) {
+    this.contribute(1, Reducer.sum, done, section);
   }
 }
 

@@ -2,7 +2,7 @@
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { charm, Future } from "../runtime/index.ts";
-import { Bouncer, FibBench, HeapProbe, Idle, Summer, tinyTask } from "./chares.ts";
+import { Bouncer, FibBench, HeapProbe, Idle, SectionSummer, Summer, tinyTask } from "./chares.ts";
 import { median, type Row } from "./row.ts";
 import { memcpyBandwidth, nodeStartup, plainFib, rawPortRoundTrip, rawPortThroughput } from "./floors.ts";
 import { processBenchmarks } from "./processes.ts";
@@ -78,6 +78,21 @@ export async function runtimeBenchmarks(): Promise<Row[]> {
         for (let i = 0; i < reps; i++) { const f = new Future<number>(); summers.step(f); if ((await f) !== 1000) throw new Error("bad sum"); }
       }));
       rows.push({ name: "broadcast + sum reduction, 1,000 elements", value: red / reps, unit: "ms", floor: { name: "raw MessagePort round trip", value: rawRtt / 1000, unit: "ms" }, target: "≤ 0.3 ms (Charm4Py 1.11 ms)" });
+    }
+
+    if (want("section")) {
+      const all = charm.array(SectionSummer, 1000);
+      await charm.awaitCreation(all);
+      const [half] = charm.split(all, 1, { by: ([i]) => (i! % 2 === 0 ? 0 : -1) }); // every other element: both PEs
+      const reps = 300;
+      const loop = (target: typeof all | typeof half, section: typeof half | undefined, n: number) => time(async () => {
+        for (let i = 0; i < reps; i++) { const f = new Future<number>(); target.step(section, f); if ((await f) !== n) throw new Error("bad section sum"); }
+      });
+      await loop(all, undefined, 1000); // warm both paths up first: the section path is new to the JIT here
+      await loop(half!, half, 500);
+      const whole = await median(3, () => loop(all, undefined, 1000));
+      const part = await median(3, () => loop(half!, half, 500));
+      rows.push({ name: "section multicast + section sum, 500 of 1,000 elements", value: part / reps, unit: "ms", floor: { name: "broadcast + sum over all 1,000", value: whole / reps, unit: "ms" }, target: "≤ the whole-array floor" });
     }
 
     if (want("create")) {
