@@ -56,12 +56,15 @@ export async function startProcessPes(numPes: number, modules: string[], hooks: 
   const ended = new Set<Endpoint>();
   const gone = new Map<Endpoint, () => void>();
   const goneAll = Array.from({ length: numPes }, (_, pe) => new Promise<void>((resolve) => gone.set(pe, resolve)));
-  const end = (pe: Endpoint, how: string, reported = false) => {
+  // `how` says what happened ("was killed by SIGKILL"), `which` which process it was.
+  const end = (pe: Endpoint, how: string, which: string, reported = false) => {
     if (ended.has(pe)) return;
     ended.add(pe);
     gone.get(pe)!();
-    if (readyCount < numPes) settle(new Error(`PE ${pe} ${how} before it was ready`));
-    else if (!stopping && !reported) hooks.onUnhandled({ name: "PeExit", message: `PE ${pe} ${how}; calls waiting on its chares will not complete`, stack: "", pe });
+    if (readyCount < numPes) { settle(new Error(`PE ${pe} ${how} ${which} before it was ready`)); return; }
+    if (stopping) return;
+    if (!reported) hooks.onUnhandled({ name: "PeExit", message: `PE ${pe} ${how} ${which}; calls waiting on its chares fail, and its chares are lost`, stack: "", pe });
+    runtime?.failures.peDied(pe, how); // futures that depended on it reject, everyone is told
   };
 
   // Linger 0: the driver closes its sockets only once the PEs are gone; nothing is left to deliver.
@@ -72,8 +75,8 @@ export async function startProcessPes(numPes: number, modules: string[], hooks: 
   for (const pe of options.spawn ?? Array.from({ length: numPes }, (_, i) => i)) {
     const child = spawnPe(pe, rendezvous.address, secret);
     processes.set(pe, child);
-    child.on("error", (err) => end(pe, `could not start a process (${err.message})`));
-    child.on("exit", (code, signal) => end(pe, `${signal ? `was killed by ${signal}` : `exited with code ${code}`} (process ${child.pid})`, code === REPORTED_DEATH_EXIT_CODE));
+    child.on("error", (err) => end(pe, `could not start a process (${err.message})`, ""));
+    child.on("exit", (code, signal) => end(pe, signal ? `was killed by ${signal}` : `exited with code ${code}`, `(process ${child.pid})`, code === REPORTED_DEATH_EXIT_CODE));
   }
 
   const close = async () => {
@@ -84,7 +87,7 @@ export async function startProcessPes(numPes: number, modules: string[], hooks: 
     options.onStop?.();
   };
 
-  let runtime: Runtime;
+  let runtime: Runtime | undefined;
   try {
     const joiners = await Promise.race([rendezvous.gather(numPes), allReady.then(never), timeout(JOIN_TIMEOUT_MS, `only some of the ${numPes} PE processes joined within ${JOIN_TIMEOUT_MS / 1000} s`)]);
     const peers = [transport.address, ...joiners.map((j) => j.address)];
@@ -101,8 +104,8 @@ export async function startProcessPes(numPes: number, modules: string[], hooks: 
       // A dropped connection (the process ended, or stopped answering heartbeats: SIGSTOP, a
       // vanished host) ends a PE too. For a PE spawned here its exit says more: wait for it.
       transport.watch(pe, () => {
-        if (!processes.has(pe)) end(pe, `(process ${j.pid} on ${j.host}) closed its connection or stopped answering`);
-        else setTimeout(() => end(pe, `(process ${j.pid}) stopped answering`), EXIT_AFTER_DISCONNECT_MS).unref();
+        if (!processes.has(pe)) end(pe, "closed its connection or stopped answering", `(process ${j.pid} on ${j.host})`);
+        else setTimeout(() => end(pe, "stopped answering", `(process ${j.pid})`), EXIT_AFTER_DISCONNECT_MS).unref();
       });
       rendezvous.welcome(j, { pe, numPes, modules, ...setup }, peers);
     });
@@ -121,7 +124,7 @@ export async function startProcessPes(numPes: number, modules: string[], hooks: 
     await Promise.race([Promise.all(goneAll), new Promise<void>((resolve) => setTimeout(resolve, STOP_GRACE_MS).unref())]);
     await close();
   };
-  return { runtime, processes, stop };
+  return { runtime: runtime!, processes, stop };
 }
 
 /** Starts one PE process here; the secret goes in its environment (readable only by this user), never in argv. */

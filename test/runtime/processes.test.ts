@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { charm, Future, RemoteError } from "../../runtime/index.ts";
+import { charm, Future, PeLostError, RemoteError } from "../../runtime/index.ts";
 import { Rendezvous } from "../../runtime/pe/rendezvous.ts";
 import { Where } from "./fixtures/processes.ts";
 
@@ -74,6 +74,22 @@ describe("PEs in processes", () => {
     expect((await charm.group(Where).pid.ret()).map(([pe]) => pe)).toEqual([0, 1]);
   });
 
+  it("a call waiting on a PE process that is killed rejects with PeLostError naming the PE", async () => {
+    await charm.start({ numPes: 2, modules: [fixtures], transport: "processes" });
+    const reported = nextError();
+    const arr = charm.array(Where, 2);
+    const [, [, victim]] = await arr.pid.ret();
+    const waiting = arr.at(1).stall.ret();
+    await charm.waitQD(); // the call has arrived and is waiting
+    process.kill(victim!, "SIGKILL");
+    const err = await Promise.resolve(waiting).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(PeLostError);
+    expect((err as PeLostError).pe).toBe(1);
+    expect((err as Error).message).toMatch(/^PE 1 was killed by SIGKILL; Where\[1\]\.stall was waiting on it and may or may not have run/);
+    expect((await reported).message).toContain(`PE 1 was killed by SIGKILL (process ${victim})`);
+    expect(() => arr.at(1).pid.ret()).toThrow(PeLostError); // later calls fail at once
+  });
+
   it("a stopped PE process (SIGSTOP) is reported once it stops answering heartbeats", async () => {
     await charm.start({ numPes: 2, modules: [fixtures], transport: "processes" });
     const [, [, victim]] = await charm.group(Where).pid.ret();
@@ -81,7 +97,7 @@ describe("PEs in processes", () => {
     process.kill(victim!, "SIGSTOP");
     const err = await reported;
     expect(err.pe).toBe(1);
-    expect(err.message).toContain(`PE 1 (process ${victim}) stopped answering`);
+    expect(err.message).toContain(`PE 1 stopped answering (process ${victim})`);
     expect(await charm.chare(Where, [], { onPe: 0 }).pid.ret()).toEqual([0, expect.any(Number)]);
     // shutdown kills it (SIGKILL ends a stopped process too)
   });
