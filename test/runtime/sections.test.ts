@@ -7,6 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { charm, Future, Reducer, RemoteError, type Index } from "../../runtime/index.ts";
 import { pythonRange } from "../../runtime/sections/slice.ts";
 import { MIME_BUNDLE } from "../../runtime/interactive/display.ts";
+import { maybeRt } from "../../runtime/core/current.ts";
+import { proxyRef } from "../../runtime/core/proxy.ts";
+import { makeSectionProxy } from "../../runtime/sections/proxy.ts";
+import type { SectionDef } from "../../runtime/protocol/messages.ts";
+import type { SectionId } from "../../runtime/protocol/ids.ts";
 import { Member, Other, valueAt, type Report } from "./fixtures/sections.ts";
 import { rowMajor } from "./indices.ts";
 
@@ -334,6 +339,33 @@ describe("section proxies as values", () => {
     // an empty section answers at once
     expect(await empty!.who.ret()).toEqual([]);
     await empty!.hit.awaitable();
+  });
+});
+
+describe("a section proxy that arrives before its members do", () => {
+  it("multicasts and contributions wait for the section's definition, on the driver and on PEs", async () => {
+    const arr = charm.array(Member, 4);
+    await charm.awaitCreation(arr);
+    // A definition nobody has yet: what another PE's split looks like while its message is on the way.
+    const runtime = maybeRt()!;
+    const { idx: _none, ...to } = proxyRef(arr)!;
+    const def: SectionDef = { sid: runtime.newCollectionId() as unknown as SectionId, cls: "Member", n: 2, refs: [to], members: [[[1], [2]]] };
+    const sec = makeSectionProxy(def);
+    await arr.keep.awaitable("late", sec);
+    const early = sec.who.ret(); // held here
+    const sum = new Future<number>();
+    arr.at(1).sectionContribute("late", Reducer.sum, sum); // held on PE 0
+    arr.at(2).sectionContribute("late", Reducer.sum, sum); // held on PE 1
+    // a multicast that reaches PE 1 before the definition: held there
+    runtime.send(1, { t: "bcast", to, m: "hit", a: [], b: runtime.newBroadcastId(), sec: def.sid });
+    await charm.waitQD();
+    expect(await arr.hitCount.ret()).toEqual([0, 0, 0, 0]);
+    runtime.sections.define(def);
+    for (let pe = 0; pe < NUM_PES; pe++) runtime.send(pe, { t: "section", def });
+    expect(indicesOf(await early)).toEqual([[1], [2]]);
+    expect(await sum).toBe(valueAt([1]) + valueAt([2]));
+    await charm.waitQD();
+    expect(await arr.hitCount.ret()).toEqual([0, 0, 1, 0]);
   });
 });
 
