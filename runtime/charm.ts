@@ -144,6 +144,17 @@ async function restart(options: StartOptions = {}): Promise<void> {
   await start({ ...lastOptions, ...options });
 }
 
+/**
+ * Restarts one PE in place (threads only): its thread is stopped, even in an endless loop, and a
+ * fresh one takes its number. Its chares are lost; calls to them fail with PeLostError; chares
+ * on the other PEs, and the notebook's definitions, carry on.
+ */
+async function restartPe(pe: number, why = "was restarted by charm.restartPe"): Promise<void> {
+  if (!pes || !("restartPe" in pes)) throw new CharmError("charm.restartPe(pe) restarts a PE thread; with PE processes use charm.restart()");
+  if (!Number.isInteger(pe) || pe < 0 || pe >= pes.runtime.numPes) throw new CharmError(`charm.restartPe(pe): pe must be a PE number in 0…${pes.runtime.numPes - 1}`);
+  await pes.restartPe(pe, why);
+}
+
 async function shutdown(): Promise<void> {
   const running = pes;
   pes = undefined;
@@ -175,6 +186,8 @@ export const charm = {
   shutdown,
   /** Stops and starts the PEs again, e.g. with another number of PEs: `charm.restart({ numPes: 4 })`. Chares are lost. */
   restart,
+  /** Restarts one PE thread in place; its chares are lost, the others carry on. */
+  restartPe,
   /** Creates a dense N-D array of chares: `charm.array(Hello, 8)`, `charm.array(Cell, [4, 4], { args })`. */
   array<C extends ChareCtor>(cls: C, dims: number | readonly number[], ...options: [] extends CtorArgs<C> ? [options?: ArrayOptions<CtorArgs<C>>] : [options: ArrayOptions<CtorArgs<C>> & { args: CtorArgs<C> }]): CollectionProxy<InstanceType<C>> {
     return createArray(cls, dims, options[0]);

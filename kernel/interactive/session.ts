@@ -6,6 +6,7 @@
  */
 import { charm, Chare, Future, Channel, Reducer, ArrayMap, CharmError, RemoteError } from "../../runtime/index.ts";
 import { maybeRt } from "../../runtime/core/current.ts";
+import { forEachIndex } from "../../runtime/core/placement.ts";
 
 // Captured before any cell runs: a cell that replaces setTimeout can't disable the hang check.
 const safeSetTimeout = setTimeout;
@@ -29,19 +30,29 @@ async function unresponsivePes(ms: number): Promise<number[]> {
     runtime.send(pe, { t: "status", fid: reply.id });
     let timer: ReturnType<typeof setTimeout> | undefined;
     const late = new Promise<boolean>((resolve) => (timer = safeSetTimeout(() => resolve(false), ms)));
-    return Promise.race([Promise.resolve(reply).then(() => true), late]).finally(() => safeClearTimeout(timer));
+    return Promise.race([Promise.resolve(reply).then(() => true), late]).finally(() => {
+      safeClearTimeout(timer);
+      runtime.futures.delete(reply.id); // a stuck PE's answer is not something a cell waits for
+    });
   });
   const ok = await Promise.all(answers);
   return ok.flatMap((answered, pe) => (answered ? [] : [pe]));
 }
 
-/** The collections this driver created, by class: what a restart loses. */
-function lostCollections(): string {
+/** The chares this driver created that were on `pe` ("Worker[2], Worker[3], Keeper"), for the user. */
+function charesOn(pe: number): string {
   const runtime = maybeRt();
   if (!runtime) return "";
-  const classes = new Map<string, number>();
-  for (const ref of runtime.creations.collections()) classes.set(ref.cls, (classes.get(ref.cls) ?? 0) + 1);
-  return [...classes].map(([c, n]) => `${n} collection${n > 1 ? "s" : ""} of ${c}`).join(", ");
+  const lost: string[] = [];
+  for (const ref of runtime.creations.collections()) {
+    if (ref.kind === "single") { if (ref.pe === pe) lost.push(`${ref.cls} (a chare on PE ${pe})`); continue; }
+    if (ref.kind === "group") { lost.push(`${ref.cls}[${pe}] (group element)`); continue; }
+    if (ref.kind === "sparse") { lost.push(`the elements of ${ref.cls} (sparse array) on PE ${pe}`); continue; }
+    const here: string[] = [];
+    forEachIndex(ref.dims!, (idx) => { if (runtime.locate(ref, idx) === pe) here.push(idx.join(",")); });
+    if (here.length > 0) lost.push(here.length <= 4 ? here.map((i) => `${ref.cls}[${i}]`).join(", ") : `${here.length} elements of ${ref.cls} (${ref.cls}[${here[0]}] … ${ref.cls}[${here.at(-1)}])`);
+  }
+  return lost.join(", ");
 }
 import { shippableDeclarations } from "./shippable.ts";
 import { progress } from "./progress.ts";
@@ -133,20 +144,23 @@ export class InteractiveRuntime {
 
   /**
    * After an interrupt: checks that every PE still answers. A PE that doesn't (an entry method
-   * in an endless loop) can't be stopped from outside its thread, so the runtime is restarted —
-   * definitions are kept, chares are lost — and the returned text says so ("" when all is well).
+   * in an endless loop) is restarted in place: its thread is stopped and a fresh one takes its
+   * number, with the notebook's definitions. Its chares are lost, the other PEs' live on; the
+   * returned text names what was lost ("" when all is well).
    */
   async recoverStuckPes(): Promise<string> {
     if (!maybeRt()) return "";
     const stuck = await unresponsivePes(PE_ANSWER_MS);
     if (stuck.length === 0) return "";
-    const lost = lostCollections();
-    await charm.restart();
-    return (
-      `PE${stuck.length > 1 ? "s" : ""} ${stuck.join(", ")} did not answer within ${PE_ANSWER_MS} ms: an entry method there was still running ` +
-      `(an endless loop?). The runtime was restarted on ${charm.numPes()} PEs; your classes and functions are kept, ` +
-      `but all chares were lost${lost ? ` (${lost})` : ""} — create them again.\n`
-    );
+    const report: string[] = [];
+    for (const pe of stuck) {
+      const lost = charesOn(pe);
+      await charm.restartPe(pe, `did not answer within ${PE_ANSWER_MS} ms (an endless loop?)`);
+      report.push(`PE ${pe} did not answer within ${PE_ANSWER_MS} ms: an entry method there was still running (an endless loop?). ` +
+        `It was restarted; ${lost ? `the chares it held were lost: ${lost}` : "it held no chares this notebook made"}. ` +
+        "Calls to them fail with PeLostError; chares on the other PEs, your classes and functions are kept.\n");
+    }
+    return report.join("");
   }
 
   /** Ships a cell's declarations to every PE, ahead of whatever the cell will send. */

@@ -6,7 +6,9 @@
  * complete it) — so nothing hangs. Later calls to its chares, and broadcasts, fail at once.
  */
 import { PeLostError } from "../protocol/errors.ts";
-import { DRIVER, type Endpoint } from "../protocol/ids.ts";
+import { DRIVER, INCARNATION_IDS, counterOf, homeOf, type CollectionId, type Endpoint, type Index } from "../protocol/ids.ts";
+import type { Replacement } from "../protocol/join.ts";
+import type { CollectionRef } from "../protocol/messages.ts";
 import type { Runtime } from "./runtime.ts";
 
 /** A future waiting on every PE (a broadcast's replies, or a future handed to chares). */
@@ -16,6 +18,10 @@ export const ANY_PE = -2;
 export class Failures {
   /** Dead PEs and why ("exited with code 1"). */
   readonly dead = new Map<Endpoint, string>();
+  /** PEs restarted in place: collections older than the restart lost their chares there. */
+  readonly replacements: Replacement[] = [];
+  /** Traffic with dead PEs (or a restarted PE's predecessor) that quiescence sums leave out. */
+  private readonly forgotten = new Map<Endpoint, [sent: number, handled: number]>();
 
   constructor(private readonly rt: Runtime) {}
 
@@ -31,10 +37,55 @@ export class Failures {
   /** A PE is dead: futures that depended on it reject. */
   heard(pe: Endpoint, why: string): void {
     this.dead.set(pe, why);
+    this.forgetTraffic(pe);
     for (const [fid, state] of [...this.rt.futures]) {
       if (state.status !== "pending" || (state.on !== pe && state.on !== ANY_PE)) continue;
       this.rt.futures.delete(fid);
       state.reject(new PeLostError(pe, why, `${state.label ? `${state.label} was` : "this future was"} waiting on it and may or may not have run.`));
+    }
+  }
+
+  /**
+   * Leaves this endpoint's traffic with `pe` so far out of its quiescence counts: messages sent
+   * to a dead PE are never handled, and what it sent was never counted as sent.
+   */
+  forgetTraffic(pe: Endpoint): void {
+    this.forgotten.set(pe, [this.rt.sentTo[pe + 1]!, this.rt.handledFrom[pe + 1]!]);
+  }
+
+  /** This endpoint's quiescence counts: sent and handled, without forgotten traffic. */
+  counts(): [sent: number, handled: number] {
+    let sent = this.rt.sent;
+    let handled = this.rt.handled;
+    for (const [s, h] of this.forgotten.values()) { sent -= s; handled -= h; }
+    return [sent, handled];
+  }
+
+  /** A dead PE was restarted in place: it is alive again, without the chares it had. */
+  replaced(r: Replacement): void {
+    this.dead.delete(r.pe);
+    this.replacements.push(r);
+  }
+
+  /** Whether collection `cid` existed before replacement `r` (its chares on `r.pe` are gone). */
+  private older(r: Replacement, cid: CollectionId): boolean {
+    const creator = homeOf(cid);
+    if (creator === r.pe) return counterOf(cid) < r.incarnation * INCARNATION_IDS;
+    const mark = r.marks.find(([ep]) => ep === creator)?.[1];
+    return mark !== undefined && counterOf(cid) <= mark;
+  }
+
+  /** On a restarted PE: why a message for collection `cid`, unknown here, will never find its chare. */
+  lostHere(cid: CollectionId): string | undefined {
+    for (const r of this.replacements) if (r.pe === this.rt.self && this.older(r, cid)) return lostText(r);
+    return undefined;
+  }
+
+  /** Throws at once for a call whose chare was lost with a restarted PE (`idx` undefined: a broadcast). */
+  checkLost(ref: CollectionRef, idx: Index | undefined, pe: Endpoint, what: string): void {
+    for (const r of this.replacements) {
+      if (!this.older(r, ref.cid)) continue;
+      if (idx ? pe === r.pe : ref.kind !== "single" || ref.pe === r.pe) throw new PeLostError(r.pe, lostText(r), `${what} needs a chare that was there.`);
     }
   }
 
@@ -48,4 +99,8 @@ export class Failures {
     const why = this.dead.get(pe);
     if (why !== undefined && pe !== DRIVER) throw new PeLostError(pe, why, `${what} can't reach it.`);
   }
+}
+
+function lostText(r: Replacement): string {
+  return `was restarted (${r.why}), and the chares it held were lost`;
 }

@@ -162,7 +162,7 @@ export class HostedCollections {
   /** Runs an entry method on one element here (or holds the message until it exists). */
   invoke(msg: InvokeMsg): void {
     const coll = this.collection(msg.to.cid, msg.to);
-    if (!coll.created) { coll.pending.push(msg); return; }
+    if (!coll.created) return this.holdUntilCreated(coll, msg);
     const key = indexKey(msg.to.idx!);
     const record = coll.elements.get(key);
     if (!record) {
@@ -175,10 +175,20 @@ export class HostedCollections {
     this.run(record, msg.m, decodeArgs(msg.a, msg.r), msg.reply);
   }
 
+  /**
+   * Holds a message until its collection is created here — unless this PE was restarted and the
+   * collection is older than the restart: its chares here are gone, and the caller is told.
+   */
+  private holdUntilCreated(coll: LocalCollection, msg: Message): void {
+    const lost = this.rt.failures.replacements.length ? this.rt.failures.lostHere(coll.ref.cid) : undefined;
+    if (lost === undefined) { coll.pending.push(msg); return; }
+    if (msg.t === "invoke") this.fail(msg.reply, new CharmError(`${msg.to.cls}[${indexKey(msg.to.idx!)}] is gone: PE ${this.rt.self} ${lost}. Create the collection again.`), `${msg.to.cls}[${indexKey(msg.to.idx!)}]`, msg.m);
+  }
+
   /** Runs a broadcast entry method on every element of the collection here. */
   broadcast(msg: BcastMsg): void {
     const coll = this.collection(msg.to.cid, msg.to);
-    if (!coll.created) { coll.pending.push(msg); return; }
+    if (!coll.created) return this.holdUntilCreated(coll, msg);
     // A section's multicast runs on its members here, once this PE knows who they are.
     const section = msg.sec === undefined ? undefined : this.rt.sections.get(msg.sec);
     if (msg.sec !== undefined && !section) { this.rt.sections.hold(msg.sec, msg); return; }
@@ -218,6 +228,7 @@ export class HostedCollections {
         const pe = this.rt.locate(coll.ref, msg.to.idx!);
         if (pe !== this.rt.self) { this.rt.send(pe, msg); return; }
       }
+      if (!coll.created) return this.holdUntilCreated(coll, msg);
       coll.pending.push(msg);
       return;
     }

@@ -25,10 +25,12 @@ export function callEntry(ref: ProxyRef, method: string, args: unknown[], mode: 
   if (ref.idx) {
     const pe = runtime.locate(ref, ref.idx);
     runtime.failures.check(pe, `${ref.cls}[${ref.idx.join(",")}].${method}()`);
+    if (runtime.failures.replacements.length) runtime.failures.checkLost(ref, ref.idx, pe, `${ref.cls}[${ref.idx.join(",")}].${method}()`);
     if (future) runtime.futures.get(future.id)!.on = pe;
     runtime.send(pe, { t: "invoke", to: ref, m: method, a: enc.a, r: enc.r, reply }, enc.transfer);
   } else {
     runtime.failures.check(ref.kind === "single" ? ref.pe! : ANY_PE, `the broadcast ${ref.cls}.${method}()`);
+    if (runtime.failures.replacements.length) runtime.failures.checkLost(ref, undefined, ANY_PE, `the broadcast ${ref.cls}.${method}()`);
     if (future) runtime.futures.get(future.id)!.on = ref.kind === "single" ? ref.pe! : ANY_PE;
     const to: CollectionRef = { cid: ref.cid, cls: ref.cls, kind: ref.kind, dims: ref.dims, map: ref.map, pe: ref.pe, lb: ref.lb };
     // A sparse array left empty: nobody would ever answer, so answer here.

@@ -38,7 +38,8 @@ export class QuiescenceProbe {
 
   /** A PE's answer to a probe: its own totals. */
   answer(wave: number): void {
-    this.rt.send(DRIVER, { t: "qdCount", wave, sent: this.rt.sent, recv: this.rt.handled });
+    const [sent, handled] = this.rt.failures.counts();
+    this.rt.send(DRIVER, { t: "qdCount", wave, sent, recv: handled });
   }
 
   /** The driver collects one PE's totals for the current wave. */
@@ -46,8 +47,9 @@ export class QuiescenceProbe {
     if (wave !== this.wave) return;
     this.sent += sent;
     this.handled += handled;
-    if (++this.replies < this.rt.numPes) return;
-    const totals: [number, number] = [this.sent + this.rt.sent, this.handled + this.rt.handled];
+    if (++this.replies < this.rt.numPes - this.rt.failures.dead.size) return; // the dead don't answer
+    const [ownSent, ownHandled] = this.rt.failures.counts();
+    const totals: [number, number] = [this.sent + ownSent, this.handled + ownHandled];
     const quiet = totals[0] === totals[1] && this.previous?.[0] === totals[0] && this.previous[1] === totals[1];
     this.previous = totals;
     if (quiet) {
@@ -66,6 +68,6 @@ export class QuiescenceProbe {
     this.replies = 0;
     this.sent = 0;
     this.handled = 0;
-    for (let pe = 0; pe < this.rt.numPes; pe++) this.rt.send(pe, { t: "qdProbe", wave: this.wave });
+    for (let pe = 0; pe < this.rt.numPes; pe++) if (!this.rt.failures.dead.has(pe)) this.rt.send(pe, { t: "qdProbe", wave: this.wave });
   }
 }

@@ -4,7 +4,7 @@
  * call is a message, even to the same PE: local messages go through a queue drained soon
  * after the current turn, so entry methods always run to completion one at a time.
  */
-import { DRIVER, makeId, type CollectionId, type Endpoint, type FutureId, type Index } from "../protocol/ids.ts";
+import { DRIVER, INCARNATION_IDS, makeId, type CollectionId, type Endpoint, type FutureId, type Index } from "../protocol/ids.ts";
 import { isControlMessage, type CollectionRef, type ErrorData, type Message } from "../protocol/messages.ts";
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { Transport } from "../transport/transport.ts";
@@ -57,6 +57,9 @@ export class Runtime {
   /** Messages sent and handled (quiescence detection compares their global sums). */
   sent = 0;
   handled = 0;
+  /** The same per peer (index endpoint + 1), so a dead PE's traffic can be left out of the sums. */
+  readonly sentTo: number[];
+  readonly handledFrom: number[];
   /** Futures homed here that are still pending. */
   readonly futures = new Map<FutureId, FutureState>();
   /** Collections with elements (or pending messages) on this PE. */
@@ -106,12 +109,16 @@ export class Runtime {
   /** Runs `work` after the current turn's I/O (captured before user code can patch it). */
   readonly later = setImmediate;
 
-  constructor(readonly self: Endpoint, readonly numPes: number, readonly transport: Transport, readonly hooks: RuntimeHooks) {
+  constructor(readonly self: Endpoint, readonly numPes: number, readonly transport: Transport, readonly hooks: RuntimeHooks, incarnation = 0) {
+    // A PE restarted in place mints ids its predecessor never did (see INCARNATION_IDS).
+    this.futureCounter = this.collectionCounter = this.broadcastCounter = incarnation * INCARNATION_IDS;
     this.host = new HostedCollections(this);
     this.reductions = new Reductions(this);
     this.quiescence = new QuiescenceProbe(this);
     this.singletonCursor = Math.max(0, self);
-    transport.listen((msg, cause) => this.handle(msg, cause));
+    this.sentTo = new Array<number>(numPes + 1).fill(0);
+    this.handledFrom = new Array<number>(numPes + 1).fill(0);
+    transport.listen((msg, cause, from) => this.handle(msg, cause, from));
   }
 
   /** Whether this endpoint is the driver (hosts no chares). */
@@ -129,6 +136,11 @@ export class Runtime {
     return makeId<FutureId>(++this.broadcastCounter, this.self);
   }
 
+  /** How many collection ids this endpoint has minted (a restart's watermark). */
+  get collectionCount(): number {
+    return this.collectionCounter;
+  }
+
   /** A fresh collection id minted here. */
   newCollectionId(): CollectionId {
     return makeId<CollectionId>(++this.collectionCounter, this.self);
@@ -143,7 +155,7 @@ export class Runtime {
 
   /** Sends a message to an endpoint (this one included: every call is asynchronous). */
   send(to: Endpoint, msg: Message, transfer?: ArrayBuffer[]): void {
-    if (!isControlMessage(msg)) this.sent++;
+    if (!isControlMessage(msg)) { this.sent++; this.sentTo[to + 1]!++; }
     if (to === this.self) {
       this.localQueue.push(msg);
       this.localCauses.push(this.currentCause());
@@ -223,10 +235,10 @@ export class Runtime {
   }
 
   /** Hands one arriving message to its owner. */
-  handle(msg: Message, cause = this.cause): void {
+  handle(msg: Message, cause = this.cause, from = this.self): void {
     // Messages still in flight when this runtime was shut down belong to nobody now.
     if (this.closed) return;
-    if (!isControlMessage(msg)) this.handled++;
+    if (!isControlMessage(msg)) { this.handled++; this.handledFrom[from + 1]!++; }
     // A PE works on behalf of whatever caused the message (a notebook cell); what it sends and
     // prints now carries the same cause. The driver keeps its own: the running cell's.
     if (!this.isDriver) this.cause = cause;
@@ -242,6 +254,7 @@ export class Runtime {
   /** Handles a message again that was held back (already counted when it first arrived). */
   redispatch(msg: Message): void {
     this.handled--;
+    this.handledFrom[this.self + 1]!--;
     this.handle(msg);
   }
 
@@ -271,6 +284,12 @@ export class Runtime {
         else process[msg.stream].write(msg.text);
         return;
       case "peDead": return this.failures.heard(msg.pe, msg.why);
+      case "counters": return sendToFuture(msg.fid, [this.self, this.collectionCount]);
+      case "replaced": return this.failures.replaced(msg.r);
+      case "peer":
+        this.transport.replacePeer?.(msg.pe, msg.port);
+        this.failures.forgetTraffic(msg.pe); // the old incarnation's traffic, up to its port's closing
+        return;
       case "migrate": return immigrate(this, msg);
       case "moved": return this.balancing.moved(msg);
       case "atSync": return this.balancing.receiveLoads(msg);

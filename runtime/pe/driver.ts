@@ -7,6 +7,9 @@ import { MessageChannel, Worker, type MessagePort } from "node:worker_threads";
 import { DRIVER, type Endpoint } from "../protocol/ids.ts";
 import { RemoteError } from "../protocol/errors.ts";
 import type { ErrorData } from "../protocol/messages.ts";
+import type { Replacement } from "../protocol/join.ts";
+import { Future } from "../core/future.ts";
+import { definitionLog } from "../interactive/define.ts";
 import { PortTransport } from "../transport/port-transport.ts";
 import { Runtime, type RuntimeHooks } from "../core/runtime.ts";
 import { distFile } from "./package-root.ts";
@@ -18,6 +21,11 @@ export interface LocalPes {
   readonly workers: Worker[];
   /** Asks every PE to stop and waits for their threads to end (terminating stragglers). */
   stop(): Promise<void>;
+  /**
+   * Stops one PE's thread (even in an endless loop) and starts a fresh one in its place; the
+   * chares it held are lost, everything else carries on (see core/failure.ts).
+   */
+  restartPe(pe: Endpoint, why: string): Promise<void>;
 }
 
 /** Starts `numPes` PE threads that load `modules`; resolves once all are ready. */
@@ -45,7 +53,11 @@ export async function startLocalPes(numPes: number, modules: string[], hooks: Ru
   let readyCount = 0;
   let settle!: (error?: Error) => void;
   const allReady = new Promise<void>((resolve, reject) => { settle = (e) => (e ? reject(e) : resolve()); });
+  // A PE restarted later reports ready to its own waiter.
+  const restarting = new Map<Endpoint, (error?: ErrorData) => void>();
   const onReady = (pe: Endpoint, error?: ErrorData) => {
+    const restarted = restarting.get(pe);
+    if (restarted) { restarting.delete(pe); restarted(error); return; }
     if (error) settle(new RemoteError(error));
     else if (++readyCount === numPes) settle();
   };
@@ -55,9 +67,10 @@ export async function startLocalPes(numPes: number, modules: string[], hooks: Ru
   if (setup.balancer) runtime.defaultBalancer = setup.balancer;
   const workerFile = distFile("pe-worker.js");
   let stopping = false;
-  const workers = endpoints.slice(1).map((pe) => {
-    const ports = portsOf.get(pe)!;
-    const data: PeWorkerData = { charm4tsPe: true, pe, numPes, modules, ...setup, ports };
+  const replaced = new Set<Worker>(); // stopped on purpose: their exit is no news
+
+  const spawn = (pe: Endpoint, ports: Array<[Endpoint, MessagePort]>, extra: Partial<PeWorkerData> = {}): Worker => {
+    const data: PeWorkerData = { charm4tsPe: true, pe, numPes, modules, ...setup, ...extra, ports };
     const worker = new Worker(workerFile, { workerData: data, transferList: ports.map(([, p]) => p), stdout: false, stderr: false });
     // After start-up a PE that dies (an exception outside any entry method, process.exit) is
     // reported like an unobserved error: never silently, so scripts end and cells are told.
@@ -65,20 +78,58 @@ export async function startLocalPes(numPes: number, modules: string[], hooks: Ru
     worker.on("error", (err) => {
       died = true;
       if (readyCount < numPes) settle(new Error(`PE ${pe} failed to start: ${err.message}`));
-      else if (!stopping) {
+      else if (!stopping && !replaced.has(worker)) {
         hooks.onUnhandled({ name: err.name, message: `PE ${pe} died: ${err.message}`, stack: err.stack ?? "", pe });
         runtime.failures.peDied(pe, `died (${err.message})`);
       }
     });
     worker.on("exit", (code) => {
       if (readyCount < numPes) settle(new Error(`PE ${pe} exited with code ${code} before it was ready`));
-      else if (!stopping && !died) {
+      else if (!stopping && !died && !replaced.has(worker)) {
         hooks.onUnhandled({ name: "PeExit", message: `PE ${pe} exited with code ${code}; calls waiting on its chares fail, and its chares are lost`, stack: "", pe });
         runtime.failures.peDied(pe, `exited with code ${code}`);
       }
     });
     return worker;
-  });
+  };
+  const workers = endpoints.slice(1).map((pe) => spawn(pe, portsOf.get(pe)!));
+  const incarnations = new Array<number>(numPes).fill(0);
+
+  const restartPe = async (pe: Endpoint, why: string): Promise<void> => {
+    const old = workers[pe]!;
+    replaced.add(old);
+    await old.terminate();
+    runtime.failures.peDied(pe, why);
+    // Every live endpoint's collection counter now: collections up to it lost their chares on `pe`.
+    const live = Array.from({ length: numPes }, (_, p) => p).filter((p) => p !== pe && !runtime.failures.dead.has(p));
+    const marks: Array<[Endpoint, number]> = [[DRIVER, runtime.collectionCount]];
+    if (live.length > 0) {
+      const counters = new Future<unknown>(live.length);
+      for (const p of live) runtime.send(p, { t: "counters", fid: counters.id });
+      const got = await counters;
+      marks.push(...((live.length === 1 ? [got] : got) as Array<[Endpoint, number]>));
+    }
+    const r: Replacement = { pe, incarnation: ++incarnations[pe]!, marks, why };
+    // The others learn of the restart, then get a fresh channel to the new thread (in that order).
+    const ports: Array<[Endpoint, MessagePort]> = [];
+    for (const p of [DRIVER, ...live]) {
+      const { port1, port2 } = new MessageChannel();
+      ports.push([p, port2]);
+      if (p === DRIVER) {
+        runtime.failures.replaced(r);
+        transport.replacePeer(pe, port1);
+        runtime.failures.forgetTraffic(pe);
+      } else {
+        runtime.send(p, { t: "replaced", r });
+        runtime.send(p, { t: "peer", pe, port: port1 }, [port1 as unknown as ArrayBuffer]);
+      }
+    }
+    transport.flush();
+    const ready = new Promise<ErrorData | undefined>((resolve) => restarting.set(pe, resolve));
+    workers[pe] = spawn(pe, ports, { definitions: definitionLog(), restart: { incarnation: r.incarnation, replacements: [...runtime.failures.replacements] } });
+    const error = await ready;
+    if (error) throw new RemoteError(error);
+  };
 
   const stop = async () => {
     stopping = true;
@@ -99,5 +150,5 @@ export async function startLocalPes(numPes: number, modules: string[], hooks: Ru
     transport.close();
     throw err;
   }
-  return { runtime, workers, stop };
+  return { runtime, workers, stop, restartPe };
 }

@@ -33,7 +33,8 @@ export async function bootPe(config: PeConfig, transport: Transport, onStop: () 
         (err) => rejectFuture(fid, errorToData(err, config.pe, "a notebook definition")),
       );
     },
-  });
+  }, config.restart?.incarnation);
+  for (const r of config.restart?.replacements ?? []) runtime.failures.replaced(r);
   setRuntime(runtime);
   if (config.balancer) runtime.defaultBalancer = config.balancer;
   if (config.interactive) {

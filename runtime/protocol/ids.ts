@@ -17,6 +17,12 @@ export type CollectionId = number & { readonly __brand: "CollectionId" };
 /** A section's id (minted like a collection id, by the endpoint that made the section). */
 export type SectionId = number & { readonly __brand: "SectionId" };
 
+/**
+ * A PE restarted in place counts its ids from incarnation × this, so ids minted by its
+ * predecessor (still held elsewhere) are never minted again.
+ */
+export const INCARNATION_IDS = 2 ** 32;
+
 /** Packs a counter value and an endpoint into one id. */
 export function makeId<T extends number>(counter: number, home: Endpoint): T {
   return (counter * ENDPOINT_SLOTS + (home + 1)) as T;

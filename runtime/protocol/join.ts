@@ -20,6 +20,18 @@ export interface PeConfig {
   definitions: string[];
   interactive: boolean;
   balancer?: string;
+  /** A PE restarted in place: which incarnation it is, and every restart so far (see failure.ts). */
+  restart?: { incarnation: number; replacements: Replacement[] };
+}
+
+/** A PE restarted in place: collections that existed before it (by each endpoint's id counter then) lost their chares there. */
+export interface Replacement {
+  pe: Endpoint;
+  incarnation: number;
+  /** Each live endpoint's collection counter at the restart: ids up to it are older. */
+  marks: Array<[Endpoint, number]>;
+  /** What happened to the old PE ("did not answer within 1000 ms"). */
+  why: string;
 }
 
 /** Driver↔PE-process messages on the rendezvous socket. */

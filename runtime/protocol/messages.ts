@@ -4,6 +4,7 @@
  * a message is structured-cloneable; proxies, futures and channels inside arguments travel
  * as tagged references made by `codec.ts` (the `r` flag says a decode walk is needed).
  */
+import type { Replacement } from "./join.ts";
 import type { CollectionId, Endpoint, FutureId, Index, SectionId } from "./ids.ts";
 
 /** How a collection places and names its elements. */
@@ -105,6 +106,9 @@ export type Message =
   | { t: "lbHistory"; cid: CollectionId; fid: FutureId }
   | { t: "section"; def: SectionDef }
   | { t: "peDead"; pe: Endpoint; why: string }
+  | { t: "counters"; fid: FutureId }
+  | { t: "replaced"; r: Replacement }
+  | { t: "peer"; pe: Endpoint; port: unknown }
   | { t: "census"; cid: CollectionId; from: Endpoint }
   | { t: "censusCount"; cid: CollectionId; n: number; pe: Endpoint }
   | { t: "members"; cid: CollectionId; n: number }
@@ -122,5 +126,5 @@ export type Message =
 
 /** Messages that quiescence detection does not count (they are its own traffic or lifecycle). */
 export function isControlMessage(m: Message): boolean {
-  return m.t === "qdProbe" || m.t === "qdCount" || m.t === "ready" || m.t === "stop" || m.t === "report" || m.t === "exit" || m.t === "qdStart" || m.t === "status" || m.t === "trace" || m.t === "census" || m.t === "peDead" || m.t === "censusCount" || m.t === "members";
+  return m.t === "qdProbe" || m.t === "qdCount" || m.t === "ready" || m.t === "stop" || m.t === "report" || m.t === "exit" || m.t === "qdStart" || m.t === "status" || m.t === "trace" || m.t === "census" || m.t === "peDead" || m.t === "counters" || m.t === "replaced" || m.t === "peer" || m.t === "censusCount" || m.t === "members";
 }

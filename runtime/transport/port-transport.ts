@@ -39,13 +39,25 @@ export class PortTransport implements Transport {
   // can't stall messaging.
   private readonly defer = deferMicrotask();
   private readonly flushNow = (): void => this.flush();
-  private readonly deliver = (msg: Message, cause: number): void => this.handler?.(msg, cause);
 
   constructor(readonly self: Endpoint, private readonly ports: Map<Endpoint, MessagePort>) {
-    for (const port of ports.values()) {
-      const reader = new WireReader();
-      port.on("message", (data: WireBatch | Float64Array) => reader.read(data instanceof Float64Array ? { w: data, x: NO_EXTRAS } : data, this.deliver));
-    }
+    for (const [from, port] of ports) this.receive(from, port);
+  }
+
+  private receive(from: Endpoint, port: MessagePort): void {
+    const reader = new WireReader();
+    const deliver = (msg: Message, cause: number): void => this.handler?.(msg, cause, from);
+    port.on("message", (data: WireBatch | Float64Array) => reader.read(data instanceof Float64Array ? { w: data, x: NO_EXTRAS } : data, deliver));
+  }
+
+  replacePeer(to: Endpoint, channel: unknown): void {
+    this.ports.get(to)?.close();
+    const port = channel as MessagePort;
+    this.ports.set(to, port);
+    // A new stream: the old writer's interning tables mean nothing to the new reader. (A batch
+    // still queued for the old port is posted to the closed port, which drops it.)
+    this.outboxes.delete(to);
+    this.receive(to, port);
   }
 
   send(to: Endpoint, msg: Message, transfer?: ArrayBuffer[], cause = 0): void {

@@ -9,9 +9,10 @@ import type { Message } from "../protocol/messages.ts";
 
 /**
  * Receives every message that arrives, in order per sender, with its cause: a number the sender
- * attached (a notebook cell's), so work and its output can be traced back; 0 when none.
+ * attached (a notebook cell's), so work and its output can be traced back; 0 when none. `from`
+ * (when the transport knows it) lets quiescence detection leave out a dead PE's traffic.
  */
-export type MessageHandler = (msg: Message, cause: number) => void;
+export type MessageHandler = (msg: Message, cause: number, from?: Endpoint) => void;
 
 /** A way to reach other endpoints. */
 export interface Transport {
@@ -25,6 +26,8 @@ export interface Transport {
   listen(handler: MessageHandler): void;
   /** Whether `to` can be reached at all (for a clear error instead of a silent drop). */
   reaches(to: Endpoint): boolean;
+  /** A restarted peer: from now on `to` is reached over `channel` (a MessagePort for threads). */
+  replacePeer?(to: Endpoint, channel: unknown): void;
   /** Stops receiving and releases the underlying channels. */
   close(): void;
 }

@@ -2,7 +2,7 @@
 // reported like an unobserved error, with its PE; the other PEs and the driver carry on.
 import { afterEach, describe, expect, it } from "vitest";
 import { charm, Future, PeLostError, RemoteError } from "../../runtime/index.ts";
-import { Counter, Dier } from "./fixtures/dying.ts";
+import { Counter, Dier, Spinner } from "./fixtures/dying.ts";
 import { TRANSPORTS } from "./transports.ts";
 
 const fixtures = new URL("./fixtures/dying.ts", import.meta.url).href;
@@ -62,6 +62,7 @@ describe("what a dead PE takes with it (worker threads)", () => {
     expect(() => arr.at(1).ok.ret()).toThrow(/PE 1 exited with code 3; Dier\[1\]\.ok\(\) can't reach it/);
     expect(() => arr.ok.ret()).toThrow(PeLostError); // a broadcast needs every PE
     expect(await arr.at(0).ok.ret()).toBe(1); // the other PE carries on
+    await charm.waitQD(); // quiescence is still detected: the dead PE's traffic is left out
   });
 
   it("a reduction left waiting on the dead PE rejects instead of hanging", async () => {
@@ -83,5 +84,27 @@ describe("what a dead PE takes with it (worker threads)", () => {
     await expect(arr.at(1).exitThread.ret(0)).rejects.toThrow(PeLostError);
     await charm.restart();
     expect(await charm.array(Dier, 2).ok.ret()).toEqual([1, 1]);
+  });
+});
+
+describe("restarting one PE in place (worker threads)", () => {
+  it("stops a PE in an endless loop; only its chares are lost, the rest carries on", async () => {
+    await charm.start({ numPes: 2, modules: [fixtures] });
+    charm.onError(() => undefined);
+    const spinners = charm.array(Spinner, 4); // 0, 1 on PE 0; 2, 3 on PE 1
+    const keeper = charm.chare(Spinner, [], { onPe: 0 });
+    await charm.awaitCreation(spinners);
+    const stuck = spinners.at(3).spin.ret();
+    await charm.restartPe(1, "did not answer (test)");
+    await expect(stuck).rejects.toThrow(/^PE 1 did not answer \(test\); Spinner\[3\]\.spin was waiting on it/);
+    expect(await spinners.at(0).where.ret()).toBe(0); // its PE lived on
+    expect(await keeper.where.ret()).toBe(0);
+    expect(() => spinners.at(2).where.ret()).toThrow(/PE 1 was restarted \(did not answer \(test\)\), and the chares it held were lost; Spinner\[2\]\.where\(\) needs a chare that was there/);
+    expect(() => spinners.where.ret()).toThrow(PeLostError);
+    expect(await spinners.at(1).callOther.ret(spinners.at(2))).toBe("PeLostError"); // from PE 0 too
+    const fresh = charm.array(Spinner, 4); // new collections use the new PE
+    expect(await fresh.where.ret()).toEqual([0, 1, 2, 3]);
+    expect(await charm.chare(Spinner, [], { onPe: 1 }).where.ret()).toBe(0);
+    await charm.waitQD(); // the old PE's unanswered messages don't count against quiescence
   });
 });
