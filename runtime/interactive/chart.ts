@@ -83,7 +83,9 @@ function frame(top: number, options: ChartOptions, names: string[], xLabel: stri
 }
 
 function svg(body: string): string {
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif">${body}</svg>`;
+  // The viewBox lets the drawing scale: frontends cap output SVGs at max-width: 100% (the
+  // classic Notebook, JupyterLab), and without one a narrow output would cut off its right side.
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif">${body}</svg>`;
 }
 
 function textTable(options: ChartOptions, header: string[], rows: string[][]): string {

@@ -74,7 +74,8 @@ export class Timeline {
     const legend = labels.map((l, i) => `<rect x="${left + (i % 4) * 175}" y="${legendY + Math.floor(i / 4) * 16 - 9}" width="10" height="10" fill="${color(l)}"/><text x="${left + (i % 4) * 175 + 14}" y="${legendY + Math.floor(i / 4) * 16}" font-size="11">${escapeHtml(l)}</text>`);
     const height = legendY + Math.ceil(labels.length / 4) * 16 + 4;
     const axis = `<text x="${left}" y="14" font-size="11">0 ms</text><text x="${width - 10}" y="14" font-size="11" text-anchor="end">${span.toFixed(2)} ms</text>`;
-    return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif">${axis}${rows.join("")}${bars.join("")}${legend.join("")}</svg>`;
+    // viewBox: scales down in an output narrower than `width` instead of being cut off (chart.ts).
+    return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif">${axis}${rows.join("")}${bars.join("")}${legend.join("")}</svg>`;
   }
 
   [MIME_BUNDLE](): Record<string, string> {
