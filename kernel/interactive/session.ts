@@ -15,6 +15,8 @@ const safeClearTimeout = clearTimeout;
 const HANG_CHECK_AFTER_MS = 1500;
 /** How long a PE may take to answer after an interrupt before it counts as stuck. */
 const PE_ANSWER_MS = 1000;
+/** How long a cell's end waits for the PEs' output to catch up (settleOutput). */
+const SETTLE_OUTPUT_MS = 250;
 
 function summarize(labels: string[]): string {
   const counts = new Map<string, number>();
@@ -70,6 +72,7 @@ export interface CellShipment {
 export class InteractiveRuntime {
   private ready: Promise<void> | undefined;
   private firstFutureOfCell = 0;
+  private sentBeforeCell = 0;
 
   /** Starts the PEs in the background, unless the cell thread already did (boot.ts). */
   start(): void {
@@ -129,7 +132,32 @@ export class InteractiveRuntime {
   cellStarts(cause: number): void {
     const runtime = maybeRt();
     this.firstFutureOfCell = runtime ? runtime.newFutureId() : 0;
+    this.sentBeforeCell = runtime?.sent ?? 0;
     if (runtime) runtime.cause = cause;
+  }
+
+  /**
+   * Before a cell that sent work to the PEs ends: one round trip to every PE. A PE answers after
+   * everything it sent earlier, on the same ordered channel, so what the awaited work printed is
+   * in before the cell's reply (PITFALLS 5). Completion can take another path than the output: a
+   * broadcast's awaitable is reduced over the PE tree, so PE 1's "done" reaches the driver through
+   * PE 0 while its printed lines come straight, and were seen arriving after the cell had ended.
+   * Bounded, so a PE busy with work the cell did not await doesn't hold the cell up: its answer
+   * then resolves the future later, unobserved. Best effort: a lost PE doesn't fail the cell.
+   */
+  async settleOutput(): Promise<void> {
+    const runtime = maybeRt();
+    if (!runtime || runtime.sent === this.sentBeforeCell) return;
+    const answers = new Future<unknown>(runtime.numPes);
+    runtime.futures.get(answers.id)!.label = "the PEs' output";
+    try {
+      for (let pe = 0; pe < runtime.numPes; pe++) runtime.send(pe, { t: "status", fid: answers.id });
+    } catch {
+      return; // a transport gone with its PE: nothing more will come from it
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<void>((resolve) => (timer = safeSetTimeout(resolve, SETTLE_OUTPUT_MS)));
+    await Promise.race([Promise.resolve(answers).catch(() => undefined), late]).finally(() => safeClearTimeout(timer));
   }
 
   /** After an interrupt: the calls the current cell left running, for its output ("" when none). */

@@ -42,6 +42,14 @@ await chares.sayHello.awaitable();`);
     for (let i = 0; i < 4; i++) expect(stdout).toContain(`[PE ${i < 2 ? 0 : 1}] Hello from chare: ${i} on PE ${i < 2 ? 0 : 1}`);
   });
 
+  it("what the PEs print for an awaited broadcast is in the cell, though PE 1's completion comes through PE 0", async () => {
+    await run('class Printer extends Chare { hello() { console.log("printed by", this.thisIndex[0]); } }\nconst printers = charm.array(Printer, 8);');
+    for (let i = 0; i < 10; i++) {
+      const { stdout } = await run("await printers.hello.awaitable();");
+      expect(stdout.split("\n").filter(Boolean)).toHaveLength(8);
+    }
+  });
+
   it("ships helper functions and constants; arrays live on into later cells", async () => {
     const defined = await run(`
 const SCALE = 10;

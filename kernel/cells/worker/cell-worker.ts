@@ -84,6 +84,8 @@ async function execute(id: number, code: string, cellName: string): Promise<void
     const evaluation = await evaluator.run(shipment.js).finally(endWatch);
     const warning = await shipment.settled;
     if (warning) emit({ kind: "stream", name: "stderr", text: warning });
+    // What the cell's work printed on the PEs lands in the cell, before its reply.
+    if (evaluation.kind !== "terminated") await runtime.settleOutput();
     switch (evaluation.kind) {
       case "value":
         // `display.html(...)` as the last line already showed its output: no result echo.
