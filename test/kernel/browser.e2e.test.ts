@@ -1,0 +1,304 @@
+// The rich displays as a user sees them: Debian's classic Notebook (6.4) serves a notebook made
+// for this test, Debian's Chromium (driven by playwright-core) runs every cell through the UI, and
+// the assertions read the rendered DOM — SVGs with a size and their labels, tables with their
+// headers, a progress bar updated in place, PE output in its cell, no error anywhere.
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium, type Browser, type Locator, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../../kernel/protocol/connection.ts";
+import { jupyterEnv, PYTHON, ROOT, type JupyterEnv } from "./jupyter-env.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+/** Two PEs whatever the machine, so the PE rows below are known. */
+const PES = 2;
+
+/** The test notebook: one display per cell, keyed by a name the assertions use. */
+const CELLS = {
+  proxy: `class Adder extends Chare {
+  add(x: number, done: Future<number>) { this.contribute(this.thisIndex[0] + x, Reducer.sum, done); }
+  hello() { console.log(\`hello from element \${this.thisIndex[0]}\`); }
+}
+const adders = charm.array(Adder, 8);
+adders`,
+  futures: `const answer = new Future<number>();
+display(answer);
+answer.send(42);
+await answer;
+display(answer);`,
+  status: "await charm.status()",
+  timeline: `async function reduceThrice() {
+  for (let i = 0; i < 3; i++) {
+    const done = new Future<number>();
+    adders.add(i, done);
+    await done;
+  }
+}
+await charm.timeline(reduceThrice)`,
+  profile: "await charm.profile(reduceThrice)",
+  barChart: `import { barChart, lineChart } from "charm4ts";
+barChart({ before: [30, 10], after: [20, 20] }, { title: "load per PE", unit: "ms" })`,
+  lineChart: `lineChart({ "time per step": [5, 4, 3.5, 3] }, { title: "time per step", unit: "ms" })`,
+  progress: `const bar = progress(10, "steps");
+for (let i = 0; i < 10; i++) {
+  const done = new Future<number>();
+  adders.add(i, done);
+  await done;
+  bar.tick();
+}`,
+  peOutput: "await adders.hello.awaitable();",
+} as const;
+type CellName = keyof typeof CELLS;
+const names = Object.keys(CELLS) as CellName[];
+
+function notebookJson(): string {
+  return JSON.stringify({
+    nbformat: 4,
+    nbformat_minor: 5,
+    metadata: {
+      kernelspec: { name: "charm4ts", display_name: "TypeScript (charm4ts)", language: "typescript" },
+      language_info: { name: "typescript", file_extension: ".ts", mimetype: "text/typescript" },
+    },
+    cells: names.map((id) => ({ id, cell_type: "code", metadata: {}, source: CELLS[id], outputs: [], execution_count: null })),
+  }, null, 1);
+}
+
+/** A running classic Notebook server. */
+interface NotebookServer {
+  url: string;
+  token: string;
+  process: ChildProcess;
+  log(): string;
+}
+
+/** Starts `python3 -m notebook` on a free loopback port with a token; resolves once it listens. */
+async function startNotebook(je: JupyterEnv, dir: string): Promise<NotebookServer> {
+  const port = await freePort();
+  const token = randomUUID();
+  const child = spawn(
+    PYTHON,
+    ["-m", "notebook", "--no-browser", `--port=${port}`, "--ip=127.0.0.1", "--NotebookApp.port_retries=0",
+      `--NotebookApp.token=${token}`, `--NotebookApp.notebook_dir=${dir}`,
+      // CI containers run as root, which the Notebook refuses without this flag.
+      ...(process.getuid?.() === 0 ? ["--allow-root"] : [])],
+    { env: { ...je.env, CHARM4TS_PES: String(PES) }, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let log = "";
+  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+  await new Promise<void>((resolve, reject) => {
+    const onData = (s: Buffer) => {
+      log += s.toString();
+      if (log.includes(`http://127.0.0.1:${port}/`)) resolve();
+    };
+    child.stdout!.on("data", onData);
+    child.stderr!.on("data", onData);
+    void exited.then((code) => reject(new Error(`the Notebook server exited with ${code}:\n${log}`)));
+  });
+  return { url: `http://127.0.0.1:${port}/`, token, process: child, log: () => log };
+}
+
+async function stopNotebook(server: NotebookServer): Promise<void> {
+  if (server.process.exitCode !== null) return;
+  const exited = new Promise((r) => server.process.once("exit", r));
+  // The API shutdown stops the kernels too; SIGTERM is the fallback.
+  const res = await fetch(`${server.url}api/shutdown`, { method: "POST", headers: { Authorization: `token ${server.token}` } }).catch(() => undefined);
+  if (!res?.ok) server.process.kill("SIGTERM");
+  await exited;
+}
+
+let je: JupyterEnv;
+let server: NotebookServer | undefined;
+let browser: Browser | undefined;
+let page: Page;
+let shots: string;
+const pageErrors: string[] = [];
+
+/** Opens the notebook, waits for its kernel, runs every cell through the UI and waits for the last. */
+async function runAllCells(url: string): Promise<void> {
+  await page.goto(url);
+  // Functions passed to the page run there; this project compiles without the DOM lib, so they
+  // reach the page's globals (document, the classic Notebook's Jupyter) through `globalThis as any`.
+  // First the kernel is connected and idle (the indicator the user sees).
+  await page.waitForFunction(() => {
+    const { Jupyter, document } = globalThis as any;
+    return Jupyter?.notebook?.kernel?.is_connected() && document.querySelector("#kernel_indicator_icon.kernel_idle_icon") !== null;
+  }, undefined, { timeout: 30_000 });
+  await page.evaluate(() => (globalThis as any).Jupyter.notebook.execute_all_cells());
+  // Done when every code cell has an execution count and the kernel is idle again (outputs come
+  // before idle on iopub, so they are all in).
+  await page.waitForFunction(() => {
+    const { Jupyter, document } = globalThis as any;
+    const cells = Jupyter.notebook.get_cells().filter((c: any) => c.cell_type === "code");
+    return cells.every((c: any) => typeof c.input_prompt_number === "number") &&
+      document.querySelector("#kernel_indicator_icon.kernel_idle_icon") !== null;
+  }, undefined, { timeout: 40_000, polling: 100 });
+}
+
+/** Screenshots of the whole notebook and of the timeline up close (its bars are the thinnest marks). */
+async function takeScreenshots(): Promise<void> {
+  // The notebook scrolls inside #site, not the page: grow the viewport to show every cell at once.
+  const height = await page.evaluate(() => {
+    const { document } = globalThis as any;
+    return (document.querySelector("#header").scrollHeight as number) + (document.querySelector("#notebook").scrollHeight as number);
+  });
+  await page.setViewportSize({ width: 1280, height: Math.min(height, 8000) });
+  await page.screenshot({ path: join(shots, "displays.png") });
+  await page.locator(".cell.code_cell").nth(names.indexOf("timeline")).locator(".output_wrapper").screenshot({ path: join(shots, "timeline.png") });
+  console.log(`screenshots: ${shots}`);
+}
+
+beforeAll(async () => {
+  // CI installs both (.ci/run); a missing one is a failure that says what to install, not a skip.
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium`);
+  if (!existsSync("/usr/lib/python3/dist-packages/notebook/notebookapp.py")) {
+    throw new Error("the classic Notebook is missing: apt-get install jupyter-notebook");
+  }
+  je = jupyterEnv();
+  const work = join(je.dir, "work");
+  // `import … from "charm4ts"` in a cell resolves from the notebook's folder, as after `npm install charm4ts`.
+  mkdirSync(join(work, "node_modules"));
+  symlinkSync(ROOT, join(work, "node_modules", "charm4ts"), "dir");
+  writeFileSync(join(work, "displays.ipynb"), notebookJson());
+  // Kept after the run, to be looked at.
+  shots = process.env.CHARM4TS_SCREENSHOT_DIR ?? mkdtempSync(join(tmpdir(), "charm4ts-screenshots-"));
+
+  const running = server = await startNotebook(je, work);
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.on("pageerror", (e) => pageErrors.push(e.message));
+  try {
+    await runAllCells(`${running.url}notebooks/displays.ipynb?token=${running.token}`);
+  } catch (error) {
+    // What the user would have seen, and what the server said, beside the timeout.
+    await page.screenshot({ path: join(shots, "failure.png") }).catch(() => {});
+    throw new Error(`${(error as Error).message}\nscreenshot: ${join(shots, "failure.png")}\nNotebook server log:\n${running.log().slice(-4000)}`);
+  }
+  await takeScreenshots();
+}, 90_000);
+
+afterAll(async () => {
+  await browser?.close();
+  if (server) await stopNotebook(server);
+  je?.cleanup();
+}, 30_000);
+
+/** The output areas of a cell of the test notebook. */
+function outputs(name: CellName): Locator {
+  return page.locator(".cell.code_cell").nth(names.indexOf(name)).locator(".output_area .output_subarea");
+}
+
+/** Header cells of the HTML tables in a cell's outputs. */
+async function headers(name: CellName): Promise<string[]> {
+  return (await outputs(name).locator("table th").allInnerTexts()).map((s) => s.trim());
+}
+
+/** An SVG in a cell's output: its rendered size and its text labels. */
+async function svgIn(name: CellName): Promise<{ width: number; height: number; texts: string[]; rects: number }> {
+  const svg = outputs(name).locator("svg").first();
+  const box = await svg.boundingBox();
+  return {
+    width: box?.width ?? 0,
+    height: box?.height ?? 0,
+    texts: (await svg.locator("text").allTextContents()).map((s) => s.trim()),
+    rects: await svg.locator("rect").count(),
+  };
+}
+
+describe("rich displays in the classic Notebook, rendered by Chromium", () => {
+  it("runs every cell, in order, without an error output or a page error", async () => {
+    const counts = await page.evaluate(() =>
+      (globalThis as any).Jupyter.notebook.get_cells().map((c: any) => c.input_prompt_number));
+    expect(counts).toEqual(names.map((_, i) => i + 1));
+    expect(await page.locator(".output_error").allInnerTexts()).toEqual([]);
+    expect(await page.locator(".output_stderr").allInnerTexts()).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it("shows a proxy as a table of elements per PE", async () => {
+    expect(await headers("proxy")).toEqual(["PE", "elements"]);
+    await expect.poll(() => outputs("proxy").locator("caption").innerText()).toContain("Adder");
+    const rows = await outputs("proxy").locator("table tr td:first-child").allInnerTexts();
+    expect(rows).toEqual(["0", "1"]);
+  });
+
+  it("shows a future pending, then resolved with its value", async () => {
+    const texts = (await outputs("futures").allInnerTexts()).map((s) => s.trim());
+    expect(texts).toHaveLength(2);
+    expect(texts[0]).toMatch(/^Future #\d+@driver pending$/);
+    expect(texts[1]).toMatch(/^Future #\d+@driver resolved = 42$/);
+  });
+
+  it("shows charm.status() as a table with a row per PE", async () => {
+    expect(await headers("status")).toEqual(["PE", "chares", "classes", "sent", "handled", "heap"]);
+    expect(await outputs("status").locator("table tr td:first-child").allInnerTexts()).toEqual(["0", "1"]);
+    expect(await outputs("status").locator("caption").innerText()).toContain(`${PES} PEs`);
+  });
+
+  it("draws charm.timeline() as an SVG with a row per PE and bars, beside its busy-time table", async () => {
+    const svg = await svgIn("timeline");
+    expect(svg.width).toBeGreaterThan(100);
+    expect(svg.height).toBeGreaterThan(40);
+    expect(svg.texts).toEqual(expect.arrayContaining(["PE 0", "PE 1", "0 ms", "Adder.add"]));
+    // A background rect per PE row, a legend swatch, and at least one bar per PE.
+    expect(svg.rects).toBeGreaterThanOrEqual(2 * PES + 1);
+    expect(await headers("timeline")).toEqual(["PE", "entry method", "calls", "ms"]);
+  });
+
+  it("shows charm.profile() as a table by entry method", async () => {
+    expect(await headers("profile")).toEqual(["entry method", "calls", "total ms", "mean µs", "max µs", "arg bytes", "ms per PE"]);
+    expect(await outputs("profile").locator("table tr td:first-child").allInnerTexts()).toContain("Adder.add");
+  });
+
+  it("draws a bar chart and a line chart as SVG with titles, axes and legends", async () => {
+    const bars = await svgIn("barChart");
+    expect(bars.width).toBeGreaterThan(100);
+    expect(bars.height).toBeGreaterThan(100);
+    expect(bars.texts).toEqual(expect.arrayContaining(["load per PE", "ms", "PE 0", "PE 1", "before", "after"]));
+    expect(await outputs("barChart").locator("svg rect.bar").count()).toBe(4);
+    const line = await svgIn("lineChart");
+    expect(line.width).toBeGreaterThan(100);
+    expect(line.texts).toEqual(expect.arrayContaining(["time per step", "step", "time per step"]));
+    expect(await outputs("lineChart").locator("svg circle.point").count()).toBe(4);
+  });
+
+  it("shows the progress bar once, in its final state", async () => {
+    const texts = (await outputs("progress").allInnerTexts()).map((s) => s.trim());
+    expect(texts).toEqual(["steps: 10/10 (100%)"]);
+  });
+
+  it("shows what a chare printed on a PE in the cell that called it, with its PE label", async () => {
+    const text = (await outputs("peOutput").allInnerTexts()).join("\n");
+    const lines = text.split("\n").filter(Boolean).sort();
+    expect(lines).toHaveLength(8);
+    for (const line of lines) expect(line).toMatch(/^\[PE [01]\] hello from element \d$/);
+    expect(lines.some((l) => l.startsWith("[PE 0]")) && lines.some((l) => l.startsWith("[PE 1]"))).toBe(true);
+    // Only there: no line leaked into another cell's output.
+    expect(await page.locator(".output_subarea", { hasText: "hello from element" }).count()).toBe(1);
+  });
+
+  it("shrinks every SVG to a narrow window without cutting off its labels", async () => {
+    // The classic Notebook caps output SVGs at max-width: 100%; without a viewBox the drawing
+    // would keep its size inside the smaller box and lose its right side.
+    await page.setViewportSize({ width: 640, height: 900 });
+    const svgs = page.locator(".output_subarea svg");
+    expect(await svgs.count()).toBe(3);
+    for (const svg of await svgs.all()) {
+      await svg.scrollIntoViewIfNeeded();
+      const { shrunk, outside } = await svg.evaluate((el: any) => {
+        const box = el.getBoundingClientRect();
+        const area = el.closest(".output_subarea").getBoundingClientRect();
+        const outside = [...el.querySelectorAll("text")].filter((t: any) => {
+          const r = t.getBoundingClientRect();
+          return r.right > box.right + 1 || r.bottom > box.bottom + 1 || box.right > area.right + 1;
+        }).map((t) => t.textContent as string);
+        return { shrunk: box.width < Number(el.getAttribute("width")), outside };
+      });
+      expect(shrunk).toBe(true);
+      expect(outside).toEqual([]);
+    }
+    await page.locator(".cell.code_cell").nth(names.indexOf("timeline")).screenshot({ path: join(shots, "narrow-timeline.png") });
+  });
+});
