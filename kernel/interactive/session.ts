@@ -7,6 +7,7 @@
 import { charm, Chare, Future, Channel, Reducer, ArrayMap, CharmError, RemoteError } from "../../runtime/index.ts";
 import { maybeRt } from "../../runtime/core/current.ts";
 import { forEachIndex } from "../../runtime/core/placement.ts";
+import { ANY_PE } from "../../runtime/core/failure.ts";
 
 // Captured before any cell runs: a cell that replaces setTimeout can't disable the hang check.
 const safeSetTimeout = setTimeout;
@@ -32,10 +33,9 @@ async function unresponsivePes(ms: number): Promise<number[]> {
     runtime.send(pe, { t: "status", fid: reply.id });
     let timer: ReturnType<typeof setTimeout> | undefined;
     const late = new Promise<boolean>((resolve) => (timer = safeSetTimeout(() => resolve(false), ms)));
-    return Promise.race([Promise.resolve(reply).then(() => true), late]).finally(() => {
-      safeClearTimeout(timer);
-      runtime.futures.delete(reply.id); // a stuck PE's answer is not something a cell waits for
-    });
+    // A stuck PE is restarted: its death then rejects this future, so nothing lingers pending.
+    runtime.futures.get(reply.id)!.on = pe;
+    return Promise.race([Promise.resolve(reply).then(() => true), late]).finally(() => safeClearTimeout(timer));
   });
   const ok = await Promise.all(answers);
   return ok.flatMap((answered, pe) => (answered ? [] : [pe]));
@@ -149,7 +149,9 @@ export class InteractiveRuntime {
     const runtime = maybeRt();
     if (!runtime || runtime.sent === this.sentBeforeCell) return;
     const answers = new Future<unknown>(runtime.numPes);
-    runtime.futures.get(answers.id)!.label = "the PEs' output";
+    const state = runtime.futures.get(answers.id)!;
+    state.label = "the PEs' output";
+    state.on = ANY_PE; // a PE that dies meanwhile rejects it instead of leaving it pending
     try {
       for (let pe = 0; pe < runtime.numPes; pe++) runtime.send(pe, { t: "status", fid: answers.id });
     } catch {
