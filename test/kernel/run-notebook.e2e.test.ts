@@ -33,6 +33,25 @@ describe("run-notebook", () => {
     expect(executed.cells.filter((c) => c.cell_type === "code").every((c) => (c.outputs ?? []).length > 0)).toBe(true);
   });
 
+  it("the load-balancing and particle notebooks draw their charts, and balancing loses no particle", () => {
+    for (const name of ["load-balancing.ipynb", "particles.ipynb"]) {
+      const out = join(dir, `executed-${name}`);
+      const r = run(join(ROOT, "notebooks", name), "--output", out);
+      expect(r.status, r.stderr).toBe(0);
+      const executed: any = JSON.parse(readFileSync(out, "utf8"));
+      validateNotebook(executed);
+      const charts: string[] = executed.cells.flatMap((c: any) => c.outputs ?? [])
+        .map((o: any) => o.data?.["image/svg+xml"]).filter(Boolean).map((svg: string | string[]) => [svg].flat().join(""));
+      // per-PE load (measured before, planned, measured after: 3 bars per PE) and time per step (2 lines)
+      expect(charts.filter((svg) => (svg.match(/class="bar"/g) ?? []).length >= 6), name).toHaveLength(1);
+      expect(charts.filter((svg) => (svg.match(/<polyline /g) ?? []).length === 2), name).toHaveLength(1);
+      if (name !== "particles.ipynb") continue;
+      const ends = [...r.stdout.matchAll(/(?:with|without) balancing: (\d+) particles at the end/g)].map((m) => Number(m[1]));
+      expect(ends).toHaveLength(2);
+      expect(ends[0]).toBe(ends[1]);
+    }
+  }, 120_000);
+
   it("stops at a failing cell, prints its traceback and exits 1", () => {
     const r = run(notebook(['console.log("before")', 'throw new RangeError("cell two failed")', 'console.log("never")']));
     expect(r.status).toBe(1);
