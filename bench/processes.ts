@@ -63,5 +63,23 @@ export async function processBenchmarks(want: (name: string) => boolean): Promis
   } finally {
     await charm.shutdown();
   }
+
+  // The same ping-pong with every socket under CURVE (what runs off loopback), beside plain TCP.
+  const plainPingPong = rows.find((r) => r.name.startsWith("entry-method ping-pong"))!.value;
+  process.env.CHARM4TS_CURVE = "1";
+  try {
+    await charm.start({ numPes: 2, modules: [new URL("../bench/chares.ts", import.meta.url).href], transport: "processes" });
+    const b = charm.array(Bouncer, 4);
+    await charm.awaitCreation(b);
+    b.at(0).setup(b.at(2));
+    b.at(2).setup(b.at(0));
+    await b.at(0).retLoop.ret(b.at(2), 500);
+    const iters = 2000;
+    const curve = await median(5, async () => (await time(() => { const f = new Future<void>(); b.at(0).pingPong(iters, f); return Promise.resolve(f); })) * 1000 / iters);
+    rows.push({ name: "entry-method ping-pong round trip, 2 PE processes, CURVE", value: curve, unit: "µs", floor: { name: "the same over plain TCP", value: plainPingPong, unit: "µs" }, target: "report" });
+  } finally {
+    delete process.env.CHARM4TS_CURVE;
+    await charm.shutdown();
+  }
   return rows;
 }

@@ -95,8 +95,8 @@ export function markLaunchedDriver(job: LaunchedJob): void {
 
 /**
  * How charm.start starts the PEs of a launcher run: one per rank, PE 0 as a process beside the
- * driver on rank 0, the others joining from their ranks; bound to CHARM4TS_BIND (an interface
- * address, or 0.0.0.0 for all) or else loopback, which serves ranks on this host only.
+ * driver on rank 0, the others joining from their ranks (bound to CHARM4TS_BIND, an interface
+ * address or 0.0.0.0 for all, or else loopback, which serves ranks on this host only).
  * Undefined when this isn't rank 0 of a launcher run.
  */
 export function launchedStart(numPes: number | undefined): { numPes: number; options: ProcessOptions } | undefined {
@@ -109,7 +109,6 @@ export function launchedStart(numPes: number | undefined): { numPes: number; opt
   return {
     numPes: job.size,
     options: {
-      host: process.env.CHARM4TS_BIND ?? "127.0.0.1",
       spawn: [0],
       announce: (address, secret) => { publishJob(job, { address, secret }); },
       onStop: () => unpublishJob(job),

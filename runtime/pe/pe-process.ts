@@ -13,7 +13,7 @@ import { ZmqTransport } from "../transport/zmq-transport.ts";
 import { bootPe } from "./pe-boot.ts";
 import { joinRuntime } from "./rendezvous.ts";
 import { rankFromEnv } from "./launcher-env.ts";
-import { SECRET_ENV } from "./secret.ts";
+import { SECRET_ENV, decodeSecret } from "./secret.ts";
 import { localAddressToward } from "./local-address.ts";
 import { markPeProcess, REPORTED_DEATH_EXIT_CODE } from "./role.ts";
 
@@ -21,7 +21,7 @@ import { markPeProcess, REPORTED_DEATH_EXIT_CODE } from "./role.ts";
 export interface PeProcessOptions {
   /** The driver's rendezvous address, tcp://HOST:PORT. */
   connect: string;
-  /** The runtime's secret. */
+  /** The runtime's secret, as the driver encoded it (secret.ts). */
   secret: string;
   /** This host's address other PEs reach it on (default: the interface toward the driver). */
   bind?: string;
@@ -31,14 +31,15 @@ const JOIN_TIMEOUT_MS = 60_000;
 
 /** Joins the runtime and runs this process's PE; the process exits when the PE stops. */
 export async function runPeProcess(options: PeProcessOptions): Promise<void> {
-  const { connect: rendezvous, secret } = options;
+  const rendezvous = options.connect;
+  const { token, curve } = decodeSecret(options.secret);
   // Children this process may start must not inherit the secret.
   delete process.env[SECRET_ENV];
   const rank = rankFromEnv();
-  const transport = await ZmqTransport.bind({ host: options.bind ?? (await localAddressToward(rendezvous)), onError: (e) => report(e) });
+  const transport = await ZmqTransport.bind({ host: options.bind ?? (await localAddressToward(rendezvous)), curve, onError: (e) => report(e) });
   let joined;
   try {
-    joined = await joinRuntime(rendezvous, { secret, rank, address: transport.address, host: hostname(), pid: process.pid }, JOIN_TIMEOUT_MS);
+    joined = await joinRuntime(rendezvous, { secret: token, rank, address: transport.address, host: hostname(), pid: process.pid }, JOIN_TIMEOUT_MS, curve);
   } catch (err) {
     transport.close();
     throw err;

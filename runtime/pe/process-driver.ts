@@ -14,7 +14,8 @@ import { Runtime, type RuntimeHooks } from "../core/runtime.ts";
 import { distFile } from "./package-root.ts";
 import type { PeSetup } from "./driver.ts";
 import { Rendezvous } from "./rendezvous.ts";
-import { SECRET_ENV, newSecret } from "./secret.ts";
+import { SECRET_ENV, encodeSecret, newSecret } from "./secret.ts";
+import { newCurveKeys } from "../transport/curve.ts";
 import { withoutRanks } from "./launcher-env.ts";
 import { REPORTED_DEATH_EXIT_CODE } from "./role.ts";
 
@@ -29,8 +30,13 @@ export interface ProcessPes {
 
 /** Where the driver listens and which PEs it starts itself. */
 export interface ProcessOptions {
-  /** The interface to bind to (default 127.0.0.1: loopback only). */
+  /** The interface to bind to (default CHARM4TS_BIND, else 127.0.0.1: loopback only). */
   host?: string;
+  /**
+   * Encrypt and authenticate with CURVE (default: off loopback, unless CHARM4TS_PLAIN_TCP=1
+   * asks for plain TCP; CHARM4TS_CURVE=1 forces it on loopback too).
+   */
+  curve?: boolean;
   /** The PE numbers to spawn on this host (default: all); the others join by themselves. */
   spawn?: number[];
   /** Told the rendezvous address and secret once bound (a launcher run publishes them for its ranks). */
@@ -46,8 +52,11 @@ const EXIT_AFTER_DISCONNECT_MS = 300;
 
 /** Starts `numPes` PE processes that load `modules`; resolves once all are ready. */
 export async function startProcessPes(numPes: number, modules: string[], hooks: RuntimeHooks, setup: PeSetup = { definitions: [], interactive: false }, options: ProcessOptions = {}): Promise<ProcessPes> {
-  const secret = newSecret();
-  const host = options.host ?? "127.0.0.1";
+  const host = options.host ?? process.env.CHARM4TS_BIND ?? "127.0.0.1";
+  const token = newSecret();
+  const curve = (options.curve ?? wantsCurve(host)) ? newCurveKeys() : undefined;
+  // What PEs are given to join: the token, and the CURVE keys when there are some.
+  const secret = encodeSecret({ token, curve });
   let stopping = false;
   let readyCount = 0;
   let settle!: (error?: Error) => void;
@@ -68,8 +77,8 @@ export async function startProcessPes(numPes: number, modules: string[], hooks: 
   };
 
   // Linger 0: the driver closes its sockets only once the PEs are gone; nothing is left to deliver.
-  const transport = await ZmqTransport.bind({ host, linger: 0, onError: (e) => { if (!stopping) hooks.onUnhandled(transportError(e)); } });
-  const rendezvous = await Rendezvous.bind(host, secret);
+  const transport = await ZmqTransport.bind({ host, linger: 0, curve, onError: (e) => { if (!stopping) hooks.onUnhandled(transportError(e)); } });
+  const rendezvous = await Rendezvous.bind(host, token, curve);
   options.announce?.(rendezvous.address, secret);
   const processes = new Map<Endpoint, ChildProcess>();
   for (const pe of options.spawn ?? Array.from({ length: numPes }, (_, i) => i)) {
@@ -133,6 +142,13 @@ function spawnPe(pe: Endpoint, rendezvous: string, secret: string): ChildProcess
     env: { ...withoutRanks(process.env), [SECRET_ENV]: secret, CHARM4TS_RANK: String(pe) },
     stdio: ["ignore", "inherit", "inherit"],
   });
+}
+
+/** Off loopback, CURVE unless plain TCP was asked for explicitly. */
+function wantsCurve(host: string): boolean {
+  if (process.env.CHARM4TS_CURVE === "1") return true;
+  const loopback = /^(127\.|::1$|localhost$)/.test(host);
+  return !loopback && process.env.CHARM4TS_PLAIN_TCP !== "1";
 }
 
 function transportError(e: Error): ErrorData {

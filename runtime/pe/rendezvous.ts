@@ -9,6 +9,7 @@ import * as zmq from "zeromq";
 import { JOIN_VERSION, decodeJoin, encodeJoin, type JoinMessage, type PeConfig } from "../protocol/join.ts";
 import { sameSecret } from "./secret.ts";
 import { advertisedEndpoint, bindEndpoint } from "../transport/zmq-address.ts";
+import { curveClient, curveServer, releaseCurveServer, type CurveKeys } from "../transport/curve.ts";
 
 /** A PE process that said hello with the right secret. */
 export interface Joiner {
@@ -29,15 +30,15 @@ export class Rendezvous {
   private wanted = 0;
   private complete: ((joiners: Joiner[]) => void) | undefined;
 
-  private constructor(private readonly router: zmq.Router, readonly address: string, private readonly secret: string) {
+  private constructor(private readonly router: zmq.Router, readonly address: string, private readonly secret: string, private readonly curve: boolean) {
     void this.serve();
   }
 
-  /** Binds on a free port of `host`; only hellos carrying `secret` are admitted. */
-  static async bind(host: string, secret: string): Promise<Rendezvous> {
-    const router = new zmq.Router({ linger: 0, heartbeatInterval: 1000, heartbeatTimeout: 3000 });
+  /** Binds on a free port of `host`; only hellos carrying `secret` are admitted (and with `curve`, only holders of its keys connect). */
+  static async bind(host: string, secret: string, curve?: CurveKeys): Promise<Rendezvous> {
+    const router = new zmq.Router({ linger: 0, heartbeatInterval: 1000, heartbeatTimeout: 3000, ...(curve ? await curveServer(curve) : {}) });
     await router.bind(bindEndpoint(host));
-    return new Rendezvous(router, advertisedEndpoint(router.lastEndpoint!), secret);
+    return new Rendezvous(router, advertisedEndpoint(router.lastEndpoint!), secret, curve !== undefined);
   }
 
   /** Resolves with `count` joiners ordered by PE number, once that many have said hello. */
@@ -56,7 +57,9 @@ export class Rendezvous {
 
   /** Closes the socket: PE processes that are still connected notice and exit. */
   close(): void {
+    if (this.router.closed) return;
     this.router.close();
+    if (this.curve) releaseCurveServer();
   }
 
   private async serve(): Promise<void> {
@@ -119,9 +122,9 @@ export interface Joined {
 }
 
 /** Says hello to the driver at `rendezvous` and waits for the welcome (or a clear refusal). */
-export async function joinRuntime(rendezvous: string, hello: Omit<Hello, "t" | "v">, timeoutMs: number): Promise<Joined> {
+export async function joinRuntime(rendezvous: string, hello: Omit<Hello, "t" | "v">, timeoutMs: number, curve?: CurveKeys): Promise<Joined> {
   // Heartbeats: a driver whose host vanished (no TCP reset) is noticed within seconds too.
-  const socket = new zmq.Dealer({ linger: 0, receiveTimeout: timeoutMs, heartbeatInterval: 1000, heartbeatTimeout: 3000 });
+  const socket = new zmq.Dealer({ linger: 0, receiveTimeout: timeoutMs, heartbeatInterval: 1000, heartbeatTimeout: 3000, ...(curve ? curveClient(curve) : {}) });
   socket.connect(rendezvous);
   try {
     await socket.send(encodeJoin({ t: "hello", v: JOIN_VERSION, ...hello }));

@@ -6,6 +6,7 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
+import type { CurveKeys } from "../transport/curve.ts";
 
 /** The environment variable a spawned PE process finds the secret in. */
 export const SECRET_ENV = "CHARM4TS_SECRET";
@@ -13,6 +14,28 @@ export const SECRET_ENV = "CHARM4TS_SECRET";
 /** A fresh random secret (256 bits, hex). */
 export function newSecret(): string {
   return randomBytes(32).toString("hex");
+}
+
+/** What the secret carries: the token a PE shows to join, and the runtime's CURVE keys off loopback. */
+export interface RuntimeSecret {
+  token: string;
+  curve?: CurveKeys;
+}
+
+// Fields separated by commas: Z85 (the keys' encoding) has no comma.
+/** The secret as one line of text (for an environment variable or a file). */
+export function encodeSecret(secret: RuntimeSecret): string {
+  const { token, curve } = secret;
+  return curve ? [token, curve.serverPublic, curve.serverSecret, curve.clientPublic, curve.clientSecret].join(",") : token;
+}
+
+/** Reads a secret made by `encodeSecret`. */
+export function decodeSecret(text: string): RuntimeSecret {
+  const fields = text.trim().split(",");
+  if (fields.length === 1) return { token: fields[0]! };
+  if (fields.length !== 5 || fields.slice(1).some((k) => k.length !== 40)) throw new Error("the secret is malformed: copy it whole from the driver's secret file");
+  const [token, serverPublic, serverSecret, clientPublic, clientSecret] = fields as [string, string, string, string, string];
+  return { token, curve: { serverPublic, serverSecret, clientPublic, clientSecret } };
 }
 
 /** Whether `given` is `expected`, in time that doesn't depend on where they differ. */

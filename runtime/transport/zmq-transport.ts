@@ -12,6 +12,7 @@ import { WireReader, WireWriter } from "./wire.ts";
 import { deferMicrotask } from "./microtask.ts";
 import { decodeFrames, encodeFrames } from "./zmq-frames.ts";
 import { advertisedEndpoint, bindEndpoint } from "./zmq-address.ts";
+import { curveClient, curveServer, releaseCurveServer, type CurveKeys } from "./curve.ts";
 
 /** How a ZmqTransport binds and behaves. */
 export interface ZmqTransportOptions {
@@ -21,6 +22,8 @@ export interface ZmqTransportOptions {
   linger?: number;
   /** Where failures without a caller go: a batch that can't be encoded or sent, a malformed message. */
   onError?: (error: Error) => void;
+  /** The runtime's CURVE keys: every socket encrypts and authenticates (used off loopback). */
+  curve?: CurveKeys;
 }
 
 interface Outbox {
@@ -70,14 +73,20 @@ export class ZmqTransport implements Transport {
    */
   static async bind(options: ZmqTransportOptions = {}): Promise<ZmqTransport> {
     const host = options.host ?? "127.0.0.1";
-    const pull = new zmq.Pull({ linger: 0 });
+    const pull = new zmq.Pull({ linger: 0, ...(options.curve ? await curveServer(options.curve) : {}) });
     try {
       await pull.bind(bindEndpoint(host));
     } catch (err) {
       pull.close();
+      if (options.curve) releaseCurveServer();
       throw new Error(`can't bind a ZeroMQ socket on ${host}: ${(err as Error).message}; give an address of this machine's interface`);
     }
     return new ZmqTransport(pull, advertisedEndpoint(pull.lastEndpoint!), options);
+  }
+
+  /** Whether its sockets encrypt and authenticate (CURVE). */
+  get encrypted(): boolean {
+    return this.options.curve !== undefined;
   }
 
   /** This endpoint's number (set by `join`). */
@@ -143,6 +152,7 @@ export class ZmqTransport implements Transport {
     if (this.closed) return;
     this.closed = true;
     this.pull.close();
+    if (this.options.curve) releaseCurveServer();
     for (const box of this.outboxes.values()) box.socket.close();
     this.outboxes.clear();
     for (const wake of this.idleWaiters.splice(0)) wake();
@@ -156,7 +166,8 @@ export class ZmqTransport implements Transport {
     // blocking here would reorder or lose messages (flow control is the runtime's job).
     // Heartbeats: a peer that stops answering (SIGSTOP, a vanished host) drops the connection
     // within 1.5 s, which `watch` reports; TCP alone would wait for minutes.
-    const socket = new zmq.Push({ linger: this.options.linger ?? 1000, sendHighWaterMark: 0, heartbeatInterval: 500, heartbeatTimeout: 1500 });
+    const curve = this.options.curve ? curveClient(this.options.curve) : {};
+    const socket = new zmq.Push({ linger: this.options.linger ?? 1000, sendHighWaterMark: 0, heartbeatInterval: 500, heartbeatTimeout: 1500, ...curve });
     socket.connect(address);
     const box: Outbox = { to, socket, writer: new WireWriter(), transfer: undefined, busy: false, sent: () => this.sent(box) };
     this.outboxes.set(to, box);

@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, readdirSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { networkInterfaces, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { launchedJob } from "../../runtime/launcher/launched-job.ts";
@@ -51,6 +51,16 @@ describe("launched by mpirun or srun (charmrun on every rank)", () => {
     const lines = (r: Ran) => r.stdout.trim().split("\n").sort();
     expect(lines(r0!)).toEqual([0, 1, 2, 3].map((i) => `Hello from chare: ${i} on PE 0`));
     expect(lines(r1!)).toEqual([4, 5, 6, 7].map((i) => `Hello from chare: ${i} on PE 1`));
+    expect([r0!.code, r1!.code]).toEqual([0, 0]);
+  });
+
+  it("bound to an interface (CHARM4TS_BIND), ranks meet over CURVE with keys from the job file", async () => {
+    // The machine's first non-loopback IPv4 address; without one, CURVE forced on loopback.
+    const ip = Object.values(networkInterfaces()).flat().find((a) => a && a.family === "IPv4" && !a.internal)?.address;
+    const net: Record<string, string> = ip ? { CHARM4TS_BIND: ip } : { CHARM4TS_CURVE: "1" };
+    const { ranks } = launch(2, (rank) => ({ ...openMpi(2, "ompi-curve")(rank), ...net }), "examples/fib.ts", "8");
+    const [r0, r1] = await ranks;
+    expect(r0!.stdout.trim()).toBe("Fib(8) = 21");
     expect([r0!.code, r1!.code]).toEqual([0, 0]);
   });
 

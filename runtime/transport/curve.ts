@@ -1,0 +1,110 @@
+/**
+ * CURVE encryption and authentication for a runtime's sockets off loopback. The driver makes
+ * two key pairs per runtime and hands them to its PEs with the secret: every receiving socket
+ * is a CURVE server with the server key, every sending socket a client with the client key,
+ * and a ZAP handler in each process admits only that client key. A peer without the keys can't
+ * finish the handshake (wrong server key), is refused (unknown client key), or speaks the wrong
+ * mechanism (plain TCP).
+ */
+import * as zmq from "zeromq";
+
+/** One runtime's keys, Z85-encoded (40 characters each). */
+export interface CurveKeys {
+  serverPublic: string;
+  serverSecret: string;
+  clientPublic: string;
+  clientSecret: string;
+}
+
+/** The ZAP domain our sockets authenticate under. */
+const DOMAIN = "charm4ts";
+
+/** Fresh keys for a runtime. */
+export function newCurveKeys(): CurveKeys {
+  const server = zmq.curveKeyPair();
+  const client = zmq.curveKeyPair();
+  return { serverPublic: server.publicKey, serverSecret: server.secretKey, clientPublic: client.publicKey, clientSecret: client.secretKey };
+}
+
+/** CURVE server options: a bound socket that only peers holding the runtime's keys can talk to. */
+export interface CurveServerOptions {
+  curveServer: true;
+  curveSecretKey: string;
+  zapDomain: string;
+}
+
+/** CURVE client options: a connecting socket that proves it holds the runtime's client key. */
+export interface CurveClientOptions {
+  curveServerKey: string;
+  curvePublicKey: string;
+  curveSecretKey: string;
+}
+
+/**
+ * Options of a receiving (bound) socket, once this process's ZAP handler listens: without one,
+ * libzmq would let any client key in. Call `releaseCurveServer` when the socket closes.
+ */
+export async function curveServer(keys: CurveKeys): Promise<CurveServerOptions> {
+  users++;
+  await admit(keys.clientPublic);
+  return { curveServer: true, curveSecretKey: keys.serverSecret, zapDomain: DOMAIN };
+}
+
+/** A socket made with `curveServer` closed; the ZAP handler closes with the last (it would keep Node running). */
+export function releaseCurveServer(): void {
+  if (--users > 0 || !zap) return;
+  zap.close();
+  zap = undefined;
+  listening = undefined;
+}
+
+/** Options of a sending (connecting) socket. */
+export function curveClient(keys: CurveKeys): CurveClientOptions {
+  return { curveServerKey: keys.serverPublic, curvePublicKey: keys.clientPublic, curveSecretKey: keys.clientSecret };
+}
+
+// Client keys admitted in this process (one per runtime started here, kept: a driver restarted
+// from a notebook admits the new runtime's key; old runtimes' sockets are closed by then).
+const admitted = new Set<string>();
+let listening: Promise<void> | undefined;
+let zap: zmq.Router | undefined;
+let users = 0;
+
+function admit(clientPublic: string): Promise<void> {
+  admitted.add(z85Decode(clientPublic).toString("hex"));
+  return (listening ??= serveZap());
+}
+
+// libzmq asks whoever binds this inproc address about every CURVE handshake (ZAP, RFC 27).
+async function serveZap(): Promise<void> {
+  const router = (zap = new zmq.Router({ linger: 0 }));
+  await router.bind("inproc://zeromq.zap.01");
+  void (async () => {
+    try {
+      for await (const [id, empty, version, requestId, domain, , , mechanism, key] of router) {
+        const ok = String(version) === "1.0" && String(domain) === DOMAIN && String(mechanism) === "CURVE" && key !== undefined && admitted.has(key.toString("hex"));
+        await router.send([id!, empty!, "1.0", requestId!, ok ? "200" : "400", ok ? "OK" : "client key not issued by this runtime's driver", "", ""]);
+      }
+    } catch (err) {
+      if (!router.closed) throw err;
+    }
+  })();
+}
+
+const Z85 = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
+
+/** Decodes Z85 (ZeroMQ's RFC 32) text to bytes. */
+export function z85Decode(text: string): Buffer {
+  if (text.length % 5 !== 0) throw new Error("Z85 text must be a multiple of 5 characters long");
+  const out = Buffer.alloc((text.length / 5) * 4);
+  for (let i = 0, o = 0; i < text.length; i += 5, o += 4) {
+    let value = 0;
+    for (let k = 0; k < 5; k++) {
+      const digit = Z85.indexOf(text[i + k]!);
+      if (digit < 0) throw new Error(`not a Z85 character: ${text[i + k]}`);
+      value = value * 85 + digit;
+    }
+    out.writeUInt32BE(value >>> 0, o);
+  }
+  return out;
+}
