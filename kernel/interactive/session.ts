@@ -4,7 +4,7 @@
  * shippable declarations reach every PE before anything the cell sends (messages from one
  * thread to a PE arrive in order, so a chare class always exists before its first creation).
  */
-import { charm, Chare, Future, Channel, Reducer, ArrayMap, CharmError, RemoteError } from "../../runtime/index.ts";
+import { charm, Chare, Future, Channel, Reducer, ArrayMap, CharmError, PeLostError, RemoteError, barChart, lineChart } from "../../runtime/index.ts";
 import { maybeRt } from "../../runtime/core/current.ts";
 import { forEachIndex } from "../../runtime/core/placement.ts";
 import { ANY_PE } from "../../runtime/core/failure.ts";
@@ -81,7 +81,7 @@ export class InteractiveRuntime {
 
   /** The names every cell sees. */
   globals(): Record<string, unknown> {
-    return { charm, Chare, Future, Channel, Reducer, ArrayMap, CharmError, RemoteError, progress };
+    return { charm, Chare, Future, Channel, Reducer, ArrayMap, CharmError, PeLostError, RemoteError, progress, barChart, lineChart };
   }
 
   /** Waits for the PEs (instant after the first cell); throws why they could not start. */

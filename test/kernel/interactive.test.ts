@@ -186,6 +186,12 @@ await charm.awaitCreation(waiters);`);
     expect(b.stdout).toMatch(/^\[from cell-\d+\.ts\] \[PE 1\] printed after await\n$/m);
   });
 
+  it("importing \"charm4ts\" in a cell gives the kernel's own runtime, from any folder; charts are globals too", async () => {
+    const { result } = await run(`import { charm as imported, barChart as bars } from "charm4ts";
+[imported === charm, bars === barChart, typeof lineChart]`);
+    expect(value(result)).toBe("[ true, true, 'function' ]");
+  });
+
   it("shows the runtime's status and proxies as rich displays", async () => {
     const status = (await run("await charm.status()")).result;
     expect(status.status === "ok" && status.value?.data["text/html"]).toContain("<table>");

@@ -23,11 +23,11 @@ declare function password(prompt?: string): Promise<string>;
 /** The parallel runtime's names, which kernel/interactive/session.ts installs in every cell. */
 function runtimeGlobals(): string {
   const api = JSON.stringify(join(packageRoot(), "runtime", "index.ts"));
-  const values = ["charm", "Chare", "Future", "Channel", "Reducer", "ArrayMap", "CharmError", "RemoteError"];
+  const values = ["charm", "Chare", "Future", "Channel", "Reducer", "ArrayMap", "CharmError", "PeLostError", "RemoteError", "barChart", "lineChart"];
   const generic = ["Future", "Channel"];
   return [
     ...values.map((name) => `declare const ${name}: typeof import(${api}).${name};`),
-    ...values.filter((n) => n !== "charm" && n !== "Reducer").map((name) =>
+    ...values.filter((n) => n !== "charm" && n !== "Reducer" && !n.endsWith("Chart")).map((name) =>
       generic.includes(name) ? `type ${name}<T = unknown> = import(${api}).${name}<T>;` : `type ${name} = import(${api}).${name};`),
     `type ElementProxy<C> = import(${api}).ElementProxy<C>;`,
     `type CollectionProxy<C> = import(${api}).CollectionProxy<C>;`,
@@ -58,6 +58,8 @@ export class CellLanguageHost {
       types: typesRoot ? ["node"] : [],
       typeRoots: typesRoot ? [typesRoot] : [],
       allowImportingTsExtensions: true,
+      // `import … from "charm4ts"` in a cell is the kernel's own runtime (see worker/globals.ts).
+      paths: { charm4ts: [join(packageRoot(), "runtime", "index.ts")] },
       allowJs: true,
       noEmit: true,
       strict: true,

@@ -34,6 +34,9 @@ export function installCellGlobals(cwd: string, io: CellIo): void {
   const base = pathToFileURL(join(cwd, "/")).href;
   const cellImport = async (specifier: string): Promise<unknown> => {
     if (isBuiltin(specifier)) return import(specifier);
+    // The runtime the cells' globals belong to, wherever the notebook is (another copy from a
+    // node_modules folder would be a second runtime that was never started).
+    if (specifier === "charm4ts") return import("../../../runtime/index.ts");
     // ESM resolution from the notebook's folder (import conditions), so ESM-only packages load too.
     return import(import.meta.resolve(specifier, base));
   };

@@ -27,6 +27,12 @@ it("knows the cell globals and Node's API without @types/node in the notebook's 
   expect(await language.check([], "display.html('<b>x</b>').update('y');\nconst n: string = await input('?');\nprocess.cwd();\nconsole.log(require('node:path').sep)", "cell-1.ts")).toEqual([]);
 });
 
+it("knows the runtime's globals and \"charm4ts\" as the kernel's own runtime, from any folder", async () => {
+  const cell = `import { charm as c, Reducer as R } from "charm4ts";\nconst chart = barChart({ a: [1] }, { title: "t" });\nconst lost: PeLostError | undefined = undefined;\nconst n: number = c.numPes() + (R.sum ? 0 : 1);`;
+  expect(await language.check([], cell, "cell-1.ts")).toEqual([]);
+  expect(await language.check([], `import { notThere } from "charm4ts";`, "cell-2.ts")).toEqual([expect.stringMatching(/has no exported member 'notThere'/)]);
+});
+
 it("runs a cell with a type error and reports the error beside its output", async () => {
   const report = deferred<string>();
   const r = recorder();
