@@ -1,11 +1,12 @@
 // Runs started by a cluster launcher: every rank runs `charmrun prog.ts`, rank 0 becomes the
-// driver and the others its PEs. mpirun and srun are imitated here the way they start a job
-// (same command, rank/size/job variables in each rank's environment), with real processes.
+// driver and the others its PEs. Open MPI's real mpirun runs the README's command; mpirun and
+// srun are also imitated the way they start a job (same command, rank/size/job variables in
+// each rank's environment), with real processes, for launchers CI doesn't have (Slurm).
 import { afterEach, describe, expect, it } from "vitest";
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync, readdirSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, readdirSync } from "node:fs";
 import { networkInterfaces, tmpdir } from "node:os";
-import { join } from "node:path";
+import { delimiter, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { launchedJob } from "../../runtime/launcher/launched-job.ts";
 
@@ -34,6 +35,47 @@ function launch(size: number, envOf: (rank: number) => Record<string, string>, .
 
 const openMpi = (size: number, job: string) => (rank: number) => ({ OMPI_COMM_WORLD_RANK: String(rank), OMPI_COMM_WORLD_SIZE: String(size), PMIX_NAMESPACE: job });
 const slurm = (size: number, job: string) => (rank: number) => ({ SLURM_PROCID: String(rank), SLURM_NTASKS: String(size), SLURM_JOB_ID: job, SLURM_STEP_ID: "0" });
+
+/** Where mpirun is; CI installs Debian's openmpi-bin (.ci/run), so a missing one is a failure, not a skip. */
+function mpirunPath(): string {
+  const found = (process.env.PATH ?? "").split(delimiter).map((dir) => join(dir, "mpirun")).find((file) => existsSync(file));
+  if (!found) throw new Error("mpirun is not on PATH: these tests run Open MPI's real mpirun (apt-get install openmpi-bin, as .ci/run does)");
+  return found;
+}
+
+/** Runs `mpirun --allow-run-as-root --oversubscribe -np N npx charmrun args…` (the README's line; root in CI, 2 cores). */
+async function mpirun(np: number, ...args: string[]): Promise<Ran> {
+  const mpi = mpirunPath();
+  const jobDir = mkdtempSync(join(tmpdir(), "charm4ts-jobs-"));
+  dirs.push(jobDir);
+  // Local ranks inherit mpirun's environment: the job directory reaches every rank.
+  const env = { PATH: process.env.PATH, HOME: process.env.HOME, CHARM4TS_JOB_DIR: jobDir };
+  const ran = await new Promise<Ran>((resolve) => {
+    const child = execFile(mpi, ["--allow-run-as-root", "--oversubscribe", "-np", String(np), "npx", "charmrun", ...args], { cwd: root, env, timeout: 60_000 }, (_err, stdout, stderr) => resolve({ code: child.exitCode, stdout, stderr }));
+  });
+  expect(readdirSync(jobDir)).toEqual([]); // rank 0 removed its job file
+  return ran;
+}
+
+// Open MPI gives ranks a pseudo-terminal, so Node colours what console.log prints.
+const plain = (text: string) => text.replace(/\x1b\[[0-9;]*m/g, "").replace(/\r/g, "");
+
+describe("under Open MPI's mpirun (Debian's openmpi-bin)", () => {
+  it("mpirun -np 2 npx charmrun examples/fib.ts 10 prints Fib(10) = 55 and exits 0", async () => {
+    const r = await mpirun(2, "examples/fib.ts", "10");
+    expect(plain(r.stdout).trim()).toBe("Fib(10) = 55");
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+  });
+
+  it("mpirun -np 3 npx charmrun examples/hello.ts: 3 PEs, one per rank, every chare says hello", async () => {
+    const r = await mpirun(3, "examples/hello.ts");
+    const lines = plain(r.stdout).trim().split("\n").sort();
+    const expected = [0, 1, 2, 3, 4, 5, 6, 7].map((i) => `Hello from chare: ${i} on PE ${Math.floor(i / 3)}`).sort();
+    expect(lines).toEqual(expected);
+    expect(r.code).toBe(0);
+  });
+});
 
 describe("launched by mpirun or srun (charmrun on every rank)", () => {
   it("mpirun -np 3 charmrun fib.ts 10: rank 0 prints the result, every rank exits 0, the job file is gone", async () => {
