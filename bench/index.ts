@@ -4,9 +4,11 @@ import { runtimeBenchmarks } from "./runtime.ts";
 import { kernelBenchmarks } from "./kernel.ts";
 import { cellBenchmarks } from "./cells.ts";
 import { interactiveBenchmarks } from "./interactive.ts";
+import { balancingBenchmarks } from "./balancing.ts";
 
 const suites: Array<[string, () => Promise<Row[]>]> = [
   ["runtime (2 PEs, worker threads)", runtimeBenchmarks],
+  ["balancing (migration, AtSync; 2 PEs)", balancingBenchmarks],
   ["kernel (Jupyter protocol over ZeroMQ)", kernelBenchmarks],
   ["cells (TypeScript in the executor worker)", cellBenchmarks],
   ["the runtime inside the kernel (2 PEs)", interactiveBenchmarks],
