@@ -18,7 +18,7 @@ import { decode, encodeArgs, encodeValue } from "../protocol/codec.ts";
 import type { Waiting } from "./when.ts";
 import type { Runtime } from "./runtime.ts";
 import type { LocalCollection } from "./host.ts";
-import { RECORD, newRecord, type ElementRecord } from "./chare.ts";
+import { RECORD, newRecord, type Chare, type ElementRecord } from "./chare.ts";
 import { chareClass } from "./registry.ts";
 import type { Inbox } from "../channels/inbox.ts";
 
@@ -143,13 +143,17 @@ export function immigrate(rt: Runtime, msg: MigrateMsg): void {
   const label = `${msg.ref.cls}[${key}]`;
   const record = newRecord(coll.ref, msg.idx, key, label);
   const cls = chareClass(msg.ref.cls, rt.self);
-  const chare = Object.create(cls.prototype);
+  // Allocated as `new cls()` would (the class's own initial shape, via new.target) but without
+  // running any constructor; fields then arrive in their original order. Hot code that sees
+  // moved and unmoved chares alike keeps seeing one shape (Object.create(prototype) gave
+  // another, and made such code several times slower on every PE).
+  const chare = Reflect.construct(Allocate, [], cls) as Chare;
   Object.defineProperty(chare, RECORD, { value: record });
   record.chare = chare;
   coll.elements.set(key, record);
   // Channels in its fields find their inboxes through the record, so it is in place first.
   const packed = (msg.r ? decode(msg.s) : msg.s) as PackedElement;
-  Object.assign(chare, packed.fields);
+  for (const key of Object.keys(packed.fields)) (chare as unknown as Record<string, unknown>)[key] = packedNumbers(packed.fields[key]);
   record.redNo = packed.redNo;
   if (packed.sec) record.sectionRedNo = new Map(packed.sec);
   record.moves = packed.moves;
@@ -174,6 +178,27 @@ export function immigrate(rt: Runtime, msg: MigrateMsg): void {
     }
   }
   rt.balancing.arrived(record, msg.planned === 1);
+}
+
+/** A constructor that allocates only: `Reflect.construct(Allocate, [], cls)` makes a bare `cls` instance. */
+function Allocate(): void {}
+
+/**
+ * Structured clone revives a number[] with generic (boxed) elements; hot loops over it then run
+ * several times slower, and so does the same code on chares that never moved. Rebuilt arrays of
+ * numbers get V8's packed number storage back; nested arrays and plain objects are visited too.
+ */
+function packedNumbers(value: unknown, depth = 0): unknown {
+  if (value === null || typeof value !== "object" || depth > 4) return value;
+  if (Array.isArray(value)) {
+    if (value.length > 0 && value.every((x) => typeof x === "number")) return Array.from(value as number[]);
+    for (let i = 0; i < value.length; i++) value[i] = packedNumbers(value[i], depth + 1);
+    return value;
+  }
+  if (Object.getPrototypeOf(value) === Object.prototype) {
+    for (const key of Object.keys(value)) (value as Record<string, unknown>)[key] = packedNumbers((value as Record<string, unknown>)[key], depth + 1);
+  }
+  return value;
 }
 
 /** Tells every endpoint where an element is now (a move nobody planned for them). */

@@ -16,18 +16,25 @@ const JOB_TIMEOUT_MS = 120_000;
 const ENTRY = Symbol.for("charm4ts.entryModule");
 
 function usage(): never {
-  process.stderr.write("usage: charmrun [+pN] [+processes] program.ts [args…]\n  +pN         number of PEs (default: CHARM4TS_PES or the number of cores)\n  +processes  one process per PE, over ZeroMQ TCP (default: worker threads; or CHARM4TS_TRANSPORT)\n");
+  process.stderr.write("usage: charmrun [+pN] [+processes] [+balancer NAME] program.ts [args…]\n  +pN         number of PEs (default: CHARM4TS_PES or the number of cores)\n  +processes  one process per PE, over ZeroMQ TCP (default: worker threads; or CHARM4TS_TRANSPORT)\n  +balancer   load-balancing strategy for arrays with useAtSync: greedy, refine, rotate, random, none (or CHARM4TS_BALANCER)\n");
   process.exit(2);
 }
 
 const argv = process.argv.slice(2);
-const pes = argv.find((a) => /^\+p\d+$/.test(a));
-const processes = argv.includes("+processes");
-const rest = argv.filter((a) => a !== pes && a !== "+processes");
+// The runtime's own flags come before the program; what follows the program is its own.
+const start = argv.findIndex((a, i) => !a.startsWith("+") && argv[i - 1] !== "+balancer");
+const flags = start < 0 ? argv : argv.slice(0, start);
+const rest = start < 0 ? [] : argv.slice(start);
+const pes = flags.find((a) => /^\+p\d+$/.test(a));
+const processes = flags.includes("+processes");
+const balancer = flags.includes("+balancer") ? flags[flags.indexOf("+balancer") + 1] : undefined;
+const unknown = flags.find((a, i) => a !== pes && a !== "+processes" && a !== "+balancer" && flags[i - 1] !== "+balancer");
+if (unknown !== undefined) { process.stderr.write(`charmrun: unknown option ${unknown}\n`); usage(); }
 const program = rest[0];
-if (!program || program === "--help" || program === "-h") usage();
+if (!program || program === "--help" || program === "-h" || (flags.includes("+balancer") && !balancer)) usage();
 if (pes) process.env.CHARM4TS_PES = pes.slice(2);
 if (processes) process.env.CHARM4TS_TRANSPORT = "processes";
+if (balancer) process.env.CHARM4TS_BALANCER = balancer;
 
 const file = resolve(program);
 // The program sees argv as if run directly: [node, program, ...its args].

@@ -7,8 +7,12 @@ import { fileURLToPath } from "node:url";
 const root = fileURLToPath(new URL("../../", import.meta.url));
 
 function particles(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return run("+p2", "examples/particles.ts", ...args);
+}
+
+function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ["bin/charmrun.mjs", "+p2", "examples/particles.ts", ...args], { cwd: root, timeout: 30_000 }, (err, stdout, stderr) => {
+    execFile(process.execPath, ["bin/charmrun.mjs", ...argv], { cwd: root, timeout: 30_000 }, (err, stdout, stderr) => {
       resolve({ code: err ? (typeof (err as any).code === "number" ? (err as any).code : -1) : 0, stdout, stderr });
     });
   });
@@ -20,6 +24,14 @@ const maxReports = (stdout: string): number[] => [...stdout.matchAll(/^Max parti
 describe("examples/particles.ts", () => {
   // 6×4 cells, 2,000 particles in each crowded cell, 60 iterations: balancing at 20 and 40.
   const args = ["6", "4", "2000", "60"];
+
+  it("+balancer on charmrun's command line chooses the strategy (rotate moves every cell each round)", async () => {
+    const { code, stdout, stderr } = await run("+p2", "+balancer", "rotate", "examples/particles.ts", ...args);
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^Load balancing: 2 rounds, 48 cells moved;/m);
+    expect(number(stdout, /^Total particles at the end: (\d+)/m)).toBe(number(stdout, /^Total particles created: (\d+)$/m));
+  });
 
   it("without balancing: every particle is still there at the end, and a max report every 10 iterations", async () => {
     const { code, stdout, stderr } = await particles(...args, "--no-lb");
