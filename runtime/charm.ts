@@ -10,6 +10,7 @@ import type { ErrorData } from "./protocol/messages.ts";
 import { maybeRt, rt, setRuntime } from "./core/current.ts";
 import { startLocalPes, type LocalPes } from "./pe/driver.ts";
 import { startProcessPes, type ProcessPes } from "./pe/process-driver.ts";
+import { heartbeatFor, type HeartbeatTiming } from "./pe/heartbeat.ts";
 import { isPe } from "./pe/role.ts";
 import { launchedStart } from "./launcher/launched-job.ts";
 import { compileProgram } from "./launcher/compile.ts";
@@ -60,6 +61,12 @@ export interface StartOptions {
    * line, or CHARM4TS_TRANSPORT=processes.
    */
   transport?: "threads" | "processes";
+  /**
+   * PE processes only: seconds a PE may go without answering the driver's heartbeat (its event
+   * loop stuck, e.g. an endless loop or one entry method running that long) before it is
+   * declared dead and killed. Default 2 (or CHARM4TS_PE_TIMEOUT); 0 turns the check off.
+   */
+  peTimeout?: number;
 }
 
 /** The program's main function: runs on the driver once every PE is ready. */
@@ -93,6 +100,14 @@ function transportFrom(options: StartOptions): "threads" | "processes" {
   return name;
 }
 
+/** The PE processes' heartbeat from `peTimeout` (undefined: their default, or CHARM4TS_PE_TIMEOUT). */
+function heartbeatFrom(options: StartOptions): HeartbeatTiming | false | undefined {
+  const seconds = options.peTimeout;
+  if (seconds === undefined) return undefined;
+  if (typeof seconds !== "number" || !(seconds >= 0) || seconds === Infinity) throw new CharmError(`peTimeout must be a number of seconds (0 turns the PE heartbeat off), got ${String(seconds)}`);
+  return seconds === 0 ? false : heartbeatFor(seconds);
+}
+
 /** The program's arguments without the runtime's own (+pN, +balancer NAME, +processes). */
 function withoutRuntimeFlags(argv: string[]): string[] {
   return argv.filter((a, i) => !/^\+p\d+$/.test(a) && a !== "+processes" && a !== "+balancer" && argv[i - 1] !== "+balancer");
@@ -117,12 +132,13 @@ async function start(mainOrOptions?: MainFunction | StartOptions, maybeOptions?:
   lastOptions = { ...options, modules: wanted };
   // Under mpirun/srun (charmrun on rank 0), the launcher's ranks are the PEs.
   const launched = launchedStart(options.numPes);
+  const processOptions = { ...launched?.options, heartbeat: heartbeatFrom(options) };
   const startPes = launched ? startProcessPes : transportFrom(options) === "processes" ? startProcessPes : startLocalPes;
   pes = await startPes(launched?.numPes ?? numPesFrom(options), modules, {
     onUnhandled,
     onOutput: options.onOutput,
     onExit: (code, reason) => { if (reason) process.stderr.write(`${reason}\n`); void exitProgram(code); },
-  }, { definitions: definitionLog(), interactive: options.interactive ?? false, balancer: balancerFrom(options) }, launched?.options);
+  }, { definitions: definitionLog(), interactive: options.interactive ?? false, balancer: balancerFrom(options) }, processOptions);
   setRuntime(pes.runtime);
   if (!main) return;
   const args = options.args ?? withoutRuntimeFlags(process.argv.slice(1));

@@ -40,6 +40,8 @@ export interface RuntimeHooks {
   onDefine?(code: string, fid: FutureId): void;
   /** A PE printed (notebook mode; driver only), with the cause of the work that printed it. */
   onOutput?(stream: "stdout" | "stderr", text: string, cause: number): void;
+  /** A PE answered the heartbeat (driver of PE processes only). */
+  onPong?(pe: Endpoint): void;
 }
 
 /** Where a migrated element is, and after how many moves that was learned. */
@@ -275,6 +277,8 @@ export class Runtime {
       case "stop": return this.hooks.onStop?.();
       case "ready": return this.hooks.onReady?.(msg.pe, msg.error);
       case "exit": return this.hooks.onExit?.(msg.code, msg.reason);
+      case "ping": return this.send(DRIVER, { t: "pong", n: msg.n, pe: this.self });
+      case "pong": return this.hooks.onPong?.(msg.pe);
       case "qdStart": return this.quiescence.startQD(msg.target);
       case "define": return this.hooks.onDefine?.(msg.code, msg.fid);
       case "status": return sendToFuture(msg.fid, peStatus(this));

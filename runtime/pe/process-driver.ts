@@ -6,6 +6,7 @@
  * the processes over ZeroMQ TCP (transport/zmq-transport.ts); the driver stays in this process.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { hostname } from "node:os";
 import { DRIVER, type Endpoint } from "../protocol/ids.ts";
 import { RemoteError } from "../protocol/errors.ts";
 import type { ErrorData } from "../protocol/messages.ts";
@@ -18,6 +19,7 @@ import { SECRET_ENV, encodeSecret, newSecret } from "./secret.ts";
 import { newCurveKeys } from "../transport/curve.ts";
 import { withoutRanks } from "./launcher-env.ts";
 import { REPORTED_DEATH_EXIT_CODE } from "./role.ts";
+import { DEFAULT_HEARTBEAT, Heartbeat, heartbeatFor, type HeartbeatTiming } from "./heartbeat.ts";
 
 /** A running set of PE processes and the driver's runtime that talks to them. */
 export interface ProcessPes {
@@ -43,6 +45,12 @@ export interface ProcessOptions {
   announce?(address: string, secret: string): void;
   /** Called once the run has stopped. */
   onStop?(): void;
+  /**
+   * The application heartbeat: how often PEs are pinged and how long one may stay silent (its
+   * event loop stuck) before it is declared dead and killed; `false` turns it off. Default
+   * every 500 ms, silent for 2 s (CHARM4TS_PE_TIMEOUT, in seconds, changes the 2 s; 0 is off).
+   */
+  heartbeat?: HeartbeatTiming | false;
 }
 
 /** How long PE processes get to start and join, to exit once told to stop, and to exit once their connection dropped. */
@@ -53,6 +61,7 @@ const EXIT_AFTER_DISCONNECT_MS = 300;
 /** Starts `numPes` PE processes that load `modules`; resolves once all are ready. */
 export async function startProcessPes(numPes: number, modules: string[], hooks: RuntimeHooks, setup: PeSetup = { definitions: [], interactive: false }, options: ProcessOptions = {}): Promise<ProcessPes> {
   const host = options.host ?? process.env.CHARM4TS_BIND ?? "127.0.0.1";
+  const timing = heartbeatTiming(options.heartbeat);
   const token = newSecret();
   const curve = (options.curve ?? wantsCurve(host)) ? newCurveKeys() : undefined;
   // What PEs are given to join: the token, and the CURVE keys when there are some.
@@ -72,9 +81,14 @@ export async function startProcessPes(numPes: number, modules: string[], hooks: 
     gone.get(pe)!();
     if (readyCount < numPes) { settle(new Error(`PE ${pe} ${how} ${which} before it was ready`)); return; }
     if (stopping) return;
+    heartbeat?.forget(pe);
     if (!reported) hooks.onUnhandled({ name: "PeExit", message: `PE ${pe} ${how} ${which}; calls waiting on its chares fail, and its chares are lost`, stack: "", pe });
     runtime?.failures.peDied(pe, how); // futures that depended on it reject, everyone is told
   };
+  let heartbeat: Heartbeat | undefined;
+  // PEs that joined by themselves (launcher ranks) and stopped answering: the driver can't end
+  // them without their launcher taking it for a crash of the job, so they are ended at stop.
+  const silentJoiners: Array<{ pid: number; host: string }> = [];
 
   // Linger 0: the driver closes its sockets only once the PEs are gone; nothing is left to deliver.
   const transport = await ZmqTransport.bind({ host, linger: 0, curve, onError: (e) => { if (!stopping) hooks.onUnhandled(transportError(e)); } });
@@ -89,7 +103,9 @@ export async function startProcessPes(numPes: number, modules: string[], hooks: 
   }
 
   const close = async () => {
+    heartbeat?.stop();
     for (const child of processes.values()) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    for (const j of silentJoiners) if (j.host === hostname()) killQuietly(j.pid);
     await Promise.all([...processes.values()].map(exited));
     transport.close();
     rendezvous.close();
@@ -107,6 +123,7 @@ export async function startProcessPes(numPes: number, modules: string[], hooks: 
         if (error) settle(new RemoteError(error));
         else if (++readyCount === numPes) settle();
       },
+      onPong: (pe) => heartbeat?.heard(pe),
     });
     if (setup.balancer) runtime.defaultBalancer = setup.balancer;
     joiners.forEach((j, pe) => {
@@ -119,6 +136,17 @@ export async function startProcessPes(numPes: number, modules: string[], hooks: 
       rendezvous.welcome(j, { pe, numPes, modules, ...setup }, peers);
     });
     await allReady;
+    // Only once every PE is ready: loading a big program may keep a PE's loop busy for seconds.
+    if (timing) {
+      heartbeat = new Heartbeat(joiners.map((_, pe) => pe), timing, (pe, n) => transport.send(pe, { t: "ping", n }), (pe, silentMs) => {
+        const j = joiners[pe]!;
+        const child = processes.get(pe);
+        const silent = `for ${(silentMs / 1000).toFixed(1)} s`;
+        end(pe, STUCK, child ? `${silent} (process ${j.pid}); it was killed` : `${silent} (process ${j.pid} on ${j.host})`);
+        if (child) child.kill("SIGKILL");
+        else silentJoiners.push(j);
+      });
+    }
   } catch (err) {
     stopping = true;
     await close();
@@ -127,6 +155,7 @@ export async function startProcessPes(numPes: number, modules: string[], hooks: 
 
   const stop = async () => {
     stopping = true;
+    heartbeat?.stop();
     for (let pe = 0; pe < numPes; pe++) if (!ended.has(pe)) transport.send(pe, { t: "stop" });
     transport.flush();
     // A PE stuck in a synchronous loop can't read "stop": give PEs a moment, then kill ours.
@@ -142,6 +171,29 @@ function spawnPe(pe: Endpoint, rendezvous: string, secret: string): ChildProcess
     env: { ...withoutRanks(process.env), [SECRET_ENV]: secret, CHARM4TS_RANK: String(pe) },
     stdio: ["ignore", "inherit", "inherit"],
   });
+}
+
+/** What a PE that stopped answering the application heartbeat died of (as PeLostError says it). */
+export const STUCK = "stopped answering (a stuck event loop?)";
+
+/** The heartbeat's timing: the option, else CHARM4TS_PE_TIMEOUT (seconds; 0 turns it off), else the default. */
+function heartbeatTiming(option: HeartbeatTiming | false | undefined): HeartbeatTiming | undefined {
+  if (option === false) return undefined;
+  if (option) return option;
+  const env = process.env.CHARM4TS_PE_TIMEOUT;
+  if (env === undefined || env === "") return DEFAULT_HEARTBEAT;
+  const seconds = Number(env);
+  if (!Number.isFinite(seconds) || seconds < 0) throw new Error(`CHARM4TS_PE_TIMEOUT=${env} is not a number of seconds (0 turns the PE heartbeat off)`);
+  if (seconds === 0) return undefined;
+  return heartbeatFor(seconds);
+}
+
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch {
+    // gone already
+  }
 }
 
 /** Off loopback, CURVE unless plain TCP was asked for explicitly. */

@@ -122,9 +122,12 @@ export type Message =
   | { t: "trace"; on: boolean; fid: FutureId }
   | { t: "output"; stream: "stdout" | "stderr"; text: string }
   | { t: "exit"; code: number; reason?: string }
+  // The driver's application heartbeat to PE processes (pe/heartbeat.ts): answered by the PE's event loop.
+  | { t: "ping"; n: number }
+  | { t: "pong"; n: number; pe: Endpoint }
   | { t: "stop" };
 
 /** Messages that quiescence detection does not count (they are its own traffic or lifecycle). */
 export function isControlMessage(m: Message): boolean {
-  return m.t === "qdProbe" || m.t === "qdCount" || m.t === "ready" || m.t === "stop" || m.t === "report" || m.t === "exit" || m.t === "qdStart" || m.t === "status" || m.t === "trace" || m.t === "census" || m.t === "peDead" || m.t === "counters" || m.t === "replaced" || m.t === "peer" || m.t === "censusCount" || m.t === "members";
+  return m.t === "qdProbe" || m.t === "qdCount" || m.t === "ready" || m.t === "stop" || m.t === "report" || m.t === "exit" || m.t === "qdStart" || m.t === "status" || m.t === "trace" || m.t === "census" || m.t === "peDead" || m.t === "counters" || m.t === "replaced" || m.t === "peer" || m.t === "censusCount" || m.t === "members" || m.t === "ping" || m.t === "pong";
 }

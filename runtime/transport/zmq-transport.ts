@@ -45,7 +45,8 @@ const EAGER_WORDS = 8192;
 export class ZmqTransport implements Transport {
   private readonly peers = new Map<Endpoint, string>();
   private readonly outboxes = new Map<Endpoint, Outbox>();
-  private readonly readers = new Map<Endpoint, WireReader>();
+  /** Per sender: its stream's reader, and a handler call that names the sender (quiescence needs it). */
+  private readonly readers = new Map<Endpoint, { reader: WireReader; deliver: (msg: Message, cause: number) => void }>();
   private readonly dirty: Outbox[] = [];
   private flushScheduled = false;
   private handler: MessageHandler | undefined;
@@ -54,7 +55,6 @@ export class ZmqTransport implements Transport {
   // Captured before user code runs (see microtask.ts).
   private readonly defer = deferMicrotask();
   private readonly flushNow = (): void => this.flush();
-  private readonly deliver = (msg: Message, cause: number): void => this.handler?.(msg, cause);
 
   private me: Endpoint | undefined;
 
@@ -212,9 +212,9 @@ export class ZmqTransport implements Transport {
       for await (const frames of this.pull) {
         try {
           const { sender, batch } = decodeFrames(frames);
-          let reader = this.readers.get(sender);
-          if (!reader) this.readers.set(sender, (reader = new WireReader()));
-          reader.read(batch, this.deliver);
+          let from = this.readers.get(sender);
+          if (!from) this.readers.set(sender, (from = { reader: new WireReader(), deliver: (msg, cause) => this.handler?.(msg, cause, sender) }));
+          from.reader.read(batch, from.deliver);
         } catch (err) {
           // One bad message must not stop the loop for the others.
           this.fail(new Error(`endpoint ${this.me} received a message it can't decode: ${(err as Error).message}`));

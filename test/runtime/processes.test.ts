@@ -97,9 +97,43 @@ describe("PEs in processes", () => {
     process.kill(victim!, "SIGSTOP");
     const err = await reported;
     expect(err.pe).toBe(1);
-    expect(err.message).toContain(`PE 1 stopped answering (process ${victim})`);
+    // ZeroMQ's heartbeat or ours, whichever notices first
+    expect(err.message).toMatch(new RegExp(`PE 1 stopped answering .*\\(process ${victim}\\)`));
     expect(await charm.chare(Where, [], { onPe: 0 }).pid.ret()).toEqual([0, expect.any(Number)]);
     // shutdown kills it (SIGKILL ends a stopped process too)
+  });
+
+  it("a PE process stuck in an endless loop is found by the application heartbeat, killed, and its calls reject", async () => {
+    await charm.start({ numPes: 2, modules: [fixtures], transport: "processes" });
+    const arr = charm.array(Where, 2);
+    const [[, pid0], [, victim]] = await arr.pid.ret();
+    const reported = nextError();
+    const t0 = performance.now();
+    const stuck = arr.at(1).spin.ret();
+    const err = await Promise.resolve(stuck).then(() => undefined, (e: unknown) => e);
+    const seconds = (performance.now() - t0) / 1000;
+    // ZeroMQ's own heartbeats are answered by its I/O thread: only ours can see this.
+    expect(err).toBeInstanceOf(PeLostError);
+    expect((err as PeLostError).pe).toBe(1);
+    expect((err as Error).message).toMatch(/^PE 1 stopped answering \(a stuck event loop\?\); Where\[1\]\.spin was waiting on it and may or may not have run/);
+    expect(seconds).toBeGreaterThan(1.9);
+    expect(seconds).toBeLessThan(5);
+    expect((await reported).message).toMatch(new RegExp(`PE 1 stopped answering \\(a stuck event loop\\?\\) for [\\d.]+ s \\(process ${victim}\\); it was killed`));
+    await expect.poll(() => alive(victim!)).toBe(false);
+    expect(() => arr.at(1).pid.ret()).toThrow(PeLostError);
+    expect(await arr.at(0).pid.ret()).toEqual([0, pid0]); // the other PE keeps working
+    await charm.waitQD();
+  });
+
+  it("an entry method busy for longer than the default 2 s is left alone with a longer peTimeout", async () => {
+    await charm.start({ numPes: 2, modules: [fixtures], transport: "processes", peTimeout: 6 });
+    const errors: RemoteError[] = [];
+    charm.onError((e) => errors.push(e));
+    const arr = charm.array(Where, 2);
+    await charm.awaitCreation(arr);
+    expect(await arr.at(1).busy.ret(2600)).toBe(2600);
+    expect(errors).toEqual([]);
+    await expect(charm.restart({ peTimeout: -1 })).rejects.toThrow("peTimeout must be a number of seconds");
   });
 
   it("shutdown stops every PE process, and restart makes new ones", async () => {
