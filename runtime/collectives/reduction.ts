@@ -1,13 +1,14 @@
 /**
  * Reductions over a collection: every element's i-th contribution belongs to reduction i. Each
- * PE combines the contributions of its elements and sends one partial, with how many
- * contributions it holds, to the collection's root PE; the root delivers the result once the
- * count reaches the number of elements — to a future, an entry method, a broadcast, or
+ * PE combines the contributions of its elements into one partial, with how many contributions
+ * it holds, and sends it up a spanning tree of PEs towards the collection's root PE (combining
+ * with the partials that reach a PE while its own share is open); the root delivers the result
+ * once the count reaches the number of elements — to a future, an entry method, a broadcast, or
  * (allreduce) back to every PE that took part. Broadcasts with replies use the same machinery,
  * keyed by their future.
  *
- * Counting at the root, not waiting on a fixed tree of PEs, is what lets elements migrate: a PE
- * completes its share when every element *present* has contributed, an element that arrives
+ * Counting at the root, rather than each PE waiting for a fixed set of children, is what lets
+ * elements migrate: a PE completes its share when every element *present* has contributed, an element that arrives
  * owing a contribution is waited for, and a contribution made after the share was sent (its
  * element arrived late) goes to the root as one more partial.
  *
@@ -28,6 +29,18 @@ import { boundTarget } from "../core/proxy.ts";
 import { callTarget } from "./targets.ts";
 import { isReducer, reducerFn, type ReducerName } from "./reducers.ts";
 
+type ContribMsg = Extract<Message, { t: "contrib" }>;
+
+// Partials go up a 4-ary tree over the PEs, rooted at the reduction's root: shallow (log4),
+// and no PE receives from more than four others.
+const BRANCHING = 4;
+
+/** The PE above `pe` in the tree over `numPes` PEs rooted at `root`. */
+export function parentPe(pe: number, root: number, numPes: number): number {
+  const pos = (pe - root + numPes) % numPes;
+  return (Math.floor((pos - 1) / BRANCHING) + root) % numPes;
+}
+
 /** Where a reduction's result goes: a Future, or a bound entry method (`proxy.method`, `proxy.at(0).method`). */
 export type ReductionTarget = Future<any> | ((...args: any[]) => unknown);
 
@@ -47,6 +60,10 @@ interface LocalShare {
   /** Elements here that still owe this reduction a contribution. */
   owed: number;
   error: ErrorData | undefined;
+  /** Partials from PEs below this one in the tree that arrived while it was still open. */
+  readonly parts: Partial[];
+  /** The PEs whose contributions those partials hold. */
+  readonly pes: number[];
 }
 
 /** The root's view of one reduction: the partials so far. */
@@ -154,15 +171,32 @@ export class Reductions {
     this.forOwed(record, (share) => { share.owed++; });
   }
 
-  /** A partial sent to this PE as the root. */
-  receivePartial(msg: Extract<Message, { t: "contrib" }>): void {
+  /**
+   * A partial travelling up the tree. Below the root, it joins this PE's own share when that is
+   * still open (so they go up as one), or goes on to the parent at once: a PE never waits for a
+   * child that may have nothing to send (its elements may all have moved away).
+   */
+  receivePartial(msg: ContribMsg): void {
+    if (msg.root !== this.rt.self) {
+      const share = this.shares.get(msg.cid)?.get(msg.key);
+      if (share && share.owed > 0) {
+        share.parts.push(msg.r ? { ...msg.part, v: decode(msg.part.v) } : msg.part);
+        share.pes.push(...msg.pes);
+        share.reducer ??= msg.reducer as ReducerName;
+        share.target ??= msg.target;
+        share.all ||= msg.all === 1;
+        return;
+      }
+      this.rt.send(parentPe(this.rt.self, msg.root, this.rt.numPes), msg);
+      return;
+    }
     const root = this.root(msg.cid, msg.key);
     root.reducer ??= msg.reducer as ReducerName;
     root.target ??= msg.target;
     root.all ||= msg.all === 1;
     root.of ??= msg.of;
     root.n += msg.part.n;
-    root.from.add(msg.pe);
+    for (const pe of msg.pes) root.from.add(pe);
     root.parts.push(msg.r ? { ...msg.part, v: decode(msg.part.v) } : msg.part);
     this.tryDeliver(msg.cid, msg.key, root);
   }
@@ -188,7 +222,7 @@ export class Reductions {
     if (!byKey) this.shares.set(cid, (byKey = new Map()));
     let s = byKey.get(key);
     if (!s) {
-      s = { cid, key, reducer: undefined, target: undefined, all: false, local: [], owed: owed(), error: undefined };
+      s = { cid, key, reducer: undefined, target: undefined, all: false, local: [], owed: owed(), error: undefined, parts: [], pes: [] };
       byKey.set(key, s);
     }
     return s;
@@ -246,15 +280,13 @@ export class Reductions {
     const byKey = this.shares.get(share.cid)!;
     byKey.delete(share.key);
     if (byKey.size === 0) this.shares.delete(share.cid);
-    const part = combine(share.reducer!, share.local, [], share.error);
-    const [rootPe, of] = this.rootAndCount(share.cid);
-    if (rootPe === this.rt.self) {
-      // The root's own share joins the others without a message.
-      this.receivePartial({ t: "contrib", cid: share.cid as CollectionId, key: share.key, reducer: share.reducer!, target: share.target, all: share.all ? 1 : undefined, part, of, pe: this.rt.self });
-      return;
-    }
+    const part = combine(share.reducer!, share.local, share.parts, share.error);
+    const [root, of] = this.rootAndCount(share.cid);
+    const msg: ContribMsg = { t: "contrib", cid: share.cid as CollectionId, key: share.key, reducer: share.reducer!, target: share.target, all: share.all ? 1 : undefined, part, of, root, pes: [this.rt.self, ...share.pes] };
+    // The root's own share joins the others without a message.
+    if (root === this.rt.self) { this.receivePartial(msg); return; }
     const enc = encodeValue(part.v, "a reduction's partial result");
-    this.rt.send(rootPe, { t: "contrib", cid: share.cid as CollectionId, key: share.key, reducer: share.reducer!, target: share.target, all: share.all ? 1 : undefined, part: { ...part, v: enc.v }, r: enc.r, of, pe: this.rt.self }, enc.transfer);
+    this.rt.send(parentPe(this.rt.self, root, this.rt.numPes), { ...msg, part: { ...part, v: enc.v }, r: enc.r }, enc.transfer);
   }
 
   private root(cid: Scope, key: Key): RootState {

@@ -70,7 +70,7 @@ export interface ErrorData {
   method?: string;
 }
 
-/** One PE's combined share of a reduction, sent to the reduction's root PE. */
+/** PEs' combined shares of a reduction, on their way up the tree to the reduction's root PE. */
 export interface Partial {
   /** Contributions combined so far. */
   n: number;
@@ -96,7 +96,7 @@ export type Message =
   | { t: "resolve"; fid: FutureId; v: unknown; r?: 1 }
   | { t: "reject"; fid: FutureId; e: ErrorData }
   // contrib and down: `cid` is the collection, or minus a section's id for a section's reduction.
-  | { t: "contrib"; cid: CollectionId; key: number | string; reducer: string; target?: TargetRef; all?: 1; part: Partial; r?: 1; of?: number; pe: Endpoint }
+  | { t: "contrib"; cid: CollectionId; key: number | string; reducer: string; target?: TargetRef; all?: 1; part: Partial; r?: 1; of?: number; root: Endpoint; pes: Endpoint[] }
   | { t: "down"; cid: CollectionId; key: number | string; v: unknown; e?: ErrorData; r?: 1 }
   | { t: "chan"; to: ProxyRef; from: string; seq: number; v: unknown; r?: 1 }
   | { t: "migrate"; ref: CollectionRef; idx: Index; s: unknown; r?: 1; planned?: 1 }

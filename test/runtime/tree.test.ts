@@ -1,0 +1,59 @@
+// Reductions travel up a 4-ary tree of PEs to their root: pure arithmetic checked for every
+// size and root, then reductions on 11 PEs (a tree two levels deep) with elements moving.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { charm, Future } from "../../runtime/index.ts";
+import { parentPe } from "../../runtime/collectives/reduction.ts";
+import { Red } from "./fixtures/reductions.ts";
+import { Mover } from "./fixtures/migration.ts";
+
+describe("the reduction tree", () => {
+  it("reaches the root from every PE, no PE has more than four children, depth is log4", () => {
+    for (let numPes = 2; numPes <= 70; numPes++) {
+      for (const root of [0, 1, numPes - 1, Math.floor(numPes / 2)]) {
+        const children = new Map<number, number>();
+        for (let pe = 0; pe < numPes; pe++) {
+          let at = pe;
+          let hops = 0;
+          while (at !== root) {
+            const up = parentPe(at, root, numPes);
+            if (hops === 0) children.set(up, (children.get(up) ?? 0) + 1);
+            at = up;
+            hops++;
+            expect(hops).toBeLessThanOrEqual(Math.ceil(Math.log(numPes) / Math.log(4)) + 1);
+          }
+        }
+        expect(Math.max(...children.values())).toBeLessThanOrEqual(4);
+      }
+    }
+  });
+});
+
+describe("reductions on 11 PEs", () => {
+  const modules = ["./fixtures/reductions.ts", "./fixtures/migration.ts"].map((m) => new URL(m, import.meta.url).href);
+  beforeAll(() => charm.start({ numPes: 11, modules }));
+  afterAll(() => charm.shutdown());
+
+  it("sum, gather in index order, and allreduce over 50 elements", async () => {
+    const reds = charm.array(Red, 50);
+    const done = new Future<number>();
+    const barrier = new Future<undefined>();
+    reds.reduceIndex(done, barrier);
+    expect(await done).toBe((50 * 49) / 2);
+    await barrier;
+    const gathered = new Future<number[][]>();
+    reds.gatherIndex(gathered);
+    expect(await gathered).toEqual(Array.from({ length: 50 }, (_, i) => [i]));
+  });
+
+  it("stays exact while elements move between PEs of different subtrees", async () => {
+    const n = 33;
+    const movers = charm.array(Mover, n, { args: [1] });
+    for (let step = 0; step < 6; step++) {
+      const done = new Future<number>();
+      for (let i = 0; i < n; i++) movers.at(i).step(i, done, (i + step) % 5 === 0 ? (i * 7 + step) % 11 : -1);
+      expect(await done).toBe((n * (n - 1)) / 2);
+    }
+    const sums = await Promise.all(Array.from({ length: n }, (_, i) => movers.at(i).allSum.ret(1)));
+    expect(sums).toEqual(new Array(n).fill(n));
+  });
+});
