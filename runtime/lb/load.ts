@@ -13,7 +13,9 @@ let running: ElementRecord | undefined;
 let started = 0;
 let installed = false;
 const owners = new WeakMap<Promise<unknown>, ElementRecord>();
-const outer: Array<[ElementRecord | undefined, number]> = [];
+// What ran around a promise job, restored after it (two stacks: no tuple allocated per job).
+const outerRecords: Array<ElementRecord | undefined> = [];
+const outerStarts: number[] = [];
 const now = performance.now.bind(performance);
 
 function install(): void {
@@ -24,13 +26,15 @@ function install(): void {
     if (owner) owners.set(promise, owner);
   });
   promiseHooks.onBefore((promise) => {
-    outer.push([running, started]);
+    outerRecords.push(running);
+    outerStarts.push(started);
     running = owners.get(promise);
-    started = now();
+    if (running) started = now(); // jobs that belong to no element cost no clock reads
   });
   promiseHooks.onAfter(() => {
     if (running) running.load! += now() - started;
-    [running, started] = outer.pop() ?? [undefined, 0];
+    running = outerRecords.pop();
+    started = outerStarts.pop() ?? 0;
   });
 }
 
