@@ -9,7 +9,7 @@ import { CharmError, RemoteError, formatErrorData } from "./protocol/errors.ts";
 import type { ErrorData } from "./protocol/messages.ts";
 import { maybeRt, rt, setRuntime } from "./core/current.ts";
 import { startLocalPes, type LocalPes } from "./pe/driver.ts";
-import { startProcessPes, type ProcessPes } from "./pe/process-driver.ts";
+import type { ProcessPes } from "./pe/process-driver.ts";
 import { heartbeatFor, type HeartbeatTiming } from "./pe/heartbeat.ts";
 import { isPe } from "./pe/role.ts";
 import { launchedStart } from "./launcher/launched-job.ts";
@@ -133,7 +133,8 @@ async function start(mainOrOptions?: MainFunction | StartOptions, maybeOptions?:
   // Under mpirun/srun (charmrun on rank 0), the launcher's ranks are the PEs.
   const launched = launchedStart(options.numPes);
   const processOptions = { ...launched?.options, heartbeat: heartbeatFrom(options) };
-  const startPes = launched ? startProcessPes : transportFrom(options) === "processes" ? startProcessPes : startLocalPes;
+  // ZeroMQ (a native addon) is loaded only when PEs are processes: thread PEs start without it.
+  const startPes = launched || transportFrom(options) === "processes" ? (await import("./pe/process-driver.ts")).startProcessPes : startLocalPes;
   pes = await startPes(launched?.numPes ?? numPesFrom(options), modules, {
     onUnhandled,
     onOutput: options.onOutput,

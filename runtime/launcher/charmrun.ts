@@ -8,7 +8,6 @@ import { pathToFileURL } from "node:url";
 import { resolve } from "node:path";
 import { compileProgram } from "./compile.ts";
 import { awaitJob, launchedJob, markLaunchedDriver } from "./launched-job.ts";
-import { runPeProcess } from "../pe/pe-process.ts";
 
 // Ranks may start seconds apart on a busy cluster; rank 0 compiles the program before publishing.
 const JOB_TIMEOUT_MS = 120_000;
@@ -45,6 +44,7 @@ try {
   const job = launchedJob();
   if (job && job.rank > 0) {
     const { address, secret } = await awaitJob(job, JOB_TIMEOUT_MS);
+    const { runPeProcess } = await import("../pe/pe-process.ts"); // ZeroMQ only where PEs are processes
     await runPeProcess({ connect: address, secret });
   } else {
     if (job) markLaunchedDriver(job);
