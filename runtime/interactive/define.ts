@@ -1,6 +1,8 @@
 /** The driver's side of interactive definitions: the log, and shipping each script to every PE. */
 import { Future } from "../core/future.ts";
 import { maybeRt } from "../core/current.ts";
+import { ANY_PE } from "../core/failure.ts";
+import { PeLostError } from "../protocol/errors.ts";
 import { REGISTER, registerDefinitions } from "./definitions.ts";
 
 const log: string[] = [];
@@ -26,12 +28,19 @@ export async function define(code: string): Promise<void> {
   log.push(code);
   const runtime = maybeRt();
   if (!runtime) return;
-  const done = new Future<unknown[]>(runtime.numPes);
-  runtime.futures.get(done.id)!.label = "declarations reaching every PE";
-  for (let pe = 0; pe < runtime.numPes; pe++) runtime.send(pe, { t: "define", code, fid: done.id });
+  // A dead PE would never answer: the live ones get it (a restart replays the log to all).
+  const live = Array.from({ length: runtime.numPes }, (_, pe) => pe).filter((pe) => !runtime.failures.dead.has(pe));
+  if (live.length === 0) return;
+  const done = new Future<unknown[]>(live.length);
+  const state = runtime.futures.get(done.id)!;
+  state.label = "declarations reaching every PE";
+  state.on = ANY_PE; // a PE that dies meanwhile rejects it instead of leaving it pending
+  for (const pe of live) runtime.send(pe, { t: "define", code, fid: done.id });
   try {
     await done;
   } catch (err) {
+    // The death is reported on its own; the script is a good definition for every other PE.
+    if (err instanceof PeLostError) return;
     // A script that failed is not a definition: PEs started later must not replay it.
     log.splice(log.lastIndexOf(code), 1);
     throw err;

@@ -13,6 +13,8 @@ export interface PeStatus {
   sent: number;
   handled: number;
   heapUsedMB: number;
+  /** The process it runs in (the driver's own for PE threads). */
+  pid: number;
 }
 
 /** This PE's numbers (answered to a "status" message). */
@@ -24,12 +26,17 @@ export function peStatus(runtime: Runtime): PeStatus {
     chares += coll.elements.size;
     byClass[coll.ref.cls] = (byClass[coll.ref.cls] ?? 0) + coll.elements.size;
   }
-  return { pe: runtime.self, chares, byClass, sent: runtime.sent, handled: runtime.handled, heapUsedMB: Math.round(process.memoryUsage().heapUsed / 1e5) / 10 };
+  return { pe: runtime.self, chares, byClass, sent: runtime.sent, handled: runtime.handled, heapUsedMB: Math.round(process.memoryUsage().heapUsed / 1e5) / 10, pid: process.pid };
 }
 
 /** The runtime's state across PEs, displayable in a notebook. */
 export class RuntimeStatus {
-  constructor(readonly pes: PeStatus[]) {}
+  /** PEs in processes of their own: the table gets a column with each one's process id. */
+  private readonly processes: boolean;
+
+  constructor(readonly pes: PeStatus[]) {
+    this.processes = pes.some((p) => p.pid !== process.pid);
+  }
 
   /** Total chares on all PEs. */
   get chares(): number {
@@ -37,11 +44,11 @@ export class RuntimeStatus {
   }
 
   private rows(): string[][] {
-    return this.pes.map((p) => [String(p.pe), String(p.chares), Object.entries(p.byClass).map(([c, n]) => `${c}×${n}`).join(", ") || "—", String(p.sent), String(p.handled), `${p.heapUsedMB} MB`]);
+    return this.pes.map((p) => [String(p.pe), String(p.chares), Object.entries(p.byClass).map(([c, n]) => `${c}×${n}`).join(", ") || "—", String(p.sent), String(p.handled), `${p.heapUsedMB} MB`, ...(this.processes ? [String(p.pid)] : [])]);
   }
 
   [MIME_BUNDLE](): Record<string, string> {
-    const header = ["PE", "chares", "classes", "sent", "handled", "heap"];
+    const header = ["PE", "chares", "classes", "sent", "handled", "heap", ...(this.processes ? ["process"] : [])];
     const caption = `charm4ts runtime: ${this.pes.length} PEs, ${this.chares} chares`;
     const widths = header.map((h, i) => Math.max(h.length, ...this.rows().map((r) => r[i]!.length)));
     const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ");

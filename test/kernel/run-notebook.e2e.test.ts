@@ -52,6 +52,22 @@ describe("run-notebook", () => {
     }
   }, 120_000);
 
+  it("the remote-PEs notebook compares threads with processes, loses a killed PE process, recovers, and leaves none running", () => {
+    const out = join(dir, "executed-remote-pes.ipynb");
+    const r = run(join(ROOT, "notebooks/remote-pes.ipynb"), "--output", out);
+    expect(r.status, r.stderr).toBe(0);
+    const executed: any = JSON.parse(readFileSync(out, "utf8"));
+    validateNotebook(executed);
+    const svgs: string[] = executed.cells.flatMap((c: any) => c.outputs ?? []).map((o: any) => o.data?.["image/svg+xml"]).filter(Boolean).map((svg: string | string[]) => [svg].flat().join(""));
+    expect(svgs.filter((svg) => (svg.match(/class="bar"/g) ?? []).length === 4)).toHaveLength(1); // 2 costs × threads, processes
+    expect(r.stdout).toMatch(/heap\s+process\n/); // charm.status() names each PE's process
+    expect(r.stdout).toMatch(/PE 1 was killed by SIGKILL \(process \d+\)/); // reported
+    expect(r.stdout).toContain("isPeLostError: true");
+    expect(r.stdout).toContain("pe0Answers: 42");
+    expect(r.stdout).toContain("processesLeft: 0");
+    expect(r.stdout).toContain("mpirun -np 8 npx charmrun sum.ts");
+  });
+
   it("stops at a failing cell, prints its traceback and exits 1", () => {
     const r = run(notebook(['console.log("before")', 'throw new RangeError("cell two failed")', 'console.log("never")']));
     expect(r.status).toBe(1);

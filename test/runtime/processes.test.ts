@@ -43,6 +43,10 @@ describe("PEs in processes", () => {
     expect(distinct.size).toBe(4);
     const arr = charm.array(Where, 3);
     expect(await arr.at(0).peerPid.ret(arr.at(2))).toEqual(pids[2]);
+    // charm.status() names each PE's process (a notebook finds the one to kill there)
+    const status = await charm.status();
+    expect(status.pes.map((p) => p.pid)).toEqual(pids.map(([, pid]) => pid));
+    expect((status as any)[Symbol.for("charm4ts.mimeBundle")]()["text/plain"]).toMatch(/heap\s+process\n/);
   });
 
   it("a 1 MiB Float64Array crosses processes intact, there and back, and reduces element-wise", async () => {
@@ -88,6 +92,7 @@ describe("PEs in processes", () => {
     expect((err as Error).message).toMatch(/^PE 1 was killed by SIGKILL; Where\[1\]\.stall was waiting on it and may or may not have run/);
     expect((await reported).message).toContain(`PE 1 was killed by SIGKILL (process ${victim})`);
     expect(() => arr.at(1).pid.ret()).toThrow(PeLostError); // later calls fail at once
+    await charm.define("var afterDeath = 1;"); // a notebook's next declarations reach the live PEs, not hang on the dead one
   });
 
   it("a stopped PE process (SIGSTOP) is reported once it stops answering heartbeats", async () => {
