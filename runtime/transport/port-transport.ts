@@ -4,26 +4,10 @@ import type { Endpoint } from "../protocol/ids.ts";
 import type { Message } from "../protocol/messages.ts";
 import type { MessageHandler, Transport } from "./transport.ts";
 import { WireReader, WireWriter, type WireBatch } from "./wire.ts";
-import { deferMicrotask } from "./microtask.ts";
+import { TurnBatcher, type Outbox as Batch } from "./turn-batcher.ts";
 
-interface Outbox {
+interface Outbox extends Batch {
   readonly port: MessagePort;
-  readonly writer: WireWriter;
-  transfer: ArrayBuffer[] | undefined;
-}
-
-// Big payloads leave at once rather than at the end of the turn: the receiver works on them
-// while the sender copies the next one, and freed copies get reused by malloc instead of
-// hundreds of MiB of fresh pages (each first touch of a page costs ~25 µs on this VM).
-const EAGER_BYTES = 256 * 1024;
-// A batch this big (float64 words) leaves at once too: the receiver starts on it while the
-// sender goes on, and batch buffers stay small enough for malloc to recycle.
-const EAGER_WORDS = 8192;
-
-function bytesOf(buffers: ArrayBuffer[]): number {
-  let n = 0;
-  for (let i = 0; i < buffers.length; i++) n += buffers[i]!.byteLength;
-  return n;
 }
 
 const NO_EXTRAS: unknown[] = [];
@@ -32,13 +16,8 @@ const NO_TRANSFER: ArrayBuffer[] = [];
 /** A full mesh of MessagePorts: messages go straight to the peer's thread, never via a hub. */
 export class PortTransport implements Transport {
   private readonly outboxes = new Map<Endpoint, Outbox>();
-  private readonly dirty: Outbox[] = [];
-  private flushScheduled = false;
+  private readonly batcher = new TurnBatcher<Outbox>((box) => this.post(box));
   private handler: MessageHandler | undefined;
-  // Captured before any user code runs, so a cell or chare that patches queueMicrotask
-  // can't stall messaging.
-  private readonly defer = deferMicrotask();
-  private readonly flushNow = (): void => this.flush();
 
   constructor(readonly self: Endpoint, private readonly ports: Map<Endpoint, MessagePort>) {
     for (const [from, port] of ports) this.receive(from, port);
@@ -68,24 +47,11 @@ export class PortTransport implements Transport {
       box = { port, writer: new WireWriter(), transfer: undefined };
       this.outboxes.set(to, box);
     }
-    if (box.writer.empty) this.dirty.push(box);
-    box.writer.write(msg, cause);
-    if (transfer) {
-      (box.transfer ??= []).push(...transfer);
-      if (bytesOf(transfer) >= EAGER_BYTES) { this.post(box); return; }
-    }
-    if (box.writer.size >= EAGER_WORDS) { this.post(box); return; }
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      this.defer(this.flushNow);
-    }
+    this.batcher.write(box, msg, transfer, cause);
   }
 
   flush(): void {
-    this.flushScheduled = false;
-    const dirty = this.dirty;
-    for (let i = 0; i < dirty.length; i++) this.post(dirty[i]!);
-    dirty.length = 0;
+    this.batcher.flush();
   }
 
   private post(box: Outbox): void {

@@ -9,7 +9,7 @@ import type { Endpoint } from "../protocol/ids.ts";
 import type { Message } from "../protocol/messages.ts";
 import type { MessageHandler, Transport } from "./transport.ts";
 import { WireReader, WireWriter } from "./wire.ts";
-import { deferMicrotask } from "./microtask.ts";
+import { TurnBatcher, type Outbox as Batch } from "./turn-batcher.ts";
 import { decodeFrames, encodeFrames } from "./zmq-frames.ts";
 import { advertisedEndpoint, bindEndpoint } from "./zmq-address.ts";
 import { curveClient, curveServer, releaseCurveServer, type CurveKeys } from "./curve.ts";
@@ -26,20 +26,13 @@ export interface ZmqTransportOptions {
   curve?: CurveKeys;
 }
 
-interface Outbox {
+interface Outbox extends Batch {
   readonly to: Endpoint;
   readonly socket: zmq.Push;
-  readonly writer: WireWriter;
-  transfer: ArrayBuffer[] | undefined;
   /** A send is in progress (zeromq.js allows one at a time); what is written meanwhile waits. */
   busy: boolean;
   readonly sent: () => void;
 }
-
-// Like the port transport: big payloads and big batches leave at once rather than at the end
-// of the turn, so the receiver works on them while the sender goes on.
-const EAGER_BYTES = 256 * 1024;
-const EAGER_WORDS = 8192;
 
 /** One endpoint's sockets: a bound PULL for everything arriving, a PUSH per peer. */
 export class ZmqTransport implements Transport {
@@ -47,14 +40,10 @@ export class ZmqTransport implements Transport {
   private readonly outboxes = new Map<Endpoint, Outbox>();
   /** Per sender: its stream's reader, and a handler call that names the sender (quiescence needs it). */
   private readonly readers = new Map<Endpoint, { reader: WireReader; deliver: (msg: Message, cause: number) => void }>();
-  private readonly dirty: Outbox[] = [];
-  private flushScheduled = false;
+  private readonly batcher = new TurnBatcher<Outbox>((box) => this.post(box));
   private handler: MessageHandler | undefined;
   private idleWaiters: Array<() => void> = [];
   private closed = false;
-  // Captured before user code runs (see microtask.ts).
-  private readonly defer = deferMicrotask();
-  private readonly flushNow = (): void => this.flush();
 
   private me: Endpoint | undefined;
 
@@ -103,25 +92,11 @@ export class ZmqTransport implements Transport {
   }
 
   send(to: Endpoint, msg: Message, transfer?: ArrayBuffer[], cause = 0): void {
-    const box = this.outboxes.get(to) ?? this.open(to);
-    if (box.writer.empty && !box.busy) this.dirty.push(box);
-    box.writer.write(msg, cause);
-    if (transfer) {
-      (box.transfer ??= []).push(...transfer);
-      if (bytesOf(transfer) >= EAGER_BYTES) { this.post(box); return; }
-    }
-    if (box.writer.size >= EAGER_WORDS) { this.post(box); return; }
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      this.defer(this.flushNow);
-    }
+    this.batcher.write(this.outboxes.get(to) ?? this.open(to), msg, transfer, cause);
   }
 
   flush(): void {
-    this.flushScheduled = false;
-    const dirty = this.dirty;
-    for (let i = 0; i < dirty.length; i++) this.post(dirty[i]!);
-    dirty.length = 0;
+    this.batcher.flush();
   }
 
   listen(handler: MessageHandler): void {
@@ -229,10 +204,4 @@ export class ZmqTransport implements Transport {
     if (this.options.onError) this.options.onError(error);
     else process.stderr.write(`charm4ts: ${error.message}\n`);
   }
-}
-
-function bytesOf(buffers: ArrayBuffer[]): number {
-  let n = 0;
-  for (let i = 0; i < buffers.length; i++) n += buffers[i]!.byteLength;
-  return n;
 }
