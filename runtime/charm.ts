@@ -266,6 +266,18 @@ export const charm = {
     if (!t) throw new CharmError("charm.startQD(target): target must be a Future or a bound entry method");
     rt().quiescence.startQD(t);
   },
+  /**
+   * Resolves once nothing this endpoint sent (to PE `pe`, or to anyone) waits here for room.
+   * With PE processes, each receiver grants credit for what it has handled and at most a window
+   * (4 MiB) per peer is in flight; beyond it, messages wait in the sender, encoded and in order
+   * (sends never block). A loop that sends a lot awaits this now and then, so a slow receiver
+   * slows it down instead of its waiting messages growing without bound. With threads: at once.
+   */
+  drained(pe?: number): Promise<void> {
+    const transport = rt().transport;
+    if (pe !== undefined && (!Number.isInteger(pe) || pe < -1 || pe >= rt().numPes)) throw new CharmError(`charm.drained(pe): pe must be a PE number in 0…${rt().numPes - 1} (or -1, the driver)`);
+    return transport.drained ? transport.drained(pe) : Promise.resolve();
+  },
   /** Resolves after `seconds` (use inside async entry methods; other messages run meanwhile). */
   sleep(seconds: number): Promise<void> {
     // A pending sleep counts as a message in flight: quiescence can't be declared while a chare sleeps.

@@ -38,6 +38,7 @@ export class Failures {
   heard(pe: Endpoint, why: string): void {
     this.dead.set(pe, why);
     this.forgetTraffic(pe);
+    this.rt.transport.peerLost?.(pe); // messages waiting for it would never be taken
     for (const [fid, state] of [...this.rt.futures]) {
       if (state.status !== "pending" || (state.on !== pe && state.on !== ANY_PE)) continue;
       this.rt.futures.delete(fid);

@@ -1,5 +1,6 @@
 /** `charm.status()`: what each PE hosts and how many messages it has moved, shown as a table. */
 import type { Runtime } from "../core/runtime.ts";
+import type { FlowStats } from "../transport/transport.ts";
 import { Future } from "../core/future.ts";
 import { rt } from "../core/current.ts";
 import { MIME_BUNDLE, htmlTable } from "./display.ts";
@@ -15,6 +16,8 @@ export interface PeStatus {
   heapUsedMB: number;
   /** The process it runs in (the driver's own for PE threads). */
   pid: number;
+  /** PE processes: what flow control holds for slow receivers, and has held at most (bytes). */
+  flow?: FlowStats;
 }
 
 /** This PE's numbers (answered to a "status" message). */
@@ -26,7 +29,7 @@ export function peStatus(runtime: Runtime): PeStatus {
     chares += coll.elements.size;
     byClass[coll.ref.cls] = (byClass[coll.ref.cls] ?? 0) + coll.elements.size;
   }
-  return { pe: runtime.self, chares, byClass, sent: runtime.sent, handled: runtime.handled, heapUsedMB: Math.round(process.memoryUsage().heapUsed / 1e5) / 10, pid: process.pid };
+  return { pe: runtime.self, chares, byClass, sent: runtime.sent, handled: runtime.handled, heapUsedMB: Math.round(process.memoryUsage().heapUsed / 1e5) / 10, pid: process.pid, flow: runtime.transport.flowStats?.() };
 }
 
 /** The runtime's state across PEs, displayable in a notebook. */

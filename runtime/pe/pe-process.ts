@@ -45,7 +45,7 @@ export async function runPeProcess(options: PeProcessOptions): Promise<void> {
     throw err;
   }
   const { config, peers, socket } = joined;
-  transport.join(config.pe, peers.map((address, i) => [i - 1, address]));
+  transport.join(config.pe, peers.map((address, i) => [i - 1, address]), config.sendTimeoutMs);
   markPeProcess();
 
   // An exception outside any entry method ends this PE, as it ends a PE thread: the driver hears
@@ -58,7 +58,8 @@ export async function runPeProcess(options: PeProcessOptions): Promise<void> {
     if (stopping) return;
     stopping = true;
     transport.send(DRIVER, { t: "report", e: { ...errorToData(err, config.pe), message: `PE ${config.pe} died: ${err?.message ?? String(err)}` } });
-    void transport.drained().then(() => process.exit(REPORTED_DEATH_EXIT_CODE));
+    // The report goes first; messages held for slow peers get a moment, not forever.
+    void Promise.race([transport.drained(DRIVER), new Promise((r) => setTimeout(r, 1000))]).then(() => process.exit(REPORTED_DEATH_EXIT_CODE));
   });
 
   // Without its driver a PE has nothing to do: a closed rendezvous connection (the driver exited

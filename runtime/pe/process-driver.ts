@@ -10,7 +10,7 @@ import { hostname } from "node:os";
 import { DRIVER, type Endpoint } from "../protocol/ids.ts";
 import { RemoteError } from "../protocol/errors.ts";
 import type { ErrorData } from "../protocol/messages.ts";
-import { ZmqTransport } from "../transport/zmq-transport.ts";
+import { DEFAULT_SEND_TIMEOUT_MS, ZmqTransport } from "../transport/zmq-transport.ts";
 import { Runtime, type RuntimeHooks } from "../core/runtime.ts";
 import { distFile } from "./package-root.ts";
 import type { PeSetup } from "./driver.ts";
@@ -62,6 +62,9 @@ const EXIT_AFTER_DISCONNECT_MS = 300;
 export async function startProcessPes(numPes: number, modules: string[], hooks: RuntimeHooks, setup: PeSetup = { definitions: [], interactive: false }, options: ProcessOptions = {}): Promise<ProcessPes> {
   const host = options.host ?? process.env.CHARM4TS_BIND ?? "127.0.0.1";
   const timing = heartbeatTiming(options.heartbeat);
+  // A peer that takes no messages is reported past this; an entry method may legitimately keep
+  // a PE busy as long as the heartbeat allows, so never sooner than twice that (off with it).
+  const sendTimeoutMs = timing ? Math.max(DEFAULT_SEND_TIMEOUT_MS, 2 * timing.timeoutMs) : 0;
   const token = newSecret();
   const curve = (options.curve ?? wantsCurve(host)) ? newCurveKeys() : undefined;
   // What PEs are given to join: the token, and the CURVE keys when there are some.
@@ -91,7 +94,7 @@ export async function startProcessPes(numPes: number, modules: string[], hooks: 
   const silentJoiners: Array<{ pid: number; host: string }> = [];
 
   // Linger 0: the driver closes its sockets only once the PEs are gone; nothing is left to deliver.
-  const transport = await ZmqTransport.bind({ host, linger: 0, curve, onError: (e) => { if (!stopping) hooks.onUnhandled(transportError(e)); } });
+  const transport = await ZmqTransport.bind({ host, linger: 0, curve, sendTimeoutMs, onError: (e) => { if (!stopping) hooks.onUnhandled(transportError(e)); } });
   const rendezvous = await Rendezvous.bind(host, token, curve);
   options.announce?.(rendezvous.address, secret);
   const processes = new Map<Endpoint, ChildProcess>();
@@ -133,7 +136,7 @@ export async function startProcessPes(numPes: number, modules: string[], hooks: 
         if (!processes.has(pe)) end(pe, "closed its connection or stopped answering", `(process ${j.pid} on ${j.host})`);
         else setTimeout(() => end(pe, "stopped answering", `(process ${j.pid})`), EXIT_AFTER_DISCONNECT_MS).unref();
       });
-      rendezvous.welcome(j, { pe, numPes, modules, ...setup }, peers);
+      rendezvous.welcome(j, { pe, numPes, modules, ...setup, sendTimeoutMs }, peers);
     });
     await allReady;
     // Only once every PE is ready: loading a big program may keep a PE's loop busy for seconds.

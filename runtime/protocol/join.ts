@@ -22,6 +22,8 @@ export interface PeConfig {
   balancer?: string;
   /** A PE restarted in place: which incarnation it is, and every restart so far (see failure.ts). */
   restart?: { incarnation: number; replacements: Replacement[] };
+  /** PE processes: ms a peer may take no messages while some wait for it before that is reported (0: never). */
+  sendTimeoutMs?: number;
 }
 
 /** A PE restarted in place: collections that existed before it (by each endpoint's id counter then) lost their chares there. */

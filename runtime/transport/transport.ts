@@ -14,6 +14,17 @@ import type { Message } from "../protocol/messages.ts";
  */
 export type MessageHandler = (msg: Message, cause: number, from?: Endpoint) => void;
 
+/** What flow control holds and has held, summed over peers (bytes). */
+export interface FlowStats {
+  /** Sent and not yet granted back by the receivers: what the transport below may be queueing. */
+  inFlight: number;
+  /** Waiting in this endpoint for credit. */
+  held: number;
+  /** The most in flight toward one peer, and held for one peer, so far. */
+  peakInFlight: number;
+  peakHeld: number;
+}
+
 /** A way to reach other endpoints. */
 export interface Transport {
   /** This endpoint's own number. */
@@ -28,6 +39,15 @@ export interface Transport {
   reaches(to: Endpoint): boolean;
   /** A restarted peer: from now on `to` is reached over `channel` (a MessagePort for threads). */
   replacePeer?(to: Endpoint, channel: unknown): void;
+  /**
+   * Resolves once nothing sent (to `to`, or to anyone) waits in this endpoint for room: with
+   * flow control (ZeroMQ), once it is within the receivers' credit. Absent: nothing ever waits.
+   */
+  drained?(to?: Endpoint): Promise<void>;
+  /** What flow control holds now and has held (transports with flow control only). */
+  flowStats?(): FlowStats;
+  /** A peer was declared dead: drop what waits for it and what is sent to it from now on. */
+  peerLost?(pe: Endpoint): void;
   /** Stops receiving and releases the underlying channels. */
   close(): void;
 }

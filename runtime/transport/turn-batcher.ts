@@ -19,6 +19,12 @@ export interface Outbox {
 export const EAGER_BYTES = 256 * 1024;
 /** A batch of this many float64 words leaves at once too. */
 export const EAGER_WORDS = 8192;
+/**
+ * So does a batch of this many messages written as objects (arguments that aren't primitives):
+ * their size is known only once encoded, and this keeps a batch of typed arrays, say, from
+ * growing past what flow control lets into ZeroMQ at once (~0.5 MiB of 1 KiB arrays).
+ */
+export const EAGER_EXTRAS = 512;
 
 /** Sums buffer sizes. */
 export function bytesOf(buffers: readonly ArrayBuffer[]): number {
@@ -49,7 +55,7 @@ export class TurnBatcher<B extends Outbox> {
       (box.transfer ??= []).push(...transfer);
       if (bytesOf(transfer) >= EAGER_BYTES) { this.post(box); return; }
     }
-    if (box.writer.size >= EAGER_WORDS) { this.post(box); return; }
+    if (box.writer.size >= EAGER_WORDS || box.writer.extraCount >= EAGER_EXTRAS) { this.post(box); return; }
     if (!this.scheduled) {
       this.scheduled = true;
       this.defer(this.flushNow);

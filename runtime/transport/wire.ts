@@ -54,6 +54,11 @@ export class WireWriter {
     return this.n;
   }
 
+  /** Number of messages written as objects since the last take (their size is known only once encoded). */
+  get extraCount(): number {
+    return this.extras.length;
+  }
+
   /** Whether nothing was written since the last take. */
   get empty(): boolean {
     return this.n === 0;

@@ -6,10 +6,14 @@
  * bytes are never re-encoded (the serialized extras refer to them by number). Every frame
  * costs zeromq.js several µs to send, so the common message is one frame.
  *
- *   frame 0   int32 sender endpoint, int32 word count, int32 extras byte count, int32 0,
+ *   frame 0   int32 sender endpoint, int32 word count, int32 extras byte count, int32 grant,
  *             then the words (float64, little-endian: hosts in a run are x86-64 or arm64),
  *             then v8.serialize(extras) when there are extras
  *   frame 1…  out-of-band ArrayBuffers, numbered 0… in the serialized extras
+ *
+ * The grant is flow control (credit.ts): bytes the sender has handled from the recipient since
+ * its last grant, written just before the frames leave. A frame with no words and no extras is
+ * a grant alone.
  */
 import { Deserializer, Serializer } from "node:v8";
 import type { Endpoint } from "../protocol/ids.ts";
@@ -51,10 +55,35 @@ export function encodeFrames(sender: Endpoint, batch: WireBatch, transfer: Array
   return frames;
 }
 
-/** A decoded multipart message: who sent it and its batch. */
+/** The most one frame can grant (an int32). */
+export const MAX_GRANT = 0x7fffffff;
+
+/** Writes the grant into a batch's first frame (made by `encodeFrames`) just before it leaves. */
+export function writeGrant(first: Uint8Array, grant: number): void {
+  new Int32Array(first.buffer, first.byteOffset, 4)[3] = grant;
+}
+
+/** A grant alone: a header with no words and no extras. */
+export function grantFrame(sender: Endpoint, grant: number): Uint8Array {
+  const first = new Uint8Array(HEADER_BYTES);
+  const head = new Int32Array(first.buffer);
+  head[0] = sender;
+  head[3] = grant;
+  return first;
+}
+
+/** Bytes a batch's frames take (what flow control counts). */
+export function frameBytes(frames: ArrayLike<{ byteLength: number }>): number {
+  let n = 0;
+  for (let i = 0; i < frames.length; i++) n += frames[i]!.byteLength;
+  return n;
+}
+
+/** A decoded multipart message: who sent it, its batch (undefined for a grant alone), and its grant. */
 export interface ReceivedBatch {
   sender: Endpoint;
-  batch: WireBatch;
+  batch: WireBatch | undefined;
+  grant: number;
 }
 
 /** Decodes the frames made by `encodeFrames`; throws on a malformed message. */
@@ -64,14 +93,16 @@ export function decodeFrames(frames: Buffer[]): ReceivedBatch {
   const sender = first.readInt32LE(0);
   const count = first.readInt32LE(4);
   const extraBytes = first.readInt32LE(8);
+  const grant = first.readInt32LE(12);
   const wordEnd = HEADER_BYTES + count * 8;
-  if (count < 0 || extraBytes < 0 || wordEnd + extraBytes !== first.length) throw new Error(`malformed transport message (${count} words, ${extraBytes} extra bytes in ${first.length})`);
+  if (count < 0 || extraBytes < 0 || grant < 0 || wordEnd + extraBytes !== first.length) throw new Error(`malformed transport message (${count} words, ${extraBytes} extra bytes in ${first.length}, grant ${grant})`);
+  if (count === 0 && extraBytes === 0) return { sender, batch: undefined, grant };
   const w = wordsOf(first, count);
-  if (extraBytes === 0) return { sender, batch: { w, x: NO_EXTRAS } };
+  if (extraBytes === 0) return { sender, batch: { w, x: NO_EXTRAS }, grant };
   const des = new Deserializer(first.subarray(wordEnd));
   des.readHeader();
   for (let i = 1; i < frames.length; i++) des.transferArrayBuffer(i - 1, ownBuffer(frames[i]!));
-  return { sender, batch: { w, x: des.readValue() as unknown[] } };
+  return { sender, batch: { w, x: des.readValue() as unknown[] }, grant };
 }
 
 // zeromq.js hands each frame over in a buffer of its own (offset 0); copy the words only when

@@ -2,17 +2,24 @@
  * Transport over ZeroMQ TCP between processes: each endpoint binds one PULL socket, and keeps a
  * PUSH socket connected to each peer it talks to, so PE-to-PE messages go straight between
  * processes, never through the driver. One PUSH→PULL pair is one TCP stream: FIFO per
- * destination. Messages sent in one turn leave together at its end (frames: zmq-frames.ts).
+ * destination. Messages sent in one turn leave together at its end (frames: zmq-frames.ts), and
+ * credit-based flow control bounds what is in flight toward each peer (credit.ts, zmq-link.ts).
  */
 import * as zmq from "zeromq";
 import type { Endpoint } from "../protocol/ids.ts";
 import type { Message } from "../protocol/messages.ts";
-import type { MessageHandler, Transport } from "./transport.ts";
-import { WireReader, WireWriter } from "./wire.ts";
-import { TurnBatcher, type Outbox as Batch } from "./turn-batcher.ts";
-import { decodeFrames, encodeFrames } from "./zmq-frames.ts";
+import type { FlowStats, MessageHandler, Transport } from "./transport.ts";
+import { WireReader } from "./wire.ts";
+import { TurnBatcher } from "./turn-batcher.ts";
+import { decodeFrames, frameBytes } from "./zmq-frames.ts";
 import { advertisedEndpoint, bindEndpoint } from "./zmq-address.ts";
 import { curveClient, curveServer, releaseCurveServer, type CurveKeys } from "./curve.ts";
+import { DEFAULT_WINDOW } from "./credit.ts";
+import { ZmqLink, type LinkSettings } from "./zmq-link.ts";
+import { deferMicrotask } from "./microtask.ts";
+
+/** A peer that takes nothing for this long while messages wait for it is reported (see zmq-link.ts). */
+export const DEFAULT_SEND_TIMEOUT_MS = 10_000;
 
 /** How a ZmqTransport binds and behaves. */
 export interface ZmqTransportOptions {
@@ -24,26 +31,26 @@ export interface ZmqTransportOptions {
   onError?: (error: Error) => void;
   /** The runtime's CURVE keys: every socket encrypts and authenticates (used off loopback). */
   curve?: CurveKeys;
-}
-
-interface Outbox extends Batch {
-  readonly to: Endpoint;
-  readonly socket: zmq.Push;
-  /** A send is in progress (zeromq.js allows one at a time); what is written meanwhile waits. */
-  busy: boolean;
-  readonly sent: () => void;
+  /** Bytes that may be in flight toward one peer before further batches wait here (default 4 MiB). */
+  window?: number;
+  /** Milliseconds a peer may take nothing while messages wait for it before that is reported (default 10 s; 0: never). */
+  sendTimeoutMs?: number;
 }
 
 /** One endpoint's sockets: a bound PULL for everything arriving, a PUSH per peer. */
 export class ZmqTransport implements Transport {
   private readonly peers = new Map<Endpoint, string>();
-  private readonly outboxes = new Map<Endpoint, Outbox>();
+  private readonly links = new Map<Endpoint, ZmqLink>();
+  /** Peers declared dead: what is sent to them is dropped. */
+  private readonly lost = new Set<Endpoint>();
   /** Per sender: its stream's reader, and a handler call that names the sender (quiescence needs it). */
   private readonly readers = new Map<Endpoint, { reader: WireReader; deliver: (msg: Message, cause: number) => void }>();
-  private readonly batcher = new TurnBatcher<Outbox>((box) => this.post(box));
+  private readonly batcher = new TurnBatcher<ZmqLink>((link) => link.post());
   private handler: MessageHandler | undefined;
-  private idleWaiters: Array<() => void> = [];
+  private idleWaiters: Array<{ pe: Endpoint | undefined; wake: () => void }> = [];
   private closed = false;
+  private settings: LinkSettings | undefined;
+  private readonly defer = deferMicrotask();
 
   private me: Endpoint | undefined;
 
@@ -84,15 +91,28 @@ export class ZmqTransport implements Transport {
     return this.me;
   }
 
-  /** Sets this endpoint's number and adds peers (endpoint → tcp://host:port); sockets connect on first use. */
-  join(self: Endpoint, peers: Iterable<[Endpoint, string]>): void {
+  /**
+   * Sets this endpoint's number and adds peers (endpoint → tcp://host:port); sockets connect on
+   * first use. `sendTimeoutMs` replaces the option's (a PE process learns it when it joins).
+   */
+  join(self: Endpoint, peers: Iterable<[Endpoint, string]>, sendTimeoutMs?: number): void {
     if (this.me !== undefined && this.me !== self) throw new Error(`this transport is endpoint ${this.me} already, not ${self}`);
     this.me = self;
     for (const [pe, address] of peers) if (pe !== self) this.peers.set(pe, address);
+    this.settings ??= {
+      self,
+      window: this.options.window ?? DEFAULT_WINDOW,
+      sendTimeoutMs: this.options.sendTimeoutMs ?? DEFAULT_SEND_TIMEOUT_MS,
+      fail: (e) => this.fail(e),
+      idle: () => this.wakeIfIdle(),
+    };
+    if (sendTimeoutMs !== undefined) this.settings.sendTimeoutMs = sendTimeoutMs;
   }
 
+  /** Never blocks: beyond the peer's credit, batches wait here in order (see drained). */
   send(to: Endpoint, msg: Message, transfer?: ArrayBuffer[], cause = 0): void {
-    this.batcher.write(this.outboxes.get(to) ?? this.open(to), msg, transfer, cause);
+    if (this.lost.has(to)) return; // a dead PE: the runtime has rejected what waited on it
+    this.batcher.write(this.links.get(to) ?? this.open(to), msg, transfer, cause);
   }
 
   flush(): void {
@@ -112,15 +132,41 @@ export class ZmqTransport implements Transport {
    * ended, or it stopped answering ZeroMQ heartbeats (stopped, or its host vanished).
    */
   watch(pe: Endpoint, onLost: () => void): void {
-    const box = this.outboxes.get(pe) ?? this.open(pe);
-    box.socket.events.on("disconnect", () => { if (!this.closed) onLost(); });
+    const link = this.links.get(pe) ?? this.open(pe);
+    link.socket.events.on("disconnect", () => { if (!this.closed) onLost(); });
   }
 
-  /** Resolves once everything sent so far has been handed to ZeroMQ (which delivers it while lingering). */
-  drained(): Promise<void> {
+  /**
+   * Resolves once everything sent so far (to `pe`, or to anyone) has been handed to ZeroMQ
+   * within its receiver's credit — nothing waits here for room. A loop that sends a lot awaits
+   * it now and then to keep this endpoint's memory bounded (charm.drained()).
+   */
+  drained(pe?: Endpoint): Promise<void> {
     this.flush();
-    if (![...this.outboxes.values()].some((b) => b.busy)) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
+    if (this.isIdle(pe)) return Promise.resolve();
+    return new Promise((wake) => this.idleWaiters.push({ pe, wake }));
+  }
+
+  /** A peer was declared dead: what waits for it is dropped, and what is sent to it from now on. */
+  peerLost(pe: Endpoint): void {
+    this.lost.add(pe);
+    const link = this.links.get(pe);
+    if (!link) return;
+    this.links.delete(pe);
+    link.close();
+    this.wakeIfIdle();
+  }
+
+  /** What flow control holds now and has held at most, summed over peers. */
+  flowStats(): FlowStats {
+    const stats: FlowStats = { inFlight: 0, held: 0, peakInFlight: 0, peakHeld: 0 };
+    for (const link of this.links.values()) {
+      stats.inFlight += link.window.inFlight;
+      stats.held += link.heldBytes;
+      stats.peakInFlight = Math.max(stats.peakInFlight, link.window.peak);
+      stats.peakHeld = Math.max(stats.peakHeld, link.peakHeld);
+    }
+    return stats;
   }
 
   close(): void {
@@ -128,68 +174,53 @@ export class ZmqTransport implements Transport {
     this.closed = true;
     this.pull.close();
     if (this.options.curve) releaseCurveServer();
-    for (const box of this.outboxes.values()) box.socket.close();
-    this.outboxes.clear();
-    for (const wake of this.idleWaiters.splice(0)) wake();
+    for (const link of this.links.values()) link.close();
+    this.links.clear();
+    for (const { wake } of this.idleWaiters.splice(0)) wake();
   }
 
-  private open(to: Endpoint): Outbox {
+  private open(to: Endpoint): ZmqLink {
     const address = this.peers.get(to);
-    if (address === undefined) throw new Error(`no channel from endpoint ${this.self} to ${to}`);
+    if (address === undefined || !this.settings) throw new Error(`no channel from endpoint ${this.me} to ${to}`);
     if (this.closed) throw new Error(`endpoint ${this.me}'s transport is closed`);
-    // Unbounded high-water mark: batches already coalesce while a send waits, and dropping or
-    // blocking here would reorder or lose messages (flow control is the runtime's job).
+    // Unbounded high-water mark: credit (zmq-link.ts) bounds what is in flight, and dropping or
+    // blocking here would reorder or lose messages.
     // Heartbeats: a peer that stops answering (SIGSTOP, a vanished host) drops the connection
     // within 1.5 s, which `watch` reports; TCP alone would wait for minutes.
     const curve = this.options.curve ? curveClient(this.options.curve) : {};
     const socket = new zmq.Push({ linger: this.options.linger ?? 1000, sendHighWaterMark: 0, heartbeatInterval: 500, heartbeatTimeout: 1500, ...curve });
     socket.connect(address);
-    const box: Outbox = { to, socket, writer: new WireWriter(), transfer: undefined, busy: false, sent: () => this.sent(box) };
-    this.outboxes.set(to, box);
-    return box;
+    const link = new ZmqLink(to, socket, this.settings);
+    this.links.set(to, link);
+    return link;
   }
 
-  private post(box: Outbox): void {
-    if (box.busy) return; // sent() posts what accumulated meanwhile, as one batch
-    const batch = box.writer.take();
-    if (!batch) return;
-    const transfer = box.transfer;
-    box.transfer = undefined;
-    let frames: Uint8Array[];
-    try {
-      frames = encodeFrames(this.self, batch, transfer);
-    } catch (err) {
-      this.fail(new Error(`messages from endpoint ${this.me} to ${box.to} could not be encoded (${(err as Error).message}); SharedArrayBuffers can't reach another process`));
-      return;
-    }
-    box.busy = true;
-    box.socket.send(frames).then(box.sent, (err: Error) => {
-      box.busy = false;
-      if (!this.closed) this.fail(new Error(`messages from endpoint ${this.me} to ${box.to} could not be sent: ${err.message}`));
-      this.wakeIfIdle();
-    });
-  }
-
-  private sent(box: Outbox): void {
-    box.busy = false;
-    if (!box.writer.empty && !this.closed) this.post(box);
-    else this.wakeIfIdle();
+  private isIdle(pe: Endpoint | undefined): boolean {
+    if (pe !== undefined) return this.links.get(pe)?.idle ?? true;
+    for (const link of this.links.values()) if (!link.idle) return false;
+    return true;
   }
 
   private wakeIfIdle(): void {
     if (this.idleWaiters.length === 0) return;
-    for (const box of this.outboxes.values()) if (box.busy) return;
-    for (const wake of this.idleWaiters.splice(0)) wake();
+    const still = this.idleWaiters.filter(({ pe, wake }) => (this.closed || this.isIdle(pe) ? (wake(), false) : true));
+    this.idleWaiters = still;
   }
 
   private async receiveLoop(): Promise<void> {
     try {
       for await (const frames of this.pull) {
         try {
-          const { sender, batch } = decodeFrames(frames);
+          const { sender, batch, grant } = decodeFrames(frames);
+          const link = this.links.get(sender) ?? (this.peers.has(sender) && !this.lost.has(sender) && !this.closed ? this.open(sender) : undefined);
+          if (grant > 0) link?.granted(grant);
+          if (!batch) continue; // a grant alone
           let from = this.readers.get(sender);
           if (!from) this.readers.set(sender, (from = { reader: new WireReader(), deliver: (msg, cause) => this.handler?.(msg, cause, sender) }));
           from.reader.read(batch, from.deliver);
+          // Handled: owed back to the sender as credit. Piggybacked on what goes its way this
+          // turn; after the turn's flush, a grant alone once a quarter window is owed.
+          if (link?.took(frameBytes(frames))) this.defer(() => link.pump());
         } catch (err) {
           // One bad message must not stop the loop for the others.
           this.fail(new Error(`endpoint ${this.me} received a message it can't decode: ${(err as Error).message}`));

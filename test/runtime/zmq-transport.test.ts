@@ -1,8 +1,10 @@
 // The ZeroMQ transport on its own, over real TCP sockets on loopback: order per destination,
-// structured-clone values, big typed arrays as frames of their own, causes, errors reported.
+// structured-clone values, big typed arrays as frames of their own, causes, errors reported,
+// and credit-based flow control (a raw PULL socket plays a receiver that grants by hand).
 import { afterEach, describe, expect, it } from "vitest";
+import * as zmq from "zeromq";
 import { ZmqTransport } from "../../runtime/transport/zmq-transport.ts";
-import { decodeFrames, encodeFrames } from "../../runtime/transport/zmq-frames.ts";
+import { decodeFrames, encodeFrames, grantFrame } from "../../runtime/transport/zmq-frames.ts";
 import { WireWriter } from "../../runtime/transport/wire.ts";
 import type { Message } from "../../runtime/protocol/messages.ts";
 import type { FutureId } from "../../runtime/protocol/ids.ts";
@@ -91,8 +93,8 @@ describe("ZmqTransport", () => {
     expect(frames[1]!.byteLength).toBe(100_000);
     const { sender, batch } = decodeFrames(frames.map((f) => Buffer.from(f)));
     expect(sender).toBe(5);
-    expect(batch.x.length).toBe(1);
-    expect((batch.x[0] as { v: { big: Uint8Array } }).v.big[99_999]).toBe(9);
+    expect(batch!.x.length).toBe(1);
+    expect((batch!.x[0] as { v: { big: Uint8Array } }).v.big[99_999]).toBe(9);
   });
 
   it("frames: a batch of words alone is one frame", () => {
@@ -102,8 +104,8 @@ describe("ZmqTransport", () => {
     expect(frames.length).toBe(1);
     const { sender, batch } = decodeFrames(frames.map((f) => Buffer.from(f)));
     expect(sender).toBe(-1);
-    expect(batch.x).toEqual([]);
-    expect(batch.w.length).toBeGreaterThan(0);
+    expect(batch!.x).toEqual([]);
+    expect(batch!.w.length).toBeGreaterThan(0);
   });
 
   it("reports what can't cross a process (a SharedArrayBuffer) instead of throwing at the sender", async () => {
@@ -115,7 +117,7 @@ describe("ZmqTransport", () => {
     a.join(0, [[1, "tcp://127.0.0.1:9"]]);
     a.send(1, resolve(1, new SharedArrayBuffer(8)));
     await seen;
-    expect(errors[0]!.message).toMatch(/from endpoint 0 to 1 could not be encoded.*SharedArrayBuffer/);
+    expect(errors[0]!.message).toMatch(/from PE 0 to PE 1 could not be encoded.*SharedArrayBuffer/);
   });
 
   it("says which endpoint it can't reach", async () => {
@@ -123,5 +125,94 @@ describe("ZmqTransport", () => {
     expect(a.reaches(1)).toBe(true);
     expect(a.reaches(7)).toBe(false);
     expect(() => a.send(7, resolve(1, 1))).toThrow("no channel from endpoint 0 to 7");
+  });
+});
+
+describe("ZmqTransport flow control", () => {
+  const sockets: Array<zmq.Pull | zmq.Push> = [];
+  afterEach(() => {
+    for (const socket of sockets.splice(0)) socket.close();
+  });
+
+  /** A receiver that takes frames off the wire but grants only when told (a raw PULL socket), and a PUSH to grant with. */
+  async function rawPeer(a: ZmqTransport): Promise<{ pull: zmq.Pull; grant: (bytes: number) => Promise<void> }> {
+    const pull = new zmq.Pull({ linger: 0 });
+    await pull.bind("tcp://127.0.0.1:*");
+    const push = new zmq.Push({ linger: 0 });
+    push.connect(a.address);
+    sockets.push(pull, push);
+    a.join(0, [[1, pull.lastEndpoint!]]);
+    return { pull, grant: (bytes) => push.send(grantFrame(1, bytes)) };
+  }
+
+  const kib = (i: number): Message => resolve(i, new Float64Array(128).fill(i)); // ~1 KiB, an extra
+
+  it("keeps at most a window in flight to a receiver that grants nothing, holds the rest in order, and sends it as grants come", async () => {
+    const a = await ZmqTransport.bind({ window: 64 * 1024 });
+    open.push(a);
+    const { pull, grant } = await rawPeer(a);
+    for (let i = 0; i < 2000; i++) a.send(1, kib(i)); // ~2 MiB
+    a.flush();
+    await new Promise((r) => setTimeout(r, 100));
+    const stalled = a.flowStats();
+    expect(stalled.inFlight).toBeGreaterThan(0);
+    expect(stalled.inFlight).toBeLessThanOrEqual(64 * 1024 + 600 * 1024); // the window and one batch (512 messages)
+    expect(stalled.held).toBeGreaterThan(1024 * 1024);
+    let drained = false;
+    void a.drained(1).then(() => (drained = true));
+    // Take frames and grant what they carried, as a receiver does, until all 2,000 messages are in.
+    const fids: number[] = [];
+    while (fids.length < 2000) {
+      const frames = await pull.receive();
+      const { batch } = decodeFrames(frames);
+      for (const m of batch!.x) fids.push((m as { fid: number }).fid);
+      await grant(frames.reduce((n, f) => n + f.length, 0));
+    }
+    expect(fids).toEqual(Array.from({ length: 2000 }, (_, i) => i));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(drained).toBe(true);
+    expect(a.flowStats()).toMatchObject({ inFlight: 0, held: 0 });
+  });
+
+  it("reports a peer that takes nothing for the send timeout, naming both ends and what waits", async () => {
+    let reported!: (e: Error) => void;
+    const error = new Promise<Error>((r) => (reported = r));
+    const a = await ZmqTransport.bind({ window: 16 * 1024, sendTimeoutMs: 300, onError: (e) => reported(e) });
+    open.push(a);
+    await rawPeer(a);
+    const t0 = performance.now();
+    for (let i = 0; i < 2000; i++) a.send(1, kib(i)); // 4 batches: the first leaves, the rest wait
+    const e = await error;
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(290);
+    expect(e.message).toMatch(/^PE 1 has taken no messages from PE 0 for 0\.3 s: \d+ batches \(\d+ bytes\) wait for it, \d+ bytes are in flight; is it stuck, or cut off from PE 0\?/);
+  });
+
+  it("two endpoints streaming to each other past a small window both finish, in order (grants never wait behind credit)", async () => {
+    const a = await ZmqTransport.bind({ window: 32 * 1024 });
+    const b = await ZmqTransport.bind({ window: 32 * 1024 });
+    open.push(a, b);
+    a.join(0, [[1, b.address]]);
+    b.join(1, [[0, a.address]]);
+    const atA = collect(a, 3000);
+    const atB = collect(b, 3000);
+    for (let i = 0; i < 3000; i++) { a.send(1, kib(i)); b.send(0, kib(i)); }
+    const order = (got: Array<[Message, number]>) => got.map(([m]) => (m as { fid: number }).fid);
+    expect(order(await atA)).toEqual(Array.from({ length: 3000 }, (_, i) => i));
+    expect(order(await atB)).toEqual(Array.from({ length: 3000 }, (_, i) => i));
+    expect(a.flowStats().peakInFlight).toBeLessThanOrEqual(32 * 1024 + 600 * 1024);
+  });
+
+  it("a peer declared lost drops what waits for it, and drained() resolves", async () => {
+    const a = await ZmqTransport.bind({ window: 16 * 1024 });
+    open.push(a);
+    await rawPeer(a);
+    for (let i = 0; i < 2000; i++) a.send(1, kib(i));
+    const drained = a.drained(1);
+    expect(a.flowStats().held).toBeGreaterThan(0);
+    a.peerLost(1);
+    await drained;
+    expect(a.flowStats()).toMatchObject({ inFlight: 0, held: 0 });
+    a.send(1, kib(0)); // dropped: the runtime has already rejected what waited on it
+    await a.drained();
   });
 });
