@@ -41,6 +41,11 @@ async function unresponsivePes(ms: number): Promise<number[]> {
   return ok.flatMap((answered, pe) => (answered ? [] : [pe]));
 }
 
+/** Whether PEs are threads (restartable one at a time) rather than processes. */
+function canRestartOnePe(): boolean {
+  return maybeRt()?.transport.replacePeer !== undefined;
+}
+
 /** The chares this driver created that were on `pe` ("Worker[2], Worker[3], Keeper"), for the user. */
 function charesOn(pe: number): string {
   const runtime = maybeRt();
@@ -183,6 +188,12 @@ export class InteractiveRuntime {
     const stuck = await unresponsivePes(PE_ANSWER_MS);
     if (stuck.length === 0) return "";
     const report: string[] = [];
+    if (!canRestartOnePe()) {
+      // PE processes: one can't be restarted in place, so the runtime starts over.
+      await charm.restart();
+      return `PE${stuck.length > 1 ? "s" : ""} ${stuck.join(", ")} did not answer within ${PE_ANSWER_MS} ms (an endless loop?). ` +
+        `The runtime was restarted on ${charm.numPes()} PEs; your classes and functions are kept, but all chares were lost — create them again.\n`;
+    }
     for (const pe of stuck) {
       const lost = charesOn(pe);
       await charm.restartPe(pe, `did not answer within ${PE_ANSWER_MS} ms (an endless loop?)`);
