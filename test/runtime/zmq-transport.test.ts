@@ -153,24 +153,26 @@ describe("ZmqTransport flow control", () => {
     const { pull, grant } = await rawPeer(a);
     for (let i = 0; i < 2000; i++) a.send(1, kib(i)); // ~2 MiB
     a.flush();
-    await new Promise((r) => setTimeout(r, 100));
+    // Once the first batch has arrived, the sender has posted all its window allows.
+    const first = await pull.receive();
     const stalled = a.flowStats();
     expect(stalled.inFlight).toBeGreaterThan(0);
     expect(stalled.inFlight).toBeLessThanOrEqual(64 * 1024 + 600 * 1024); // the window and one batch (512 messages)
     expect(stalled.held).toBeGreaterThan(1024 * 1024);
-    let drained = false;
-    void a.drained(1).then(() => (drained = true));
+    const drained = a.drained(1);
     // Take frames and grant what they carried, as a receiver does, until all 2,000 messages are in.
     const fids: number[] = [];
-    while (fids.length < 2000) {
-      const frames = await pull.receive();
+    const take = async (frames: Buffer[]): Promise<void> => {
       const { batch } = decodeFrames(frames);
       for (const m of batch!.x) fids.push((m as { fid: number }).fid);
       await grant(frames.reduce((n, f) => n + f.length, 0));
-    }
+    };
+    await take(first);
+    while (fids.length < 2000) await take(await pull.receive());
     expect(fids).toEqual(Array.from({ length: 2000 }, (_, i) => i));
-    await new Promise((r) => setTimeout(r, 20));
-    expect(drained).toBe(true);
+    await drained; // every held message has gone out
+    // The last grants travel back over the socket: wait for them to be counted.
+    while (a.flowStats().inFlight > 0) await new Promise((r) => setImmediate(r));
     expect(a.flowStats()).toMatchObject({ inFlight: 0, held: 0 });
   });
 
