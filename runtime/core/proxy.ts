@@ -5,6 +5,7 @@
  * target (`reduce(proxy.at(0).done, …)`).
  */
 import { inspect } from "node:util";
+import { WeakInterner } from "./weak-intern.ts";
 import { CharmError } from "../protocol/errors.ts";
 import { indexKey, type Index } from "../protocol/ids.ts";
 import type { ProxyRef, TargetRef } from "../protocol/messages.ts";
@@ -25,10 +26,7 @@ const TARGET_OBJECT: object = Object.freeze(Object.create(null));
 /** Where a bound entry method (a caller) keeps its callback target (section callers too). */
 export const TARGET = Symbol("charm4ts.target");
 
-const interned = new Map<string, WeakRef<object>>();
-const collect = new FinalizationRegistry<string>((key) => {
-  if (interned.get(key)?.deref() === undefined) interned.delete(key);
-});
+const interned = new WeakInterner();
 
 // Collection ids restart with each runtime (charm.shutdown then start): the generation keeps
 // a proxy from an earlier runtime from being handed out for a new collection with the same id.
@@ -39,13 +37,7 @@ function keyOf(ref: ProxyRef): string {
 
 /** The proxy for a collection or element reference (interned per thread). */
 export function makeProxy(ref: ProxyRef): any {
-  const key = keyOf(ref);
-  const existing = interned.get(key)?.deref();
-  if (existing) return existing;
-  const proxy = new Proxy(TARGET_OBJECT, new ProxyTraps(ref));
-  interned.set(key, new WeakRef(proxy));
-  collect.register(proxy, key);
-  return proxy;
+  return interned.get(keyOf(ref), () => new Proxy(TARGET_OBJECT, new ProxyTraps(ref)));
 }
 
 /** The wire reference behind a proxy, or undefined for anything else. */

@@ -9,28 +9,22 @@ import type { SectionRef, TargetRef } from "../protocol/messages.ts";
 import { registerReviver, toWire } from "../protocol/codec.ts";
 import { maybeRt, runtimeGeneration } from "../core/current.ts";
 import { TARGET } from "../core/proxy.ts";
+import { WeakInterner } from "../core/weak-intern.ts";
 import { MIME_BUNDLE, htmlTable } from "../interactive/display.ts";
 import { multicast, sectionLabel } from "./multicast.ts";
 
 const REF = Symbol("charm4ts.sectionRef");
 
-const interned = new Map<string, WeakRef<object>>();
-const collect = new FinalizationRegistry<string>((key) => {
-  if (interned.get(key)?.deref() === undefined) interned.delete(key);
-});
+const interned = new WeakInterner();
 
 /** The proxy for a section (interned per thread, per runtime). */
 export function makeSectionProxy(ref: SectionRef): any {
-  const key = `${runtimeGeneration()}/${ref.sid}`;
-  const existing = interned.get(key)?.deref();
-  if (existing) return existing;
-  const own: SectionRef = { sid: ref.sid, cls: ref.cls, n: ref.n };
-  // console.log inspects a Proxy's target without its traps: the target names the section.
-  const target = Object.freeze({ [inspect.custom]: () => `SectionProxy<${sectionLabel(own)}>` });
-  const proxy = new Proxy(target, new SectionTraps(own));
-  interned.set(key, new WeakRef(proxy));
-  collect.register(proxy, key);
-  return proxy;
+  return interned.get(`${runtimeGeneration()}/${ref.sid}`, () => {
+    const own: SectionRef = { sid: ref.sid, cls: ref.cls, n: ref.n };
+    // console.log inspects a Proxy's target without its traps: the target names the section.
+    const target = Object.freeze({ [inspect.custom]: () => `SectionProxy<${sectionLabel(own)}>` });
+    return new Proxy(target, new SectionTraps(own));
+  });
 }
 
 /** The SectionRef behind a section proxy, or undefined for anything else. */
