@@ -88,8 +88,9 @@ export class CellExecutor {
   /** Spawns the executor worker; resolves when it can run cells. */
   static async start(options: { cwd: string; typeCheck?: boolean; maxHeapMb?: number }): Promise<CellExecutor> {
     if (typeof options?.cwd !== "string") throw new TypeError("CellExecutor.start: options.cwd must be the notebook's folder");
+    const cellRunning = new Int32Array(new SharedArrayBuffer(4));
     const worker = new Worker(await workerScript(), {
-      workerData: { role: "cells", cwd: options.cwd },
+      workerData: { role: "cells", cwd: options.cwd, cellRunning },
       name: "charm4ts-cells",
       // A cell that exhausts memory ends this worker (ERR_WORKER_OUT_OF_MEMORY), not the kernel.
       ...(options.maxHeapMb ? { resourceLimits: { maxOldGenerationSizeMb: options.maxHeapMb } } : {}),
@@ -109,7 +110,7 @@ export class CellExecutor {
       worker.once("error", reject);
       worker.once("exit", (code) => reject(new Error(`the executor worker exited with code ${code} while starting`)));
     });
-    const [interrupter] = await Promise.all([Interrupter.attach(worker), ready]);
+    const [interrupter] = await Promise.all([Interrupter.attach(worker, cellRunning), ready]);
     const executor = new CellExecutor(worker, interrupter, options.cwd, options.typeCheck ?? true);
     // Load the language service soon, but not during start-up (2 cores: the kernel and the PEs
     // start now), so the first completion doesn't pay seconds of TypeScript and lib loading.

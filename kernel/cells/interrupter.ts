@@ -17,11 +17,14 @@ export class Interrupter {
   private sessionId: string | undefined;
   private nextId = 1;
 
-  private constructor() {}
+  private constructor(private readonly cellRunning: Int32Array) {}
 
-  /** Attaches to `worker`'s inspector; resolves once attached. */
-  static async attach(worker: Worker): Promise<Interrupter> {
-    const interrupter = new Interrupter();
+  /**
+   * Attaches to `worker`'s inspector; resolves once attached. `cellRunning[0]` is 1 while the
+   * worker evaluates a cell (the worker sets it, shared memory), so a termination is only sent then.
+   */
+  static async attach(worker: Worker, cellRunning: Int32Array): Promise<Interrupter> {
+    const interrupter = new Interrupter(cellRunning);
     const session = interrupter.session;
     session.connect();
     // `workerId` is the inspector's own counter; the title is "[worker <threadId>] <name>".
@@ -45,7 +48,9 @@ export class Interrupter {
 
   /** Terminates the script the worker runs now (or, if none, the next one it starts). */
   terminate(): void {
-    if (!this.sessionId) return;
+    // A termination that reaches an idle worker hits whatever JavaScript runs next there — another
+    // cell, or a module being evaluated, where V8 (Node 20) aborts the whole process.
+    if (!this.sessionId || Atomics.load(this.cellRunning, 0) === 0) return;
     const message = JSON.stringify({ id: this.nextId++, method: "Runtime.terminateExecution" });
     this.session.post("NodeWorker.sendMessageToWorker", { sessionId: this.sessionId, message });
   }

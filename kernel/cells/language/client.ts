@@ -78,7 +78,9 @@ export class LanguageService {
     this.closed = true;
     const worker = this.worker;
     this.worker = null;
-    if (worker) await (await worker).terminate();
+    // A worker still starting when closed never starts (its promise rejects): nothing to stop.
+    const started = await worker?.catch(() => null);
+    await started?.terminate();
   }
 
   private async request(message: ToLanguage): Promise<FromLanguage> {

@@ -13,7 +13,7 @@ import { InteractiveRuntime } from "../../interactive/session.ts";
 import { routePeOutput } from "../../interactive/boot.ts";
 
 const port = parentPort!;
-const { cwd } = workerData as { cwd: string };
+const { cwd, cellRunning } = workerData as { cwd: string; cellRunning: Int32Array };
 const send = (message: FromWorker): void => port.postMessage(message);
 
 /** The cell running now; outputs with no running cell travel as late output (`id: null`). */
@@ -56,7 +56,8 @@ routePeOutput((stream, text, cause) => {
 Object.assign(globalThis, runtime.globals());
 runtime.start();
 const evaluator = new Evaluator();
-await evaluator.start();
+// Awaited below, not at the top level: see entry.ts.
+const evaluatorStarted = evaluator.start();
 
 async function execute(id: number, code: string, cellName: string): Promise<void> {
   let done = false;
@@ -81,7 +82,12 @@ async function execute(id: number, code: string, cellName: string): Promise<void
     cellNames.set(id, cellName);
     const shipment = runtime.ship(transpiled.js);
     const endWatch = runtime.watch((text) => emit({ kind: "stream", name: "stderr", text }));
-    const evaluation = await evaluator.run(shipment.js).finally(endWatch);
+    // The main thread's interrupter stops a busy cell from outside only while this flag is set.
+    Atomics.store(cellRunning, 0, 1);
+    const evaluation = await evaluator.run(shipment.js).finally(() => {
+      Atomics.store(cellRunning, 0, 0);
+      endWatch();
+    });
     const warning = await shipment.settled;
     if (warning) emit({ kind: "stream", name: "stderr", text: warning });
     // What the cell's work printed on the PEs lands in the cell, before its reply.
@@ -146,4 +152,4 @@ port.on("message", (message: ToWorker) => {
       message satisfies never;
   }
 });
-send({ type: "ready" });
+void evaluatorStarted.then(() => send({ type: "ready" }));

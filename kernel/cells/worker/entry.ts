@@ -1,10 +1,14 @@
 /** The one worker script: the executor (cells) or the language worker (completion), by `workerData.role`. */
 import { workerData } from "node:worker_threads";
 
-// One bundle for both roles keeps a single build entry and one cached file.
-if ((workerData as { role?: string }).role === "language") await import("../language/language-worker.ts");
+// One bundle for both roles keeps a single build entry and one cached file. No top-level await
+// here or in what this loads: V8 (in Node 20) aborts the whole process when a thread is
+// terminated (an interrupt's terminateExecution, a close, out of memory) while an async module
+// starts. A failed load is an unhandled rejection, which ends the worker with an "error" event.
+if ((workerData as { role?: string }).role === "language") void import("../language/language-worker.ts");
 else {
   // The cell thread is the runtime's driver: its PE threads boot while this one loads TypeScript.
-  (await import("../../interactive/boot.ts")).bootPes();
-  await import("./cell-worker.ts");
+  void import("../../interactive/boot.ts")
+    .then(({ bootPes }) => { void bootPes(); })
+    .then(() => import("./cell-worker.ts"));
 }
