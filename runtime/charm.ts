@@ -11,6 +11,7 @@ import { maybeRt, rt, setRuntime } from "./core/current.ts";
 import { startLocalPes, type LocalPes } from "./pe/driver.ts";
 import type { ProcessPes } from "./pe/process-driver.ts";
 import { heartbeatFor, type HeartbeatTiming } from "./pe/heartbeat.ts";
+import { maxHeapFrom } from "./pe/heap-limit.ts";
 import { isPe } from "./pe/role.ts";
 import { launchedStart } from "./launcher/launched-job.ts";
 import { compileProgram } from "./launcher/compile.ts";
@@ -67,6 +68,13 @@ export interface StartOptions {
    * declared dead and killed. Default 2 (or CHARM4TS_PE_TIMEOUT); 0 turns the check off.
    */
   peTimeout?: number;
+  /**
+   * Each PE's JavaScript heap limit in MB (default: CHARM4TS_PE_MAX_HEAP_MB, else Node's). A PE
+   * that exhausts it dies alone, like any dead PE: calls waiting on it reject with PeLostError
+   * ("ran out of memory"). Threads: the Worker's resourceLimits; PE processes this driver
+   * spawns: --max-old-space-size (ranks a launcher starts: NODE_OPTIONS=--max-old-space-size=N).
+   */
+  peMaxHeapMb?: number;
 }
 
 /** The program's main function: runs on the driver once every PE is ready. */
@@ -132,7 +140,7 @@ async function start(mainOrOptions?: MainFunction | StartOptions, maybeOptions?:
   lastOptions = { ...options, modules: wanted };
   // Under mpirun/srun (charmrun on rank 0), the launcher's ranks are the PEs.
   const launched = launchedStart(options.numPes);
-  const processOptions = { ...launched?.options, heartbeat: heartbeatFrom(options) };
+  const processOptions = { ...launched?.options, heartbeat: heartbeatFrom(options), maxHeapMb: maxHeapFrom(options.peMaxHeapMb) };
   // ZeroMQ (a native addon) is loaded only when PEs are processes: thread PEs start without it.
   const startPes = launched || transportFrom(options) === "processes" ? (await import("./pe/process-driver.ts")).startProcessPes : startLocalPes;
   pes = await startPes(launched?.numPes ?? numPesFrom(options), modules, {

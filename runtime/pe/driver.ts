@@ -13,6 +13,7 @@ import { definitionLog } from "../interactive/define.ts";
 import { PortTransport } from "../transport/port-transport.ts";
 import { Runtime, type RuntimeHooks } from "../core/runtime.ts";
 import { distFile } from "./package-root.ts";
+import { threadOutOfMemory, workerLimits } from "./heap-limit.ts";
 import type { PeWorkerData } from "./worker-main.ts";
 
 /** A running set of local PEs and the driver's runtime that talks to them. */
@@ -28,7 +29,6 @@ export interface LocalPes {
   restartPe(pe: Endpoint, why: string): Promise<void>;
 }
 
-/** Starts `numPes` PE threads that load `modules`; resolves once all are ready. */
 /** What every PE gets besides its number and ports. */
 export interface PeSetup {
   /** Interactive definition scripts to replay before reporting ready. */
@@ -39,7 +39,14 @@ export interface PeSetup {
   balancer?: string;
 }
 
-export async function startLocalPes(numPes: number, modules: string[], hooks: RuntimeHooks, setup: PeSetup = { definitions: [], interactive: false }): Promise<LocalPes> {
+/** How the driver runs PE threads (what the PEs themselves needn't know). */
+export interface LocalOptions {
+  /** Each PE thread's heap limit in MB (pe/heap-limit.ts); undefined: Node's default. */
+  maxHeapMb?: number;
+}
+
+/** Starts `numPes` PE threads that load `modules`; resolves once all are ready. */
+export async function startLocalPes(numPes: number, modules: string[], hooks: RuntimeHooks, setup: PeSetup = { definitions: [], interactive: false }, options: LocalOptions = {}): Promise<LocalPes> {
   const endpoints: Endpoint[] = [DRIVER, ...Array.from({ length: numPes }, (_, i) => i)];
   const portsOf = new Map<Endpoint, Array<[Endpoint, MessagePort]>>(endpoints.map((e) => [e, []]));
   for (let i = 0; i < endpoints.length; i++) {
@@ -71,7 +78,7 @@ export async function startLocalPes(numPes: number, modules: string[], hooks: Ru
 
   const spawn = (pe: Endpoint, ports: Array<[Endpoint, MessagePort]>, extra: Partial<PeWorkerData> = {}): Worker => {
     const data: PeWorkerData = { charm4tsPe: true, pe, numPes, modules, ...setup, ...extra, ports };
-    const worker = new Worker(workerFile, { workerData: data, transferList: ports.map(([, p]) => p), stdout: false, stderr: false });
+    const worker = new Worker(workerFile, { workerData: data, transferList: ports.map(([, p]) => p), resourceLimits: workerLimits(options.maxHeapMb), stdout: false, stderr: false });
     // After start-up a PE that dies (an exception outside any entry method, process.exit) is
     // reported like an unobserved error: never silently, so scripts end and cells are told.
     let died = false;
@@ -79,8 +86,10 @@ export async function startLocalPes(numPes: number, modules: string[], hooks: Ru
       died = true;
       if (readyCount < numPes) settle(new Error(`PE ${pe} failed to start: ${err.message}`));
       else if (!stopping && !replaced.has(worker)) {
-        hooks.onUnhandled({ name: err.name, message: `PE ${pe} died: ${err.message}`, stack: err.stack ?? "", pe });
-        runtime.failures.peDied(pe, `died (${err.message})`);
+        // Node ends only this thread when it exhausts its heap: a dead PE like any other.
+        const oom = threadOutOfMemory(err, options.maxHeapMb);
+        hooks.onUnhandled({ name: err.name, message: oom ? `PE ${pe} ${oom}` : `PE ${pe} died: ${err.message}`, stack: err.stack ?? "", pe });
+        runtime.failures.peDied(pe, oom ?? `died (${err.message})`);
       }
     });
     worker.on("exit", (code) => {

@@ -20,6 +20,7 @@ import { newCurveKeys } from "../transport/curve.ts";
 import { withoutRanks } from "./launcher-env.ts";
 import { REPORTED_DEATH_EXIT_CODE } from "./role.ts";
 import { DEFAULT_HEARTBEAT, Heartbeat, heartbeatFor, type HeartbeatTiming } from "./heartbeat.ts";
+import { processDeath, processFlags } from "./heap-limit.ts";
 
 /** A running set of PE processes and the driver's runtime that talks to them. */
 export interface ProcessPes {
@@ -51,6 +52,8 @@ export interface ProcessOptions {
    * every 500 ms, silent for 2 s (CHARM4TS_PE_TIMEOUT, in seconds, changes the 2 s; 0 is off).
    */
   heartbeat?: HeartbeatTiming | false;
+  /** Each spawned PE process's heap limit in MB (`--max-old-space-size`, pe/heap-limit.ts); undefined: Node's default. */
+  maxHeapMb?: number;
 }
 
 /** How long PE processes get to start and join, to exit once told to stop, and to exit once their connection dropped. */
@@ -99,10 +102,10 @@ export async function startProcessPes(numPes: number, modules: string[], hooks: 
   options.announce?.(rendezvous.address, secret);
   const processes = new Map<Endpoint, ChildProcess>();
   for (const pe of options.spawn ?? Array.from({ length: numPes }, (_, i) => i)) {
-    const child = spawnPe(pe, rendezvous.address, secret);
+    const child = spawnPe(pe, rendezvous.address, secret, processFlags(options.maxHeapMb));
     processes.set(pe, child);
     child.on("error", (err) => end(pe, `could not start a process (${err.message})`, ""));
-    child.on("exit", (code, signal) => end(pe, signal ? `was killed by ${signal}` : `exited with code ${code}`, `(process ${child.pid})`, code === REPORTED_DEATH_EXIT_CODE));
+    child.on("exit", (code, signal) => end(pe, processDeath(code, signal, options.maxHeapMb), `(process ${child.pid})`, code === REPORTED_DEATH_EXIT_CODE));
   }
 
   const close = async () => {
@@ -169,8 +172,8 @@ export async function startProcessPes(numPes: number, modules: string[], hooks: 
 }
 
 /** Starts one PE process here; the secret goes in its environment (readable only by this user), never in argv. */
-function spawnPe(pe: Endpoint, rendezvous: string, secret: string): ChildProcess {
-  return spawn(process.execPath, [distFile("pe-process.js"), "--connect", rendezvous], {
+function spawnPe(pe: Endpoint, rendezvous: string, secret: string, nodeFlags: string[]): ChildProcess {
+  return spawn(process.execPath, [...nodeFlags, distFile("pe-process.js"), "--connect", rendezvous], {
     env: { ...withoutRanks(process.env), [SECRET_ENV]: secret, CHARM4TS_RANK: String(pe) },
     stdio: ["ignore", "inherit", "inherit"],
   });
