@@ -1,7 +1,8 @@
 // Runs started by a cluster launcher: every rank runs `charmrun prog.ts`, rank 0 becomes the
-// driver and the others its PEs. Open MPI's real mpirun runs the README's command; mpirun and
-// srun are also imitated the way they start a job (same command, rank/size/job variables in
-// each rank's environment), with real processes, for launchers CI doesn't have (Slurm).
+// driver and the others its PEs. Open MPI's real mpirun runs the README's command, and so does
+// MPICH's real mpiexec (Hydra: ranks from PMI_RANK); mpirun and srun are also imitated the way
+// they start a job (same command, rank/size/job variables in each rank's environment), with
+// real processes, for launchers CI doesn't have (Slurm).
 import { afterEach, describe, expect, it } from "vitest";
 import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, readdirSync } from "node:fs";
@@ -36,25 +37,45 @@ function launch(size: number, envOf: (rank: number) => Record<string, string>, .
 const openMpi = (size: number, job: string) => (rank: number) => ({ OMPI_COMM_WORLD_RANK: String(rank), OMPI_COMM_WORLD_SIZE: String(size), PMIX_NAMESPACE: job });
 const slurm = (size: number, job: string) => (rank: number) => ({ SLURM_PROCID: String(rank), SLURM_NTASKS: String(size), SLURM_JOB_ID: job, SLURM_STEP_ID: "0" });
 
-/** Where mpirun is; CI installs Debian's openmpi-bin (.ci/run), so a missing one is a failure, not a skip. */
-function mpirunPath(): string {
-  const found = (process.env.PATH ?? "").split(delimiter).map((dir) => join(dir, "mpirun")).find((file) => existsSync(file));
-  if (!found) throw new Error("mpirun is not on PATH: these tests run Open MPI's real mpirun (apt-get install openmpi-bin, as .ci/run does)");
+/**
+ * The first of `names` on PATH. CI installs Debian's openmpi-bin and mpich (.ci/run), so a
+ * missing one is a failure, not a skip.
+ */
+function launcherPath(pkg: string, ...names: string[]): string {
+  const dirs = (process.env.PATH ?? "").split(delimiter);
+  const found = names.flatMap((name) => dirs.map((dir) => join(dir, name))).find((file) => existsSync(file));
+  if (!found) throw new Error(`${names.join(" or ")} is not on PATH: these tests run the real launcher (apt-get install ${pkg}, as .ci/run does)`);
   return found;
 }
 
-/** Runs `mpirun --allow-run-as-root --oversubscribe -np N npx charmrun args…` (the README's line; root in CI, 2 cores). */
-async function mpirun(np: number, ...args: string[]): Promise<Ran> {
-  const mpi = mpirunPath();
+/** Runs `launcher launcherArgs… npx charmrun args…` with `env` added, as a user would on one host. */
+async function launcherRun(launcher: string, launcherArgs: string[], env: Record<string, string>, args: string[]): Promise<Ran> {
   const jobDir = mkdtempSync(join(tmpdir(), "charm4ts-jobs-"));
   dirs.push(jobDir);
-  // Local ranks inherit mpirun's environment: the job directory reaches every rank.
-  const env = { PATH: process.env.PATH, HOME: process.env.HOME, CHARM4TS_JOB_DIR: jobDir };
+  // Local ranks inherit the launcher's environment: the job directory reaches every rank.
+  const all = { PATH: process.env.PATH, HOME: process.env.HOME, CHARM4TS_JOB_DIR: jobDir, ...env };
   const ran = await new Promise<Ran>((resolve) => {
-    const child = execFile(mpi, ["--allow-run-as-root", "--oversubscribe", "-np", String(np), "npx", "charmrun", ...args], { cwd: root, env, timeout: 60_000 }, (_err, stdout, stderr) => resolve({ code: child.exitCode, stdout, stderr }));
+    const child = execFile(launcher, [...launcherArgs, "npx", "charmrun", ...args], { cwd: root, env: all, timeout: 60_000 }, (_err, stdout, stderr) => resolve({ code: child.exitCode, stdout, stderr }));
   });
   expect(readdirSync(jobDir)).toEqual([]); // rank 0 removed its job file
   return ran;
+}
+
+/** Runs `mpirun --allow-run-as-root --oversubscribe -np N npx charmrun args…` (the README's line; root in CI, 2 cores). */
+function mpirun(np: number, ...args: string[]): Promise<Ran> {
+  // Debian names Open MPI's own binary mpirun.openmpi; plain mpirun is whichever MPI the alternatives chose.
+  const mpi = launcherPath("openmpi-bin", "mpirun.openmpi", "mpirun");
+  return launcherRun(mpi, ["--allow-run-as-root", "--oversubscribe", "-np", String(np)], {}, args);
+}
+
+/**
+ * Runs `mpiexec.mpich -prepend-rank -n N npx charmrun args…`: MPICH's Hydra, which gives ranks
+ * PMI_RANK and PMI_SIZE but no job id, so the run names itself with CHARM4TS_JOB (unless `job`
+ * is undefined). -prepend-rank marks each line with the rank that printed it.
+ */
+function mpiexecMpich(np: number, job: string | undefined, ...args: string[]): Promise<Ran> {
+  const mpi = launcherPath("mpich", "mpiexec.mpich");
+  return launcherRun(mpi, ["-prepend-rank", "-n", String(np)], job ? { CHARM4TS_JOB: job } : {}, args);
 }
 
 // Open MPI gives ranks a pseudo-terminal, so Node colours what console.log prints.
@@ -74,6 +95,28 @@ describe("under Open MPI's mpirun (Debian's openmpi-bin)", () => {
     const expected = [0, 1, 2, 3, 4, 5, 6, 7].map((i) => `Hello from chare: ${i} on PE ${Math.floor(i / 3)}`).sort();
     expect(lines).toEqual(expected);
     expect(r.code).toBe(0);
+  });
+});
+
+describe("under MPICH's mpiexec (Debian's mpich, Hydra)", () => {
+  it("mpiexec.mpich -n 2 npx charmrun examples/fib.ts 10, with CHARM4TS_JOB, prints Fib(10) = 55 and exits 0", async () => {
+    const r = await mpiexecMpich(2, "mpich-fib", "examples/fib.ts", "10");
+    expect(plain(r.stdout).trim()).toBe("[0] Fib(10) = 55");
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+  });
+
+  it("each rank is the PE its PMI_RANK says: rank 1's lines are PE 1's chares", async () => {
+    const r = await mpiexecMpich(2, "mpich-hello", "examples/hello.ts");
+    const lines = plain(r.stdout).trim().split("\n").sort();
+    expect(lines).toEqual([0, 1, 2, 3, 4, 5, 6, 7].map((i) => `[${i < 4 ? 0 : 1}] Hello from chare: ${i} on PE ${i < 4 ? 0 : 1}`));
+    expect(r.code).toBe(0);
+  });
+
+  it("without CHARM4TS_JOB (Hydra sets no job id), every rank says which variable to set", async () => {
+    const r = await mpiexecMpich(2, undefined, "examples/fib.ts", "10");
+    for (const rank of [0, 1]) expect(plain(r.stderr)).toContain(`[${rank}] charmrun: rank ${rank} of 2, but the launcher gave no job id to meet under: set CHARM4TS_JOB`);
+    expect(r.code).not.toBe(0);
   });
 });
 
