@@ -15,6 +15,7 @@ import { Runtime, type RuntimeHooks } from "../core/runtime.ts";
 import { distFile } from "./package-root.ts";
 import { threadOutOfMemory, workerLimits } from "./heap-limit.ts";
 import type { PeWorkerData } from "./worker-main.ts";
+import { portMesh } from "./port-mesh.ts";
 
 /** A running set of local PEs and the driver's runtime that talks to them. */
 export interface LocalPes {
@@ -48,14 +49,7 @@ export interface LocalOptions {
 /** Starts `numPes` PE threads that load `modules`; resolves once all are ready. */
 export async function startLocalPes(numPes: number, modules: string[], hooks: RuntimeHooks, setup: PeSetup = { definitions: [], interactive: false }, options: LocalOptions = {}): Promise<LocalPes> {
   const endpoints: Endpoint[] = [DRIVER, ...Array.from({ length: numPes }, (_, i) => i)];
-  const portsOf = new Map<Endpoint, Array<[Endpoint, MessagePort]>>(endpoints.map((e) => [e, []]));
-  for (let i = 0; i < endpoints.length; i++) {
-    for (let j = i + 1; j < endpoints.length; j++) {
-      const { port1, port2 } = new MessageChannel();
-      portsOf.get(endpoints[i]!)!.push([endpoints[j]!, port1]);
-      portsOf.get(endpoints[j]!)!.push([endpoints[i]!, port2]);
-    }
-  }
+  const portsOf = portMesh(endpoints);
 
   let readyCount = 0;
   let settle!: (error?: Error) => void;

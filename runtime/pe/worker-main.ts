@@ -17,12 +17,13 @@ export interface PeWorkerData extends PeConfig {
 }
 
 const data = workerData as PeWorkerData | JoiningThreadData;
+// No top-level await: Node 20 aborts when a thread is terminated while an async module starts.
+// A failure to boot still ends the thread with an error (an unhandled rejection), as it did then.
 if ("join" in data) {
-  const { runJoiningThread } = await import("./joining-thread.ts");
-  await runJoiningThread(data);
+  void import("./joining-thread.ts").then(({ runJoiningThread }) => runJoiningThread(data));
 } else {
   const transport = new PortTransport(data.pe, new Map(data.ports));
-  await bootPe(data, transport, () => {
+  void bootPe(data, transport, () => {
     transport.flush();
     transport.close();
     parentPort?.close();

@@ -1,0 +1,42 @@
+/**
+ * Inside a PE thread that also reaches other processes (joining-threads.ts has the parent's
+ * side): binds its ZeroMQ socket, tells the parent its address, waits to learn its PE number,
+ * the peers' addresses and its ports to this process's other endpoints, then runs its PE over
+ * both — ports for threads here, ZeroMQ for the rest, never relayed through the parent.
+ */
+import { parentPort } from "node:worker_threads";
+import { DRIVER } from "../protocol/ids.ts";
+import { errorToData } from "../protocol/errors.ts";
+import { PortTransport } from "../transport/port-transport.ts";
+import { RoutedTransport } from "../transport/routed-transport.ts";
+import { ZmqTransport } from "../transport/zmq-transport.ts";
+import { bootPe } from "./pe-boot.ts";
+import type { JoiningThreadData, ThreadNews, ThreadStart } from "./joining-threads.ts";
+
+/** Runs this thread's PE; the thread ends once the driver says stop (its sockets and ports closed). */
+export async function runJoiningThread(data: JoiningThreadData): Promise<void> {
+  const parent = parentPort!;
+  let transport: RoutedTransport | undefined;
+  let pe: number | undefined;
+  // Failures without a caller (a batch that can't be encoded) go to the driver once there is a way.
+  const report = (e: Error): void => {
+    if (transport && pe !== undefined) transport.send(DRIVER, { t: "report", e: errorToData(e, pe) });
+    else process.stderr.write(`charm4ts: ${e.message}\n`);
+  };
+  const far = await ZmqTransport.bind({ host: data.join.host, curve: data.join.curve, onError: report });
+  const started = new Promise<ThreadStart>((resolve) => parent.once("message", resolve));
+  parent.postMessage({ t: "bound", address: far.address } satisfies ThreadNews);
+  const { config, peers, ports } = await started;
+  pe = config.pe;
+  far.join(config.pe, peers.map((address, i) => [i - 1, address]), config.sendTimeoutMs);
+  transport = new RoutedTransport(new PortTransport(config.pe, new Map(ports)), far);
+  const routed = transport;
+  await bootPe(config, routed, () => {
+    parent.postMessage({ t: "stopping" } satisfies ThreadNews);
+    // What is held for slow peers leaves first; then nothing keeps this thread alive.
+    void routed.drained().then(() => {
+      routed.close();
+      parent.close();
+    });
+  });
+}

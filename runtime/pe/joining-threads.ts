@@ -1,0 +1,101 @@
+/**
+ * PE threads that reach PEs of other processes over ZeroMQ as well as their own process's PEs
+ * over MessagePorts: the threads of a PE process hosting several PEs (pe-host.ts), and the
+ * driver's own PE threads in a mixed runtime (process-driver.ts). Each thread binds its own
+ * receiving socket and says where; once the runtime is assembled it gets its PE number, every
+ * endpoint's address and ports to the other threads here (joining-thread.ts is its side).
+ */
+import { Worker, type MessagePort } from "node:worker_threads";
+import { DRIVER, type Endpoint } from "../protocol/ids.ts";
+import type { PeConfig } from "../protocol/join.ts";
+import type { ErrorData } from "../protocol/messages.ts";
+import type { CurveKeys } from "../transport/curve.ts";
+import { distFile } from "./package-root.ts";
+import { portMesh } from "./port-mesh.ts";
+
+/** What such a thread is started with: where to bind (its PE number comes later). */
+export interface JoiningThreadData {
+  charm4tsPe: true;
+  join: { host: string; curve?: CurveKeys };
+}
+
+/** Parent → thread: you are PE `config.pe`; `peers[k + 1]` is PE k's address; ports reach this process's other endpoints. */
+export interface ThreadStart {
+  t: "start";
+  config: PeConfig;
+  peers: string[];
+  ports: Array<[Endpoint, MessagePort]>;
+}
+
+/** Thread → parent: its socket's address, and that it is stopping because the driver said so. */
+export type ThreadNews = { t: "bound"; address: string } | { t: "stopping" };
+
+/** How a thread ended that wasn't told to stop. */
+export interface ThreadEnd {
+  how: string;
+  /** When it died of an exception: that error, for the report (its PE is the caller's to fill in). */
+  error?: Omit<ErrorData, "pe">;
+}
+
+/** A set of such threads in this process, numbered 0 … count-1 until they know their PEs. */
+export class JoiningThreads {
+  readonly workers: Worker[];
+  /** Every thread's receiving socket, in thread order (rejects if one fails to start). */
+  readonly addresses: Promise<string[]>;
+  /** Resolves once every thread has ended, however. */
+  readonly ended: Promise<void>;
+
+  /** `onEnd` hears of each thread that ends without having been told to stop. */
+  constructor(count: number, join: JoiningThreadData["join"], onEnd: (thread: number, end: ThreadEnd) => void) {
+    const file = distFile("pe-worker.js");
+    const bound: Array<Promise<string>> = [];
+    const ends: Array<Promise<void>> = [];
+    this.workers = Array.from({ length: count }, (_, i) => {
+      const data: JoiningThreadData = { charm4tsPe: true, join };
+      const worker = new Worker(file, { workerData: data, stdout: false, stderr: false });
+      let stopping = false;
+      let died = false;
+      let fail!: (e: Error) => void;
+      bound.push(new Promise<string>((resolve, reject) => {
+        fail = reject;
+        worker.on("message", (news: ThreadNews) => {
+          if (news.t === "bound") resolve(news.address);
+          else stopping = true;
+        });
+      }));
+      worker.on("error", (err) => {
+        died = true;
+        fail(err);
+        if (!stopping) onEnd(i, { how: `died (${err.message})`, error: { name: err.name, message: err.message, stack: err.stack ?? "" } });
+      });
+      ends.push(new Promise<void>((resolve) => worker.on("exit", (code) => {
+        fail(new Error(`a PE thread exited with code ${code} before it was ready`));
+        if (!stopping && !died) onEnd(i, { how: `exited with code ${code}` });
+        resolve();
+      })));
+      return worker;
+    });
+    this.addresses = Promise.all(bound);
+    this.ended = Promise.all(ends).then(() => undefined);
+  }
+
+  /**
+   * Tells thread i it is PE `first + i`. With `withDriver`, the driver (this thread) is one of
+   * the endpoints here: returns its ports to the threads.
+   */
+  start(first: Endpoint, config: Omit<PeConfig, "pe">, peers: string[], withDriver = false): Array<[Endpoint, MessagePort]> {
+    const pes = this.workers.map((_, i) => first + i);
+    const mesh = portMesh(withDriver ? [DRIVER, ...pes] : pes);
+    this.workers.forEach((worker, i) => {
+      const ports = mesh.get(first + i)!;
+      const start: ThreadStart = { t: "start", config: { ...config, pe: first + i }, peers, ports };
+      worker.postMessage(start, ports.map(([, port]) => port));
+    });
+    return mesh.get(DRIVER) ?? [];
+  }
+
+  /** Ends every thread now (even one in an endless loop). */
+  async terminate(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
