@@ -14,6 +14,7 @@ import { heartbeatFor, type HeartbeatTiming } from "./pe/heartbeat.ts";
 import { maxHeapFrom } from "./pe/heap-limit.ts";
 import { isPe } from "./pe/role.ts";
 import { launchedStart } from "./launcher/launched-job.ts";
+import { sshStart } from "./launcher/ssh-launch.ts";
 import { compileProgram } from "./launcher/compile.ts";
 import { registerSerializable } from "./protocol/codec.ts";
 import { Future } from "./core/future.ts";
@@ -140,9 +141,11 @@ async function start(mainOrOptions?: MainFunction | StartOptions, maybeOptions?:
   lastOptions = { ...options, modules: wanted };
   // Under mpirun/srun (charmrun on rank 0), the launcher's ranks are the PEs.
   const launched = launchedStart(options.numPes);
-  const processOptions = { ...launched?.options, heartbeat: heartbeatFrom(options), maxHeapMb: maxHeapFrom(options.peMaxHeapMb) };
+  // charmrun ++nodelist/++hosts (CHARM4TS_HOSTS): every PE is a process started over ssh.
+  const ssh = launched ? undefined : await sshStart();
+  const processOptions = { ...launched?.options, ...ssh, heartbeat: heartbeatFrom(options), maxHeapMb: maxHeapFrom(options.peMaxHeapMb) };
   // ZeroMQ (a native addon) is loaded only when PEs are processes: thread PEs start without it.
-  const startPes = launched || transportFrom(options) === "processes" ? (await import("./pe/process-driver.ts")).startProcessPes : startLocalPes;
+  const startPes = launched || ssh || transportFrom(options) === "processes" ? (await import("./pe/process-driver.ts")).startProcessPes : startLocalPes;
   pes = await startPes(launched?.numPes ?? numPesFrom(options), modules, {
     onUnhandled,
     onOutput: options.onOutput,

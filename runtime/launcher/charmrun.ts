@@ -2,38 +2,86 @@
  * `charmrun +p4 prog.ts 10`: runs a TypeScript program on 4 local PEs with no build step. The
  * program is compiled once (esbuild) and imported here and on every PE, so all load the same
  * code; `+pN` sets the number of PEs and is not passed to the program. `mpirun -np 4 charmrun
- * prog.ts 10` runs it on the launcher's 4 ranks (launched-job.ts).
+ * prog.ts 10` runs it on the launcher's 4 ranks (launched-job.ts); `charmrun +p4 ++nodelist FILE
+ * prog.ts` starts the 4 PEs over ssh on the file's hosts (ssh-launch.ts).
  */
 import { pathToFileURL } from "node:url";
 import { resolve } from "node:path";
 import { compileProgram } from "./compile.ts";
+import { readFileSync } from "node:fs";
 import { awaitJob, launchedJob, markLaunchedDriver } from "./launched-job.ts";
+import { parseHostList, parseNodelist } from "./nodelist.ts";
 
 // Ranks may start seconds apart on a busy cluster; rank 0 compiles the program before publishing.
 const JOB_TIMEOUT_MS = 120_000;
 
 const ENTRY = Symbol.for("charm4ts.entryModule");
 
+const USAGE = `usage: charmrun [+pN] [+processes] [+balancer NAME] [++nodelist FILE | ++hosts a,b] program.ts [args…]
+  +pN         number of PEs (default: CHARM4TS_PES or the number of cores; with hosts, one per host)
+  +processes  one process per PE, over ZeroMQ TCP (default: worker threads; or CHARM4TS_TRANSPORT)
+  +balancer   load-balancing strategy for arrays with useAtSync: greedy, refine, rotate, random, none (or CHARM4TS_BALANCER)
+  ++nodelist FILE   start the PEs over ssh on the hosts of FILE (Charm++'s \`group main\` / \`host NAME\` lines, or one host a line)
+  ++nodegroup NAME  the nodelist's group to use (default main)
+  ++hosts a,b       start the PEs over ssh on these hosts (or CHARM4TS_HOSTS); PE i runs on host i mod the number of hosts
+  ++remote-shell CMD    the remote shell and its options (default ssh; or CHARM4TS_REMOTE_SHELL)
+  ++remote-command CMD  what starts a PE on a host (default: this node and this charm4ts's bin/charm4ts-pe.mjs; or CHARM4TS_REMOTE_COMMAND)
+  ++remote-cwd DIR      where it starts (default: this directory; or CHARM4TS_REMOTE_CWD)
+`;
+
 function usage(): never {
-  process.stderr.write("usage: charmrun [+pN] [+processes] [+balancer NAME] program.ts [args…]\n  +pN         number of PEs (default: CHARM4TS_PES or the number of cores)\n  +processes  one process per PE, over ZeroMQ TCP (default: worker threads; or CHARM4TS_TRANSPORT)\n  +balancer   load-balancing strategy for arrays with useAtSync: greedy, refine, rotate, random, none (or CHARM4TS_BALANCER)\n");
+  process.stderr.write(USAGE);
   process.exit(2);
 }
 
+// Runtime flags that take a value, and the environment variable each one sets.
+const VALUED: Record<string, string | undefined> = {
+  "+balancer": "CHARM4TS_BALANCER",
+  "++nodelist": undefined,
+  "++nodegroup": undefined,
+  "++hosts": "CHARM4TS_HOSTS",
+  "++remote-shell": "CHARM4TS_REMOTE_SHELL",
+  "++remote-command": "CHARM4TS_REMOTE_COMMAND",
+  "++remote-cwd": "CHARM4TS_REMOTE_CWD",
+};
+
 const argv = process.argv.slice(2);
 // The runtime's own flags come before the program; what follows the program is its own.
-const start = argv.findIndex((a, i) => !a.startsWith("+") && argv[i - 1] !== "+balancer");
+const valued = (flag: string | undefined) => flag !== undefined && Object.hasOwn(VALUED, flag);
+const start = argv.findIndex((a, i) => !a.startsWith("+") && !valued(argv[i - 1]));
 const flags = start < 0 ? argv : argv.slice(0, start);
 const rest = start < 0 ? [] : argv.slice(start);
-const pes = flags.find((a) => /^\+p\d+$/.test(a));
-const processes = flags.includes("+processes");
-const balancer = flags.includes("+balancer") ? flags[flags.indexOf("+balancer") + 1] : undefined;
-const unknown = flags.find((a, i) => a !== pes && a !== "+processes" && a !== "+balancer" && flags[i - 1] !== "+balancer");
-if (unknown !== undefined) { process.stderr.write(`charmrun: unknown option ${unknown}\n`); usage(); }
+const values = new Map<string, string>();
+let pes: string | undefined;
+let processes = false;
+for (let i = 0; i < flags.length; i++) {
+  const flag = flags[i]!;
+  if (/^\+p\d+$/.test(flag)) pes = flag;
+  else if (flag === "+processes") processes = true;
+  else if (valued(flag)) {
+    const value = flags[++i];
+    if (value === undefined) { process.stderr.write(`charmrun: ${flag} needs a value\n`); usage(); }
+    values.set(flag, value);
+  } else { process.stderr.write(`charmrun: unknown option ${flag}\n`); usage(); }
+}
+if (values.has("++nodelist") && values.has("++hosts")) { process.stderr.write("charmrun: give ++nodelist or ++hosts, not both\n"); usage(); }
 const program = rest[0];
-if (!program || program === "--help" || program === "-h" || (flags.includes("+balancer") && !balancer)) usage();
+if (!program || program === "--help" || program === "-h") usage();
 if (pes) process.env.CHARM4TS_PES = pes.slice(2);
 if (processes) process.env.CHARM4TS_TRANSPORT = "processes";
-if (balancer) process.env.CHARM4TS_BALANCER = balancer;
+for (const [flag, value] of values) {
+  const variable = VALUED[flag];
+  if (variable) process.env[variable] = value;
+}
+try {
+  const nodelist = values.get("++nodelist");
+  if (nodelist) process.env.CHARM4TS_HOSTS = parseNodelist(readFileSync(nodelist, "utf8"), values.get("++nodegroup"), nodelist).join(",");
+  // One PE per host unless +pN (or CHARM4TS_PES) says how many.
+  if (process.env.CHARM4TS_HOSTS && !pes && !process.env.CHARM4TS_PES) process.env.CHARM4TS_PES = String(parseHostList(process.env.CHARM4TS_HOSTS).length);
+} catch (err) {
+  process.stderr.write(`charmrun: ${(err as Error).message}\n`);
+  process.exit(2);
+}
 
 const file = resolve(program);
 // The program sees argv as if run directly: [node, program, ...its args].

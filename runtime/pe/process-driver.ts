@@ -46,6 +46,8 @@ export interface ProcessOptions {
   announce?(address: string, secret: string): void;
   /** Called once the run has stopped. */
   onStop?(): void;
+  /** Starts PE `pe`'s process (default: Node on this host); the ssh launcher starts it on another host. */
+  spawnPe?(pe: number, rendezvous: string, secret: string): ChildProcess;
   /**
    * The application heartbeat: how often PEs are pinged and how long one may stay silent (its
    * event loop stuck) before it is declared dead and killed; `false` turns it off. Default
@@ -102,7 +104,7 @@ export async function startProcessPes(numPes: number, modules: string[], hooks: 
   options.announce?.(rendezvous.address, secret);
   const processes = new Map<Endpoint, ChildProcess>();
   for (const pe of options.spawn ?? Array.from({ length: numPes }, (_, i) => i)) {
-    const child = spawnPe(pe, rendezvous.address, secret, processFlags(options.maxHeapMb));
+    const child = options.spawnPe?.(pe, rendezvous.address, secret) ?? spawnPe(pe, rendezvous.address, secret, processFlags(options.maxHeapMb));
     processes.set(pe, child);
     child.on("error", (err) => end(pe, `could not start a process (${err.message})`, ""));
     child.on("exit", (code, signal) => end(pe, processDeath(code, signal, options.maxHeapMb), `(process ${child.pid})`, code === REPORTED_DEATH_EXIT_CODE));

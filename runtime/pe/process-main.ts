@@ -3,12 +3,13 @@
  * and joins a runtime. The secret comes from a 0600 file or the environment, never from argv.
  */
 import { rankFromEnv } from "./launcher-env.ts";
-import { SECRET_ENV, readSecretFile } from "./secret.ts";
+import { SECRET_ENV, readSecretFile, readSecretStdin } from "./secret.ts";
 import { runPeProcess } from "./pe-process.ts";
 
-const USAGE = `usage: charm4ts-pe --connect tcp://HOST:PORT [--secret-file FILE] [--bind ADDRESS]
+const USAGE = `usage: charm4ts-pe --connect tcp://HOST:PORT [--secret-file FILE | --secret-stdin] [--bind ADDRESS]
   --connect      the driver's rendezvous address (or CHARM4TS_CONNECT)
   --secret-file  a file (mode 0600) holding the runtime's secret; else ${SECRET_ENV} in the environment
+  --secret-stdin read the secret from the first line of stdin (how the ssh launcher sends it)
   --bind         the address of this host's interface that other PEs reach it on
                  (default: 127.0.0.1 for a driver on loopback, else the interface toward the driver)
 The rank comes from CHARM4TS_RANK, OMPI_COMM_WORLD_RANK, PMI_RANK, PMIX_RANK or SLURM_PROCID;
@@ -34,7 +35,8 @@ if (args.includes("--help") || args.includes("-h")) {
   process.exit(0);
 }
 const known = new Set(["--connect", "--secret-file", "--bind"]);
-const unknown = args.find((a, i) => a.startsWith("--") && !known.has(a) && !known.has(args[i - 1]!));
+const flags = new Set(["--secret-stdin"]); // options without a value
+const unknown = args.find((a, i) => a.startsWith("--") && !known.has(a) && !flags.has(a) && !known.has(args[i - 1]!));
 if (unknown) fail(`unknown option ${unknown}\n${USAGE}`, 2);
 
 const rendezvous = option(args, "--connect") ?? process.env.CHARM4TS_CONNECT;
@@ -42,7 +44,7 @@ if (!rendezvous || !/^tcp:\/\/.+:\d+$/.test(rendezvous)) fail(`--connect tcp://H
 const secretFile = option(args, "--secret-file");
 let secret: string;
 try {
-  secret = secretFile ? readSecretFile(secretFile) : process.env[SECRET_ENV] ?? fail(`no secret: give --secret-file FILE (mode 0600), or set ${SECRET_ENV}`, 2);
+  secret = secretFile ? readSecretFile(secretFile) : args.includes("--secret-stdin") ? await readSecretStdin() : process.env[SECRET_ENV] ?? fail(`no secret: give --secret-file FILE (mode 0600), or set ${SECRET_ENV}`, 2);
 } catch (err) {
   fail((err as Error).message, 2);
 }

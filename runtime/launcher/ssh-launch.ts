@@ -1,0 +1,99 @@
+/**
+ * `charmrun +p4 ++nodelist FILE prog.ts` (or `++hosts a,b`, or CHARM4TS_HOSTS=a,b from code):
+ * the driver runs here and starts every PE as a process on the listed hosts over ssh, PE i on
+ * host i mod (number of hosts). Each remote command is `charm4ts-pe --connect <the driver's
+ * rendezvous> --secret-stdin` with the PE's rank: the runtime's secret (and CURVE keys) go down
+ * ssh's stdin, never on a command line, where `ps` on either host would show them.
+ *
+ * Every host is assumed to have the project, Node and the compiled program at the same paths as
+ * here (a shared file system); CHARM4TS_REMOTE_COMMAND and CHARM4TS_REMOTE_CWD say otherwise.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { basename, join } from "node:path";
+import { localAddressToward } from "../pe/local-address.ts";
+import { withoutRanks } from "../pe/launcher-env.ts";
+import { SECRET_ENV } from "../pe/secret.ts";
+import { packageRoot } from "../pe/package-root.ts";
+import type { ProcessOptions } from "../pe/process-driver.ts";
+import { parseHostList } from "./nodelist.ts";
+
+/** How an ssh launch reaches its hosts and what it runs there. */
+export interface SshSettings {
+  hosts: string[];
+  /** The remote shell and its options, e.g. ["ssh", "-F", "cluster.conf"]; the host and command follow. */
+  shell: string[];
+  /** The shell words that start a PE process on a host (before `--connect …`). */
+  peCommand: string;
+  /** The directory the remote command starts in. */
+  cwd: string;
+}
+
+/** The ssh launch asked for by the environment (CHARM4TS_HOSTS, …), or undefined for none. */
+export function sshSettings(env: NodeJS.ProcessEnv = process.env): SshSettings | undefined {
+  if (!env.CHARM4TS_HOSTS) return undefined;
+  const shell = (env.CHARM4TS_REMOTE_SHELL ?? "ssh").trim().split(/\s+/);
+  if (shell[0] === "") throw new Error("CHARM4TS_REMOTE_SHELL (++remote-shell) is empty: give a command such as `ssh -p 2222`");
+  return {
+    hosts: parseHostList(env.CHARM4TS_HOSTS),
+    shell,
+    peCommand: env.CHARM4TS_REMOTE_COMMAND ?? `${quote(process.execPath)} ${quote(join(packageRoot(), "bin", "charm4ts-pe.mjs"))}`,
+    cwd: env.CHARM4TS_REMOTE_CWD ?? process.cwd(),
+  };
+}
+
+/** The host PE `pe` runs on: round-robin over the list. */
+export function hostOf(settings: SshSettings, pe: number): string {
+  return settings.hosts[pe % settings.hosts.length]!;
+}
+
+/** The command line a remote shell runs for PE `pe` (no secret in it: that comes on stdin). */
+export function remoteCommand(settings: SshSettings, pe: number, rendezvous: string): string {
+  // `exec env VAR=… cmd` rather than `VAR=… cmd`: it works from any login shell, fish too.
+  return `cd ${quote(settings.cwd)} && exec env CHARM4TS_RANK=${pe} ${settings.peCommand} --connect ${rendezvous} --secret-stdin`;
+}
+
+/** The argv that starts PE `pe` on its host through the remote shell. */
+export function remoteShellArgs(settings: SshSettings, pe: number, rendezvous: string): string[] {
+  const [command, ...options] = settings.shell;
+  // ssh: never stop to ask for a password or a host key (no one is there to answer), no tty.
+  const batch = basename(command!) === "ssh" ? ["-T", "-o", "BatchMode=yes"] : [];
+  return [command!, ...batch, ...options, hostOf(settings, pe), remoteCommand(settings, pe, rendezvous)];
+}
+
+/**
+ * How charm.start starts the PEs of an ssh launch: every PE remote (none spawned beside the
+ * driver), the driver bound to CHARM4TS_BIND or else the interface that routes toward the
+ * first host (so off loopback, and so CURVE, unless every host is this one's loopback).
+ */
+export async function sshStart(env: NodeJS.ProcessEnv = process.env): Promise<ProcessOptions | undefined> {
+  const settings = sshSettings(env);
+  if (!settings) return undefined;
+  let host = env.CHARM4TS_BIND;
+  if (!host) {
+    const first = settings.hosts[0]!.replace(/^.*@/, ""); // user@host: the host
+    try {
+      host = await localAddressToward(`tcp://${first}:22`);
+    } catch (err) {
+      throw new Error(`can't tell which interface reaches ${first} (${(err as Error).message}); set CHARM4TS_BIND to this host's address on the network the hosts share`);
+    }
+  }
+  return { host, spawnPe: (pe, rendezvous, secret) => startRemotePe(settings, pe, rendezvous, secret) };
+}
+
+/** Runs the remote shell for one PE and writes the secret to its stdin. */
+function startRemotePe(settings: SshSettings, pe: number, rendezvous: string, secret: string): ChildProcess {
+  const [command, ...args] = remoteShellArgs(settings, pe, rendezvous);
+  const env = withoutRanks(process.env);
+  delete env[SECRET_ENV];
+  // The PE's output comes back through ssh to this process's own stdout and stderr.
+  const child = spawn(command!, args, { env, stdio: ["pipe", "inherit", "inherit"] });
+  // A shell that failed to start or exited early can't take the secret; its exit says why.
+  child.stdin!.on("error", () => undefined);
+  child.stdin!.end(`${secret}\n`);
+  return child;
+}
+
+/** Quotes a word for a POSIX shell. */
+function quote(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, "'\\''")}'`;
+}
