@@ -1,9 +1,13 @@
 /**
  * `charmrun +p4 ++nodelist FILE prog.ts` (or `++hosts a,b`, or CHARM4TS_HOSTS=a,b from code):
  * the driver runs here and starts every PE as a process on the listed hosts over ssh, PE i on
- * host i mod (number of hosts). Each remote command is `charm4ts-pe --connect <the driver's
- * rendezvous> --secret-stdin` with the PE's rank: the runtime's secret (and CURVE keys) go down
- * ssh's stdin, never on a command line, where `ps` on either host would show them.
+ * host i mod (number of hosts). Each remote command runs `charm4ts-pe --connect <the driver's
+ * rendezvous>` with the PE's rank; the runtime's secret (and CURVE keys) go down ssh's stdin,
+ * never on a command line, where `ps` on either host would show them.
+ *
+ * ssh's stdin then stays open as the PE's lifeline: a PE the driver declares dead (a stuck event
+ * loop) is "killed" by killing its ssh client, and without a terminal sshd doesn't signal the
+ * remote command, so a small shell on the host ends the PE when stdin ends.
  *
  * Every host is assumed to have the project, Node and the compiled program at the same paths as
  * here (a shared file system); CHARM4TS_REMOTE_COMMAND and CHARM4TS_REMOTE_CWD say otherwise.
@@ -46,10 +50,25 @@ export function hostOf(settings: SshSettings, pe: number): string {
   return settings.hosts[pe % settings.hosts.length]!;
 }
 
+// Runs on the host under sh, whatever the login shell is; $1 is the PE's rank, the rest its
+// command. The secret (stdin's first line) reaches the PE in its environment, readable only by
+// its user, as for PEs spawned locally. The PE gets no stdin: `cat` holds it, and its end (ssh
+// gone) kills the PE even if its event loop is stuck; once the PE exits, nothing is left waiting.
+const REMOTE_SCRIPT = [
+  "IFS= read -r secret || exit 2",
+  "exec 3<&0",
+  "rank=$1; shift",
+  'CHARM4TS_SECRET=$secret CHARM4TS_RANK=$rank "$@" </dev/null 3<&- & pe=$!',
+  "{ cat >/dev/null; kill -9 $pe; } <&3 >/dev/null 2>&1 & lifeline=$!",
+  "exec 3<&-",
+  "wait $pe; code=$?",
+  "kill $lifeline 2>/dev/null",
+  "exit $code",
+].join("; ");
+
 /** The command line a remote shell runs for PE `pe` (no secret in it: that comes on stdin). */
 export function remoteCommand(settings: SshSettings, pe: number, rendezvous: string): string {
-  // `exec env VAR=… cmd` rather than `VAR=… cmd`: it works from any login shell, fish too.
-  return `cd ${quote(settings.cwd)} && exec env CHARM4TS_RANK=${pe} ${settings.peCommand} --connect ${rendezvous} --secret-stdin`;
+  return `cd ${quote(settings.cwd)} && exec sh -c ${quote(REMOTE_SCRIPT)} charm4ts-pe ${pe} ${settings.peCommand} --connect ${rendezvous}`;
 }
 
 /** The argv that starts PE `pe` on its host through the remote shell. */
@@ -89,7 +108,8 @@ function startRemotePe(settings: SshSettings, pe: number, rendezvous: string, se
   const child = spawn(command!, args, { env, stdio: ["pipe", "inherit", "inherit"] });
   // A shell that failed to start or exited early can't take the secret; its exit says why.
   child.stdin!.on("error", () => undefined);
-  child.stdin!.end(`${secret}\n`);
+  // Not ended: stdin is the PE's lifeline (it closes when this client exits or is killed).
+  child.stdin!.write(`${secret}\n`);
   return child;
 }
 

@@ -9,7 +9,7 @@ import { runPeProcess } from "./pe-process.ts";
 const USAGE = `usage: charm4ts-pe --connect tcp://HOST:PORT [--secret-file FILE | --secret-stdin] [--bind ADDRESS]
   --connect      the driver's rendezvous address (or CHARM4TS_CONNECT)
   --secret-file  a file (mode 0600) holding the runtime's secret; else ${SECRET_ENV} in the environment
-  --secret-stdin read the secret from the first line of stdin (how the ssh launcher sends it)
+  --secret-stdin read the secret from the first line of stdin (ssh HOST charm4ts-pe … --secret-stdin < FILE)
   --bind         the address of this host's interface that other PEs reach it on
                  (default: 127.0.0.1 for a driver on loopback, else the interface toward the driver)
 The rank comes from CHARM4TS_RANK, OMPI_COMM_WORLD_RANK, PMI_RANK, PMIX_RANK or SLURM_PROCID;

@@ -2,8 +2,8 @@
  * The shared secret a PE process shows to join a runtime: made by the driver, one per runtime,
  * and never put on a command line (other users can read those in `ps`). A spawned PE gets it
  * in its environment (CHARM4TS_SECRET, readable only by its user); a PE started by a launcher
- * reads it from a file only its user can read (`--secret-file`), one started over ssh from its
- * stdin (`--secret-stdin`).
+ * reads it from a file only its user can read (`--secret-file`) or from its stdin (`--secret-stdin`,
+ * for one started by hand over ssh).
  */
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
@@ -64,7 +64,7 @@ export function readSecretFile(path: string): string {
   return secret;
 }
 
-/** Reads the secret from the first line of stdin (the ssh launcher writes it there), then lets stdin go. */
+/** Reads the secret from the first line of stdin, then lets stdin go. */
 export async function readSecretStdin(): Promise<string> {
   let text = "";
   // Leaving the loop destroys the stream: nothing else is read, and stdin keeps nobody alive.

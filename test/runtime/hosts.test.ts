@@ -14,7 +14,8 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import * as zmq from "zeromq";
 import { listeningPorts, makeCluster, type NetnsCluster } from "./netns.ts";
-import type { Whereabouts } from "./fixtures/program-hosts.ts";
+import { alive } from "./alive.ts"; // namespaces share the pid space
+import type { Whereabouts } from "./fixtures/hosts.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const program = "test/runtime/fixtures/program-hosts.ts";
@@ -39,8 +40,8 @@ interface Run {
   done: Promise<{ code: number | null; stdout: string; stderr: string }>;
 }
 
-function charmrun(args: string[], env: Record<string, string> = {}): Run {
-  const child = spawn(process.execPath, ["bin/charmrun.mjs", ...args, program], { cwd: root, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, stdio: ["pipe", "pipe", "pipe"] });
+function charmrun(args: string[], env: Record<string, string> = {}, prog = program): Run {
+  const child = spawn(process.execPath, ["bin/charmrun.mjs", ...args, prog], { cwd: root, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, stdio: ["pipe", "pipe", "pipe"] });
   children.push(child);
   let stdout = "";
   let stderr = "";
@@ -237,11 +238,25 @@ describe("charmrun ++nodelist over real ssh (an sshd in each namespace)", () => 
       expect(await probe(`tcp://${address}:${port}`)).toEqual(REFUSED);
       // The secret went down ssh's stdin: no process on any host shows it (or any key) on its command line.
       const commands = execFileSync("ps", ["-eo", "args"], { encoding: "utf8" }).split("\n").filter((line) => /charm4ts-pe|ssh/.test(line));
-      expect(commands.filter((line) => line.includes("--secret-stdin")).length).toBeGreaterThanOrEqual(4 + 4); // each PE, each ssh client
+      expect(commands.filter((line) => line.includes(`--connect tcp://${cluster.root[0]}:`)).length).toBeGreaterThanOrEqual(4 + 4); // each PE, each ssh client
       for (const line of commands) expect(line).not.toMatch(/[0-9a-f]{64}/);
     });
     expect(results.total).toBe(10 * (1 + 2 + 3 + 4));
     expect(results.asked.addresses.sort()).toEqual([...h2.addresses].sort());
+  }, 60_000);
+
+  it("a PE stuck in an endless loop on a remote host is declared dead, and its process there is ended too", async () => {
+    const run = charmrun(["+p2", "++nodelist", nodelist, "++remote-shell", `ssh -F ${sshConfig}`], {}, "test/runtime/fixtures/program-stuck-host.ts");
+    const { where } = JSON.parse(await run.nextLine()) as { where: Whereabouts[] };
+    const victim = where[1]!.pid;
+    const seen = [JSON.parse(await run.nextLine()), JSON.parse(await run.nextLine())];
+    expect(seen).toContainEqual({ error: expect.stringMatching(/^PE 1 stopped answering \(a stuck event loop\?\)/) });
+    expect(seen).toContainEqual({ reported: expect.stringMatching(new RegExp(`PE 1 stopped answering \\(a stuck event loop\\?\\) for [\\d.]+ s \\(process ${victim}\\); it was killed`)) });
+    const { code, stderr } = await run.done;
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
+    // Its ssh client was killed; sshd doesn't signal a command without a terminal, the lifeline does.
+    await expect.poll(() => alive(victim), { timeout: 10_000 }).toBe(false);
   }, 60_000);
 
   it("a host ssh can't log in to fails the run, with ssh's reason and the PE named", async () => {

@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import { charm, Future, PeLostError, RemoteError } from "../../runtime/index.ts";
 import { Rendezvous } from "../../runtime/pe/rendezvous.ts";
 import { Where } from "./fixtures/processes.ts";
+import { alive } from "./alive.ts";
 
 const fixtures = new URL("./fixtures/processes.ts", import.meta.url).href;
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -22,16 +23,6 @@ afterEach(async () => {
 
 function nextError(): Promise<RemoteError> {
   return new Promise((resolve) => charm.onError(resolve));
-}
-
-/** Whether a process exists (signal 0 checks without signalling). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe("PEs in processes", () => {

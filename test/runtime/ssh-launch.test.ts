@@ -5,6 +5,7 @@ import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { parseHostList, parseNodelist } from "../../runtime/launcher/nodelist.ts";
 import { hostOf, remoteShellArgs, sshSettings } from "../../runtime/launcher/ssh-launch.ts";
+import { Rendezvous } from "../../runtime/pe/rendezvous.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -37,10 +38,10 @@ describe("starting PEs over ssh", () => {
   });
 
   it("runs the PE command in the given directory with its rank, in batch mode, and no secret on the command line", () => {
-    expect(remoteShellArgs(settings, 4, "tcp://10.0.0.1:5555")).toEqual([
-      "ssh", "-T", "-o", "BatchMode=yes", "-p", "2222", "h2",
-      "cd '/srv/my project' && exec env CHARM4TS_RANK=4 npx charm4ts-pe --connect tcp://10.0.0.1:5555 --secret-stdin",
-    ]);
+    const args = remoteShellArgs(settings, 4, "tcp://10.0.0.1:5555");
+    expect(args.slice(0, 7)).toEqual(["ssh", "-T", "-o", "BatchMode=yes", "-p", "2222", "h2"]);
+    expect(args[7]).toMatch(/^cd '\/srv\/my project' && exec sh -c '.*' charm4ts-pe 4 npx charm4ts-pe --connect tcp:\/\/10\.0\.0\.1:5555$/);
+    expect(args).toHaveLength(8);
   });
 
   it("by default runs this Node and this checkout's charm4ts-pe, from this directory", () => {
@@ -64,5 +65,19 @@ describe("starting PEs over ssh", () => {
     const badList = await run("++nodelist", "/nonexistent/nodes", "examples/fib.ts");
     expect(badList.code).toBe(2);
     expect(badList.stderr).toContain("/nonexistent/nodes");
+  });
+
+  it("charm4ts-pe --secret-stdin takes the secret from stdin's first line (a PE started by hand over ssh)", async () => {
+    const rendezvous = await Rendezvous.bind("127.0.0.1", "s3cret");
+    const child = execFile(process.execPath, ["bin/charm4ts-pe.mjs", "--connect", rendezvous.address, "--secret-stdin"], { cwd: root }, () => undefined);
+    try {
+      const joined = rendezvous.gather(1);
+      child.stdin!.end("s3cret\n");
+      const [joiner] = await joined;
+      expect(joiner!.pid).toBe(child.pid);
+    } finally {
+      child.kill("SIGKILL");
+      rendezvous.close();
+    }
   });
 });
