@@ -58,11 +58,20 @@ export interface StartOptions {
   /** Notebook mode: where PE output goes, with the cause (cell) of the work that printed it. */
   onOutput?: (stream: "stdout" | "stderr", text: string, cause: number) => void;
   /**
-   * What the PEs are: "threads" (default), worker threads of this process; "processes", one
-   * process per PE on this host, connected over ZeroMQ TCP. Also `+processes` on the command
-   * line, or CHARM4TS_TRANSPORT=processes.
+   * What the PEs are: "threads" (default), worker threads of this process; "processes", PE
+   * processes on this host, connected over ZeroMQ TCP; "mixed", the first `localPes` PEs threads
+   * of this process and the others PE processes. Also `+processes` or `+mixed` on the command
+   * line, or CHARM4TS_TRANSPORT. User code can't tell them apart.
    */
-  transport?: "threads" | "processes";
+  transport?: "threads" | "processes" | "mixed";
+  /**
+   * PE processes ("processes", "mixed"): how many PEs each process hosts, one worker thread each
+   * (default 1). PEs of one process talk over MessagePorts, others over ZeroMQ; a process that
+   * dies takes all of its PEs with it. Also `+ppn N` on the command line, or CHARM4TS_PPN.
+   */
+  pesPerProcess?: number;
+  /** "mixed" only: how many PEs (0 … localPes-1) are threads of this process (default half, rounded down; or CHARM4TS_LOCAL_PES). */
+  localPes?: number;
   /**
    * PE processes only: seconds a PE may go without answering the driver's heartbeat (its event
    * loop stuck, e.g. an endless loop or one entry method running that long) before it is
@@ -103,10 +112,25 @@ function balancerFrom(options: StartOptions): string {
   return checkBalancerName(name);
 }
 
-function transportFrom(options: StartOptions): "threads" | "processes" {
-  const name = options.transport ?? (process.argv.includes("+processes") ? "processes" : undefined) ?? process.env.CHARM4TS_TRANSPORT ?? "threads";
-  if (name !== "threads" && name !== "processes") throw new CharmError(`transport must be "threads" or "processes", got ${JSON.stringify(name)} (set it with { transport }, +processes or CHARM4TS_TRANSPORT)`);
+type TransportKind = NonNullable<StartOptions["transport"]>;
+
+function transportFrom(options: StartOptions): TransportKind {
+  const flag = process.argv.includes("+processes") ? "processes" : process.argv.includes("+mixed") ? "mixed" : undefined;
+  const name = options.transport ?? flag ?? process.env.CHARM4TS_TRANSPORT ?? "threads";
+  if (name !== "threads" && name !== "processes" && name !== "mixed") throw new CharmError(`transport must be "threads", "processes" or "mixed", got ${JSON.stringify(name)} (set it with { transport }, +processes, +mixed or CHARM4TS_TRANSPORT)`);
   return name;
+}
+
+/** Where PEs live besides the transport: PEs per process, and a mixed runtime's threads here. */
+function layoutFrom(options: StartOptions, transport: TransportKind, numPes: number): { pesPerProcess: number; localPes: number } {
+  const flag = process.argv.indexOf("+ppn");
+  const ppn = Number(options.pesPerProcess ?? (flag >= 0 ? process.argv[flag + 1] : undefined) ?? process.env.CHARM4TS_PPN ?? 1);
+  if (!Number.isInteger(ppn) || ppn < 1) throw new CharmError(`pesPerProcess must be a whole number from 1, got ${String(options.pesPerProcess ?? ppn)} (set it with { pesPerProcess }, +ppn N or CHARM4TS_PPN)`);
+  if (ppn > 1 && transport === "threads") throw new CharmError(`pesPerProcess (+ppn) groups PE processes' PEs: use it with transport "processes" or "mixed" (+processes, +mixed)`);
+  if (options.localPes !== undefined && transport !== "mixed") throw new CharmError(`localPes is for transport "mixed" (some PEs threads here, the others processes), not "${transport}"`);
+  const local = Number(options.localPes ?? process.env.CHARM4TS_LOCAL_PES ?? Math.floor(numPes / 2));
+  if (!Number.isInteger(local) || local < 0 || local > numPes) throw new CharmError(`localPes must be a whole number from 0 to the number of PEs (${numPes}), got ${String(options.localPes ?? local)}`);
+  return { pesPerProcess: ppn, localPes: transport === "mixed" ? local : 0 };
 }
 
 /** The PE processes' heartbeat from `peTimeout` (undefined: their default, or CHARM4TS_PE_TIMEOUT). */
@@ -117,9 +141,10 @@ function heartbeatFrom(options: StartOptions): HeartbeatTiming | false | undefin
   return seconds === 0 ? false : heartbeatFor(seconds);
 }
 
-/** The program's arguments without the runtime's own (+pN, +balancer NAME, +processes). */
+/** The program's arguments without the runtime's own (+pN, +balancer NAME, +processes, +mixed, +ppn N). */
 function withoutRuntimeFlags(argv: string[]): string[] {
-  return argv.filter((a, i) => !/^\+p\d+$/.test(a) && a !== "+processes" && a !== "+balancer" && argv[i - 1] !== "+balancer");
+  const valued = ["+balancer", "+ppn"];
+  return argv.filter((a, i) => !/^\+p\d+$/.test(a) && a !== "+processes" && a !== "+mixed" && !valued.includes(a) && !valued.includes(argv[i - 1]!));
 }
 
 function onUnhandled(error: ErrorData): void {
@@ -143,10 +168,14 @@ async function start(mainOrOptions?: MainFunction | StartOptions, maybeOptions?:
   const launched = launchedStart(options.numPes);
   // charmrun ++nodelist/++hosts (CHARM4TS_HOSTS): every PE is a process started over ssh.
   const ssh = launched ? undefined : await sshStart();
-  const processOptions = { ...launched?.options, ...ssh, heartbeat: heartbeatFrom(options), maxHeapMb: maxHeapFrom(options.peMaxHeapMb) };
+  const transport = transportFrom(options);
+  const numPes = launched?.numPes ?? numPesFrom(options);
+  const layout = layoutFrom(options, transport, numPes);
+  if ((launched || ssh) && (layout.pesPerProcess > 1 || layout.localPes > 0)) throw new CharmError("+ppn and +mixed (pesPerProcess, localPes) aren't supported with a launcher (mpirun, srun, ssh) yet: there every PE is a process of its own");
+  const processOptions = { ...launched?.options, ...ssh, heartbeat: heartbeatFrom(options), maxHeapMb: maxHeapFrom(options.peMaxHeapMb), ...layout };
   // ZeroMQ (a native addon) is loaded only when PEs are processes: thread PEs start without it.
-  const startPes = launched || ssh || transportFrom(options) === "processes" ? (await import("./pe/process-driver.ts")).startProcessPes : startLocalPes;
-  pes = await startPes(launched?.numPes ?? numPesFrom(options), modules, {
+  const startPes = launched || ssh || transport !== "threads" ? (await import("./pe/process-driver.ts")).startProcessPes : startLocalPes;
+  pes = await startPes(numPes, modules, {
     onUnhandled,
     onOutput: options.onOutput,
     onExit: (code, reason) => { if (reason) process.stderr.write(`${reason}\n`); void exitProgram(code); },

@@ -17,9 +17,11 @@ const JOB_TIMEOUT_MS = 120_000;
 
 const ENTRY = Symbol.for("charm4ts.entryModule");
 
-const USAGE = `usage: charmrun [+pN] [+processes] [+balancer NAME] [++nodelist FILE | ++hosts a,b] program.ts [args…]
+const USAGE = `usage: charmrun [+pN] [+processes | +mixed] [+ppn N] [+balancer NAME] [++nodelist FILE | ++hosts a,b] program.ts [args…]
   +pN         number of PEs (default: CHARM4TS_PES or the number of cores; with hosts, one per host)
   +processes  one process per PE, over ZeroMQ TCP (default: worker threads; or CHARM4TS_TRANSPORT)
+  +mixed      half the PEs worker threads of this process, the others processes (CHARM4TS_LOCAL_PES sets how many are threads)
+  +ppn N      PEs per process, one worker thread each, with +processes or +mixed (or CHARM4TS_PPN)
   +balancer   load-balancing strategy for arrays with useAtSync: greedy, refine, rotate, random, none (or CHARM4TS_BALANCER)
   ++nodelist FILE   start the PEs over ssh on the hosts of FILE (Charm++'s \`group main\` / \`host NAME\` lines, or one host a line)
   ++nodegroup NAME  the nodelist's group to use (default main)
@@ -37,6 +39,7 @@ function usage(): never {
 // Runtime flags that take a value, and the environment variable each one sets.
 const VALUED: Record<string, string | undefined> = {
   "+balancer": "CHARM4TS_BALANCER",
+  "+ppn": "CHARM4TS_PPN",
   "++nodelist": undefined,
   "++nodegroup": undefined,
   "++hosts": "CHARM4TS_HOSTS",
@@ -53,11 +56,11 @@ const flags = start < 0 ? argv : argv.slice(0, start);
 const rest = start < 0 ? [] : argv.slice(start);
 const values = new Map<string, string>();
 let pes: string | undefined;
-let processes = false;
+let processes: string | false = false;
 for (let i = 0; i < flags.length; i++) {
   const flag = flags[i]!;
   if (/^\+p\d+$/.test(flag)) pes = flag;
-  else if (flag === "+processes") processes = true;
+  else if (flag === "+processes" || flag === "+mixed") processes = flag;
   else if (valued(flag)) {
     const value = flags[++i];
     if (value === undefined) { process.stderr.write(`charmrun: ${flag} needs a value\n`); usage(); }
@@ -68,7 +71,7 @@ if (values.has("++nodelist") && values.has("++hosts")) { process.stderr.write("c
 const program = rest[0];
 if (!program || program === "--help" || program === "-h") usage();
 if (pes) process.env.CHARM4TS_PES = pes.slice(2);
-if (processes) process.env.CHARM4TS_TRANSPORT = "processes";
+if (processes) process.env.CHARM4TS_TRANSPORT = processes.slice(1);
 for (const [flag, value] of values) {
   const variable = VALUED[flag];
   if (variable) process.env[variable] = value;

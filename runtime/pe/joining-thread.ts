@@ -24,6 +24,10 @@ export async function runJoiningThread(data: JoiningThreadData): Promise<void> {
     else process.stderr.write(`charm4ts: ${e.message}\n`);
   };
   const far = await ZmqTransport.bind({ host: data.join.host, curve: data.join.curve, onError: report });
+  // A thread that ends with a ZeroMQ receive pending takes the whole process down (zeromq.js#411):
+  // its sockets close as it ends (process.exit in a chare, an uncaught exception). Termination and
+  // running out of heap run no JavaScript, so they still end the process (see pe-host.ts).
+  process.on("exit", () => far.close());
   const started = new Promise<ThreadStart>((resolve) => parent.once("message", resolve));
   parent.postMessage({ t: "bound", address: far.address } satisfies ThreadNews);
   const { config, peers, ports } = await started;

@@ -12,6 +12,7 @@ import type { ErrorData } from "../protocol/messages.ts";
 import type { CurveKeys } from "../transport/curve.ts";
 import { distFile } from "./package-root.ts";
 import { portMesh } from "./port-mesh.ts";
+import { threadOutOfMemory, workerLimits } from "./heap-limit.ts";
 
 /** What such a thread is started with: where to bind (its PE number comes later). */
 export interface JoiningThreadData {
@@ -32,8 +33,9 @@ export type ThreadNews = { t: "bound"; address: string } | { t: "stopping" };
 
 /** How a thread ended that wasn't told to stop. */
 export interface ThreadEnd {
+  /** What PeLostError says happened ("exited with code 7", "ran out of memory (…)"). */
   how: string;
-  /** When it died of an exception: that error, for the report (its PE is the caller's to fill in). */
+  /** When it died of an exception: the report, its message without the "PE n " in front (the caller knows n). */
   error?: Omit<ErrorData, "pe">;
 }
 
@@ -45,14 +47,14 @@ export class JoiningThreads {
   /** Resolves once every thread has ended, however. */
   readonly ended: Promise<void>;
 
-  /** `onEnd` hears of each thread that ends without having been told to stop. */
-  constructor(count: number, join: JoiningThreadData["join"], onEnd: (thread: number, end: ThreadEnd) => void) {
+  /** `onEnd` hears of each thread that ends without having been told to stop; `maxHeapMb` bounds each thread's heap. */
+  constructor(count: number, join: JoiningThreadData["join"], onEnd: (thread: number, end: ThreadEnd) => void, maxHeapMb?: number) {
     const file = distFile("pe-worker.js");
     const bound: Array<Promise<string>> = [];
     const ends: Array<Promise<void>> = [];
     this.workers = Array.from({ length: count }, (_, i) => {
       const data: JoiningThreadData = { charm4tsPe: true, join };
-      const worker = new Worker(file, { workerData: data, stdout: false, stderr: false });
+      const worker = new Worker(file, { workerData: data, resourceLimits: workerLimits(maxHeapMb), stdout: false, stderr: false });
       let stopping = false;
       let died = false;
       let fail!: (e: Error) => void;
@@ -66,7 +68,9 @@ export class JoiningThreads {
       worker.on("error", (err) => {
         died = true;
         fail(err);
-        if (!stopping) onEnd(i, { how: `died (${err.message})`, error: { name: err.name, message: err.message, stack: err.stack ?? "" } });
+        // Node ends only this thread when it exhausts its heap: a dead PE like any other.
+        const oom = threadOutOfMemory(err, maxHeapMb);
+        if (!stopping) onEnd(i, { how: oom ?? `died (${err.message})`, error: { name: err.name, message: oom ?? `died: ${err.message}`, stack: err.stack ?? "" } });
       });
       ends.push(new Promise<void>((resolve) => worker.on("exit", (code) => {
         fail(new Error(`a PE thread exited with code ${code} before it was ready`));

@@ -1,5 +1,5 @@
 /**
- * A process that hosts one PE and joins a runtime over ZeroMQ TCP: binds its receiving socket,
+ * A process that hosts one PE (on its main thread; pe-host.ts hosts several) and joins a runtime over ZeroMQ TCP: binds its receiving socket,
  * says hello to the driver's rendezvous socket with the runtime's secret and its rank (from the
  * launcher's environment, if any), gets its PE number and everyone's addresses, loads the
  * program's modules like a PE thread does, and handles messages until the driver says stop —
@@ -25,12 +25,18 @@ export interface PeProcessOptions {
   secret: string;
   /** This host's address other PEs reach it on (default: the interface toward the driver). */
   bind?: string;
+  /** How many PEs this process hosts (default 1; more run as worker threads, pe-host.ts). */
+  pes?: number;
 }
 
 const JOIN_TIMEOUT_MS = 60_000;
 
-/** Joins the runtime and runs this process's PE; the process exits when the PE stops. */
+/** Joins the runtime and runs this process's PE(s); the process exits when they stop. */
 export async function runPeProcess(options: PeProcessOptions): Promise<void> {
+  if ((options.pes ?? 1) > 1) {
+    const { runPeHost } = await import("./pe-host.ts");
+    return runPeHost(options, options.pes!);
+  }
   const rendezvous = options.connect;
   const { token, curve } = decodeSecret(options.secret);
   // Children this process may start must not inherit the secret.
@@ -39,7 +45,7 @@ export async function runPeProcess(options: PeProcessOptions): Promise<void> {
   const transport = await ZmqTransport.bind({ host: options.bind ?? (await localAddressToward(rendezvous)), curve, onError: (e) => report(e) });
   let joined;
   try {
-    joined = await joinRuntime(rendezvous, { secret: token, rank, address: transport.address, host: hostname(), pid: process.pid }, JOIN_TIMEOUT_MS, curve);
+    joined = await joinRuntime(rendezvous, { secret: token, rank, addresses: [transport.address], host: hostname(), pid: process.pid }, JOIN_TIMEOUT_MS, curve);
   } catch (err) {
     transport.close();
     throw err;

@@ -1,9 +1,11 @@
 /**
  * The driver's side of PEs in processes: binds a rendezvous socket, spawns PE processes on this
  * host (all of them, or only some when a launcher such as mpirun starts the others), gathers
- * them (each shows the runtime's secret), tells each its PE number and everyone's addresses,
- * waits for every "ready", and stops them in order. PE-to-PE messages then go directly between
- * the processes over ZeroMQ TCP (transport/zmq-transport.ts); the driver stays in this process.
+ * them (each shows the runtime's secret), tells each its first PE number and everyone's
+ * addresses, waits for every "ready", and stops them in order. A process may host several PEs
+ * (worker threads, pe-host.ts), and in a mixed runtime some PEs are threads of this process
+ * (joining-threads.ts); pe-layout.ts says which. PE-to-PE messages go directly: over
+ * MessagePorts within a process, over ZeroMQ TCP between processes (transport/routed-transport.ts).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { hostname } from "node:os";
@@ -20,12 +22,16 @@ import { newCurveKeys } from "../transport/curve.ts";
 import { withoutRanks } from "./launcher-env.ts";
 import { REPORTED_DEATH_EXIT_CODE } from "./role.ts";
 import { DEFAULT_HEARTBEAT, Heartbeat, heartbeatFor, type HeartbeatTiming } from "./heartbeat.ts";
-import { processDeath, processFlags } from "./heap-limit.ts";
+import { peLayout, pesOf } from "./pe-layout.ts";
+import { JoiningThreads, type ThreadEnd } from "./joining-threads.ts";
+import { PortTransport } from "../transport/port-transport.ts";
+import { RoutedTransport } from "../transport/routed-transport.ts";
+import { MAX_HEAP_ENV, processDeath, processFlags } from "./heap-limit.ts";
 
 /** A running set of PE processes and the driver's runtime that talks to them. */
 export interface ProcessPes {
   readonly runtime: Runtime;
-  /** The PE processes this driver spawned, by PE number. */
+  /** The PE processes this driver spawned, by PE number (a process hosting several PEs is listed under each). */
   readonly processes: Map<Endpoint, ChildProcess>;
   /** Asks every PE to stop and waits for them to go (killing the driver's own stragglers). */
   stop(): Promise<void>;
@@ -40,8 +46,12 @@ export interface ProcessOptions {
    * asks for plain TCP; CHARM4TS_CURVE=1 forces it on loopback too).
    */
   curve?: boolean;
-  /** The PE numbers to spawn on this host (default: all); the others join by themselves. */
+  /** The process slots to spawn on this host (default: all); the others join by themselves. With one PE per process, a slot is a PE number. */
   spawn?: number[];
+  /** PEs that are worker threads of this process (0 … localPes-1), talking ZeroMQ to the rest: a mixed runtime (default 0). */
+  localPes?: number;
+  /** How many PEs each PE process hosts, one worker thread each (default 1: on its main thread). */
+  pesPerProcess?: number;
   /** Told the rendezvous address and secret once bound (a launcher run publishes them for its ranks). */
   announce?(address: string, secret: string): void;
   /** Called once the run has stopped. */
@@ -62,6 +72,8 @@ export interface ProcessOptions {
 const JOIN_TIMEOUT_MS = 60_000;
 const STOP_GRACE_MS = 2_000;
 const EXIT_AFTER_DISCONNECT_MS = 300;
+// A thread of a process hosting several PEs: its process reports its end on the rendezvous connection.
+const THREAD_END_AFTER_DISCONNECT_MS = 1_000;
 
 /** Starts `numPes` PE processes that load `modules`; resolves once all are ready. */
 export async function startProcessPes(numPes: number, modules: string[], hooks: RuntimeHooks, setup: PeSetup = { definitions: [], interactive: false }, options: ProcessOptions = {}): Promise<ProcessPes> {
@@ -74,6 +86,8 @@ export async function startProcessPes(numPes: number, modules: string[], hooks: 
   const curve = (options.curve ?? wantsCurve(host)) ? newCurveKeys() : undefined;
   // What PEs are given to join: the token, and the CURVE keys when there are some.
   const secret = encodeSecret({ token, curve });
+  const layout = peLayout(numPes, options.localPes, options.pesPerProcess);
+  const remotePes = Array.from({ length: numPes - layout.local }, (_, i) => layout.local + i);
   let stopping = false;
   let readyCount = 0;
   let settle!: (error?: Error) => void;
@@ -82,50 +96,79 @@ export async function startProcessPes(numPes: number, modules: string[], hooks: 
   const ended = new Set<Endpoint>();
   const gone = new Map<Endpoint, () => void>();
   const goneAll = Array.from({ length: numPes }, (_, pe) => new Promise<void>((resolve) => gone.set(pe, resolve)));
-  // `how` says what happened ("was killed by SIGKILL"), `which` which process it was.
-  const end = (pe: Endpoint, how: string, which: string, reported = false) => {
+  // `how` says what happened ("was killed by SIGKILL"), `which` which process it was; `reported`:
+  // true when the PE reported its own death, or the report to make instead of the plain one.
+  const end = (pe: Endpoint, how: string, which: string, reported: boolean | ErrorData = false) => {
     if (ended.has(pe)) return;
     ended.add(pe);
     gone.get(pe)!();
     if (readyCount < numPes) { settle(new Error(`PE ${pe} ${how} ${which} before it was ready`)); return; }
     if (stopping) return;
     heartbeat?.forget(pe);
-    if (!reported) hooks.onUnhandled({ name: "PeExit", message: `PE ${pe} ${how} ${which}; calls waiting on its chares fail, and its chares are lost`, stack: "", pe });
+    if (reported !== true) hooks.onUnhandled(reported || { name: "PeExit", message: `PE ${pe} ${how} ${which}; calls waiting on its chares fail, and its chares are lost`, stack: "", pe });
     runtime?.failures.peDied(pe, how); // futures that depended on it reject, everyone is told
   };
   let heartbeat: Heartbeat | undefined;
   // PEs that joined by themselves (launcher ranks) and stopped answering: the driver can't end
   // them without their launcher taking it for a crash of the job, so they are ended at stop.
   const silentJoiners: Array<{ pid: number; host: string }> = [];
+  // A thread of a PE process, or of this one, that ended: reported with its own error if it died of one.
+  const threadEnded = (pe: Endpoint, e: ThreadEnd, which: string) =>
+    end(pe, e.how, which, e.error ? { ...e.error, message: `PE ${pe} ${e.error.message}`, pe } : false);
 
   // Linger 0: the driver closes its sockets only once the PEs are gone; nothing is left to deliver.
   const transport = await ZmqTransport.bind({ host, linger: 0, curve, sendTimeoutMs, onError: (e) => { if (!stopping) hooks.onUnhandled(transportError(e)); } });
   const rendezvous = await Rendezvous.bind(host, token, curve);
   options.announce?.(rendezvous.address, secret);
   const processes = new Map<Endpoint, ChildProcess>();
-  for (const pe of options.spawn ?? Array.from({ length: numPes }, (_, i) => i)) {
-    const child = options.spawnPe?.(pe, rendezvous.address, secret) ?? spawnPe(pe, rendezvous.address, secret, processFlags(options.maxHeapMb));
-    processes.set(pe, child);
-    child.on("error", (err) => end(pe, `could not start a process (${err.message})`, ""));
-    child.on("exit", (code, signal) => end(pe, processDeath(code, signal, options.maxHeapMb), `(process ${child.pid})`, code === REPORTED_DEATH_EXIT_CODE));
+  const children: ChildProcess[] = [];
+  for (const slot of options.spawn ?? layout.processes.map((_, i) => i)) {
+    const { count } = layout.processes[slot]!;
+    const child = options.spawnPe?.(slot, rendezvous.address, secret) ?? spawnPe(slot, count, rendezvous.address, secret, options.maxHeapMb);
+    children.push(child);
+    // A process takes all of its PEs with it.
+    const endAll = (how: string, which: string, reported?: boolean) => { for (const pe of pesOf(layout.processes[slot]!)) end(pe, how, which, reported); };
+    for (const pe of pesOf(layout.processes[slot]!)) processes.set(pe, child);
+    child.on("error", (err) => endAll(`could not start a process (${err.message})`, ""));
+    child.on("exit", (code, signal) => endAll(processDeath(code, signal, options.maxHeapMb), `(process ${child.pid})`, code === REPORTED_DEATH_EXIT_CODE));
   }
+  // A mixed runtime's PEs here: threads that reach the PE processes over ZeroMQ.
+  const local = layout.local > 0 ? new JoiningThreads(layout.local, { host, curve }, (pe, e) => threadEnded(pe, e, "(a thread of the driver's process)"), options.maxHeapMb) : undefined;
 
   const close = async () => {
     heartbeat?.stop();
-    for (const child of processes.values()) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
     for (const j of silentJoiners) if (j.host === hostname()) killQuietly(j.pid);
-    await Promise.all([...processes.values()].map(exited));
-    transport.close();
+    await Promise.all([...children.map(exited), local?.terminate()]);
+    routed.close();
     rendezvous.close();
     options.onStop?.();
   };
 
   let runtime: Runtime | undefined;
+  // The driver's transport: ZeroMQ, and ports to its own PE threads in a mixed runtime.
+  let routed: RoutedTransport | ZmqTransport = transport;
   try {
-    const joiners = await Promise.race([rendezvous.gather(numPes), allReady.then(never), timeout(JOIN_TIMEOUT_MS, `only some of the ${numPes} PE processes joined within ${JOIN_TIMEOUT_MS / 1000} s`)]);
-    const peers = [transport.address, ...joiners.map((j) => j.address)];
+    const count = layout.processes.length;
+    const [joiners, localAddresses] = await Promise.race([
+      Promise.all([rendezvous.gather(count), local?.addresses ?? []]),
+      allReady.then(never),
+      timeout(JOIN_TIMEOUT_MS, `only some of the ${count} PE processes joined within ${JOIN_TIMEOUT_MS / 1000} s`),
+    ]);
+    joiners.forEach((j, slot) => {
+      const want = layout.processes[slot]!.count;
+      if (j.addresses.length !== want) throw new Error(`PE process ${slot} (process ${j.pid} on ${j.host}) hosts ${j.addresses.length} PEs, but this runtime puts ${want} in each process (start it with --pes ${want})`);
+    });
+    const peers = [transport.address, ...localAddresses, ...joiners.flatMap((j) => j.addresses)];
     transport.join(DRIVER, peers.map((address, i) => [i - 1, address]));
-    runtime = new Runtime(DRIVER, numPes, transport, {
+    const config = { numPes, modules, ...setup, sendTimeoutMs };
+    // The threads here start now; the runtime listens before their first message can arrive (a later turn).
+    if (local) routed = new RoutedTransport(new PortTransport(DRIVER, new Map(local.start(0, config, peers, true))), transport);
+    rendezvous.onLost = (j, lost) => {
+      const slot = joiners.indexOf(j);
+      if (layout.slotOf[lost.pe] === slot) threadEnded(lost.pe, lost, `(a thread of process ${j.pid})`);
+    };
+    runtime = new Runtime(DRIVER, numPes, routed, {
       ...hooks,
       onReady: (pe, error) => {
         if (error) settle(new RemoteError(error));
@@ -134,20 +177,25 @@ export async function startProcessPes(numPes: number, modules: string[], hooks: 
       onPong: (pe) => heartbeat?.heard(pe),
     });
     if (setup.balancer) runtime.defaultBalancer = setup.balancer;
-    joiners.forEach((j, pe) => {
+    joiners.forEach((j, slot) => {
+      const { first, count: hosted } = layout.processes[slot]!;
       // A dropped connection (the process ended, or stopped answering heartbeats: SIGSTOP, a
-      // vanished host) ends a PE too. For a PE spawned here its exit says more: wait for it.
-      transport.watch(pe, () => {
-        if (!processes.has(pe)) end(pe, "closed its connection or stopped answering", `(process ${j.pid} on ${j.host})`);
-        else setTimeout(() => end(pe, "stopped answering", `(process ${j.pid})`), EXIT_AFTER_DISCONNECT_MS).unref();
-      });
-      rendezvous.welcome(j, { pe, numPes, modules, ...setup, sendTimeoutMs }, peers);
+      // vanished host) ends a PE too. For a PE spawned here its exit says more: wait for it
+      // (and for a thread of a process hosting several, for its process's report).
+      for (let pe = first; pe < first + hosted; pe++) {
+        transport.watch(pe, () => {
+          if (!processes.has(pe)) end(pe, "closed its connection or stopped answering", `(process ${j.pid} on ${j.host})`);
+          else setTimeout(() => end(pe, "stopped answering", `(process ${j.pid})`), hosted > 1 ? THREAD_END_AFTER_DISCONNECT_MS : EXIT_AFTER_DISCONNECT_MS).unref();
+        });
+      }
+      rendezvous.welcome(j, { pe: first, ...config }, peers);
     });
     await allReady;
     // Only once every PE is ready: loading a big program may keep a PE's loop busy for seconds.
     if (timing) {
-      heartbeat = new Heartbeat(joiners.map((_, pe) => pe), timing, (pe, n) => transport.send(pe, { t: "ping", n }), (pe, silentMs) => {
-        const j = joiners[pe]!;
+      // PE threads of this process are left out: they are never killed, and a process's PEs answer each on its own loop.
+      heartbeat = new Heartbeat(remotePes, timing, (pe, n) => transport.send(pe, { t: "ping", n }), (pe, silentMs) => {
+        const j = joiners[layout.slotOf[pe]!]!;
         const child = processes.get(pe);
         const silent = `for ${(silentMs / 1000).toFixed(1)} s`;
         end(pe, STUCK, child ? `${silent} (process ${j.pid}); it was killed` : `${silent} (process ${j.pid} on ${j.host})`);
@@ -164,19 +212,22 @@ export async function startProcessPes(numPes: number, modules: string[], hooks: 
   const stop = async () => {
     stopping = true;
     heartbeat?.stop();
-    for (let pe = 0; pe < numPes; pe++) if (!ended.has(pe)) transport.send(pe, { t: "stop" });
-    transport.flush();
+    for (let pe = 0; pe < numPes; pe++) if (!ended.has(pe)) routed.send(pe, { t: "stop" });
+    routed.flush();
     // A PE stuck in a synchronous loop can't read "stop": give PEs a moment, then kill ours.
-    await Promise.race([Promise.all(goneAll), new Promise<void>((resolve) => setTimeout(resolve, STOP_GRACE_MS).unref())]);
+    const allGone = [...remotePes.map((pe) => goneAll[pe]), local?.ended];
+    await Promise.race([Promise.all(allGone), new Promise<void>((resolve) => setTimeout(resolve, STOP_GRACE_MS).unref())]);
     await close();
   };
   return { runtime: runtime!, processes, stop };
 }
 
-/** Starts one PE process here; the secret goes in its environment (readable only by this user), never in argv. */
-function spawnPe(pe: Endpoint, rendezvous: string, secret: string, nodeFlags: string[]): ChildProcess {
-  return spawn(process.execPath, [...nodeFlags, distFile("pe-process.js"), "--connect", rendezvous], {
-    env: { ...withoutRanks(process.env), [SECRET_ENV]: secret, CHARM4TS_RANK: String(pe) },
+/** Starts one PE process here, hosting `pes` PEs; the secret goes in its environment (readable only by this user), never in argv. */
+function spawnPe(slot: number, pes: number, rendezvous: string, secret: string, maxHeapMb: number | undefined): ChildProcess {
+  // The heap limit: the process's own, and its threads' when it hosts several PEs.
+  const heap = maxHeapMb === undefined ? {} : { [MAX_HEAP_ENV]: String(maxHeapMb) };
+  return spawn(process.execPath, [...processFlags(maxHeapMb), distFile("pe-process.js"), "--connect", rendezvous, ...(pes > 1 ? ["--pes", String(pes)] : [])], {
+    env: { ...withoutRanks(process.env), ...heap, [SECRET_ENV]: secret, CHARM4TS_RANK: String(slot) },
     stdio: ["ignore", "inherit", "inherit"],
   });
 }

@@ -8,12 +8,13 @@ import { runPeProcess } from "./pe-process.ts";
 
 const USAGE = `usage: charm4ts-pe --connect tcp://HOST:PORT [--secret-file FILE | --secret-stdin] [--bind ADDRESS]
   --connect      the driver's rendezvous address (or CHARM4TS_CONNECT)
+  --pes          how many PEs this process hosts, one worker thread each (default 1)
   --secret-file  a file (mode 0600) holding the runtime's secret; else ${SECRET_ENV} in the environment
   --secret-stdin read the secret from the first line of stdin (ssh HOST charm4ts-pe … --secret-stdin < FILE)
   --bind         the address of this host's interface that other PEs reach it on
                  (default: 127.0.0.1 for a driver on loopback, else the interface toward the driver)
-The rank comes from CHARM4TS_RANK, OMPI_COMM_WORLD_RANK, PMI_RANK, PMIX_RANK or SLURM_PROCID;
-without one, PEs are numbered in the order they join.
+The rank (the process's) comes from CHARM4TS_RANK, OMPI_COMM_WORLD_RANK, PMI_RANK, PMIX_RANK or
+SLURM_PROCID; without one, processes are numbered in the order they join.
 `;
 
 function fail(message: string, code = 1): never {
@@ -34,7 +35,7 @@ if (args.includes("--help") || args.includes("-h")) {
   process.stdout.write(USAGE);
   process.exit(0);
 }
-const known = new Set(["--connect", "--secret-file", "--bind"]);
+const known = new Set(["--connect", "--secret-file", "--bind", "--pes"]);
 const flags = new Set(["--secret-stdin"]); // options without a value
 const unknown = args.find((a, i) => a.startsWith("--") && !known.has(a) && !flags.has(a) && !known.has(args[i - 1]!));
 if (unknown) fail(`unknown option ${unknown}\n${USAGE}`, 2);
@@ -48,6 +49,8 @@ try {
 } catch (err) {
   fail((err as Error).message, 2);
 }
+const pes = Number(option(args, "--pes") ?? 1);
+if (!Number.isInteger(pes) || pes < 1) fail(`--pes must be a whole number from 1, got ${option(args, "--pes")}\n${USAGE}`, 2);
 try {
   rankFromEnv(); // a bad rank variable is a usage error, said before connecting
 } catch (err) {
@@ -55,7 +58,7 @@ try {
 }
 
 try {
-  await runPeProcess({ connect: rendezvous, secret, bind: option(args, "--bind") });
+  await runPeProcess({ connect: rendezvous, secret, bind: option(args, "--bind"), pes });
 } catch (err) {
   fail((err as Error).message);
 }

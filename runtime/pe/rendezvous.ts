@@ -1,9 +1,9 @@
 /**
  * Both sides of the join handshake (protocol/join.ts). The driver binds a ROUTER and gathers
- * hellos until every PE has joined, then numbers them: a PE whose launcher gave it a rank gets
- * that number, the others fill the free numbers in the order they said hello. A PE process
- * connects a DEALER, says hello and waits for its welcome; it keeps the socket, and loses
- * the driver when that connection drops.
+ * hellos until every PE process has joined, then orders them: a process whose launcher gave it
+ * a rank gets that slot, the others fill the free slots in the order they said hello. A PE
+ * process connects a DEALER, says hello and waits for its welcome; it keeps the socket (it says
+ * there when one of its PE threads died), and loses the driver when that connection drops.
  */
 import * as zmq from "zeromq";
 import { JOIN_VERSION, decodeJoin, encodeJoin, type JoinMessage, type PeConfig } from "../protocol/join.ts";
@@ -15,13 +15,15 @@ import { curveClient, curveServer, releaseCurveServer, type CurveKeys } from "..
 export interface Joiner {
   readonly routingId: Buffer;
   readonly rank?: number;
-  /** Its receiving socket (tcp://host:port). */
-  readonly address: string;
+  /** Its PEs' receiving sockets (tcp://host:port), one per PE it hosts. */
+  readonly addresses: string[];
   readonly host: string;
   readonly pid: number;
 }
 
 type Hello = Extract<JoinMessage, { t: "hello" }>;
+/** A PE process's report that one of its PE threads ended. */
+export type LostPe = Extract<JoinMessage, { t: "lost" }>;
 
 /** The driver's rendezvous socket: where PE processes come to join. */
 export class Rendezvous {
@@ -29,6 +31,8 @@ export class Rendezvous {
   private readonly ranks = new Set<number>();
   private wanted = 0;
   private complete: ((joiners: Joiner[]) => void) | undefined;
+  /** Told when an admitted PE process reports that one of its PE threads ended. */
+  onLost: ((joiner: Joiner, lost: LostPe) => void) | undefined;
 
   private constructor(private readonly router: zmq.Router, readonly address: string, private readonly secret: string, private readonly curve: boolean) {
     void this.serve();
@@ -41,7 +45,7 @@ export class Rendezvous {
     return new Rendezvous(router, advertisedEndpoint(router.lastEndpoint!), secret, curve !== undefined);
   }
 
-  /** Resolves with `count` joiners ordered by PE number, once that many have said hello. */
+  /** Resolves with `count` joiners ordered by slot (their PEs are numbered in that order), once that many have said hello. */
   gather(count: number): Promise<Joiner[]> {
     this.wanted = count;
     return new Promise((resolve) => {
@@ -50,7 +54,7 @@ export class Rendezvous {
     });
   }
 
-  /** Tells a joiner its PE number, configuration and everyone's addresses. */
+  /** Tells a joiner its first PE number, configuration and everyone's addresses. */
   welcome(joiner: Joiner, config: PeConfig, peers: string[]): void {
     this.reply(joiner.routingId, { t: "welcome", config, peers });
   }
@@ -67,6 +71,11 @@ export class Rendezvous {
       for await (const [routingId, frame] of this.router) {
         const msg = decodeJoin(frame);
         if (msg?.t === "hello") this.hello(routingId!, msg);
+        else if (msg?.t === "lost") {
+          // Only from a process that joined: anyone may connect to this port.
+          const joiner = this.joiners.find((j) => j.routingId.equals(routingId!));
+          if (joiner) this.onLost?.(joiner, msg);
+        }
       }
     } catch (err) {
       if (!this.router.closed) throw err;
@@ -80,11 +89,11 @@ export class Rendezvous {
     if (this.wanted > 0 && this.joiners.length >= this.wanted) return refuse(`this runtime already has all of its ${this.wanted} PEs`);
     if (msg.rank !== undefined) {
       if (!Number.isInteger(msg.rank) || msg.rank < 0) return refuse(`rank ${msg.rank} is not a whole number from 0`);
-      if (this.wanted > 0 && msg.rank >= this.wanted) return refuse(`rank ${msg.rank}, but this runtime has ${this.wanted} PEs (0 … ${this.wanted - 1})`);
+      if (this.wanted > 0 && msg.rank >= this.wanted) return refuse(`rank ${msg.rank}, but this runtime has ${this.wanted} PE processes (ranks 0 … ${this.wanted - 1})`);
       if (this.ranks.has(msg.rank)) return refuse(`another PE process already joined with rank ${msg.rank}`);
       this.ranks.add(msg.rank);
     }
-    this.joiners.push({ routingId, rank: msg.rank, address: msg.address, host: String(msg.host), pid: Number(msg.pid) });
+    this.joiners.push({ routingId, rank: msg.rank, addresses: msg.addresses, host: String(msg.host), pid: Number(msg.pid) });
     this.maybeComplete();
   }
 
@@ -101,7 +110,7 @@ export class Rendezvous {
   }
 }
 
-/** Orders joiners by PE number: their ranks first, then the free numbers in hello order. */
+/** Orders joiners by slot: their ranks first, then the free slots in hello order. */
 function numbered(joiners: Joiner[], count: number): Joiner[] {
   const slots: Array<Joiner | undefined> = new Array(count);
   for (const j of joiners) if (j.rank !== undefined) slots[j.rank] = j;
@@ -114,7 +123,7 @@ function numbered(joiners: Joiner[], count: number): Joiner[] {
   return slots as Joiner[];
 }
 
-/** A PE process's side: the welcome it got, and the socket to keep (it drops when the driver goes). */
+/** A PE process's side: the welcome it got, and the socket to keep (it drops when the driver goes; lost PE threads are reported on it). */
 export interface Joined {
   config: PeConfig;
   peers: string[];

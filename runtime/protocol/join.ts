@@ -1,14 +1,17 @@
 /**
  * The join handshake, spoken once per PE process on the driver's rendezvous socket (a ZeroMQ
- * ROUTER; the PE's DEALER), as JSON frames: the PE says hello with the runtime's secret, its
- * rank (when a launcher gave it one) and the address of its receiving socket; once every PE
- * has joined, each gets its PE number and everyone's addresses. The runtime's own messages
- * (messages.ts) then go over the transport, starting with the PE's "ready".
+ * ROUTER; the PE's DEALER), as JSON frames: the process says hello with the runtime's secret,
+ * its rank (when a launcher gave it one) and the address of each of its PEs' receiving sockets
+ * (a process may host several PEs, one thread each); once every process has joined, each gets
+ * its first PE number and everyone's addresses. The runtime's own messages (messages.ts) then go
+ * over the transport, starting with each PE's "ready". A process hosting several PEs also says
+ * here when one of its PE threads died (the others carry on).
  */
 import type { Endpoint } from "./ids.ts";
+import type { ErrorData } from "./messages.ts";
 
 /** Join protocol version: a PE of another charm4ts version is refused with a clear reason. */
-export const JOIN_VERSION = 1;
+export const JOIN_VERSION = 2;
 
 /** What a PE needs to know to start, however it was started (thread or process). */
 export interface PeConfig {
@@ -38,12 +41,14 @@ export interface Replacement {
 
 /** Driver↔PE-process messages on the rendezvous socket. */
 export type JoinMessage =
-  /** PE → driver: let me join. `rank` from the launcher's environment, if any. */
-  | { t: "hello"; v: number; secret: string; rank?: number; address: string; host: string; pid: number }
-  /** Driver → PE: you are PE `pe`; `peers[0]` is the driver's address, `peers[k + 1]` PE k's. */
+  /** PE process → driver: let me join, with one address per PE I host. `rank` (the process's) from the launcher's environment, if any. */
+  | { t: "hello"; v: number; secret: string; rank?: number; addresses: string[]; host: string; pid: number }
+  /** Driver → PE process: your PEs are `config.pe` onwards; `peers[0]` is the driver's address, `peers[k + 1]` PE k's. */
   | { t: "welcome"; config: PeConfig; peers: string[] }
-  /** Driver → PE: not admitted, and why (the PE prints it and exits). */
-  | { t: "refused"; reason: string };
+  /** Driver → PE process: not admitted, and why (the process prints it and exits). */
+  | { t: "refused"; reason: string }
+  /** PE process → driver: one of its PE threads ended (`how`: "exited with code 7"); `error` when it died of an exception. */
+  | { t: "lost"; pe: Endpoint; how: string; error?: ErrorData };
 
 /** Encodes a join message as one frame. */
 export function encodeJoin(msg: JoinMessage): string {
@@ -58,11 +63,13 @@ export function decodeJoin(frame: Buffer | undefined): JoinMessage | undefined {
     if (typeof msg !== "object" || msg === null) return undefined;
     switch (msg.t) {
       case "hello":
-        return typeof msg.address === "string" && typeof msg.secret === "string" ? msg : undefined;
+        return Array.isArray(msg.addresses) && msg.addresses.length > 0 && msg.addresses.every((a) => typeof a === "string") && typeof msg.secret === "string" ? msg : undefined;
       case "welcome":
         return typeof msg.config === "object" && Array.isArray(msg.peers) ? msg : undefined;
       case "refused":
         return typeof msg.reason === "string" ? msg : undefined;
+      case "lost":
+        return Number.isInteger(msg.pe) && typeof msg.how === "string" ? msg : undefined;
       default:
         return undefined;
     }

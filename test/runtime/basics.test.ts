@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { charm, Future, RemoteError } from "../../runtime/index.ts";
 import { Echo } from "./fixtures/basic.ts";
-import { TRANSPORTS } from "./transports.ts";
+import { TRANSPORTS, over } from "./transports.ts";
 
 const fixtures = new URL("./fixtures/basic.ts", import.meta.url).href;
 
 describe.each(TRANSPORTS)("runtime basics on 2 PEs (%s)", (transport) => {
-  beforeAll(() => charm.start({ numPes: 2, modules: [fixtures], transport }));
+  beforeAll(() => charm.start({ numPes: 2, modules: [fixtures], ...over(transport) }));
   afterAll(() => charm.shutdown());
 
   it("calls an element and gets its return value", async () => {

@@ -3,12 +3,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { charm, Future } from "../../runtime/index.ts";
 import { Cascade, Pipe } from "./fixtures/channels.ts";
-import { TRANSPORTS } from "./transports.ts";
+import { TRANSPORTS, over } from "./transports.ts";
 
 const fixtures = new URL("./fixtures/channels.ts", import.meta.url).href;
 
 describe.each(TRANSPORTS)("over %s", (transport) => {
-  beforeAll(() => charm.start({ numPes: 2, modules: [fixtures], transport }));
+  beforeAll(() => charm.start({ numPes: 2, modules: [fixtures], ...over(transport) }));
   afterAll(() => charm.shutdown());
 
   describe("channels", () => {

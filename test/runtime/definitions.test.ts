@@ -6,7 +6,7 @@ import { definitionScope } from "../../runtime/interactive/scope.ts";
 import { findChareClass } from "../../runtime/core/registry.ts";
 import { rt } from "../../runtime/core/current.ts";
 import type { CollectionId } from "../../runtime/protocol/ids.ts";
-import { TRANSPORTS } from "./transports.ts";
+import { TRANSPORTS, over } from "./transports.ts";
 
 // Definitions are JavaScript as a notebook ships it: declarations, then the trailer that
 // registers them. The driver evaluates the same code in REPL mode, as the kernel's cells do.
@@ -37,7 +37,7 @@ __charm4tsDefine([Counter]);`;
 describe.each(TRANSPORTS)("interactive definitions shipped to PEs (%s)", (transport) => {
   beforeAll(async () => {
     clearDefinitions();
-    await charm.start({ numPes: 2, modules: [], interactive: true, transport });
+    await charm.start({ numPes: 2, modules: [], interactive: true, ...over(transport) });
   });
   afterAll(() => charm.shutdown());
 
@@ -68,7 +68,7 @@ describe.each(TRANSPORTS)("interactive definitions shipped to PEs (%s)", (transp
     const host = rt().host;
     host.interactive = true;
     const cid = 987654 as CollectionId;
-    const cls = `Later_${transport}`; // a class no earlier run of this suite in this process defined
+    const cls = `Later_${transport.replace(/\W/g, "_")}`; // a class no earlier run of this suite in this process defined
     host.create({ t: "create", ref: { cid, cls, kind: "single", pe: -1 }, a: [7], idx: [0] });
     expect(host.byId.get(cid)?.elements.size ?? 0).toBe(0);
     await driver.run(`
@@ -80,7 +80,7 @@ __charm4tsDefine([${cls}]);`);
 
   it("PEs started later replay every definition", async () => {
     await charm.shutdown();
-    await charm.start({ numPes: 3, modules: [], transport });
+    await charm.start({ numPes: 3, modules: [], ...over(transport) });
     const counters = (charm.array as any)(counterClass(), 3);
     expect(await counters.add.ret(1)).toEqual([1001, 1001, 1001]);
   });

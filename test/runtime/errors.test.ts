@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { charm, CharmError, Future, RemoteError } from "../../runtime/index.ts";
 import { Chare } from "../../runtime/index.ts";
 import { BadCtor, Boom, FailingSingleton, Opaque } from "./fixtures/errors.ts";
-import { TRANSPORTS } from "./transports.ts";
+import { TRANSPORTS, over } from "./transports.ts";
 
 /** Not exported from any module the PEs load. */
 class Hidden extends Chare {
@@ -42,7 +42,7 @@ describe("before start", () => {
 });
 
 describe.each(TRANSPORTS)("with the runtime running (%s)", (transport) => {
-  beforeAll(() => charm.start({ numPes: 2, modules: [fixtures], transport }));
+  beforeAll(() => charm.start({ numPes: 2, modules: [fixtures], ...over(transport) }));
   afterAll(() => charm.shutdown());
 
   describe("exceptions through futures", () => {

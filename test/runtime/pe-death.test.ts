@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { charm, Future, PeLostError, RemoteError } from "../../runtime/index.ts";
 import { Counter, Dier, Spinner } from "./fixtures/dying.ts";
-import { TRANSPORTS } from "./transports.ts";
+import { TRANSPORTS, over } from "./transports.ts";
 
 const fixtures = new URL("./fixtures/dying.ts", import.meta.url).href;
 
@@ -18,7 +18,7 @@ function nextError(): Promise<RemoteError> {
 
 describe.each(TRANSPORTS)("a PE that dies (%s)", (transport) => {
   it("an exception thrown from a timer on a PE is reported with the PE", async () => {
-    await charm.start({ numPes: 2, modules: [fixtures], transport });
+    await charm.start({ numPes: 2, modules: [fixtures], ...over(transport) });
     const arr = charm.array(Dier, 2);
     const reported = nextError();
     arr.at(1).throwLater();
@@ -29,7 +29,7 @@ describe.each(TRANSPORTS)("a PE that dies (%s)", (transport) => {
   });
 
   it("process.exit in a chare is reported with the PE and its exit code", async () => {
-    await charm.start({ numPes: 2, modules: [fixtures], transport });
+    await charm.start({ numPes: 2, modules: [fixtures], ...over(transport) });
     const arr = charm.array(Dier, 2);
     const reported = nextError();
     arr.at(1).exitThread(7);
@@ -40,7 +40,7 @@ describe.each(TRANSPORTS)("a PE that dies (%s)", (transport) => {
   });
 
   it("a normal shutdown reports nothing", async () => {
-    await charm.start({ numPes: 2, modules: [fixtures], transport });
+    await charm.start({ numPes: 2, modules: [fixtures], ...over(transport) });
     const errors: RemoteError[] = [];
     charm.onError((e) => errors.push(e));
     expect(await charm.array(Dier, 2).ok.ret()).toEqual([1, 1]);

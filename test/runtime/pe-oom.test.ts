@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { charm, Future, PeLostError, RemoteError } from "../../runtime/index.ts";
 import { maxHeapFrom } from "../../runtime/pe/heap-limit.ts";
 import { Hog } from "./fixtures/hungry.ts";
-import { TRANSPORTS } from "./transports.ts";
+import { TRANSPORTS, over } from "./transports.ts";
 
 const fixtures = new URL("./fixtures/hungry.ts", import.meta.url).href;
 const MB = 64;
@@ -21,7 +21,7 @@ function nextError(): Promise<RemoteError> {
 
 describe.each(TRANSPORTS)("a PE that runs out of memory (%s)", (transport) => {
   it("the call that filled the heap rejects with PeLostError saying so; the other PE answers", async () => {
-    await charm.start({ numPes: 2, modules: [fixtures], transport, peMaxHeapMb: MB });
+    await charm.start({ numPes: 2, modules: [fixtures], ...over(transport), peMaxHeapMb: MB });
     const hogs = charm.array(Hog, 2); // element i on PE i
     const reported = nextError();
     const err = await hogs.at(1).eat.ret().then(() => undefined, (e: unknown) => e);
@@ -36,7 +36,7 @@ describe.each(TRANSPORTS)("a PE that runs out of memory (%s)", (transport) => {
   });
 
   it("a reduction over an array spanning the PE, and a broadcast to it, reject instead of hanging", async () => {
-    await charm.start({ numPes: 2, modules: [fixtures], transport, peMaxHeapMb: MB });
+    await charm.start({ numPes: 2, modules: [fixtures], ...over(transport), peMaxHeapMb: MB });
     charm.onError(() => undefined); // the death is also reported; this test looks at the futures
     const hogs = charm.array(Hog, 4); // 0, 1 on PE 0; 2, 3 on PE 1
     const total = new Future<number>();

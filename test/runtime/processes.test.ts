@@ -208,7 +208,7 @@ describe("joining a runtime (charm4ts-pe)", () => {
       pe(["--connect", rendezvous.address, "--secret-file", secretFile("s3cret", 0o600)]);
       const joiners = await joined;
       expect(joiners.map((j) => j.rank)).toEqual([0, undefined, 2]);
-      expect(joiners.every((j) => /^tcp:\/\/127\.0\.0\.1:\d+$/.test(j.address))).toBe(true);
+      expect(joiners.every((j) => j.addresses.length === 1 && /^tcp:\/\/127\.0\.0\.1:\d+$/.test(j.addresses[0]!))).toBe(true);
     } finally {
       rendezvous.close();
     }

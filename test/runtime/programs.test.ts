@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { TRANSPORTS } from "./transports.ts";
+import { TRANSPORTS, charmrunFlags } from "./transports.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -15,7 +15,7 @@ function runCharmrun(...args: string[]): Promise<{ code: number; stdout: string;
 }
 
 describe.each(TRANSPORTS)("seed programs (%s)", (transport) => {
-  const charmrun = (...args: string[]) => runCharmrun(...(transport === "processes" ? ["+processes"] : []), ...args);
+  const charmrun = (...args: string[]) => runCharmrun(...charmrunFlags(transport), ...args);
 
   it("hello: 8 chares say hello, each from PE floor(i*2/8), and the program exits 0", async () => {
     const { code, stdout, stderr } = await charmrun("+p2", "examples/hello.ts");

@@ -1,0 +1,69 @@
+/**
+ * A PE process that hosts several PEs, one worker thread each (pe-process.ts hosts one, on its
+ * main thread). This main thread only assembles and watches: it starts the threads, which bind
+ * their own ZeroMQ sockets, joins the runtime with their addresses, hands each its PE number
+ * and ports to its siblings, and then stays out of the message path — siblings talk over
+ * MessagePorts, everyone else reaches each thread's socket directly. A thread that dies is
+ * reported to the driver on the rendezvous connection; its siblings carry on.
+ */
+import { hostname } from "node:os";
+import { encodeJoin, type JoinMessage } from "../protocol/join.ts";
+import { joinRuntime, type Joined } from "./rendezvous.ts";
+import { rankFromEnv } from "./launcher-env.ts";
+import { SECRET_ENV, decodeSecret } from "./secret.ts";
+import { localAddressToward } from "./local-address.ts";
+import { JoiningThreads } from "./joining-threads.ts";
+import type { PeProcessOptions } from "./pe-process.ts";
+import { maxHeapFrom } from "./heap-limit.ts";
+
+const JOIN_TIMEOUT_MS = 60_000;
+
+/** Joins the runtime with `pes` PE threads; the process exits once all of them have ended. */
+export async function runPeHost(options: PeProcessOptions, pes: number): Promise<void> {
+  const rendezvous = options.connect;
+  const { token, curve } = decodeSecret(options.secret);
+  delete process.env[SECRET_ENV]; // the threads' children must not inherit it
+  const rank = rankFromEnv();
+  const host = options.bind ?? (await localAddressToward(rendezvous));
+
+  let joined: Joined | undefined;
+  let stopping = false;
+  // zeromq.js allows one send at a time per socket: reports go out in a chain.
+  let sending: Promise<unknown> = Promise.resolve();
+  const tell = (msg: JoinMessage): void => {
+    const socket = joined!.socket;
+    sending = sending.then(() => socket.send(encodeJoin(msg))).catch(() => undefined);
+  };
+  const threads = new JoiningThreads(pes, { host, curve }, (thread, end) => {
+    if (!joined) return; // before joining: the addresses reject, and start-up fails below
+    const pe = joined.config.pe + thread;
+    tell({ t: "lost", pe, how: end.how, error: end.error && { ...end.error, pe } });
+  }, maxHeapFrom(undefined)); // the driver passes peMaxHeapMb in the environment
+  try {
+    const addresses = await threads.addresses;
+    joined = await joinRuntime(rendezvous, { secret: token, rank, addresses, host: hostname(), pid: process.pid }, JOIN_TIMEOUT_MS, curve);
+  } catch (err) {
+    await threads.terminate();
+    throw err;
+  }
+  const { config, peers, socket } = joined;
+  const last = config.pe + pes - 1;
+  // A report of a dead thread still leaves when this process ends right after it.
+  socket.linger = 1000;
+
+  // Without its driver a PE has nothing to do (as in pe-process.ts).
+  socket.events.on("disconnect", () => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`charm4ts-pe: PEs ${config.pe}…${last} lost the driver at ${rendezvous}; exiting\n`);
+    process.exit(1);
+  });
+
+  const { pe: _first, ...shared } = config;
+  threads.start(config.pe, shared, peers);
+  await threads.ended;
+  stopping = true;
+  await sending;
+  socket.close();
+  process.exit(0);
+}
