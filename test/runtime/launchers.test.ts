@@ -1,15 +1,16 @@
 // Runs started by a cluster launcher: every rank runs `charmrun prog.ts`, rank 0 becomes the
-// driver and the others its PEs. Open MPI's real mpirun runs the README's command, and so does
-// MPICH's real mpiexec (Hydra: ranks from PMI_RANK); mpirun and srun are also imitated the way
-// they start a job (same command, rank/size/job variables in each rank's environment), with
-// real processes, for launchers CI doesn't have (Slurm).
-import { afterEach, describe, expect, it } from "vitest";
+// driver and the others its PEs. Open MPI's real mpirun runs the README's command, and so do
+// MPICH's real mpiexec (Hydra: ranks from PMI_RANK) and Slurm's real srun on a one-node cluster
+// the tests start (slurm-cluster.ts). mpirun and srun are also imitated the way they start a
+// job (same command, rank/size/job variables in each rank's environment), with real processes.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, readdirSync } from "node:fs";
 import { networkInterfaces, tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { launchedJob } from "../../runtime/launcher/launched-job.ts";
+import { startSlurm, type SlurmCluster } from "./slurm-cluster.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const dirs: string[] = [];
@@ -117,6 +118,26 @@ describe("under MPICH's mpiexec (Debian's mpich, Hydra)", () => {
     const r = await mpiexecMpich(2, undefined, "examples/fib.ts", "10");
     for (const rank of [0, 1]) expect(plain(r.stderr)).toContain(`[${rank}] charmrun: rank ${rank} of 2, but the launcher gave no job id to meet under: set CHARM4TS_JOB`);
     expect(r.code).not.toBe(0);
+  });
+});
+
+describe("under Slurm's srun (Debian's slurmd and slurmctld, one node started for these tests)", () => {
+  let slurm: SlurmCluster | undefined;
+  beforeAll(async () => { slurm = await startSlurm(); });
+  afterAll(async () => { await slurm?.stop(); });
+
+  it("srun -n 2 npx charmrun examples/fib.ts 10 prints Fib(10) = 55 and exits 0", async () => {
+    const r = await launcherRun(slurm!.srun, ["-n", "2"], slurm!.env, ["examples/fib.ts", "10"]);
+    expect(r.stdout.trim()).toBe("Fib(10) = 55");
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+  });
+
+  it("each task is the PE its SLURM_PROCID says, meeting under the job and step id: task 1's lines are PE 1's chares", async () => {
+    const r = await launcherRun(slurm!.srun, ["-n", "2", "--label"], slurm!.env, ["examples/hello.ts"]);
+    const lines = r.stdout.trim().split("\n").sort();
+    expect(lines).toEqual([0, 1, 2, 3, 4, 5, 6, 7].map((i) => `${i < 4 ? 0 : 1}: Hello from chare: ${i} on PE ${i < 4 ? 0 : 1}`));
+    expect(r.code).toBe(0);
   });
 });
 
