@@ -53,7 +53,7 @@ export function hostOf(settings: SshSettings, pe: number): string {
 // Runs on the host under sh, whatever the login shell is; $1 is the PE's rank, the rest its
 // command. The secret (stdin's first line) reaches the PE in its environment, readable only by
 // its user, as for PEs spawned locally. The PE gets no stdin: `cat` holds it, and its end (ssh
-// gone) kills the PE even if its event loop is stuck; once the PE exits, nothing is left waiting.
+// gone) kills the PE even if its event loop is stuck. The shell exits with the PE's exit code.
 const REMOTE_SCRIPT = [
   "IFS= read -r secret || exit 2",
   "exec 3<&0",
