@@ -18,7 +18,7 @@ import { decode, encodeArgs, encodeValue } from "../protocol/codec.ts";
 import type { Waiting } from "./when.ts";
 import type { Runtime } from "./runtime.ts";
 import type { LocalCollection } from "./host.ts";
-import { RECORD, newRecord, type Chare, type ElementRecord } from "./chare.ts";
+import { allocateChare, newRecord, type ElementRecord } from "./chare.ts";
 import { chareClass } from "./registry.ts";
 import type { Inbox } from "../channels/inbox.ts";
 
@@ -143,13 +143,9 @@ export function immigrate(rt: Runtime, msg: MigrateMsg): void {
   const label = `${msg.ref.cls}[${key}]`;
   const record = newRecord(coll.ref, msg.idx, key, label);
   const cls = chareClass(msg.ref.cls, rt.self);
-  // Allocated as `new cls()` would (the class's own initial shape, via new.target) but without
-  // running any constructor; fields then arrive in their original order. Hot code that sees
-  // moved and unmoved chares alike keeps seeing one shape (Object.create(prototype) gave
-  // another, and made such code several times slower on every PE).
-  const chare = Reflect.construct(Allocate, [], cls) as Chare;
-  Object.defineProperty(chare, RECORD, { value: record });
-  record.chare = chare;
+  // Allocated as `new cls()` would, without running cls's constructor; fields then arrive in
+  // their original order, so moved and unmoved chares share one hidden class.
+  const chare = allocateChare(cls, record);
   coll.elements.set(key, record);
   // Channels in its fields find their inboxes through the record, so it is in place first.
   const packed = (msg.r ? decode(msg.s) : msg.s) as PackedElement;
@@ -179,9 +175,6 @@ export function immigrate(rt: Runtime, msg: MigrateMsg): void {
   }
   rt.balancing.arrived(record, msg.planned === 1);
 }
-
-/** A constructor that allocates only: `Reflect.construct(Allocate, [], cls)` makes a bare `cls` instance. */
-function Allocate(): void {}
 
 /**
  * Structured clone revives a number[] with generic (boxed) elements; hot loops over it then run
