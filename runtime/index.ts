@@ -15,5 +15,5 @@ export type {
   SectionProxy, ChareOf,
 } from "./core/proxy-types.ts";
 export type { SplitOptions } from "./sections/define.ts";
-export { greedy, refine, rotate, random, type LoadStats, type ObjectLoad, type MigrationPlan, type Strategy } from "./lb/strategies.ts";
+export { greedy, refine, orb, rotate, random, type LoadStats, type ObjectLoad, type MigrationPlan, type Strategy } from "./lb/strategies.ts";
 export type { BalancingRound } from "./lb/balancer.ts";

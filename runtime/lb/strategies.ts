@@ -73,6 +73,57 @@ export function refine(stats: LoadStats, tolerance = 1.05): MigrationPlan {
   return plan;
 }
 
+/**
+ * Orb (Charm++'s OrbLB): orthogonal recursive bisection of the index space. The elements are cut
+ * in two along their widest index dimension where the load splits in proportion to the PEs on
+ * each side, and each half again, so every PE gets a compact block of neighbouring indices and
+ * neighbours (a stencil's, a particle grid's) mostly stay on one PE. Indices that aren't numbers
+ * (sparse string keys) have no geometry: greedy decides then. Non-migratable elements count in
+ * the cuts but stay where they are.
+ */
+export function orb(stats: LoadStats): MigrationPlan {
+  const points = stats.objs.map((o) => ({ o, at: o.id.split(",").map(Number) }));
+  if (points.some((p) => p.at.some((c) => !Number.isFinite(c)))) return greedy(stats);
+  const plan: MigrationPlan = new Map();
+  const assign = (group: typeof points, firstPe: number, numPes: number): void => {
+    if (numPes === 1 || group.length <= 1) {
+      for (const { o } of group) if (o.migratable && o.pe !== firstPe) plan.set(o.id, firstPe);
+      return;
+    }
+    const dims = group[0]!.at.length;
+    let widest = 0, widestExtent = -1;
+    for (let d = 0; d < dims; d++) {
+      const cs = group.map((p) => p.at[d]!);
+      const extent = Math.max(...cs) - Math.min(...cs);
+      if (extent > widestExtent) [widest, widestExtent] = [d, extent];
+    }
+    // Along the widest dimension, then the others in order, so equal coordinates cut as rows.
+    const sorted = [...group].sort((a, b) => {
+      for (let k = 0; k < dims; k++) {
+        const d = (widest + k) % dims;
+        if (a.at[d] !== b.at[d]) return a.at[d]! - b.at[d]!;
+      }
+      return 0;
+    });
+    const leftPes = Math.floor(numPes / 2);
+    const total = sorted.reduce((sum, p) => sum + p.o.load, 0);
+    const wanted = (total * leftPes) / numPes;
+    // The cut whose left load is nearest the share; at least one element on each side.
+    let cut = 1, bestGap = Infinity, left = 0;
+    for (let i = 1; i < sorted.length; i++) {
+      left += sorted[i - 1]!.o.load;
+      const gap = Math.abs(left - wanted);
+      if (gap < bestGap) [cut, bestGap] = [i, gap];
+    }
+    // Without load (nothing measured yet), split by count so PEs still get compact blocks.
+    if (total === 0) cut = Math.round((sorted.length * leftPes) / numPes);
+    assign(sorted.slice(0, cut), firstPe, leftPes);
+    assign(sorted.slice(cut), firstPe + leftPes, numPes - leftPes);
+  };
+  assign(points, 0, stats.numPes);
+  return plan;
+}
+
 /** Rotate: every migratable element moves to the next PE (deterministic; for tests). */
 export function rotate(stats: LoadStats): MigrationPlan {
   const plan: MigrationPlan = new Map();
@@ -114,7 +165,7 @@ function argmin(xs: number[]): number {
 }
 
 const strategies = new Map<string, Strategy>([
-  ["greedy", greedy], ["refine", (s) => refine(s)], ["rotate", rotate], ["random", random], ["none", none],
+  ["greedy", greedy], ["refine", (s) => refine(s)], ["orb", orb], ["rotate", rotate], ["random", random], ["none", none],
 ]);
 
 /** Makes a strategy selectable by name (register it in the module every PE loads). */

@@ -1,7 +1,7 @@
 // Load-balancing strategies are pure functions: properties over random loads (fast-check).
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { greedy, random, refine, rotate, type LoadStats, type MigrationPlan } from "../../runtime/index.ts";
+import { greedy, orb, random, refine, rotate, type LoadStats, type MigrationPlan } from "../../runtime/index.ts";
 import { strategyNamed } from "../../runtime/lb/strategies.ts";
 
 const statsArb: fc.Arbitrary<LoadStats> = fc.integer({ min: 1, max: 6 }).chain((numPes) =>
@@ -31,7 +31,7 @@ function checkPlan(stats: LoadStats, plan: MigrationPlan): void {
 describe("load-balancing strategies", () => {
   it("no strategy moves a non-migratable element or names a PE that doesn't exist", () => {
     fc.assert(fc.property(statsArb, (stats) => {
-      for (const s of [greedy, refine, rotate, random]) checkPlan(stats, s(stats));
+      for (const s of [greedy, refine, orb, rotate, random]) checkPlan(stats, s(stats));
     }));
   });
 
@@ -64,6 +64,32 @@ describe("load-balancing strategies", () => {
     expect(Math.max(...loads) - Math.min(...loads)).toBeLessThan(8);
   });
 
+  it("orb gives each PE a compact block of the grid, cut where the load splits evenly", () => {
+    const grid = fc.array(fc.double({ min: 0, max: 100, noNaN: true }), { minLength: 32, maxLength: 32 });
+    fc.assert(fc.property(grid, fc.integer({ min: 1, max: 4 }), (loads, numPes) => {
+      // An 8×4 grid, all of it on PE 0 (the crowded start of a particle run).
+      const objs = loads.map((load, i) => ({ id: `${Math.floor(i / 4)},${i % 4}`, pe: 0, load, migratable: true }));
+      const stats: LoadStats = { numPes, round: 0, objs };
+      const plan = orb(stats);
+      checkPlan(stats, plan);
+      const after = loadsAfter(stats, plan);
+      const total = loads.reduce((a, b) => a + b, 0);
+      // Recursive halving: each cut is off by at most one element's load, over log2(PEs) levels.
+      expect(Math.max(...after)).toBeLessThanOrEqual(total / numPes + 2 * Math.max(...loads) + 1e-6);
+      if (numPes === 2) {
+        // One cut along x (the wider side), rows in order: PE 0 holds a prefix, PE 1 the rest.
+        const pes = objs.map((o) => plan.get(o.id) ?? o.pe);
+        expect(pes).toEqual([...pes].sort((a, b) => a - b));
+      }
+    }));
+  });
+
+  it("orb falls back to greedy when indices have no geometry (sparse string keys)", () => {
+    const objs = ["a", "b", "c", "d"].map((id, i) => ({ id, pe: 0, load: i + 1, migratable: true }));
+    const stats: LoadStats = { numPes: 2, round: 0, objs };
+    expect(orb(stats)).toEqual(greedy(stats));
+  });
+
   it("rotate and random are deterministic for a round; random differs between rounds", () => {
     const stats: LoadStats = { numPes: 4, round: 3, objs: Array.from({ length: 30 }, (_, i) => ({ id: String(i), pe: i % 4, load: 1, migratable: true })) };
     expect([...rotate(stats)]).toEqual(stats.objs.map((o) => [o.id, (o.pe + 1) % 4]));
@@ -74,6 +100,6 @@ describe("load-balancing strategies", () => {
   it("strategies are found by name, Charm++ spellings included; unknown names list the known ones", () => {
     expect(strategyNamed("GreedyLB")).toBe(greedy);
     expect(strategyNamed("RotateLB")).toBe(rotate);
-    expect(() => strategyNamed("FancyLB")).toThrow(/unknown balancer "FancyLB"; known: greedy, refine, rotate, random, none/);
+    expect(() => strategyNamed("FancyLB")).toThrow(/unknown balancer "FancyLB"; known: greedy, refine, orb, rotate, random, none/);
   });
 });
