@@ -111,6 +111,20 @@ export class Runtime {
   /** Runs `work` after the current turn's I/O (captured before user code can patch it). */
   readonly later = setImmediate;
 
+  /**
+   * `later`, counted by quiescence detection like a message to self: while the job waits, the
+   * runtime isn't quiet (a waitQD must not end between an AtSync and the load report it causes).
+   */
+  laterCounted(job: () => void): void {
+    this.sent++;
+    this.sentTo[this.self + 1]!++;
+    this.later(() => {
+      this.handled++;
+      this.handledFrom[this.self + 1]!++;
+      job();
+    });
+  }
+
   constructor(readonly self: Endpoint, readonly numPes: number, readonly transport: Transport, readonly hooks: RuntimeHooks, incarnation = 0) {
     // A PE restarted in place mints ids its predecessor never did (see INCARNATION_IDS).
     this.futureCounter = this.collectionCounter = this.broadcastCounter = incarnation * INCARNATION_IDS;

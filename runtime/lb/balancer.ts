@@ -64,7 +64,7 @@ export class Balancing {
     const synced = (this.synced.get(cid) ?? 0) + 1;
     this.synced.set(cid, synced);
     // Reported after the entry method that called AtSync returns: its own time is part of its load.
-    if (synced >= this.rt.host.collection(cid).elements.size) this.rt.later(() => this.reportIfSynced(cid));
+    if (synced >= this.rt.host.collection(cid).elements.size) this.rt.laterCounted(() => this.reportIfSynced(cid));
   }
 
   /** `this.migrate(toPe)` from an element. */
