@@ -49,7 +49,7 @@ export async function balancingBenchmarks(): Promise<Row[]> {
     // The crowd starts in 6 of 32 cells, all on PE 0: without balancing PE 1 mostly waits.
     const args = ["8", "4", "30000", "60"];
     const plain = await median(3, () => particleStepMs([...args, "--no-lb"]));
-    for (const balancer of ["greedy", "refine"]) {
+    for (const balancer of ["greedy", "refine", "orb"]) {
       const balanced = await median(3, () => particleStepMs([...args, "+balancer", balancer]));
       rows.push({ name: `particles 8×4, 180k crowded on PE 0, ${balancer} every 20 steps: ms per step`, value: balanced, unit: "ms", floor: { name: "the same without balancing", value: plain, unit: "ms" }, target: "< ×1 (balancing wins)" });
     }
