@@ -1,8 +1,12 @@
-/** The transport between processes (issue 6): 2 PE processes over ZeroMQ TCP, beside raw ZeroMQ from the same run. */
+/**
+ * The transport between processes (issue 6): 2 PE processes over ZeroMQ TCP, beside raw ZeroMQ
+ * from the same run; and PEs sharing a process (MessagePorts) beside PEs in two (ZeroMQ).
+ */
 import { charm, Future } from "../runtime/index.ts";
 import { Bouncer } from "./chares.ts";
 import { median, type Row } from "./row.ts";
 import { rawZmqBandwidth, rawZmqRoundTrip, rawZmqThroughput } from "./zmq-floors.ts";
+import { rawPortRoundTrip } from "./floors.ts";
 
 const time = async (fn: () => PromiseLike<unknown>): Promise<number> => {
   const t0 = performance.now();
@@ -64,6 +68,8 @@ export async function processBenchmarks(want: (name: string) => boolean): Promis
     await charm.shutdown();
   }
 
+  rows.push(...(await hostedRoundTrips()));
+
   // The same ping-pong with every socket under CURVE (what runs off loopback), beside plain TCP.
   const plainPingPong = rows.find((r) => r.name.startsWith("entry-method ping-pong"))!.value;
   process.env.CHARM4TS_CURVE = "1";
@@ -82,4 +88,40 @@ export async function processBenchmarks(want: (name: string) => boolean): Promis
     await charm.shutdown();
   }
   return rows;
+}
+
+/**
+ * Round trips between PEs that share a PE process (a MessagePort between their threads) and PEs
+ * in different PE processes (ZeroMQ between their threads): 2 processes hosting 2 PEs each.
+ */
+async function hostedRoundTrips(): Promise<Row[]> {
+  await charm.start({ numPes: 4, modules: [new URL("../bench/chares.ts", import.meta.url).href], transport: "processes", pesPerProcess: 2 });
+  try {
+    // 8 elements on 4 PEs: 2i and 2i+1 on PE i. 0 (PE 0) and 2 (PE 1) share a process; 1 (PE 0) and 4 (PE 2) don't.
+    const b = charm.array(Bouncer, 8);
+    await charm.awaitCreation(b);
+    for (const [x, y] of [[0, 2], [1, 4]] as const) {
+      b.at(x).setup(b.at(y));
+      b.at(y).setup(b.at(x));
+      await b.at(x).retLoop.ret(b.at(y), 500); // warm up: every socket connected
+    }
+    const iters = 2000;
+    const pingPong = async (from: number): Promise<number> => (await time(() => { const f = new Future<void>(); b.at(from).pingPong(iters, f); return Promise.resolve(f); })) * 1000 / iters;
+    const ports: number[] = [];
+    const zmqs: number[] = [];
+    const near: number[] = [];
+    const far: number[] = [];
+    for (let turn = 0; turn < 5; turn++) {
+      ports.push(await rawPortRoundTrip(iters));
+      zmqs.push(await rawZmqRoundTrip(iters));
+      near.push(await pingPong(0));
+      far.push(await pingPong(1));
+    }
+    return [
+      { name: "entry-method ping-pong round trip, 2 PEs in one PE process", value: middle(near), unit: "µs", floor: { name: "raw MessagePort round trip between threads", value: middle(ports), unit: "µs" }, target: "report" },
+      { name: "entry-method ping-pong round trip, PEs in 2 PE processes of 2 PEs", value: middle(far), unit: "µs", floor: { name: "raw ZeroMQ PUSH/PULL round trip between processes", value: middle(zmqs), unit: "µs" }, target: "report" },
+    ];
+  } finally {
+    await charm.shutdown();
+  }
 }
