@@ -25,7 +25,7 @@ const USAGE = `usage: charmrun [+pN] [+processes | +mixed] [+ppn N] [+balancer N
   +balancer   load-balancing strategy for arrays with useAtSync: greedy, refine, rotate, random, none (or CHARM4TS_BALANCER)
   ++nodelist FILE   start the PEs over ssh on the hosts of FILE (Charm++'s \`group main\` / \`host NAME\` lines, or one host a line)
   ++nodegroup NAME  the nodelist's group to use (default main)
-  ++hosts a,b       start the PEs over ssh on these hosts (or CHARM4TS_HOSTS); PE i runs on host i mod the number of hosts
+  ++hosts a,b       start the PEs over ssh on these hosts (or CHARM4TS_HOSTS); PE process i runs on host i mod the number of hosts
   ++remote-shell CMD    the remote shell and its options (default ssh; or CHARM4TS_REMOTE_SHELL)
   ++remote-command CMD  what starts a PE on a host (default: this node and this charm4ts's bin/charm4ts-pe.mjs; or CHARM4TS_REMOTE_COMMAND)
   ++remote-cwd DIR      where it starts (default: this directory; or CHARM4TS_REMOTE_CWD)

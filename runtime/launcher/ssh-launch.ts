@@ -1,8 +1,8 @@
 /**
  * `charmrun +p4 ++nodelist FILE prog.ts` (or `++hosts a,b`, or CHARM4TS_HOSTS=a,b from code):
- * the driver runs here and starts every PE as a process on the listed hosts over ssh, PE i on
- * host i mod (number of hosts). Each remote command runs `charm4ts-pe --connect <the driver's
- * rendezvous>` with the PE's rank; the runtime's secret (and CURVE keys) go down ssh's stdin,
+ * the driver runs here and starts every PE process on the listed hosts over ssh, process i on
+ * host i mod (number of hosts); a process hosts one PE, or `+ppn N`. Each remote command runs
+ * `charm4ts-pe --connect <the driver's rendezvous>` with the process's rank; the runtime's secret (and CURVE keys) go down ssh's stdin,
  * never on a command line, where `ps` on either host would show them.
  *
  * ssh's stdin then stays open as the PE's lifeline: a PE the driver declares dead (a stuck event
@@ -45,13 +45,13 @@ export function sshSettings(env: NodeJS.ProcessEnv = process.env): SshSettings |
   };
 }
 
-/** The host PE `pe` runs on: round-robin over the list. */
-export function hostOf(settings: SshSettings, pe: number): string {
-  return settings.hosts[pe % settings.hosts.length]!;
+/** The host PE process `slot` runs on: round-robin over the list. */
+export function hostOf(settings: SshSettings, slot: number): string {
+  return settings.hosts[slot % settings.hosts.length]!;
 }
 
-// Runs on the host under sh, whatever the login shell is; $1 is the PE's rank, the rest its
-// command. The secret (stdin's first line) reaches the PE in its environment, readable only by
+// Runs on the host under sh, whatever the login shell is; $1 is the process's rank, the rest
+// its command. The secret (stdin's first line) reaches the PE in its environment, readable only by
 // its user, as for PEs spawned locally. The PE gets no stdin: `cat` holds it, and its end (ssh
 // gone) kills the PE even if its event loop is stuck. The shell exits with the PE's exit code.
 const REMOTE_SCRIPT = [
@@ -66,17 +66,18 @@ const REMOTE_SCRIPT = [
   "exit $code",
 ].join("; ");
 
-/** The command line a remote shell runs for PE `pe` (no secret in it: that comes on stdin). */
-export function remoteCommand(settings: SshSettings, pe: number, rendezvous: string): string {
-  return `cd ${quote(settings.cwd)} && exec sh -c ${quote(REMOTE_SCRIPT)} charm4ts-pe ${pe} ${settings.peCommand} --connect ${rendezvous}`;
+/** The command line a remote shell runs for PE process `slot` hosting `pes` PEs (no secret in it: that comes on stdin). */
+export function remoteCommand(settings: SshSettings, slot: number, rendezvous: string, pes = 1): string {
+  const several = pes > 1 ? ` --pes ${pes}` : "";
+  return `cd ${quote(settings.cwd)} && exec sh -c ${quote(REMOTE_SCRIPT)} charm4ts-pe ${slot} ${settings.peCommand} --connect ${rendezvous}${several}`;
 }
 
-/** The argv that starts PE `pe` on its host through the remote shell. */
-export function remoteShellArgs(settings: SshSettings, pe: number, rendezvous: string): string[] {
+/** The argv that starts PE process `slot` on its host through the remote shell. */
+export function remoteShellArgs(settings: SshSettings, slot: number, rendezvous: string, pes = 1): string[] {
   const [command, ...options] = settings.shell;
   // ssh: never stop to ask for a password or a host key (no one is there to answer), no tty.
   const batch = basename(command!) === "ssh" ? ["-T", "-o", "BatchMode=yes"] : [];
-  return [command!, ...batch, ...options, hostOf(settings, pe), remoteCommand(settings, pe, rendezvous)];
+  return [command!, ...batch, ...options, hostOf(settings, slot), remoteCommand(settings, slot, rendezvous, pes)];
 }
 
 /**
@@ -96,12 +97,12 @@ export async function sshStart(env: NodeJS.ProcessEnv = process.env): Promise<Pr
       throw new Error(`can't tell which interface reaches ${first} (${(err as Error).message}); set CHARM4TS_BIND to this host's address on the network the hosts share`);
     }
   }
-  return { host, spawnPe: (pe, rendezvous, secret) => startRemotePe(settings, pe, rendezvous, secret) };
+  return { host, spawnPe: (slot, rendezvous, secret, pes) => startRemotePe(settings, slot, rendezvous, secret, pes) };
 }
 
-/** Runs the remote shell for one PE and writes the secret to its stdin. */
-function startRemotePe(settings: SshSettings, pe: number, rendezvous: string, secret: string): ChildProcess {
-  const [command, ...args] = remoteShellArgs(settings, pe, rendezvous);
+/** Runs the remote shell for one PE process and writes the secret to its stdin. */
+function startRemotePe(settings: SshSettings, slot: number, rendezvous: string, secret: string, pes: number): ChildProcess {
+  const [command, ...args] = remoteShellArgs(settings, slot, rendezvous, pes);
   const env = withoutRanks(process.env);
   delete env[SECRET_ENV];
   // The PE's output comes back through ssh to this process's own stdout and stderr.

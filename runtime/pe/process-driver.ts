@@ -56,8 +56,8 @@ export interface ProcessOptions {
   announce?(address: string, secret: string): void;
   /** Called once the run has stopped. */
   onStop?(): void;
-  /** Starts PE `pe`'s process (default: Node on this host); the ssh launcher starts it on another host. */
-  spawnPe?(pe: number, rendezvous: string, secret: string): ChildProcess;
+  /** Starts PE process `slot`, hosting `pes` PEs (default: Node on this host); the ssh launcher starts it on another host. */
+  spawnPe?(slot: number, rendezvous: string, secret: string, pes: number): ChildProcess;
   /**
    * The application heartbeat: how often PEs are pinged and how long one may stay silent (its
    * event loop stuck) before it is declared dead and killed; `false` turns it off. Default
@@ -124,7 +124,7 @@ export async function startProcessPes(numPes: number, modules: string[], hooks: 
   const children: ChildProcess[] = [];
   for (const slot of options.spawn ?? layout.processes.map((_, i) => i)) {
     const { count } = layout.processes[slot]!;
-    const child = options.spawnPe?.(slot, rendezvous.address, secret) ?? spawnPe(slot, count, rendezvous.address, secret, options.maxHeapMb);
+    const child = options.spawnPe?.(slot, rendezvous.address, secret, count) ?? spawnPe(slot, count, rendezvous.address, secret, options.maxHeapMb);
     children.push(child);
     // A process takes all of its PEs with it.
     const endAll = (how: string, which: string, reported?: boolean) => { for (const pe of pesOf(layout.processes[slot]!)) end(pe, how, which, reported); };

@@ -33,7 +33,7 @@ describe("nodelist files", () => {
 describe("starting PEs over ssh", () => {
   const settings = sshSettings({ CHARM4TS_HOSTS: "h1,h2,h3", CHARM4TS_REMOTE_SHELL: "ssh -p 2222", CHARM4TS_REMOTE_COMMAND: "npx charm4ts-pe", CHARM4TS_REMOTE_CWD: "/srv/my project" })!;
 
-  it("places PE i on host i mod the number of hosts", () => {
+  it("places PE process i on host i mod the number of hosts", () => {
     expect([0, 1, 2, 3, 4].map((pe) => hostOf(settings, pe))).toEqual(["h1", "h2", "h3", "h1", "h2"]);
   });
 
@@ -42,6 +42,7 @@ describe("starting PEs over ssh", () => {
     expect(args.slice(0, 7)).toEqual(["ssh", "-T", "-o", "BatchMode=yes", "-p", "2222", "h2"]);
     expect(args[7]).toMatch(/^cd '\/srv\/my project' && exec sh -c '.*' charm4ts-pe 4 npx charm4ts-pe --connect tcp:\/\/10\.0\.0\.1:5555$/);
     expect(args).toHaveLength(8);
+    expect(remoteShellArgs(settings, 1, "tcp://10.0.0.1:5555", 3)[7]).toMatch(/ charm4ts-pe 1 npx charm4ts-pe --connect tcp:\/\/10\.0\.0\.1:5555 --pes 3$/);
   });
 
   it("by default runs this Node and this checkout's charm4ts-pe, from this directory", () => {
