@@ -11,7 +11,7 @@ import { PortTransport } from "../transport/port-transport.ts";
 import { RoutedTransport } from "../transport/routed-transport.ts";
 import { ZmqTransport } from "../transport/zmq-transport.ts";
 import { bootPe } from "./pe-boot.ts";
-import type { JoiningThreadData, ThreadNews, ThreadStart } from "./joining-threads.ts";
+import type { JoiningThreadData, ThreadAbort, ThreadNews, ThreadStart } from "./joining-threads.ts";
 
 /** Runs this thread's PE; the thread ends once the driver says stop (its sockets and ports closed). */
 export async function runJoiningThread(data: JoiningThreadData): Promise<void> {
@@ -28,9 +28,15 @@ export async function runJoiningThread(data: JoiningThreadData): Promise<void> {
   // its sockets close as it ends (process.exit in a chare, an uncaught exception). Termination and
   // running out of heap run no JavaScript, so they still end the process (see pe-host.ts).
   process.on("exit", () => far.close());
-  const started = new Promise<ThreadStart>((resolve) => parent.once("message", resolve));
+  const started = new Promise<ThreadStart | ThreadAbort>((resolve) => parent.once("message", resolve));
   parent.postMessage({ t: "bound", address: far.address } satisfies ThreadNews);
-  const { config, peers, ports } = await started;
+  const start = await started;
+  if (start.t === "abort") {
+    far.close();
+    parent.close();
+    return;
+  }
+  const { config, peers, ports } = start;
   pe = config.pe;
   far.join(config.pe, peers.map((address, i) => [i - 1, address]), config.sendTimeoutMs);
   transport = new RoutedTransport(new PortTransport(config.pe, new Map(ports)), far);

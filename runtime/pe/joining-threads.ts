@@ -28,6 +28,11 @@ export interface ThreadStart {
   ports: Array<[Endpoint, MessagePort]>;
 }
 
+/** Parent → thread, instead of "start": the runtime won't start; close the socket and end. */
+export interface ThreadAbort {
+  t: "abort";
+}
+
 /** Thread → parent: its socket's address, and that it is stopping because the driver said so. */
 export type ThreadNews = { t: "bound"; address: string } | { t: "stopping" };
 
@@ -46,6 +51,8 @@ export class JoiningThreads {
   readonly addresses: Promise<string[]>;
   /** Resolves once every thread has ended, however. */
   readonly ended: Promise<void>;
+  private started = false;
+  private readonly exited: boolean[] = [];
 
   /** `onEnd` hears of each thread that ends without having been told to stop; `maxHeapMb` bounds each thread's heap. */
   constructor(count: number, join: JoiningThreadData["join"], onEnd: (thread: number, end: ThreadEnd) => void, maxHeapMb?: number) {
@@ -73,6 +80,7 @@ export class JoiningThreads {
         if (!stopping) onEnd(i, { how: oom ?? `died (${err.message})`, error: { name: err.name, message: oom ?? `died: ${err.message}`, stack: err.stack ?? "" } });
       });
       ends.push(new Promise<void>((resolve) => worker.on("exit", (code) => {
+        this.exited[i] = true;
         fail(new Error(`a PE thread exited with code ${code} before it was ready`));
         if (!stopping && !died) onEnd(i, { how: `exited with code ${code}` });
         resolve();
@@ -88,6 +96,7 @@ export class JoiningThreads {
    * the endpoints here: returns its ports to the threads.
    */
   start(first: Endpoint, config: Omit<PeConfig, "pe">, peers: string[], withDriver = false): Array<[Endpoint, MessagePort]> {
+    this.started = true;
     const pes = this.workers.map((_, i) => first + i);
     const mesh = portMesh(withDriver ? [DRIVER, ...pes] : pes);
     this.workers.forEach((worker, i) => {
@@ -98,8 +107,20 @@ export class JoiningThreads {
     return mesh.get(DRIVER) ?? [];
   }
 
-  /** Ends every thread now (even one in an endless loop). */
-  async terminate(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.terminate()));
+  /**
+   * Lets go of the threads: one that never started its PE is told to close its socket and end;
+   * one still running after its PE was told to stop (stuck in a loop) is left running, unref'd —
+   * ending it by force (terminate) while its socket waits to receive would abort this whole
+   * process (zeromq.js#411). Returns the threads left running.
+   */
+  release(): number[] {
+    const left: number[] = [];
+    this.workers.forEach((worker, i) => {
+      if (this.exited[i]) return;
+      if (!this.started) { worker.postMessage({ t: "abort" } satisfies ThreadAbort); return; }
+      worker.unref();
+      left.push(i);
+    });
+    return left;
   }
 }

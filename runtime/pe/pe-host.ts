@@ -43,7 +43,8 @@ export async function runPeHost(options: PeProcessOptions, pes: number): Promise
     const addresses = await threads.addresses;
     joined = await joinRuntime(rendezvous, { secret: token, rank, addresses, host: hostname(), pid: process.pid }, JOIN_TIMEOUT_MS, curve);
   } catch (err) {
-    await threads.terminate();
+    threads.release(); // they close their sockets and end
+    await threads.ended;
     throw err;
   }
   const { config, peers, socket } = joined;

@@ -139,7 +139,18 @@ export async function startProcessPes(numPes: number, modules: string[], hooks: 
     heartbeat?.stop();
     for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
     for (const j of silentJoiners) if (j.host === hostname()) killQuietly(j.pid);
-    await Promise.all([...children.map(exited), local?.terminate()]);
+    // PE threads here end by themselves on "stop" (sent now when the start failed).
+    if (!stopSent && routed !== transport) {
+      for (let pe = 0; pe < layout.local; pe++) routed.send(pe, { t: "stop" });
+      routed.flush();
+    }
+    const grace = new Promise<void>((resolve) => setTimeout(resolve, STOP_GRACE_MS).unref());
+    await Promise.all([...children.map(exited), Promise.race([local?.ended, grace])]);
+    // Threads that never started end at once; one that didn't stop is left running, since ending
+    // it by force while its ZeroMQ socket waits to receive would abort this process (zeromq.js#411).
+    const stuck = local?.release() ?? [];
+    if (stuck.length > 0) process.stderr.write(`charm4ts: PE ${stuck.join(", ")} (a thread of this process) didn't stop; it is left running, since ending it by force would abort this process (zeromq.js#411)\n`);
+    else await local?.ended;
     routed.close();
     rendezvous.close();
     options.onStop?.();
@@ -148,6 +159,7 @@ export async function startProcessPes(numPes: number, modules: string[], hooks: 
   let runtime: Runtime | undefined;
   // The driver's transport: ZeroMQ, and ports to its own PE threads in a mixed runtime.
   let routed: RoutedTransport | ZmqTransport = transport;
+  let stopSent = false;
   try {
     const count = layout.processes.length;
     const [joiners, localAddresses] = await Promise.race([
@@ -211,6 +223,7 @@ export async function startProcessPes(numPes: number, modules: string[], hooks: 
 
   const stop = async () => {
     stopping = true;
+    stopSent = true;
     heartbeat?.stop();
     for (let pe = 0; pe < numPes; pe++) if (!ended.has(pe)) routed.send(pe, { t: "stop" });
     routed.flush();
