@@ -15,6 +15,7 @@ import { localAddressToward } from "./local-address.ts";
 import { JoiningThreads } from "./joining-threads.ts";
 import type { PeProcessOptions } from "./pe-process.ts";
 import { maxHeapFrom } from "./heap-limit.ts";
+import { curveServer } from "../transport/curve.ts";
 
 const JOIN_TIMEOUT_MS = 60_000;
 
@@ -25,6 +26,9 @@ export async function runPeHost(options: PeProcessOptions, pes: number): Promise
   delete process.env[SECRET_ENV]; // the threads' children must not inherit it
   const rank = rankFromEnv();
   const host = options.bind ?? (await localAddressToward(rendezvous));
+  // This thread serves ZAP for the threads' CURVE sockets (they share its ZeroMQ context) as
+  // long as the process lives.
+  if (curve) await curveServer(curve);
 
   let joined: Joined | undefined;
   let stopping = false;

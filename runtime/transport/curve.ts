@@ -77,8 +77,17 @@ function admit(clientPublic: string): Promise<void> {
 
 // libzmq asks whoever binds this inproc address about every CURVE handshake (ZAP, RFC 27).
 async function serveZap(): Promise<void> {
-  const router = (zap = new zmq.Router({ linger: 0 }));
-  await router.bind("inproc://zeromq.zap.01");
+  const router = new zmq.Router({ linger: 0 });
+  try {
+    await router.bind("inproc://zeromq.zap.01");
+  } catch (err) {
+    router.close();
+    // The threads of one process share ZeroMQ's context, so one handler serves them all: the
+    // thread that bound it first (the driver, or a PE host's main thread) admits this runtime's key.
+    if ((err as { code?: string }).code === "EADDRINUSE") return;
+    throw err;
+  }
+  zap = router;
   void (async () => {
     try {
       for await (const [id, empty, version, requestId, domain, , , mechanism, key] of router) {

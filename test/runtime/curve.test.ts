@@ -54,6 +54,16 @@ describe("CURVE between PE processes", () => {
     expect(await arr.at(0).peerPid.ret(arr.at(1))).toEqual([1, pid1]);
   });
 
+  it.each([["processes", 0], ["mixed", 1]] as const)("PE threads sharing a process encrypt too, one ZAP handler serving them all (%s)", async (transport, localPes) => {
+    process.env.CHARM4TS_CURVE = "1";
+    // 3 PEs: two threads of one PE process (beside a thread of the driver's process when mixed)
+    await charm.start({ numPes: 3, modules: [fixtures], transport, pesPerProcess: 2, ...(localPes ? { localPes } : {}) });
+    const arr = charm.array(Where, 3);
+    const pids = await arr.pid.ret();
+    expect(await arr.at(0).peerPid.ret(arr.at(2))).toEqual(pids[2]);
+    expect(await arr.at(2).peerPid.ret(arr.at(1))).toEqual(pids[1]);
+  });
+
   it("plain TCP off loopback only when asked for (CHARM4TS_PLAIN_TCP=1)", async () => {
     process.env.CHARM4TS_BIND = offLoopback ?? "127.0.0.1";
     process.env.CHARM4TS_PLAIN_TCP = "1";
