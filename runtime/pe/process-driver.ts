@@ -211,6 +211,8 @@ export async function startProcessPes(numPes: number, modules: string[], hooks: 
         const child = processes.get(pe);
         const silent = `for ${(silentMs / 1000).toFixed(1)} s`;
         end(pe, STUCK, child ? `${silent} (process ${j.pid}); it was killed` : `${silent} (process ${j.pid} on ${j.host})`);
+        // The PEs it shares a process with go with it, and are told why.
+        if (child) for (const other of pesOf(layout.processes[layout.slotOf[pe]!]!)) end(other, `was lost with its process, killed because PE ${pe} ${STUCK}`, `(process ${j.pid})`);
         if (child) child.kill("SIGKILL");
         else silentJoiners.push(j);
       });

@@ -80,6 +80,19 @@ describe("PE processes hosting 2 PEs each", () => {
     await charm.waitQD();
   });
 
+  it("a PE thread stuck in an endless loop is found by the heartbeat; its process is killed, and its neighbour is lost with it, saying why", async () => {
+    await charm.start({ numPes: 4, modules: [fixtures], transport: "processes", pesPerProcess: 2 });
+    charm.onError(() => undefined); // the deaths are also reported; this test looks at the futures
+    const arr = charm.array(Host, 4);
+    const where = await arr.where.ret();
+    const neighbour = arr.at(2).stall.ret();
+    await charm.waitQD();
+    const stuck = arr.at(3).spin.ret();
+    await expect(stuck).rejects.toThrow(/^PE 3 stopped answering \(a stuck event loop\?\); Host\[3\]\.spin was waiting on it/);
+    await expect(neighbour).rejects.toThrow(/^PE 2 was lost with its process, killed because PE 3 stopped answering \(a stuck event loop\?\); Host\[2\]\.stall was waiting on it/);
+    expect(await arr.at(1).peer.ret(arr.at(0))).toEqual(where[0]);
+  });
+
   it("charmrun +p4 +ppn 2 +processes runs hello on 4 PEs in 2 processes", async () => {
     const { code, stdout, stderr } = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
       execFile(process.execPath, ["bin/charmrun.mjs", "+p4", "+ppn", "2", "+processes", "examples/hello.ts"], { cwd: root, timeout: 20_000 }, (err, stdout, stderr) => {

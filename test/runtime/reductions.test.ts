@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { charm, Future, Reducer } from "../../runtime/index.ts";
 import { Red, Cell, bitOr, contribution, type DataKind, type TargetKind } from "./fixtures/reductions.ts";
 import { rowMajor } from "./indices.ts";
+import { over } from "./transports.ts";
 
 const fixtures = new URL("./fixtures/reductions.ts", import.meta.url).href;
 const N = 6;
@@ -59,8 +60,8 @@ async function reduceTo(reducer: string, kind: DataKind, target: TargetKind): Pr
   return args[0];
 }
 
-describe.each([[2, "threads"], [6, "threads"], [3, "processes"]] as const)("reductions on %i PEs (%s)", (numPes, transport) => {
-  beforeAll(() => charm.start({ numPes, modules: [fixtures], transport }));
+describe.each([[2, "threads"], [6, "threads"], [3, "processes"], [6, "2 PEs per process"], [5, "mixed"]] as const)("reductions on %i PEs (%s)", (numPes, transport) => {
+  beforeAll(() => charm.start({ numPes, modules: [fixtures], ...over(transport) }));
   afterAll(() => charm.shutdown());
 
   for (const [label, reducer] of reducers) {
