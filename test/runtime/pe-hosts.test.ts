@@ -3,19 +3,29 @@
 // The transport-independent suites run over both too (transports.ts); this file checks what is
 // particular to them: where each PE lives, which way messages go, and what a dead process takes.
 import { afterEach, describe, expect, it } from "vitest";
-import { execFile } from "node:child_process";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { charm, CharmError, PeLostError, RemoteError } from "../../runtime/index.ts";
 import { Host } from "./fixtures/hosted.ts";
+import { startProcessPes } from "../../runtime/pe/process-driver.ts";
 
 const fixtures = new URL("./fixtures/hosted.ts", import.meta.url).href;
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const MiB = 2 ** 20;
 
+const started: ChildProcess[] = [];
 afterEach(async () => {
   charm.onError(undefined);
   await charm.shutdown();
+  for (const child of started.splice(0)) child.kill("SIGKILL");
 });
+
+/** Starts `charm4ts-pe --connect ADDRESS --pes N` by hand, as a launcher would; the secret in its environment. */
+function peByHand(address: string, secret: string, pes: number): ChildProcess {
+  const child = spawn(process.execPath, ["bin/charm4ts-pe.mjs", "--connect", address, "--pes", String(pes)], { cwd: root, env: { PATH: process.env.PATH, CHARM4TS_SECRET: secret }, stdio: "ignore" });
+  started.push(child);
+  return child;
+}
 
 /** Every error reported to charm.onError, and a promise of the first `n`. */
 function reports(n: number): Promise<RemoteError[]> {
@@ -102,6 +112,15 @@ describe("PE processes hosting 2 PEs each", () => {
     expect(stderr).toBe("");
     expect(code).toBe(0);
     expect(stdout.trim().split("\n").sort()).toEqual(Array.from({ length: 8 }, (_, i) => `Hello from chare: ${i} on PE ${Math.floor((i * 4) / 8)}`).sort());
+  });
+
+  it("a PE process started by hand joins with --pes N; one hosting another number is refused, saying what to start", async () => {
+    const hooks = { onUnhandled: () => undefined };
+    const options = (pes: number) => ({ spawn: [], pesPerProcess: 2, heartbeat: false as const, announce: (address: string, secret: string) => { peByHand(address, secret, pes); } });
+    const good = await startProcessPes(2, [], hooks, undefined, options(2));
+    expect([...good.processes.keys()]).toEqual([]); // none spawned by the driver
+    await good.stop();
+    await expect(startProcessPes(2, [], hooks, undefined, options(1))).rejects.toThrow(/^PE process 0 \(process \d+ on .+\) hosts 1 PEs, but this runtime puts 2 in each process \(start it with --pes 2\)$/);
   });
 
   it("says what is wrong with pesPerProcess and localPes", async () => {
