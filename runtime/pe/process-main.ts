@@ -6,7 +6,7 @@ import { rankFromEnv } from "./launcher-env.ts";
 import { SECRET_ENV, readSecretFile, readSecretStdin } from "./secret.ts";
 import { runPeProcess } from "./pe-process.ts";
 
-const USAGE = `usage: charm4ts-pe --connect tcp://HOST:PORT [--secret-file FILE | --secret-stdin] [--bind ADDRESS]
+const USAGE = `usage: charm4ts-pe --connect tcp://HOST:PORT [--secret-file FILE | --secret-stdin] [--bind ADDRESS] [--pes N]
   --connect      the driver's rendezvous address (or CHARM4TS_CONNECT)
   --pes          how many PEs this process hosts, one worker thread each (default 1)
   --secret-file  a file (mode 0600) holding the runtime's secret; else ${SECRET_ENV} in the environment
