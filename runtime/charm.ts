@@ -168,12 +168,14 @@ async function start(mainOrOptions?: MainFunction | StartOptions, maybeOptions?:
   const launched = launchedStart(options.numPes);
   // charmrun ++nodelist/++hosts (CHARM4TS_HOSTS): every PE is a process started over ssh.
   const ssh = launched ? undefined : await sshStart();
-  // Over ssh every PE is in a process (several with +ppn): "threads" can't mean threads there.
+  // Over ssh and under a launcher every PE is in a process (several with +ppn): "threads" can't mean threads there.
   const asked = transportFrom(options);
-  const transport = ssh && asked === "threads" ? "processes" : asked;
-  const numPes = launched?.numPes ?? numPesFrom(options);
-  const layout = layoutFrom(options, transport, numPes);
-  if (launched && (layout.pesPerProcess > 1 || layout.localPes > 0)) throw new CharmError("+ppn and +mixed (pesPerProcess, localPes) aren't supported with a launcher (mpirun, srun) yet: there every PE is a process of its own");
+  const transport = (ssh || launched) && asked === "threads" ? "processes" : asked;
+  const counted = launched?.numPes ?? numPesFrom(options);
+  const layout = layoutFrom(options, transport, counted);
+  // A launcher's ranks are PE processes: with +ppn N each hosts N PEs.
+  const numPes = launched ? counted * layout.pesPerProcess : counted;
+  if (launched && layout.localPes > 0) throw new CharmError("+mixed (localPes) isn't supported with a launcher (mpirun, srun) yet: there every PE is in a rank's process");
   if (ssh && layout.localPes > 0) throw new CharmError("+mixed (localPes) isn't supported with ++nodelist/++hosts (ssh) yet: there every PE is in a process on a host");
   const processOptions = { ...launched?.options, ...ssh, heartbeat: heartbeatFrom(options), maxHeapMb: maxHeapFrom(options.peMaxHeapMb), ...layout };
   // ZeroMQ (a native addon) is loaded only when PEs are processes: thread PEs start without it.

@@ -96,7 +96,7 @@ try {
   if (job && job.rank > 0) {
     const { address, secret } = await awaitJob(job, JOB_TIMEOUT_MS);
     const { runPeProcess } = await import("../pe/pe-process.ts"); // ZeroMQ only where PEs are processes
-    await runPeProcess({ connect: address, secret });
+    await runPeProcess({ connect: address, secret, pes: Number(process.env.CHARM4TS_PPN || 1) }); // +ppn N: N PEs per rank
   } else {
     if (job) markLaunchedDriver(job);
     const url = await compileProgram(pathToFileURL(file).href);

@@ -90,6 +90,13 @@ describe("under Open MPI's mpirun (Debian's openmpi-bin)", () => {
     expect(r.code).toBe(0);
   });
 
+  it("mpirun -np 2 npx charmrun +ppn 2 examples/hello.ts: 4 PEs, 2 per rank, every chare says hello", async () => {
+    const r = await mpirun(2, "+ppn", "2", "examples/hello.ts");
+    const lines = plain(r.stdout).trim().split("\n").sort();
+    expect(lines).toEqual([0, 1, 2, 3, 4, 5, 6, 7].map((i) => `Hello from chare: ${i} on PE ${Math.floor(i / 2)}`).sort());
+    expect(r.code).toBe(0);
+  });
+
   it("mpirun -np 3 npx charmrun examples/hello.ts: 3 PEs, one per rank, every chare says hello", async () => {
     const r = await mpirun(3, "examples/hello.ts");
     const lines = plain(r.stdout).trim().split("\n").sort();
@@ -157,6 +164,16 @@ describe("launched by mpirun or srun (charmrun on every rank)", () => {
     const lines = (r: Ran) => r.stdout.trim().split("\n").sort();
     expect(lines(r0!)).toEqual([0, 1, 2, 3].map((i) => `Hello from chare: ${i} on PE 0`));
     expect(lines(r1!)).toEqual([4, 5, 6, 7].map((i) => `Hello from chare: ${i} on PE 1`));
+    expect([r0!.code, r1!.code]).toEqual([0, 0]);
+  });
+
+  it("with +ppn 2 each rank hosts 2 PEs: rank 0's process PEs 0-1, rank 1 PEs 2-3", async () => {
+    const { ranks } = launch(2, openMpi(2, "ompi-ppn"), "+ppn", "2", "examples/hello.ts");
+    const [r0, r1] = await ranks;
+    const lines = (r: Ran) => r.stdout.trim().split("\n").sort();
+    expect(r0!.stderr).toBe("");
+    expect(lines(r0!)).toEqual([0, 1, 2, 3].map((i) => `Hello from chare: ${i} on PE ${Math.floor(i / 2)}`));
+    expect(lines(r1!)).toEqual([4, 5, 6, 7].map((i) => `Hello from chare: ${i} on PE ${Math.floor(i / 2)}`));
     expect([r0!.code, r1!.code]).toEqual([0, 0]);
   });
 
