@@ -9,12 +9,14 @@ import { CharmError, RemoteError, formatErrorData } from "./protocol/errors.ts";
 import type { ErrorData } from "./protocol/messages.ts";
 import { maybeRt, rt, setRuntime } from "./core/current.ts";
 import { startLocalPes, type LocalPes } from "./pe/driver.ts";
-import type { ProcessPes } from "./pe/process-driver.ts";
+import type { ProcessOptions, ProcessPes } from "./pe/process-driver.ts";
 import { heartbeatFor, type HeartbeatTiming } from "./pe/heartbeat.ts";
 import { maxHeapFrom } from "./pe/heap-limit.ts";
 import { isPe } from "./pe/role.ts";
 import { launchedStart } from "./launcher/launched-job.ts";
 import { sshStart } from "./launcher/ssh-launch.ts";
+import { byHandStart } from "./launcher/by-hand.ts";
+import { peLayout } from "./pe/pe-layout.ts";
 import { compileProgram } from "./launcher/compile.ts";
 import { registerSerializable } from "./protocol/codec.ts";
 import { Future } from "./core/future.ts";
@@ -85,6 +87,20 @@ export interface StartOptions {
    * spawns: --max-old-space-size (ranks a launcher starts: NODE_OPTIONS=--max-old-space-size=N).
    */
   peMaxHeapMb?: number;
+  /**
+   * "by-hand": the PE processes ("processes", "mixed") are started by the user — on a cluster's
+   * nodes, say, from a notebook — not by this driver. It prints one command per PE process (the
+   * secret stays in a file only this user can read) and waits up to 10 minutes for them to join.
+   * A function instead gets those shell command lines to run them itself (its own ssh, a batch
+   * system's submit command, or here, as the remote-pes notebook does).
+   */
+  attach?: "by-hand" | ((commands: string[]) => void);
+  /**
+   * PE processes: the interface the driver (and a mixed runtime's threads) listen on, e.g. this
+   * host's address on the cluster's network (default CHARM4TS_BIND, else 127.0.0.1: loopback only).
+   * Off loopback, CURVE encrypts and authenticates every connection.
+   */
+  bind?: string;
 }
 
 /** The program's main function: runs on the driver once every PE is ready. */
@@ -177,7 +193,9 @@ async function start(mainOrOptions?: MainFunction | StartOptions, maybeOptions?:
   const numPes = launched ? counted * layout.pesPerProcess : counted;
   if (launched && layout.localPes > 0) throw new CharmError("+mixed (localPes) isn't supported with a launcher (mpirun, srun) yet: there every PE is in a rank's process");
   if (ssh && layout.localPes > 0) throw new CharmError("+mixed (localPes) isn't supported with ++nodelist/++hosts (ssh) yet: there every PE is in a process on a host");
-  const processOptions = { ...launched?.options, ...ssh, heartbeat: heartbeatFrom(options), maxHeapMb: maxHeapFrom(options.peMaxHeapMb), ...layout };
+  const byHand = options.attach === undefined ? undefined : byHandFrom(options, { launched: !!launched, ssh: !!ssh, transport, numPes, layout });
+  const bind = options.bind === undefined ? {} : { host: options.bind };
+  const processOptions = { ...launched?.options, ...ssh, ...byHand, ...bind, heartbeat: heartbeatFrom(options), maxHeapMb: maxHeapFrom(options.peMaxHeapMb), ...layout };
   // ZeroMQ (a native addon) is loaded only when PEs are processes: thread PEs start without it.
   const startPes = launched || ssh || transport !== "threads" ? (await import("./pe/process-driver.ts")).startProcessPes : startLocalPes;
   pes = await startPes(numPes, modules, {
@@ -200,10 +218,32 @@ async function start(mainOrOptions?: MainFunction | StartOptions, maybeOptions?:
   }
 }
 
+/** Options for PE processes the user starts (attach: "by-hand"), after checking they can be. */
+function byHandFrom(options: StartOptions, how: { launched: boolean; ssh: boolean; transport: TransportKind; numPes: number; layout: { pesPerProcess: number; localPes: number } }): ProcessOptions {
+  const attach = options.attach;
+  if (attach !== "by-hand" && typeof attach !== "function") throw new CharmError(`attach: "${String(attach)}" isn't known; "by-hand" waits for PE processes you start, a function gets their commands`);
+  if (how.launched || how.ssh) throw new CharmError('attach: "by-hand" is for PE processes you start yourself; under mpirun/srun or ++hosts the launcher starts them');
+  if (how.transport === "threads") throw new CharmError('attach: "by-hand" attaches PE processes: use it with transport "processes" or "mixed" (threads of this process need no attaching)');
+  const layout = peLayout(how.numPes, how.layout.localPes, how.layout.pesPerProcess);
+  if (layout.processes.length === 0) throw new CharmError('attach: "by-hand" with no PE processes to wait for: every PE is a thread here (localPes = numPes)');
+  return byHandStart(layout, (text, commands) => {
+    if (typeof attach !== "function") return console.log(text);
+    try {
+      attach(commands);
+    } catch (err) {
+      // The runtime still waits for them: the user can start them by hand instead.
+      console.error(`charm4ts: attach(commands) threw ${(err as Error)?.stack ?? String(err)}\n${text}`);
+    }
+  });
+}
+
 /** Stops the PEs and starts them again (same modules and definitions; options may change). */
 async function restart(options: StartOptions = {}): Promise<void> {
   await shutdown();
-  await start({ ...lastOptions, ...options });
+  const next = { ...lastOptions, ...options };
+  // PEs attached by hand were for that transport: a restart that picks another starts its own.
+  if (options.transport !== undefined && !("attach" in options)) delete next.attach;
+  await start(next);
 }
 
 /**

@@ -52,6 +52,8 @@ export interface ProcessOptions {
   localPes?: number;
   /** How many PEs each PE process hosts, one worker thread each (default 1: on its main thread). */
   pesPerProcess?: number;
+  /** How long the PE processes may take to join (default 60 s; PEs started by hand get longer). */
+  joinTimeoutMs?: number;
   /** Told the rendezvous address and secret once bound (a launcher run publishes them for its ranks). */
   announce?(address: string, secret: string): void;
   /** Called once the run has stopped. */
@@ -162,10 +164,11 @@ export async function startProcessPes(numPes: number, modules: string[], hooks: 
   let stopSent = false;
   try {
     const count = layout.processes.length;
+    const joinTimeoutMs = options.joinTimeoutMs ?? JOIN_TIMEOUT_MS;
     const [joiners, localAddresses] = await Promise.race([
       Promise.all([rendezvous.gather(count), local?.addresses ?? []]),
       allReady.then(never),
-      timeout(JOIN_TIMEOUT_MS, `only some of the ${count} PE processes joined within ${JOIN_TIMEOUT_MS / 1000} s`),
+      timeout(joinTimeoutMs, `only some of the ${count} PE processes joined within ${joinTimeoutMs / 1000} s`),
     ]);
     joiners.forEach((j, slot) => {
       const want = layout.processes[slot]!.count;
