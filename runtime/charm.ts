@@ -237,12 +237,15 @@ function byHandFrom(options: StartOptions, how: { launched: boolean; ssh: boolea
   });
 }
 
-/** Stops the PEs and starts them again (same modules and definitions; options may change). */
+/** Stops the PEs and starts them again (same modules, definitions and options, but for those given; a new transport drops the old one's). */
 async function restart(options: StartOptions = {}): Promise<void> {
   await shutdown();
   const next = { ...lastOptions, ...options };
-  // PEs attached by hand were for that transport: a restart that picks another starts its own.
-  if (options.transport !== undefined && !("attach" in options)) delete next.attach;
+  // Options of the old transport don't carry over to one a restart picks (unless given again):
+  // PEs attached by hand, a mixed runtime's local PEs, PEs per process.
+  if (options.transport !== undefined) {
+    for (const key of ["attach", "localPes", "pesPerProcess"] as const) if (!(key in options)) delete next[key];
+  }
   await start(next);
 }
 
