@@ -18,6 +18,13 @@ function endName(ref: { cid: number }, index: readonly number[], port: number): 
   return `${ref.cid}:${indexKey(index)}:${port}`;
 }
 
+/** A channel rebuilt on a migrated chare's new PE (through the constructor: see the reviver). */
+interface Revived {
+  local: ElementRecord;
+  remote: ProxyRef;
+}
+const REVIVE: unique symbol = Symbol("revive a channel");
+
 /** An in-order channel between this chare and one remote element. */
 export class Channel<T = unknown> {
   private readonly local: ElementRecord;
@@ -26,6 +33,14 @@ export class Channel<T = unknown> {
   private readonly inbox: Inbox;
 
   constructor(chare: Chare, remote: ElementProxy<any>, readonly port = 0) {
+    if ((chare as unknown) === REVIVE) {
+      const revived = remote as unknown as Revived;
+      this.local = revived.local;
+      this.remote = revived.remote;
+      this.myName = endName(revived.local.ref, revived.local.index, port);
+      this.inbox = rt().channels.inbox(revived.local, endName(revived.remote, revived.remote.idx!, port));
+      return;
+    }
     const local = chare ? recordOf(chare) : undefined;
     if (!local) throw new CharmError("new Channel(this, remoteProxy): the first argument must be the chare that owns the channel (this)");
     const ref = proxyRef(remote);
@@ -69,7 +84,8 @@ export class Channel<T = unknown> {
 registerReviver("channel", (d: { cid: number; idx: number[]; remote: ProxyRef; port: number }) => {
   const local = rt().host.collection(d.cid as any).elements.get(indexKey(d.idx));
   if (!local) throw new CharmError("a channel arrived without its chare");
-  const channel = Object.create(Channel.prototype) as Channel;
-  Object.assign(channel, { port: d.port, local, remote: d.remote, myName: endName(local.ref, local.index, d.port), inbox: rt().channels.inbox(local, endName(d.remote, d.remote.idx!, d.port)) });
-  return channel;
+  // Through the constructor, so it has the hidden class of every other Channel (Object.create
+  // gave another, and send/recv in hot loops went polymorphic on PEs where chares had moved).
+  const revived: Revived = { local, remote: d.remote };
+  return new Channel(REVIVE as unknown as Chare, revived as unknown as ElementProxy<any>, d.port);
 });

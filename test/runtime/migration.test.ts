@@ -34,6 +34,14 @@ describe("migration", () => {
     expect(await movers.at(2).sameShapeAs.ret(0)).toBe(true);
   });
 
+  it("a channel in a moved chare's fields has the hidden class of a new channel", async () => {
+    const movers = charm.array(Mover, 2, { args: [1] });
+    await movers.at(0).connect.awaitable(movers.at(1));
+    expect(await movers.at(0).channelShapeOk.ret()).toBe(true);
+    movers.at(0).moveTo(2);
+    expect(await movers.at(0).channelShapeOk.ret()).toBe(true);
+  });
+
   it("the driver learns the new location, so its calls go straight there", async () => {
     const movers = charm.array(Mover, 2, { args: [1] });
     movers.at(0).moveTo(1);
