@@ -12,7 +12,10 @@ import type { ElementRecord } from "../core/chare.ts";
 let running: ElementRecord | undefined;
 let started = 0;
 let installed = false;
-const owners = new WeakMap<Promise<unknown>, ElementRecord>();
+// The element a promise belongs to, kept on the promise itself: a WeakMap entry per promise made
+// every await measurably slower (ephemeron bookkeeping in each garbage collection).
+const OWNER = Symbol("charm4ts.loadOwner");
+type Owned = Promise<unknown> & { [OWNER]?: ElementRecord };
 // What ran around a promise job, restored after it (two stacks: no tuple allocated per job).
 const outerRecords: Array<ElementRecord | undefined> = [];
 const outerStarts: number[] = [];
@@ -22,13 +25,13 @@ function install(): void {
   if (installed) return;
   installed = true;
   promiseHooks.onInit((promise, parent) => {
-    const owner = running ?? (parent ? owners.get(parent) : undefined);
-    if (owner) owners.set(promise, owner);
+    const owner = running ?? (parent as Owned | undefined)?.[OWNER];
+    if (owner) (promise as Owned)[OWNER] = owner;
   });
   promiseHooks.onBefore((promise) => {
     outerRecords.push(running);
     outerStarts.push(started);
-    running = owners.get(promise);
+    running = (promise as Owned)[OWNER];
     if (running) started = now(); // jobs that belong to no element cost no clock reads
   });
   promiseHooks.onAfter(() => {
