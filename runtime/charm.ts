@@ -96,6 +96,12 @@ export interface StartOptions {
    */
   attach?: "by-hand" | ((commands: string[]) => void);
   /**
+   * Start the PE processes over ssh on these hosts, PE process i on host i mod their number (as
+   * `charmrun ++hosts a,b` or CHARM4TS_HOSTS; CHARM4TS_REMOTE_SHELL, _COMMAND and _CWD apply).
+   * From a notebook: `await charm.restart({ hosts: ["node1", "node2"], numPes: 4 })`.
+   */
+  hosts?: string[];
+  /**
    * PE processes: the interface the driver (and a mixed runtime's threads) listen on, e.g. this
    * host's address on the cluster's network (default CHARM4TS_BIND, else 127.0.0.1: loopback only).
    * Off loopback, CURVE encrypts and authenticates every connection.
@@ -183,7 +189,7 @@ async function start(mainOrOptions?: MainFunction | StartOptions, maybeOptions?:
   // Under mpirun/srun (charmrun on rank 0), the launcher's ranks are the PEs.
   const launched = launchedStart(options.numPes);
   // charmrun ++nodelist/++hosts (CHARM4TS_HOSTS): every PE is a process started over ssh.
-  const ssh = launched ? undefined : await sshStart();
+  const ssh = launched ? undefined : await sshStart(hostsFrom(options));
   // Over ssh and under a launcher every PE is in a process (several with +ppn): "threads" can't mean threads there.
   const asked = transportFrom(options);
   const transport = (ssh || launched) && asked === "threads" ? "processes" : asked;
@@ -218,6 +224,15 @@ async function start(mainOrOptions?: MainFunction | StartOptions, maybeOptions?:
   }
 }
 
+/** The environment the ssh launch reads, with `options.hosts` in it when given. */
+function hostsFrom(options: StartOptions): NodeJS.ProcessEnv {
+  if (options.hosts === undefined) return process.env;
+  if (!Array.isArray(options.hosts) || options.hosts.length === 0 || options.hosts.some((h) => typeof h !== "string" || h.trim() === "" || h.includes(","))) {
+    throw new CharmError(`hosts must be a non-empty list of host names (as ssh takes them), got ${JSON.stringify(options.hosts)}`);
+  }
+  return { ...process.env, CHARM4TS_HOSTS: options.hosts.join(",") };
+}
+
 /** Options for PE processes the user starts (attach: "by-hand"), after checking they can be. */
 function byHandFrom(options: StartOptions, how: { launched: boolean; ssh: boolean; transport: TransportKind; numPes: number; layout: { pesPerProcess: number; localPes: number } }): ProcessOptions {
   const attach = options.attach;
@@ -244,7 +259,7 @@ async function restart(options: StartOptions = {}): Promise<void> {
   // Options of the old transport don't carry over to one a restart picks (unless given again):
   // PEs attached by hand, a mixed runtime's local PEs, PEs per process.
   if (options.transport !== undefined) {
-    for (const key of ["attach", "localPes", "pesPerProcess"] as const) if (!(key in options)) delete next[key];
+    for (const key of ["attach", "hosts", "localPes", "pesPerProcess"] as const) if (!(key in options)) delete next[key];
   }
   await start(next);
 }

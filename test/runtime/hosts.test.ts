@@ -151,9 +151,8 @@ describe("PEs on hosts that are network namespaces", () => {
 
   it("+ppn 2 ++hosts a,b: one PE process on each host, hosting 2 PEs", async () => {
     const [h1, h2] = cluster.hosts as [typeof cluster.hosts[0], typeof cluster.hosts[0]];
-    // Plain TCP: a PE process hosting several PEs aborts under CURVE (`CHARM4TS_CURVE=1 charmrun
-    // +p4 +processes +ppn 2` does too, on one host); this test is about where the PEs go.
-    const run = charmrun(["+p4", "+ppn", "2", "++hosts", `${h1.addresses[0]},${h2.addresses[0]}`, "++remote-shell", namespaceShell()], { CHARM4TS_PLAIN_TCP: "1" });
+    // Over CURVE (the default off loopback): the PE threads of one process share its ZAP handler.
+    const run = charmrun(["+p4", "+ppn", "2", "++hosts", `${h1.addresses[0]},${h2.addresses[0]}`, "++remote-shell", namespaceShell()]);
     const results = await runHosts(run, async ({ where }) => {
       where.forEach((w, pe) => expect(w.addresses.sort()).toEqual([...cluster.hosts[Math.floor(pe / 2)]!.addresses].sort()));
       expect(new Set(where.map((w) => w.pid)).size).toBe(2);
@@ -161,6 +160,16 @@ describe("PEs on hosts that are network namespaces", () => {
       expect(where[3]!.pid).toBe(where[2]!.pid);
     });
     expect(results.total).toBe(10 * (1 + 2 + 3 + 4));
+  }, 60_000);
+
+  it("charm.start({ hosts }) from code starts the PE processes over the remote shell on those hosts, as ++hosts does", async () => {
+    const [h1, h2] = cluster.hosts as [typeof cluster.hosts[0], typeof cluster.hosts[0]];
+    const run = charmrun([], { TEST_HOSTS_FROM_CODE: `${h1.addresses[0]},${h2.addresses[0]}`, CHARM4TS_REMOTE_SHELL: namespaceShell() });
+    const results = await runHosts(run, async ({ where }) => {
+      expect(where.map((w) => w.pe)).toEqual([0, 1]);
+      where.forEach((w, pe) => expect(w.addresses.sort()).toEqual([...cluster.hosts[pe]!.addresses].sort()));
+    });
+    expect(results.total).toBe(10 * (1 + 2));
   }, 60_000);
 
   it("CHARM4TS_BIND picks the driver's interface: the driver listens there only, and PEs bind their interface on that network", async () => {
