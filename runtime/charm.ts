@@ -53,7 +53,7 @@ export interface StartOptions {
   interactive?: boolean;
   /**
    * The load-balancing strategy for arrays created with `useAtSync` that don't name one:
-   * "greedy" (default), "refine", "rotate", "random", "none", or a registered name. Also
+   * "greedy" (default), "refine", "orb", "rotate", "random", "none", or a registered name. Also
    * `+balancer NAME` on the command line, or CHARM4TS_BALANCER.
    */
   balancer?: string;
