@@ -41,14 +41,21 @@ export class ChannelInboxes {
   /** A message arrived for `record` from channel end `from`. */
   deliver(record: ElementRecord, from: string, seq: number, value: unknown): void {
     const box = this.inbox(record, from);
-    box.early.set(seq, value);
-    while (box.early.has(box.expected)) {
+    if (seq !== box.expected) { box.early.set(seq, value); return; } // ahead of its turn: it waits
+    // In order (the usual case): straight through, then whatever arrived early behind it.
+    this.handOut(box, value);
+    while (box.early.size > 0 && box.early.has(box.expected)) {
       const v = box.early.get(box.expected);
-      box.early.delete(box.expected++);
-      const receiver = box.receivers.shift();
-      if (receiver) receiver(v);
-      else box.ready.push(v);
+      box.early.delete(box.expected);
+      this.handOut(box, v);
     }
-    if (box.ready.length > 0) for (const w of box.watchers.splice(0)) w();
+    if (box.ready.length > 0 && box.watchers.length > 0) for (const w of box.watchers.splice(0)) w();
+  }
+
+  private handOut(box: Inbox, value: unknown): void {
+    box.expected++;
+    const receiver = box.receivers.shift();
+    if (receiver) receiver(value);
+    else box.ready.push(value);
   }
 }

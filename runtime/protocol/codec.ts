@@ -41,6 +41,10 @@ export interface EncodedArgs {
 class Encoder {
   refs = false;
   transfer: ArrayBuffer[] | undefined;
+  // What was already encoded (shared and circular references stay so): the first object in two
+  // fields, since most values hold one (a typed array, an array), and a Map only from the second.
+  private firstOriginal: object | undefined;
+  private firstCopy: unknown;
   private seen: Map<object, unknown> | undefined;
 
   encode(value: unknown, path: string): unknown {
@@ -61,7 +65,7 @@ class Encoder {
     }
     if (value === null) return null;
     const obj = value as object;
-    const prior = this.seen?.get(obj);
+    const prior = obj === this.firstOriginal ? this.firstCopy : this.seen?.get(obj);
     if (prior !== undefined) return prior;
     // A property read, not `in`: proxies answer reads through their get trap.
     const describe = (obj as Partial<WireObject>)[toWire];
@@ -137,6 +141,11 @@ class Encoder {
   }
 
   private remember(original: object, copy: unknown): void {
+    if (this.firstOriginal === undefined) {
+      this.firstOriginal = original;
+      this.firstCopy = copy;
+      return;
+    }
     (this.seen ??= new Map()).set(original, copy);
   }
 }
