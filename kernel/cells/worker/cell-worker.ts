@@ -8,6 +8,7 @@ import { installCellGlobals } from "./globals.ts";
 import { propertyNames } from "./property-names.ts";
 import type { Remap } from "./source-map.ts";
 import { transpileCell } from "./transpile.ts";
+import { loadTypeScript, typeScriptLoaded } from "./typescript-loader.ts";
 import { registerTypeScriptHooks } from "./ts-hooks.ts";
 import { InteractiveRuntime } from "../../interactive/session.ts";
 import { routePeOutput } from "../../interactive/boot.ts";
@@ -15,6 +16,16 @@ import { routePeOutput } from "../../interactive/boot.ts";
 const port = parentPort!;
 const { cwd, cellRunning } = workerData as { cwd: string; cellRunning: Int32Array };
 const send = (message: FromWorker): void => port.postMessage(message);
+
+const TYPESCRIPT_PRELOAD_MS = 300;
+const safeSetTimeout = setTimeout;
+const safeSetImmediate = setImmediate;
+let typeScriptWanted = false;
+/** Loads TypeScript after the running cell has replied (a macrotask later), unless it is loaded. */
+function preloadTypeScript(): void {
+  typeScriptWanted = false;
+  if (!typeScriptLoaded()) safeSetImmediate(() => { if (!current) loadTypeScript(); else typeScriptWanted = true; });
+}
 
 /** The cell running now; outputs with no running cell travel as late output (`id: null`). */
 let current: { id: number; finish(result: CellResult): void } | null = null;
@@ -66,6 +77,7 @@ async function execute(id: number, code: string, cellName: string): Promise<void
     done = true;
     current = null;
     send({ type: "result", id, result });
+    if (typeScriptWanted) preloadTypeScript();
   };
   current = { id, finish };
   try {
@@ -80,7 +92,7 @@ async function execute(id: number, code: string, cellName: string): Promise<void
     // Declarations go to the PEs first, so they exist there before anything the cell sends.
     runtime.cellStarts(id);
     cellNames.set(id, cellName);
-    const shipment = runtime.ship(transpiled.js);
+    const shipment = transpiled.plain ? { settled: Promise.resolve(undefined), js: transpiled.js } : runtime.ship(transpiled.js);
     const endWatch = runtime.watch((text) => emit({ kind: "stream", name: "stderr", text }));
     // The main thread's interrupter stops a busy cell from outside only while this flag is set.
     Atomics.store(cellRunning, 0, 1);
@@ -152,4 +164,9 @@ port.on("message", (message: ToWorker) => {
       message satisfies never;
   }
 });
-void evaluatorStarted.then(() => send({ type: "ready" }));
+void evaluatorStarted.then(() => {
+  send({ type: "ready" });
+  // TypeScript loads once the first cells had their chance to run without it (plain-cell.ts);
+  // never while a cell runs, since loading holds this thread for a few hundred milliseconds.
+  safeSetTimeout(() => { typeScriptWanted = true; if (!current) preloadTypeScript(); }, TYPESCRIPT_PRELOAD_MS).unref();
+});

@@ -115,18 +115,20 @@ export function eraseTypes(sf: ts.SourceFile): Edit[] | null {
   return supported ? edits : null;
 }
 
-const TS_MODIFIERS = new Set([
-  ts.SyntaxKind.PublicKeyword,
-  ts.SyntaxKind.PrivateKeyword,
-  ts.SyntaxKind.ProtectedKeyword,
-  ts.SyntaxKind.ReadonlyKeyword,
-  ts.SyntaxKind.OverrideKeyword,
-  ts.SyntaxKind.AbstractKeyword,
-  ts.SyntaxKind.DeclareKeyword,
-]);
+// Made on first use, not at load: the cell worker loads TypeScript only when a cell needs it.
+let tsModifiers: Set<ts.SyntaxKind> | undefined;
 
 function isTsModifier(m: ts.ModifierLike): boolean {
-  return TS_MODIFIERS.has(m.kind);
+  tsModifiers ??= new Set([
+    ts.SyntaxKind.PublicKeyword,
+    ts.SyntaxKind.PrivateKeyword,
+    ts.SyntaxKind.ProtectedKeyword,
+    ts.SyntaxKind.ReadonlyKeyword,
+    ts.SyntaxKind.OverrideKeyword,
+    ts.SyntaxKind.AbstractKeyword,
+    ts.SyntaxKind.DeclareKeyword,
+  ]);
+  return tsModifiers.has(m.kind);
 }
 
 function hasDeclare(node: ts.Node): boolean {

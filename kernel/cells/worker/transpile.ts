@@ -4,6 +4,7 @@ import { applyEdits } from "./edits.ts";
 import { eraseTypes } from "./erase-types.ts";
 import { rewriteModuleSyntax } from "./module-syntax.ts";
 import { remapFromSourceMap, type Remap } from "./source-map.ts";
+import { isPlainCell } from "./plain-cell.ts";
 
 /** A syntax error at a 1-based line and column of the cell. */
 export interface CellDiagnostic {
@@ -12,9 +13,12 @@ export interface CellDiagnostic {
   message: string;
 }
 
-/** Either runnable JavaScript (with a remap when positions moved) or the cell's syntax errors. */
+/**
+ * Either runnable JavaScript (with a remap when positions moved) or the cell's syntax errors.
+ * `plain`: the cell ran as written (plain-cell.ts): it declares nothing, so nothing ships to PEs.
+ */
 export type TranspiledCell =
-  | { ok: true; js: string; remap?: Remap }
+  | { ok: true; js: string; remap?: Remap; plain?: true }
   | { ok: false; diagnostics: CellDiagnostic[] };
 
 /**
@@ -23,6 +27,8 @@ export type TranspiledCell =
  * emit, ~10× slower, with a source map so stack traces still name the cell's lines.
  */
 export function transpileCell(cell: string, fileName: string): TranspiledCell {
+  const sourceUrl = `\n//# sourceURL=${fileName}`;
+  if (isPlainCell(cell)) return { ok: true, js: cell + sourceUrl, plain: true };
   const source = objectLiteralCell(cell) ?? cell;
   const sf = ts.createSourceFile(fileName, source, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
   const parseDiagnostics = (sf as unknown as { parseDiagnostics: ts.DiagnosticWithLocation[] }).parseDiagnostics;
@@ -31,7 +37,6 @@ export function transpileCell(cell: string, fileName: string): TranspiledCell {
   }
   const moduleEdits = rewriteModuleSyntax(sf);
   const typeEdits = eraseTypes(sf);
-  const sourceUrl = `\n//# sourceURL=${fileName}`;
   if (typeEdits) return { ok: true, js: applyEdits(source, [...moduleEdits, ...typeEdits]) + sourceUrl };
 
   const output = ts.transpileModule(applyEdits(source, moduleEdits), {

@@ -1,4 +1,4 @@
-/** Loads TypeScript for the worker bundle fast: `require` plus a V8 code cache kept on disk. */
+/** Loads TypeScript for the worker bundle fast and late: `require` plus a V8 code cache kept on disk, on first use. */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import Module, { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -33,5 +33,22 @@ function load(): typeof import("typescript") {
   return module.exports;
 }
 
-const ts = load();
+let loaded: typeof import("typescript") | undefined;
+
+/** Loads TypeScript now (a few hundred ms), unless it is loaded already. */
+export function loadTypeScript(): typeof import("typescript") {
+  return (loaded ??= load());
+}
+
+/** Whether TypeScript has been loaded in this thread. */
+export function typeScriptLoaded(): boolean {
+  return loaded !== undefined;
+}
+
+// Loaded on first use, not at import: plain cells (plain-cell.ts) run without it, so the kernel's
+// first reply doesn't wait for it. Property reads go through to the module once it is there.
+const ts = new Proxy({} as typeof import("typescript"), {
+  get: (_, key) => (loadTypeScript() as unknown as Record<string | symbol, unknown>)[key],
+  has: (_, key) => key in loadTypeScript(),
+});
 export default ts;
