@@ -34,8 +34,16 @@ let nextInputId = 1;
 const remaps = new Map<string, Remap>();
 
 const emit = (output: CellOutput): void => send({ type: "output", id: current?.id ?? null, output });
+// Loader hooks for the notebook's own .ts modules, registered on a cell's first import of a path
+// or package: registering starts Node's loader thread, about 100 ms a kernel start needn't pay.
+let hooksRegistered = false;
 installCellGlobals(cwd, {
   emit,
+  beforeModuleImport() {
+    if (hooksRegistered) return;
+    hooksRegistered = true;
+    registerTypeScriptHooks(import.meta.resolve("typescript"));
+  },
   input(request) {
     if (!current) return Promise.reject(new Error("input() works only while its cell is running"));
     const id = nextInputId++;
@@ -53,7 +61,6 @@ process.on("uncaughtException", reportStray("Uncaught exception"));
 process.on("unhandledRejection", reportStray("Unhandled promise rejection"));
 // Stack frames in the notebook's own .ts modules then name their .ts lines (inline source maps).
 process.setSourceMapsEnabled(true);
-registerTypeScriptHooks(import.meta.resolve("typescript"));
 // The parallel runtime lives in this thread (the driver): its PEs start now, in the background,
 // and print through the cell streams installed above ("[PE n]"-labelled lines).
 const runtime = new InteractiveRuntime();

@@ -12,6 +12,8 @@ import { IMPORT_FUNCTION, IMPORT_META } from "./module-syntax.ts";
 export interface CellIo {
   emit(output: CellOutput): void;
   input(request: InputRequest): Promise<string>;
+  /** Called before a cell first imports a module by path or package name (loader hooks go in then). */
+  beforeModuleImport(): void;
 }
 
 /** Installs the cell globals on this worker's `globalThis`; modules resolve from `cwd`. */
@@ -38,6 +40,7 @@ export function installCellGlobals(cwd: string, io: CellIo): void {
     // node_modules folder would be a second runtime that was never started).
     if (specifier === "charm4ts") return import("../../../runtime/index.ts");
     // ESM resolution from the notebook's folder (import conditions), so ESM-only packages load too.
+    io.beforeModuleImport();
     return import(import.meta.resolve(specifier, base));
   };
   const { display, clearOutput } = createDisplay(io.emit);
