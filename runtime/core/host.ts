@@ -9,8 +9,8 @@ import { decode, decodeArgs } from "../protocol/codec.ts";
 import type { Runtime } from "./runtime.ts";
 import { chareClass, findChareClass, type ChareClass } from "./registry.ts";
 
-// How long a PE holds a creation whose class a notebook's definitions haven't brought yet.
-const DEFINITION_WAIT_MS = 2000;
+/** How long a PE holds a creation (or a pool task) that a notebook's definitions haven't brought yet. */
+export const DEFINITION_WAIT_MS = 2000;
 import { constructChare, newRecord, type ElementRecord } from "./chare.ts";
 import { forEachIndex, homePe } from "./placement.ts";
 import { rejectFuture, sendToFuture } from "./future.ts";

@@ -9,7 +9,8 @@ import { registerChareClass } from "../core/registry.ts";
 import { createGroup } from "../core/create.ts";
 import { rt } from "../core/current.ts";
 import { CharmError } from "../protocol/errors.ts";
-import { registerTask, taskFn, type TaskFn } from "./tasks.ts";
+import { registerTask, taskFn, taskFnSoon, type TaskFn } from "./tasks.ts";
+import { DEFINITION_WAIT_MS } from "../core/host.ts";
 import { Future } from "../core/future.ts";
 
 /** Options for `charm.pool.map`. */
@@ -22,7 +23,9 @@ export interface MapOptions {
 export class PoolWorker extends Chare {
   async run(name: string, chunk: unknown[], pool: unknown): Promise<unknown[]> {
     poolProxy ??= pool; // a PE learns the pool's proxy from its first chunk, for nested maps
-    const fn = taskFn(name, rt().self);
+    const runtime = rt();
+    // Notebook mode: a cell's function may still be on its way here from the driver.
+    const fn = runtime.host.interactive ? await taskFnSoon(name, runtime.self, DEFINITION_WAIT_MS) : taskFn(name, runtime.self);
     const results = chunk.map((x) => fn(x));
     return results.some(isThenable) ? Promise.all(results) : results;
   }

@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { charm, RemoteError } from "../../runtime/index.ts";
 import { failOn13, poolFib, square, whereAmI } from "./fixtures/pool.ts";
+import { registerTask, taskFnSoon } from "../../runtime/pool/tasks.ts";
 
 const fixtures = new URL("./fixtures/pool.ts", import.meta.url).href;
 
@@ -41,5 +42,14 @@ describe.each([1, 3])("charm.pool on %i PE(s)", (numPes) => {
     const local = (x: number) => x;
     const err = await charm.pool.map(local, [1]).then(() => undefined, (e) => e);
     expect(err.message).toContain("task function local is not known on PE");
+  });
+});
+
+describe("a task a notebook is still defining (its definition overtaken by another PE's task)", () => {
+  it("is waited for, then run; one that never comes fails with the usual error", async () => {
+    const pending = taskFnSoon("lateTask", 1, 2000);
+    registerTask(function lateTask(x: number) { return x + 1; });
+    expect((await pending)(41)).toBe(42);
+    await expect(taskFnSoon("neverDefined", 1, 20)).rejects.toThrow(/task function neverDefined is not known on PE 1/);
   });
 });
