@@ -3,21 +3,20 @@
  * In a program run by charmrun, `charm.start(main)` starts the PEs and runs `main` on the
  * driver; on PE threads (which load the same program to find its chare classes) it does nothing.
  */
-import { availableParallelism } from "node:os";
 import { pathToFileURL } from "node:url";
 import { CharmError, RemoteError, formatErrorData } from "./protocol/errors.ts";
 import type { ErrorData } from "./protocol/messages.ts";
 import { maybeRt, rt, setRuntime } from "./core/current.ts";
 import { startLocalPes, type LocalPes } from "./pe/driver.ts";
-import type { ProcessOptions, ProcessPes } from "./pe/process-driver.ts";
-import { heartbeatFor, type HeartbeatTiming } from "./pe/heartbeat.ts";
+import type { ProcessPes } from "./pe/process-driver.ts";
 import { maxHeapFrom } from "./pe/heap-limit.ts";
 import { isPe } from "./pe/role.ts";
 import { launchedStart } from "./launcher/launched-job.ts";
 import { sshStart } from "./launcher/ssh-launch.ts";
-import { byHandStart } from "./launcher/by-hand.ts";
-import { peLayout } from "./pe/pe-layout.ts";
 import { compileProgram } from "./launcher/compile.ts";
+import {
+  balancerFrom, byHandFrom, heartbeatFrom, hostsFrom, layoutFrom, numPesFrom, transportFrom, type StartOptions,
+} from "./start-options.ts";
 import { registerSerializable } from "./protocol/codec.ts";
 import { Future } from "./core/future.ts";
 import { boundTarget, proxyRef } from "./core/proxy.ts";
@@ -30,7 +29,7 @@ import { poolMap, poolMapAsync, poolTask, resetPool } from "./pool/pool.ts";
 import { scheduleCallableAfter } from "./core/timers.ts";
 import { topology } from "./core/topology.ts";
 import { sectionApi } from "./sections/api.ts";
-import { checkBalancerName, registerBalancer } from "./lb/strategies.ts";
+import { registerBalancer } from "./lb/strategies.ts";
 import type { BalancingRound } from "./lb/balancer.ts";
 import type { CollectionProxy, ElementProxy } from "./core/proxy-types.ts";
 import {
@@ -38,76 +37,7 @@ import {
   type ArrayOptions, type ChareCtor, type ChareOptions, type CtorArgs,
 } from "./core/create.ts";
 
-/** How to start the runtime. */
-export interface StartOptions {
-  /** Number of PEs (default: `+pN` on the command line, CHARM4TS_PES, or the number of cores). */
-  numPes?: number;
-  /** Modules every PE loads to find chare classes (default: the program itself). */
-  modules?: Array<string | URL>;
-  /** Arguments passed to main (default: the program path and its arguments, `+pN` removed). */
-  args?: string[];
-  /**
-   * Notebook mode: PEs print through the driver, lines marked "[PE n]", and a creation whose
-   * class the notebook's definitions haven't brought yet waits for it briefly. Scripts: off.
-   */
-  interactive?: boolean;
-  /**
-   * The load-balancing strategy for arrays created with `useAtSync` that don't name one:
-   * "greedy" (default), "refine", "orb", "rotate", "random", "none", or a registered name. Also
-   * `+balancer NAME` on the command line, or CHARM4TS_BALANCER.
-   */
-  balancer?: string;
-  /** Notebook mode: where PE output goes, with the cause (cell) of the work that printed it. */
-  onOutput?: (stream: "stdout" | "stderr", text: string, cause: number) => void;
-  /**
-   * What the PEs are: "threads" (default), worker threads of this process; "processes", PE
-   * processes on this host, connected over ZeroMQ TCP; "mixed", the first `localPes` PEs threads
-   * of this process and the others PE processes. Also `+processes` or `+mixed` on the command
-   * line, or CHARM4TS_TRANSPORT. User code can't tell them apart.
-   */
-  transport?: "threads" | "processes" | "mixed";
-  /**
-   * PE processes ("processes", "mixed"): how many PEs each process hosts, one worker thread each
-   * (default 1). PEs of one process talk over MessagePorts, others over ZeroMQ; a process that
-   * dies takes all of its PEs with it. Also `+ppn N` on the command line, or CHARM4TS_PPN.
-   */
-  pesPerProcess?: number;
-  /** "mixed" only: how many PEs (0 … localPes-1) are threads of this process (default half, rounded down; or CHARM4TS_LOCAL_PES). */
-  localPes?: number;
-  /**
-   * PE processes only: seconds a PE may go without answering the driver's heartbeat (its event
-   * loop stuck, e.g. an endless loop or one entry method running that long) before it is
-   * declared dead and killed. Default 2 (or CHARM4TS_PE_TIMEOUT); 0 turns the check off.
-   */
-  peTimeout?: number;
-  /**
-   * Each PE's JavaScript heap limit in MB (default: CHARM4TS_PE_MAX_HEAP_MB, else Node's). A PE
-   * that exhausts it dies alone, like any dead PE: calls waiting on it reject with PeLostError
-   * ("ran out of memory"). Threads: the Worker's resourceLimits; PE processes this driver
-   * spawns: --max-old-space-size (ranks a launcher starts: NODE_OPTIONS=--max-old-space-size=N).
-   */
-  peMaxHeapMb?: number;
-  /**
-   * "by-hand": the PE processes ("processes", "mixed") are started by the user — on a cluster's
-   * nodes, say, from a notebook — not by this driver. It prints one command per PE process (the
-   * secret stays in a file only this user can read) and waits up to 10 minutes for them to join.
-   * A function instead gets those shell command lines to run them itself (its own ssh, a batch
-   * system's submit command, or here, as the remote-pes notebook does).
-   */
-  attach?: "by-hand" | ((commands: string[]) => void);
-  /**
-   * Start the PE processes over ssh on these hosts, PE process i on host i mod their number (as
-   * `charmrun ++hosts a,b` or CHARM4TS_HOSTS; CHARM4TS_REMOTE_SHELL, _COMMAND and _CWD apply).
-   * From a notebook: `await charm.restart({ hosts: ["node1", "node2"], numPes: 4 })`.
-   */
-  hosts?: string[];
-  /**
-   * PE processes: the interface the driver (and a mixed runtime's threads) listen on, e.g. this
-   * host's address on the cluster's network (default CHARM4TS_BIND, else 127.0.0.1: loopback only).
-   * Off loopback, CURVE encrypts and authenticates every connection.
-   */
-  bind?: string;
-}
+export type { StartOptions };
 
 /** The program's main function: runs on the driver once every PE is ready. */
 export type MainFunction = (args: string[]) => unknown;
@@ -120,48 +50,6 @@ let lastOptions: StartOptions = {};
 let scriptMode = false;
 let errorHandler: ((error: RemoteError) => void) | undefined;
 const safeSetTimeout = setTimeout;
-
-function numPesFrom(options: StartOptions): number {
-  const fromArgv = process.argv.find((a) => /^\+p\d+$/.test(a));
-  const n = options.numPes ?? (fromArgv ? Number(fromArgv.slice(2)) : undefined) ?? (process.env.CHARM4TS_PES ? Number(process.env.CHARM4TS_PES) : availableParallelism());
-  if (!Number.isInteger(n) || n < 1 || n > 8000) throw new CharmError(`number of PEs must be an integer from 1 to 8000, got ${n} (set it with +pN, CHARM4TS_PES or { numPes })`);
-  return n;
-}
-
-function balancerFrom(options: StartOptions): string {
-  const flag = process.argv.indexOf("+balancer");
-  const name = options.balancer ?? (flag >= 0 ? process.argv[flag + 1] : undefined) ?? process.env.CHARM4TS_BALANCER ?? "greedy";
-  return checkBalancerName(name);
-}
-
-type TransportKind = NonNullable<StartOptions["transport"]>;
-
-function transportFrom(options: StartOptions): TransportKind {
-  const flag = process.argv.includes("+processes") ? "processes" : process.argv.includes("+mixed") ? "mixed" : undefined;
-  const name = options.transport ?? flag ?? process.env.CHARM4TS_TRANSPORT ?? "threads";
-  if (name !== "threads" && name !== "processes" && name !== "mixed") throw new CharmError(`transport must be "threads", "processes" or "mixed", got ${JSON.stringify(name)} (set it with { transport }, +processes, +mixed or CHARM4TS_TRANSPORT)`);
-  return name;
-}
-
-/** Where PEs live besides the transport: PEs per process, and a mixed runtime's threads here. */
-function layoutFrom(options: StartOptions, transport: TransportKind, numPes: number): { pesPerProcess: number; localPes: number } {
-  const flag = process.argv.indexOf("+ppn");
-  const ppn = Number(options.pesPerProcess ?? (flag >= 0 ? process.argv[flag + 1] : undefined) ?? process.env.CHARM4TS_PPN ?? 1);
-  if (!Number.isInteger(ppn) || ppn < 1) throw new CharmError(`pesPerProcess must be a whole number from 1, got ${String(options.pesPerProcess ?? ppn)} (set it with { pesPerProcess }, +ppn N or CHARM4TS_PPN)`);
-  if (ppn > 1 && transport === "threads") throw new CharmError(`pesPerProcess (+ppn) groups PE processes' PEs: use it with transport "processes" or "mixed" (+processes, +mixed)`);
-  if (options.localPes !== undefined && transport !== "mixed") throw new CharmError(`localPes is for transport "mixed" (some PEs threads here, the others processes), not "${transport}"`);
-  const local = Number(options.localPes ?? process.env.CHARM4TS_LOCAL_PES ?? Math.floor(numPes / 2));
-  if (!Number.isInteger(local) || local < 0 || local > numPes) throw new CharmError(`localPes must be a whole number from 0 to the number of PEs (${numPes}), got ${String(options.localPes ?? local)}`);
-  return { pesPerProcess: ppn, localPes: transport === "mixed" ? local : 0 };
-}
-
-/** The PE processes' heartbeat from `peTimeout` (undefined: their default, or CHARM4TS_PE_TIMEOUT). */
-function heartbeatFrom(options: StartOptions): HeartbeatTiming | false | undefined {
-  const seconds = options.peTimeout;
-  if (seconds === undefined) return undefined;
-  if (typeof seconds !== "number" || !(seconds >= 0) || seconds === Infinity) throw new CharmError(`peTimeout must be a number of seconds (0 turns the PE heartbeat off), got ${String(seconds)}`);
-  return seconds === 0 ? false : heartbeatFor(seconds);
-}
 
 /** The program's arguments without the runtime's own (+pN, +balancer NAME, +processes, +mixed, +ppn N). */
 function withoutRuntimeFlags(argv: string[]): string[] {
@@ -222,34 +110,6 @@ async function start(mainOrOptions?: MainFunction | StartOptions, maybeOptions?:
     process.stderr.write(`${(err as Error)?.stack ?? String(err)}\n`);
     await exitProgram(1);
   }
-}
-
-/** The environment the ssh launch reads, with `options.hosts` in it when given. */
-function hostsFrom(options: StartOptions): NodeJS.ProcessEnv {
-  if (options.hosts === undefined) return process.env;
-  if (!Array.isArray(options.hosts) || options.hosts.length === 0 || options.hosts.some((h) => typeof h !== "string" || h.trim() === "" || h.includes(","))) {
-    throw new CharmError(`hosts must be a non-empty list of host names (as ssh takes them), got ${JSON.stringify(options.hosts)}`);
-  }
-  return { ...process.env, CHARM4TS_HOSTS: options.hosts.join(",") };
-}
-
-/** Options for PE processes the user starts (attach: "by-hand"), after checking they can be. */
-function byHandFrom(options: StartOptions, how: { launched: boolean; ssh: boolean; transport: TransportKind; numPes: number; layout: { pesPerProcess: number; localPes: number } }): ProcessOptions {
-  const attach = options.attach;
-  if (attach !== "by-hand" && typeof attach !== "function") throw new CharmError(`attach: "${String(attach)}" isn't known; "by-hand" waits for PE processes you start, a function gets their commands`);
-  if (how.launched || how.ssh) throw new CharmError('attach: "by-hand" is for PE processes you start yourself; under mpirun/srun or ++hosts the launcher starts them');
-  if (how.transport === "threads") throw new CharmError('attach: "by-hand" attaches PE processes: use it with transport "processes" or "mixed" (threads of this process need no attaching)');
-  const layout = peLayout(how.numPes, how.layout.localPes, how.layout.pesPerProcess);
-  if (layout.processes.length === 0) throw new CharmError('attach: "by-hand" with no PE processes to wait for: every PE is a thread here (localPes = numPes)');
-  return byHandStart(layout, (text, commands) => {
-    if (typeof attach !== "function") return console.log(text);
-    try {
-      attach(commands);
-    } catch (err) {
-      // The runtime still waits for them: the user can start them by hand instead.
-      console.error(`charm4ts: attach(commands) threw ${(err as Error)?.stack ?? String(err)}\n${text}`);
-    }
-  });
 }
 
 /** Stops the PEs and starts them again (same modules, definitions and options, but for those given; a new transport drops the old one's). */
