@@ -86,7 +86,6 @@ async function start(mainOrOptions?: MainFunction | StartOptions, maybeOptions?:
   // A launcher's ranks are PE processes: with +ppn N each hosts N PEs.
   const numPes = launched ? counted * layout.pesPerProcess : counted;
   if (launched && layout.localPes > 0) throw new CharmError("+mixed (localPes) isn't supported with a launcher (mpirun, srun) yet: there every PE is in a rank's process");
-  if (ssh && layout.localPes > 0) throw new CharmError("+mixed (localPes) isn't supported with ++nodelist/++hosts (ssh) yet: there every PE is in a process on a host");
   const byHand = options.attach === undefined ? undefined : byHandFrom(options, { launched: !!launched, ssh: !!ssh, transport, numPes, layout });
   const bind = options.bind === undefined ? {} : { host: options.bind };
   const processOptions = { ...launched?.options, ...ssh, ...byHand, ...bind, heartbeat: heartbeatFrom(options), maxHeapMb: maxHeapFrom(options.peMaxHeapMb), ...layout };

@@ -162,6 +162,24 @@ describe("PEs on hosts that are network namespaces", () => {
     expect(results.total).toBe(10 * (1 + 2 + 3 + 4));
   }, 60_000);
 
+  it("+mixed ++hosts a,b: PEs 0-1 threads of the driver here, PEs 2-3 PE processes on the two hosts, over CURVE", async () => {
+    const [h1, h2] = cluster.hosts as [typeof cluster.hosts[0], typeof cluster.hosts[0]];
+    const run = charmrun(["+p4", "+mixed", "++hosts", `${h1.addresses[0]},${h2.addresses[0]}`, "++remote-shell", namespaceShell()]);
+    const results = await runHosts(run, async ({ driver, where }) => {
+      expect(where.map((w) => w.pe)).toEqual([0, 1, 2, 3]);
+      expect(where[0]!.pid).toBe(driver);
+      expect(where[1]!.pid).toBe(driver);
+      expect(where[2]!.addresses.sort()).toEqual([...h1.addresses].sort());
+      expect(where[3]!.addresses.sort()).toEqual([...h2.addresses].sort());
+      // The driver's PE threads listen on its interface toward the hosts, and refuse strangers.
+      for (const { address, port } of listeningPorts(undefined, driver)) {
+        expect(address).toBe(cluster.root[0]);
+        expect(await probe(`tcp://${address}:${port}`)).toEqual(REFUSED);
+      }
+    });
+    expect(results.total).toBe(10 * (1 + 2 + 3 + 4));
+  }, 60_000);
+
   it("charm.start({ hosts }) from code starts the PE processes over the remote shell on those hosts, as ++hosts does", async () => {
     const [h1, h2] = cluster.hosts as [typeof cluster.hosts[0], typeof cluster.hosts[0]];
     const run = charmrun([], { TEST_HOSTS_FROM_CODE: `${h1.addresses[0]},${h2.addresses[0]}`, CHARM4TS_REMOTE_SHELL: namespaceShell() });
