@@ -31,6 +31,7 @@ export interface CurveServerOptions {
   curveServer: true;
   curveSecretKey: string;
   zapDomain: string;
+  zapEnforceDomain: true;
 }
 
 /** CURVE client options: a connecting socket that proves it holds the runtime's client key. */
@@ -47,15 +48,22 @@ export interface CurveClientOptions {
 export async function curveServer(keys: CurveKeys): Promise<CurveServerOptions> {
   users++;
   await admit(keys.clientPublic);
-  return { curveServer: true, curveSecretKey: keys.serverSecret, zapDomain: DOMAIN };
+  // Enforcing the domain makes a handshake fail when no ZAP handler answers, where libzmq
+  // would otherwise admit any client key.
+  return { curveServer: true, curveSecretKey: keys.serverSecret, zapDomain: DOMAIN, zapEnforceDomain: true };
 }
 
 /** A socket made with `curveServer` closed; the ZAP handler closes with the last (it would keep Node running). */
 export function releaseCurveServer(): void {
-  if (--users > 0 || !zap) return;
-  zap.close();
-  zap = undefined;
+  if (--users > 0) return;
+  // Even when another thread's handler served us: the next runtime here looks for one afresh.
   listening = undefined;
+  if (!zap) return;
+  // Unbinding first frees the address now; a closed socket frees it later, on ZeroMQ's own
+  // thread, and a runtime started meanwhile would find it taken and go without a handler.
+  const router = zap;
+  zap = undefined;
+  unbinding = router.unbind(ZAP_ADDRESS).catch(() => undefined).finally(() => router.close());
 }
 
 /** Options of a sending (connecting) socket. */
@@ -69,6 +77,8 @@ const admitted = new Set<string>();
 let listening: Promise<void> | undefined;
 let zap: zmq.Router | undefined;
 let users = 0;
+let unbinding: Promise<void> | undefined;
+const ZAP_ADDRESS = "inproc://zeromq.zap.01";
 
 function admit(clientPublic: string): Promise<void> {
   admitted.add(z85Decode(clientPublic).toString("hex"));
@@ -77,9 +87,10 @@ function admit(clientPublic: string): Promise<void> {
 
 // libzmq asks whoever binds this inproc address about every CURVE handshake (ZAP, RFC 27).
 async function serveZap(): Promise<void> {
+  await unbinding;
   const router = new zmq.Router({ linger: 0 });
   try {
-    await router.bind("inproc://zeromq.zap.01");
+    await router.bind(ZAP_ADDRESS);
   } catch (err) {
     router.close();
     // The threads of one process share ZeroMQ's context, so one handler serves them all: the

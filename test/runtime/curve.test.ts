@@ -100,6 +100,27 @@ describe("CURVE between PE processes", () => {
     expect(received).toEqual([hello("from a holder of the keys")]);
   });
 
+  it("a runtime bound right after another closed in this process still refuses a client key it didn't issue", async () => {
+    // Closing a ZAP handler frees its address later, on ZeroMQ's thread; a runtime binding
+    // meanwhile once found it taken and went without one, letting any client key in.
+    for (let round = 0; round < 30; round++) {
+      const earlier = await ZmqTransport.bind({ curve: newCurveKeys() });
+      earlier.close();
+      const keys = newCurveKeys();
+      const receiver = await ZmqTransport.bind({ curve: keys });
+      transports.push(receiver);
+      const stranger = zmq.curveKeyPair();
+      const unknownClient = new zmq.Push({ linger: 0, curveServerKey: keys.serverPublic, curvePublicKey: stranger.publicKey, curveSecretKey: stranger.secretKey });
+      sockets.push(unknownClient);
+      const failure = handshakeFailure(unknownClient);
+      unknownClient.connect(receiver.address);
+      expect(await failure).toBe("handshake:error:auth");
+      unknownClient.close();
+      receiver.close();
+      sockets.length = transports.length = 0;
+    }
+  });
+
   it("after shutdown, nothing of CURVE keeps the driver's process running", async () => {
     const root = fileURLToPath(new URL("../../", import.meta.url));
     const run = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
