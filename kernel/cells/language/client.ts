@@ -1,5 +1,5 @@
 /** Completion and inspection for the kernel's main thread, answered by the language worker. */
-import { Worker } from "node:worker_threads";
+import { fork, type ChildProcess } from "node:child_process";
 import type { CompleteResult, InspectResult } from "../protocol.ts";
 import { workerScript } from "../worker-bundle.ts";
 import { codePointsToUtf16, utf16ToCodePoints } from "./positions.ts";
@@ -16,12 +16,14 @@ interface Pending {
 /**
  * TypeScript completion over the history of successful cells plus the current one, so names from
  * earlier cells complete with their types; live property names of the executor's objects are the
- * fallback when TypeScript knows nothing (an `any`, a value built dynamically). The worker starts
- * on first use: loading TypeScript and lib files costs a second or two, which most sessions that
- * never complete should not pay.
+ * fallback when TypeScript knows nothing (an `any`, a value built dynamically). The language
+ * process starts on first use: loading TypeScript and lib files costs a second or two, which most
+ * sessions that never complete should not pay. A process, not a worker thread: its garbage
+ * collection and compilation then run at its low priority, not beside the PEs' (see
+ * language-worker.ts).
  */
 export class LanguageService {
-  private worker: Promise<Worker> | null = null;
+  private worker: Promise<ChildProcess> | null = null;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private closed = false;
@@ -73,14 +75,17 @@ export class LanguageService {
     this.check([], "", "warm-up.ts").catch(() => {});
   }
 
-  /** Stops the language worker, if it was started. */
+  /** Stops the language process, if it was started, and waits until it has exited. */
   async close(): Promise<void> {
     this.closed = true;
     const worker = this.worker;
     this.worker = null;
-    // A worker still starting when closed never starts (its promise rejects): nothing to stop.
+    // A process still starting when closed never starts (its promise rejects): nothing to stop.
     const started = await worker?.catch(() => null);
-    await started?.terminate();
+    if (!started || started.exitCode !== null || started.signalCode !== null) return;
+    const exited = new Promise((resolve) => started.once("exit", resolve));
+    started.kill();
+    await exited;
   }
 
   private async request(message: ToLanguage): Promise<FromLanguage> {
@@ -88,31 +93,36 @@ export class LanguageService {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      worker.postMessage({ ...message, id });
+      worker.send({ ...message, id });
     });
   }
 
-  private start(): Promise<Worker> {
+  private start(): Promise<ChildProcess> {
     if (this.closed) return Promise.reject(new Error("the language service is closed"));
     // One promise, so concurrent first requests share one worker.
-    this.worker ??= workerScript().then((script) => {
+    if (this.worker) return this.worker;
+    const started: Promise<ChildProcess> = workerScript().then((script) => {
       if (this.closed) throw new Error("the language service is closed");
-      const worker = new Worker(script, { workerData: { role: "language", cwd: this.cwd }, name: "charm4ts-language", stdout: false, stderr: false });
+      // Its stderr joins the kernel's log; no flags of the kernel's own (an --inspect port, heap limits).
+      const worker = fork(script, ["language", this.cwd], { stdio: ["ignore", "ignore", "inherit", "ipc"], execArgv: [], serialization: "advanced" });
+      // Like the worker thread it replaces, it must not keep the kernel (or a test) running.
       worker.unref();
+      worker.channel?.unref();
       worker.on("message", (message: FromLanguage) => {
         this.pending.get(message.id)?.resolve(message);
         this.pending.delete(message.id);
       });
       const fail = (error: Error): void => {
-        // A crashed language worker fails its requests and is started afresh on the next one.
-        this.worker = null;
+        // A crashed language process fails its requests and is started afresh on the next one.
+        if (this.worker === started) this.worker = null;
         for (const pending of this.pending.values()) pending.reject(error);
         this.pending.clear();
       };
       worker.on("error", fail);
-      worker.on("exit", (code) => fail(new Error(`the language worker exited with code ${code}`)));
+      worker.on("exit", (code, signal) => fail(new Error(`the language process exited with ${signal ?? `code ${code}`}`)));
       return worker;
     });
-    return this.worker;
+    this.worker = started;
+    return started;
   }
 }

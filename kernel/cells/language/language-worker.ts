@@ -1,28 +1,34 @@
-/** The language worker: TypeScript's language service off the kernel's and the cells' threads. */
-import { parentPort, workerData } from "node:worker_threads";
+/**
+ * The language process: TypeScript's language service in a process of its own, off the kernel's
+ * and the cells' threads and at the lowest CPU priority (a worker thread would share V8's helper
+ * threads, and so their priority, with the PEs). Started by `LanguageService` with an IPC channel.
+ */
 import { CellLanguageHost } from "./host.ts";
 import type { FromLanguage, ToLanguage } from "./protocol.ts";
-import { lowerThreadPriority } from "./lower-priority.ts";
+import { lowerProcessPriority } from "./lower-priority.ts";
 
-lowerThreadPriority();
-
-const port = parentPort!;
-const host = new CellLanguageHost((workerData as { cwd: string }).cwd);
-const send = (message: FromLanguage): void => port.postMessage(message);
-
-port.on("message", (message: ToLanguage) => {
-  switch (message.type) {
-    case "complete": {
-      send({ type: "completions", id: message.id, ...host.complete(message.history, message.code, message.cursor) });
-      return;
+/** Serves language requests over this process's IPC channel until the kernel goes. */
+export function serveLanguage(cwd: string): void {
+  lowerProcessPriority();
+  // jupyter_client interrupts by signalling the kernel's whole process group: that is for cells.
+  process.on("SIGINT", () => {});
+  // The kernel closed the service, or ended: nothing is left to answer.
+  process.on("disconnect", () => process.exit(0));
+  const host = new CellLanguageHost(cwd);
+  const send = (message: FromLanguage): void => void process.send!(message);
+  process.on("message", (message: ToLanguage) => {
+    switch (message.type) {
+      case "complete":
+        send({ type: "completions", id: message.id, ...host.complete(message.history, message.code, message.cursor) });
+        return;
+      case "inspect":
+        send({ type: "info", id: message.id, text: host.inspect(message.history, message.code, message.cursor, message.detailLevel) });
+        return;
+      case "check":
+        send({ type: "diagnostics", id: message.id, lines: host.check(message.history, message.code, message.cellName) });
+        return;
+      default:
+        message satisfies never;
     }
-    case "inspect":
-      send({ type: "info", id: message.id, text: host.inspect(message.history, message.code, message.cursor, message.detailLevel) });
-      return;
-    case "check":
-      send({ type: "diagnostics", id: message.id, lines: host.check(message.history, message.code, message.cellName) });
-      return;
-    default:
-      message satisfies never;
-  }
-});
+  });
+}

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { tmpdir } from "node:os";
+import { readdirSync, readFileSync } from "node:fs";
 import { CellExecutor, type CellOutput } from "../../../kernel/cells/executor.ts";
 import { LanguageService } from "../../../kernel/cells/language/client.ts";
 import { deferred, recorder } from "./helpers.ts";
@@ -47,4 +48,35 @@ it("runs a cell with a type error and reports the error beside its output", asyn
   const result = await executor.execute("const wrong: number = 'text';\nawait input('after the check');\nwrong", hooks);
   expect(result).toEqual({ status: "ok", value: { data: { "text/plain": "'text'" }, metadata: {} } });
   expect(await report.promise).toMatch(/cell-\d+\.ts:1:7 - error TS2322/);
+});
+
+/** This process's children started as the language process (`<script> language <cwd>`). */
+function languageProcesses(): number[] {
+  const children = readdirSync(`/proc/${process.pid}/task`).flatMap((tid) => readFileSync(`/proc/${process.pid}/task/${tid}/children`, "utf8").trim().split(" ").filter(Boolean));
+  return children.map(Number).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")[2] === "language";
+    } catch {
+      return false; // it ended while we looked
+    }
+  });
+}
+
+it("checks in a process of its own whose every thread (V8's helpers too) is at the lowest priority, unmoved by SIGINT, ended by close", async () => {
+  const own = new LanguageService(tmpdir(), async () => []);
+  const before = new Set(languageProcesses());
+  expect(await own.check([], "const n: number = 'x';", "cell-1.ts")).toEqual([expect.stringMatching(/TS2322/)]);
+  const [pid] = languageProcesses().filter((p) => !before.has(p));
+  expect(pid).toBeDefined();
+  const threads = readdirSync(`/proc/${pid}/task`);
+  expect(threads.length).toBeGreaterThan(1);
+  // Field 19 of /proc/<pid>/task/<tid>/stat is the nice value (after the parenthesised name).
+  const nice = threads.map((tid) => readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8").split(") ")[1]!.split(" ")[16]);
+  expect(new Set(nice)).toEqual(new Set(["19"]));
+  // jupyter_client interrupts the kernel's process group: the language process keeps answering.
+  process.kill(pid!, "SIGINT");
+  expect(await own.check([], "const s: string = 1;", "cell-2.ts")).toEqual([expect.stringMatching(/TS2322/)]);
+  expect(languageProcesses()).toContain(pid);
+  await own.close();
+  expect(languageProcesses()).not.toContain(pid);
 });
