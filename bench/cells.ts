@@ -95,7 +95,7 @@ export async function cellBenchmarks(): Promise<Row[]> {
   const code = 'const s = "x"; s.toUp';
   let t0 = performance.now();
   await executor.complete(code, code.length);
-  rows.push({ name: "first completion (starts language worker)", value: performance.now() - t0, unit: "ms" });
+  rows.push({ name: "first completion (starts the language process)", value: performance.now() - t0, unit: "ms" });
   const warm = await median(10, async () => {
     t0 = performance.now();
     await executor.complete(code, code.length);

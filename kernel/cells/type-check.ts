@@ -6,7 +6,7 @@ import type { LanguageService } from "./language/client.ts";
  * Type errors never block a cell: checking takes tens of milliseconds even warm (the whole
  * notebook is one program), far more than a small cell. One check runs at a time and only the
  * newest waiting one is kept, so cells that come faster than checks (a loop of tiny executes)
- * never build an ever-growing queue in the language worker.
+ * never build an ever-growing queue in the language process.
  */
 export class TypeCheckQueue {
   private checking = false;
@@ -32,7 +32,7 @@ export class TypeCheckQueue {
         if (lines.length === 0) return;
         report({ kind: "stream", name: "stderr", text: `TypeScript (the cell ran anyway):\n${lines.join("\n")}\n` });
       },
-      () => {}, // a failed check only loses the advice; the language worker restarts on next use
+      () => {}, // a failed check only loses the advice; the language process restarts on next use
     );
   }
 }

@@ -1,4 +1,4 @@
-/** Completion and inspection for the kernel's main thread, answered by the language worker. */
+/** Completion and inspection for the kernel's main thread, answered by the language process. */
 import { fork, type ChildProcess } from "node:child_process";
 import type { CompleteResult, InspectResult } from "../protocol.ts";
 import { workerScript } from "../worker-bundle.ts";

@@ -1,6 +1,6 @@
-/** Messages between the main thread and the language worker (completion and inspection). */
+/** Messages between the main thread and the language process (completion and inspection). */
 
-/** Main thread → language worker. Offsets are UTF-16, into `history` joined plus `code`. */
+/** Main thread → language process. Offsets are UTF-16, into `history` joined plus `code`. */
 export type ToLanguage =
   | { type: "complete"; id: number; history: string[]; code: string; cursor: number }
   | { type: "inspect"; id: number; history: string[]; code: string; cursor: number; detailLevel: number }
