@@ -20,7 +20,7 @@ interface Pending {
  * process starts on first use: loading TypeScript and lib files costs a second or two, which most
  * sessions that never complete should not pay. A process, not a worker thread: its garbage
  * collection and compilation then run at its low priority, not beside the PEs' (see
- * language-worker.ts).
+ * language-process.ts).
  */
 export class LanguageService {
   private worker: Promise<ChildProcess> | null = null;

@@ -10,7 +10,7 @@ import { isMainThread } from "node:worker_threads";
 // starts. A failed load is an unhandled rejection, which ends the worker with an "error" event.
 if (isMainThread && process.argv[2] === "language") {
   const cwd = process.argv[3] ?? process.cwd();
-  void import("../language/language-worker.ts").then(({ serveLanguage }) => serveLanguage(cwd));
+  void import("../language/language-process.ts").then(({ serveLanguage }) => serveLanguage(cwd));
 } else {
   // The cell thread is the runtime's driver: its PE threads boot while this one loads TypeScript.
   void import("../../interactive/boot.ts")
