@@ -30,21 +30,17 @@ function particleStepMs(args: string[], pes = 2): number {
  * The particle simulation's ms per step on 2 PEs without balancing, on 1 PE, and with each
  * strategy every 20 steps (steady state: 100–200 steps, not the JIT's warm-up).
  */
-function particleRows(crowd: string, args: string[], target: string): Row[] {
+async function particleRows(crowd: string, args: string[], target: string): Promise<Row[]> {
   const label = `particles 16×8, ${crowd} crowded on PE 0`;
-  const plain = median3(() => particleStepMs([...args, "--no-lb"]));
-  const onePe = median3(() => particleStepMs([...args, "--no-lb"], 1));
+  const plain = await median(3, () => particleStepMs([...args, "--no-lb"]));
+  const onePe = await median(3, () => particleStepMs([...args, "--no-lb"], 1));
   const rows: Row[] = [{ name: `${label}, no balancing, 1 PE: ms per step`, value: onePe, unit: "ms", floor: { name: "the same on 2 PEs", value: plain, unit: "ms" }, target: "report" }];
   // "none" measures loads and syncs every 20 steps but moves nothing: the cost of asking.
   for (const balancer of ["none", "greedy", "refine", "orb"]) {
-    const balanced = median3(() => particleStepMs([...args, "+balancer", balancer]));
+    const balanced = await median(3, () => particleStepMs([...args, "+balancer", balancer]));
     rows.push({ name: `${label}, ${balancer} every 20 steps: ms per step`, value: balanced, unit: "ms", floor: { name: "the same without balancing", value: plain, unit: "ms" }, target: balancer === "none" ? "report" : target });
   }
   return rows;
-}
-
-function median3(run: () => number): number {
-  return [run(), run(), run()].sort((a, b) => a - b)[1]!;
 }
 
 /** Runs the load-balancing benchmarks on 2 local PEs. */
@@ -71,8 +67,8 @@ export async function balancingBenchmarks(): Promise<Row[]> {
     // With 10,000 particles a crowded cell, a step costs more in channel messages than in moving
     // particles (each PE's share of the messages is already fair); with 80,000, moving particles
     // dominates, as in the seed's Python, and the crowd is the load to balance.
-    rows.push(...particleRows("160k", ["16", "8", "10000", "200"], "report"));
-    rows.push(...particleRows("1.28M", ["16", "8", "80000", "100"], "< ×1 (balancing wins)"));
+    rows.push(...(await particleRows("160k", ["16", "8", "10000", "200"], "report")));
+    rows.push(...(await particleRows("1.28M", ["16", "8", "80000", "100"], "< ×1 (balancing wins)")));
   }
   return rows;
 }

@@ -23,7 +23,7 @@ interface Pending {
  * language-process.ts).
  */
 export class LanguageService {
-  private worker: Promise<ChildProcess> | null = null;
+  private child: Promise<ChildProcess> | null = null;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private closed = false;
@@ -69,19 +69,19 @@ export class LanguageService {
     return reply.type === "diagnostics" ? reply.lines : [];
   }
 
-  /** Starts the worker and has it build the (empty) notebook program, ahead of the first request. */
+  /** Starts the language process and has it build the (empty) notebook program, ahead of the first request. */
   warmUp(): void {
-    if (this.closed || this.worker) return;
+    if (this.closed || this.child) return;
     this.check([], "", "warm-up.ts").catch(() => {});
   }
 
   /** Stops the language process, if it was started, and waits until it has exited. */
   async close(): Promise<void> {
     this.closed = true;
-    const worker = this.worker;
-    this.worker = null;
+    const child = this.child;
+    this.child = null;
     // A process still starting when closed never starts (its promise rejects): nothing to stop.
-    const started = await worker?.catch(() => null);
+    const started = await child?.catch(() => null);
     if (!started || started.exitCode !== null || started.signalCode !== null) return;
     const exited = new Promise((resolve) => started.once("exit", resolve));
     started.kill();
@@ -89,40 +89,40 @@ export class LanguageService {
   }
 
   private async request(message: ToLanguage): Promise<FromLanguage> {
-    const worker = await this.start();
+    const child = await this.start();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      worker.send({ ...message, id });
+      child.send({ ...message, id });
     });
   }
 
   private start(): Promise<ChildProcess> {
     if (this.closed) return Promise.reject(new Error("the language service is closed"));
-    // One promise, so concurrent first requests share one worker.
-    if (this.worker) return this.worker;
+    // One promise, so concurrent first requests share one process.
+    if (this.child) return this.child;
     const started: Promise<ChildProcess> = workerScript().then((script) => {
       if (this.closed) throw new Error("the language service is closed");
       // Its stderr joins the kernel's log; no flags of the kernel's own (an --inspect port, heap limits).
-      const worker = fork(script, ["language", this.cwd], { stdio: ["ignore", "ignore", "inherit", "ipc"], execArgv: [], serialization: "advanced" });
-      // Like the worker thread it replaces, it must not keep the kernel (or a test) running.
-      worker.unref();
-      worker.channel?.unref();
-      worker.on("message", (message: FromLanguage) => {
+      const child = fork(script, ["language", this.cwd], { stdio: ["ignore", "ignore", "inherit", "ipc"], execArgv: [] });
+      // It must not keep the kernel (or a test) running.
+      child.unref();
+      child.channel?.unref();
+      child.on("message", (message: FromLanguage) => {
         this.pending.get(message.id)?.resolve(message);
         this.pending.delete(message.id);
       });
       const fail = (error: Error): void => {
         // A crashed language process fails its requests and is started afresh on the next one.
-        if (this.worker === started) this.worker = null;
+        if (this.child === started) this.child = null;
         for (const pending of this.pending.values()) pending.reject(error);
         this.pending.clear();
       };
-      worker.on("error", fail);
-      worker.on("exit", (code, signal) => fail(new Error(`the language process exited with ${signal ?? `code ${code}`}`)));
-      return worker;
+      child.on("error", fail);
+      child.on("exit", (code, signal) => fail(new Error(`the language process exited with ${signal ?? `code ${code}`}`)));
+      return child;
     });
-    this.worker = started;
+    this.child = started;
     return started;
   }
 }
