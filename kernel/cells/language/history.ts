@@ -19,11 +19,16 @@ function statementsOf(cell: string): Array<{ text: string; names: string[] }> {
  * Re-running `let s = 1` as `let s = "x"` is normal in a notebook, but one TypeScript file with
  * both reports "Cannot redeclare" and types `s` by the first. So a statement of an earlier cell is
  * left out when a later cell (or the current one) declares one of its names again.
+ * A cell run again unchanged is kept only where it ran last: its later copy declares and assigns
+ * the same, and a cell re-run in a loop then leaves the notebook's text (and its check) as it was.
  */
 export function historyText(history: readonly string[], current: string): string {
   const later = new Set(statementsOf(current).flatMap((s) => s.names));
+  const seen = new Set([current]);
   const kept: string[] = [];
   for (let i = history.length - 1; i >= 0; i--) {
+    if (seen.has(history[i])) continue;
+    seen.add(history[i]);
     const statements = statementsOf(history[i]);
     const cell = statements.filter((s) => !s.names.some((n) => later.has(n))).map((s) => s.text);
     for (const s of statements) for (const n of s.names) later.add(n);

@@ -1,6 +1,7 @@
 /** A TypeScript language service over one virtual file: the successful cells so far, then the current one. */
 import ts from "typescript";
 import { createRequire } from "node:module";
+import { statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { historyText } from "./history.ts";
 import { packageRoot } from "../../../runtime/pe/package-root.ts";
@@ -36,8 +37,22 @@ function runtimeGlobals(): string {
   ].join("\n");
 }
 
+/** A type error of a cell, placed within the cell. */
+type CellError = { line: number; column: number; code: number; message: string };
+
+/** A check's errors and the versions of the notebook folder's own files it read. */
+type Checked = { errors: CellError[]; files: Array<[file: string, version: string]> };
+
+/**
+ * How many checked notebook texts keep their result. Re-running a cell unchanged (a loop of
+ * executes, a benchmark, Run All twice) gives the same text, and its check is then free.
+ */
+const CHECKS_REMEMBERED = 16;
+
 /** Completion and quick info for cells; the notebook folder `cwd` is where imports resolve. */
 export class CellLanguageHost {
+  /** Errors of each recently checked notebook text, in order of use. */
+  private readonly checked = new Map<string, Checked>();
   private readonly notebookFile: string;
   private readonly globalsFile: string;
   private text = "";
@@ -67,7 +82,7 @@ export class CellLanguageHost {
     };
     const host: ts.LanguageServiceHost = {
       getScriptFileNames: () => [this.globalsFile, this.notebookFile],
-      getScriptVersion: (file) => (file === this.notebookFile ? String(this.version) : "0"),
+      getScriptVersion: (file) => (file === this.notebookFile ? String(this.version) : fileVersion(file)),
       getScriptSnapshot: (file) => {
         const text = this.read(file);
         return text === undefined ? undefined : ts.ScriptSnapshot.fromString(text);
@@ -115,6 +130,30 @@ export class CellLanguageHost {
   /** Type errors in the current cell (not in earlier ones), as `cell:line:col - error TSnnnn: text` lines. */
   check(history: string[], code: string, cellName: string): string[] {
     const base = this.load(history, code);
+    let result = this.checked.get(this.text);
+    // Most recently used last, so the oldest is the one to forget.
+    this.checked.delete(this.text);
+    // A module the cells import may have been edited since: then the text alone says nothing.
+    if (!result || result.files.some(([file, version]) => fileVersion(file) !== version)) {
+      result = { errors: this.cellErrors(base), files: this.ownFiles() };
+      if (this.checked.size >= CHECKS_REMEMBERED) this.checked.delete(this.checked.keys().next().value!);
+    }
+    this.checked.set(this.text, result);
+    return result.errors.map((e) => `${cellName}:${e.line}:${e.column} - error TS${e.code}: ${e.message}`);
+  }
+
+  /** The files of the last program that can change while the kernel runs, with their versions. */
+  private ownFiles(): Array<[string, string]> {
+    const files = this.service.getProgram()?.getSourceFiles() ?? [];
+    return files
+      .map((sf) => sf.fileName)
+      .filter((file) => file !== this.notebookFile && file !== this.globalsFile)
+      .map((file): [string, string] => [file, fileVersion(file)])
+      .filter(([, version]) => version !== FIXED);
+  }
+
+  /** The errors TypeScript finds in the loaded file from `base` on, with lines counted from there. */
+  private cellErrors(base: number): CellError[] {
     const sf = this.service.getProgram()?.getSourceFile(this.notebookFile);
     if (!sf) return [];
     const cellStart = sf.getLineAndCharacterOfPosition(base).line;
@@ -124,15 +163,19 @@ export class CellLanguageHost {
       .map((d) => {
         const { line, character } = sf.getLineAndCharacterOfPosition(d.start!);
         const message = ts.flattenDiagnosticMessageText(d.messageText, "\n");
-        return `${cellName}:${line - cellStart + 1}:${character + 1} - error TS${d.code}: ${message}`;
+        return { line: line - cellStart + 1, column: character + 1, code: d.code, message };
       });
   }
 
   /** Puts history + code in the virtual file; returns where `code` starts in it. */
   private load(history: string[], code: string): number {
     const prefix = historyText(history, code);
-    this.text = prefix + code;
-    this.version++;
+    const text = prefix + code;
+    // An unchanged version lets the language service keep its program instead of rebuilding it.
+    if (text !== this.text) {
+      this.text = text;
+      this.version++;
+    }
     return prefix.length;
   }
 
@@ -140,6 +183,22 @@ export class CellLanguageHost {
     if (file === this.notebookFile) return this.text;
     if (file === this.globalsFile) return CELL_GLOBALS;
     return ts.sys.readFile(file);
+  }
+}
+
+/** The version of files that don't change under a running kernel: installed packages, TypeScript's libs. */
+const FIXED = "0";
+
+/**
+ * A file's version for the language service: its modification time, so a module the notebook
+ * imports is read again after the user edits it; installed packages count as fixed.
+ */
+function fileVersion(file: string): string {
+  if (file.includes("/node_modules/")) return FIXED;
+  try {
+    return String(statSync(file).mtimeMs);
+  } catch {
+    return "missing";
   }
 }
 

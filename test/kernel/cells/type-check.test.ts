@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { tmpdir } from "node:os";
-import { readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { CellExecutor, type CellOutput } from "../../../kernel/cells/executor.ts";
 import { LanguageService } from "../../../kernel/cells/language/client.ts";
+import { historyText } from "../../../kernel/cells/language/history.ts";
 import { deferred, recorder } from "./helpers.ts";
 
 const language = new LanguageService(tmpdir(), async () => []);
@@ -32,6 +34,33 @@ it("knows the runtime's globals and \"charm4ts\" as the kernel's own runtime, fr
   const cell = `import { charm as c, Reducer as R } from "charm4ts";\nconst chart = barChart({ a: [1] }, { title: "t" });\nconst lost: PeLostError | undefined = undefined;\nconst n: number = c.numPes() + (R.sum ? 0 : 1);`;
   expect(await language.check([], cell, "cell-1.ts")).toEqual([]);
   expect(await language.check([], `import { notThere } from "charm4ts";`, "cell-2.ts")).toEqual([expect.stringMatching(/has no exported member 'notThere'/)]);
+});
+
+it("checks a cell again after a module it imports was edited, not from what it found before", async () => {
+  const folder = mkdtempSync(join(tmpdir(), "charm4ts-check-"));
+  const inFolder = new LanguageService(folder, async () => []);
+  try {
+    writeFileSync(join(folder, "helper.ts"), "export const n: number = 1;\n");
+    const cell = `import { n } from "./helper.ts";\nconst s: string = n;`;
+    expect(await inFolder.check([], cell, "cell-1.ts")).toEqual([expect.stringMatching(/^cell-1\.ts:2:7 - error TS2322/)]);
+    // The same text again gives the same answer, under the name of the cell that asks.
+    expect(await inFolder.check([], cell, "cell-2.ts")).toEqual([expect.stringMatching(/^cell-2\.ts:2:7 - error TS2322/)]);
+    writeFileSync(join(folder, "helper.ts"), 'export const n: string = "one";\n');
+    utimesSync(join(folder, "helper.ts"), new Date(), new Date(Date.now() + 10_000)); // a coarse clock must not hide the edit
+    expect(await inFolder.check([], cell, "cell-3.ts")).toEqual([]);
+  } finally {
+    await inFolder.close();
+    rmSync(folder, { recursive: true, force: true });
+  }
+});
+
+it("checks a cell run again unchanged against the notebook as it was, not with every earlier run of it", async () => {
+  const loop = "counter = counter + 1;";
+  const once = await language.check(["let counter: number = 0;", loop], "const wrong: string = counter;", "cell-3.ts");
+  const often = await language.check(["let counter: number = 0;", loop, loop, loop], "const wrong: string = counter;", "cell-5.ts");
+  expect(once).toEqual([expect.stringMatching(/^cell-3\.ts:1:7 - error TS2322/)]);
+  expect(often).toEqual([once[0].replace("cell-3.ts", "cell-5.ts")]);
+  expect(historyText(["let counter: number = 0;", loop, "counter;", loop], loop)).toBe("let counter: number = 0;\n;\ncounter;\n;\n");
 });
 
 it("runs a cell with a type error and reports the error beside its output", async () => {
