@@ -19,7 +19,7 @@ function median(xs: number[]): number {
 }
 
 /** Milliseconds from spawning `node -e 0` to its exit: the cost of any Node process. */
-async function nodeStartMs(): Promise<number> {
+export async function nodeStartMs(): Promise<number> {
   const t0 = performance.now();
   await new Promise<void>((r) => spawn(process.execPath, ["-e", "0"], { stdio: "ignore" }).once("exit", () => r()));
   return performance.now() - t0;

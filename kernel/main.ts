@@ -1,6 +1,10 @@
 // The kernel process: `node dist/kernel.js -f <connection file>`, as the kernelspec's argv says.
+// Only what starts the cell executor is loaded before it starts: its thread (the runtime's
+// driver, which boots the PEs) gets going while the sockets and the protocol code load.
 import { readConnectionFile } from "./protocol/connection.ts";
-import { Kernel, log } from "./server/kernel.ts";
+import type { Kernel } from "./server/kernel.ts";
+import { log } from "./server/log.ts";
+import { startCellExecutor } from "./server/start-executor.ts";
 
 /** The connection file path from `-f <path>` or `--f=<path>` (jupyter_client passes `-f`). */
 export function connectionFileArg(argv: readonly string[]): string | undefined {
@@ -34,7 +38,11 @@ async function main(): Promise<void> {
   // An error from user code that escaped the executor must not take the kernel down.
   process.on("uncaughtException", (e) => log(`uncaught: ${e.stack ?? e.message}`));
   process.on("unhandledRejection", (e) => log(`unhandled rejection: ${e instanceof Error ? e.stack : String(e)}`));
-  kernel = await Kernel.start(readConnectionFile(file), { cwd: process.cwd() });
+  const info = readConnectionFile(file);
+  const executor = startCellExecutor(process.cwd());
+  executor.catch(() => undefined); // the kernel reports a failed start once it is up
+  const { Kernel: KernelServer } = await import("./server/kernel.ts");
+  kernel = await KernelServer.start(info, { cwd: process.cwd(), executor });
   // Like ipykernel's parent poller: a kernel whose launcher died (the Jupyter server, nbconvert,
   // a test) is reparented; nobody can reach it any more, so it shuts down instead of lingering.
   const parent = process.ppid;

@@ -1,7 +1,6 @@
 // The kernel server: sockets in, typed messages to the pure handlers, replies and iopub out.
 // Lifecycle: starting → running → stopping → stopped. Cells run in the executor's worker
 // thread, so this thread keeps answering heartbeat and control while a cell loops.
-import { totalmem } from "node:os";
 import type * as zmq from "zeromq";
 import { CellExecutor, type InputRequest } from "../cells/executor.ts";
 import { dispatch } from "../handlers/dispatch.ts";
@@ -15,17 +14,14 @@ import { Signer } from "../protocol/signer.ts";
 import { decodeFrames, encodeFrames } from "../protocol/wire.ts";
 import { RequestQueue, type Queued } from "./request-queue.ts";
 import { bindSockets, closeSockets, Sender, serveHeartbeat, type KernelSockets } from "./sockets.ts";
+import { startCellExecutor } from "./start-executor.ts";
+import { log } from "./log.ts";
 
 // How long shutdown waits for the executor to close before the process exits regardless.
 const CLOSE_GRACE_MS = 1000;
 
 type Phase = "starting" | "running" | "stopping" | "stopped";
 type RoutedChannel = "shell" | "control" | "stdin";
-
-/** Writes a kernel log line to stderr (the frontend's server log). */
-export function log(message: string): void {
-  process.stderr.write(`[charm4ts kernel] ${message}\n`);
-}
 
 /** A running Jupyter kernel bound to one connection file. */
 export class Kernel {
@@ -49,6 +45,7 @@ export class Kernel {
     private readonly sockets: KernelSockets,
     info: ConnectionInfo,
     private readonly cwd: string,
+    firstExecutor?: Promise<CellExecutor>,
   ) {
     this.signer = new Signer(info.key, info.signature_scheme);
     const onError = (e: unknown) => log(`send failed: ${errorText(e)}`);
@@ -59,12 +56,12 @@ export class Kernel {
       iopub: new Sender(sockets.iopub, onError),
     };
     this.exited = new Promise((r) => (this.finish = r));
-    this.startExecutor();
+    this.startExecutor(firstExecutor);
   }
 
-  /** Starts a cell executor; the kernel serves cells once it is up. */
-  private startExecutor(): void {
-    const ready = CellExecutor.start({ cwd: this.cwd, maxHeapMb: maxHeapMb() }).then((executor) => {
+  /** Starts a cell executor (or takes one already starting); the kernel serves cells once it is up. */
+  private startExecutor(starting = startCellExecutor(this.cwd)): void {
+    const ready = starting.then((executor) => {
       this.state.executor = executor;
       // Output after its cell finished (a timer's console.log) goes out under the last
       // execute, as ipykernel does: frontends that still track that cell show it there.
@@ -93,9 +90,12 @@ export class Kernel {
     this.startExecutor();
   }
 
-  /** Binds the sockets, announces `starting` and serves until shutdown. */
-  static async start(info: ConnectionInfo, options: { cwd: string }): Promise<Kernel> {
-    const kernel = new Kernel(await bindSockets(info), info, options.cwd);
+  /**
+   * Binds the sockets, announces `starting` and serves until shutdown. `options.executor` is a
+   * cell executor already starting (see main.ts), else the kernel starts one.
+   */
+  static async start(info: ConnectionInfo, options: { cwd: string; executor?: Promise<CellExecutor> }): Promise<Kernel> {
+    const kernel = new Kernel(await bindSockets(info), info, options.cwd, options.executor);
     kernel.run();
     return kernel;
   }
@@ -232,13 +232,6 @@ export class Kernel {
     process.exitCode = exitCode;
     this.finish();
   }
-}
-
-/** The executor's heap limit: CHARM4TS_MAX_HEAP_MB, else half the machine's memory up to 4 GiB. */
-function maxHeapMb(): number {
-  const configured = Number(process.env.CHARM4TS_MAX_HEAP_MB);
-  if (Number.isFinite(configured) && configured > 0) return configured;
-  return Math.min(4096, Math.max(256, Math.floor(totalmem() / 2 ** 21)));
 }
 
 function errorText(e: unknown): string {
