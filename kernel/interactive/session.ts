@@ -25,12 +25,12 @@ function summarize(labels: string[]): string {
   return [...counts].map(([l, n]) => (n > 1 ? `${l} ×${n}` : l)).join(", ");
 }
 
-/** PEs that don't answer a status request within `ms`. */
+/** PEs that don't answer an echo within `ms`. */
 async function unresponsivePes(ms: number): Promise<number[]> {
   const runtime = maybeRt()!;
   const answers = Array.from({ length: runtime.numPes }, (_, pe) => {
     const reply = new Future<unknown>();
-    runtime.send(pe, { t: "status", fid: reply.id });
+    runtime.send(pe, { t: "echo", fid: reply.id });
     let timer: ReturnType<typeof setTimeout> | undefined;
     const late = new Promise<boolean>((resolve) => (timer = safeSetTimeout(() => resolve(false), ms)));
     // A stuck PE is restarted: its death then rejects this future, so nothing lingers pending.
@@ -158,7 +158,7 @@ export class InteractiveRuntime {
     state.label = "the PEs' output";
     state.on = ANY_PE; // a PE that dies meanwhile rejects it instead of leaving it pending
     try {
-      for (let pe = 0; pe < runtime.numPes; pe++) runtime.send(pe, { t: "status", fid: answers.id });
+      for (let pe = 0; pe < runtime.numPes; pe++) runtime.send(pe, { t: "echo", fid: answers.id });
     } catch {
       return; // a transport gone with its PE: nothing more will come from it
     }

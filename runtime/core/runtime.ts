@@ -296,6 +296,7 @@ export class Runtime {
       case "qdStart": return this.quiescence.startQD(msg.target);
       case "define": return this.hooks.onDefine?.(msg.code, msg.fid);
       case "status": return sendToFuture(msg.fid, peStatus(this));
+      case "echo": return sendToFuture(msg.fid, this.self);
       case "trace": return sendToFuture(msg.fid, this.tracer.toggle(msg.on));
       case "output":
         if (this.hooks.onOutput) this.hooks.onOutput(msg.stream, msg.text, cause);

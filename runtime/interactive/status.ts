@@ -1,4 +1,5 @@
 /** `charm.status()`: what each PE hosts and how many messages it has moved, shown as a table. */
+import { getHeapStatistics } from "node:v8";
 import type { Runtime } from "../core/runtime.ts";
 import type { FlowStats } from "../transport/transport.ts";
 import { Future } from "../core/future.ts";
@@ -29,7 +30,7 @@ export function peStatus(runtime: Runtime): PeStatus {
     chares += coll.elements.size;
     byClass[coll.ref.cls] = (byClass[coll.ref.cls] ?? 0) + coll.elements.size;
   }
-  return { pe: runtime.self, chares, byClass, sent: runtime.sent, handled: runtime.handled, heapUsedMB: Math.round(process.memoryUsage().heapUsed / 1e5) / 10, pid: process.pid, flow: runtime.transport.flowStats?.() };
+  return { pe: runtime.self, chares, byClass, sent: runtime.sent, handled: runtime.handled, heapUsedMB: Math.round(getHeapStatistics().used_heap_size / 1e5) / 10, pid: process.pid, flow: runtime.transport.flowStats?.() };
 }
 
 /** The runtime's state across PEs, displayable in a notebook. */
