@@ -24,6 +24,20 @@ const OBJECT_GROUP = "charm4ts-cell";
 // Its own group: releasing it must not free a running cell's result before it is captured.
 const PEEK_GROUP = "charm4ts-peek";
 
+/** The value of a remote primitive that travelled by value, or undefined when it needs a capture. */
+function primitiveOf(remote: RemoteObject): { value: unknown } | undefined {
+  if (remote.objectId !== undefined) return undefined;
+  const unserializable = remote.unserializableValue;
+  switch (remote.type) {
+    case "undefined": return { value: undefined };
+    case "string":
+    case "boolean": return { value: remote.value };
+    case "number": return { value: unserializable === undefined ? remote.value : Number(unserializable) };
+    case "bigint": return unserializable === undefined ? undefined : { value: BigInt(unserializable.slice(0, -1)) };
+    default: return undefined; // null comes as an object without a handle: capture keeps it exact
+  }
+}
+
 /**
  * REPL mode gives what cells need and scripts don't: `let`/`const`/`class` may be declared again,
  * functions see later reassignments (real global bindings), and top-level `await` works.
@@ -53,8 +67,9 @@ export class Evaluator {
       if (String((error as Error).message).includes("Execution was terminated")) return { kind: "terminated" };
       throw error;
     }
+    const details = response.exceptionDetails;
+    const handles = response.result.objectId !== undefined || details?.exception?.objectId !== undefined;
     try {
-      const details = response.exceptionDetails;
       if (details) {
         const error = await this.capture(details.exception ?? response.result);
         return { kind: "error", error, line: details.lineNumber + 1, column: details.columnNumber + 1 };
@@ -63,12 +78,15 @@ export class Evaluator {
       return { kind: "value", value: await this.capture(response.result) };
     } finally {
       // Release the inspector's handles, or every value ever shown would stay reachable.
-      this.session.post("Runtime.releaseObjectGroup", { objectGroup: OBJECT_GROUP });
+      if (handles) this.session.post("Runtime.releaseObjectGroup", { objectGroup: OBJECT_GROUP });
     }
   }
 
   /** Turns a remote object of this very isolate back into the JS value it names. */
   private async capture(remote: RemoteObject): Promise<unknown> {
+    // A primitive came back whole: no second round trip through the inspector for `1 + 1`.
+    const primitive = primitiveOf(remote);
+    if (primitive) return primitive.value;
     const argument = remote.objectId
       ? { objectId: remote.objectId }
       : remote.unserializableValue !== undefined

@@ -36,6 +36,16 @@ describe("cell semantics", () => {
     expect(await run("undefined")).toEqual({ status: "ok" });
   });
 
+  it("returns every kind of primitive exactly, whether or not the inspector sent it by value", async () => {
+    const cases: Array<[string, string]> = [
+      ["1 + 1", "2"], ["-0", "-0"], ["0 / 0", "NaN"], ["-1 / 0", "-Infinity"], ["2n ** 70n", "1180591620717411303424n"],
+      ["'text'", "'text'"], ["true", "true"], ["null", "null"], ["Symbol('s')", "Symbol(s)"], ["await Promise.resolve(7)", "7"],
+    ];
+    for (const [code, shown] of cases) expect(plain(await run(code)), code).toBe(shown);
+    // Thrown primitives are errors of the cell, as thrown objects are.
+    expect(await run("throw 5")).toMatchObject({ status: "error", evalue: "5" });
+  });
+
   it("runs TypeScript: annotations, generics, interfaces, enums", async () => {
     const code = "interface P { x: number }\nconst p: P = { x: 2 };\nenum E { A, B }\nfunction id<T>(v: T): T { return v as T }\nid<number>(p.x) + E.B";
     expect(plain(await run(code))).toBe("3");
