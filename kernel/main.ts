@@ -5,6 +5,11 @@ import { readConnectionFile } from "./protocol/connection.ts";
 import type { Kernel } from "./server/kernel.ts";
 import { log } from "./server/log.ts";
 import { startCellExecutor } from "./server/start-executor.ts";
+import { prestartPeThreads } from "../runtime/pe/prestart.ts";
+import { kernelPeCount } from "./interactive/pe-count.ts";
+
+// Above this many PEs the driver starts them itself (and checks the number).
+const MOST_PES_STARTED_AHEAD = 256;
 
 /** The connection file path from `-f <path>` or `--f=<path>` (jupyter_client passes `-f`). */
 export function connectionFileArg(argv: readonly string[]): string | undefined {
@@ -39,7 +44,7 @@ async function main(): Promise<void> {
   process.on("uncaughtException", (e) => log(`uncaught: ${e.stack ?? e.message}`));
   process.on("unhandledRejection", (e) => log(`unhandled rejection: ${e instanceof Error ? e.stack : String(e)}`));
   const info = readConnectionFile(file);
-  const executor = startCellExecutor(process.cwd());
+  const executor = startCellExecutor(process.cwd(), prestartPes());
   executor.catch(() => undefined); // the kernel reports a failed start once it is up
   const { Kernel: KernelServer } = await import("./server/kernel.ts");
   kernel = await KernelServer.start(info, { cwd: process.cwd(), executor });
@@ -57,6 +62,18 @@ async function main(): Promise<void> {
   await kernel.done;
   // Everything is closed; if some handle still lingers, don't let it keep a zombie kernel alive.
   setTimeout(() => process.exit(), 2000).unref();
+}
+
+/**
+ * The PE threads, started before anything else: they load the runtime while the cell thread (their
+ * driver) starts, and it adopts them. Not when the PEs will be processes (CHARM4TS_TRANSPORT,
+ * CHARM4TS_HOSTS): the runtime starts those itself.
+ */
+function prestartPes(): ReturnType<typeof prestartPeThreads> {
+  const transport = process.env.CHARM4TS_TRANSPORT;
+  if ((transport && transport !== "threads") || process.env.CHARM4TS_HOSTS) return undefined;
+  const numPes = kernelPeCount();
+  return Number.isInteger(numPes) && numPes >= 1 && numPes <= MOST_PES_STARTED_AHEAD ? prestartPeThreads(numPes) : undefined;
 }
 
 main().catch((e) => {

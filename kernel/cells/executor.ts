@@ -14,6 +14,7 @@ import { isComplete, type IsCompleteResult } from "./is-complete.ts";
 import { LanguageService } from "./language/client.ts";
 import { TypeCheckQueue } from "./type-check.ts";
 import { workerScript } from "./worker-bundle.ts";
+import type { Prestart } from "../../runtime/pe/prestart.ts";
 
 export type { CellOutput, CellResult, CompleteResult, InputRequest, InspectResult } from "./protocol.ts";
 
@@ -86,11 +87,13 @@ export class CellExecutor {
   }
 
   /** Spawns the executor worker; resolves when it can run cells. */
-  static async start(options: { cwd: string; typeCheck?: boolean; maxHeapMb?: number }): Promise<CellExecutor> {
+  static async start(options: { cwd: string; typeCheck?: boolean; maxHeapMb?: number; pes?: Prestart }): Promise<CellExecutor> {
     if (typeof options?.cwd !== "string") throw new TypeError("CellExecutor.start: options.cwd must be the notebook's folder");
     const cellRunning = new Int32Array(new SharedArrayBuffer(4));
     const worker = new Worker(await workerScript(), {
-      workerData: { role: "cells", cwd: options.cwd, cellRunning },
+      // PE threads already booting (runtime/pe/prestart.ts), for the runtime this worker drives.
+      workerData: { role: "cells", cwd: options.cwd, cellRunning, pes: options.pes?.handoff },
+      transferList: options.pes?.transfer ?? [],
       name: "charm4ts-cells",
       // A cell that exhausts memory ends this worker (ERR_WORKER_OUT_OF_MEMORY), not the kernel.
       ...(options.maxHeapMb ? { resourceLimits: { maxOldGenerationSizeMb: options.maxHeapMb } } : {}),

@@ -2,8 +2,10 @@
  * Starts the kernel's PEs as early as possible: the cell thread calls this before it loads
  * TypeScript and the cell machinery, so the PE threads boot while that happens.
  */
-import { availableParallelism } from "node:os";
 import { charm } from "../../runtime/index.ts";
+import { workerData } from "node:worker_threads";
+import { discardPrestarted, offerPrestarted, type PrestartedPes } from "../../runtime/pe/prestart.ts";
+import { kernelPeCount } from "./pe-count.ts";
 
 let booting: Promise<void> | undefined;
 
@@ -18,9 +20,12 @@ export function routePeOutput(route: OutputRouter): void {
 /** Starts the PEs once (CHARM4TS_PES or the number of cores); later calls get the same promise. */
 export function bootPes(): Promise<void> {
   if (!booting) {
-    const numPes = Number(process.env.CHARM4TS_PES) || availableParallelism();
-    booting = charm.start({ numPes, modules: [], interactive: true, onOutput: (stream, text, cause) => router(stream, text, cause) });
-    booting.catch(() => undefined); // reported to the first cell that needs the runtime
+    // The kernel's main thread started the PE threads already (main.ts): this start adopts them.
+    const prestarted = (workerData as { pes?: PrestartedPes } | null)?.pes;
+    if (prestarted) offerPrestarted(prestarted);
+    booting = charm.start({ numPes: kernelPeCount(), modules: [], interactive: true, onOutput: (stream, text, cause) => router(stream, text, cause) });
+    // PE threads the kernel started ahead (main.ts) and this start didn't take (PE processes) end.
+    booting.finally(discardPrestarted).catch(() => undefined); // a failure is reported to the first cell that needs the runtime
   }
   return booting;
 }

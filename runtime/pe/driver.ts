@@ -16,11 +16,15 @@ import { distFile } from "./package-root.ts";
 import { threadOutOfMemory, workerLimits } from "./heap-limit.ts";
 import type { PeWorkerData } from "./worker-main.ts";
 import { portMesh } from "./port-mesh.ts";
+import { takePrestarted, type HeldPeThread } from "./prestart.ts";
+
+/** A PE's thread as the driver uses it: a Worker, or one another thread holds (prestart.ts). */
+type PeThread = Worker | HeldPeThread;
 
 /** A running set of local PEs and the driver's runtime that talks to them. */
 export interface LocalPes {
   readonly runtime: Runtime;
-  readonly workers: Worker[];
+  readonly workers: PeThread[];
   /** Asks every PE to stop and waits for their threads to end (terminating stragglers). */
   stop(): Promise<void>;
   /**
@@ -49,7 +53,9 @@ export interface LocalOptions {
 /** Starts `numPes` PE threads that load `modules`; resolves once all are ready. */
 export async function startLocalPes(numPes: number, modules: string[], hooks: RuntimeHooks, setup: PeSetup = { definitions: [], interactive: false }, options: LocalOptions = {}): Promise<LocalPes> {
   const endpoints: Endpoint[] = [DRIVER, ...Array.from({ length: numPes }, (_, i) => i)];
-  const portsOf = portMesh(endpoints);
+  // Threads started ahead of us, if they fit this start: they get their setup now.
+  const prestarted = takePrestarted(numPes, options.maxHeapMb, { ...setup, modules });
+  const portsOf = prestarted ? new Map([[DRIVER, prestarted.driverPorts]]) : portMesh(endpoints);
 
   let readyCount = 0;
   let settle!: (error?: Error) => void;
@@ -68,11 +74,10 @@ export async function startLocalPes(numPes: number, modules: string[], hooks: Ru
   if (setup.balancer) runtime.defaultBalancer = setup.balancer;
   const workerFile = distFile("pe-worker.js");
   let stopping = false;
-  const replaced = new Set<Worker>(); // stopped on purpose: their exit is no news
+  const replaced = new Set<PeThread>(); // stopped on purpose: their exit is no news
 
-  const spawn = (pe: Endpoint, ports: Array<[Endpoint, MessagePort]>, extra: Partial<PeWorkerData> = {}): Worker => {
-    const data: PeWorkerData = { charm4tsPe: true, pe, numPes, modules, ...setup, ...extra, ports };
-    const worker = new Worker(workerFile, { workerData: data, transferList: ports.map(([, p]) => p), resourceLimits: workerLimits(options.maxHeapMb), stdout: false, stderr: false });
+  /** Watches a PE's thread: a death after start-up is reported, never silent. */
+  const watch = (pe: Endpoint, worker: PeThread): PeThread => {
     // After start-up a PE that dies (an exception outside any entry method, process.exit) is
     // reported like an unobserved error: never silently, so scripts end and cells are told.
     let died = false;
@@ -95,7 +100,13 @@ export async function startLocalPes(numPes: number, modules: string[], hooks: Ru
     });
     return worker;
   };
-  const workers = endpoints.slice(1).map((pe) => spawn(pe, portsOf.get(pe)!));
+  const spawn = (pe: Endpoint, ports: Array<[Endpoint, MessagePort]>, extra: Partial<PeWorkerData> = {}): PeThread => {
+    const data: PeWorkerData = { charm4tsPe: true, pe, numPes, modules, ...setup, ...extra, ports };
+    return watch(pe, new Worker(workerFile, { workerData: data, transferList: ports.map(([, p]) => p), resourceLimits: workerLimits(options.maxHeapMb), stdout: false, stderr: false }));
+  };
+  const workers = prestarted
+    ? prestarted.threads.map((thread, pe) => watch(pe, thread))
+    : endpoints.slice(1).map((pe) => spawn(pe, portsOf.get(pe)!));
   const incarnations = new Array<number>(numPes).fill(0);
 
   const restartPe = async (pe: Endpoint, why: string): Promise<void> => {
@@ -144,6 +155,7 @@ export async function startLocalPes(numPes: number, modules: string[], hooks: Ru
     await Promise.race([Promise.all(exits), timeout]);
     await Promise.all(workers.map((w) => w.terminate()));
     transport.close();
+    prestarted?.release();
   };
 
   try {
@@ -151,6 +163,7 @@ export async function startLocalPes(numPes: number, modules: string[], hooks: Ru
   } catch (err) {
     await Promise.all(workers.map((w) => w.terminate()));
     transport.close();
+    prestarted?.release();
     throw err;
   }
   return { runtime, workers, stop, restartPe };

@@ -9,6 +9,7 @@ import type { Endpoint } from "../protocol/ids.ts";
 import { PortTransport } from "../transport/port-transport.ts";
 import { bootPe, type PeConfig } from "./pe-boot.ts";
 import type { JoiningThreadData } from "./joining-threads.ts";
+import type { LateSetup } from "./prestart.ts";
 
 /** What the driver passes to each PE thread. */
 export interface PeWorkerData extends PeConfig {
@@ -16,14 +17,24 @@ export interface PeWorkerData extends PeConfig {
   ports: Array<[Endpoint, MessagePort]>;
 }
 
-const data = workerData as PeWorkerData | JoiningThreadData;
+/** A PE thread started ahead of its driver (prestart.ts): its setup comes from its parent later. */
+type PrestartedData = Omit<PeWorkerData, keyof LateSetup> & { setupLater: true };
+
+const data = workerData as PeWorkerData | PrestartedData | JoiningThreadData;
 // No top-level await: Node 20 aborts when a thread is terminated while an async module starts.
 // A failure to boot still ends the thread with an error (an unhandled rejection), as it did then.
 if ("join" in data) {
   void import("./joining-thread.ts").then(({ runJoiningThread }) => runJoiningThread(data));
+} else if ("setupLater" in data) {
+  // Everything is loaded by now; the rest waits for the driver that adopts this thread.
+  parentPort!.once("message", (setup: LateSetup) => boot({ ...data, ...setup }));
 } else {
-  const transport = new PortTransport(data.pe, new Map(data.ports));
-  void bootPe(data, transport, () => {
+  boot(data);
+}
+
+function boot(config: PeConfig & { ports: Array<[Endpoint, MessagePort]> }): void {
+  const transport = new PortTransport(config.pe, new Map(config.ports));
+  void bootPe(config, transport, () => {
     transport.flush();
     transport.close();
     parentPort?.close();

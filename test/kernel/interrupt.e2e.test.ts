@@ -1,6 +1,6 @@
 // A cell that never yields: the kernel's sockets stay live, interrupt (message and SIGINT) stops
 // it with the kernel's state kept, and shutdown leaves no process behind.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as zmq from "zeromq";
@@ -133,6 +133,11 @@ describe("shutdown", () => {
   });
 });
 
+/** How many threads a process has now. */
+function threadsOf(pid: number): number {
+  return readdirSync(`/proc/${pid}/task`).length;
+}
+
 describe("a cell that exhausts memory", () => {
   it("ends only the executor: the cell fails, the kernel says state is lost and runs new cells", async () => {
     const own = await launchKernel({ env: { ...process.env, CHARM4TS_MAX_HEAP_MB: "64" } });
@@ -141,13 +146,20 @@ describe("a cell that exhausts memory", () => {
     own.client.listen((m) => {
       if (m.channel === "iopub") iopub.push(m);
     });
+    const usePes = "class Pinger extends Chare { ping() { return 1; } }\nawait charm.array(Pinger, 2).ping.ret()";
     await own.client.execute("const before = 1;");
+    expect((await own.client.execute(usePes)).reply.content.status).toBe("ok");
+    const threadsBefore = threadsOf(own.process.pid!);
     const hog = await own.client.execute("const hog: number[][] = []; while (true) hog.push(new Array(1e5).fill(1));");
     expect(hog.reply.content.status).toBe("error");
     // The notice is published before the next cell can start, so it has arrived by its idle.
     const next = await own.client.execute("typeof before");
     expect(next.reply.content.status).toBe("ok");
     expect(next.iopub.find((m) => m.header.msg_type === "execute_result")?.content.data).toMatchObject({ "text/plain": "'undefined'" });
+    // The new executor has PEs of its own; the old one's PE threads (started by the kernel's main
+    // thread, runtime/pe/prestart.ts) ended with it rather than lingering.
+    expect((await own.client.execute(usePes)).reply.content.status).toBe("ok");
+    expect(threadsOf(own.process.pid!)).toBeLessThanOrEqual(threadsBefore);
     const notice = iopub.find((m) => m.header.msg_type === "stream" && String(m.content.text).includes("cell executor stopped"));
     expect(notice?.content.name).toBe("stderr");
     expect(own.process.exitCode).toBeNull();
