@@ -4,7 +4,7 @@
  */
 import { CharmError, errorToData } from "../protocol/errors.ts";
 import { indexKey, type CollectionId, type Index } from "../protocol/ids.ts";
-import type { CollectionRef, Message, ReplyRef } from "../protocol/messages.ts";
+import type { CollectionRef, ErrorData, Message, ReplyRef } from "../protocol/messages.ts";
 import { decode, decodeArgs } from "../protocol/codec.ts";
 import type { Runtime } from "./runtime.ts";
 import { chareClass, findChareClass, type ChareClass } from "./registry.ts";
@@ -55,6 +55,8 @@ function sharedArgs(a: unknown[], r: 1 | undefined): unknown[] | undefined {
 export interface LocalCollection {
   ref: CollectionRef;
   created: boolean;
+  /** Why creating its elements here failed (an unknown class, a constructor that threw). */
+  failed?: ErrorData;
   readonly elements: Map<string, ElementRecord>;
   /** Messages that arrived before the collection was created here, replayed in order. */
   pending: Message[];
@@ -89,7 +91,7 @@ export class HostedCollections {
     coll.ref = ref;
     let count = 0;
     try {
-      const cls = chareClass(ref.cls, this.rt.self);
+      const cls = chareClass(ref.cls, this.rt.self, this.interactive);
       const indices: Index[] = [];
       if (msg.idx) indices.push(msg.idx);
       else if (ref.kind === "array") forEachIndex(ref.dims!, (idx) => { if (homePe(ref, idx, this.rt.numPes, this.rt.self) === this.rt.self) indices.push(idx); });
@@ -101,6 +103,7 @@ export class HostedCollections {
       }
     } catch (err) {
       const e = errorToData(err, this.rt.self, `${ref.cls} constructor`);
+      coll.failed = e;
       if (msg.ack !== undefined) this.rt.send(msg.ack, { t: "created", cid: ref.cid, n: count, e });
       else this.rt.reportUnhandled(e);
     } finally {
@@ -169,7 +172,8 @@ export class HostedCollections {
       if (coll.ref.kind === "sparse") { coll.pending.push(msg); return; } // inserted later
       const pe = this.rt.locate(coll.ref, msg.to.idx!);
       if (pe !== this.rt.self) { this.rt.send(pe, msg); return; } // it moved: forward
-      this.fail(msg.reply, new CharmError(`${msg.to.cls}[${key}] does not exist on PE ${this.rt.self}`), `${msg.to.cls}[${key}]`, msg.m);
+      const why = coll.failed ? `: creating it failed (${coll.failed.message})` : "";
+      this.fail(msg.reply, new CharmError(`${msg.to.cls}[${key}] does not exist on PE ${this.rt.self}${why}`), `${msg.to.cls}[${key}]`, msg.m);
       return;
     }
     this.run(record, msg.m, decodeArgs(msg.a, msg.r), msg.reply);
@@ -193,6 +197,11 @@ export class HostedCollections {
     const section = msg.sec === undefined ? undefined : this.rt.sections.get(msg.sec);
     if (msg.sec !== undefined && !section) { this.rt.sections.hold(msg.sec, msg); return; }
     const reply = msg.reply;
+    // Its elements here were never made: the broadcast's result can't be complete, so say why now.
+    if (coll.failed && !msg.only && !section) {
+      const e = new CharmError(`a broadcast to ${coll.ref.cls}.${msg.m} can't reach its elements on PE ${this.rt.self}: creating them failed (${coll.failed.message})`);
+      return this.fail(reply, e, coll.ref.cls, msg.m);
+    }
     const key = reply ? `f${reply.fid}` : undefined;
     noteBroadcast(this.rt, coll, msg);
     let records: ElementRecord[];

@@ -20,8 +20,14 @@ export function registerChareClass(cls: ChareClass): string {
 }
 
 /** The chare class registered under `name`, or a CharmError that says how to make it known. */
-export function chareClass(name: string, pe: number): ChareClass {
+export function chareClass(name: string, pe: number, notebook = false): ChareClass {
   const cls = classes.get(name);
+  if (!cls && notebook) {
+    throw new CharmError(
+      `chare class ${name} is not known on PE ${pe}. In a notebook, PEs get the chare classes a cell declares at its top level ` +
+      `(class ${name} extends Chare { … }); a class written inside an expression or a function stays on the driver. Declare it at a cell's top level and run that cell.`,
+    );
+  }
   if (!cls) {
     throw new CharmError(
       `chare class ${name} is not known on PE ${pe}. PEs find chare classes among the exports of the ` +

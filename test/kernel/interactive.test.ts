@@ -50,6 +50,16 @@ await chares.sayHello.awaitable();`);
     }
   });
 
+  it("a chare class written inside an expression fails its calls and broadcasts with what to do, not a hang", async () => {
+    await run("const inline = charm.array(class Inline extends Chare { f() { return 1; } }, 2);");
+    const broadcast = await run("await inline.f.ret()");
+    expect(value(broadcast.result)).toMatch(/can't reach its elements on PE \d: creating them failed \(chare class Inline is not known on PE \d\. In a notebook, PEs get the chare classes a cell declares at its top level/);
+    const one = await run("await inline.at(1).f.ret()");
+    expect(value(one.result)).toMatch(/Inline\[1\] does not exist on PE 1: creating it failed .*Declare it at a cell's top level/);
+    // Declared at the top level, the same class works.
+    expect(value((await run("class Inline extends Chare { f() { return 1; } }\nawait charm.array(Inline, 2).f.ret()")).result)).toBe("[ 1, 1 ]");
+  });
+
   it("ships helper functions and constants; arrays live on into later cells", async () => {
     const defined = await run(`
 const SCALE = 10;

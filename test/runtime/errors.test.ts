@@ -123,6 +123,14 @@ describe.each(TRANSPORTS)("with the runtime running (%s)", (transport) => {
       expect(await charm.array(Boom, 2).ok.ret(1)).toEqual([2, 2]);
     });
 
+    it("a broadcast awaiting its elements rejects with why they don't exist, instead of hanging", async () => {
+      const arr = charm.array(Hidden, 4);
+      const err = await rejection(arr.ok.ret());
+      expect(err).toBeInstanceOf(RemoteError);
+      expect(err.message).toMatch(/a broadcast to Hidden\.ok can't reach its elements on PE \d: creating them failed \(chare class Hidden is not known on PE \d.*export class Hidden/);
+      expect(await charm.array(Boom, 2).ok.ret(1)).toEqual([2, 2]);
+    });
+
     it("awaitCreation rejects, saying to export the class", async () => {
       const arr = charm.array(Hidden, 2);
       const err = await rejection(charm.awaitCreation(arr));
