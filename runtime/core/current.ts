@@ -27,6 +27,19 @@ export function setRuntime(runtime: Runtime | undefined): void {
   generation++;
 }
 
+let driverRuns = 0;
+// 256 ranges of INCARNATION_IDS fit in an id's counter (2^40); after that they are used again.
+const DRIVER_RANGES = 256;
+
+/**
+ * The incarnation of the next runtime a driver starts in this process: each one mints its ids
+ * from a fresh range, so a proxy kept from an earlier run (a notebook variable after
+ * charm.restart) never names a collection of the new one, and can be told apart from them.
+ */
+export function nextDriverIncarnation(): number {
+  return driverRuns++ % DRIVER_RANGES;
+}
+
 /** Changes whenever the runtime is replaced: ids from an earlier runtime mean nothing now. */
 export function runtimeGeneration(): number {
   return generation;

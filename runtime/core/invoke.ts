@@ -5,10 +5,14 @@ import type { CollectionRef, ProxyRef, ReplyRef } from "../protocol/messages.ts"
 import { rt } from "./current.ts";
 import { Future } from "./future.ts";
 import { ANY_PE } from "./failure.ts";
+import { proxyLabel } from "./proxy.ts";
+import type { Runtime } from "./runtime.ts";
+import { counterOf, DRIVER, homeOf } from "../protocol/ids.ts";
 
 /** Sends one entry-method call through a proxy; returns a Future when `mode` asks for one. */
 export function callEntry(ref: ProxyRef, method: string, args: unknown[], mode: ReplyRef["mode"] | undefined): Future<any> | undefined {
   const runtime = rt();
+  checkCurrentRun(runtime, ref, method);
   // Before doneInserting nobody knows how many elements of a sparse array must answer: say so
   // instead of hanging (checked on the driver, which runs the census and knows it exactly).
   if (mode && !ref.idx && ref.kind === "sparse" && runtime.isDriver && !runtime.census.totals.has(ref.cid)) {
@@ -38,6 +42,13 @@ export function callEntry(ref: ProxyRef, method: string, args: unknown[], mode: 
     else runtime.broadcast(to, { t: "bcast", to, m: method, a: enc.a, r: enc.r, reply, b: runtime.newBroadcastId() });
   }
   return future;
+}
+
+/** A proxy the driver made before the runtime restarted names chares that are gone: say so instead of waiting forever. */
+function checkCurrentRun(runtime: Runtime, ref: ProxyRef, method: string): void {
+  if (!runtime.isDriver || homeOf(ref.cid) !== DRIVER || counterOf(ref.cid) > runtime.firstCounter) return;
+  const what = ref.kind === "single" ? "chare" : ref.kind === "group" ? "group" : "array";
+  throw new CharmError(`${proxyLabel(ref)}.${method}(): this proxy is from before the runtime restarted (charm.restart), and its chares are gone. Create the ${what} again.`);
 }
 
 /** Encodes arguments, prefixing any error with the call it belongs to. */

@@ -125,9 +125,13 @@ export class Runtime {
     });
   }
 
+  /** Where this runtime's id counters started: ids at or below it were minted by an earlier one. */
+  readonly firstCounter: number;
+
   constructor(readonly self: Endpoint, readonly numPes: number, readonly transport: Transport, readonly hooks: RuntimeHooks, incarnation = 0) {
-    // A PE restarted in place mints ids its predecessor never did (see INCARNATION_IDS).
-    this.futureCounter = this.collectionCounter = this.broadcastCounter = incarnation * INCARNATION_IDS;
+    // A PE restarted in place (or a driver's next runtime) mints ids its predecessor never did (see INCARNATION_IDS).
+    this.firstCounter = incarnation * INCARNATION_IDS;
+    this.futureCounter = this.collectionCounter = this.broadcastCounter = this.firstCounter;
     this.host = new HostedCollections(this);
     this.reductions = new Reductions(this);
     this.quiescence = new QuiescenceProbe(this);

@@ -12,6 +12,7 @@ import { Future } from "../core/future.ts";
 import { definitionLog } from "../interactive/define.ts";
 import { PortTransport } from "../transport/port-transport.ts";
 import { Runtime, type RuntimeHooks } from "../core/runtime.ts";
+import { nextDriverIncarnation } from "../core/current.ts";
 import { distFile } from "./package-root.ts";
 import { threadOutOfMemory, workerLimits } from "./heap-limit.ts";
 import type { PeWorkerData } from "./worker-main.ts";
@@ -70,7 +71,7 @@ export async function startLocalPes(numPes: number, modules: string[], hooks: Ru
   };
 
   const transport = new PortTransport(DRIVER, new Map(portsOf.get(DRIVER)));
-  const runtime = new Runtime(DRIVER, numPes, transport, { ...hooks, onReady });
+  const runtime = new Runtime(DRIVER, numPes, transport, { ...hooks, onReady }, nextDriverIncarnation());
   if (setup.balancer) runtime.defaultBalancer = setup.balancer;
   const workerFile = distFile("pe-worker.js");
   let stopping = false;

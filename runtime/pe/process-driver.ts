@@ -14,6 +14,7 @@ import { RemoteError } from "../protocol/errors.ts";
 import type { ErrorData } from "../protocol/messages.ts";
 import { DEFAULT_SEND_TIMEOUT_MS, ZmqTransport } from "../transport/zmq-transport.ts";
 import { Runtime, type RuntimeHooks } from "../core/runtime.ts";
+import { nextDriverIncarnation } from "../core/current.ts";
 import { distFile } from "./package-root.ts";
 import type { PeSetup } from "./driver.ts";
 import { Rendezvous } from "./rendezvous.ts";
@@ -190,7 +191,7 @@ export async function startProcessPes(numPes: number, modules: string[], hooks: 
         else if (++readyCount === numPes) settle();
       },
       onPong: (pe) => heartbeat?.heard(pe),
-    });
+    }, nextDriverIncarnation());
     if (setup.balancer) runtime.defaultBalancer = setup.balancer;
     joiners.forEach((j, slot) => {
       const { first, count: hosted } = layout.processes[slot]!;

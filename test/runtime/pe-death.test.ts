@@ -85,6 +85,21 @@ describe("what a dead PE takes with it (worker threads)", () => {
     await charm.restart();
     expect(await charm.array(Dier, 2).ok.ret()).toEqual([1, 1]);
   });
+
+  it("a proxy kept from before charm.restart() says its chares are gone; it never reaches the new run's collections", async () => {
+    await charm.start({ numPes: 2, modules: [fixtures] });
+    const before = charm.array(Dier, 2);
+    const single = charm.chare(Dier, [], { onPe: 1 });
+    expect(await before.ok.ret()).toEqual([1, 1]);
+    await charm.restart();
+    // The new run's first collections, made in the same order as the old ones.
+    const after = charm.array(Dier, 2);
+    charm.chare(Dier, [], { onPe: 1 });
+    expect(() => before.at(1).ok.ret()).toThrow(/Dier\[1\]\.ok\(\): this proxy is from before the runtime restarted \(charm\.restart\), and its chares are gone\. Create the array again/);
+    expect(() => before.ok()).toThrow(/Dier\(array 2\)\.ok\(\): this proxy is from before the runtime restarted/);
+    expect(() => single.ok()).toThrow(/Create the chare again/);
+    expect(await after.ok.ret()).toEqual([1, 1]);
+  });
 });
 
 describe("restarting one PE in place (worker threads)", () => {
