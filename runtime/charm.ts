@@ -12,8 +12,6 @@ import type { ProcessPes } from "./pe/process-driver.ts";
 import { maxHeapFrom } from "./pe/heap-limit.ts";
 import { isPe } from "./pe/role.ts";
 import { launchedStart } from "./launcher/launched-job.ts";
-import { sshStart } from "./launcher/ssh-launch.ts";
-import { compileProgram } from "./launcher/compile.ts";
 import {
   balancerFrom, byHandFrom, heartbeatFrom, hostsFrom, layoutFrom, numPesFrom, transportFrom, type StartOptions,
 } from "./start-options.ts";
@@ -64,6 +62,12 @@ function onUnhandled(error: ErrorData): void {
   if (scriptMode) void exitProgram(1);
 }
 
+/** The program modules compiled for the PEs (launcher/compile.ts). */
+async function compileAll(modules: string[]): Promise<string[]> {
+  const { compileProgram } = await import("./launcher/compile.ts");
+  return Promise.all(modules.map((m) => compileProgram(m)));
+}
+
 async function start(mainOrOptions?: MainFunction | StartOptions, maybeOptions?: StartOptions): Promise<void> {
   if (isPe()) return; // PEs load the program only for its classes
   const main = typeof mainOrOptions === "function" ? mainOrOptions : undefined;
@@ -72,12 +76,15 @@ async function start(mainOrOptions?: MainFunction | StartOptions, maybeOptions?:
   scriptMode = main !== undefined;
   const entry = (globalThis as any)[ENTRY] as string | undefined ?? (process.argv[1] ? pathToFileURL(process.argv[1]).href : undefined);
   const wanted = options.modules?.map(String) ?? (entry ? [entry] : []);
-  const modules = await Promise.all(wanted.map((m) => compileProgram(m)));
+  // Compiling and ssh are loaded only when asked for: every PE thread and the kernel's cell thread
+  // load this module, and what those two bring (child_process, crypto, …) costs each thread's start.
+  const modules = wanted.length === 0 ? [] : await compileAll(wanted);
   lastOptions = { ...options, modules: wanted };
   // Under mpirun/srun (charmrun on rank 0), the launcher's ranks are the PEs.
   const launched = launchedStart(options.numPes);
   // charmrun ++nodelist/++hosts (CHARM4TS_HOSTS): every PE is a process started over ssh.
-  const ssh = launched ? undefined : await sshStart(hostsFrom(options));
+  const hosts = hostsFrom(options);
+  const ssh = launched || !hosts.CHARM4TS_HOSTS ? undefined : await (await import("./launcher/ssh-launch.ts")).sshStart(hosts);
   // Over ssh and under a launcher every PE is in a process (several with +ppn): "threads" can't mean threads there.
   const asked = transportFrom(options);
   const transport = (ssh || launched) && asked === "threads" ? "processes" : asked;
