@@ -18,6 +18,8 @@ const HANG_CHECK_AFTER_MS = 1500;
 const PE_ANSWER_MS = 1000;
 /** How long a cell's end waits for the PEs' output to catch up (settleOutput). */
 const SETTLE_OUTPUT_MS = 250;
+/** The label of the echo that flushes PE output at a cell's end: never something a user waits for. */
+const OUTPUT_FLUSH = "the PEs' output";
 
 function summarize(labels: string[]): string {
   const counts = new Map<string, number>();
@@ -155,7 +157,7 @@ export class InteractiveRuntime {
     if (!runtime || runtime.sent === this.sentBeforeCell) return;
     const answers = new Future<unknown>(runtime.numPes);
     const state = runtime.futures.get(answers.id)!;
-    state.label = "the PEs' output";
+    state.label = OUTPUT_FLUSH;
     state.on = ANY_PE; // a PE that dies meanwhile rejects it instead of leaving it pending
     try {
       for (let pe = 0; pe < runtime.numPes; pe++) runtime.send(pe, { t: "echo", fid: answers.id });
@@ -171,10 +173,17 @@ export class InteractiveRuntime {
   stillRunning(): string {
     const runtime = maybeRt();
     if (!runtime) return "";
-    const pending = [...runtime.futures]
-      .filter(([fid, s]) => fid > this.firstFutureOfCell && s.status === "pending")
-      .map(([, s]) => s.label ?? "a Future the cell made");
-    return pending.length ? `Interrupted while waiting for: ${summarize(pending)}.\n` : "";
+    const mine: string[] = [];
+    const earlier: string[] = [];
+    for (const [fid, s] of runtime.futures) {
+      if (s.status !== "pending" || s.label === OUTPUT_FLUSH) continue;
+      if (fid > this.firstFutureOfCell) mine.push(s.label ?? "a Future the cell made");
+      else if (s.label) earlier.push(s.label); // calls made by earlier cells (what `await running` waits for)
+    }
+    const lines = [];
+    if (mine.length) lines.push(`Interrupted while waiting for: ${summarize(mine)}.`);
+    if (earlier.length) lines.push(`Still running from earlier cells: ${summarize(earlier)}.`);
+    return lines.length ? `${lines.join("\n")}\n` : "";
   }
 
   /**

@@ -135,6 +135,27 @@ for (let i = 0; i < 3; i++) { const t = new Future<number>(); workers.value.ret(
     expect(shown.at(-1)!.data["text/plain"]).toBe("reductions: 3/3 (100%)");
   });
 
+  it("interrupting a cell that awaits a call an earlier cell made names that call", async () => {
+    await run(`class Holder extends Chare {
+  release?: (v: number) => void;
+  hold() { return new Promise<number>((resolve) => (this.release = resolve)); }
+  open() { this.release?.(5); }
+}
+const holders = charm.array(Holder, 1);
+const holding = holders.at(0).hold.ret();`);
+    let waiting!: () => void;
+    const started = new Promise<void>((resolve) => (waiting = resolve));
+    const cell = executor.execute('console.log("waiting");\nawait holding', {
+      output: (o: CellOutput) => { if (o.kind === "stream" && o.text.includes("waiting")) waiting(); },
+      input: async () => "",
+    });
+    await started;
+    executor.interrupt();
+    const result = await cell;
+    expect(result.status === "error" && result.evalue).toMatch(/all state is kept\. Still running from earlier cells: Holder\[0\]\.hold\.$/);
+    expect(value((await run("holders.at(0).open(); await holding")).result)).toBe("5");
+  });
+
   it("interrupt names the call left running, and a PE stuck in an endless loop is recovered", async () => {
     let started!: () => void;
     const spinning = new Promise<void>((resolve) => (started = resolve));
