@@ -12,7 +12,7 @@ import { counterOf, DRIVER, homeOf } from "../protocol/ids.ts";
 /** Sends one entry-method call through a proxy; returns a Future when `mode` asks for one. */
 export function callEntry(ref: ProxyRef, method: string, args: unknown[], mode: ReplyRef["mode"] | undefined): Future<any> | undefined {
   const runtime = rt();
-  checkCurrentRun(runtime, ref, method);
+  checkCurrentRun(runtime, ref, `.${method}()`);
   // Before doneInserting nobody knows how many elements of a sparse array must answer: say so
   // instead of hanging (checked on the driver, which runs the census and knows it exactly).
   if (mode && !ref.idx && ref.kind === "sparse" && runtime.isDriver && !runtime.census.totals.has(ref.cid)) {
@@ -44,11 +44,14 @@ export function callEntry(ref: ProxyRef, method: string, args: unknown[], mode: 
   return future;
 }
 
-/** A proxy the driver made before the runtime restarted names chares that are gone: say so instead of waiting forever. */
-function checkCurrentRun(runtime: Runtime, ref: ProxyRef, method: string): void {
+/**
+ * A proxy the driver made before the runtime restarted names chares that are gone: say so (at a
+ * call through it, `use` saying what was done with it) instead of waiting forever.
+ */
+export function checkCurrentRun(runtime: Runtime, ref: ProxyRef, use: string): void {
   if (!runtime.isDriver || homeOf(ref.cid) !== DRIVER || counterOf(ref.cid) > runtime.firstCounter) return;
   const what = ref.kind === "single" ? "chare" : ref.kind === "group" ? "group" : "array";
-  throw new CharmError(`${proxyLabel(ref)}.${method}(): this proxy is from before the runtime restarted (charm.restart), and its chares are gone. Create the ${what} again.`);
+  throw new CharmError(`${proxyLabel(ref)}${use}: this proxy is from before the runtime restarted (charm.restart), and its chares are gone. Create the ${what} again.`);
 }
 
 /** Encodes arguments, prefixing any error with the call it belongs to. */

@@ -12,7 +12,7 @@ import type { ProxyRef, TargetRef } from "../protocol/messages.ts";
 import { registerReviver, toWire } from "../protocol/codec.ts";
 import { findChareClass } from "./registry.ts";
 import { checkIndex } from "./placement.ts";
-import { callEntry } from "./invoke.ts";
+import { callEntry, checkCurrentRun } from "./invoke.ts";
 import { maybeRt, runtimeGeneration } from "./current.ts";
 import { MIME_BUNDLE, proxyBundle } from "../interactive/display.ts";
 import { entryMethodNames, isEntryMethod } from "./entry-methods.ts";
@@ -71,7 +71,7 @@ class ProxyTraps implements ProxyHandler<object> {
     const ref = this.ref;
     if (typeof prop === "symbol") {
       if (prop === REF) return ref;
-      if (prop === toWire) return () => ({ $charm: "proxy", ...ref });
+      if (prop === toWire) return () => wireProxy(ref);
       if (prop === Symbol.toPrimitive) return () => proxyLabel(ref);
       if (prop === inspect.custom) return () => `Proxy<${proxyLabel(ref)}>`;
       if (prop === MIME_BUNDLE) return () => proxyBundle(ref, proxyLabel(ref));
@@ -142,9 +142,18 @@ function makeCaller(ref: ProxyRef, method: string): Function {
   return send;
 }
 
+/** How a proxy travels in a message; the driver refuses one from before a restart (its chares are gone). */
+function wireProxy(ref: ProxyRef): { $charm: "proxy" } & ProxyRef {
+  const runtime = maybeRt();
+  if (runtime?.isDriver) checkCurrentRun(runtime, ref, " (sent in a message)");
+  return { $charm: "proxy", ...ref };
+}
+
 /** How a bound entry method travels in a message (shared by all callers: `this` is the caller). */
 function methodToWire(this: { [TARGET]: { proxy: ProxyRef; m: string } }): { $charm: "method"; proxy: ProxyRef; m: string } {
   const t = this[TARGET];
+  const runtime = maybeRt();
+  if (runtime?.isDriver) checkCurrentRun(runtime, t.proxy, `.${t.m} (sent in a message)`);
   return { $charm: "method", proxy: t.proxy, m: t.m };
 }
 

@@ -90,6 +90,7 @@ describe("what a dead PE takes with it (worker threads)", () => {
     await charm.start({ numPes: 2, modules: [fixtures] });
     const before = charm.array(Dier, 2);
     const single = charm.chare(Dier, [], { onPe: 1 });
+    const oldSpinners = charm.array(Spinner, 2);
     expect(await before.ok.ret()).toEqual([1, 1]);
     await charm.restart();
     // The new run's first collections, made in the same order as the old ones.
@@ -98,6 +99,11 @@ describe("what a dead PE takes with it (worker threads)", () => {
     expect(() => before.at(1).ok.ret()).toThrow(/Dier\[1\]\.ok\(\): this proxy is from before the runtime restarted \(charm\.restart\), and its chares are gone\. Create the array again/);
     expect(() => before.ok()).toThrow(/Dier\(array 2\)\.ok\(\): this proxy is from before the runtime restarted/);
     expect(() => single.ok()).toThrow(/Create the chare again/);
+    // Handed to a chare of the new run (a notebook cell run again without the one that made it).
+    const spinners = charm.array(Spinner, 2);
+    expect(() => spinners.at(0).callOther(oldSpinners.at(1))).toThrow(/Spinner\.callOther\(\): .*Spinner\[1\] \(sent in a message\): this proxy is from before the runtime restarted/);
+    expect(() => spinners.at(0).callOther(oldSpinners.at(1).where as never)).toThrow(/Spinner\[1\]\.where \(sent in a message\): this proxy is from before/);
+    expect(await spinners.at(0).callOther.ret(spinners.at(1))).toBe("1");
     expect(await after.ok.ret()).toEqual([1, 1]);
   });
 });
