@@ -1,6 +1,7 @@
 // The kernel process: `node dist/kernel.js -f <connection file>`, as the kernelspec's argv says.
-// Only what starts the cell executor is loaded before it starts: its thread (the runtime's
-// driver, which boots the PEs) gets going while the sockets and the protocol code load.
+// Only what starts the PE threads and the cell executor is loaded before they start: they get
+// going (the cell thread is the runtime's driver and adopts the PEs) while the sockets and the
+// protocol code load.
 import { readConnectionFile } from "./protocol/connection.ts";
 import type { Kernel } from "./server/kernel.ts";
 import { log } from "./server/log.ts";
