@@ -5,7 +5,7 @@ import { launchKernel } from "../kernel/runner/launch.ts";
 import { firstReplyMs, nodeStartMs } from "./kernel.ts";
 import { charm, Future } from "../runtime/index.ts";
 import { Summer } from "./chares.ts";
-import type { Row } from "./row.ts";
+import { medianOf, type Row } from "./row.ts";
 
 const REDUCTIONS = 200;
 // Both sides discard one warm-up repetition (V8 compiling the loop and the runtime's paths), then
@@ -43,10 +43,6 @@ async function reductionFromScript(): Promise<() => Promise<number>> {
   };
 }
 
-/** The middle value. */
-function middle(xs: number[]): number {
-  return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-}
 
 /** Benchmark rows for the runtime inside the kernel (2 PEs). */
 export async function interactiveBenchmarks(): Promise<Row[]> {
@@ -59,7 +55,7 @@ export async function interactiveBenchmarks(): Promise<Row[]> {
     starts.push(await startWithPes());
   }
   // The floor shows how fast this machine starts any Node process (and so any thread).
-  rows.push({ name: "kernel start to first cell reply with PEs ready", value: middle(starts), unit: "s", floor: { name: "node -e 0 start to exit", value: middle(nodes), unit: "s" }, target: "≤ 0.4 s" });
+  rows.push({ name: "kernel start to first cell reply with PEs ready", value: medianOf(starts), unit: "s", floor: { name: "node -e 0 start to exit", value: medianOf(nodes), unit: "s" }, target: "≤ 0.4 s" });
 
   const k = await launchKernel();
   try {
@@ -79,7 +75,7 @@ await charm.awaitCreation(answer, adders);`);
       call.push(performance.now() - t0);
       if (i === 0 && valueOf(x) !== "7") throw new Error("wrong answer from the chare");
     }
-    rows.push({ name: "cell calling one chare and awaiting its result, p50", value: middle(call), unit: "ms", floor: { name: "trivial cell '1', p50", value: middle(trivial), unit: "ms" }, target: "≤ 5 ms" });
+    rows.push({ name: "cell calling one chare and awaiting its result, p50", value: medianOf(call), unit: "ms", floor: { name: "trivial cell '1', p50", value: medianOf(trivial), unit: "ms" }, target: "≤ 5 ms" });
 
     const fromScript = await reductionFromScript();
     try {
@@ -96,7 +92,7 @@ await charm.awaitCreation(answer, adders);`);
         fromCell.push(Number(valueOf(x)));
         scripted.push(script);
       }
-      rows.push({ name: `broadcast + sum over 1,000 elements from a cell (median of ${REPETITIONS})`, value: middle(fromCell), unit: "ms", floor: { name: "the same from a script, in turns", value: middle(scripted), unit: "ms" }, target: "≤ 1.5× the script" });
+      rows.push({ name: `broadcast + sum over 1,000 elements from a cell (median of ${REPETITIONS})`, value: medianOf(fromCell), unit: "ms", floor: { name: "the same from a script, in turns", value: medianOf(scripted), unit: "ms" }, target: "≤ 1.5× the script" });
     } finally {
       await charm.shutdown();
     }

@@ -9,14 +9,10 @@ import { freePort, newConnection, writeConnectionFile } from "../kernel/protocol
 import { KernelClient } from "../kernel/runner/client.ts";
 import { kernelScript, launchKernel } from "../kernel/runner/launch.ts";
 
-import type { Row } from "./row.ts";
+import { medianOf, type Row } from "./row.ts";
 
 export type { Row };
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
 
 /** Milliseconds from spawning `node -e 0` to its exit: the cost of any Node process. */
 export async function nodeStartMs(): Promise<number> {
@@ -80,7 +76,7 @@ async function zmqRoundTripMs(n: number): Promise<number> {
   dealer.close();
   router.close();
   await echo;
-  return median(times.slice(Math.floor(n / 10)));
+  return medianOf(times.slice(Math.floor(n / 10)));
 }
 
 /** Kernel benchmark rows for `npm run bench`. */
@@ -94,9 +90,9 @@ export async function kernelBenchmarks(): Promise<Row[]> {
   }
   rows.push({
     name: "kernel start to first kernel_info_reply (median of 5)",
-    value: median(starts) / 1000,
+    value: medianOf(starts) / 1000,
     unit: "s",
-    floor: { name: "node -e 0 start to exit", value: median(nodes) / 1000, unit: "s" },
+    floor: { name: "node -e 0 start to exit", value: medianOf(nodes) / 1000, unit: "s" },
     target: "≤ 0.4 s",
   });
 
@@ -111,7 +107,7 @@ export async function kernelBenchmarks(): Promise<Row[]> {
     }
     rows.push({
       name: "trivial cell round trip (execute '1' to reply and idle), p50",
-      value: median(times),
+      value: medianOf(times),
       unit: "ms",
       floor: { name: "raw zeromq DEALER/ROUTER round trip, p50", value: await zmqRoundTripMs(2000), unit: "ms" },
       target: "≤ 3 ms",

@@ -4,7 +4,7 @@
  */
 import { charm, Future } from "../runtime/index.ts";
 import { Bouncer } from "./chares.ts";
-import { median, type Row } from "./row.ts";
+import { median, medianOf, type Row } from "./row.ts";
 import { rawZmqBandwidth, rawZmqRoundTrip, rawZmqThroughput } from "./zmq-floors.ts";
 import { rawPortRoundTrip } from "./floors.ts";
 
@@ -13,11 +13,6 @@ const time = async (fn: () => PromiseLike<unknown>): Promise<number> => {
   await fn();
   return performance.now() - t0;
 };
-
-function middle(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
 
 /** Runs the process-transport rows; `want` filters by row name (BENCH=…). */
 export async function processBenchmarks(want: (name: string) => boolean): Promise<Row[]> {
@@ -46,9 +41,9 @@ export async function processBenchmarks(want: (name: string) => boolean): Promis
       pingPongs.push((await time(() => { const f = new Future<void>(); b.at(0).pingPong(iters, f); return Promise.resolve(f); })) * 1000 / iters);
       rets.push((await time(async () => { for (let i = 0; i < iters; i++) await b.at(2).echo.ret(i); })) * 1000 / iters);
     }
-    const floorRtt = { name: "raw ZeroMQ PUSH/PULL round trip between processes", value: middle(raws), unit: "µs" };
-    rows.push({ name: "entry-method ping-pong round trip, 2 PE processes", value: middle(pingPongs), unit: "µs", floor: floorRtt, target: "≤ 1.3× raw" });
-    rows.push({ name: "ret call round trip, driver ↔ PE process", value: middle(rets), unit: "µs", floor: floorRtt, target: "≤ 1.3× raw" });
+    const floorRtt = { name: "raw ZeroMQ PUSH/PULL round trip between processes", value: medianOf(raws), unit: "µs" };
+    rows.push({ name: "entry-method ping-pong round trip, 2 PE processes", value: medianOf(pingPongs), unit: "µs", floor: floorRtt, target: "≤ 1.3× raw" });
+    rows.push({ name: "ret call round trip, driver ↔ PE process", value: medianOf(rets), unit: "µs", floor: floorRtt, target: "≤ 1.3× raw" });
 
     const count = 200_000;
     const oneWay = await median(3, async () => {
@@ -118,8 +113,8 @@ async function hostedRoundTrips(): Promise<Row[]> {
       far.push(await pingPong(1));
     }
     return [
-      { name: "entry-method ping-pong round trip, 2 PEs in one PE process", value: middle(near), unit: "µs", floor: { name: "raw MessagePort round trip between threads", value: middle(ports), unit: "µs" }, target: "report" },
-      { name: "entry-method ping-pong round trip, PEs in 2 PE processes of 2 PEs", value: middle(far), unit: "µs", floor: { name: "raw ZeroMQ PUSH/PULL round trip between processes", value: middle(zmqs), unit: "µs" }, target: "report" },
+      { name: "entry-method ping-pong round trip, 2 PEs in one PE process", value: medianOf(near), unit: "µs", floor: { name: "raw MessagePort round trip between threads", value: medianOf(ports), unit: "µs" }, target: "report" },
+      { name: "entry-method ping-pong round trip, PEs in 2 PE processes of 2 PEs", value: medianOf(far), unit: "µs", floor: { name: "raw ZeroMQ PUSH/PULL round trip between processes", value: medianOf(zmqs), unit: "µs" }, target: "report" },
     ];
   } finally {
     await charm.shutdown();

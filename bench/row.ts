@@ -7,12 +7,16 @@ export interface Row {
   target?: string;
 }
 
+/** The median of `xs` (the upper middle one for an even count). */
+export function medianOf(xs: readonly number[]): number {
+  return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+}
+
 /** Runs `fn` `reps` times and returns the median of its results. */
 export async function median(reps: number, fn: () => Promise<number> | number): Promise<number> {
   const values: number[] = [];
   for (let i = 0; i < reps; i++) values.push(await fn());
-  values.sort((a, b) => a - b);
-  return values[Math.floor(values.length / 2)]!;
+  return medianOf(values);
 }
 
 /** Formats a table of rows for a terminal. */
