@@ -6,7 +6,7 @@ import { readConnectionFile } from "./protocol/connection.ts";
 import type { Kernel } from "./server/kernel.ts";
 import { log } from "./server/log.ts";
 import { startCellExecutor } from "./server/start-executor.ts";
-import { prestartPeThreads } from "../runtime/pe/prestart.ts";
+import { prestartPeThreads, type Prestart } from "../runtime/pe/prestart.ts";
 import { kernelPeCount } from "./interactive/pe-count.ts";
 
 // Above this many PEs the driver starts them itself (and checks the number).
@@ -70,7 +70,7 @@ async function main(): Promise<void> {
  * driver) starts, and it adopts them. Not when the PEs will be processes (CHARM4TS_TRANSPORT,
  * CHARM4TS_HOSTS): the runtime starts those itself.
  */
-function prestartPes(): ReturnType<typeof prestartPeThreads> {
+function prestartPes(): Prestart | undefined {
   const transport = process.env.CHARM4TS_TRANSPORT;
   if ((transport && transport !== "threads") || process.env.CHARM4TS_HOSTS) return undefined;
   const numPes = kernelPeCount();
