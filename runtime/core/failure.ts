@@ -39,6 +39,7 @@ export class Failures {
     this.dead.set(pe, why);
     this.forgetTraffic(pe);
     this.rt.transport.peerLost?.(pe); // messages waiting for it would never be taken
+    this.rt.host.lostInTransit(pe, why); // elements it was moving here never arrive
     for (const [fid, state] of [...this.rt.futures]) {
       if (state.status !== "pending" || (state.on !== pe && state.on !== ANY_PE)) continue;
       this.rt.futures.delete(fid);

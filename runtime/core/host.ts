@@ -2,8 +2,8 @@
  * The PE side of collections: builds the elements placed here, runs entry methods on them,
  * and holds messages that arrive before their collection (or sparse element) exists here.
  */
-import { CharmError, errorToData } from "../protocol/errors.ts";
-import { indexKey, type CollectionId, type Index } from "../protocol/ids.ts";
+import { CharmError, PeLostError, errorToData } from "../protocol/errors.ts";
+import { indexKey, type CollectionId, type Endpoint, type Index } from "../protocol/ids.ts";
 import type { CollectionRef, ErrorData, Message, ReplyRef } from "../protocol/messages.ts";
 import { decode, decodeArgs } from "../protocol/codec.ts";
 import type { Runtime } from "./runtime.ts";
@@ -21,6 +21,7 @@ import { firstTime, noteBroadcast, type MoveLog } from "./migration.ts";
 import { measured } from "../lb/load.ts";
 import { membersHere } from "../sections/multicast.ts";
 import { payloadBytes } from "../interactive/size.ts";
+import { Arrivals } from "./arrivals.ts";
 
 type InvokeMsg = Extract<Message, { t: "invoke" }>;
 type BcastMsg = Extract<Message, { t: "bcast" }>;
@@ -67,6 +68,8 @@ export interface LocalCollection {
 /** Collections hosted on this PE, and the entry-method runner. */
 export class HostedCollections {
   readonly byId = new Map<CollectionId, LocalCollection>();
+  /** Elements a balancing plan moves here, and messages that arrived before them. */
+  readonly arrivals = new Arrivals();
 
   constructor(private readonly rt: Runtime) {}
 
@@ -169,9 +172,7 @@ export class HostedCollections {
     const key = indexKey(msg.to.idx!);
     const record = coll.elements.get(key);
     if (!record) {
-      if (coll.ref.kind === "sparse") { coll.pending.push(msg); return; } // inserted later
-      const pe = this.rt.locate(coll.ref, msg.to.idx!);
-      if (pe !== this.rt.self) { this.rt.send(pe, msg); return; } // it moved: forward
+      if (this.routeAbsent(coll, msg.to.idx!, key, msg)) return;
       const why = coll.failed ? `: creating it failed (${coll.failed.message})` : "";
       this.fail(msg.reply, new CharmError(`${msg.to.cls}[${key}] does not exist on PE ${this.rt.self}${why}`), `${msg.to.cls}[${key}]`, msg.m);
       return;
@@ -208,7 +209,11 @@ export class HostedCollections {
     if (msg.only) {
       // A broadcast forwarded to one element that moved: it may have moved on again.
       const record = coll.elements.get(indexKey(msg.only));
-      if (!record) { this.rt.sendToElement(coll.ref, msg.only, msg); return; }
+      if (!record) {
+        const key = indexKey(msg.only);
+        if (!this.routeAbsent(coll, msg.only, key, msg)) this.rt.reportUnhandled(errorToData(new CharmError(`a broadcast to ${coll.ref.cls}.${msg.m} was forwarded to ${coll.ref.cls}[${key}], which is not on PE ${this.rt.self}`), this.rt.self));
+        return;
+      }
       records = (!section || section.position(record) !== undefined) && firstTime(record, msg.b) ? [record] : [];
     } else if (section) {
       records = membersHere(section, coll, msg.b);
@@ -231,17 +236,42 @@ export class HostedCollections {
   /** Delivers a channel message to its element's inbox. */
   channelMessage(msg: ChanMsg): void {
     const coll = this.collection(msg.to.cid, msg.to);
-    const record = coll.created ? coll.elements.get(indexKey(msg.to.idx!)) : undefined;
+    if (!coll.created) return this.holdUntilCreated(coll, msg);
+    const key = indexKey(msg.to.idx!);
+    const record = coll.elements.get(key);
     if (!record) {
-      if (coll.created && coll.ref.kind !== "sparse") {
-        const pe = this.rt.locate(coll.ref, msg.to.idx!);
-        if (pe !== this.rt.self) { this.rt.send(pe, msg); return; }
-      }
-      if (!coll.created) return this.holdUntilCreated(coll, msg);
-      coll.pending.push(msg);
+      if (!this.routeAbsent(coll, msg.to.idx!, key, msg)) this.rt.reportUnhandled(errorToData(new CharmError(`a channel message for ${msg.to.cls}[${key}] reached PE ${this.rt.self}, where that element does not exist`), this.rt.self));
       return;
     }
     this.rt.channels.deliver(record, msg.from, msg.seq, msg.r ? decode(msg.v) : msg.v);
+  }
+
+  /**
+   * A message for an element that isn't here: forwarded if it is elsewhere, held if it is on its
+   * way here (a plan moved it), held until inserted for a sparse array. False: it doesn't exist.
+   */
+  private routeAbsent(coll: LocalCollection, idx: Index, key: string, msg: Message): boolean {
+    const pe = this.rt.locate(coll.ref, idx);
+    if (pe !== this.rt.self) { this.rt.send(pe, msg); return true; } // it moved: forward
+    if (this.arrivals.hold(coll.ref.cid, key, msg)) return true;
+    if (coll.ref.kind === "sparse") { coll.pending.push(msg); return true; } // inserted later
+    return false;
+  }
+
+  /** An element a plan moved here arrived, or won't come (it stayed, or its PE died): its held messages go on. */
+  releaseHeld(cid: CollectionId, key: string): void {
+    for (const msg of this.arrivals.take(cid, key)) this.rt.redispatch(msg);
+  }
+
+  /** PE `pe` died while elements were on their way here from it: what was held for them fails. */
+  lostInTransit(pe: Endpoint, why: string): void {
+    for (const msg of this.arrivals.takeFrom(pe)) {
+      if (msg.t !== "invoke" && msg.t !== "chan" && msg.t !== "bcast") continue;
+      const idx = msg.t === "bcast" ? msg.only! : msg.to.idx!;
+      const label = `${msg.to.cls}[${indexKey(idx)}]`;
+      const err = new PeLostError(pe, why, `${label} was moving from it to PE ${this.rt.self} and was lost with it.`);
+      this.fail(msg.t === "invoke" ? msg.reply : undefined, err, label, msg.t === "chan" ? "a channel message" : msg.m);
+    }
   }
 
   /** Runs an entry method; sends its value or error to the caller's future if one was asked for. */

@@ -174,6 +174,7 @@ export function immigrate(rt: Runtime, msg: MigrateMsg): void {
     }
   }
   rt.balancing.arrived(record, msg.planned === 1);
+  rt.host.releaseHeld(coll.ref.cid, key); // messages that got here before it, in arrival order
 }
 
 /**

@@ -88,7 +88,10 @@ export class Balancing {
 
   /** News of where an element is; for a planned move that failed, one arrival fewer to wait for. */
   moved(msg: Extract<Message, { t: "moved" }>): void {
-    this.rt.noteLocation(msg.cid, indexKey(msg.idx), msg.pe, msg.n);
+    const key = indexKey(msg.idx);
+    this.rt.noteLocation(msg.cid, key, msg.pe, msg.n);
+    // A planned move here that failed: what was held for the element goes to where it stayed.
+    if (msg.pe !== this.rt.self) this.rt.host.releaseHeld(msg.cid, key);
     if (msg.stayed) this.countDown(this.arriving, msg.cid);
   }
 
@@ -157,7 +160,11 @@ export class Balancing {
     for (const [idx, from, to, moves] of msg.moves) {
       const key = indexKey(idx);
       this.rt.noteLocation(msg.cid, key, to, moves);
-      if (to === self) incoming++;
+      if (to === self) {
+        incoming++;
+        // Others may message it here before it arrives: hold those (see core/arrivals.ts).
+        if (!coll.elements.has(key)) this.rt.host.arrivals.expect(msg.cid, key, from);
+      }
       if (from === self) {
         const record = coll.elements.get(key);
         if (record) outgoing.push(record);
