@@ -1,9 +1,11 @@
 // Routes a decoded request to its handler: one exhaustive switch over the message union.
 // Returns the reply's content (or nothing for messages that have no reply); sending it, and
-// acting on shutdown, is the server's job.
+// acting on shutdown, is the server's job. A handler that throws (InvalidRequest for malformed
+// content) is answered by the server with an error reply of the request's type.
 import type { Incoming, RequestType, ReplyContent } from "../protocol/messages.ts";
 import type { KernelState, RequestScope } from "./context.ts";
 import { handleExecute } from "./execute.ts";
+import { readHistoryRequest } from "./history.ts";
 import { commInfo, commOpen, kernelInfo } from "./info.ts";
 import { handleComplete, handleInspect, handleIsComplete } from "./introspect.ts";
 
@@ -24,7 +26,7 @@ export async function dispatch(state: KernelState, message: Incoming, scope: Req
     case "is_complete_request":
       return { type: message.type, content: handleIsComplete(state, message) };
     case "history_request":
-      return { type: message.type, content: { status: "ok", history: state.history.query(message.content) } };
+      return { type: message.type, content: { status: "ok", history: state.history.query(readHistoryRequest(message.content)) } };
     case "comm_info_request":
       return { type: message.type, content: commInfo(message) };
     case "shutdown_request":

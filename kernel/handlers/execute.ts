@@ -3,6 +3,7 @@
 // always follows the cell's last output (PITFALLS 5).
 import type { CellOutput, CellResult } from "../cells/executor.ts";
 import type { IncomingOf, ReplyContent } from "../protocol/messages.ts";
+import { stringField } from "./content.ts";
 import type { KernelState, RequestScope } from "./context.ts";
 import { helpPayload, parseHelp } from "./help.ts";
 
@@ -15,7 +16,7 @@ export async function handleExecute(
   scope: RequestScope,
 ): Promise<ExecuteReply> {
   const c = request.content;
-  const code = typeof c.code === "string" ? c.code : "";
+  const code = stringField(c, "code", "");
   const silent = c.silent === true;
   // Spec: silent forces store_history to false.
   const storeHistory = !silent && c.store_history !== false;

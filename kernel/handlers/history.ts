@@ -1,6 +1,8 @@
 // Input history for history_request (spec: "History"): kept in memory for this kernel's life.
 // One session number per kernel process, as ipykernel numbers its sessions in its database.
 import type { ReplyContent, RequestContent } from "../protocol/messages.ts";
+import { integerField, oneOf, stringField } from "./content.ts";
+import { globMatch } from "./glob.ts";
 
 type Entry = { line: number; input: string; output: string | null };
 type Row = ReplyContent["history_request"] extends infer R ? (R extends { history: (infer H)[] } ? H : never) : never;
@@ -38,8 +40,8 @@ export class History {
         return rows(this.entries.filter((e) => e.line >= start && e.line < stop));
       }
       case "search": {
-        const re = globToRegExp(req.pattern ?? "*");
-        let found = this.entries.filter((e) => re.test(e.input));
+        const pattern = req.pattern ?? "*";
+        let found = this.entries.filter((e) => globMatch(pattern, e.input));
         if (req.unique) {
           // Keep the latest occurrence of each input, in chronological order.
           const last = new Map(found.map((e) => [e.input, e] as const));
@@ -47,8 +49,10 @@ export class History {
         }
         return rows(req.n === undefined ? found : tail(found, req.n));
       }
-      default:
-        return [];
+      default: {
+        const never: never = req.hist_access_type;
+        throw new Error(`unknown hist_access_type ${String(never)}`);
+      }
     }
   }
 
@@ -61,10 +65,17 @@ function tail<T>(list: T[], n: number): T[] {
   return n <= 0 ? [] : list.slice(-n);
 }
 
-/** IPython's history search pattern: a glob where `*` and `?` are wildcards, matched in full. */
-export function globToRegExp(glob: string): RegExp {
-  const body = [...glob]
-    .map((c) => (c === "*" ? "[\\s\\S]*" : c === "?" ? "[\\s\\S]" : c.replace(/[.+^${}()|[\]\\]/g, "\\$&")))
-    .join("");
-  return new RegExp(`^${body}$`);
+/** A history_request's content, checked field by field (throws InvalidRequest). */
+export function readHistoryRequest(content: Readonly<Record<string, unknown>>): RequestContent["history_request"] {
+  return {
+    hist_access_type: oneOf(content, "hist_access_type", ["range", "tail", "search"] as const),
+    output: content.output === true,
+    raw: content.raw !== false,
+    session: integerField(content, "session"),
+    start: integerField(content, "start"),
+    stop: integerField(content, "stop"),
+    n: integerField(content, "n"),
+    pattern: stringField(content, "pattern", "*"),
+    unique: content.unique === true,
+  };
 }

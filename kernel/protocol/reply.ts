@@ -3,6 +3,7 @@
 import { randomUUID } from "node:crypto";
 import {
   PROTOCOL_VERSION,
+  type ErrorReply,
   type Header,
   type Incoming,
   type InputRequestContent,
@@ -57,8 +58,16 @@ export function reply<R extends RequestType>(
   };
 }
 
-/** A reply to a request whose type the kernel doesn't know: an error, typed `<name>_reply`. */
-export function unknownReply(ks: KernelSession, request: Incoming): Outgoing | undefined {
+/**
+ * An error reply to any request, typed `<name>_reply` from the request's msg_type (so also for
+ * types the kernel doesn't know); undefined for messages that aren't requests and get no reply.
+ */
+export function errorReply(
+  ks: KernelSession,
+  request: Incoming,
+  error: Omit<ErrorReply, "status">,
+  extra: Record<string, unknown> = {},
+): Outgoing | undefined {
   const t = request.header.msg_type;
   if (!t.endsWith("_request")) return undefined;
   return {
@@ -66,8 +75,14 @@ export function unknownReply(ks: KernelSession, request: Incoming): Outgoing | u
     header: header(ks, t.replace(/_request$/, "_reply")),
     parent_header: request.header,
     metadata: {},
-    content: { status: "error", ename: "UnknownMessageType", evalue: `charm4ts does not handle ${t}`, traceback: [] },
+    content: { ...extra, status: "error", ...error },
   };
+}
+
+/** A reply to a request whose type the kernel doesn't know: an error, typed `<name>_reply`. */
+export function unknownReply(ks: KernelSession, request: Incoming): Outgoing | undefined {
+  const evalue = `charm4ts does not handle ${request.header.msg_type}`;
+  return errorReply(ks, request, { ename: "UnknownMessageType", evalue, traceback: [] });
 }
 
 /** An iopub message caused by a request (or by nothing, for `starting`). */

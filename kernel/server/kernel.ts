@@ -3,13 +3,14 @@
 // thread, so this thread keeps answering heartbeat and control while a cell loops.
 import type * as zmq from "zeromq";
 import { CellExecutor, type InputRequest } from "../cells/executor.ts";
+import { InvalidRequest } from "../handlers/content.ts";
 import { dispatch } from "../handlers/dispatch.ts";
 import { publishOutput } from "../handlers/execute.ts";
 import type { KernelState, RequestScope } from "../handlers/context.ts";
 import { History } from "../handlers/history.ts";
 import type { ConnectionInfo } from "../protocol/connection.ts";
 import type { Incoming, IopubContent, IopubType, Outgoing } from "../protocol/messages.ts";
-import { inputRequest, iopub, newKernelSession, reply, unknownReply, type KernelSession } from "../protocol/reply.ts";
+import { errorReply, inputRequest, iopub, newKernelSession, reply, unknownReply, type KernelSession } from "../protocol/reply.ts";
 import { Signer } from "../protocol/signer.ts";
 import { decodeFrames, encodeFrames } from "../protocol/wire.ts";
 import { RequestQueue, type Queued } from "./request-queue.ts";
@@ -135,9 +136,10 @@ export class Kernel {
     if (this.phase === "stopping" || this.phase === "stopped") return;
     this.publish(message, "status", { execution_state: "busy" });
     try {
-      const answer = await this.answer(message, seq, channel);
+      // Every request gets a reply: a handler that throws is answered with an error reply.
+      const answer = await this.answer(message, seq, channel).catch((e: unknown) => this.failed(message, e));
       // Not awaited: each socket keeps its own order, and idle need not wait for the reply frame.
-      if (answer) void this.senders[channel].send(encodeFrames(answer, this.signer));
+      if (answer) void this.senders[channel].send(this.encodeReply(message, answer));
       if (message.type === "shutdown_request") {
         this.publish(message, "shutdown_reply", { status: "ok", restart: message.content.restart === true });
       }
@@ -168,6 +170,27 @@ export class Kernel {
       this.abortThrough = this.shellQueue.lastSeq;
     }
     return reply(this.ks, message as Incoming & { type: typeof result.type }, result.content as never);
+  }
+
+  /** The error reply to a request whose handling threw (none for messages without replies). */
+  private failed(message: Incoming, e: unknown): Outgoing | undefined {
+    const error = e instanceof Error ? e : new Error(String(e));
+    log(`answered ${message.header.msg_type} with an error: ${error.name}: ${error.message}`);
+    // Malformed content is the sender's mistake: the kernel's own stack would tell it nothing.
+    const traceback = e instanceof InvalidRequest ? [] : (error.stack ?? "").split("\n");
+    // execute_reply always carries a count, as ipykernel's error replies do.
+    const extra = message.type === "execute_request" ? { execution_count: this.state.executionCount } : {};
+    return errorReply(this.ks, message, { ename: error.name, evalue: error.message, traceback }, extra);
+  }
+
+  /** A reply's frames; content that can't be encoded (a cycle, a BigInt) becomes an error reply. */
+  private encodeReply(message: Incoming, answer: Outgoing): Buffer[] {
+    try {
+      return encodeFrames(answer, this.signer);
+    } catch (e) {
+      // Only requests have answers, so there is always an error reply to send instead.
+      return encodeFrames(this.failed(message, e)!, this.signer);
+    }
   }
 
   private scope(parent: Incoming): RequestScope {

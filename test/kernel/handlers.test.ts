@@ -3,10 +3,11 @@
 import { describe, expect, it } from "vitest";
 import { dispatch } from "../../kernel/handlers/dispatch.ts";
 import { parseHelp } from "../../kernel/handlers/help.ts";
-import { globToRegExp } from "../../kernel/handlers/history.ts";
+import { InvalidRequest } from "../../kernel/handlers/content.ts";
+import { readHistoryRequest } from "../../kernel/handlers/history.ts";
 import type { RequestScope } from "../../kernel/handlers/context.ts";
 import type { Incoming, IopubType, KnownType, RequestContent } from "../../kernel/protocol/messages.ts";
-import { iopub, newKernelSession, reply, replyType, unknownReply } from "../../kernel/protocol/reply.ts";
+import { errorReply, iopub, newKernelSession, reply, replyType, unknownReply } from "../../kernel/protocol/reply.ts";
 import { fakeState } from "./fake-executor.ts";
 
 function request<K extends KnownType>(type: K, content: RequestContent[K]): Incoming {
@@ -232,8 +233,27 @@ describe("history", () => {
     expect(h.query({ hist_access_type: "search", pattern: "1?2" })).toHaveLength(3);
     expect(h.query({ hist_access_type: "search", pattern: "1?2", unique: true })).toEqual([[1, 2, "1+2"], [1, 3, "1*2"]]);
     expect(h.query({ hist_access_type: "search", pattern: "1*", n: 1 })).toEqual([[1, 3, "1*2"]]);
-    expect(globToRegExp("a.b*").test("a.bcd")).toBe(true);
-    expect(globToRegExp("a.b*").test("axbcd")).toBe(false);
+  });
+
+  it("reads a request's fields, with null as absent, and refuses ones of the wrong type", () => {
+    expect(readHistoryRequest({ hist_access_type: "search", pattern: null, n: null })).toMatchObject({ pattern: "*", n: undefined });
+    expect(() => readHistoryRequest({ hist_access_type: "search", pattern: 42 })).toThrow(
+      new InvalidRequest("content.pattern must be a string, not number 42"),
+    );
+    expect(() => readHistoryRequest({ hist_access_type: "tail", n: "3" })).toThrow(/content\.n must be an integer/);
+    expect(() => readHistoryRequest({ hist_access_type: "sideways" })).toThrow(/content\.hist_access_type must be one of "range", "tail", "search"/);
+  });
+
+  it("dispatch rejects malformed content with InvalidRequest (the server answers it)", async () => {
+    const state = fakeState();
+    const { scope } = recorder();
+    const history = request("history_request", { hist_access_type: "search", pattern: 7 } as never);
+    await expect(dispatch(state, history, scope)).rejects.toBeInstanceOf(InvalidRequest);
+    await expect(dispatch(state, request("complete_request", { code: 42 } as never), scope)).rejects.toThrow(/content\.code must be a string/);
+    const far = request("inspect_request", { code: "abc", cursor_pos: 4 });
+    await expect(dispatch(state, far, scope)).rejects.toThrow("content.cursor_pos must be an integer from 0 to 3, not number 4");
+    // The cursor counts code points: one emoji is one position.
+    expect((await dispatch(state, request("complete_request", { code: "😀x", cursor_pos: 2 }), scope))?.content).toMatchObject({ cursor_end: 2 });
   });
 });
 
@@ -257,6 +277,16 @@ describe("reply helper", () => {
     expect(unknownReply(ks, odd)?.header.msg_type).toBe("frobnicate_reply");
     odd.header = { ...odd.header, msg_type: "frobnicate" };
     expect(unknownReply(ks, odd)).toBeUndefined();
+  });
+
+  it("builds error replies for any request, with extra fields, and none for non-requests", () => {
+    const ks = newKernelSession();
+    const req = request("is_complete_request", { code: "" });
+    const out = errorReply(ks, req, { ename: "InvalidRequest", evalue: "bad", traceback: [] }, { execution_count: 3 });
+    expect(out?.header.msg_type).toBe("is_complete_reply");
+    expect(out?.parent_header).toBe(req.header);
+    expect(out?.content).toEqual({ status: "error", ename: "InvalidRequest", evalue: "bad", traceback: [], execution_count: 3 });
+    expect(errorReply(ks, request("comm_msg", { comm_id: "c" }), { ename: "E", evalue: "", traceback: [] })).toBeUndefined();
   });
 
   it("iopub messages without a parent have an empty parent header", () => {

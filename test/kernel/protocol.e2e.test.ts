@@ -160,6 +160,38 @@ describe("protocol relations", () => {
   });
 });
 
+describe("malformed requests", () => {
+  it.each([
+    ["history_request", { hist_access_type: "search", pattern: 42 }, "content.pattern must be a string"],
+    ["complete_request", { code: 42, cursor_pos: 0 }, "content.code must be a string"],
+    ["inspect_request", { code: "Math", cursor_pos: -1, detail_level: 0 }, "content.cursor_pos must be an integer from 0 to 4"],
+    ["inspect_request", { code: "Math", cursor_pos: "end", detail_level: 0 }, "content.cursor_pos must be an integer"],
+    ["is_complete_request", { code: ["x"] }, "content.code must be a string"],
+  ])("%s with bad content: an error reply of its type, inside busy … idle", async (msgType, content, evalue) => {
+    const x = await k.client.request("shell", msgType, content);
+    checkRelations(x);
+    expect(x.reply.content).toMatchObject({ status: "error", ename: "InvalidRequest", traceback: [] });
+    expect(x.reply.content.evalue).toContain(evalue);
+  });
+
+  it("an execute with bad content is an error reply that carries the execution count", async () => {
+    const x = await k.client.request("control", "execute_request", { code: { not: "code" } });
+    checkRelations(x);
+    expect(x.reply.content).toMatchObject({ status: "error", ename: "InvalidRequest" });
+    expect(typeof x.reply.content.execution_count).toBe("number");
+  });
+
+  it("history search with a pathological glob answers, and the kernel keeps serving", async () => {
+    await k.client.execute(`"${"a".repeat(5000)}"`);
+    const pattern = `${"*a".repeat(18)}*b`;
+    const h = await k.client.request("shell", "history_request", { hist_access_type: "search", pattern, n: null, output: false, raw: true });
+    checkRelations(h);
+    expect(h.reply.content).toEqual({ status: "ok", history: [] });
+    const found = await k.client.request("shell", "history_request", { hist_access_type: "search", pattern: `"a*a"`, raw: true });
+    expect(found.reply.content.history).toHaveLength(1);
+  });
+});
+
 describe("authentication", () => {
   it("drops forged and replayed messages, logs without the expected signature, keeps serving", async () => {
     const dealer = new zmq.Dealer({ linger: 0 });
