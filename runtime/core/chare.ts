@@ -38,6 +38,8 @@ export interface ElementRecord {
   moves?: number;
   /** Whether it called AtSync and waits for the balancer. */
   atSync?: boolean;
+  /** It called AtSync while a move it asked for waited: it syncs where it arrives. */
+  syncOnArrival?: boolean;
   /** True after setMigratable(false): balancers and migrate() leave it where it is. */
   pinned?: boolean;
   /** Broadcasts it has run, kept after a move so none runs twice (see migration.ts). */

@@ -38,6 +38,8 @@ interface PackedElement {
   moves: number;
   load: number;
   seen: number[];
+  /** It called AtSync while its move waited: it syncs on arrival. */
+  sync?: 1;
   boxes: Array<[from: string, expected: number, sendSeq: number, ready: unknown[], early: Array<[number, unknown]>]>;
 }
 
@@ -73,6 +75,7 @@ export function emigrate(rt: Runtime, record: ElementRecord, toPe: number, plann
   checkMovable(rt, record, toPe);
   if (record.pinned) throw new CharmError(`${record.label} is not migratable (setMigratable(false)); it stays on PE ${rt.self}`);
   if (toPe === rt.self) return;
+  if (!planned && record.atSync) throw new CharmError(`${record.label}.migrate(${toPe}): it called AtSync and waits for the balancer; it can migrate once resumeFromSync runs`);
   if (record.busy > 0) {
     // An entry method is suspended at an await: its continuation must run here, on this object.
     record.leaving = toPe;
@@ -90,6 +93,7 @@ export function emigrate(rt: Runtime, record: ElementRecord, toPe: number, plann
   }
   coll.elements.delete(record.key);
   rt.reductions.departed(record);
+  if (!planned) rt.balancing.departed(record);
   const log = moveLog(coll);
   log.gone.push({ idx: record.index, until: log.count + RECENT });
   const moves = (record.moves ?? 0) + 1;
@@ -124,6 +128,7 @@ function pack(rt: Runtime, record: ElementRecord, coll: LocalCollection, waiting
   const seen = (record.seen ? [...record.seen] : [...moveLog(coll).recent]).filter((b) => !notRun.has(b));
   const packed: PackedElement = { fields, redNo: record.redNo, moves: (record.moves ?? 0) + 1, load: record.load ?? 0, seen, boxes };
   if (record.sectionRedNo) packed.sec = [...record.sectionRedNo];
+  if (record.syncOnArrival) packed.sync = 1;
   packing = record;
   try {
     return encodeValue(packed, `${record.label}'s state`);
@@ -174,6 +179,7 @@ export function immigrate(rt: Runtime, msg: MigrateMsg): void {
     }
   }
   rt.balancing.arrived(record, msg.planned === 1);
+  if (packed.sync) rt.balancing.atSync(record);
   rt.host.releaseHeld(coll.ref.cid, key); // messages that got here before it, in arrival order
 }
 

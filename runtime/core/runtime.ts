@@ -205,13 +205,17 @@ export class Runtime {
     return homePe(ref, index, this.numPes, this.self);
   }
 
-  /** Records where an element is after its `moves`-th move (older news than what we know is ignored). */
-  noteLocation(cid: CollectionId, key: string, pe: number, moves: number): void {
+  /**
+   * Records where an element is after its `moves`-th move; older news than what we know is
+   * ignored (false).
+   */
+  noteLocation(cid: CollectionId, key: string, pe: number, moves: number): boolean {
     let moved = this.locations.get(cid);
     if (!moved) this.locations.set(cid, (moved = new Map()));
     const known = moved.get(key);
-    if (known && known.moves > moves) return;
+    if (known && known.moves > moves) return false;
     moved.set(key, { pe, moves });
+    return true;
   }
 
   /** Sends a message to the PE that holds an element. */

@@ -32,6 +32,8 @@ export interface BalancingRound {
 interface Collecting {
   readonly objs: ObjectLoad[];
   readonly reports: LoadReport[];
+  /** Where each element's report is in `objs` (a PE reports again when an element arrives late). */
+  readonly at: Map<string, number>;
   readonly pes: number[];
   readonly started: number;
 }
@@ -46,6 +48,8 @@ export class Balancing {
   private readonly rounds = new Map<CollectionId, BalancingRound[]>();
   /** Elements per array that have called AtSync this round. */
   private readonly synced = new Map<CollectionId, number>();
+  /** Elements per array whose loads this PE has sent to the root this round. */
+  private readonly reported = new Map<CollectionId, number>();
   /** Arrays whose current plan has reached this PE (elements may arrive before it does). */
   private readonly planSeen = new Set<CollectionId>();
   /** Elements leaving by plan once their suspended entry methods finish. */
@@ -59,12 +63,23 @@ export class Balancing {
       throw new CharmError(`${record.label}.AtSync(): its array was not created for load balancing; create it with charm.array(${record.ref.cls}, dims, { useAtSync: true })`);
     }
     if (record.atSync) return;
+    // A move it asked for waits for its suspended entry methods: it syncs on the PE it goes to,
+    // so the PE it leaves doesn't count it, nor its load, in this round.
+    if (record.leaving !== undefined && !this.plannedExits.has(record)) { record.syncOnArrival = true; return; }
     record.atSync = true;
     const cid = record.ref.cid;
-    const synced = (this.synced.get(cid) ?? 0) + 1;
-    this.synced.set(cid, synced);
+    this.synced.set(cid, (this.synced.get(cid) ?? 0) + 1);
+    this.reportSoonIfSynced(cid);
+  }
+
+  /** An element left this PE on request: it may have been the last one the others here waited for. */
+  departed(record: ElementRecord): void {
+    if (record.ref.lb !== undefined && !record.atSync) this.reportSoonIfSynced(record.ref.cid);
+  }
+
+  private reportSoonIfSynced(cid: CollectionId): void {
     // Reported after the entry method that called AtSync returns: its own time is part of its load.
-    if (synced >= this.rt.host.collection(cid).elements.size) this.rt.laterCounted(() => this.reportIfSynced(cid));
+    if ((this.synced.get(cid) ?? 0) >= this.rt.host.collection(cid).elements.size) this.rt.laterCounted(() => this.reportIfSynced(cid));
   }
 
   /** `this.migrate(toPe)` from an element. */
@@ -89,22 +104,29 @@ export class Balancing {
   /** News of where an element is; for a planned move that failed, one arrival fewer to wait for. */
   moved(msg: Extract<Message, { t: "moved" }>): void {
     const key = indexKey(msg.idx);
-    this.rt.noteLocation(msg.cid, key, msg.pe, msg.n);
+    const newer = this.rt.noteLocation(msg.cid, key, msg.pe, msg.n);
     // A planned move here that failed: what was held for the element goes to where it stayed.
-    if (msg.pe !== this.rt.self) this.rt.host.releaseHeld(msg.cid, key);
+    // (Older news, such as an earlier move's announcement, changes nothing.)
+    if (newer && msg.pe !== this.rt.self) this.rt.host.releaseHeld(msg.cid, key);
     if (msg.stayed) this.countDown(this.arriving, msg.cid);
   }
 
-  /** Sends this PE's loads to the root once every element here has called AtSync. */
+  /**
+   * Sends this PE's loads to the root once every element here has called AtSync. An element that
+   * migrated here on request and syncs after the others makes this PE report again, all of them:
+   * the root keeps one report per element.
+   */
   private reportIfSynced(cid: CollectionId): void {
     const coll = this.rt.host.collection(cid);
-    if (!this.synced.has(cid)) return; // reported already
+    if (!this.synced.has(cid) || this.planSeen.has(cid)) return; // nothing synced since the last plan
     const objs: LoadReport[] = [];
     for (const r of coll.elements.values()) {
       if (!r.atSync) return;
       objs.push([r.index, r.load ?? 0, !r.pinned, r.moves ?? 0]);
     }
-    this.synced.delete(cid);
+    // Reported already (this job was scheduled twice), unless an element arrived and synced since.
+    if (objs.length === 0 || objs.length === this.reported.get(cid)) return;
+    this.reported.set(cid, objs.length);
     this.rt.send(this.rt.rootPe(coll.ref), { t: "atSync", ref: coll.ref, pe: this.rt.self, objs });
   }
 
@@ -112,9 +134,15 @@ export class Balancing {
   receiveLoads(msg: Extract<Message, { t: "atSync" }>): void {
     const cid = msg.ref.cid;
     let c = this.collecting.get(cid);
-    if (!c) this.collecting.set(cid, (c = { objs: [], reports: [], pes: [], started: performance.now() }));
+    if (!c) this.collecting.set(cid, (c = { objs: [], reports: [], at: new Map(), pes: [], started: performance.now() }));
     for (const o of msg.objs) {
-      c.objs.push({ id: indexKey(o[0]), pe: msg.pe, load: o[1], migratable: o[2] });
+      const id = indexKey(o[0]);
+      const obj: ObjectLoad = { id, pe: msg.pe, load: o[1], migratable: o[2] };
+      const at = c.at.get(id);
+      if (at !== undefined && c.reports[at]![3] > o[3]) continue; // an older report (fewer moves) than the one kept
+      if (at !== undefined) { c.objs[at] = obj; c.reports[at] = o; continue; }
+      c.at.set(id, c.objs.length);
+      c.objs.push(obj);
       c.reports.push(o);
     }
     c.pes.push(msg.pe);
@@ -195,6 +223,7 @@ export class Balancing {
       if (planned) {
         // Everyone applied the plan: tell them it stayed, and the PE expecting it not to wait.
         const n = (record.moves ?? 0) + 2;
+        record.moves = n; // its next move must be newer news than this notice, everywhere
         this.rt.noteLocation(record.ref.cid, record.key, this.rt.self, n);
         const notice: Message = { t: "moved", cid: record.ref.cid, idx: record.index, pe: this.rt.self, n, stayed: 1 };
         for (let pe = 0; pe < this.rt.numPes; pe++) if (pe !== this.rt.self) this.rt.send(pe, pe === to ? notice : { ...notice, stayed: undefined });
@@ -216,6 +245,8 @@ export class Balancing {
     this.planSeen.delete(cid);
     this.arriving.delete(cid);
     this.departing.delete(cid);
+    this.synced.delete(cid); // a new round of AtSync calls starts
+    this.reported.delete(cid);
     const coll = this.rt.host.collection(cid);
     for (const record of [...coll.elements.values()]) {
       if (!record.atSync) continue;
