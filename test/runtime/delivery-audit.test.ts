@@ -12,7 +12,7 @@ import { over, type TransportName } from "./transports.ts";
 
 const fixtures = new URL("./fixtures/audit.ts", import.meta.url).href;
 const SEED = Number(process.env.AUDIT_SEED ?? 20261206);
-const RUNS = Number(process.env.AUDIT_RUNS ?? 6);
+const RUNS = Number(process.env.AUDIT_RUNS ?? 25);
 
 const cases: Array<[TransportName, number]> = [["threads", 3], ["threads", 5], ["threads", 7], ["processes", 3], ["processes", 5], ["mixed", 5]];
 
