@@ -2,7 +2,7 @@
  * The PE side of collections: builds the elements placed here, runs entry methods on them,
  * and holds messages that arrive before their collection (or sparse element) exists here.
  */
-import { CharmError, PeLostError, errorToData } from "../protocol/errors.ts";
+import { CharmError, PeLostError, asError, errorToData } from "../protocol/errors.ts";
 import { indexKey, type CollectionId, type Endpoint, type Index } from "../protocol/ids.ts";
 import type { CollectionRef, ErrorData, Message, ReplyRef } from "../protocol/messages.ts";
 import { decode, decodeArgs } from "../protocol/codec.ts";
@@ -287,7 +287,11 @@ export class HostedCollections {
     });
   }
 
-  private runThen(record: ElementRecord, method: string, args: unknown[], origin: CallOrigin, done: (value: unknown, error?: unknown) => void): void {
+  /**
+   * Runs an entry method and calls `done` with its value, or with what it threw as an Error: a
+   * thrown `null` or `undefined` must fail the call, not pass for "no error".
+   */
+  private runThen(record: ElementRecord, method: string, args: unknown[], origin: CallOrigin, done: (value: unknown, error?: Error) => void): void {
     const chare = record.chare as any;
     if (!isEntryMethod(chare.constructor, method)) {
       done(undefined, new CharmError(`${record.ref.cls} has no entry method "${method}"; its entry methods are: ${entryMethodNames(chare.constructor).join(", ")}`));
@@ -300,7 +304,7 @@ export class HostedCollections {
     try {
       result = record.ref.lb === undefined ? chare[method](...args) : measured(record, () => chare[method](...args));
     } catch (err) {
-      done(undefined, err);
+      done(undefined, asError(err));
       this.conditions.release(record);
       return;
     } finally {
@@ -308,7 +312,7 @@ export class HostedCollections {
     }
     if (result !== null && typeof result === "object" && typeof (result as any).then === "function") {
       record.busy++;
-      (result as Promise<unknown>).then((v) => done(v), (err) => done(undefined, err)).finally(() => {
+      (result as Promise<unknown>).then((v) => done(v), (err) => done(undefined, asError(err))).finally(() => {
         record.busy--;
         this.conditions.release(record);
         if (record.busy === 0 && record.leaving !== undefined) this.rt.balancing.leaveNow(record);

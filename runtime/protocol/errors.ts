@@ -53,7 +53,23 @@ export function errorToData(err: unknown, pe: Endpoint, chare?: string, method?:
   if (err instanceof Error) {
     return { name: err.name, message: err.message, stack: err.stack ?? `${err.name}: ${err.message}`, pe, chare, method };
   }
-  return { name: "Error", message: `non-Error value thrown: ${describe(err)}`, stack: "", pe, chare, method };
+  return { name: "Error", message: thrownText(err), stack: "", pe, chare, method };
+}
+
+/**
+ * Anything thrown, as an Error: `throw null`, `throw 42` or `throw "text"` become an Error that
+ * says what was thrown, so a falsy thrown value can't pass for "no error".
+ */
+export function asError(thrown: unknown): Error {
+  if (thrown instanceof Error) return thrown;
+  const err = new Error(thrownText(thrown));
+  // Where we wrapped it is no news to anyone; a non-Error value carries no stack of its own.
+  err.stack = `Error: ${err.message}`;
+  return err;
+}
+
+function thrownText(value: unknown): string {
+  return `threw ${describe(value)}`;
 }
 
 function describe(value: unknown): string {
