@@ -15,6 +15,7 @@ import { DefinitionEvaluator } from "../interactive/definitions.ts";
 import { definitionScope } from "../interactive/scope.ts";
 import { rejectFuture, sendToFuture } from "../core/future.ts";
 import { printThroughDriver } from "./print-through-driver.ts";
+import { reportLateErrors } from "./late-errors.ts";
 
 export type { PeConfig };
 
@@ -36,6 +37,8 @@ export async function bootPe(config: PeConfig, transport: Transport, onStop: () 
   }, config.restart?.incarnation);
   for (const r of config.restart?.replacements ?? []) runtime.failures.replaced(r);
   setRuntime(runtime);
+  // Before the program's modules load: a timer they start may throw too.
+  reportLateErrors(runtime);
   if (config.balancer) runtime.defaultBalancer = config.balancer;
   if (config.interactive) {
     printThroughDriver(runtime);

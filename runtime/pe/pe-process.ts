@@ -15,7 +15,7 @@ import { joinRuntime } from "./rendezvous.ts";
 import { rankFromEnv } from "./launcher-env.ts";
 import { SECRET_ENV, decodeSecret } from "./secret.ts";
 import { localAddressToward } from "./local-address.ts";
-import { markPeProcess, REPORTED_DEATH_EXIT_CODE } from "./role.ts";
+import { markPeProcess } from "./role.ts";
 
 /** How a PE process finds and joins its runtime. */
 export interface PeProcessOptions {
@@ -54,19 +54,12 @@ export async function runPeProcess(options: PeProcessOptions): Promise<void> {
   transport.join(config.pe, peers.map((address, i) => [i - 1, address]), config.sendTimeoutMs);
   markPeProcess();
 
-  // An exception outside any entry method ends this PE, as it ends a PE thread: the driver hears
-  // why first (the exit code says it already knows).
+  // An exception outside any entry method is reported and the PE lives on (pe-boot.ts), as on a
+  // PE thread; failures without a caller (a batch that can't be encoded) are reported here.
   let stopping = false;
   function report(err: Error): void {
     transport.send(DRIVER, { t: "report", e: errorToData(err, config.pe) });
   }
-  process.on("uncaughtException", (err) => {
-    if (stopping) return;
-    stopping = true;
-    transport.send(DRIVER, { t: "report", e: { ...errorToData(err, config.pe), message: `PE ${config.pe} died: ${err?.message ?? String(err)}` } });
-    // The report goes first; messages held for slow peers get a moment, not forever.
-    void Promise.race([transport.drained(DRIVER), new Promise((r) => setTimeout(r, 1000))]).then(() => process.exit(REPORTED_DEATH_EXIT_CODE));
-  });
 
   // Without its driver a PE has nothing to do: a closed rendezvous connection (the driver exited
   // or was killed, or its host stopped answering heartbeats) ends this process.

@@ -21,7 +21,6 @@ import { Rendezvous } from "./rendezvous.ts";
 import { SECRET_ENV, encodeSecret, newSecret } from "./secret.ts";
 import { newCurveKeys } from "../transport/curve.ts";
 import { withoutRanks } from "./launcher-env.ts";
-import { REPORTED_DEATH_EXIT_CODE } from "./role.ts";
 import { DEFAULT_HEARTBEAT, Heartbeat, heartbeatFor, type HeartbeatTiming } from "./heartbeat.ts";
 import { peLayout, pesOf } from "./pe-layout.ts";
 import { JoiningThreads, type ThreadEnd } from "./joining-threads.ts";
@@ -100,15 +99,15 @@ export async function startProcessPes(numPes: number, modules: string[], hooks: 
   const gone = new Map<Endpoint, () => void>();
   const goneAll = Array.from({ length: numPes }, (_, pe) => new Promise<void>((resolve) => gone.set(pe, resolve)));
   // `how` says what happened ("was killed by SIGKILL"), `which` which process it was; `reported`:
-  // true when the PE reported its own death, or the report to make instead of the plain one.
-  const end = (pe: Endpoint, how: string, which: string, reported: boolean | ErrorData = false) => {
+  // the report to make instead of the plain one (a thread that died of an error).
+  const end = (pe: Endpoint, how: string, which: string, reported: ErrorData | false = false) => {
     if (ended.has(pe)) return;
     ended.add(pe);
     gone.get(pe)!();
     if (readyCount < numPes) { settle(new Error(`PE ${pe} ${how} ${which} before it was ready`)); return; }
     if (stopping) return;
     heartbeat?.forget(pe);
-    if (reported !== true) hooks.onUnhandled(reported || { name: "PeExit", message: `PE ${pe} ${how} ${which}; calls waiting on its chares fail, and its chares are lost`, stack: "", pe });
+    hooks.onUnhandled(reported || { name: "PeExit", message: `PE ${pe} ${how} ${which}; calls waiting on its chares fail, and its chares are lost`, stack: "", pe });
     runtime?.failures.peDied(pe, how); // futures that depended on it reject, everyone is told
   };
   let heartbeat: Heartbeat | undefined;
@@ -130,10 +129,10 @@ export async function startProcessPes(numPes: number, modules: string[], hooks: 
     const child = options.spawnPe?.(slot, rendezvous.address, secret, count) ?? spawnPe(slot, count, rendezvous.address, secret, options.maxHeapMb);
     children.push(child);
     // A process takes all of its PEs with it.
-    const endAll = (how: string, which: string, reported?: boolean) => { for (const pe of pesOf(layout.processes[slot]!)) end(pe, how, which, reported); };
+    const endAll = (how: string, which: string) => { for (const pe of pesOf(layout.processes[slot]!)) end(pe, how, which); };
     for (const pe of pesOf(layout.processes[slot]!)) processes.set(pe, child);
     child.on("error", (err) => endAll(`could not start a process (${err.message})`, ""));
-    child.on("exit", (code, signal) => endAll(processDeath(code, signal, options.maxHeapMb), `(process ${child.pid})`, code === REPORTED_DEATH_EXIT_CODE));
+    child.on("exit", (code, signal) => endAll(processDeath(code, signal, options.maxHeapMb), `(process ${child.pid})`));
   }
   // A mixed runtime's PEs here: threads that reach the PE processes over ZeroMQ.
   const local = layout.local > 0 ? new JoiningThreads(layout.local, { host, curve }, (pe, e) => threadEnded(pe, e, "(a thread of the driver's process)"), options.maxHeapMb) : undefined;

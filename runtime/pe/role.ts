@@ -7,12 +7,6 @@ import { isMainThread, workerData } from "node:worker_threads";
 
 const PE_PROCESS = Symbol.for("charm4ts.peProcess");
 
-/**
- * Exit code of a PE process that already reported its own death to the driver (an uncaught
- * exception): the driver then doesn't report the exit a second time.
- */
-export const REPORTED_DEATH_EXIT_CODE = 70;
-
 /** Marks this process as a PE process (before it loads the program's modules). */
 export function markPeProcess(): void {
   (globalThis as Record<symbol, unknown>)[PE_PROCESS] = true;

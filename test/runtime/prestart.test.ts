@@ -57,10 +57,10 @@ it("an adopted PE that dies is reported with its PE, as any PE thread is", async
   const reported = new Promise<RemoteError>((resolve) => charm.onError(resolve));
   const origins = charm.array(Origin, 2);
   await origins.started.ret();
-  origins.at(1).dieLater();
+  origins.at(1).exit(9);
   const err = await reported;
   expect(err.pe).toBe(1);
-  expect(err.message).toContain("PE 1 died: thrown from a timer on a prestarted PE");
+  expect(err.message).toContain("PE 1 exited with code 9");
   expect(await origins.at(0).started.ret()).toBe("ahead");
 });
 
