@@ -207,8 +207,12 @@ export const charm = {
     const ref = proxyRef(proxy);
     if (!ref || ref.idx || ref.kind !== "array") throw new CharmError("charm.lbHistory(proxy): proxy must be an array's proxy (from charm.array)");
     const runtime = rt();
+    // The history lives on the array's root PE: once that PE is dead, the history is gone too.
+    const root = runtime.rootPe(ref);
+    runtime.failures.check(root, "charm.lbHistory(proxy)");
     const f = new Future<BalancingRound[]>();
-    runtime.send(runtime.rootPe(ref), { t: "lbHistory", cid: ref.cid, fid: f.id });
+    runtime.futures.get(f.id)!.on = root; // its death rejects the future instead of leaving it pending
+    runtime.send(root, { t: "lbHistory", cid: ref.cid, fid: f.id });
     return f;
   },
   /** Makes a load-balancing strategy selectable by name (call it in the module every PE loads). */

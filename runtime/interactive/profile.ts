@@ -23,7 +23,8 @@ export interface MethodStats {
 export class Profile {
   readonly methods: MethodStats[];
 
-  constructor(events: readonly TraceEvent[], readonly numPes: number, readonly elapsedMs: number) {
+  /** `dead`: PEs dead by the end, with why (their work is missing from the numbers). */
+  constructor(events: readonly TraceEvent[], readonly numPes: number, readonly elapsedMs: number, readonly dead: ReadonlyMap<number, string> = new Map()) {
     const byMethod = new Map<string, MethodStats>();
     for (const e of events) {
       let s = byMethod.get(e.label);
@@ -40,7 +41,7 @@ export class Profile {
   }
 
   private rows(): string[][] {
-    return this.methods.map((s) => [s.method, String(s.calls), s.totalMs.toFixed(3), (s.meanMs * 1000).toFixed(1), (s.maxMs * 1000).toFixed(1), formatBytes(s.bytes), s.perPeMs.map((ms) => ms.toFixed(2)).join(" / ")]);
+    return this.methods.map((s) => [s.method, String(s.calls), s.totalMs.toFixed(3), (s.meanMs * 1000).toFixed(1), (s.maxMs * 1000).toFixed(1), formatBytes(s.bytes), s.perPeMs.map((ms, pe) => (this.dead.has(pe) ? "dead" : ms.toFixed(2))).join(" / ")]);
   }
 
   /** The statistics as a text table. */
@@ -49,7 +50,12 @@ export class Profile {
     const rows = this.rows();
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
     const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ");
-    return [`profile: ${this.elapsedMs.toFixed(1)} ms of work on ${this.numPes} PEs`, line(header), ...rows.map(line)].join("\n");
+    return [this.caption(), line(header), ...rows.map(line)].join("\n");
+  }
+
+  private caption(): string {
+    const dead = [...this.dead].map(([pe, why]) => `; PE ${pe} dead (${why}), its calls not counted`).join("");
+    return `profile: ${this.elapsedMs.toFixed(1)} ms of work on ${this.numPes} PEs${dead}`;
   }
 
   /** Prints the table (scripts). */
@@ -59,7 +65,7 @@ export class Profile {
 
   [MIME_BUNDLE](): Record<string, string> {
     const header = ["entry method", "calls", "total ms", "mean µs", "max µs", "arg bytes", "ms per PE"];
-    return { "text/plain": this.toString(), "text/html": htmlTable(`profile: ${this.elapsedMs.toFixed(1)} ms of work on ${this.numPes} PEs`, header, this.rows()) };
+    return { "text/plain": this.toString(), "text/html": htmlTable(this.caption(), header, this.rows()) };
   }
 }
 
@@ -72,5 +78,5 @@ function formatBytes(n: number): string {
 /** Runs `work` and returns its per-entry-method statistics. */
 export async function profile(work: () => unknown): Promise<Profile> {
   const t = await timeline(work);
-  return new Profile(t.events, t.numPes, t.end - t.start);
+  return new Profile(t.events, t.numPes, t.end - t.start, t.dead);
 }

@@ -2,9 +2,8 @@
 import { getHeapStatistics } from "node:v8";
 import type { Runtime } from "../core/runtime.ts";
 import type { FlowStats } from "../transport/transport.ts";
-import { Future } from "../core/future.ts";
-import { rt } from "../core/current.ts";
 import { MIME_BUNDLE, htmlTable } from "./display.ts";
+import { askEveryPe } from "./ask-pes.ts";
 
 /** One PE's numbers. */
 export interface PeStatus {
@@ -38,7 +37,8 @@ export class RuntimeStatus {
   /** PEs in processes of their own: the table gets a column with each one's process id. */
   private readonly processes: boolean;
 
-  constructor(readonly pes: PeStatus[]) {
+  /** `pes`: the live PEs' numbers; `dead`: the PEs that are dead, with why (they have no numbers). */
+  constructor(readonly pes: PeStatus[], readonly dead: ReadonlyMap<number, string> = new Map()) {
     this.processes = pes.some((p) => p.pid !== process.pid);
   }
 
@@ -48,23 +48,22 @@ export class RuntimeStatus {
   }
 
   private rows(): string[][] {
-    return this.pes.map((p) => [String(p.pe), String(p.chares), Object.entries(p.byClass).map(([c, n]) => `${c}×${n}`).join(", ") || "—", String(p.sent), String(p.handled), `${p.heapUsedMB} MB`, ...(this.processes ? [String(p.pid)] : [])]);
+    const live = this.pes.map((p) => [String(p.pe), String(p.chares), Object.entries(p.byClass).map(([c, n]) => `${c}×${n}`).join(", ") || "—", String(p.sent), String(p.handled), `${p.heapUsedMB} MB`, ...(this.processes ? [String(p.pid)] : [])]);
+    const dead = [...this.dead].map(([pe, why]) => [String(pe), "—", `dead: ${why}`, "—", "—", "—", ...(this.processes ? ["—"] : [])]);
+    return [...live, ...dead].sort((a, b) => Number(a[0]) - Number(b[0]));
   }
 
   [MIME_BUNDLE](): Record<string, string> {
     const header = ["PE", "chares", "classes", "sent", "handled", "heap", ...(this.processes ? ["process"] : [])];
-    const caption = `charm4ts runtime: ${this.pes.length} PEs, ${this.chares} chares`;
+    const caption = `charm4ts runtime: ${this.pes.length + this.dead.size} PEs${this.dead.size ? ` (${this.dead.size} dead)` : ""}, ${this.chares} chares`;
     const widths = header.map((h, i) => Math.max(h.length, ...this.rows().map((r) => r[i]!.length)));
     const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ");
     return { "text/plain": [caption, line(header), ...this.rows().map(line)].join("\n"), "text/html": htmlTable(caption, header, this.rows()) };
   }
 }
 
-/** Asks every PE for its numbers. */
+/** Asks every live PE for its numbers; dead PEs are listed as dead. */
 export async function runtimeStatus(): Promise<RuntimeStatus> {
-  const runtime = rt();
-  const answers = new Future<PeStatus[]>(runtime.numPes);
-  for (let pe = 0; pe < runtime.numPes; pe++) runtime.send(pe, { t: "status", fid: answers.id });
-  const pes = runtime.numPes === 1 ? [await answers as unknown as PeStatus] : await answers;
-  return new RuntimeStatus(pes.sort((a, b) => a.pe - b.pe));
+  const { answers, dead } = await askEveryPe<PeStatus>((fid) => ({ t: "status", fid }), "charm.status()");
+  return new RuntimeStatus(answers, dead);
 }

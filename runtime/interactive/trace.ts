@@ -4,9 +4,9 @@
  * times, so threads line up); `charm.timeline(work)` gathers the events and shows them as an
  * SVG with one row per PE, plus a text summary for terminals.
  */
-import { Future } from "../core/future.ts";
 import { rt } from "../core/current.ts";
 import { MIME_BUNDLE, escapeHtml, htmlTable } from "./display.ts";
+import { askEveryPe } from "./ask-pes.ts";
 
 /** One execution: PE, what ran, and when (ms since the epoch). */
 export interface TraceEvent {
@@ -44,7 +44,13 @@ export class Tracer {
 
 /** A timeline ready to display. */
 export class Timeline {
-  constructor(readonly events: TraceEvent[], readonly numPes: number, readonly start: number, readonly end: number) {}
+  /** `dead`: PEs dead by the end, with why (what they ran is missing). */
+  constructor(readonly events: TraceEvent[], readonly numPes: number, readonly start: number, readonly end: number, readonly dead: ReadonlyMap<number, string> = new Map()) {}
+
+  /** "; PE 1 dead (exited with code 3)", or "" while all are alive. */
+  private deadNote(): string {
+    return [...this.dead].map(([pe, why]) => `; PE ${pe} dead (${why})`).join("");
+  }
 
   /** Busy time and executions per PE and method. */
   summary(): Array<{ pe: number; label: string; count: number; busyMs: number }> {
@@ -66,8 +72,10 @@ export class Timeline {
     const labels = [...new Set(this.events.map((e) => e.label))];
     const color = (label: string) => `hsl(${(labels.indexOf(label) * 137) % 360},65%,50%)`;
     const x = (t: number) => left + ((t - this.start) / span) * (width - left - 10);
+    // A dead PE's row is red, with why in its tooltip: an empty row must not pass for an idle PE.
+    const why = (pe: number) => this.dead.has(pe) ? `<title>PE ${pe} is dead: ${escapeHtml(this.dead.get(pe)!)}</title>` : "";
     const rows = Array.from({ length: this.numPes }, (_, pe) =>
-      `<text x="4" y="${top + pe * rowH + 15}" font-size="12">PE ${pe}</text><rect x="${left}" y="${top + pe * rowH + 2}" width="${width - left - 10}" height="${rowH - 4}" fill="#f3f3f3"/>`);
+      `<text x="4" y="${top + pe * rowH + 15}" font-size="12"${this.dead.has(pe) ? ' fill="#b00"' : ""}>PE ${pe}${why(pe)}</text><rect x="${left}" y="${top + pe * rowH + 2}" width="${width - left - 10}" height="${rowH - 4}" fill="${this.dead.has(pe) ? "#fbe3e3" : "#f3f3f3"}">${why(pe)}</rect>`);
     const bars = this.events.map((e) =>
       `<rect x="${x(e.start).toFixed(1)}" y="${top + e.pe * rowH + 2}" width="${Math.max(x(e.end) - x(e.start), 0.5).toFixed(1)}" height="${rowH - 4}" fill="${color(e.label)}"><title>${escapeHtml(e.label)} ${(e.end - e.start).toFixed(3)} ms</title></rect>`);
     const legendY = top + this.numPes * rowH + 16;
@@ -80,31 +88,31 @@ export class Timeline {
 
   [MIME_BUNDLE](): Record<string, string> {
     const rows = this.summary().map((s) => [String(s.pe), s.label, String(s.count), s.busyMs.toFixed(3)]);
-    const caption = `timeline: ${this.events.length} entry-method executions over ${(this.end - this.start).toFixed(2)} ms`;
+    const caption = `timeline: ${this.events.length} entry-method executions over ${(this.end - this.start).toFixed(2)} ms${this.deadNote()}`;
     const text = [caption, ...rows.map((r) => `  PE ${r[0]}  ${r[1]}  ×${r[2]}  ${r[3]} ms`)].join("\n");
     return { "text/plain": text, "image/svg+xml": this.svg(), "text/html": this.svg() + htmlTable("busy time per PE and entry method", ["PE", "entry method", "calls", "ms"], rows) };
   }
 }
 
-async function toggleEverywhere(on: boolean): Promise<TraceEvent[]> {
-  const runtime = rt();
-  const replies = new Future<TraceEvent[][]>(runtime.numPes);
-  for (let pe = 0; pe < runtime.numPes; pe++) runtime.send(pe, { t: "trace", on, fid: replies.id });
-  const answers = (await replies) as unknown;
-  return (runtime.numPes === 1 ? [answers as TraceEvent[]] : (answers as TraceEvent[][])).flat();
+/** Turns tracing on or off on every live PE; their events so far, and the PEs that are dead. */
+async function toggleEverywhere(on: boolean): Promise<{ events: TraceEvent[]; dead: Map<number, string> }> {
+  const { answers, dead } = await askEveryPe<TraceEvent[]>((fid) => ({ t: "trace", on, fid }), "charm.timeline()");
+  return { events: answers.flat(), dead };
 }
 
 /** Runs `work` with tracing on every PE and returns its timeline (waits for quiescence first). */
 export async function timeline(work: () => unknown): Promise<Timeline> {
   await toggleEverywhere(true);
   const start = Tracer.now();
-  let events: TraceEvent[] = [];
+  let answered: { events: TraceEvent[]; dead: Map<number, string> };
   try {
     await work();
     await rt().quiescence.whenQuiet();
   } finally {
-    events = await toggleEverywhere(false);
+    answered = await toggleEverywhere(false);
   }
   const end = Tracer.now();
-  return new Timeline(events, rt().numPes, start, Math.max(end, ...events.map((e) => e.end)));
+  // A PE dead at the start is dead at the end too: the second answer has all the dead.
+  const { events, dead } = answered;
+  return new Timeline(events, rt().numPes, start, Math.max(end, ...events.map((e) => e.end)), dead);
 }
