@@ -53,7 +53,7 @@ export function errorToData(err: unknown, pe: Endpoint, chare?: string, method?:
   if (err instanceof Error) {
     return { name: err.name, message: err.message, stack: err.stack ?? `${err.name}: ${err.message}`, pe, chare, method };
   }
-  return { name: "Error", message: thrownText(err), stack: "", pe, chare, method };
+  return errorToData(asError(err), pe, chare, method);
 }
 
 /**
@@ -64,7 +64,7 @@ export function asError(thrown: unknown): Error {
   if (thrown instanceof Error) return thrown;
   const err = new Error(thrownText(thrown));
   // Where we wrapped it is no news to anyone; a non-Error value carries no stack of its own.
-  err.stack = `Error: ${err.message}`;
+  err.stack = `Error: ${err.message} (not an Error: no stack)`;
   return err;
 }
 
