@@ -1,6 +1,7 @@
 /**
- * The transport between processes (issue 6): 2 PE processes over ZeroMQ TCP, beside raw ZeroMQ
- * from the same run; and PEs sharing a process (MessagePorts) beside PEs in two (ZeroMQ).
+ * The transport between processes (issue 6): 2 PE processes over ZeroMQ TCP (authenticated with
+ * CURVE, the default), beside raw ZeroMQ from the same run; PEs sharing a process (MessagePorts)
+ * beside PEs in two (ZeroMQ); and the cost of authentication, beside plain TCP.
  */
 import { charm, Future } from "../runtime/index.ts";
 import { Bouncer } from "./chares.ts";
@@ -14,10 +15,17 @@ const time = async (fn: () => PromiseLike<unknown>): Promise<number> => {
   return performance.now() - t0;
 };
 
-/** Runs the process-transport rows; `want` filters by row name (BENCH=…). */
+/** Runs the process-transport rows; `want` filters by row name (BENCH=…; BENCH=authenticated runs only the last). */
 export async function processBenchmarks(want: (name: string) => boolean): Promise<Row[]> {
   const rows: Row[] = [];
-  if (!["process", "zmq", "tcp"].some(want)) return rows;
+  if (["process", "zmq", "tcp"].some(want)) rows.push(...(await transportRows()), ...(await hostedRoundTrips()));
+  if (["process", "zmq", "tcp", "authenticated", "curve"].some(want)) rows.push(await authenticationRow());
+  return rows;
+}
+
+/** 2 PE processes: round trips, messages per second and bandwidth, each beside raw ZeroMQ. */
+async function transportRows(): Promise<Row[]> {
+  const rows: Row[] = [];
   const rawRate = await median(3, () => rawZmqThroughput(100_000));
   const rawBandwidth = await median(3, () => rawZmqBandwidth(50));
 
@@ -62,27 +70,43 @@ export async function processBenchmarks(want: (name: string) => boolean): Promis
   } finally {
     await charm.shutdown();
   }
+  return rows;
+}
 
-  rows.push(...(await hostedRoundTrips()));
+/**
+ * What authenticating every socket costs: the default (CURVE, keys per runtime) beside plain
+ * TCP, which admits anyone who reaches a port. Runtimes of each kind take turns, since round
+ * trips here drift by ±20% within seconds; each figure is the median of its turns.
+ */
+async function authenticationRow(): Promise<Row> {
+  const curve: number[] = [];
+  const plain: number[] = [];
+  for (let turn = 0; turn < 3; turn++) {
+    curve.push(await pingPongRuntime());
+    process.env.CHARM4TS_PLAIN_TCP = "1";
+    try {
+      plain.push(await pingPongRuntime());
+    } finally {
+      delete process.env.CHARM4TS_PLAIN_TCP;
+    }
+  }
+  return { name: "entry-method ping-pong round trip, 2 PE processes, authenticated (CURVE, the default)", value: medianOf(curve), unit: "µs", floor: { name: "the same over plain TCP, unauthenticated (CHARM4TS_PLAIN_TCP=1)", value: medianOf(plain), unit: "µs" }, target: "report" };
+}
 
-  // The same ping-pong with every socket under CURVE (what runs off loopback), beside plain TCP.
-  const plainPingPong = rows.find((r) => r.name.startsWith("entry-method ping-pong"))!.value;
-  process.env.CHARM4TS_CURVE = "1";
+/** The median entry-method ping-pong round trip (µs) in a fresh runtime of 2 PE processes, started as the environment says. */
+async function pingPongRuntime(): Promise<number> {
+  await charm.start({ numPes: 2, modules: [new URL("../bench/chares.ts", import.meta.url).href], transport: "processes" });
   try {
-    await charm.start({ numPes: 2, modules: [new URL("../bench/chares.ts", import.meta.url).href], transport: "processes" });
     const b = charm.array(Bouncer, 4);
     await charm.awaitCreation(b);
     b.at(0).setup(b.at(2));
     b.at(2).setup(b.at(0));
-    await b.at(0).retLoop.ret(b.at(2), 500);
+    await b.at(0).retLoop.ret(b.at(2), 500); // warm up: every socket connected
     const iters = 2000;
-    const curve = await median(5, async () => (await time(() => { const f = new Future<void>(); b.at(0).pingPong(iters, f); return Promise.resolve(f); })) * 1000 / iters);
-    rows.push({ name: "entry-method ping-pong round trip, 2 PE processes, CURVE", value: curve, unit: "µs", floor: { name: "the same over plain TCP", value: plainPingPong, unit: "µs" }, target: "report" });
+    return await median(5, async () => (await time(() => { const f = new Future<void>(); b.at(0).pingPong(iters, f); return Promise.resolve(f); })) * 1000 / iters);
   } finally {
-    delete process.env.CHARM4TS_CURVE;
     await charm.shutdown();
   }
-  return rows;
 }
 
 /**

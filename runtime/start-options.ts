@@ -77,7 +77,7 @@ export interface StartOptions {
   /**
    * PE processes: the interface the driver (and a mixed runtime's threads) listen on, e.g. this
    * host's address on the cluster's network (default CHARM4TS_BIND, else 127.0.0.1: loopback only).
-   * Off loopback, CURVE encrypts and authenticates every connection.
+   * On every address, loopback included, CURVE encrypts and authenticates every connection.
    */
   bind?: string;
 }

@@ -49,7 +49,7 @@ function instructions(address: string, secretFile: string, layout: PeLayout): st
   const lines = layout.processes.map((_, slot) => `  ${commandLine(address, secretFile, layout, slot)}    # ${pes[slot]}`);
   const loopback = /^tcp:\/\/(127\.|\[::1\]|localhost)/.test(address)
     ? "\nThe runtime listens on loopback only, so they must run on this machine; to attach other hosts, start it with " +
-      "bind: \"<this host's address>\" (or CHARM4TS_BIND), which also turns on CURVE encryption."
+      "bind: \"<this host's address>\" (or CHARM4TS_BIND)."
     : "";
   return `charm4ts: waiting ${BY_HAND_JOIN_MS / 60_000} minutes for ${n} PE process${n > 1 ? "es" : ""} to join. Start ${n > 1 ? "each" : "it"} in the project's folder, within a minute of one another:\n` +
     `${lines.join("\n")}\n` +

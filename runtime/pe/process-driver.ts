@@ -42,8 +42,8 @@ export interface ProcessOptions {
   /** The interface to bind to (default CHARM4TS_BIND, else 127.0.0.1: loopback only). */
   host?: string;
   /**
-   * Encrypt and authenticate with CURVE (default: off loopback, unless CHARM4TS_PLAIN_TCP=1
-   * asks for plain TCP; CHARM4TS_CURVE=1 forces it on loopback too).
+   * Encrypt and authenticate every socket with CURVE, loopback included (default: yes, unless
+   * CHARM4TS_PLAIN_TCP=1 asks for plain TCP, which lets anyone who reaches a port run code).
    */
   curve?: boolean;
   /** The process slots to spawn on this host (default: all); the others join by themselves. With one PE per process, a slot is a PE number. */
@@ -85,8 +85,8 @@ export async function startProcessPes(numPes: number, modules: string[], hooks: 
   // a PE busy as long as the heartbeat allows, so never sooner than twice that (off with it).
   const sendTimeoutMs = timing ? Math.max(DEFAULT_SEND_TIMEOUT_MS, 2 * timing.timeoutMs) : 0;
   const token = newSecret();
-  const curve = (options.curve ?? wantsCurve(host)) ? newCurveKeys() : undefined;
-  // What PEs are given to join: the token, and the CURVE keys when there are some.
+  const curve = (options.curve ?? wantsCurve()) ? newCurveKeys() : undefined;
+  // What PEs are given to join: the token, and the CURVE keys (unless plain TCP was asked for).
   const secret = encodeSecret({ token, curve });
   const layout = peLayout(numPes, options.localPes, options.pesPerProcess);
   const remotePes = Array.from({ length: numPes - layout.local }, (_, i) => layout.local + i);
@@ -115,8 +115,10 @@ export async function startProcessPes(numPes: number, modules: string[], hooks: 
   // them without their launcher taking it for a crash of the job, so they are ended at stop.
   const silentJoiners: Array<{ pid: number; host: string }> = [];
   // A thread of a PE process, or of this one, that ended: reported with its own error if it died of one.
-  const threadEnded = (pe: Endpoint, e: ThreadEnd, which: string) =>
+  const threadEnded = (pe: Endpoint, e: ThreadEnd, which: string) => {
+    transport.ended(pe);
     end(pe, e.how, which, e.error ? { ...e.error, message: `PE ${pe} ${e.error.message}`, pe } : false);
+  };
 
   // Linger 0: the driver closes its sockets only once the PEs are gone; nothing is left to deliver.
   const transport = await ZmqTransport.bind({ host, linger: 0, curve, sendTimeoutMs, onError: (e) => { if (!stopping) hooks.onUnhandled(transportError(e)); } });
@@ -130,9 +132,11 @@ export async function startProcessPes(numPes: number, modules: string[], hooks: 
     children.push(child);
     // A process takes all of its PEs with it.
     const endAll = (how: string, which: string) => { for (const pe of pesOf(layout.processes[slot]!)) end(pe, how, which); };
+    // An exit ends what the process can send: what it sent before still counts (ZmqTransport.ended).
+    const exitAll = (how: string, which: string) => { for (const pe of pesOf(layout.processes[slot]!)) transport.ended(pe); endAll(how, which); };
     for (const pe of pesOf(layout.processes[slot]!)) processes.set(pe, child);
     child.on("error", (err) => endAll(`could not start a process (${err.message})`, ""));
-    child.on("exit", (code, signal) => endAll(processDeath(code, signal, options.maxHeapMb), `(process ${child.pid})`));
+    child.on("exit", (code, signal) => exitAll(processDeath(code, signal, options.maxHeapMb), `(process ${child.pid})`));
   }
   // A mixed runtime's PEs here: threads that reach the PE processes over ZeroMQ.
   const local = layout.local > 0 ? new JoiningThreads(layout.local, { host, curve }, (pe, e) => threadEnded(pe, e, "(a thread of the driver's process)"), options.maxHeapMb) : undefined;
@@ -273,11 +277,14 @@ function killQuietly(pid: number): void {
   }
 }
 
-/** Off loopback, CURVE unless plain TCP was asked for explicitly. */
-function wantsCurve(host: string): boolean {
-  if (process.env.CHARM4TS_CURVE === "1") return true;
-  const loopback = /^(127\.|::1$|localhost$)/.test(host);
-  return !loopback && process.env.CHARM4TS_PLAIN_TCP !== "1";
+/**
+ * CURVE unless plain TCP was asked for explicitly, on every address: loopback ports are open to
+ * every user of the host, so loopback is no protection on a shared machine.
+ */
+function wantsCurve(): boolean {
+  if (process.env.CHARM4TS_PLAIN_TCP !== "1") return true;
+  process.stderr.write("charm4ts: CHARM4TS_PLAIN_TCP=1: this runtime's sockets are plain TCP and unauthenticated; anyone who can reach them (on loopback, every user of this host) can run code in its PEs\n");
+  return false;
 }
 
 function transportError(e: Error): ErrorData {

@@ -1,10 +1,11 @@
 /**
- * CURVE encryption and authentication for a runtime's sockets off loopback. The driver makes
- * two key pairs per runtime and hands them to its PEs with the secret: every receiving socket
- * is a CURVE server with the server key, every sending socket a client with the client key,
- * and a ZAP handler in each process admits only that client key. A peer without the keys can't
- * finish the handshake (wrong server key), is refused (unknown client key), or speaks the wrong
- * mechanism (plain TCP).
+ * CURVE encryption and authentication for every socket of a runtime, on every address (loopback
+ * too: other users of the host can reach loopback ports). The driver makes two key pairs per
+ * runtime and hands them to its PEs with the secret: every receiving socket is a CURVE server
+ * with the server key, every sending socket a client with the client key, and a ZAP handler in
+ * each process admits only that client key. A peer without the keys can't finish the handshake
+ * (wrong server key), is refused (unknown client key), or speaks the wrong mechanism (plain
+ * TCP); recorded traffic can't be replayed, since each connection has session keys of its own.
  */
 import * as zmq from "zeromq";
 
@@ -56,8 +57,10 @@ export async function curveServer(keys: CurveKeys): Promise<CurveServerOptions> 
 /** A socket made with `curveServer` closed; the ZAP handler closes with the last (it would keep Node running). */
 export function releaseCurveServer(): void {
   if (--users > 0) return;
-  // Even when another thread's handler served us: the next runtime here looks for one afresh.
+  // Even when another thread's handler served us: the next runtime here looks for one afresh,
+  // and admits only its own key (a runtime's keys die with its last socket).
   listening = undefined;
+  admitted.clear();
   if (!zap) return;
   // Unbinding first frees the address now; a closed socket frees it later, on ZeroMQ's own
   // thread, and a runtime started meanwhile would find it taken and go without a handler.
@@ -71,8 +74,7 @@ export function curveClient(keys: CurveKeys): CurveClientOptions {
   return { curveServerKey: keys.serverPublic, curvePublicKey: keys.clientPublic, curveSecretKey: keys.clientSecret };
 }
 
-// Client keys admitted in this process (one per runtime started here, kept: a driver restarted
-// from a notebook admits the new runtime's key; old runtimes' sockets are closed by then).
+// Client keys admitted by this thread's ZAP handler: those of the runtimes whose sockets are open here.
 const admitted = new Set<string>();
 let listening: Promise<void> | undefined;
 let zap: zmq.Router | undefined;
@@ -106,7 +108,8 @@ async function serveZap(): Promise<void> {
         await router.send([id!, empty!, "1.0", requestId!, ok ? "200" : "400", ok ? "OK" : "client key not issued by this runtime's driver", "", ""]);
       }
     } catch (err) {
-      if (!router.closed) throw err;
+      // Released: a receive pending while the router unbinds fails (EBUSY) before it is closed.
+      if (zap === router) throw err;
     }
   })();
 }

@@ -23,6 +23,8 @@ export interface FlowStats {
   /** The most in flight toward one peer, and held for one peer, so far. */
   peakInFlight: number;
   peakHeld: number;
+  /** Batches that arrived from a sender that isn't a live member (unknown, or declared dead), dropped. */
+  refused?: number;
 }
 
 /** A way to reach other endpoints. */
@@ -46,7 +48,7 @@ export interface Transport {
   drained?(to?: Endpoint): Promise<void>;
   /** What flow control holds now and has held (transports with flow control only). */
   flowStats?(): FlowStats;
-  /** A peer was declared dead: drop what waits for it and what is sent to it from now on. */
+  /** A peer was declared dead: drop what waits for it, what is sent to it, and what it sends, from now on. */
   peerLost?(pe: Endpoint): void;
   /** Stops receiving and releases the underlying channels. */
   close(): void;

@@ -4,6 +4,8 @@
  * processes, never through the driver. One PUSH→PULL pair is one TCP stream: FIFO per
  * destination. Messages sent in one turn leave together at its end (frames: zmq-frames.ts), and
  * credit-based flow control bounds what is in flight toward each peer (credit.ts, zmq-link.ts).
+ * With the runtime's CURVE keys (curve.ts) only its members connect; a batch is then delivered
+ * only if its sender is a live member: one this endpoint joined with and nobody declared dead.
  */
 import * as zmq from "zeromq";
 import type { Endpoint } from "../protocol/ids.ts";
@@ -21,6 +23,9 @@ import { deferMicrotask } from "./microtask.ts";
 /** A peer that takes nothing for this long while messages wait for it is reported (see zmq-link.ts). */
 export const DEFAULT_SEND_TIMEOUT_MS = 10_000;
 
+/** How long a peer that ended by itself still has what it sent before taken (see `ended`). */
+const LAST_WORDS_MS = 1000;
+
 /** How a ZmqTransport binds and behaves. */
 export interface ZmqTransportOptions {
   /** The interface address to bind the receiving socket to (default 127.0.0.1: loopback only). */
@@ -29,7 +34,7 @@ export interface ZmqTransportOptions {
   linger?: number;
   /** Where failures without a caller go: a batch that can't be encoded or sent, a malformed message. */
   onError?: (error: Error) => void;
-  /** The runtime's CURVE keys: every socket encrypts and authenticates (used off loopback). */
+  /** The runtime's CURVE keys: every socket encrypts and authenticates (without them: plain TCP, anyone may connect). */
   curve?: CurveKeys;
   /** Bytes that may be in flight toward one peer before further batches wait here (default 4 MiB). */
   window?: number;
@@ -41,8 +46,12 @@ export interface ZmqTransportOptions {
 export class ZmqTransport implements Transport {
   private readonly peers = new Map<Endpoint, string>();
   private readonly links = new Map<Endpoint, ZmqLink>();
-  /** Peers declared dead: what is sent to them is dropped. */
+  /** Peers declared dead: what is sent to them is dropped, and what they send from then on. */
   private readonly lost = new Set<Endpoint>();
+  /** Peers whose process ended by itself: what they sent before is still taken until this time (ms). */
+  private readonly lastWords = new Map<Endpoint, number>();
+  /** Batches dropped because their sender isn't a live member, by sender. */
+  private readonly refused = new Map<Endpoint, number>();
   /** Per sender: its stream's reader, and a handler call that names the sender (quiescence needs it). */
   private readonly readers = new Map<Endpoint, { reader: WireReader; deliver: (msg: Message, cause: number) => void }>();
   private readonly batcher = new TurnBatcher<ZmqLink>((link) => link.post());
@@ -147,9 +156,14 @@ export class ZmqTransport implements Transport {
     return new Promise((wake) => this.idleWaiters.push({ pe, wake }));
   }
 
-  /** A peer was declared dead: what waits for it is dropped, and what is sent to it from now on. */
+  /**
+   * A peer was declared dead: what waits for it is dropped, and what is sent to it from now on;
+   * what it sends from now on is dropped too (fenced), so a PE declared dead while still running
+   * (stopped, stuck) can't act after its death was announced — except a peer that `ended`.
+   */
   peerLost(pe: Endpoint): void {
     this.lost.add(pe);
+    if (!this.lastWords.has(pe)) this.readers.delete(pe);
     const link = this.links.get(pe);
     if (!link) return;
     this.links.delete(pe);
@@ -157,9 +171,25 @@ export class ZmqTransport implements Transport {
     this.wakeIfIdle();
   }
 
+  /**
+   * `pe`'s process (or thread) ended by itself: it can send nothing more, and what it sent
+   * before (a death report, its last output) may still be on the way when its end is announced.
+   * That is taken for `ms` more; a peer declared dead without ending is fenced at once.
+   */
+  ended(pe: Endpoint, ms = LAST_WORDS_MS): void {
+    this.lastWords.set(pe, performance.now() + ms);
+  }
+
+  /** Batches dropped because their sender wasn't a live member (unknown, or declared dead), by sender. */
+  refusedBatches(): ReadonlyMap<Endpoint, number> {
+    return this.refused;
+  }
+
   /** What flow control holds now and has held at most, summed over peers. */
   flowStats(): FlowStats {
-    const stats: FlowStats = { inFlight: 0, held: 0, peakInFlight: 0, peakHeld: 0 };
+    let refused = 0;
+    for (const n of this.refused.values()) refused += n;
+    const stats: FlowStats = { inFlight: 0, held: 0, peakInFlight: 0, peakHeld: 0, refused };
     for (const link of this.links.values()) {
       stats.inFlight += link.window.inFlight;
       stats.held += link.heldBytes;
@@ -212,6 +242,10 @@ export class ZmqTransport implements Transport {
       for await (const frames of this.pull) {
         try {
           const { sender, batch, grant } = decodeFrames(frames);
+          if (!this.member(sender)) {
+            this.refused.set(sender, (this.refused.get(sender) ?? 0) + 1);
+            continue;
+          }
           const link = this.links.get(sender) ?? (this.peers.has(sender) && !this.lost.has(sender) && !this.closed ? this.open(sender) : undefined);
           if (grant > 0) link?.granted(grant);
           if (!batch) continue; // a grant alone
@@ -229,6 +263,14 @@ export class ZmqTransport implements Transport {
     } catch (err) {
       if (!this.closed) this.fail(err as Error);
     }
+  }
+
+  /** Whether a batch from `sender` is taken: a peer this endpoint joined with, alive (or its last words). */
+  private member(sender: Endpoint): boolean {
+    if (!this.peers.has(sender)) return false;
+    if (!this.lost.has(sender)) return true;
+    const until = this.lastWords.get(sender);
+    return until !== undefined && performance.now() < until;
   }
 
   private fail(error: Error): void {

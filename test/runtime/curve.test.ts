@@ -1,7 +1,7 @@
-// CURVE between PE processes: on by default off loopback, and the negative cases the issue asks
-// for — a plain client, a client that doesn't know the server key, a client key the driver
-// didn't issue — each fails its handshake and never delivers a message.
-import { afterEach, describe, expect, it } from "vitest";
+// CURVE between PE processes: on by default on every address, and the negative cases — a plain
+// client, a client that doesn't know the server key, a client key the driver didn't issue —
+// each fails its handshake and never delivers a message (socket-auth.test.ts attacks a runtime).
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { networkInterfaces } from "node:os";
@@ -17,8 +17,7 @@ import { Where } from "./fixtures/processes.ts";
 
 const fixtures = new URL("./fixtures/processes.ts", import.meta.url).href;
 
-// This machine's first non-loopback IPv4 address; without one, CURVE is forced on loopback
-// (CHARM4TS_CURVE=1) so the same path still runs.
+// This machine's first non-loopback IPv4 address (without one, loopback: CURVE is on there too).
 const offLoopback = Object.values(networkInterfaces()).flat().find((a) => a && a.family === "IPv4" && !a.internal)?.address;
 
 const sockets: zmq.Socket[] = [];
@@ -26,7 +25,7 @@ const transports: ZmqTransport[] = [];
 afterEach(async () => {
   for (const s of sockets.splice(0)) s.close();
   for (const t of transports.splice(0)) t.close();
-  for (const name of ["CHARM4TS_BIND", "CHARM4TS_CURVE", "CHARM4TS_PLAIN_TCP"]) delete process.env[name];
+  for (const name of ["CHARM4TS_BIND", "CHARM4TS_PLAIN_TCP"]) delete process.env[name];
   await charm.shutdown();
 });
 
@@ -42,9 +41,13 @@ function handshakeFailure(socket: zmq.Socket): Promise<string> {
 const hello = (v: string): Message => ({ t: "resolve", fid: 1 as FutureId, v });
 
 describe("CURVE between PE processes", () => {
+  it("on loopback, a runtime of PE processes encrypts by default", async () => {
+    await charm.start({ numPes: 2, modules: [fixtures], transport: "processes" });
+    expect((rt().transport as ZmqTransport).encrypted).toBe(true);
+  });
+
   it("off loopback, a runtime of PE processes encrypts by default, and works", async () => {
     if (offLoopback) process.env.CHARM4TS_BIND = offLoopback;
-    else process.env.CHARM4TS_CURVE = "1";
     await charm.start({ numPes: 2, modules: [fixtures], transport: "processes" });
     const transport = rt().transport as ZmqTransport;
     expect(transport.encrypted).toBe(true);
@@ -55,7 +58,6 @@ describe("CURVE between PE processes", () => {
   });
 
   it.each([["processes", 0], ["mixed", 1]] as const)("PE threads sharing a process encrypt too, one ZAP handler serving them all (%s)", async (transport, localPes) => {
-    process.env.CHARM4TS_CURVE = "1";
     // 3 PEs: two threads of one PE process (beside a thread of the driver's process when mixed)
     await charm.start({ numPes: 3, modules: [fixtures], transport, pesPerProcess: 2, ...(localPes ? { localPes } : {}) });
     const arr = charm.array(Where, 3);
@@ -64,10 +66,13 @@ describe("CURVE between PE processes", () => {
     expect(await arr.at(2).peerPid.ret(arr.at(1))).toEqual(pids[1]);
   });
 
-  it("plain TCP off loopback only when asked for (CHARM4TS_PLAIN_TCP=1)", async () => {
+  it("plain TCP only when asked for (CHARM4TS_PLAIN_TCP=1), with a warning", async () => {
+    const warned = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
     process.env.CHARM4TS_BIND = offLoopback ?? "127.0.0.1";
     process.env.CHARM4TS_PLAIN_TCP = "1";
     await charm.start({ numPes: 2, modules: [fixtures], transport: "processes" });
+    expect(String(warned.mock.calls[0]?.[0])).toMatch(/^charm4ts: CHARM4TS_PLAIN_TCP=1: .* anyone who can reach them .* can run code in its PEs/);
+    warned.mockRestore();
     expect((rt().transport as ZmqTransport).encrypted).toBe(false);
     expect((await charm.array(Where, 2).pid.ret()).map(([pe]) => pe)).toEqual([0, 1]);
   });
@@ -75,8 +80,9 @@ describe("CURVE between PE processes", () => {
   it("a plain client, a wrong server key and a client key the driver didn't issue all fail; the runtime's keys get through", async () => {
     const keys = newCurveKeys();
     const receiver = await ZmqTransport.bind({ curve: keys });
-    transports.push(receiver);
-    receiver.join(0, []);
+    const sender = await ZmqTransport.bind({ curve: keys });
+    transports.push(receiver, sender);
+    receiver.join(0, [[1, sender.address]]); // a batch is taken only from a member
     const received: Message[] = [];
     const first = new Promise<void>((resolve) => receiver.listen((m) => { received.push(m); resolve(); }));
 
@@ -92,8 +98,6 @@ describe("CURVE between PE processes", () => {
     }
     expect(await Promise.all(failures)).toEqual(["handshake:error:protocol", "handshake:error:other", "handshake:error:auth"]);
 
-    const sender = await ZmqTransport.bind({ curve: keys });
-    transports.push(sender);
     sender.join(1, [[0, receiver.address]]);
     sender.send(0, hello("from a holder of the keys"));
     await first;
@@ -124,7 +128,7 @@ describe("CURVE between PE processes", () => {
   it("after shutdown, nothing of CURVE keeps the driver's process running", async () => {
     const root = fileURLToPath(new URL("../../", import.meta.url));
     const run = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = execFile(process.execPath, ["bin/charmrun.mjs", "test/runtime/fixtures/program-start-stop.ts"], { cwd: root, env: { ...process.env, CHARM4TS_CURVE: "1" }, timeout: 20_000 }, (_err, stdout, stderr) => resolve({ code: child.exitCode, stdout, stderr }));
+      const child = execFile(process.execPath, ["bin/charmrun.mjs", "test/runtime/fixtures/program-start-stop.ts"], { cwd: root, env: process.env, timeout: 20_000 }, (_err, stdout, stderr) => resolve({ code: child.exitCode, stdout, stderr }));
     });
     expect(run.stderr).toBe("");
     expect(run.stdout.trim()).toBe("called PE 1, shut down");
