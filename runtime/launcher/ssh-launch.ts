@@ -83,7 +83,7 @@ export function remoteShellArgs(settings: SshSettings, slot: number, rendezvous:
 /**
  * How charm.start starts the PEs of an ssh launch: every PE remote (none spawned beside the
  * driver), the driver bound to CHARM4TS_BIND or else the interface that routes toward the
- * first host (so off loopback, and so CURVE, unless every host is this one's loopback).
+ * first host (off loopback unless every host is this one's loopback; CURVE either way).
  */
 export async function sshStart(env: NodeJS.ProcessEnv = process.env): Promise<ProcessOptions | undefined> {
   const settings = sshSettings(env);

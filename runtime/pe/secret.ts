@@ -17,7 +17,7 @@ export function newSecret(): string {
   return randomBytes(32).toString("hex");
 }
 
-/** What the secret carries: the token a PE shows to join, and the runtime's CURVE keys off loopback. */
+/** What the secret carries: the token a PE shows to join, and the runtime's CURVE keys (absent only with plain TCP). */
 export interface RuntimeSecret {
   token: string;
   curve?: CurveKeys;

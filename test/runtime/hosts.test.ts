@@ -151,7 +151,7 @@ describe("PEs on hosts that are network namespaces", () => {
 
   it("+ppn 2 ++hosts a,b: one PE process on each host, hosting 2 PEs", async () => {
     const [h1, h2] = cluster.hosts as [typeof cluster.hosts[0], typeof cluster.hosts[0]];
-    // Over CURVE (the default off loopback): the PE threads of one process share its ZAP handler.
+    // Over CURVE (the default): the PE threads of one process share its ZAP handler.
     const run = charmrun(["+p4", "+ppn", "2", "++hosts", `${h1.addresses[0]},${h2.addresses[0]}`, "++remote-shell", namespaceShell()]);
     const results = await runHosts(run, async ({ where }) => {
       where.forEach((w, pe) => expect(w.addresses.sort()).toEqual([...cluster.hosts[Math.floor(pe / 2)]!.addresses].sort()));
