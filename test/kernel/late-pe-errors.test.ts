@@ -9,7 +9,7 @@ import { within } from "../runtime/within.ts";
 // A PE's error after its entry method returned shows in the cell that is running, and the PE
 // lives on for the next cells (issue 16, item 3).
 let executor: CellExecutor;
-async function run(code: string): Promise<{ value: string | undefined; stderr: string }> {
+async function run(code: string): Promise<{ value: unknown; stderr: string }> {
   let stderr = "";
   const result = await executor.execute(code, {
     output: (o: CellOutput) => { if (o.kind === "stream" && o.name === "stderr") stderr += o.text; },
