@@ -2,9 +2,11 @@
 // Only what starts the PE threads and the cell executor is loaded before they start: they get
 // going (the cell thread is the runtime's driver and adopts the PEs) while the sockets and the
 // protocol code load.
-import { readConnectionFile } from "./protocol/connection.ts";
+import { endpoint, readConnectionFile, type ConnectionInfo } from "./protocol/connection.ts";
+import { startHeartbeat, type Heartbeat } from "./server/heartbeat.ts";
 import type { Kernel } from "./server/kernel.ts";
 import { log } from "./server/log.ts";
+import { maxMessageBytes } from "./server/message-limit.ts";
 import { startCellExecutor } from "./server/start-executor.ts";
 import { prestartPeThreads, type Prestart } from "../runtime/pe/prestart.ts";
 import { kernelPeCount } from "./interactive/pe-count.ts";
@@ -26,6 +28,16 @@ export function connectionFileArg(argv: readonly string[]): string | undefined {
 // How often the kernel checks that its launcher is still alive.
 const PARENT_POLL_MS = 1000;
 
+let heartbeat: Heartbeat | undefined;
+
+/**
+ * Exits once the heartbeat thread has ended (at most its close grace): a process that exits while
+ * that thread's ZeroMQ socket waits to receive aborts instead (zeromq.js#411).
+ */
+function exit(code?: number): void {
+  void (heartbeat?.close() ?? Promise.resolve()).finally(() => process.exit(code));
+}
+
 async function main(): Promise<void> {
   const file = connectionFileArg(process.argv.slice(2));
   if (!file) {
@@ -37,18 +49,20 @@ async function main(): Promise<void> {
   let kernel: Kernel | undefined;
   process.on("SIGINT", () => kernel?.interrupt());
   process.on("SIGTERM", () => {
-    if (!kernel) process.exit(0);
+    if (!kernel) return exit(0);
     void kernel.stop(0);
-    setTimeout(() => process.exit(0), 3000).unref(); // even if a stuck cell holds up the stop
+    setTimeout(() => exit(0), 3000).unref(); // even if a stuck cell holds up the stop
   });
   // An error from user code that escaped the executor must not take the kernel down.
   process.on("uncaughtException", (e) => log(`uncaught: ${e.stack ?? e.message}`));
   process.on("unhandledRejection", (e) => log(`unhandled rejection: ${e instanceof Error ? e.stack : String(e)}`));
-  const info = readConnectionFile(file);
+  const { info, maxBytes } = configuration(file);
   const executor = startCellExecutor(process.cwd(), prestartPes());
   executor.catch(() => undefined); // the kernel reports a failed start once it is up
+  // Its thread boots while this one loads the sockets and the protocol code.
+  heartbeat = startHeartbeat(endpoint(info, "hb"), maxBytes);
   const { Kernel: KernelServer } = await import("./server/kernel.ts");
-  kernel = await KernelServer.start(info, { cwd: process.cwd(), executor });
+  kernel = await KernelServer.start(info, { cwd: process.cwd(), executor, heartbeat, maxMessageBytes: maxBytes });
   // Like ipykernel's parent poller: a kernel whose launcher died (the Jupyter server, nbconvert,
   // a test) is reparented; nobody can reach it any more, so it shuts down instead of lingering.
   const parent = process.ppid;
@@ -57,12 +71,28 @@ async function main(): Promise<void> {
       log(`launcher (pid ${parent}) is gone: shutting down`);
       void kernel?.stop(0);
       // A cell or PE stuck in a loop may keep an orderly stop from finishing: don't linger.
-      setTimeout(() => process.exit(0), 3000).unref();
+      setTimeout(() => exit(0), 3000).unref();
     }
   }, PARENT_POLL_MS).unref();
   await kernel.done;
   // Everything is closed; if some handle still lingers, don't let it keep a zombie kernel alive.
-  setTimeout(() => process.exit(), 2000).unref();
+  setTimeout(() => exit(), 2000).unref();
+}
+
+/**
+ * The connection file and the message size limit, checked before anything starts: a kernel that
+ * can't honour them refuses to start, saying why in one line (no stack), and exits 2.
+ */
+function configuration(file: string): { info: ConnectionInfo; maxBytes: number } {
+  try {
+    const info = readConnectionFile(file);
+    // Once, so a frontend's log shows why anyone who can reach the ports is trusted.
+    if (!info.key) log(`${file} has an empty key: messages are not signed, and anyone who can reach the kernel's ports can run code`);
+    return { info, maxBytes: maxMessageBytes() };
+  } catch (e) {
+    log(`cannot start: ${e instanceof Error ? e.message : String(e)}`);
+    process.exit(2);
+  }
 }
 
 /**
@@ -79,5 +109,5 @@ function prestartPes(): Prestart | undefined {
 
 main().catch((e) => {
   log(`fatal: ${e instanceof Error ? e.stack : String(e)}`);
-  process.exit(1);
+  exit(1);
 });

@@ -32,11 +32,17 @@ export function readConnectionFile(path: string): ConnectionInfo {
     const port = raw[`${ch}_port`];
     if (!Number.isInteger(port)) throw new Error(`${path}: ${ch}_port must be an integer`);
   }
+  // A key of another type must not quietly become "" (no signing): that would turn authentication
+  // off for a file that meant to turn it on. Only an empty string (or no key at all) means unsigned.
+  const key = raw.key === undefined ? "" : raw.key;
+  if (typeof key !== "string") {
+    throw new Error(`${path}: key must be a string (the HMAC key, or "" for unsigned messages), not ${raw.key === null ? "null" : typeof key}`);
+  }
   return {
     ...(raw as unknown as ConnectionInfo),
     transport,
     ip: typeof raw.ip === "string" ? raw.ip : "127.0.0.1",
-    key: typeof raw.key === "string" ? raw.key : "",
+    key,
     signature_scheme: typeof raw.signature_scheme === "string" ? raw.signature_scheme : "hmac-sha256",
   };
 }

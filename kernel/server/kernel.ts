@@ -1,6 +1,7 @@
 // The kernel server: sockets in, typed messages to the pure handlers, replies and iopub out.
 // Lifecycle: starting → running → stopping → stopped. Cells run in the executor's worker
-// thread, so this thread keeps answering heartbeat and control while a cell loops.
+// thread, so this thread keeps answering control while a cell loops; the heartbeat has a thread
+// of its own, which keeps answering even while this one is busy.
 import type * as zmq from "zeromq";
 import { CellExecutor, type InputRequest } from "../cells/executor.ts";
 import { InvalidRequest } from "../handlers/content.ts";
@@ -8,13 +9,14 @@ import { dispatch } from "../handlers/dispatch.ts";
 import { publishOutput } from "../handlers/execute.ts";
 import type { KernelState, RequestScope } from "../handlers/context.ts";
 import { History } from "../handlers/history.ts";
-import type { ConnectionInfo } from "../protocol/connection.ts";
+import { endpoint, type ConnectionInfo } from "../protocol/connection.ts";
 import type { Incoming, IopubContent, IopubType, Outgoing } from "../protocol/messages.ts";
 import { errorReply, inputRequest, iopub, newKernelSession, reply, unknownReply, type KernelSession } from "../protocol/reply.ts";
 import { Signer } from "../protocol/signer.ts";
 import { decodeFrames, encodeFrames } from "../protocol/wire.ts";
 import { RequestQueue, type Queued } from "./request-queue.ts";
-import { bindSockets, closeSockets, Sender, serveHeartbeat, type KernelSockets } from "./sockets.ts";
+import { startHeartbeat, type Heartbeat } from "./heartbeat.ts";
+import { bindSockets, closeSockets, Sender, type KernelSockets } from "./sockets.ts";
 import { startCellExecutor } from "./start-executor.ts";
 import { log } from "./log.ts";
 
@@ -44,6 +46,7 @@ export class Kernel {
 
   private constructor(
     private readonly sockets: KernelSockets,
+    private readonly heartbeat: Heartbeat,
     info: ConnectionInfo,
     private readonly cwd: string,
     firstExecutor?: Promise<CellExecutor>,
@@ -93,10 +96,21 @@ export class Kernel {
 
   /**
    * Binds the sockets, announces `starting` and serves until shutdown. `options.executor` is a
-   * cell executor already starting (see main.ts), else the kernel starts one.
+   * cell executor and `options.heartbeat` a heartbeat thread already starting (see main.ts), else
+   * the kernel starts them. No socket accepts a frame over `options.maxMessageBytes`.
    */
-  static async start(info: ConnectionInfo, options: { cwd: string; executor?: Promise<CellExecutor> }): Promise<Kernel> {
-    const kernel = new Kernel(await bindSockets(info), info, options.cwd, options.executor);
+  static async start(
+    info: ConnectionInfo,
+    options: { cwd: string; maxMessageBytes: number; executor?: Promise<CellExecutor>; heartbeat?: Heartbeat },
+  ): Promise<Kernel> {
+    const heartbeat = options.heartbeat ?? startHeartbeat(endpoint(info, "hb"), options.maxMessageBytes);
+    const kernel = new Kernel(await bindSockets(info, options.maxMessageBytes), heartbeat, info, options.cwd, options.executor);
+    // Not awaited: the first reply needn't wait for the thread to boot (frontends retry pings). A
+    // heartbeat that can't bind would get the kernel declared dead, so it stops at once instead.
+    heartbeat.ready.catch((e: unknown) => {
+      log(`cannot start: ${errorText(e)}`);
+      void kernel.stop(1);
+    });
     kernel.run();
     return kernel;
   }
@@ -109,7 +123,6 @@ export class Kernel {
   private run(): void {
     // Published once (PITFALLS 14); a frontend that subscribes later simply misses it.
     this.publish(undefined, "status", { execution_state: "starting" });
-    void serveHeartbeat(this.sockets.hb).catch((e) => log(`heartbeat stopped: ${errorText(e)}`));
     void this.receive(this.sockets.shell, "shell", (m) => this.shellQueue.push(m));
     void this.receive(this.sockets.control, "control", (m) => this.controlQueue.push(m));
     void this.receive(this.sockets.stdin, "stdin", (m) => this.onStdin(m));
@@ -239,6 +252,9 @@ export class Kernel {
   async stop(exitCode: number): Promise<void> {
     if (this.phase === "stopping" || this.phase === "stopped") return this.exited;
     this.phase = "stopping";
+    // Closed first, not waited for yet: even a stop that hangs below leaves no thread that would
+    // abort the process's forced exit.
+    const heartbeatClosed = this.heartbeat.close();
     this.shellQueue.close();
     this.controlQueue.close();
     this.pendingInput?.reject(new Error("the kernel is shutting down"));
@@ -251,6 +267,7 @@ export class Kernel {
     }
     await Promise.all(Object.values(this.senders).map((s) => s.flushed()));
     closeSockets(this.sockets);
+    await heartbeatClosed;
     this.phase = "stopped";
     process.exitCode = exitCode;
     this.finish();

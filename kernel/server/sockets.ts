@@ -1,5 +1,6 @@
-// The kernel's five ZeroMQ sockets (spec: "Introduction": shell/control/stdin ROUTER, iopub PUB,
-// heartbeat REP) and a serialising sender for each, since zeromq.js allows one send at a time.
+// The kernel's ZeroMQ sockets on its main thread (spec: "Introduction": shell/control/stdin ROUTER,
+// iopub PUB; the heartbeat's REP has a thread of its own, heartbeat.ts) and a serialising sender
+// for each, since zeromq.js allows one send at a time.
 import * as zmq from "zeromq";
 import { endpoint, type ConnectionInfo } from "../protocol/connection.ts";
 
@@ -32,40 +33,29 @@ export interface KernelSockets {
   control: zmq.Router;
   stdin: zmq.Router;
   iopub: zmq.Publisher;
-  hb: zmq.Reply;
 }
 
-/** Binds all five sockets to the connection file's endpoints. */
-export async function bindSockets(info: ConnectionInfo): Promise<KernelSockets> {
+/** Binds shell, control, stdin and iopub; a peer sending a frame over `maxMessageBytes` is disconnected. */
+export async function bindSockets(info: ConnectionInfo, maxMessageBytes: number): Promise<KernelSockets> {
   // linger: let replies sent just before shutdown leave the process (milliseconds).
-  const opts = { linger: 1000 };
+  // maxMessageSize: libzmq refuses a larger frame from its length prefix, before buffering it.
+  const opts = { linger: 1000, maxMessageSize: maxMessageBytes };
   const s: KernelSockets = {
     shell: new zmq.Router(opts),
     control: new zmq.Router(opts),
     stdin: new zmq.Router(opts),
     iopub: new zmq.Publisher(opts),
-    hb: new zmq.Reply(opts),
   };
   await Promise.all([
     s.shell.bind(endpoint(info, "shell")),
     s.control.bind(endpoint(info, "control")),
     s.stdin.bind(endpoint(info, "stdin")),
     s.iopub.bind(endpoint(info, "iopub")),
-    s.hb.bind(endpoint(info, "hb")),
   ]);
   return s;
 }
 
-/** Echoes heartbeat pings until the socket closes; runs on the main thread, never behind a cell. */
-export async function serveHeartbeat(hb: zmq.Reply): Promise<void> {
-  try {
-    for await (const frames of hb) await hb.send(frames);
-  } catch (e) {
-    if (!hb.closed) throw e;
-  }
-}
-
 /** Closes every socket. */
 export function closeSockets(s: KernelSockets): void {
-  for (const sock of [s.shell, s.control, s.stdin, s.iopub, s.hb]) if (!sock.closed) sock.close();
+  for (const sock of [s.shell, s.control, s.stdin, s.iopub]) if (!sock.closed) sock.close();
 }

@@ -131,6 +131,18 @@ describe("shutdown", () => {
     expect((await own.exited).code).toBe(0);
     expect(() => process.kill(-own.process.pid!, 0)).toThrow(/ESRCH/);
   });
+
+  it("SIGTERM, also while a cell loops, exits 0: the heartbeat thread ends first, nothing aborts", async () => {
+    // Exiting while the heartbeat thread's socket waits to receive would abort (zeromq.js#411).
+    for (const spin of [false, true]) {
+      const own = await launchKernel();
+      onTestFinished(() => own.shutdown());
+      if (spin) void own.client.execute("while (true) {}");
+      own.process.kill("SIGTERM");
+      expect(await own.exited).toEqual({ code: 0, signal: null });
+      expect(own.stderr()).not.toMatch(/terminate called|Aborted|didn't stop/);
+    }
+  });
 });
 
 /** How many threads a process has now. */
