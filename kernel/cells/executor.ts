@@ -12,7 +12,7 @@ import type {
 import { Interrupter } from "./interrupter.ts";
 import { isComplete, type IsCompleteResult } from "./is-complete.ts";
 import { LanguageService } from "./language/client.ts";
-import { TypeCheckQueue } from "./type-check.ts";
+import { TypeChecks } from "./type-check.ts";
 import { workerScript } from "./worker-bundle.ts";
 import type { Prestart } from "../../runtime/pe/prestart.ts";
 
@@ -35,6 +35,18 @@ interface RunningCell {
 // Captured before any cell code runs anywhere (STYLE: the runtime's own timers).
 const { setTimeout: safeSetTimeout, setImmediate: safeSetImmediate } = globalThis;
 const WARM_UP_DELAY_MS = 1500;
+// The first check of a kernel loads TypeScript's lib files and @types/node (seconds); a check
+// that takes longer than this is a language process in trouble, and the cell's reply goes out.
+const TYPE_CHECK_WAIT_MS = 20_000;
+const TIMED_OUT: unique symbol = Symbol("timed out");
+
+/** `promise`'s value, or TIMED_OUT after `ms`. */
+function settledWithin<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
+  return new Promise((resolve) => {
+    const timer = safeSetTimeout(() => resolve(TIMED_OUT), ms);
+    void promise.then((value) => { clearTimeout(timer); resolve(value); });
+  });
+}
 
 /**
  * Runs cells in a dedicated worker so the kernel's thread (sockets, heartbeat, control, SIGINT)
@@ -54,13 +66,11 @@ export class CellExecutor {
   private readonly propertyRequests = new Map<number, (names: string[]) => void>();
   private readonly history: string[] = [];
   private readonly language: LanguageService;
-  private readonly typeChecks: TypeCheckQueue | null;
+  private readonly typeChecks: TypeChecks | null;
   private nextId = 1;
   private cellCount = 0;
   private readonly names = new Set<string>();
-  private checking = false;
   private stream: { cell: RunningCell; name: "stdout" | "stderr"; text: string } | null = null;
-  private nextCheck: (() => void) | null = null;
 
   private constructor(
     private readonly worker: Worker,
@@ -69,7 +79,7 @@ export class CellExecutor {
     typeCheck: boolean,
   ) {
     this.language = new LanguageService(cwd, (expression) => this.propertyNames(expression));
-    this.typeChecks = typeCheck ? new TypeCheckQueue(this.language) : null;
+    this.typeChecks = typeCheck ? new TypeChecks(this.language) : null;
     worker.on("message", (message: FromWorker) => this.onMessage(message));
     let failure = "";
     worker.on("error", (error) => {
@@ -198,16 +208,19 @@ export class CellExecutor {
     const cellName = this.names.has(wanted) ? `cell-${this.cellCount}-${this.nextId}.ts` : wanted;
     this.names.add(cellName);
     const history = [...this.history];
+    const check = this.typeChecks?.check(history, code, cellName);
     return new Promise<CellResult>((resolve) => {
       const cell: RunningCell = { id, hooks, resolve };
       this.running = cell;
       this.post({ type: "execute", id, code, cellName });
-      // The report joins the cell's output if it is ready first, else it arrives as late output.
-      this.typeChecks?.schedule(history, code, cellName, (report) => {
-        if (this.running === cell) this.toCell(cell, report);
-        else this.deliverLate(report);
-      });
-    }).then((result) => {
+    }).then(async (result) => {
+      // The cell's type errors are part of its output, before its reply (an interrupted cell doesn't wait).
+      const ended = result.status === "error" && (result.ename === "Interrupted" || result.ename === "ExecutorError");
+      if (check && !ended) {
+        const report = await settledWithin(check, TYPE_CHECK_WAIT_MS);
+        if (report === TIMED_OUT) hooks.output({ kind: "stream", name: "stderr", text: `TypeScript: checking this cell took over ${TYPE_CHECK_WAIT_MS / 1000} s; its type errors, if any, are not shown\n` });
+        else if (report) hooks.output(report);
+      }
       // A cell that failed at run time may still have declared names; a syntax error declared none.
       const declaredSomething = result.status === "ok" || (result.ename !== "SyntaxError" && result.ename !== "ExecutorError");
       if (declaredSomething) this.history.push(code);

@@ -1,38 +1,25 @@
-/** Schedules the non-blocking type check that runs beside each cell (see README: "Type errors"). */
+/** The type check that runs beside each cell and reports before the cell's reply (see README: "Type errors"). */
 import type { CellOutput } from "./protocol.ts";
 import type { LanguageService } from "./language/client.ts";
 
 /**
- * Type errors never block a cell: checking takes tens of milliseconds even warm (the whole
- * notebook is one program), far more than a small cell. One check runs at a time and only the
- * newest waiting one is kept, so cells that come faster than checks (a loop of tiny executes)
- * never build an ever-growing queue in the language process.
+ * Type errors never block a cell from running: the check starts with the cell, in the language
+ * process, and the cell's reply waits for it, so the report is that cell's output — before its
+ * `execute_reply`, where frontends (and nbconvert) still listen, never under a later cell. Checks
+ * run one at a time, in cell order; a cell's check waits for the one before it.
  */
-export class TypeCheckQueue {
-  private checking = false;
-  private next: (() => void) | null = null;
+export class TypeChecks {
+  private last: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly language: LanguageService) {}
 
-  /** Checks `code` after `history`; `report` gets a stderr output only if there are type errors. */
-  schedule(history: string[], code: string, cellName: string, report: (output: CellOutput) => void): void {
-    if (this.checking) {
-      this.next = () => this.schedule(history, code, cellName, report);
-      return;
-    }
-    this.checking = true;
-    const advance = (): void => {
-      this.checking = false;
-      const waiting = this.next;
-      this.next = null;
-      waiting?.();
-    };
-    this.language.check(history, code, cellName).finally(advance).then(
-      (lines) => {
-        if (lines.length === 0) return;
-        report({ kind: "stream", name: "stderr", text: `TypeScript (the cell ran anyway):\n${lines.join("\n")}\n` });
-      },
-      () => {}, // a failed check only loses the advice; the language process restarts on next use
+  /** Checks `code` after `history`: a stderr output with its errors, or null (none, or the check failed). */
+  check(history: string[], code: string, cellName: string): Promise<CellOutput | null> {
+    const report = this.last.then(() => this.language.check(history, code, cellName)).then(
+      (lines): CellOutput | null => (lines.length === 0 ? null : { kind: "stream", name: "stderr", text: `TypeScript (the cell ran anyway):\n${lines.join("\n")}\n` }),
+      () => null, // a failed check only loses the advice; the language process restarts on next use
     );
+    this.last = report;
+    return report;
   }
 }
