@@ -15,8 +15,14 @@ function absent(value: unknown): value is undefined | null {
   return value === undefined || value === null;
 }
 
+// What was sent instead, cut short: the value comes from the wire and goes into the reply and the log.
+const SHOWN_CHARS = 40;
+
 function describe(value: unknown): string {
-  return Array.isArray(value) ? "an array" : typeof value === "string" ? JSON.stringify(value) : `${typeof value} ${JSON.stringify(value)}`;
+  if (Array.isArray(value)) return "an array";
+  const json = JSON.stringify(value) ?? String(value);
+  const shown = json.length > SHOWN_CHARS ? `${json.slice(0, SHOWN_CHARS)}…` : json;
+  return typeof value === "string" ? shown : `${typeof value} ${shown}`;
 }
 
 /** A string field, or `fallback` when absent. */

@@ -242,6 +242,8 @@ describe("history", () => {
     );
     expect(() => readHistoryRequest({ hist_access_type: "tail", n: "3" })).toThrow(/content\.n must be an integer/);
     expect(() => readHistoryRequest({ hist_access_type: "sideways" })).toThrow(/content\.hist_access_type must be one of "range", "tail", "search"/);
+    // What was sent is quoted only in part: it goes back in the reply and into the kernel's log.
+    expect(() => readHistoryRequest({ hist_access_type: "tail", n: "9".repeat(1e6) })).toThrow(`not "${"9".repeat(39)}…`);
   });
 
   it("dispatch rejects malformed content with InvalidRequest (the server answers it)", async () => {
