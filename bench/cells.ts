@@ -63,14 +63,16 @@ export async function cellBenchmarks(): Promise<Row[]> {
   const bare = await bareEvaluateUs(300);
   for (const typeCheck of [false, true]) {
     const executor = await CellExecutor.start({ cwd, typeCheck });
-    for (let i = 0; i < 50; i++) await executor.execute("1+1", hooks);
-    const cellUs = await median(300, async () => {
+    // A new cell each time (`1+n`): a cell run again unchanged is answered from the checker's memory.
+    let n = 0;
+    for (let i = 0; i < 50; i++) await executor.execute(`1+${n++}`, hooks);
+    const cellUs = await median(150, async () => {
       const t0 = performance.now();
-      await executor.execute("1+1", hooks);
+      await executor.execute(`1+${n++}`, hooks);
       return (performance.now() - t0) * 1000;
     });
-    const label = typeCheck ? "type check beside it (default)" : "type check off";
-    rows.push({ name: `trivial cell \`1+1\` execute p50, ${label}`, value: cellUs, unit: "µs", floor: { name: "bare Runtime.evaluate", value: bare, unit: "µs" }, target: "≤ 3 ms kernel round trip" });
+    const label = typeCheck ? "its type check before the reply (default)" : "type check off";
+    rows.push({ name: `trivial new cell \`1+n\` execute p50, ${label}`, value: cellUs, unit: "µs", floor: { name: "bare Runtime.evaluate", value: bare, unit: "µs" }, target: typeCheck ? "≤ 30 ms added by the check, warm" : "≤ 3 ms kernel round trip" });
     await executor.close();
   }
 
