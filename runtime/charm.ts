@@ -28,6 +28,7 @@ import { scheduleCallableAfter } from "./core/timers.ts";
 import { topology } from "./core/topology.ts";
 import { sectionApi } from "./sections/api.ts";
 import { registerBalancer } from "./lb/strategies.ts";
+import { destroyCollection } from "./core/destroy.ts";
 import type { BalancingRound } from "./lb/balancer.ts";
 import type { CollectionProxy, ElementProxy } from "./core/proxy-types.ts";
 import {
@@ -202,6 +203,8 @@ export const charm = {
   },
   /** Resolves when the given collections have been created on every PE that holds them. */
   awaitCreation,
+  /** Ends a collection on every PE (Charm++'s ckDestroy); resolves with how many elements were destroyed. */
+  destroy: destroyCollection,
   /** The load-balancing rounds of an array so far: per-PE load before and after each, and what moved. */
   lbHistory(proxy: unknown): Future<BalancingRound[]> {
     const ref = proxyRef(proxy);

@@ -47,6 +47,11 @@ export class Arrivals {
     return inbound.held;
   }
 
+  /** The collection was destroyed: nothing is expected for it any more. */
+  forget(cid: CollectionId): void {
+    this.inbound.delete(cid);
+  }
+
   /** PE `pe` died: the elements it was sending here are lost with it; their held messages. */
   takeFrom(pe: Endpoint): Message[] {
     const lost: Message[] = [];

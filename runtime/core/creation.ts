@@ -44,6 +44,13 @@ export class CreationTracker {
     else p.resolve(p.elements);
   }
 
+  /** The collection was destroyed: nothing about it is kept. */
+  forget(cid: CollectionId): void {
+    this.byId.delete(cid);
+    const at = this.refs.findIndex((r) => r.cid === cid);
+    if (at >= 0) this.refs.splice(at, 1);
+  }
+
   /** A promise of the number of elements created, or undefined if this endpoint didn't track it. */
   whenCreated(cid: CollectionId): Promise<number> | undefined {
     return this.byId.get(cid)?.done;

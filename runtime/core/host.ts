@@ -83,6 +83,19 @@ export class HostedCollections {
     return coll;
   }
 
+  /** Collections destroyed (charm.destroy): only their ids are kept, to refuse late calls. */
+  private readonly destroyed = new Set<CollectionId>();
+
+  /** Drops a collection's elements and held messages here; returns how many elements there were. */
+  destroy(cid: CollectionId): number {
+    this.destroyed.add(cid);
+    const coll = this.byId.get(cid);
+    this.byId.delete(cid);
+    this.arrivals.forget(cid);
+    for (const msg of coll?.pending ?? []) this.refuseDestroyed(coll!, msg); // it never got created here
+    return coll?.elements.size ?? 0;
+  }
+
   /** Builds the elements of a new collection (or one inserted element) that live on this PE. */
   create(msg: CreateMsg, mayWait = true): void {
     const { ref } = msg;
@@ -185,9 +198,19 @@ export class HostedCollections {
    * collection is older than the restart: its chares here are gone, and the caller is told.
    */
   private holdUntilCreated(coll: LocalCollection, msg: Message): void {
+    if (this.destroyed.has(coll.ref.cid)) return this.refuseDestroyed(coll, msg);
     const lost = this.rt.failures.replacements.length ? this.rt.failures.lostHere(coll.ref.cid) : undefined;
     if (lost === undefined) { coll.pending.push(msg); return; }
     if (msg.t === "invoke") this.fail(msg.reply, new CharmError(`${msg.to.cls}[${indexKey(msg.to.idx!)}] is gone: PE ${this.rt.self} ${lost}. Create the collection again.`), `${msg.to.cls}[${indexKey(msg.to.idx!)}]`, msg.m);
+  }
+
+  /** A message for a destroyed collection: its caller is told, and nothing is kept for it. */
+  private refuseDestroyed(coll: LocalCollection, msg: Message): void {
+    this.byId.delete(coll.ref.cid); // the entry that mentioning it made
+    if (msg.t !== "invoke" && msg.t !== "bcast" && msg.t !== "chan") return;
+    const label = msg.t === "invoke" || msg.t === "chan" ? `${msg.to.cls}[${indexKey(msg.to.idx!)}]` : msg.to.cls;
+    const what = msg.t === "chan" ? "a channel message" : msg.m;
+    this.fail(msg.t === "chan" ? undefined : msg.reply, new CharmError(`${label} was destroyed (charm.destroy); create the collection again to call it`), label, what);
   }
 
   /** Runs a broadcast entry method on every element of the collection here. */

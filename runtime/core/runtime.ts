@@ -23,6 +23,7 @@ import { peStatus } from "../interactive/status.ts";
 import { Tracer } from "../interactive/trace.ts";
 import { Balancing } from "../lb/balancer.ts";
 import { immigrate } from "./migration.ts";
+import { forgetCollection } from "./destroy.ts";
 import { Failures } from "./failure.ts";
 import { Sections } from "../sections/registry.ts";
 
@@ -304,6 +305,7 @@ export class Runtime {
       case "qdStart": return this.quiescence.startQD(msg.target);
       case "define": return this.hooks.onDefine?.(msg.code, msg.fid);
       case "status": return sendToFuture(msg.fid, peStatus(this));
+      case "destroy": return sendToFuture(msg.fid, forgetCollection(this, msg.cid));
       case "echo": return sendToFuture(msg.fid, this.self);
       case "trace": return sendToFuture(msg.fid, this.tracer.toggle(msg.on));
       case "output":

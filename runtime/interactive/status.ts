@@ -9,6 +9,8 @@ import { askEveryPe } from "./ask-pes.ts";
 export interface PeStatus {
   pe: number;
   chares: number;
+  /** Collections this PE keeps state for (destroyed ones are dropped). */
+  collections: number;
   /** Chares per class on this PE. */
   byClass: Record<string, number>;
   sent: number;
@@ -16,6 +18,8 @@ export interface PeStatus {
   heapUsedMB: number;
   /** The process it runs in (the driver's own for PE threads). */
   pid: number;
+  /** Messages held here for elements not here yet (on their way, or their collection not made), per class. */
+  held?: Record<string, number>;
   /** PE processes: what flow control holds for slow receivers, and has held at most (bytes). */
   flow?: FlowStats;
 }
@@ -29,7 +33,13 @@ export function peStatus(runtime: Runtime): PeStatus {
     chares += coll.elements.size;
     byClass[coll.ref.cls] = (byClass[coll.ref.cls] ?? 0) + coll.elements.size;
   }
-  return { pe: runtime.self, chares, byClass, sent: runtime.sent, handled: runtime.handled, heapUsedMB: Math.round(getHeapStatistics().used_heap_size / 1e5) / 10, pid: process.pid, flow: runtime.transport.flowStats?.() };
+  const held: Record<string, number> = {};
+  const inbound = runtime.host.arrivals.heldCounts();
+  for (const coll of runtime.host.byId.values()) {
+    const n = coll.pending.length + (inbound.get(coll.ref.cid) ?? 0);
+    if (n > 0) held[coll.ref.cls ?? `collection ${coll.ref.cid}`] = (held[coll.ref.cls] ?? 0) + n;
+  }
+  return { pe: runtime.self, chares, collections: runtime.host.byId.size, byClass, held: Object.keys(held).length ? held : undefined, sent: runtime.sent, handled: runtime.handled, heapUsedMB: Math.round(getHeapStatistics().used_heap_size / 1e5) / 10, pid: process.pid, flow: runtime.transport.flowStats?.() };
 }
 
 /** The runtime's state across PEs, displayable in a notebook. */

@@ -256,6 +256,12 @@ export class Balancing {
     }
   }
 
+  /** The array was destroyed: its rounds and any round in progress are forgotten. */
+  forget(cid: CollectionId): void {
+    for (const map of [this.arriving, this.departing, this.collecting, this.rounds, this.synced, this.reported]) map.delete(cid);
+    this.planSeen.delete(cid);
+  }
+
   /** Root: the rounds so far of an array, to a future. */
   sendHistory(cid: CollectionId, fid: FutureId): void {
     sendToFuture(fid, this.rounds.get(cid) ?? []);

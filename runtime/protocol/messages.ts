@@ -119,6 +119,8 @@ export type Message =
   | { t: "ready"; pe: Endpoint; error?: ErrorData }
   | { t: "define"; code: string; fid: FutureId }
   | { t: "status"; fid: FutureId }
+  // charm.destroy: drop the collection here, answer with how many of its elements were here.
+  | { t: "destroy"; cid: CollectionId; fid: FutureId }
   // Answered with the PE's number, after everything the PE sent before it (same ordered channel).
   | { t: "echo"; fid: FutureId }
   | { t: "trace"; on: boolean; fid: FutureId }
@@ -131,5 +133,5 @@ export type Message =
 
 /** Messages that quiescence detection does not count (they are its own traffic or lifecycle). */
 export function isControlMessage(m: Message): boolean {
-  return m.t === "qdProbe" || m.t === "qdCount" || m.t === "ready" || m.t === "stop" || m.t === "report" || m.t === "exit" || m.t === "qdStart" || m.t === "status" || m.t === "echo" || m.t === "trace" || m.t === "census" || m.t === "peDead" || m.t === "counters" || m.t === "replaced" || m.t === "peer" || m.t === "censusCount" || m.t === "members" || m.t === "ping" || m.t === "pong";
+  return m.t === "qdProbe" || m.t === "qdCount" || m.t === "ready" || m.t === "stop" || m.t === "report" || m.t === "exit" || m.t === "qdStart" || m.t === "status" || m.t === "destroy" || m.t === "echo" || m.t === "trace" || m.t === "census" || m.t === "peDead" || m.t === "counters" || m.t === "replaced" || m.t === "peer" || m.t === "censusCount" || m.t === "members" || m.t === "ping" || m.t === "pong";
 }
