@@ -143,7 +143,7 @@ export async function startProcessPes(numPes: number, modules: string[], hooks: 
 
   const close = async () => {
     heartbeat?.stop();
-    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    for (const child of children) killGroup(child);
     for (const j of silentJoiners) if (j.host === hostname()) killQuietly(j.pid);
     // PE threads here end by themselves on "stop" (sent now when the start failed).
     if (!stopSent && routed !== transport) {
@@ -196,15 +196,33 @@ export async function startProcessPes(numPes: number, modules: string[], hooks: 
       onPong: (pe) => heartbeat?.heard(pe),
     }, nextDriverIncarnation());
     if (setup.balancer) runtime.defaultBalancer = setup.balancer;
+    // A PE declared dead while its process may still run (stopped, stuck): a process spawned
+    // here is killed with its process group, taking the PEs it hosts; one that joined by itself
+    // is ended at stop. Either way every endpoint fences it from now on (ZmqTransport.peerLost).
+    const giveUp = (pe: Endpoint, how: string, silent: string) => {
+      const j = joiners[layout.slotOf[pe]!]!;
+      const child = processes.get(pe);
+      end(pe, how, child ? `${silent}(process ${j.pid}); it was killed` : `${silent}(process ${j.pid} on ${j.host})`);
+      if (!child) { silentJoiners.push(j); return; }
+      for (const other of pesOf(layout.processes[layout.slotOf[pe]!]!)) end(other, `was lost with its process, killed because PE ${pe} ${how}`, `(process ${j.pid})`);
+      killGroup(child);
+    };
     joiners.forEach((j, slot) => {
       const { first, count: hosted } = layout.processes[slot]!;
+      const dropped = new Set<Endpoint>();
       // A dropped connection (the process ended, or stopped answering heartbeats: SIGSTOP, a
       // vanished host) ends a PE too. For a PE spawned here its exit says more: wait for it
-      // (and for a thread of a process hosting several, for its process's report).
+      // (and for a thread of a process hosting several, for its process's report). Once every
+      // PE of the process dropped and it hasn't exited, the process is given up on.
       for (let pe = first; pe < first + hosted; pe++) {
         transport.watch(pe, () => {
-          if (!processes.has(pe)) end(pe, "closed its connection or stopped answering", `(process ${j.pid} on ${j.host})`);
-          else setTimeout(() => end(pe, "stopped answering", `(process ${j.pid})`), hosted > 1 ? THREAD_END_AFTER_DISCONNECT_MS : EXIT_AFTER_DISCONNECT_MS).unref();
+          dropped.add(pe);
+          if (!processes.has(pe)) return end(pe, "closed its connection or stopped answering", `(process ${j.pid} on ${j.host})`);
+          setTimeout(() => {
+            if (ended.has(pe)) return;
+            if (dropped.size === hosted) giveUp(pe, "stopped answering", "");
+            else end(pe, "stopped answering", `(a thread of process ${j.pid})`);
+          }, hosted > 1 ? THREAD_END_AFTER_DISCONNECT_MS : EXIT_AFTER_DISCONNECT_MS).unref();
         });
       }
       rendezvous.welcome(j, { pe: first, ...config }, peers);
@@ -213,16 +231,7 @@ export async function startProcessPes(numPes: number, modules: string[], hooks: 
     // Only once every PE is ready: loading a big program may keep a PE's loop busy for seconds.
     if (timing) {
       // PE threads of this process are left out: they are never killed, and a process's PEs answer each on its own loop.
-      heartbeat = new Heartbeat(remotePes, timing, (pe, n) => transport.send(pe, { t: "ping", n }), (pe, silentMs) => {
-        const j = joiners[layout.slotOf[pe]!]!;
-        const child = processes.get(pe);
-        const silent = `for ${(silentMs / 1000).toFixed(1)} s`;
-        end(pe, STUCK, child ? `${silent} (process ${j.pid}); it was killed` : `${silent} (process ${j.pid} on ${j.host})`);
-        // The PEs it shares a process with go with it, and are told why.
-        if (child) for (const other of pesOf(layout.processes[layout.slotOf[pe]!]!)) end(other, `was lost with its process, killed because PE ${pe} ${STUCK}`, `(process ${j.pid})`);
-        if (child) child.kill("SIGKILL");
-        else silentJoiners.push(j);
-      });
+      heartbeat = new Heartbeat(remotePes, timing, (pe, n) => transport.send(pe, { t: "ping", n }), (pe, silentMs) => giveUp(pe, STUCK, `for ${(silentMs / 1000).toFixed(1)} s `));
     }
   } catch (err) {
     stopping = true;
@@ -251,6 +260,9 @@ function spawnPe(slot: number, pes: number, rendezvous: string, secret: string, 
   return spawn(process.execPath, [...processFlags(maxHeapMb), distFile("pe-process.js"), "--connect", rendezvous, ...(pes > 1 ? ["--pes", String(pes)] : [])], {
     env: { ...withoutRanks(process.env), ...heap, [SECRET_ENV]: secret, CHARM4TS_RANK: String(slot) },
     stdio: ["ignore", "inherit", "inherit"],
+    // A process group of its own: killing it takes whatever it started, and a terminal's (or
+    // Jupyter's) SIGINT to the driver's group doesn't kill it; it exits when the driver goes.
+    detached: true,
   });
 }
 
@@ -267,6 +279,18 @@ function heartbeatTiming(option: HeartbeatTiming | false | undefined): Heartbeat
   if (!Number.isFinite(seconds) || seconds < 0) throw new Error(`CHARM4TS_PE_TIMEOUT=${env} is not a number of seconds (0 turns the PE heartbeat off)`);
   if (seconds === 0) return undefined;
   return heartbeatFor(seconds);
+}
+
+/** Kills a PE process spawned here, and its process group (SIGKILL ends a stopped process too). */
+function killGroup(child: ChildProcess): void {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    // A group id is its leader's pid: only our own child leads the group of that id.
+    if (child.pid !== undefined) return void process.kill(-child.pid, "SIGKILL");
+  } catch {
+    // not a group leader (an ssh client from a custom spawner): the process alone
+  }
+  child.kill("SIGKILL");
 }
 
 function killQuietly(pid: number): void {

@@ -177,6 +177,7 @@ export class ZmqTransport implements Transport {
    * That is taken for `ms` more; a peer declared dead without ending is fenced at once.
    */
   ended(pe: Endpoint, ms = LAST_WORDS_MS): void {
+    if (this.lost.has(pe)) return; // fenced already (killed after it was declared dead): it stays so
     this.lastWords.set(pe, performance.now() + ms);
   }
 
