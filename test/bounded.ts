@@ -2,11 +2,11 @@
 import { charm } from "../runtime/index.ts";
 
 /** Resolves as `work` does, or rejects after `ms` saying what was awaited (and `detail()`, if given). */
-export async function bounded<T>(work: Promise<T>, ms: number, what: string, detail?: () => Promise<string>): Promise<T> {
+export async function bounded<T>(work: PromiseLike<T>, ms: number, what: string, detail?: () => Promise<string>): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const expired = new Promise<"expired">((resolve) => { timer = setTimeout(() => resolve("expired"), ms); });
   try {
-    const first = await Promise.race([work.then((v) => ({ v })), expired]);
+    const first = await Promise.race([Promise.resolve(work).then((v) => ({ v })), expired]);
     if (first !== "expired") return first.v;
   } finally {
     clearTimeout(timer);

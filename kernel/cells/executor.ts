@@ -10,7 +10,8 @@ import type {
   ToWorker,
 } from "./protocol.ts";
 import { Interrupter } from "./interrupter.ts";
-import { isComplete, type IsCompleteResult } from "./is-complete.ts";
+import type { IsCompleteResult } from "./is-complete.ts";
+import { cellCompleteness } from "./syntax-check.ts";
 import { LanguageService } from "./language/client.ts";
 import { TypeChecks } from "./type-check.ts";
 import { workerScript } from "./worker-bundle.ts";
@@ -39,6 +40,10 @@ const WARM_UP_DELAY_MS = 1500;
 // that takes longer than this is a language process in trouble, and the cell's reply goes out.
 const TYPE_CHECK_WAIT_MS = 20_000;
 const TIMED_OUT: unique symbol = Symbol("timed out");
+// At close: how long a running cell may take to end once interrupted (the interrupter retries
+// for about a second), then how long the worker may take to stop the runtime (PEs get 2 s to stop).
+const INTERRUPT_WAIT_MS = 1000;
+const RUNTIME_STOP_MS = 3000;
 
 /** `promise`'s value, or TIMED_OUT after `ms`. */
 function settledWithin<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
@@ -152,8 +157,8 @@ export class CellExecutor {
   }
 
   /** Whether `code` is ready to run (Jupyter `is_complete`); `indent` only when incomplete. */
-  isComplete(code: string): IsCompleteResult {
-    return isComplete(code);
+  isComplete(code: string): Promise<IsCompleteResult> {
+    return cellCompleteness(code);
   }
 
   /** Stops the running cell within a second: a busy loop or a pending await. Cell state is kept. */
@@ -175,15 +180,37 @@ export class CellExecutor {
     safeSetTimeout(retry, 100).unref();
   }
 
-  /** Ends the worker; a running cell fails with an error saying so. */
+  /**
+   * Ends the worker; a running cell fails with an error saying so. The worker stops the runtime
+   * first: terminating it while a socket to PE processes still receives would abort the kernel
+   * (zeromq.js#411). A running cell is interrupted so that the worker is free to do that.
+   */
   async close(): Promise<void> {
     if (this.state !== "running") return;
+    await this.interruptRunning();
+    const closed = new Promise<void>((resolve) => {
+      this.worker.on("message", (message: FromWorker) => { if (message.type === "closed") resolve(); });
+      this.worker.once("exit", () => resolve());
+    });
+    this.post({ type: "close" });
     this.state = "closing";
     this.failRunning("the executor was closed");
     this.interrupter.close();
-    await this.language.close();
+    await Promise.all([this.language.close(), settledWithin(closed, RUNTIME_STOP_MS)]);
     await this.worker.terminate();
     this.state = "closed";
+  }
+
+  /** Interrupts the running cell, if any, and waits (a while) for its result. */
+  private async interruptRunning(): Promise<void> {
+    const cell = this.running;
+    if (!cell) return;
+    const ended = new Promise<void>((resolve) => {
+      const settle = cell.resolve;
+      cell.resolve = (result) => { settle(result); resolve(); };
+    });
+    this.interrupt();
+    await settledWithin(ended, INTERRUPT_WAIT_MS);
   }
 
   /** Live property names for `expression.` (empty: top-level names), from the executor's state. */
@@ -264,6 +291,7 @@ export class CellExecutor {
   private onMessage(message: FromWorker): void {
     switch (message.type) {
       case "ready":
+      case "closed": // awaited by close()
         return;
       case "output":
         // Output of no cell (a timer's) while another cell runs goes to that one: it is the request

@@ -24,7 +24,7 @@ export async function dispatch(state: KernelState, message: Incoming, scope: Req
     case "inspect_request":
       return { type: message.type, content: await handleInspect(state, message) };
     case "is_complete_request":
-      return { type: message.type, content: handleIsComplete(state, message) };
+      return { type: message.type, content: await handleIsComplete(state, message) };
     case "history_request":
       return { type: message.type, content: { status: "ok", history: state.history.query(readHistoryRequest(message.content)) } };
     case "comm_info_request":

@@ -33,10 +33,10 @@ export async function handleInspect(
 }
 
 /** is_complete_reply content; `indent` only accompanies `incomplete` (PITFALLS 13). */
-export function handleIsComplete(
+export async function handleIsComplete(
   state: KernelState,
   request: IncomingOf<"is_complete_request">,
-): ReplyContent["is_complete_request"] {
-  const r = state.executor.isComplete(stringField(request.content, "code", ""));
+): Promise<ReplyContent["is_complete_request"]> {
+  const r = await state.executor.isComplete(stringField(request.content, "code", ""));
   return r.status === "incomplete" ? { status: "incomplete", indent: r.indent ?? "" } : { status: r.status };
 }

@@ -27,7 +27,7 @@ export function fakeState(script: Script = {}): KernelState & { interrupts: numb
       async inspect(code: string) {
         return code.includes("console") ? { found: true, data: { "text/plain": "var console: Console" } } : { found: false, data: {} };
       },
-      isComplete(code: string) {
+      async isComplete(code: string) {
         if (code.endsWith("{")) return { status: "incomplete" as const, indent: "  " };
         if (code.includes("(]")) return { status: "invalid" as const, indent: "ignored" };
         return { status: "complete" as const, indent: "ignored" };

@@ -25,6 +25,7 @@ class Charm4tsKernelTests(jkt.KernelTests):
 
     complete_code_samples = ["1 + 1", "const x: number = 3;", "function f() { return 1; }"]
     incomplete_code_samples = ["function f() {", "const a = [1,", "if (x) {"]
+    invalid_code_samples = ["const = 5;", "f(]", "let x: number = 1 +;"]
     invalid_code_samples = ["f(]", "[1, 2)", "const o = { a: 1 ];"]
 
     code_generate_error = 'throw new Error("boom")'

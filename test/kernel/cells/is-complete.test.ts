@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { isComplete } from "../../../kernel/cells/is-complete.ts";
+import { cellCompleteness } from "../../../kernel/cells/syntax-check.ts";
 import { codePointsToUtf16, utf16ToCodePoints } from "../../../kernel/cells/language/positions.ts";
 
 describe("isComplete", () => {
@@ -38,5 +39,21 @@ describe("code point positions", () => {
     expect(codePointsToUtf16(text, 2)).toBe(3);
     expect(utf16ToCodePoints(text, 3)).toBe(2);
     expect(codePointsToUtf16(text, 99)).toBe(4);
+  });
+});
+
+describe("is_complete through the executor's parser check", () => {
+  it.each([
+    ["const = 5;", "invalid"],
+    ["let x: number = 1 +;", "invalid"],
+    ["let typed: number = 1;", "complete"],
+    ["const r = await fetchSomething();", "complete"],
+    ['import { charm } from "charm4ts";', "complete"],
+    ["{ a: 1, b: [2, 3] }", "complete"],
+    ["squares?", "complete"],
+    ["charm.array??", "complete"],
+    ["f(", "incomplete"],
+  ])("%j is %s", async (code, status) => {
+    expect((await cellCompleteness(code)).status).toBe(status);
   });
 });
