@@ -10,3 +10,13 @@ export function rowMajor(dims: number[]): number[][] {
   walk([]);
   return out;
 }
+
+/** The PE the default block map puts element `i` of an `n`-element 1-D array on (Charm++'s BlockMap). */
+export function blockPe(i: number, n: number, numPes: number): number {
+  return Math.floor((i * numPes) / n);
+}
+
+/** 0 … n-1: the PEs of an n-PE runtime, for expectations that depend on the PE count. */
+export function range(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i);
+}
