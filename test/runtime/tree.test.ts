@@ -1,10 +1,15 @@
 // Reductions travel up a 4-ary tree of PEs to their root: pure arithmetic checked for every
-// size and root, then reductions on 11 PEs (a tree two levels deep) with elements moving.
+// size and root, then reductions with elements moving on 2, 3 and 5 PEs (a root and its
+// children) and on 11 PEs (a tree two levels deep).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { charm, Future } from "../../runtime/index.ts";
 import { parentPe } from "../../runtime/collectives/reduction.ts";
 import { Red } from "./fixtures/reductions.ts";
 import { Mover } from "./fixtures/migration.ts";
+import { bounded, runtimeState } from "../bounded.ts";
+
+/** A wait that fails after 10 s naming what it waited for and what each PE holds, instead of a vitest timeout. */
+const waitFor = <T>(work: PromiseLike<T>, what: string): Promise<T> => bounded(Promise.resolve(work), 10_000, what, runtimeState);
 
 describe("the reduction tree", () => {
   it("reaches the root from every PE, no PE has more than four children, depth is log4", () => {
@@ -28,9 +33,9 @@ describe("the reduction tree", () => {
   });
 });
 
-describe("reductions on 11 PEs", () => {
+describe.each([2, 3, 5, 11])("reductions on %i PEs", (numPes) => {
   const modules = ["./fixtures/reductions.ts", "./fixtures/migration.ts"].map((m) => new URL(m, import.meta.url).href);
-  beforeAll(() => charm.start({ numPes: 11, modules }));
+  beforeAll(() => charm.start({ numPes, modules }));
   afterAll(() => charm.shutdown());
 
   it("sum, gather in index order, and allreduce over 50 elements", async () => {
@@ -38,11 +43,11 @@ describe("reductions on 11 PEs", () => {
     const done = new Future<number>();
     const barrier = new Future<undefined>();
     reds.reduceIndex(done, barrier);
-    expect(await done).toBe((50 * 49) / 2);
-    await barrier;
+    expect(await waitFor(done, "the sum over 50 elements")).toBe((50 * 49) / 2);
+    await waitFor(barrier, "the barrier over 50 elements");
     const gathered = new Future<number[][]>();
     reds.gatherIndex(gathered);
-    expect(await gathered).toEqual(Array.from({ length: 50 }, (_, i) => [i]));
+    expect(await waitFor(gathered, "the gather over 50 elements")).toEqual(Array.from({ length: 50 }, (_, i) => [i]));
   });
 
   it("stays exact while elements move between PEs of different subtrees", async () => {
@@ -50,10 +55,10 @@ describe("reductions on 11 PEs", () => {
     const movers = charm.array(Mover, n, { args: [1] });
     for (let step = 0; step < 6; step++) {
       const done = new Future<number>();
-      for (let i = 0; i < n; i++) movers.at(i).step(i, done, (i + step) % 5 === 0 ? (i * 7 + step) % 11 : -1);
-      expect(await done).toBe((n * (n - 1)) / 2);
+      for (let i = 0; i < n; i++) movers.at(i).step(i, done, (i + step) % 5 === 0 ? (i * 7 + step) % numPes : -1);
+      expect(await waitFor(done, `reduction ${step} over ${n} Movers, some of them moving`)).toBe((n * (n - 1)) / 2);
     }
-    const sums = await Promise.all(Array.from({ length: n }, (_, i) => movers.at(i).allSum.ret(1)));
+    const sums = await waitFor(Promise.all(Array.from({ length: n }, (_, i) => movers.at(i).allSum.ret(1))), `an allreduce over ${n} Movers after their moves`);
     expect(sums).toEqual(new Array(n).fill(n));
   });
 });

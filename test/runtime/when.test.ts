@@ -1,12 +1,14 @@
-// Conditional delivery: calls wait for their condition and are released in arrival order.
+// Conditional delivery: calls wait for their condition and are released in arrival order, on 2,
+// 3 and 5 PEs (the stencil's neighbours then sit on other PEs, or a third one).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { charm, Future } from "../../runtime/index.ts";
 import { Ordered, Stencil } from "./fixtures/when.ts";
+import { bounded, runtimeState } from "../bounded.ts";
 
 const fixtures = new URL("./fixtures/when.ts", import.meta.url).href;
 
-describe("conditional delivery (static when)", () => {
-  beforeAll(() => charm.start({ numPes: 2, modules: [fixtures] }));
+describe.each([2, 3, 5])("conditional delivery (static when) on %i PEs", (numPes) => {
+  beforeAll(() => charm.start({ numPes, modules: [fixtures] }));
   afterAll(() => charm.shutdown());
 
   it("holds calls until their condition holds", async () => {
@@ -30,7 +32,7 @@ describe("conditional delivery (static when)", () => {
     stencil.start(iterations, done);
     let values = Array.from({ length: n }, (_, i) => i * 10);
     for (let it = 0; it < iterations; it++) values = values.map((v, i) => (v + values[(i + 1) % n]! + values[(i + n - 1) % n]!) / 3);
-    const result = await done;
+    const result = await bounded(Promise.resolve(done), 10_000, `the ${n}-element stencil's gather after ${iterations} iterations`, runtimeState);
     result.forEach((v, i) => expect(v).toBeCloseTo(values[i]!, 9));
   });
 });
