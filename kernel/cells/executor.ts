@@ -31,6 +31,8 @@ interface RunningCell {
   resolve(result: CellResult): void;
   /** How an interrupt reached the cell: its thread was free (an await), or it had to be stopped. */
   stopped?: "await" | "running";
+  /** The worker took the interrupt: nothing more to stop (its reply may take a moment: stuck PEs are restarted first). */
+  taken?: boolean;
 }
 
 // Captured before any cell code runs anywhere (STYLE: the runtime's own timers).
@@ -161,7 +163,10 @@ export class CellExecutor {
     return cellCompleteness(code);
   }
 
-  /** Stops the running cell within a second: a busy loop or a pending await. Cell state is kept. */
+  /**
+   * Stops the running cell within a second: a busy loop or a pending await. Cell state is kept.
+   * Its reply follows once the PEs have been checked (a stuck PE is restarted first, ~1–2 s).
+   */
   interrupt(): void {
     const cell = this.running;
     if (!cell) return;
@@ -171,7 +176,7 @@ export class CellExecutor {
     // because a termination that lands between two scripts hits the next one instead.
     let attempts = 0;
     const retry = (): void => {
-      if (this.running !== cell || attempts++ >= 4) return;
+      if (this.running !== cell || cell.taken || attempts++ >= 4) return;
       cell.stopped = "running";
       this.interrupter.terminate();
       this.post({ type: "interrupt", id: cell.id });
@@ -301,6 +306,9 @@ export class CellExecutor {
           this.flushStream();
           this.deliverLate(message.output);
         }
+        return;
+      case "interrupting":
+        if (this.running?.id === message.id) this.running.taken = true;
         return;
       case "input-request":
         this.flushStream();

@@ -51,10 +51,15 @@ export type ToWorker =
   | { type: "property-names"; id: number; expression: string }
   | { type: "close" };
 
-/** Executor worker → main thread. Outputs of cell `id` always precede its `result`. */
+/**
+ * Executor worker → main thread. Outputs of cell `id` always precede its `result`. `interrupting`:
+ * the worker took the interrupt of cell `id` (nothing more to stop; its result follows once the
+ * PEs have been checked).
+ */
 export type FromWorker =
   | { type: "ready" }
   | { type: "output"; id: number | null; output: CellOutput }
   | { type: "input-request"; id: number; cellId: number; request: InputRequest }
+  | { type: "interrupting"; id: number }
   | { type: "result"; id: number; result: CellResult }
   | { type: "property-names"; id: number; names: string[] };

@@ -6,8 +6,11 @@
  */
 import { charm, Chare, Future, Channel, Reducer, ArrayMap, CharmError, PeLostError, RemoteError, barChart, lineChart } from "../../runtime/index.ts";
 import { maybeRt } from "../../runtime/core/current.ts";
-import { forEachIndex } from "../../runtime/core/placement.ts";
 import { ANY_PE } from "../../runtime/core/failure.ts";
+import { shippableDeclarations } from "./shippable.ts";
+import { progress } from "./progress.ts";
+import { bootPes } from "./boot.ts";
+import { CollectionOrigins, charesOn } from "./lost-chares.ts";
 
 // Captured before any cell runs: a cell that replaces setTimeout can't disable the hang check.
 const safeSetTimeout = setTimeout;
@@ -48,25 +51,6 @@ function canRestartOnePe(): boolean {
   return maybeRt()?.transport.replacePeer !== undefined;
 }
 
-/** The chares this driver created that were on `pe` ("Worker[2], Worker[3], Keeper"), for the user. */
-function charesOn(pe: number): string {
-  const runtime = maybeRt();
-  if (!runtime) return "";
-  const lost: string[] = [];
-  for (const ref of runtime.creations.collections()) {
-    if (ref.kind === "single") { if (ref.pe === pe) lost.push(`${ref.cls} (a chare on PE ${pe})`); continue; }
-    if (ref.kind === "group") { lost.push(`${ref.cls}[${pe}] (group element)`); continue; }
-    if (ref.kind === "sparse") { lost.push(`the elements of ${ref.cls} (sparse array) on PE ${pe}`); continue; }
-    const here: string[] = [];
-    forEachIndex(ref.dims!, (idx) => { if (runtime.locate(ref, idx) === pe) here.push(idx.join(",")); });
-    if (here.length > 0) lost.push(here.length <= 4 ? here.map((i) => `${ref.cls}[${i}]`).join(", ") : `${here.length} elements of ${ref.cls} (${ref.cls}[${here[0]}] … ${ref.cls}[${here.at(-1)}])`);
-  }
-  return lost.join(", ");
-}
-import { shippableDeclarations } from "./shippable.ts";
-import { progress } from "./progress.ts";
-import { bootPes } from "./boot.ts";
-
 /** How shipping one cell's declarations went, reported once the cell has run. */
 export interface CellShipment {
   /** Resolves with a warning for the cell's stderr, or undefined when every PE took them. */
@@ -80,6 +64,7 @@ export class InteractiveRuntime {
   private ready: Promise<void> | undefined;
   private firstFutureOfCell = 0;
   private sentBeforeCell = 0;
+  private readonly origins = new CollectionOrigins();
 
   /** Starts the PEs in the background, unless the cell thread already did (boot.ts). */
   start(): void {
@@ -135,8 +120,10 @@ export class InteractiveRuntime {
   /**
    * Marks where a cell begins: futures made after this are the cell's own, and every message
    * sent from now on carries `cause` (the cell's number), so the PEs' output can be traced to it.
+   * `name` ("cell-3.ts") names the collections the cell makes in reports.
    */
-  cellStarts(cause: number): void {
+  cellStarts(cause: number, name = ""): void {
+    this.origins.cellStarts(name);
     const runtime = maybeRt();
     this.firstFutureOfCell = runtime ? runtime.newFutureId() : 0;
     this.sentBeforeCell = runtime?.sent ?? 0;
@@ -190,7 +177,7 @@ export class InteractiveRuntime {
    * After an interrupt: checks that every PE still answers. A PE that doesn't (an entry method
    * in an endless loop) is restarted in place: its thread is stopped and a fresh one takes its
    * number, with the notebook's definitions. Its chares are lost, the other PEs' live on; the
-   * returned text names what was lost ("" when all is well).
+   * returned text names what was lost, per collection ("" when all is well).
    */
   async recoverStuckPes(): Promise<string> {
     if (!maybeRt()) return "";
@@ -204,11 +191,13 @@ export class InteractiveRuntime {
         `The runtime was restarted on ${charm.numPes()} PEs; your classes and functions are kept, but all chares were lost — create them again.\n`;
     }
     for (const pe of stuck) {
-      const lost = charesOn(pe);
+      const lost = charesOn(pe, this.origins);
       await charm.restartPe(pe, `did not answer within ${PE_ANSWER_MS} ms (an endless loop?)`);
-      report.push(`PE ${pe} did not answer within ${PE_ANSWER_MS} ms: an entry method there was still running (an endless loop?). ` +
-        `It was restarted; ${lost ? `the chares it held were lost: ${lost}` : "it held no chares this notebook made"}. ` +
-        "Calls to them fail with PeLostError; chares on the other PEs, your classes and functions are kept.\n");
+      const what = lost.length > 0
+        ? `It was restarted, and the chares it held were lost:\n${lost.map((line) => `  ${line}\n`).join("")}Calls to them fail with PeLostError; `
+        : "It was restarted; it held no chares this notebook made. ";
+      report.push(`PE ${pe} did not answer within ${PE_ANSWER_MS} ms: an entry method there was still running (an endless loop?). ${what}` +
+        "chares on the other PEs, your classes and functions are kept.\n");
     }
     return report.join("");
   }

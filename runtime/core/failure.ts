@@ -69,6 +69,11 @@ export class Failures {
     this.replacements.push(r);
   }
 
+  /** Whether a restart of `pe` already took the chares collection `cid` had there. */
+  lostOn(pe: Endpoint, cid: CollectionId): boolean {
+    return this.replacements.some((r) => r.pe === pe && this.older(r, cid));
+  }
+
   /** Whether collection `cid` existed before replacement `r` (its chares on `r.pe` are gone). */
   private older(r: Replacement, cid: CollectionId): boolean {
     const creator = homeOf(cid);

@@ -19,23 +19,24 @@ export function callEntry(ref: ProxyRef, method: string, args: unknown[], mode: 
     throw new CharmError(`${ref.cls}.${method}.${mode === "value" ? "ret" : "awaitable"}(): a broadcast that waits for replies from a sparse array needs charm.doneInserting(proxy) first`);
   }
   const enc = encodeFor(ref, method, args);
+  // A call refused at once (its PE is dead, its chare was lost) throws before it makes a future:
+  // a future nobody can ever complete would count as a call still running.
+  const pe = ref.idx ? runtime.locate(ref, ref.idx) : ref.kind === "single" ? ref.pe! : ANY_PE;
+  const what = ref.idx ? `${ref.cls}[${ref.idx.join(",")}].${method}()` : `the broadcast ${ref.cls}.${method}()`;
+  runtime.failures.check(pe, what);
+  if (runtime.failures.replacements.length) runtime.failures.checkLost(ref, ref.idx, pe, what);
   let future: Future<any> | undefined;
   let reply: ReplyRef | undefined;
   if (mode) {
     future = new Future();
     reply = { fid: future.id, mode };
-    runtime.futures.get(future.id)!.label = `${ref.idx ? `${ref.cls}[${ref.idx.join(",")}]` : ref.cls}.${method}`;
+    const state = runtime.futures.get(future.id)!;
+    state.label = `${ref.idx ? `${ref.cls}[${ref.idx.join(",")}]` : ref.cls}.${method}`;
+    state.on = pe;
   }
   if (ref.idx) {
-    const pe = runtime.locate(ref, ref.idx);
-    runtime.failures.check(pe, `${ref.cls}[${ref.idx.join(",")}].${method}()`);
-    if (runtime.failures.replacements.length) runtime.failures.checkLost(ref, ref.idx, pe, `${ref.cls}[${ref.idx.join(",")}].${method}()`);
-    if (future) runtime.futures.get(future.id)!.on = pe;
     runtime.send(pe, { t: "invoke", to: ref, m: method, a: enc.a, r: enc.r, reply }, enc.transfer);
   } else {
-    runtime.failures.check(ref.kind === "single" ? ref.pe! : ANY_PE, `the broadcast ${ref.cls}.${method}()`);
-    if (runtime.failures.replacements.length) runtime.failures.checkLost(ref, undefined, ANY_PE, `the broadcast ${ref.cls}.${method}()`);
-    if (future) runtime.futures.get(future.id)!.on = ref.kind === "single" ? ref.pe! : ANY_PE;
     const to: CollectionRef = { cid: ref.cid, cls: ref.cls, kind: ref.kind, dims: ref.dims, map: ref.map, pe: ref.pe, lb: ref.lb };
     // A sparse array left empty: nobody would ever answer, so answer here.
     if (future && to.kind === "sparse" && runtime.census.totals.get(to.cid) === 0) future.send(mode === "value" ? [] : undefined);

@@ -19,6 +19,7 @@ const send = (message: FromWorker): void => port.postMessage(message);
 
 const TYPESCRIPT_PRELOAD_MS = 300;
 const safeSetTimeout = setTimeout;
+const safeClearTimeout = clearTimeout;
 const safeSetImmediate = setImmediate;
 let typeScriptWanted = false;
 /** Loads TypeScript after the running cell has replied (a macrotask later), unless it is loaded. */
@@ -27,8 +28,11 @@ function preloadTypeScript(): void {
   if (!typeScriptLoaded()) safeSetImmediate(() => { if (!current) loadTypeScript(); else typeScriptWanted = true; });
 }
 
-/** The cell running now; outputs with no running cell travel as late output (`id: null`). */
-let current: { id: number; finish(result: CellResult): void } | null = null;
+/**
+ * The cell running now; outputs with no running cell travel as late output (`id: null`).
+ * `interrupt` ends it as interrupted (once), after the PEs have been checked.
+ */
+let current: { id: number; finish(result: CellResult): void; interrupt(): void } | null = null;
 const pendingInputs = new Map<number, { resolve(value: string): void; reject(error: Error): void }>();
 let nextInputId = 1;
 const remaps = new Map<string, Remap>();
@@ -77,16 +81,31 @@ const evaluator = new Evaluator();
 // Awaited below, not at the top level: see entry.ts.
 const evaluatorStarted = evaluator.start();
 
+/** How long an interrupted cell's reply waits for stuck PEs to be restarted (the report is its output). */
+const RECOVERY_WAIT_MS = 10_000;
+
 async function execute(id: number, code: string, cellName: string): Promise<void> {
   let done = false;
+  let interrupting = false;
+  let endWatch = (): void => undefined;
   const finish = (result: CellResult): void => {
     if (done) return;
     done = true;
+    endWatch();
     current = null;
     send({ type: "result", id, result });
     if (typeScriptWanted) preloadTypeScript();
   };
-  current = { id, finish };
+  const interrupt = (): void => {
+    if (done || interrupting) return;
+    interrupting = true;
+    // The cell's script was stopped, or is abandoned pending: nothing is left to stop from outside
+    // (a termination now would hit the recovery below), and the main thread stops retrying.
+    Atomics.store(cellRunning, 0, 0);
+    send({ type: "interrupting", id });
+    void interrupted().then(finish);
+  };
+  current = { id, finish, interrupt };
   try {
     const transpiled = transpileCell(code, cellName);
     if (!transpiled.ok) {
@@ -96,21 +115,25 @@ async function execute(id: number, code: string, cellName: string): Promise<void
     }
     if (transpiled.remap) remaps.set(cellName, transpiled.remap);
     await runtime.whenReady().catch((error: Error) => emit({ kind: "stream", name: "stderr", text: `${error.message}\n` }));
+    if (done || interrupting) return;
     // Declarations go to the PEs first, so they exist there before anything the cell sends.
-    runtime.cellStarts(id);
+    runtime.cellStarts(id, cellName);
     cellNames.set(id, cellName);
     const shipment = transpiled.plain ? { settled: Promise.resolve(undefined), js: transpiled.js } : runtime.ship(transpiled.js);
-    const endWatch = runtime.watch((text) => emit({ kind: "stream", name: "stderr", text }));
+    endWatch = runtime.watch((text) => emit({ kind: "stream", name: "stderr", text }));
     // The main thread's interrupter stops a busy cell from outside only while this flag is set.
     Atomics.store(cellRunning, 0, 1);
     const evaluation = await evaluator.run(shipment.js).finally(() => {
-      Atomics.store(cellRunning, 0, 0);
-      endWatch();
+      // An interrupted cell's evaluation may settle during a later cell: that one's flag stays.
+      if (current?.id === id) Atomics.store(cellRunning, 0, 0);
     });
+    if (evaluation.kind === "terminated") return interrupt();
+    if (done || interrupting) return; // interrupted while it awaited: its outcome is nobody's news
     const warning = await shipment.settled;
     if (warning) emit({ kind: "stream", name: "stderr", text: warning });
     // What the cell's work printed on the PEs lands in the cell, before its reply.
-    if (evaluation.kind !== "terminated") await runtime.settleOutput();
+    await runtime.settleOutput();
+    if (done || interrupting) return;
     switch (evaluation.kind) {
       case "value":
         // `display.html(...)` as the last line already showed its output: no result echo.
@@ -120,22 +143,30 @@ async function execute(id: number, code: string, cellName: string): Promise<void
         return finish({ status: "ok" });
       case "error":
         return finish(errorResult(evaluation.error, remaps, { cellName, line: evaluation.line, column: evaluation.column }));
-      case "terminated":
-        return finish(interrupted());
       default:
         evaluation satisfies never;
     }
   } catch (error) {
-    finish(errorResult(error, remaps));
+    if (!interrupting) finish(errorResult(error, remaps));
   }
 }
 
-function interrupted(): CellResult {
-  // Name what the cell left running on the PEs; then, after it has ended, find PEs stuck in an
-  // entry method (their report arrives as late output).
-  // The main thread words the error; evalue carries only this detail (possibly empty).
+/**
+ * The Interrupted result: what the cell left running on the PEs (its evalue; the main thread
+ * words the rest), after PEs stuck in an entry method were found and restarted — that report is
+ * the cell's output, before its reply, so it lands under the cell that was interrupted.
+ */
+async function interrupted(): Promise<CellResult> {
   const running = runtime.stillRunning().trim();
-  void runtime.recoverStuckPes().then((text) => { if (text) emit({ kind: "stream", name: "stderr", text }); });
+  const recovery = runtime.recoverStuckPes().catch((error: Error) => `charm4ts: checking the PEs after the interrupt failed: ${error.message}\n`);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const slow = new Promise<undefined>((resolve) => (timer = safeSetTimeout(() => resolve(undefined), RECOVERY_WAIT_MS)));
+  const report = await Promise.race([recovery, slow]).finally(() => safeClearTimeout(timer));
+  if (report) emit({ kind: "stream", name: "stderr", text: report });
+  if (report === undefined) {
+    emit({ kind: "stream", name: "stderr", text: `charm4ts: restarting the PEs that did not answer takes over ${RECOVERY_WAIT_MS / 1000} s; what they held will be reported when it is done.\n` });
+    void recovery.then((late) => { if (late) emit({ kind: "stream", name: "stderr", text: late }); });
+  }
   return { status: "error", ename: "Interrupted", evalue: running, traceback: [] };
 }
 
@@ -156,7 +187,7 @@ port.on("message", (message: ToWorker) => {
       // terminated a busy loop; in both cases the cell ends now and its pending awaits are abandoned.
       for (const pending of pendingInputs.values()) pending.reject(new Error("Interrupted"));
       pendingInputs.clear();
-      if (current?.id === message.id) current.finish(interrupted());
+      if (current?.id === message.id) current.interrupt();
       return;
     case "property-names":
       void propertyNames(message.expression, evaluator).then((names) =>

@@ -20,9 +20,6 @@ interface EvaluateResponse {
 }
 
 const CAPTURE_KEY = Symbol.for("charm4ts.cells.capture");
-const OBJECT_GROUP = "charm4ts-cell";
-// Its own group: releasing it must not free a running cell's result before it is captured.
-const PEEK_GROUP = "charm4ts-peek";
 
 /** The value of a remote primitive that travelled by value, or undefined when it needs a capture. */
 function primitiveOf(remote: RemoteObject): { value: unknown } | undefined {
@@ -45,6 +42,13 @@ function primitiveOf(remote: RemoteObject): { value: unknown } | undefined {
 export class Evaluator {
   private readonly session = new Session();
   private globalObjectId = "";
+  /**
+   * Numbers each evaluation's object group and each capture's slot. An interrupted cell's
+   * evaluation is abandoned, not stopped: it can settle while a later cell's does, in the same
+   * turn. Shared names let one release the other's handles or read the other's captured value
+   * (a cell failing with `undefined` instead of its error).
+   */
+  private serial = 0;
 
   /** Connects to this thread's isolate (inside a worker, `connect()` targets the worker). */
   async start(): Promise<void> {
@@ -55,13 +59,14 @@ export class Evaluator {
 
   /** Evaluates `js` as one REPL-mode script and awaits its completion value. */
   async run(js: string): Promise<Evaluation> {
+    const objectGroup = `charm4ts-cell-${++this.serial}`;
     let response: EvaluateResponse;
     try {
       response = await this.post<EvaluateResponse>("Runtime.evaluate", {
         expression: js,
         replMode: true,
         awaitPromise: true,
-        objectGroup: OBJECT_GROUP,
+        objectGroup,
       });
     } catch (error) {
       if (String((error as Error).message).includes("Execution was terminated")) return { kind: "terminated" };
@@ -78,7 +83,7 @@ export class Evaluator {
       return { kind: "value", value: await this.capture(response.result) };
     } finally {
       // Release the inspector's handles, or every value ever shown would stay reachable.
-      if (handles) this.session.post("Runtime.releaseObjectGroup", { objectGroup: OBJECT_GROUP });
+      if (handles) this.session.post("Runtime.releaseObjectGroup", { objectGroup });
     }
   }
 
@@ -94,25 +99,28 @@ export class Evaluator {
         : remote.type === "undefined"
           ? {}
           : { value: remote.value };
+    const slot = ++this.serial;
     await this.post("Runtime.callFunctionOn", {
       objectId: this.globalObjectId,
-      functionDeclaration: `function (v) { this[Symbol.for("charm4ts.cells.capture")] = v; }`,
+      functionDeclaration: `function (v) { (this[Symbol.for("charm4ts.cells.capture")] ??= new Map()).set(${slot}, v); }`,
       arguments: [argument],
     });
-    const holder = globalThis as unknown as Record<symbol, unknown>;
-    const value = holder[CAPTURE_KEY];
-    delete holder[CAPTURE_KEY];
+    const slots = (globalThis as unknown as Record<symbol, Map<number, unknown>>)[CAPTURE_KEY]!;
+    const value = slots.get(slot);
+    slots.delete(slot);
     return value;
   }
 
   /** Evaluates an expression only if it has no side effects (for completion); never throws. */
   async peek(expression: string): Promise<{ ok: true; value: unknown } | { ok: false }> {
+    // Its own group: releasing it must not free a running cell's result before it is captured.
+    const objectGroup = `charm4ts-peek-${++this.serial}`;
     try {
       const response = await this.post<EvaluateResponse>("Runtime.evaluate", {
         expression,
         throwOnSideEffect: true,
         replMode: true,
-        objectGroup: PEEK_GROUP,
+        objectGroup,
         timeout: 200,
       });
       if (response.exceptionDetails) return { ok: false };
@@ -120,7 +128,7 @@ export class Evaluator {
     } catch {
       return { ok: false };
     } finally {
-      this.session.post("Runtime.releaseObjectGroup", { objectGroup: PEEK_GROUP });
+      this.session.post("Runtime.releaseObjectGroup", { objectGroup });
     }
   }
 
