@@ -4,6 +4,7 @@ import { createRequire } from "node:module";
 import { statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { historyText } from "./history.ts";
+import { borrowedDocs, proxyMembersAt } from "./proxy-members.ts";
 import { packageRoot } from "../../../runtime/pe/package-root.ts";
 
 // What the executor installs on globalThis, so completion and hover know the cell globals.
@@ -105,8 +106,10 @@ export class CellLanguageHost {
     const start = wordStart(code, cursor);
     const prefix = code.slice(start, cursor);
     const completions = this.service.getCompletionsAtPosition(this.notebookFile, base + cursor, {});
+    const only = completions?.isMemberCompletion ? proxyMembersAt(this.service, this.notebookFile, base + cursor) : undefined;
     const kinds = new Map<string, string>();
     for (const entry of completions?.entries ?? []) {
+      if (only && !only.has(entry.name)) continue;
       if (entry.name.startsWith(prefix) && !entry.name.startsWith("__") && !kinds.has(entry.name)) kinds.set(entry.name, entry.kind);
     }
     const names = [...kinds.keys()].sort();
@@ -117,12 +120,12 @@ export class CellLanguageHost {
   inspect(history: string[], code: string, cursor: number, detailLevel: number): string | null {
     const base = this.load(history, code);
     // Jupyter sends the cursor just after the name: look one character back too.
-    const info =
-      this.service.getQuickInfoAtPosition(this.notebookFile, base + cursor) ??
-      (cursor > 0 ? this.service.getQuickInfoAtPosition(this.notebookFile, base + cursor - 1) : undefined);
+    let at = base + cursor;
+    let info = this.service.getQuickInfoAtPosition(this.notebookFile, at);
+    if (!info && cursor > 0) info = this.service.getQuickInfoAtPosition(this.notebookFile, (at = base + cursor - 1));
     if (!info) return null;
     const signature = ts.displayPartsToString(info.displayParts);
-    const docs = ts.displayPartsToString(info.documentation);
+    const docs = ts.displayPartsToString(info.documentation) || borrowedDocs(this.service, this.notebookFile, at);
     const tags = detailLevel > 0 ? (info.tags ?? []).map((t) => `@${t.name} ${ts.displayPartsToString(t.text)}`) : [];
     return [signature, docs, ...tags].filter((part) => part !== "").join("\n\n");
   }

@@ -52,3 +52,29 @@ it("inspects a name with its type, after an emoji", async () => {
   expect(String(reply.data["text/plain"])).toContain("Adds one.");
   expect((await executor.inspect("   ", 1, 0)).found).toBe(false);
 });
+
+it("offers a proxy's entry methods (not the chare's fields), and ret/awaitable on an entry method (not Function's members)", async () => {
+  const chare = "class Squarer extends Chare {\n  total = 0;\n  /** Squares a number on its PE. */\n  square(x: number) { return x * x; }\n}\ndeclare const squares: CollectionProxy<Squarer>;\n";
+  const onElement = `${chare}squares.at(0).`;
+  const element = (await executor.complete(onElement, points(onElement))).matches;
+  expect(element).toContain("square");
+  expect(element).not.toContain("total");
+  const onCollection = `${chare}squares.`;
+  expect((await executor.complete(onCollection, points(onCollection))).matches).toEqual(expect.arrayContaining(["at", "slice", "square"]));
+  expect((await executor.complete(onCollection, points(onCollection))).matches).not.toContain("total");
+  const onMethod = `${chare}squares.at(0).square.`;
+  expect((await executor.complete(onMethod, points(onMethod))).matches).toEqual(["awaitable", "ret"]);
+  // Plain objects keep everything TypeScript offers.
+  const plain = "const f = (x: number) => x;\nf.";
+  expect((await executor.complete(plain, points(plain))).matches).toEqual(expect.arrayContaining(["apply", "bind", "call"]));
+});
+
+it("hover shows the user's JSDoc through a proxy, and the runtime's docs for its globals", async () => {
+  const chare = "class Squarer extends Chare {\n  /** Squares a number on its PE. */\n  square(x: number) { return x * x; }\n}\ndeclare const squares: CollectionProxy<Squarer>;\n";
+  const onProxy = `${chare}squares.at(0).square`;
+  const proxyDoc = await executor.inspect(onProxy, points(onProxy), 0);
+  expect(proxyDoc.found && proxyDoc.data["text/plain"]).toContain("Squares a number on its PE.");
+  const global = "Chare";
+  const chareDoc = await executor.inspect(global, points(global), 0);
+  expect(chareDoc.found && chareDoc.data["text/plain"]).toContain("Base class of every chare");
+});
