@@ -1,13 +1,19 @@
 // Reductions: every built-in reducer and a custom one, to every target kind, over scalars,
-// arrays and typed arrays; gather order (N-D too); allreduce; many reductions in flight.
+// arrays and typed arrays; gather order (N-D too); allreduce; many reductions in flight. Over
+// threads on 2, 3, 5 and 6 PEs (a reduction tree of a root alone, with children, and deeper),
+// and over processes, 2 PEs per process and mixed at one PE count each.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { charm, Future, Reducer } from "../../runtime/index.ts";
 import { Red, Cell, bitOr, contribution, type DataKind, type TargetKind } from "./fixtures/reductions.ts";
 import { rowMajor } from "./indices.ts";
 import { over } from "./transports.ts";
+import { bounded, runtimeState } from "../bounded.ts";
 
 const fixtures = new URL("./fixtures/reductions.ts", import.meta.url).href;
 const N = 6;
+
+/** A wait that fails after 10 s naming what it waited for and what each PE holds, instead of a vitest timeout. */
+const waitFor = <T>(work: PromiseLike<T>, what: string): Promise<T> => bounded(Promise.resolve(work), 10_000, what, runtimeState);
 
 /** The reference result, computed here with plain loops. */
 function expected(reducer: string, kind: DataKind): unknown {
@@ -45,12 +51,12 @@ async function reduceTo(reducer: string, kind: DataKind, target: TargetKind): Pr
   if (target === "future") {
     const f = new Future<unknown>();
     arr.contrib(reducer, kind, target, f);
-    return f;
+    return waitFor(f, `a ${reducer} reduction over ${kind} data to a future`);
   }
   const count = target === "element" ? 1 : N;
   const report = new Future<Array<[number, unknown[]]>>(count);
   arr.contrib(reducer, kind, target, report as Future<unknown>);
-  const got = await report;
+  const got = await waitFor(report, `a ${reducer} reduction over ${kind} data to ${count} ${target} target(s)`);
   const received = count === 1 ? [got as unknown as [number, unknown[]]] : got;
   // element targets reach element 0 only; broadcast targets reach every element, with one argument each
   expect(received.map((r) => r[0]).sort((a, b) => a - b)).toEqual(target === "element" ? [0] : [0, 1, 2, 3, 4, 5]);
@@ -60,7 +66,7 @@ async function reduceTo(reducer: string, kind: DataKind, target: TargetKind): Pr
   return args[0];
 }
 
-describe.each([[2, "threads"], [6, "threads"], [3, "processes"], [6, "2 PEs per process"], [5, "mixed"]] as const)("reductions on %i PEs (%s)", (numPes, transport) => {
+describe.each([[2, "threads"], [3, "threads"], [5, "threads"], [6, "threads"], [3, "processes"], [6, "2 PEs per process"], [5, "mixed"]] as const)("reductions on %i PEs (%s)", (numPes, transport) => {
   beforeAll(() => charm.start({ numPes, modules: [fixtures], ...over(transport) }));
   afterAll(() => charm.shutdown());
 
@@ -128,8 +134,8 @@ describe.each([[2, "threads"], [6, "threads"], [3, "processes"], [6, "2 PEs per 
   });
 });
 
-describe("many allreduces", () => {
-  beforeAll(() => charm.start({ numPes: 2, modules: [fixtures] }));
+describe.each([2, 3, 5])("many allreduces on %i PEs", (numPes) => {
+  beforeAll(() => charm.start({ numPes, modules: [fixtures] }));
   afterAll(() => charm.shutdown());
 
   it("1,000 consecutive allreduces in several collections at once", async () => {
@@ -137,10 +143,11 @@ describe("many allreduces", () => {
     const b = charm.array(Red, 3);
     const c = charm.group(Red);
     const d = charm.array(Red, 1);
-    const [ra, rb, rc, rd] = await Promise.all([a.allLoop.ret(1000, 8), b.allLoop.ret(1000, 3), c.allLoop.ret(1000, 2), d.allLoop.ret(1000, 1)]);
+    const loops = Promise.all([a.allLoop.ret(1000, 8), b.allLoop.ret(1000, 3), c.allLoop.ret(1000, numPes), d.allLoop.ret(1000, 1)]);
+    const [ra, rb, rc, rd] = await waitFor(loops, "1,000 allreduces in each of 4 collections");
     expect(ra).toEqual(Array(8).fill(1000));
     expect(rb).toEqual(Array(3).fill(1000));
-    expect(rc).toEqual(Array(2).fill(1000));
+    expect(rc).toEqual(Array(numPes).fill(1000));
     expect(rd).toEqual([1000]);
   });
 });
