@@ -40,6 +40,8 @@ export interface ElementRecord {
   atSync?: boolean;
   /** It called AtSync while a move it asked for waited: it syncs where it arrives. */
   syncOnArrival?: boolean;
+  /** How many times it has called AtSync: the balancing round its current sync is for. */
+  syncs?: number;
   /** True after setMigratable(false): balancers and migrate() leave it where it is. */
   pinned?: boolean;
   /** Broadcasts it has run, kept after a move so none runs twice (see migration.ts). */

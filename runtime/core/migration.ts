@@ -40,6 +40,8 @@ interface PackedElement {
   seen: number[];
   /** It called AtSync while its move waited: it syncs on arrival. */
   sync?: 1;
+  /** How many times it has called AtSync. */
+  syncs?: number;
   boxes: Array<[from: string, expected: number, sendSeq: number, ready: unknown[], early: Array<[number, unknown]>]>;
 }
 
@@ -129,6 +131,7 @@ function pack(rt: Runtime, record: ElementRecord, coll: LocalCollection, waiting
   const packed: PackedElement = { fields, redNo: record.redNo, moves: (record.moves ?? 0) + 1, load: record.load ?? 0, seen, boxes };
   if (record.sectionRedNo) packed.sec = [...record.sectionRedNo];
   if (record.syncOnArrival) packed.sync = 1;
+  if (record.syncs) packed.syncs = record.syncs;
   packing = record;
   try {
     return encodeValue(packed, `${record.label}'s state`);
@@ -158,6 +161,7 @@ export function immigrate(rt: Runtime, msg: MigrateMsg): void {
   record.redNo = packed.redNo;
   if (packed.sec) record.sectionRedNo = new Map(packed.sec);
   record.moves = packed.moves;
+  if (packed.syncs) record.syncs = packed.syncs;
   if (record.load !== undefined) record.load = packed.load;
   record.seen = new Set(packed.seen);
   for (const [from, expected, sendSeq, ready, early] of packed.boxes) {

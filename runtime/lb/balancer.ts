@@ -48,6 +48,8 @@ export class Balancing {
   private readonly rounds = new Map<CollectionId, BalancingRound[]>();
   /** Elements per array that have called AtSync this round. */
   private readonly synced = new Map<CollectionId, number>();
+  /** Balancing rounds of each array completed on this PE. */
+  private readonly applied = new Map<CollectionId, number>();
   /** Elements per array whose loads this PE has sent to the root this round. */
   private readonly reported = new Map<CollectionId, number>();
   /** Arrays whose current plan has reached this PE (elements may arrive before it does). */
@@ -67,6 +69,7 @@ export class Balancing {
     // so the PE it leaves doesn't count it, nor its load, in this round.
     if (record.leaving !== undefined && !this.plannedExits.has(record)) { record.syncOnArrival = true; return; }
     record.atSync = true;
+    record.syncs = (record.syncs ?? 0) + 1;
     const cid = record.ref.cid;
     this.synced.set(cid, (this.synced.get(cid) ?? 0) + 1);
     this.reportSoonIfSynced(cid);
@@ -245,20 +248,28 @@ export class Balancing {
     this.planSeen.delete(cid);
     this.arriving.delete(cid);
     this.departing.delete(cid);
-    this.synced.delete(cid); // a new round of AtSync calls starts
     this.reported.delete(cid);
+    const round = (this.applied.get(cid) ?? 0) + 1;
+    this.applied.set(cid, round);
     const coll = this.rt.host.collection(cid);
+    // Only elements synced for this round resume. One that moved on request may have finished
+    // the next round elsewhere and synced for that one already, arriving while this PE still
+    // waited for this round's moves: it stays synced, for the next round.
+    let early = 0;
     for (const record of [...coll.elements.values()]) {
       if (!record.atSync) continue;
+      if ((record.syncs ?? 0) > round) { early++; continue; }
       record.atSync = false;
       record.load = 0;
       if (typeof (record.chare as { resumeFromSync?: unknown }).resumeFromSync === "function") this.rt.host.run(record, "resumeFromSync", [], undefined);
     }
+    if (early === 0) this.synced.delete(cid);
+    else { this.synced.set(cid, early); this.reportSoonIfSynced(cid); }
   }
 
   /** The array was destroyed: its rounds and any round in progress are forgotten. */
   forget(cid: CollectionId): void {
-    for (const map of [this.arriving, this.departing, this.collecting, this.rounds, this.synced, this.reported]) map.delete(cid);
+    for (const map of [this.arriving, this.departing, this.collecting, this.rounds, this.synced, this.reported, this.applied]) map.delete(cid);
     this.planSeen.delete(cid);
   }
 
