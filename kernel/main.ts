@@ -25,6 +25,8 @@ export function connectionFileArg(argv: readonly string[]): string | undefined {
   return undefined;
 }
 
+// How long an orderly stop may take (it stops the PEs first) before the process exits anyway.
+const STOP_LIMIT_MS = 5000;
 // How often the kernel checks that its launcher is still alive.
 const PARENT_POLL_MS = 1000;
 
@@ -51,7 +53,7 @@ async function main(): Promise<void> {
   process.on("SIGTERM", () => {
     if (!kernel) return exit(0);
     void kernel.stop(0);
-    setTimeout(() => exit(0), 3000).unref(); // even if a stuck cell holds up the stop
+    setTimeout(() => exit(0), STOP_LIMIT_MS).unref(); // even if a stuck cell holds up the stop
   });
   // An error from user code that escaped the executor must not take the kernel down.
   process.on("uncaughtException", (e) => log(`uncaught: ${e.stack ?? e.message}`));
@@ -71,7 +73,7 @@ async function main(): Promise<void> {
       log(`launcher (pid ${parent}) is gone: shutting down`);
       void kernel?.stop(0);
       // A cell or PE stuck in a loop may keep an orderly stop from finishing: don't linger.
-      setTimeout(() => exit(0), 3000).unref();
+      setTimeout(() => exit(0), STOP_LIMIT_MS).unref();
     }
   }, PARENT_POLL_MS).unref();
   await kernel.done;

@@ -62,4 +62,6 @@ export type FromWorker =
   | { type: "input-request"; id: number; cellId: number; request: InputRequest }
   | { type: "interrupting"; id: number }
   | { type: "result"; id: number; result: CellResult }
-  | { type: "property-names"; id: number; names: string[] };
+  | { type: "property-names"; id: number; names: string[] }
+  /** Answers "close": the runtime is stopped, so ending the thread can't abort the process. */
+  | { type: "closed" };

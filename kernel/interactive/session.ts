@@ -71,6 +71,16 @@ export class InteractiveRuntime {
     this.ready = bootPes();
   }
 
+  /**
+   * Stops the PEs (once they have started) and closes the runtime's sockets. PE processes talk
+   * over ZeroMQ, and a thread that ends with a ZeroMQ socket still receiving aborts the whole
+   * process (zeromq.js#411): the kernel's thread ends only after this.
+   */
+  async stop(): Promise<void> {
+    await this.ready?.catch(() => undefined);
+    await charm.shutdown();
+  }
+
   /** The names every cell sees. */
   globals(): Record<string, unknown> {
     return { charm, Chare, Future, Channel, Reducer, ArrayMap, CharmError, PeLostError, RemoteError, progress, barChart, lineChart };

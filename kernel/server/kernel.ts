@@ -20,8 +20,9 @@ import { bindSockets, closeSockets, Sender, type KernelSockets } from "./sockets
 import { startCellExecutor } from "./start-executor.ts";
 import { log } from "./log.ts";
 
-// How long shutdown waits for the executor to close before the process exits regardless.
-const CLOSE_GRACE_MS = 1000;
+// How long shutdown waits for the executor to close before the process exits regardless: it
+// interrupts a running cell and stops the PEs first (CellExecutor.close), within about 4 s.
+const CLOSE_GRACE_MS = 4500;
 
 type Phase = "starting" | "running" | "stopping" | "stopped";
 type RoutedChannel = "shell" | "control" | "stdin";

@@ -159,6 +159,9 @@ export async function startProcessPes(numPes: number, modules: string[], hooks: 
     else await local?.ended;
     routed.close();
     rendezvous.close();
+    // Stopped once nothing receives any more: this thread may be terminated next (the kernel's
+    // cell thread). Bounded, so that a stop never hangs on ZeroMQ.
+    await Promise.race([transport.whenClosed(), new Promise<void>((resolve) => setTimeout(resolve, STOP_GRACE_MS).unref())]);
     options.onStop?.();
   };
 

@@ -69,6 +69,14 @@ export function releaseCurveServer(): void {
   unbinding = router.unbind(ZAP_ADDRESS).catch(() => undefined).finally(() => router.close());
 }
 
+/**
+ * Resolves once the ZAP handler released last has closed: it closes after unbinding, and a
+ * thread that ends while its socket still receives aborts the process (zeromq.js#411).
+ */
+export function curveServerClosed(): Promise<void> {
+  return unbinding ?? Promise.resolve();
+}
+
 /** Options of a sending (connecting) socket. */
 export function curveClient(keys: CurveKeys): CurveClientOptions {
   return { curveServerKey: keys.serverPublic, curvePublicKey: keys.clientPublic, curveSecretKey: keys.clientSecret };

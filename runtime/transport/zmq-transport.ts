@@ -15,7 +15,7 @@ import { WireReader } from "./wire.ts";
 import { TurnBatcher } from "./turn-batcher.ts";
 import { decodeFrames, frameBytes } from "./zmq-frames.ts";
 import { advertisedEndpoint, bindEndpoint } from "./zmq-address.ts";
-import { curveClient, curveServer, releaseCurveServer, type CurveKeys } from "./curve.ts";
+import { curveClient, curveServer, curveServerClosed, releaseCurveServer, type CurveKeys } from "./curve.ts";
 import { DEFAULT_WINDOW } from "./credit.ts";
 import { ZmqLink, type LinkSettings } from "./zmq-link.ts";
 import { deferMicrotask } from "./microtask.ts";
@@ -58,6 +58,8 @@ export class ZmqTransport implements Transport {
   private handler: MessageHandler | undefined;
   private idleWaiters: Array<{ pe: Endpoint | undefined; wake: () => void }> = [];
   private closed = false;
+  /** Each resolves when the observer of a watched link has ended. */
+  private readonly observers: Array<Promise<void>> = [];
   private settings: LinkSettings | undefined;
   private readonly defer = deferMicrotask();
 
@@ -142,7 +144,10 @@ export class ZmqTransport implements Transport {
    */
   watch(pe: Endpoint, onLost: () => void): void {
     const link = this.links.get(pe) ?? this.open(pe);
-    link.socket.events.on("disconnect", () => { if (!this.closed) onLost(); });
+    const events = link.socket.events;
+    events.on("disconnect", () => { if (!this.closed) onLost(); });
+    // The observer ends a moment after its socket closes, on ZeroMQ's own thread (see whenClosed).
+    this.observers.push(new Promise((resolve) => events.on("end", () => resolve())));
   }
 
   /**
@@ -208,6 +213,15 @@ export class ZmqTransport implements Transport {
     for (const link of this.links.values()) link.close();
     this.links.clear();
     for (const { wake } of this.idleWaiters.splice(0)) wake();
+  }
+
+  /**
+   * Resolves once, after `close`, nothing of this transport receives any more: the observers of
+   * watched links end after their sockets. A thread must not be terminated before (nor exit
+   * with process.exit): a receive still pending then aborts the whole process (zeromq.js#411).
+   */
+  async whenClosed(): Promise<void> {
+    await Promise.all([...this.observers, curveServerClosed()]);
   }
 
   private open(to: Endpoint): ZmqLink {

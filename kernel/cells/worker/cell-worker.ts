@@ -196,7 +196,11 @@ port.on("message", (message: ToWorker) => {
       return;
     case "close":
       evaluator.close();
-      port.close();
+      // The main thread ends this thread once the runtime has stopped (its sockets closed).
+      void runtime.stop().catch(reportStray("Stopping the runtime")).finally(() => {
+        send({ type: "closed" });
+        port.close();
+      });
       return;
     default:
       message satisfies never;
