@@ -4,7 +4,8 @@
  * driver; on PE threads (which load the same program to find its chare classes) it does nothing.
  */
 import { pathToFileURL } from "node:url";
-import { CharmError, RemoteError, formatErrorData } from "./protocol/errors.ts";
+import { CharmError, RemoteError } from "./protocol/errors.ts";
+import { errorReport, fullStacks, reportLines } from "./protocol/error-report.ts";
 import type { ErrorData } from "./protocol/messages.ts";
 import { maybeRt, rt, setRuntime } from "./core/current.ts";
 import { startLocalPes, type LocalPes } from "./pe/driver.ts";
@@ -56,10 +57,15 @@ function withoutRuntimeFlags(argv: string[]): string[] {
   return argv.filter((a, i) => !/^\+p\d+$/.test(a) && a !== "+processes" && a !== "+mixed" && !valued.includes(a) && !valued.includes(argv[i - 1]!));
 }
 
+/** An error for a script's stderr: the program's frames only, paths relative to where it runs. */
+function describeError(err: unknown): string {
+  return reportLines(errorReport(err, { full: fullStacks(), base: process.cwd() })).join("\n");
+}
+
 function onUnhandled(error: ErrorData): void {
   const err = new RemoteError(error);
   if (errorHandler) { errorHandler(err); return; }
-  process.stderr.write(`charm4ts: unhandled error (nobody awaited it):\n${formatErrorData(error)}\n`);
+  process.stderr.write(`charm4ts: unhandled error (nobody awaited it):\n${describeError(err)}\n`);
   if (scriptMode) void exitProgram(1);
 }
 
@@ -114,7 +120,7 @@ async function start(mainOrOptions?: MainFunction | StartOptions, maybeOptions?:
     await runtime.quiescence.whenQuiet(); // a program ends by itself once main returned and all is quiet
     if (maybeRt() === runtime) await exitProgram(0);
   } catch (err) {
-    process.stderr.write(`${(err as Error)?.stack ?? String(err)}\n`);
+    process.stderr.write(`${describeError(err)}\n`);
     await exitProgram(1);
   }
 }

@@ -16,6 +16,7 @@ import { LanguageService } from "./language/client.ts";
 import { TypeChecks } from "./type-check.ts";
 import { workerScript } from "./worker-bundle.ts";
 import type { Prestart } from "../../runtime/pe/prestart.ts";
+import { ANSI } from "../../runtime/protocol/error-report.ts";
 
 export type { CellOutput, CellResult, CompleteResult, InputRequest, InspectResult } from "./protocol.ts";
 
@@ -348,7 +349,7 @@ export class CellExecutor {
     if (!cell) return;
     this.flushStream();
     this.running = null;
-    cell.resolve({ status: "error", ename: "ExecutorError", evalue: reason, traceback: [`ExecutorError: ${reason}`] });
+    cell.resolve({ status: "error", ename: "ExecutorError", evalue: reason, traceback: [`${ANSI.name("ExecutorError")}: ${reason}`] });
   }
 
   private post(message: ToWorker): void {
@@ -363,5 +364,5 @@ function interrupted(stopped: RunningCell["stopped"], detail = ""): CellResult {
       ? "stopped the cell's running JavaScript (a long or endless computation); all state is kept"
       : "stopped waiting: the cell was awaiting something that had not settled; all state is kept";
   const evalue = detail ? `${base}. ${detail}` : base;
-  return { status: "error", ename: "Interrupted", evalue, traceback: [`Interrupted: ${evalue}`] };
+  return { status: "error", ename: "Interrupted", evalue, traceback: [`${ANSI.name("Interrupted")}: ${evalue}`] };
 }

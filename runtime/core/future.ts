@@ -4,7 +4,7 @@
  * the id). A remote exception rejects the future with a RemoteError naming its origin.
  */
 import { homeOf, type FutureId } from "../protocol/ids.ts";
-import { CharmError, RemoteError, errorToData } from "../protocol/errors.ts";
+import { CharmError, RemoteError, errorToData, noteAwaitSite } from "../protocol/errors.ts";
 import type { ErrorData } from "../protocol/messages.ts";
 import { registerReviver, toWire, encodeValue, decode } from "../protocol/codec.ts";
 import { rt } from "./current.ts";
@@ -37,16 +37,32 @@ export function newFutureState(numVals: number): FutureState {
   // defineProperty that makes it a dictionary-mode function, ~3× slower to create (per call!).
   state.resolve = (v) => { state.status = "resolved"; state.value = v; resolve(v); };
   state.reject = (e) => {
-    // The runtime rejects futures nobody may ever await (a failed call whose caller forgot
-    // it); the rejection still reaches whoever awaits later, so don't let Node abort. Marked
-    // here rather than at creation: a catch() per future cost a promise on every call.
-    promise.catch(ignore);
-    state.status = "rejected"; state.error = e; reject(e);
+    if (state.status !== "pending") return; // settled already: `later` below would be nobody's
+    state.status = "rejected"; state.error = e;
+    // The promise follows `later`, which throws `e` from a continuation that V8 links to whoever
+    // awaits the future: there the error notes the awaiting code's frames (a cell's line) — its
+    // own stack is a message handler's. Two microtask turns later than rejecting outright.
+    let go!: () => void;
+    const later = new Promise<void>((r) => (go = r)).then(() => {
+      noteAwaitSite(e);
+      // The runtime rejects futures nobody may ever await (a failed call whose caller forgot
+      // it); the rejection still reaches whoever awaits later, so don't let Node abort. Marked
+      // here, not at creation (a catch() per future cost a promise on every call), and not
+      // before the site is noted (a second reaction hides the awaiting code from V8).
+      promise.catch(ignore);
+      throw e;
+    });
+    resolve(later);
+    go();
   };
   return state;
 }
 
 const ignore = (): void => undefined;
+const noteAgain = (e: Error): never => {
+  noteAwaitSite(e, true);
+  throw e;
+};
 
 // What fromId hands the constructor (private fields can only be set there).
 let wrapping: { id: FutureId; numVals: number; state: FutureState | undefined } | undefined;
@@ -124,6 +140,8 @@ export class Future<T = unknown> implements PromiseLike<T> {
       }
       throw new CharmError(`future ${this.id} belongs to ${endpointName(this.home)}; it can only be awaited there. Send it a value from here instead, or create the future where you await it.`);
     }
+    // Awaited after it failed: this awaiter's frames are noted on the way (see newFutureState).
+    if (state.status === "rejected") return (state.promise.then(undefined, noteAgain) as Promise<T>).then(onValue, onError);
     return (state.promise as Promise<T>).then(onValue, onError);
   }
 

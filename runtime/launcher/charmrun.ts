@@ -101,6 +101,8 @@ try {
     if (job) markLaunchedDriver(job);
     const url = await compileProgram(pathToFileURL(file).href);
     (globalThis as any)[ENTRY] = url;
+    // Errors then name the program's .ts lines (see pe/pe-boot.ts).
+    process.setSourceMapsEnabled(true);
     await import(url);
   }
 } catch (err) {

@@ -44,6 +44,9 @@ export async function bootPe(config: PeConfig, transport: Transport, onStop: () 
     printThroughDriver(runtime);
     runtime.host.interactive = true;
   }
+  // The program's errors then name its .ts lines (charmrun compiles it with an inline source
+  // map); turned on only now, so the runtime's own bundles, loaded already, aren't mapped.
+  if (config.modules.length > 0) process.setSourceMapsEnabled(true);
   try {
     for (const url of config.modules) registerModuleExports(await import(url));
     for (const code of config.definitions) await definitions.run(code);

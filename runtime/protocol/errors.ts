@@ -31,6 +31,8 @@ export class RemoteError extends Error {
   readonly remoteName: string;
   /** The original error's message. */
   readonly remoteMessage: string;
+  /** The original error's stack, as the PE that raised it wrote it. */
+  readonly remoteStack: string;
 
   constructor(data: ErrorData) {
     const where = data.chare ? ` in ${data.chare}${data.method ? `.${data.method}` : ""}` : "";
@@ -40,9 +42,32 @@ export class RemoteError extends Error {
     this.method = data.method;
     this.remoteName = data.name;
     this.remoteMessage = data.message;
+    this.remoteStack = data.stack;
     // The remote stack is what the user needs; the local one only says "a message arrived".
     this.stack = `${this.name}: ${this.message}\n--- remote stack (PE ${data.pe}) ---\n${data.stack}`;
   }
+}
+
+const AWAITED_AT = Symbol.for("charm4ts.awaitedAt");
+
+/**
+ * Notes where `err` is awaited: called from a continuation of the promise the awaiting code
+ * waits on, where V8's async stack trace runs through the awaiting async functions (a cell's
+ * line). Rejections come from message handlers, whose own stack says only "a message arrived".
+ * An awaiter at the rejection keeps its site; one that comes later (`replace`) takes it over, as
+ * the error is then shown to it. The frames are formatted only if someone looks.
+ */
+export function noteAwaitSite(err: Error, replace = false): void {
+  if ((!replace && Object.hasOwn(err, AWAITED_AT)) || !Object.isExtensible(err)) return;
+  const site: { stack?: string } = {};
+  Error.captureStackTrace(site, noteAwaitSite);
+  Object.defineProperty(err, AWAITED_AT, { value: site, configurable: true });
+}
+
+/** The stack noted by noteAwaitSite (frames only, the awaiting code's among them), if any. */
+export function awaitSite(err: unknown): string | undefined {
+  const site = (err as { [AWAITED_AT]?: { stack?: string } } | null)?.[AWAITED_AT];
+  return site?.stack;
 }
 
 /** Turns anything thrown into ErrorData, keeping the innermost origin of an already-remote error. */

@@ -107,7 +107,10 @@ await charm.array(Thrower, 2).at(1).boom.ret()`);
     expect(result.status).toBe("error");
     if (result.status !== "error") return;
     expect(result.evalue).toContain("RangeError: kaboom (raised on PE 1 in Thrower[1].boom)");
-    expect(result.traceback.join("\n")).toMatch(/at Thrower\.boom \(cell-\d+\.ts:4:\d+\)/);
+    const traceback = result.traceback.join("\n").replace(/\u001b\[[0-9;]*m/g, "");
+    expect(traceback).toMatch(/at Thrower\.boom \(cell-\d+\.ts:4:\d+\)/);
+    // …and the line of this cell that awaited the call.
+    expect(traceback).toMatch(/awaited at:\n\s+at async cell-\d+\.ts:7:1$/);
   });
 
   it("tells a cell that waits on a quiescent runtime that nothing can resolve it", async () => {

@@ -42,6 +42,34 @@ describe.each(TRANSPORTS)("seed programs (%s)", (transport) => {
     const { code, stderr } = await charmrun("+p2", "test/runtime/fixtures/program-unhandled.ts");
     expect(code).toBe(1);
     expect(stderr).toContain("Error: nobody awaits this (raised on PE 1 in Thrower[1].go)");
+    // The program's frame, by its .ts line relative to where it ran; none of the runtime's.
+    expect(stderr).toContain("\n    at Thrower.go (test/runtime/fixtures/program-unhandled.ts:6:11)\n");
+    expect(stderr).not.toMatch(/dist\/|node:|--- remote stack/);
+  });
+
+  it("an awaited remote error shows the program's frames only: the entry method's on its PE, and main's await", async () => {
+    const { code, stderr } = await charmrun("+p2", "test/runtime/fixtures/program-remote-error.ts");
+    expect(code).toBe(1);
+    const fixture = "test/runtime/fixtures/program-remote-error.ts";
+    expect(stderr).toBe([
+      "RemoteError: RangeError: kaboom (raised on PE 1 in Thrower[1].boom)",
+      "  on PE 1, in Thrower[1].boom:",
+      `    at explode (${fixture}:12:9)`,
+      `    at Thrower.boom (${fixture}:7:12)`,
+      "  awaited at:",
+      `    at async <anonymous> (${fixture}:17:3)`,
+      "",
+    ].join("\n"));
+  });
+
+  it("CHARM4TS_FULL_STACKS=1 shows the runtime's frames too", async () => {
+    const { code, stderr } = await new Promise<{ code: number; stderr: string }>((resolve) => {
+      execFile(process.execPath, ["bin/charmrun.mjs", ...charmrunFlags(transport), "+p2", "test/runtime/fixtures/program-remote-error.ts"], { cwd: root, timeout: 20_000, env: { ...process.env, CHARM4TS_FULL_STACKS: "1" } }, (err, _stdout, stderr) => {
+        resolve({ code: (err as { code?: number } | null)?.code ?? 0, stderr });
+      });
+    });
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/at Thrower\.boom \(test\/runtime\/fixtures\/program-remote-error\.ts:7:12\)\n\s+at \S+ \(\S*dist\/chunk-/);
   });
 
   it("charm.exit(code) and charm.abort(message) from a PE end the program", async () => {

@@ -1,9 +1,11 @@
 /** The executor worker's entry: runs cells one at a time and streams their outputs to the main thread. */
+import { realpathSync } from "node:fs";
+import { resolve } from "node:path";
 import { parentPort, workerData } from "node:worker_threads";
 import type { CellOutput, CellResult, FromWorker, ToWorker } from "../protocol.ts";
 import { NO_RESULT } from "./display.ts";
 import { Evaluator } from "./evaluator.ts";
-import { bundleOf, errorResult } from "./format.ts";
+import { bundleOf, errorResult, type TracebackContext } from "./format.ts";
 import { installCellGlobals } from "./globals.ts";
 import { propertyNames } from "./property-names.ts";
 import type { Remap } from "./source-map.ts";
@@ -11,6 +13,7 @@ import { transpileCell } from "./transpile.ts";
 import { loadTypeScript, typeScriptLoaded } from "./typescript-loader.ts";
 import { registerTypeScriptHooks } from "./ts-hooks.ts";
 import { InteractiveRuntime } from "../../interactive/session.ts";
+import { PLAIN } from "../../../runtime/protocol/error-report.ts";
 import { routePeOutput } from "../../interactive/boot.ts";
 
 const port = parentPort!;
@@ -36,6 +39,8 @@ let current: { id: number; finish(result: CellResult): void; interrupt(): void }
 const pendingInputs = new Map<number, { resolve(value: string): void; reject(error: Error): void }>();
 let nextInputId = 1;
 const remaps = new Map<string, Remap>();
+// Stack traces name modules by their real path: the notebook's folder is compared as one too.
+const tracebacks: TracebackContext = { cwd: realFolder(cwd), remaps };
 
 const emit = (output: CellOutput): void => send({ type: "output", id: current?.id ?? null, output });
 // Loader hooks for the notebook's own .ts modules, registered on a cell's first import of a path
@@ -58,7 +63,7 @@ installCellGlobals(cwd, {
 // A cell's stray error (a throwing timer, a rejected promise nobody awaits) would end the worker
 // and every cell's state with it. It is reported where output goes now, and the worker lives on.
 const reportStray = (kind: string) => (error: unknown) => {
-  const { traceback } = errorResult(error, remaps);
+  const { traceback } = errorResult(error, tracebacks, undefined, PLAIN);
   emit({ kind: "stream", name: "stderr", text: `${kind}: ${traceback.join("\n")}\n` });
 };
 process.on("uncaughtException", reportStray("Uncaught exception"));
@@ -83,6 +88,14 @@ const evaluatorStarted = evaluator.start();
 
 /** How long an interrupted cell's reply waits for stuck PEs to be restarted (the report is its output). */
 const RECOVERY_WAIT_MS = 10_000;
+
+function realFolder(folder: string): string {
+  try {
+    return realpathSync(folder);
+  } catch {
+    return resolve(folder);
+  }
+}
 
 async function execute(id: number, code: string, cellName: string): Promise<void> {
   let done = false;
@@ -142,12 +155,12 @@ async function execute(id: number, code: string, cellName: string): Promise<void
       case "none":
         return finish({ status: "ok" });
       case "error":
-        return finish(errorResult(evaluation.error, remaps, { cellName, line: evaluation.line, column: evaluation.column }));
+        return finish(errorResult(evaluation.error, tracebacks, { cellName, line: evaluation.line, column: evaluation.column }));
       default:
         evaluation satisfies never;
     }
   } catch (error) {
-    if (!interrupting) finish(errorResult(error, remaps));
+    if (!interrupting) finish(errorResult(error, tracebacks));
   }
 }
 

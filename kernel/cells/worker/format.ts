@@ -2,6 +2,7 @@
 import { inspect } from "node:util";
 import type { CellResult, MimeBundle } from "../protocol.ts";
 import type { Remap } from "./source-map.ts";
+import { ANSI, errorReport, fullStacks, reportLines, type Palette } from "../../../runtime/protocol/error-report.ts";
 
 /**
  * A value that knows how to show itself: `[MIME_BUNDLE](): Record<mime, data>`. The runtime's
@@ -24,46 +25,42 @@ export function bundleOf(value: unknown): MimeBundle {
   return { data, metadata: {} };
 }
 
-/** The worker's own frames (and everything under them) are noise in a user's traceback. */
-const INTERNAL_FRAME = /node:inspector|cells-worker\.m?js|kernel\/cells\/worker\//;
-const CELL_FRAME = /([\w.-]+\.ts):(\d+):(\d+)/;
+/** What tracebacks need from the worker: the notebook's folder, and source maps of remapped cells. */
+export interface TracebackContext {
+  /** User paths are shown relative to it. */
+  cwd: string;
+  /** Cells that took the full TypeScript emit, by file name ("cell-3.ts"). */
+  remaps: ReadonlyMap<string, Remap>;
+}
 
 /**
- * Error fields for a thrown value. Frames are cut below the cell, and positions in cells that took
- * the full TypeScript emit are mapped back through `remaps` (keyed by cell file name).
+ * Error fields for a thrown value: the traceback shows the user's frames only (cells, their own
+ * modules relative to the notebook; a remote error's frames on its PE, and the cell line that
+ * awaited it), coloured as IPython does (ANSI in the traceback, never in `evalue`); plain for
+ * text that goes to a stream. `where` is the exception's position, for errors without frames.
  */
 export function errorResult(
   thrown: unknown,
-  remaps: ReadonlyMap<string, Remap>,
+  context: TracebackContext,
   where?: { cellName: string; line: number; column: number },
+  palette: Palette = ANSI,
 ): Extract<CellResult, { status: "error" }> {
-  const isError = thrown instanceof Error || (typeof thrown === "object" && thrown !== null && "stack" in thrown);
-  if (!isError) {
-    const evalue = inspect(thrown);
-    return { status: "error", ename: "Uncaught", evalue, traceback: [`Uncaught ${evalue}`] };
-  }
-  const error = thrown as Error;
-  const ename = error.name || "Error";
-  const evalue = error.message ?? "";
-  const frames: string[] = [];
-  for (const line of String(error.stack ?? "").split("\n").slice(1)) {
-    if (!/^\s+at /.test(line)) continue;
-    if (INTERNAL_FRAME.test(line)) break;
-    frames.push(remapFrame(line, remaps));
-  }
-  // A SyntaxError raised while compiling the script has no frame: point at the cell position.
-  if (frames.length === 0 && where) {
-    const position = remaps.get(where.cellName)?.({ line: where.line, column: where.column }) ?? where;
-    frames.push(`    at ${where.cellName}:${position.line}:${position.column}`);
-  }
-  return { status: "error", ename, evalue, traceback: [`${ename}: ${evalue}`, ...frames] };
-}
-
-function remapFrame(line: string, remaps: ReadonlyMap<string, Remap>): string {
-  return line.replace(CELL_FRAME, (whole, file: string, l: string, c: string) => {
-    const remap = remaps.get(file);
-    if (!remap) return whole;
-    const p = remap({ line: Number(l), column: Number(c) });
-    return `${file}:${p.line}:${p.column}`;
+  const report = errorReport(thrown, {
+    full: fullStacks(),
+    base: context.cwd,
+    mapLocation: (file, line, column) => {
+      const remap = context.remaps.get(file);
+      if (!remap) return undefined;
+      const p = remap({ line, column });
+      return `${file}:${p.line}:${p.column}`;
+    },
   });
+  // A SyntaxError raised while compiling the script has no frame at all: point at the position V8
+  // gave. (A thrown non-Error has none either, but its position is the REPL script's start.)
+  const stack = (thrown as { stack?: unknown } | null)?.stack;
+  if (where && typeof stack === "string" && !/\n\s+at /.test(stack)) {
+    const position = context.remaps.get(where.cellName)?.({ line: where.line, column: where.column }) ?? where;
+    report.sections.push({ frames: [{ before: "    at ", location: `${where.cellName}:${position.line}:${position.column}`, after: "" }] });
+  }
+  return { status: "error", ename: report.name, evalue: report.message, traceback: reportLines(report, palette) };
 }
