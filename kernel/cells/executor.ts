@@ -3,6 +3,8 @@ import { Worker } from "node:worker_threads";
 import type {
   CellOutput,
   CellResult,
+  CommOutcome,
+  CommWire,
   CompleteResult,
   FromWorker,
   InputRequest,
@@ -18,7 +20,7 @@ import { workerScript } from "./worker-bundle.ts";
 import type { Prestart } from "../../runtime/pe/prestart.ts";
 import { ANSI } from "../../runtime/protocol/error-report.ts";
 
-export type { CellOutput, CellResult, CompleteResult, InputRequest, InspectResult } from "./protocol.ts";
+export type { CellOutput, CellResult, CommOutcome, CommWire, CompleteResult, InputRequest, InspectResult } from "./protocol.ts";
 
 /** What a running cell needs from the kernel: somewhere to put outputs, and a way to ask for input. */
 export interface ExecuteHooks {
@@ -67,11 +69,21 @@ export class CellExecutor {
   /** Called when the worker died on its own (out of memory…): all cell state is gone; start a new executor. */
   onExit?: (reason: string) => void;
 
+  /**
+   * Receives a comm message that a comm handler sent (or what it started), with the `origin`
+   * given to `deliverComm` for the message that ran the handler.
+   */
+  onCommOutput?: (origin: unknown, message: CommWire) => void;
+
+  /** Receives the report of a comm handler that failed while no cell ran (a cell shows it on its stderr). */
+  onCommError?: (text: string) => void;
+
   private state: "running" | "closing" | "closed" = "running";
   private running: RunningCell | null = null;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly lateOutputs: CellOutput[] = [];
   private readonly propertyRequests = new Map<number, (names: string[]) => void>();
+  private readonly commDeliveries = new Map<number, (outcome: CommOutcome) => void>();
   private readonly history: string[] = [];
   private readonly language: LanguageService;
   private readonly typeChecks: TypeChecks | null;
@@ -100,6 +112,7 @@ export class CellExecutor {
       this.state = "closed";
       this.interrupter.close();
       void this.language.close();
+      this.endCommDeliveries();
       if (unexpected) this.onExit?.(failure || `the executor worker exited with code ${code}`);
     });
   }
@@ -200,6 +213,7 @@ export class CellExecutor {
     });
     this.post({ type: "close" });
     this.state = "closing";
+    this.endCommDeliveries();
     this.failRunning("the executor was closed");
     this.interrupter.close();
     await Promise.all([this.language.close(), settledWithin(closed, RUNTIME_STOP_MS)]);
@@ -217,6 +231,26 @@ export class CellExecutor {
     });
     this.interrupt();
     await settledWithin(ended, INTERRUPT_WAIT_MS);
+  }
+
+  /**
+   * Delivers a frontend's comm message to the handlers cells registered. It doesn't wait for the
+   * running cell: the handler runs between the cell's awaits, and this resolves once it has run
+   * (its synchronous part; what it sends arrives through `onCommOutput` first). Deliveries keep
+   * their order. `origin` travels with everything the handler sends.
+   */
+  deliverComm(message: CommWire, origin: unknown): Promise<CommOutcome> {
+    if (this.state !== "running") return Promise.resolve({ kind: "gone" });
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.commDeliveries.set(id, resolve);
+      this.post({ type: "comm", id, message, origin });
+    });
+  }
+
+  private endCommDeliveries(): void {
+    for (const resolve of this.commDeliveries.values()) resolve({ kind: "gone" });
+    this.commDeliveries.clear();
   }
 
   /** Live property names for `expression.` (empty: top-level names), from the executor's state. */
@@ -326,6 +360,16 @@ export class CellExecutor {
       case "property-names":
         this.propertyRequests.get(message.id)?.(message.names);
         this.propertyRequests.delete(message.id);
+        return;
+      case "comm-handled":
+        this.commDeliveries.get(message.id)?.(message.outcome);
+        this.commDeliveries.delete(message.id);
+        return;
+      case "comm-output":
+        this.onCommOutput?.(message.origin, message.message);
+        return;
+      case "comm-error":
+        this.onCommError?.(message.text);
         return;
       default:
         message satisfies never;

@@ -10,7 +10,32 @@ export type CellOutput =
       transient: { display_id?: string };
       update: boolean;
     }
-  | { kind: "clear"; wait: boolean };
+  | { kind: "clear"; wait: boolean }
+  /** A comm message a cell sends (comms.open, comm.send, comm.close): published on iopub under the cell. */
+  | { kind: "comm"; message: CommWire };
+
+/**
+ * A comm message as it crosses threads (Jupyter spec: "Custom Messages"): its msg_type, content
+ * (`comm_id`, `data`, and `target_name` on opens), the message's metadata, and binary buffers.
+ */
+export interface CommWire {
+  type: "comm_open" | "comm_msg" | "comm_close";
+  content: { comm_id: string; target_name?: string; data: unknown };
+  metadata: Record<string, unknown>;
+  buffers: Uint8Array[];
+}
+
+/**
+ * What became of a frontend's comm message in the executor: `handled` (`open`: whether the comm
+ * is still open afterwards: a handler may close it, an open handler that throws does),
+ * `unknown-target` (a comm_open nobody registered), `unknown-comm` (no such comm here), `gone`
+ * (the executor stopped).
+ */
+export type CommOutcome =
+  | { kind: "handled"; open: boolean }
+  | { kind: "unknown-target" }
+  | { kind: "unknown-comm" }
+  | { kind: "gone" };
 
 /** A mime bundle as Jupyter carries it: `data` keyed by mime type, plus `metadata`. */
 export interface MimeBundle {
@@ -49,6 +74,8 @@ export type ToWorker =
   | { type: "input-reply"; id: number; value: string; error?: string }
   | { type: "interrupt"; id: number }
   | { type: "property-names"; id: number; expression: string }
+  /** A frontend's comm message for the cells' handlers; `origin` is echoed with what the handlers send. */
+  | { type: "comm"; id: number; message: CommWire; origin: unknown }
   | { type: "close" };
 
 /**
@@ -63,5 +90,11 @@ export type FromWorker =
   | { type: "interrupting"; id: number }
   | { type: "result"; id: number; result: CellResult }
   | { type: "property-names"; id: number; names: string[] }
+  /** Comm delivery `id` was handled (the handler's synchronous part ran). */
+  | { type: "comm-handled"; id: number; outcome: CommOutcome }
+  /** A comm message sent by a comm handler (or what it started), under the message that ran the handler. */
+  | { type: "comm-output"; origin: unknown; message: CommWire }
+  /** A comm handler failed while no cell ran to show it: for the kernel's log. */
+  | { type: "comm-error"; text: string }
   /** Answers "close": the runtime is stopped, so ending the thread can't abort the process. */
   | { type: "closed" };

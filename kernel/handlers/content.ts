@@ -33,6 +33,14 @@ export function stringField(content: Content, field: string, fallback: string): 
   return value;
 }
 
+/** A string field that must be present and not empty. */
+export function requiredString(content: Content, field: string): string {
+  const value = content[field];
+  if (absent(value)) throw new InvalidRequest(`content.${field} is missing`);
+  if (typeof value !== "string" || value === "") throw new InvalidRequest(`content.${field} must be a non-empty string, not ${describe(value)}`);
+  return value;
+}
+
 /** An integer field within [min, max], or undefined when absent. */
 export function integerField(content: Content, field: string, min = -Infinity, max = Infinity): number | undefined {
   const value = content[field];

@@ -6,7 +6,8 @@ import type { Incoming, RequestType, ReplyContent } from "../protocol/messages.t
 import type { KernelState, RequestScope } from "./context.ts";
 import { handleExecute } from "./execute.ts";
 import { readHistoryRequest } from "./history.ts";
-import { commInfo, commOpen, kernelInfo } from "./info.ts";
+import { commInfo, handleComm } from "./comms.ts";
+import { kernelInfo } from "./info.ts";
 import { handleComplete, handleInspect, handleIsComplete } from "./introspect.ts";
 
 /** A handler's answer: the reply content of a request type, or none. */
@@ -28,7 +29,7 @@ export async function dispatch(state: KernelState, message: Incoming, scope: Req
     case "history_request":
       return { type: message.type, content: { status: "ok", history: state.history.query(readHistoryRequest(message.content)) } };
     case "comm_info_request":
-      return { type: message.type, content: commInfo(message) };
+      return { type: message.type, content: commInfo(state, message) };
     case "shutdown_request":
       return { type: message.type, content: { status: "ok", restart: message.content.restart === true } };
     case "interrupt_request":
@@ -36,11 +37,10 @@ export async function dispatch(state: KernelState, message: Incoming, scope: Req
       state.executor.interrupt();
       return { type: message.type, content: { status: "ok" } };
     case "comm_open":
-      commOpen(message, scope);
-      return undefined;
     case "comm_msg":
     case "comm_close":
-      // No comm is ever open, so there is nothing to deliver these to.
+      // Comm messages get no reply; their handlers may publish on iopub.
+      await handleComm(state, message, scope);
       return undefined;
     case "input_reply":
       // Answers arrive on stdin and are matched to their input_request by the server.

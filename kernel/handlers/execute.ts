@@ -3,6 +3,7 @@
 // always follows the cell's last output (PITFALLS 5).
 import type { CellOutput, CellResult } from "../cells/executor.ts";
 import type { IncomingOf, ReplyContent } from "../protocol/messages.ts";
+import { publishComm } from "./comms.ts";
 import { stringField } from "./content.ts";
 import type { KernelState, RequestScope } from "./context.ts";
 import { helpPayload, parseHelp } from "./help.ts";
@@ -40,7 +41,9 @@ export async function handleExecute(
     code,
     {
       output: (o) => {
-        if (!silent) publishOutput(scope, o);
+        // A comm message is not display: it goes out even from a silent execute, or the frontend
+        // would never learn of a comm the cell opened.
+        if (!silent || o.kind === "comm") publishOutput(scope, o);
       },
       input: (req) => (c.allow_stdin === false ? Promise.reject(noStdin()) : scope.input(req)),
     },
@@ -59,7 +62,7 @@ export async function handleExecute(
     const text = result.value.data["text/plain"];
     if (storeHistory && typeof text === "string") state.history.setOutput(count, text);
   }
-  const userExpressions = await evaluateUserExpressions(state, c.user_expressions);
+  const userExpressions = await evaluateUserExpressions(state, c.user_expressions, scope);
   return { status: "ok", execution_count: count, payload: [], user_expressions: userExpressions };
 }
 
@@ -80,6 +83,9 @@ export function publishOutput(scope: RequestScope, o: CellOutput): void {
     case "clear":
       scope.publish("clear_output", { wait: o.wait });
       return;
+    case "comm":
+      publishComm(scope.publish, o.message);
+      return;
     default: {
       const never: never = o;
       throw new Error(`unknown cell output ${JSON.stringify(never)}`);
@@ -91,13 +97,16 @@ export function publishOutput(scope: RequestScope, o: CellOutput): void {
 async function evaluateUserExpressions(
   state: KernelState,
   expressions: Record<string, string> | undefined,
+  scope: RequestScope,
 ): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {};
   if (!expressions || typeof expressions !== "object") return out;
   for (const [name, expr] of Object.entries(expressions)) {
-    // Their output is discarded and they can't read stdin: they must not look like a cell's work.
+    // Their output is discarded (but comm messages) and they can't read stdin: they must not look like a cell's work.
     const r: CellResult = await state.executor.execute(String(expr), {
-      output: () => {},
+      output: (o) => {
+        if (o.kind === "comm") publishOutput(scope, o);
+      },
       input: () => Promise.reject(noStdin()),
     });
     out[name] =

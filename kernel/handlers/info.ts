@@ -1,9 +1,7 @@
-// kernel_info, comm_info and the comm messages (spec: "Kernel info", "Custom Messages").
-// No comm targets are registered yet, so every frontend comm_open is refused with a comm_close.
+// kernel_info (spec: "Kernel info").
 import { createRequire } from "node:module";
 import { readFileSync } from "node:fs";
-import { PROTOCOL_VERSION, type IncomingOf, type ReplyContent } from "../protocol/messages.ts";
-import type { RequestScope } from "./context.ts";
+import { PROTOCOL_VERSION, type ReplyContent } from "../protocol/messages.ts";
 
 /** The kernel's implementation version (this package's version). */
 export const IMPLEMENTATION_VERSION = "0.1.0";
@@ -47,15 +45,4 @@ function typescriptVersion(): string {
     cachedTs = "5";
   }
   return cachedTs;
-}
-
-/** comm_info_reply: no comms are open. */
-export function commInfo(_request: IncomingOf<"comm_info_request">): ReplyContent["comm_info_request"] {
-  return { status: "ok", comms: {} };
-}
-
-/** A frontend opened a comm for a target nobody registered: close it on iopub (PITFALLS 16). */
-export function commOpen(request: IncomingOf<"comm_open">, scope: RequestScope): void {
-  const id = request.content.comm_id;
-  if (typeof id === "string") scope.publish("comm_close", { comm_id: id, data: {} });
 }

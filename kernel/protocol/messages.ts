@@ -50,7 +50,8 @@ export interface RequestContent {
   shutdown_request: { restart?: boolean };
   interrupt_request: Record<string, never>;
   // Comm messages travel on shell from the frontend; they get no reply (spec: "Custom Messages").
-  comm_open: { comm_id: string; target_name: string; data?: unknown };
+  // Binary data rides in the message's buffers, JSON metadata in its metadata.
+  comm_open: { comm_id: string; target_name: string; data?: unknown; target_module?: string };
   comm_msg: { comm_id: string; data?: unknown };
   comm_close: { comm_id: string; data?: unknown };
   // stdin replies from the frontend (spec: "Messages on the stdin ROUTER/DEALER channel").
@@ -136,13 +137,23 @@ export interface IopubContent {
   execute_result: { execution_count: number; data: MimeBundle; metadata: Record<string, unknown> };
   error: { ename: string; evalue: string; traceback: string[] };
   clear_output: { wait: boolean };
-  comm_close: { comm_id: string; data: Record<string, unknown> };
+  // Comms (spec: "Custom Messages"): opened, used and closed by the kernel, or closing one the
+  // frontend opened to a target nobody registered (PITFALLS 16).
+  comm_open: { comm_id: string; target_name: string; data: unknown };
+  comm_msg: { comm_id: string; data: unknown };
+  comm_close: { comm_id: string; data: unknown };
   // Since 5.4 the kernel also broadcasts its shutdown_reply; harmless for older frontends.
   shutdown_reply: { status: "ok"; restart: boolean };
 }
 
 /** A msg_type the kernel publishes on iopub. */
 export type IopubType = keyof IopubContent;
+
+/** What an iopub message may carry besides content: the message metadata and binary buffers (comms). */
+export interface IopubExtra {
+  metadata?: Record<string, unknown>;
+  buffers?: Buffer[];
+}
 
 /** Content of the kernel's input_request on stdin. */
 export type InputRequestContent = { prompt: string; password: boolean };

@@ -8,6 +8,7 @@ import {
   type Incoming,
   type InputRequestContent,
   type IopubContent,
+  type IopubExtra,
   type IopubType,
   type Outgoing,
   type ReplyContent,
@@ -85,20 +86,22 @@ export function unknownReply(ks: KernelSession, request: Incoming): Outgoing | u
   return errorReply(ks, request, { ename: "UnknownMessageType", evalue, traceback: [] });
 }
 
-/** An iopub message caused by a request (or by nothing, for `starting`). */
+/** An iopub message caused by a request (or by nothing, for `starting`); comm messages add metadata and buffers. */
 export function iopub<T extends IopubType>(
   ks: KernelSession,
-  parent: Incoming | undefined,
+  parent: Pick<Incoming, "header"> | undefined,
   msgType: T,
   content: IopubContent[T],
+  extra: IopubExtra = {},
 ): Outgoing {
   // The PUB topic frame: frontends subscribe to everything, ipykernel uses "kernel.<id>.<type>".
   return {
     identities: [Buffer.from(`kernel.${ks.session}.${msgType}`)],
     header: header(ks, msgType),
     parent_header: parent?.header ?? {},
-    metadata: {},
+    metadata: extra.metadata ?? {},
     content,
+    buffers: extra.buffers,
   };
 }
 

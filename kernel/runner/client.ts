@@ -15,6 +15,8 @@ export interface Msg {
   parent_header: Partial<Header>;
   metadata: Record<string, unknown>;
   content: Record<string, unknown>;
+  /** Binary frames after the content (comm messages carry them); absent when none were kept. */
+  buffers?: Buffer[];
 }
 
 /** A finished request: its reply and the iopub messages between busy and idle, inclusive. */
@@ -105,9 +107,16 @@ export class KernelClient {
     return this.request("shell", "execute_request", content, onIopub);
   }
 
-  /** Sends any message, signed, with this client's session; returns its header. */
-  sendRaw(channel: "shell" | "control" | "stdin", header: Header, parent: Partial<Header>, content: unknown): void {
-    void this.sockets[channel].send(encodeFrames({ identities: [], header, parent_header: parent, metadata: {}, content }, this.signer));
+  /** Sends any message, signed, with this client's session (and metadata and binary buffers, for comms). */
+  sendRaw(
+    channel: "shell" | "control" | "stdin",
+    header: Header,
+    parent: Partial<Header>,
+    content: unknown,
+    extra: { metadata?: Record<string, unknown>; buffers?: Buffer[] } = {},
+  ): void {
+    const message = { identities: [], header, parent_header: parent, metadata: extra.metadata ?? {}, content, buffers: extra.buffers };
+    void this.sockets[channel].send(encodeFrames(message, this.signer));
   }
 
   /** A header for a message from this client. */
@@ -186,6 +195,7 @@ function toMsg(channel: Msg["channel"], m: Incoming): Msg {
     parent_header: m.parent_header,
     metadata: m.metadata,
     content: m.content as Record<string, unknown>,
+    buffers: m.buffers,
   };
 }
 

@@ -4,13 +4,14 @@
 // of its own, which keeps answering even while this one is busy.
 import type * as zmq from "zeromq";
 import { CellExecutor, type InputRequest } from "../cells/executor.ts";
+import { CommTable, publishComm } from "../handlers/comms.ts";
 import { InvalidRequest } from "../handlers/content.ts";
 import { dispatch } from "../handlers/dispatch.ts";
 import { publishOutput } from "../handlers/execute.ts";
 import type { KernelState, RequestScope } from "../handlers/context.ts";
 import { History } from "../handlers/history.ts";
 import { endpoint, type ConnectionInfo } from "../protocol/connection.ts";
-import type { Incoming, IopubContent, IopubType, Outgoing } from "../protocol/messages.ts";
+import type { Header, Incoming, IopubContent, IopubExtra, IopubType, Outgoing } from "../protocol/messages.ts";
 import { errorReply, inputRequest, iopub, newKernelSession, reply, unknownReply, type KernelSession } from "../protocol/reply.ts";
 import { Signer } from "../protocol/signer.ts";
 import { decodeFrames, encodeFrames } from "../protocol/wire.ts";
@@ -27,6 +28,10 @@ const CLOSE_GRACE_MS = 4500;
 type Phase = "starting" | "running" | "stopping" | "stopped";
 type RoutedChannel = "shell" | "control" | "stdin";
 
+// Shell messages served in a lane of their own, beside the shell queue: a running cell doesn't
+// hold them up, and they keep their order among themselves (README, "Protocol").
+const COMM_LANE: ReadonlySet<Incoming["type"]> = new Set(["comm_open", "comm_msg", "comm_close", "comm_info_request"]);
+
 /** A running Jupyter kernel bound to one connection file. */
 export class Kernel {
   private phase: Phase = "starting";
@@ -35,8 +40,9 @@ export class Kernel {
   private readonly senders: Record<RoutedChannel | "iopub", Sender>;
   private readonly shellQueue = new RequestQueue();
   private readonly controlQueue = new RequestQueue();
+  private readonly commQueue = new RequestQueue();
   // History and the execution count outlive any one executor; `executor` is set once one is up.
-  private readonly state: KernelState = { executor: undefined as never, history: new History(), executionCount: 0 };
+  private readonly state: KernelState = { executor: undefined as never, history: new History(), executionCount: 0, comms: new CommTable() };
   private executorReady!: Promise<CellExecutor>;
   // stop_on_error: executes that arrived up to this sequence number are answered "abort".
   private abortThrough = 0;
@@ -74,6 +80,10 @@ export class Kernel {
         if (this.lastExecute) publishOutput(this.scope(this.lastExecute), o);
       };
       executor.onExit = (reason) => this.onExecutorExit(reason);
+      // What a comm handler sends goes out under the frontend message that ran it.
+      executor.onCommOutput = (origin, message) =>
+        publishComm((msgType, content, extra) => this.publish({ header: origin as Header }, msgType, content, extra), message);
+      executor.onCommError = (text) => log(text);
       if (this.phase === "starting") this.phase = "running";
       return executor;
     });
@@ -92,6 +102,8 @@ export class Kernel {
       `charm4ts: the cell executor stopped (${reason}). All variables and definitions are lost; ` +
       "a fresh executor was started. Re-run the cells you need.\n";
     this.publish(this.lastExecute, "stream", { name: "stderr", text });
+    // Their handlers are gone with the executor: the frontend's side of each comm is closed.
+    for (const id of this.state.comms.clear()) this.publish(this.lastExecute, "comm_close", { comm_id: id, data: {} });
     this.startExecutor();
   }
 
@@ -124,12 +136,13 @@ export class Kernel {
   private run(): void {
     // Published once (PITFALLS 14); a frontend that subscribes later simply misses it.
     this.publish(undefined, "status", { execution_state: "starting" });
-    void this.receive(this.sockets.shell, "shell", (m) => this.shellQueue.push(m));
+    void this.receive(this.sockets.shell, "shell", (m) => (COMM_LANE.has(m.type) ? this.commQueue : this.shellQueue).push(m));
     void this.receive(this.sockets.control, "control", (m) => this.controlQueue.push(m));
     void this.receive(this.sockets.stdin, "stdin", (m) => this.onStdin(m));
     const onError = (e: unknown) => log(`request failed: ${errorText(e)}`);
     void this.shellQueue.run((q) => this.serve(q, "shell"), onError);
     void this.controlQueue.run((q) => this.serve(q, "control"), onError);
+    void this.commQueue.run((q) => this.serve(q, "shell"), onError);
   }
 
   /** Decodes every multipart message of a socket; a bad one is logged and dropped, never fatal. */
@@ -209,13 +222,15 @@ export class Kernel {
 
   private scope(parent: Incoming): RequestScope {
     return {
-      publish: (msgType, content) => this.publish(parent, msgType, content),
+      publish: (msgType, content, extra) => this.publish(parent, msgType, content, extra),
       input: (req) => this.requestInput(parent, req),
+      log,
     };
   }
 
-  private publish<T extends IopubType>(parent: Incoming | undefined, msgType: T, content: IopubContent[T]): void {
-    void this.senders.iopub.send(encodeFrames(iopub(this.ks, parent, msgType, content), this.signer));
+  private publish<T extends IopubType>(parent: Pick<Incoming, "header"> | undefined, msgType: T, content: IopubContent[T], extra?: IopubExtra): void {
+    this.state.comms.observe(msgType, content);
+    void this.senders.iopub.send(encodeFrames(iopub(this.ks, parent, msgType, content, extra), this.signer));
   }
 
   /** Sends input_request on stdin and waits for the matching input_reply. */
@@ -258,6 +273,7 @@ export class Kernel {
     const heartbeatClosed = this.heartbeat.close();
     this.shellQueue.close();
     this.controlQueue.close();
+    this.commQueue.close();
     this.pendingInput?.reject(new Error("the kernel is shutting down"));
     try {
       // A worker stuck in user code may not answer a polite close; exiting the process ends it.

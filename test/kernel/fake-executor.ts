@@ -1,5 +1,6 @@
 // A scripted stand-in for the cell executor, for handler tests that need no worker thread.
-import type { CellOutput, CellResult, InputRequest } from "../../kernel/cells/executor.ts";
+import type { CellOutput, CellResult, CommOutcome, CommWire, InputRequest } from "../../kernel/cells/executor.ts";
+import { CommTable } from "../../kernel/handlers/comms.ts";
 import type { KernelState } from "../../kernel/handlers/context.ts";
 import { History } from "../../kernel/handlers/history.ts";
 
@@ -8,13 +9,24 @@ type Hooks = { output(o: CellOutput): void; input(req: InputRequest): Promise<st
 /** Maps code to a behaviour: outputs to emit, then a result (or a function of the hooks). */
 export type Script = Record<string, (hooks: Hooks) => Promise<CellResult> | CellResult>;
 
-/** A KernelState whose executor follows `script`; unknown code evaluates to nothing. */
-export function fakeState(script: Script = {}): KernelState & { interrupts: number; ran: string[] } {
+/** Answers a comm delivery in place of the cells' handlers. */
+export type CommScript = (message: CommWire, origin: unknown) => CommOutcome;
+
+/** No target registered, no comm known. */
+const noComms: CommScript = (m) => (m.type === "comm_open" ? { kind: "unknown-target" } : { kind: "unknown-comm" });
+
+/**
+ * A KernelState whose executor follows `script`; unknown code evaluates to nothing. Comm
+ * deliveries are answered by `comms` and recorded in `delivered`.
+ */
+export function fakeState(script: Script = {}, comms: CommScript = noComms): KernelState & { interrupts: number; ran: string[]; delivered: CommWire[] } {
   const state = {
     interrupts: 0,
     ran: [] as string[],
+    delivered: [] as CommWire[],
     history: new History(),
     executionCount: 0,
+    comms: new CommTable(),
     executor: {
       async execute(code: string, hooks: Hooks): Promise<CellResult> {
         state.ran.push(code);
@@ -34,6 +46,10 @@ export function fakeState(script: Script = {}): KernelState & { interrupts: numb
       },
       interrupt() {
         state.interrupts++;
+      },
+      async deliverComm(message: CommWire, origin: unknown): Promise<CommOutcome> {
+        state.delivered.push(message);
+        return comms(message, origin);
       },
     },
   };

@@ -6,7 +6,9 @@ import { parseHelp } from "../../kernel/handlers/help.ts";
 import { InvalidRequest } from "../../kernel/handlers/content.ts";
 import { readHistoryRequest } from "../../kernel/handlers/history.ts";
 import type { RequestScope } from "../../kernel/handlers/context.ts";
-import type { Incoming, IopubType, KnownType, RequestContent } from "../../kernel/protocol/messages.ts";
+import type { Incoming, IopubExtra, IopubType, KnownType, RequestContent } from "../../kernel/protocol/messages.ts";
+import { CommTable } from "../../kernel/handlers/comms.ts";
+import { publishOutput } from "../../kernel/handlers/execute.ts";
 import { errorReply, iopub, newKernelSession, reply, replyType, unknownReply } from "../../kernel/protocol/reply.ts";
 import { fakeState } from "./fake-executor.ts";
 
@@ -23,13 +25,16 @@ function request<K extends KnownType>(type: K, content: RequestContent[K]): Inco
 }
 
 function recorder() {
-  const published: { type: IopubType; content: Record<string, unknown> }[] = [];
+  const published: { type: IopubType; content: Record<string, unknown>; extra?: IopubExtra }[] = [];
   const inputs: string[] = [];
+  const logged: string[] = [];
   const scope: RequestScope = {
-    publish: (type, content) => void published.push({ type, content: content as Record<string, unknown> }),
+    publish: (type, content, extra) =>
+      void published.push({ type, content: content as Record<string, unknown>, ...(extra ? { extra } : {}) }),
     input: async (req) => (inputs.push(req.prompt), "typed"),
+    log: (line) => void logged.push(line),
   };
-  return { published, inputs, scope };
+  return { published, inputs, logged, scope };
 }
 
 describe("execute", () => {
@@ -197,6 +202,7 @@ describe("introspection and info", () => {
     const open = await dispatch(fakeState(), request("comm_open", { comm_id: "c1", target_name: "nobody" }), r.scope);
     expect(open).toBeUndefined();
     expect(r.published).toEqual([{ type: "comm_close", content: { comm_id: "c1", data: {} } }]);
+    expect(r.logged.join("\n")).toContain('"nobody", a target no cell registered');
   });
 
   it("interrupt_request interrupts the executor; shutdown echoes restart", async () => {
@@ -294,5 +300,110 @@ describe("reply helper", () => {
   it("iopub messages without a parent have an empty parent header", () => {
     const m = iopub(newKernelSession(), undefined, "status", { execution_state: "starting" });
     expect(m.parent_header).toEqual({});
+  });
+});
+
+describe("comms", () => {
+  /** A fake executor whose cells registered `targets`; comms opened through it are tracked. */
+  function withTargets(...targets: string[]) {
+    const open = new Set<string>();
+    return fakeState({}, (m) => {
+      const id = m.content.comm_id;
+      if (m.type === "comm_open") {
+        if (!targets.includes(m.content.target_name!)) return { kind: "unknown-target" };
+        open.add(id);
+        return { kind: "handled", open: true };
+      }
+      if (!open.has(id)) return { kind: "unknown-comm" };
+      if (m.type === "comm_close") open.delete(id);
+      return { kind: "handled", open: open.has(id) };
+    });
+  }
+
+  function commRequest(type: "comm_open" | "comm_msg" | "comm_close", content: Record<string, unknown>, buffers: Buffer[] = []): Incoming {
+    return { ...request(type, content as never), metadata: { m: 1 }, buffers } as Incoming;
+  }
+
+  it("a frontend's comm reaches the cells' handlers with data, metadata and buffers; comm_info lists it until closed", async () => {
+    const state = withTargets("echo", "other");
+    const r = recorder();
+    await dispatch(state, commRequest("comm_open", { comm_id: "a", target_name: "echo", data: { x: 1 } }), r.scope);
+    await dispatch(state, commRequest("comm_open", { comm_id: "b", target_name: "other" }), r.scope);
+    await dispatch(state, commRequest("comm_msg", { comm_id: "a", data: { n: 2 } }, [Buffer.from([1, 2, 3])]), r.scope);
+    expect(state.delivered.map((d) => [d.type, d.content])).toEqual([
+      ["comm_open", { comm_id: "a", target_name: "echo", data: { x: 1 } }],
+      ["comm_open", { comm_id: "b", target_name: "other", data: {} }],
+      ["comm_msg", { comm_id: "a", data: { n: 2 } }],
+    ]);
+    expect(state.delivered[2]!.metadata).toEqual({ m: 1 });
+    expect([...state.delivered[2]!.buffers[0]!]).toEqual([1, 2, 3]);
+    const all = await dispatch(state, request("comm_info_request", {}), r.scope);
+    expect(all?.content).toEqual({ status: "ok", comms: { a: { target_name: "echo" }, b: { target_name: "other" } } });
+    const echo = await dispatch(state, request("comm_info_request", { target_name: "echo" }), r.scope);
+    expect(echo?.content).toEqual({ status: "ok", comms: { a: { target_name: "echo" } } });
+    await dispatch(state, commRequest("comm_close", { comm_id: "a" }), r.scope);
+    const after = await dispatch(state, request("comm_info_request", {}), r.scope);
+    expect(after?.content).toEqual({ status: "ok", comms: { b: { target_name: "other" } } });
+    expect(r.published).toEqual([]);
+  });
+
+  it("a message for a comm that isn't open is logged and never reaches the executor", async () => {
+    const state = withTargets("echo");
+    const r = recorder();
+    await dispatch(state, commRequest("comm_msg", { comm_id: "ghost", data: {} }), r.scope);
+    await dispatch(state, commRequest("comm_close", { comm_id: "ghost" }), r.scope);
+    expect(state.delivered).toEqual([]);
+    expect(r.logged).toEqual([
+      "comm_msg for comm ghost, which is not open: ignored",
+      "comm_close for comm ghost, which is not open: ignored",
+    ]);
+  });
+
+  it.each([
+    [{ target_name: "echo" }, "content.comm_id is missing"],
+    [{ comm_id: 7, target_name: "echo" }, "content.comm_id must be a non-empty string"],
+    [{ comm_id: "c", target_name: ["echo"] }, "content.target_name must be a non-empty string"],
+  ])("a comm_open with malformed content %j throws InvalidRequest (logged by the server)", async (content, message) => {
+    const state = withTargets("echo");
+    await expect(dispatch(state, commRequest("comm_open", content), recorder().scope)).rejects.toThrow(message);
+    expect(state.delivered).toEqual([]);
+  });
+
+  it("a comm an open handler closed at once is not listed", async () => {
+    const state = fakeState({}, () => ({ kind: "handled", open: false }));
+    await dispatch(state, commRequest("comm_open", { comm_id: "short", target_name: "t" }), recorder().scope);
+    expect(state.comms.list()).toEqual({});
+  });
+
+  it("a cell's comm messages are published with their metadata and buffers, also from a silent execute", async () => {
+    const r = recorder();
+    publishOutput(r.scope, {
+      kind: "comm",
+      message: { type: "comm_msg", content: { comm_id: "k", data: { v: 1 } }, metadata: { version: "2" }, buffers: [new Uint8Array([9, 8])] },
+    });
+    expect(r.published).toEqual([
+      { type: "comm_msg", content: { comm_id: "k", data: { v: 1 } }, extra: { metadata: { version: "2" }, buffers: [Buffer.from([9, 8])] } },
+    ]);
+    const state = fakeState({
+      open: ({ output }) => {
+        output({ kind: "stream", name: "stdout", text: "hidden" });
+        output({ kind: "comm", message: { type: "comm_open", content: { comm_id: "s", target_name: "t", data: {} }, metadata: {}, buffers: [] } });
+        return { status: "ok" };
+      },
+    });
+    const silent = recorder();
+    await dispatch(state, request("execute_request", { code: "open", silent: true }), silent.scope);
+    expect(silent.published.map((p) => p.type)).toEqual(["comm_open"]);
+  });
+
+  it("the table follows the comms the kernel opens and closes", () => {
+    const table = new CommTable();
+    table.observe("comm_open", { comm_id: "k1", target_name: "t", data: {} });
+    table.observe("comm_open", { comm_id: "k2", target_name: "u", data: {} });
+    table.observe("stream", { name: "stdout", text: "x" });
+    table.observe("comm_close", { comm_id: "k1", data: {} });
+    expect(table.list()).toEqual({ k2: { target_name: "u" } });
+    expect(table.clear()).toEqual(["k2"]);
+    expect(table.list()).toEqual({});
   });
 });

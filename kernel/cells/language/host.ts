@@ -20,7 +20,20 @@ declare function clearOutput(wait?: boolean): void;
 declare function input(prompt?: string): Promise<string>;
 /** Asks the notebook user for a secret. */
 declare function password(prompt?: string): Promise<string>;
-` + runtimeGlobals();
+` + commGlobals() + runtimeGlobals();
+
+/** The `comms` global (kernel/cells/worker/comms.ts), typed from its own declarations. */
+function commGlobals(): string {
+  const api = JSON.stringify(join(packageRoot(), "kernel", "cells", "worker", "comms.ts"));
+  return [
+    `/** Jupyter comms: register targets the frontend opens, open comms to the frontend; handlers run while a cell runs too. */`,
+    `declare const comms: import(${api}).CellComms;`,
+    `type Comm = import(${api}).Comm;`,
+    `type CommMessage<T = any> = import(${api}).CommMessage<T>;`,
+    `type CommBuffer = import(${api}).CommBuffer;`,
+    "",
+  ].join("\n");
+}
 
 /** The parallel runtime's names, which kernel/interactive/session.ts installs in every cell. */
 function runtimeGlobals(): string {

@@ -5,6 +5,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import type { CellOutput, CellResult, FromWorker, ToWorker } from "../protocol.ts";
 import { NO_RESULT } from "./display.ts";
 import { Evaluator } from "./evaluator.ts";
+import { CommHub } from "./comms.ts";
 import { bundleOf, errorResult, type TracebackContext } from "./format.ts";
 import { installCellGlobals } from "./globals.ts";
 import { propertyNames } from "./property-names.ts";
@@ -67,6 +68,16 @@ const reportStray = (kind: string) => (error: unknown) => {
   emit({ kind: "stream", name: "stderr", text: `${kind}: ${traceback.join("\n")}\n` });
 };
 process.on("uncaughtException", reportStray("Uncaught exception"));
+// Comms (worker/comms.ts): what a cell sends is its output; what a frontend's message's handler
+// sends goes out under that message. A failing handler shows in the running cell, else in the log.
+const comms = new CommHub({
+  publish: (message, origin) => (origin === undefined ? emit({ kind: "comm", message }) : send({ type: "comm-output", origin, message })),
+  failed: (error, what) => {
+    if (current) return reportStray(`Error in ${what}`)(error);
+    send({ type: "comm-error", text: `${what} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}` });
+  },
+});
+Object.assign(globalThis, { comms: comms.api });
 process.on("unhandledRejection", reportStray("Unhandled promise rejection"));
 // Stack frames in the notebook's own .ts modules then name their .ts lines (inline source maps).
 process.setSourceMapsEnabled(true);
@@ -201,6 +212,10 @@ port.on("message", (message: ToWorker) => {
       for (const pending of pendingInputs.values()) pending.reject(new Error("Interrupted"));
       pendingInputs.clear();
       if (current?.id === message.id) current.interrupt();
+      return;
+    case "comm":
+      // Between the running cell's awaits: the handler runs now, and its outcome is the reply.
+      send({ type: "comm-handled", id: message.id, outcome: comms.deliver(message.message, message.origin) });
       return;
     case "property-names":
       void propertyNames(message.expression, evaluator).then((names) =>

@@ -1,0 +1,217 @@
+// Comms through the real kernel over ZeroMQ: a frontend's comms to targets a cell registered,
+// handled while another cell is still running; comms a cell opens; comm_info; and comm messages
+// with any content, which never take the kernel down.
+import { existsSync } from "node:fs";
+import fc from "fast-check";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { withTimeout, type Exchange, type Msg } from "../../kernel/runner/client.ts";
+import { kernelScript, launchKernel, type LaunchedKernel } from "../../kernel/runner/launch.ts";
+
+let k: LaunchedKernel;
+
+beforeAll(async () => {
+  if (!existsSync(kernelScript())) throw new Error(`${kernelScript()} is missing: run \`npm run build\``);
+  k = await launchKernel();
+  const x = await k.client.execute(`
+    comms.register("echo", (comm, open) => {
+      comm.send({ opened: open.data });
+      comm.onMsg((m) => {
+        if (m.data.fail) throw new Error("handler failed on purpose");
+        const bytes = m.buffers[0] ?? new Uint8Array();
+        comm.send({ echo: m.data, sum: bytes.reduce((a, b) => a + b, 0) }, { seen: true }, [new Uint8Array(bytes).reverse()]);
+      });
+      comm.onClose((m) => console.log("echo closed:", JSON.stringify(m.data)));
+    });
+  `);
+  expect(x.reply.content.status).toBe("ok");
+});
+
+afterAll(async () => {
+  await k?.shutdown();
+});
+
+/** The first message (from now on) that `match` accepts; fails after `ms` naming `what` it waited for. */
+function next(what: string, match: (m: Msg) => boolean, ms = 10_000): Promise<Msg> {
+  let stop: () => void = () => {};
+  const found = new Promise<Msg>((resolve) => {
+    stop = k.client.listen((m) => {
+      if (match(m)) resolve(m);
+    });
+  });
+  return withTimeout(found, ms, `waiting for ${what}`).finally(() => stop());
+}
+
+/** Sends a comm message on shell; resolves with its header once its idle arrived, with its iopub messages. */
+async function comm(
+  msgType: "comm_open" | "comm_msg" | "comm_close",
+  content: Record<string, unknown>,
+  buffers: Buffer[] = [],
+): Promise<{ id: string; iopub: Msg[] }> {
+  const header = k.client.header(msgType);
+  const iopub: Msg[] = [];
+  const stop = k.client.listen((m) => {
+    if (m.channel === "iopub" && m.parent_header.msg_id === header.msg_id) iopub.push(m);
+  });
+  const idle = next(`the idle of ${msgType} ${JSON.stringify(content).slice(0, 60)}`, (m) =>
+    m.parent_header.msg_id === header.msg_id && m.header.msg_type === "status" && m.content.execution_state === "idle");
+  k.client.sendRaw("shell", header, {}, content, { buffers });
+  await idle.finally(() => stop());
+  return { id: header.msg_id, iopub };
+}
+
+/** Starts a cell that prints, then awaits a 5 s timer; resolves once it printed (it is running). */
+async function startLongCell(): Promise<{ done: Promise<Exchange>; finished: () => boolean }> {
+  let finished = false;
+  let started!: () => void;
+  const running = new Promise<void>((r) => (started = r));
+  const done = k.client.execute('console.log("cell started"); await new Promise((r) => setTimeout(r, 5000)); "cell done"', {}, (m) => {
+    if (m.header.msg_type === "stream" && String(m.content.text).includes("cell started")) started();
+  });
+  void done.then(() => (finished = true));
+  await withTimeout(running, 10_000, "waiting for the long cell to start");
+  return { done, finished: () => finished };
+}
+
+describe("comms while a cell runs", () => {
+  it("a frontend's comm to a registered target round-trips data and buffers before the running cell replies", async () => {
+    const cell = await startLongCell();
+
+    const open = await comm("comm_open", { comm_id: "c1", target_name: "echo", data: { hello: 1 } });
+    const types = open.iopub.map((m) => `${m.header.msg_type}:${m.content.execution_state ?? ""}`);
+    expect(types).toEqual(["status:busy", "comm_msg:", "status:idle"]);
+    expect(open.iopub[1]!.content).toEqual({ comm_id: "c1", data: { opened: { hello: 1 } } });
+    expect(cell.finished()).toBe(false);
+
+    for (let i = 0; i < 5; i++) {
+      const x = await comm("comm_msg", { comm_id: "c1", data: { i } }, [Buffer.from([i, 1, 2, 3])]);
+      const reply = x.iopub.find((m) => m.header.msg_type === "comm_msg")!;
+      expect(reply.content).toEqual({ comm_id: "c1", data: { echo: { i }, sum: i + 6 } });
+      expect(reply.metadata).toEqual({ seen: true });
+      expect(reply.buffers?.map((b) => [...b])).toEqual([[3, 2, 1, i]]);
+      // Every reply is a child of the frontend's message, inside its busy … idle.
+      expect(reply.parent_header.msg_id).toBe(x.id);
+      expect(x.iopub.at(0)?.content.execution_state).toBe("busy");
+      expect(x.iopub.at(-1)?.content.execution_state).toBe("idle");
+      expect(cell.finished(), `reply ${i} came after the cell's execute_reply`).toBe(false);
+    }
+
+    const info = await k.client.request("shell", "comm_info_request", { target_name: "echo" });
+    expect(info.reply.content).toEqual({ status: "ok", comms: { c1: { target_name: "echo" } } });
+    expect(cell.finished(), "comm_info waited for the cell").toBe(false);
+
+    // The close handler's console.log goes to the cell that is running.
+    const closed = await comm("comm_close", { comm_id: "c1", data: { reason: "done" } });
+    expect(closed.iopub.map((m) => m.header.msg_type)).toEqual(["status", "status"]);
+    expect(cell.finished()).toBe(false);
+
+    const x = await cell.done;
+    expect(x.reply.content.status).toBe("ok");
+    const printed = x.iopub.filter((m) => m.header.msg_type === "stream").map((m) => m.content.text).join("");
+    expect(printed).toContain('echo closed: {"reason":"done"}');
+    const after = await k.client.request("shell", "comm_info_request", {});
+    expect(after.reply.content).toEqual({ status: "ok", comms: {} });
+  }, 30_000);
+
+  it("a handler that throws is reported on the running cell's stderr; the comm and the kernel carry on", async () => {
+    await comm("comm_open", { comm_id: "c2", target_name: "echo", data: {} });
+    const cell = await startLongCell();
+    await comm("comm_msg", { comm_id: "c2", data: { fail: true } });
+    const x = await comm("comm_msg", { comm_id: "c2", data: { after: 1 } }, [Buffer.from([5])]);
+    expect(x.iopub.find((m) => m.header.msg_type === "comm_msg")?.content).toEqual({ comm_id: "c2", data: { echo: { after: 1 }, sum: 5 } });
+    expect(cell.finished()).toBe(false);
+    const done = await cell.done;
+    expect(done.reply.content.status).toBe("ok");
+    const stderr = done.iopub.filter((m) => m.header.msg_type === "stream" && m.content.name === "stderr").map((m) => m.content.text).join("");
+    expect(stderr).toContain("handler failed on purpose");
+    expect(stderr).toContain('the message handler of comm c2 ("echo")');
+    await comm("comm_close", { comm_id: "c2" });
+  }, 30_000);
+
+  it("a handler that throws while no cell runs is logged", async () => {
+    await comm("comm_open", { comm_id: "c3", target_name: "echo", data: {} });
+    await comm("comm_msg", { comm_id: "c3", data: { fail: true } });
+    await withTimeout(k.waitForStderr(/the message handler of comm c3 \("echo"\) failed: Error: handler failed on purpose/), 10_000, "the log line");
+    await comm("comm_close", { comm_id: "c3" });
+  });
+});
+
+describe("comms a cell opens", () => {
+  it("are published under the execute, carry metadata and buffers, hear the frontend, and close", async () => {
+    const opening = await k.client.execute(`
+      const probe = comms.open("frontend.probe", { hello: "frontend" }, { version: "1" }, [new Float64Array([1.5, -2])]);
+      probe.onMsg((m) => probe.send({ back: m.data, bytes: m.buffers.map((b) => b.length) }));
+      probe.id
+    `);
+    expect(opening.reply.content.status).toBe("ok");
+    const open = opening.iopub.find((m) => m.header.msg_type === "comm_open")!;
+    const id = String(open.content.comm_id);
+    expect(opening.iopub.find((m) => m.header.msg_type === "execute_result")?.content.data).toMatchObject({ "text/plain": `'${id}'` });
+    expect(open.parent_header.msg_id).toBe(opening.request.msg_id);
+    expect(open.content).toEqual({ comm_id: id, target_name: "frontend.probe", data: { hello: "frontend" } });
+    expect(open.metadata).toEqual({ version: "1" });
+    expect([...new Float64Array(new Uint8Array(open.buffers![0]!).buffer)]).toEqual([1.5, -2]);
+
+    const info = await k.client.request("shell", "comm_info_request", {});
+    expect(info.reply.content.comms).toEqual({ [id]: { target_name: "frontend.probe" } });
+
+    const x = await comm("comm_msg", { comm_id: id, data: { ping: 1 } }, [Buffer.alloc(3), Buffer.alloc(0)]);
+    const answer = x.iopub.find((m) => m.header.msg_type === "comm_msg")!;
+    expect(answer.content).toEqual({ comm_id: id, data: { back: { ping: 1 }, bytes: [3, 0] } });
+    expect(answer.parent_header.msg_id).toBe(x.id);
+
+    const closing = await k.client.execute('probe.close({ bye: true }); probe.closed');
+    const close = closing.iopub.find((m) => m.header.msg_type === "comm_close")!;
+    expect(close.content).toEqual({ comm_id: id, data: { bye: true } });
+    expect(close.parent_header.msg_id).toBe(closing.request.msg_id);
+    const after = await k.client.request("shell", "comm_info_request", {});
+    expect(after.reply.content.comms).toEqual({});
+  });
+
+  it("bad arguments fail in the cell, naming what to pass", async () => {
+    const x = await k.client.execute('comms.open("t", [1, 2] as never)');
+    expect(x.reply.content).toMatchObject({ status: "error", ename: "TypeError" });
+    expect(String(x.reply.content.evalue)).toContain("comms.open: data must be a JSON object");
+    const y = await k.client.execute('comms.open("t", { n: 1n } as never)');
+    expect(String(y.reply.content.evalue)).toContain("comms.open: data can't be sent as JSON");
+    const z = await k.client.execute('comms.register("", () => {})');
+    expect(String(z.reply.content.evalue)).toContain("comms.register: the target name must be a non-empty string");
+  });
+});
+
+describe("unknown and malformed comm messages", () => {
+  it("a comm_open for an unregistered target is closed on iopub; messages for unknown comms are logged and ignored", async () => {
+    const open = await comm("comm_open", { comm_id: "nobody-1", target_name: "nobody", data: {} });
+    expect(open.iopub.map((m) => m.header.msg_type)).toEqual(["status", "comm_close", "status"]);
+    expect(open.iopub[1]!.content).toEqual({ comm_id: "nobody-1", data: {} });
+    const ghost = await comm("comm_msg", { comm_id: "ghost", data: {} });
+    expect(ghost.iopub.map((m) => m.header.msg_type)).toEqual(["status", "status"]);
+    await withTimeout(k.waitForStderr(/comm_msg for comm ghost, which is not open: ignored/), 10_000, "the log line");
+  });
+
+  it("fuzz: comm messages with arbitrary content never crash the kernel", async () => {
+    const ids = fc.constantFrom("c-fuzz", "ghost", "", 7, null);
+    const content = fc.oneof(
+      fc.dictionary(fc.string({ maxLength: 12 }), fc.jsonValue({ maxDepth: 3 })),
+      fc.record({ comm_id: ids, target_name: fc.oneof(fc.constantFrom("echo", "nobody"), fc.jsonValue({ maxDepth: 1 })), data: fc.jsonValue({ maxDepth: 3 }) }),
+      fc.record({ comm_id: ids, data: fc.jsonValue({ maxDepth: 3 }) }, { requiredKeys: ["comm_id"] }),
+    );
+    const message = fc.record({
+      msgType: fc.constantFrom("comm_open", "comm_msg", "comm_close"),
+      content,
+      metadata: fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 2 })),
+      buffers: fc.array(fc.uint8Array({ maxLength: 16 }), { maxLength: 3 }),
+    });
+    const batch = fc.sample(message, { numRuns: 300, seed: 13 });
+    for (const m of batch) {
+      k.client.sendRaw("shell", k.client.header(m.msgType), {}, m.content, { metadata: m.metadata, buffers: m.buffers.map((b) => Buffer.from(b)) });
+    }
+    // comm_info is served in the comm lane after every message sent before it.
+    const info = await k.client.request("shell", "comm_info_request", {});
+    expect(info.reply.content.status).toBe("ok");
+    const kernelInfo = await k.client.request("shell", "kernel_info_request", {});
+    expect(kernelInfo.reply.content.status).toBe("ok");
+    const cell = await k.client.execute("6 * 7");
+    expect(cell.iopub.find((m) => m.header.msg_type === "execute_result")?.content.data).toMatchObject({ "text/plain": "42" });
+    expect(k.stderr()).not.toMatch(/uncaught/i);
+  }, 60_000);
+});
