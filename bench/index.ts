@@ -2,6 +2,7 @@
 import { formatRows, type Row } from "./row.ts";
 import { runtimeBenchmarks } from "./runtime.ts";
 import { kernelBenchmarks } from "./kernel.ts";
+import { commBenchmarks } from "./comms.ts";
 import { cellBenchmarks } from "./cells.ts";
 import { interactiveBenchmarks } from "./interactive.ts";
 import { balancingBenchmarks } from "./balancing.ts";
@@ -10,6 +11,7 @@ const suites: Array<[string, () => Promise<Row[]>]> = [
   ["runtime (2 PEs, worker threads)", runtimeBenchmarks],
   ["balancing (migration, AtSync; 2 PEs)", balancingBenchmarks],
   ["kernel (Jupyter protocol over ZeroMQ)", kernelBenchmarks],
+  ["comms (Jupyter comms while cells run; 2 PEs)", commBenchmarks],
   ["cells (TypeScript in the executor worker)", cellBenchmarks],
   ["the runtime inside the kernel (2 PEs)", interactiveBenchmarks],
 ];
