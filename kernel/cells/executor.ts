@@ -15,7 +15,8 @@ import { Interrupter } from "./interrupter.ts";
 import type { IsCompleteResult } from "./is-complete.ts";
 import { cellCompleteness } from "./syntax-check.ts";
 import { LanguageService } from "./language/client.ts";
-import { TypeChecks } from "./type-check.ts";
+import { TypeChecks, reportWhenChecked } from "./type-check.ts";
+import { settledWithin } from "./settled-within.ts";
 import { workerScript } from "./worker-bundle.ts";
 import type { Prestart } from "../../runtime/pe/prestart.ts";
 import { ANSI } from "../../runtime/protocol/error-report.ts";
@@ -41,22 +42,11 @@ interface RunningCell {
 // Captured before any cell code runs anywhere (STYLE: the runtime's own timers).
 const { setTimeout: safeSetTimeout, setImmediate: safeSetImmediate } = globalThis;
 const WARM_UP_DELAY_MS = 1500;
-// The first check of a kernel loads TypeScript's lib files and @types/node (seconds); a check
-// that takes longer than this is a language process in trouble, and the cell's reply goes out.
-const TYPE_CHECK_WAIT_MS = 20_000;
-const TIMED_OUT: unique symbol = Symbol("timed out");
 // At close: how long a running cell may take to end once interrupted (the interrupter retries
 // for about a second), then how long the worker may take to stop the runtime (PEs get 2 s to stop).
 const INTERRUPT_WAIT_MS = 1000;
 const RUNTIME_STOP_MS = 3000;
 
-/** `promise`'s value, or TIMED_OUT after `ms`. */
-function settledWithin<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
-  return new Promise((resolve) => {
-    const timer = safeSetTimeout(() => resolve(TIMED_OUT), ms);
-    void promise.then((value) => { clearTimeout(timer); resolve(value); });
-  });
-}
 
 /**
  * Runs cells in a dedicated worker so the kernel's thread (sockets, heartbeat, control, SIGINT)
@@ -283,11 +273,7 @@ export class CellExecutor {
     }).then(async (result) => {
       // The cell's type errors are part of its output, before its reply (an interrupted cell doesn't wait).
       const ended = result.status === "error" && (result.ename === "Interrupted" || result.ename === "ExecutorError");
-      if (check && !ended) {
-        const report = await settledWithin(check, TYPE_CHECK_WAIT_MS);
-        if (report === TIMED_OUT) hooks.output({ kind: "stream", name: "stderr", text: `TypeScript: checking this cell took over ${TYPE_CHECK_WAIT_MS / 1000} s; its type errors, if any, are not shown\n` });
-        else if (report) hooks.output(report);
-      }
+      if (check && !ended) await reportWhenChecked(check, hooks.output);
       // A cell that failed at run time may still have declared names; a syntax error declared none.
       const declaredSomething = result.status === "ok" || (result.ename !== "SyntaxError" && result.ename !== "ExecutorError");
       if (declaredSomething) this.history.push(code);
