@@ -24,6 +24,8 @@ beforeAll(async () => {
     });
   `);
   expect(x.reply.content.status).toBe("ok");
+  // The cell globals declare comms: the cell type-checks (a type error would be stderr output).
+  expect(x.iopub.filter((m) => m.header.msg_type === "stream")).toEqual([]);
 });
 
 afterAll(async () => {
@@ -138,11 +140,12 @@ describe("comms while a cell runs", () => {
 describe("comms a cell opens", () => {
   it("are published under the execute, carry metadata and buffers, hear the frontend, and close", async () => {
     const opening = await k.client.execute(`
-      const probe = comms.open("frontend.probe", { hello: "frontend" }, { version: "1" }, [new Float64Array([1.5, -2])]);
-      probe.onMsg((m) => probe.send({ back: m.data, bytes: m.buffers.map((b) => b.length) }));
+      const probe: Comm = comms.open("frontend.probe", { hello: "frontend" }, { version: "1" }, [new Float64Array([1.5, -2])]);
+      probe.onMsg((m: CommMessage<{ ping: number }>) => probe.send({ back: m.data, bytes: m.buffers.map((b) => b.length) }));
       probe.id
     `);
     expect(opening.reply.content.status).toBe("ok");
+    expect(opening.iopub.filter((m) => m.header.msg_type === "stream")).toEqual([]);
     const open = opening.iopub.find((m) => m.header.msg_type === "comm_open")!;
     const id = String(open.content.comm_id);
     expect(opening.iopub.find((m) => m.header.msg_type === "execute_result")?.content.data).toMatchObject({ "text/plain": `'${id}'` });
@@ -175,6 +178,10 @@ describe("comms a cell opens", () => {
     expect(String(y.reply.content.evalue)).toContain("comms.open: data can't be sent as JSON");
     const z = await k.client.execute('comms.register("", () => {})');
     expect(String(z.reply.content.evalue)).toContain("comms.register: the target name must be a non-empty string");
+    // The declarations are checked: a wrong argument type is reported with the cell (which runs anyway).
+    const typed = await k.client.execute("comms.unregister(42)");
+    const report = typed.iopub.filter((m) => m.header.msg_type === "stream").map((m) => m.content.text).join("");
+    expect(report).toMatch(/TS2345: Argument of type 'number' is not assignable to parameter of type 'string'/);
   });
 });
 

@@ -1,0 +1,116 @@
+// Comms as JupyterLab uses them: @jupyterlab/services (KernelConnection.createComm and
+// registerCommTarget) through Debian's jupyter_server, which relays them over a websocket,
+// binary buffers included, while a cell is still running.
+import { KernelManager, ServerConnection } from "@jupyterlab/services";
+import type { Kernel, KernelMessage } from "@jupyterlab/services";
+import WebSocket from "ws";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { withTimeout } from "../../kernel/runner/client.ts";
+import { jupyterEnv, startJupyterServer, type JupyterEnv, type JupyterServer } from "./jupyter-env.ts";
+
+let je: JupyterEnv;
+let server: JupyterServer;
+let manager: KernelManager;
+let kernel: Kernel.IKernelConnection;
+
+beforeAll(async () => {
+  je = jupyterEnv();
+  server = await startJupyterServer(je);
+  const settings = ServerConnection.makeSettings({
+    baseUrl: server.baseUrl,
+    wsUrl: server.baseUrl.replace(/^http/, "ws"),
+    token: server.token,
+    appendToken: true,
+    WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
+    fetch: globalThis.fetch,
+  });
+  manager = new KernelManager({ serverSettings: settings });
+  kernel = await manager.startNew({ name: "charm4ts" });
+  await kernel.info;
+}, 60_000);
+
+afterAll(async () => {
+  await kernel?.shutdown().catch(() => {});
+  manager?.dispose();
+  await server?.stop();
+  je?.cleanup();
+}, 60_000);
+
+/** The bytes of a buffer as @jupyterlab/services hands it over (an ArrayBuffer or a view). */
+function bytes(buffer: ArrayBuffer | ArrayBufferView): number[] {
+  return [...(ArrayBuffer.isView(buffer) ? new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength) : new Uint8Array(buffer))];
+}
+
+/** A queue of a comm's messages: `next()` resolves with the next one, failing after 10 s. */
+function inbox(comm: Kernel.IComm): { next(what: string): Promise<KernelMessage.ICommMsgMsg> } {
+  const received: KernelMessage.ICommMsgMsg[] = [];
+  const waiting: Array<(m: KernelMessage.ICommMsgMsg) => void> = [];
+  comm.onMsg = (m) => {
+    const w = waiting.shift();
+    if (w) w(m);
+    else received.push(m);
+  };
+  return {
+    next: (what) => {
+      const ready = received.shift();
+      return ready ? Promise.resolve(ready) : withTimeout(new Promise((r) => waiting.push(r)), 10_000, `waiting for ${what}`);
+    },
+  };
+}
+
+describe("comms through jupyter_server and @jupyterlab/services", () => {
+  it("createComm to a target a cell registered: round trips with buffers while a 5 s cell runs", async () => {
+    const setup = await kernel.requestExecute({
+      code: `comms.register("lab.echo", (comm, open) => {
+        comm.send({ opened: open.data });
+        comm.onMsg((m) => comm.send({ echo: m.data }, {}, [new Uint8Array(m.buffers[0] ?? []).reverse()]));
+      });`,
+    }).done;
+    expect(setup.content.status).toBe("ok");
+
+    let started!: () => void;
+    const running = new Promise<void>((r) => (started = r));
+    const cell = kernel.requestExecute({ code: 'console.log("cell started"); await new Promise((r) => setTimeout(r, 5000)); "cell done"' });
+    cell.onIOPub = (m) => {
+      if (m.header.msg_type === "stream") started();
+    };
+    let cellDone = false;
+    const cellReply = cell.done.then((r) => ((cellDone = true), r));
+    await withTimeout(running, 10_000, "waiting for the long cell to start");
+
+    const comm = kernel.createComm("lab.echo");
+    const messages = inbox(comm);
+    comm.open({ hello: "lab" });
+    expect((await messages.next("the open handler's message")).content.data).toEqual({ opened: { hello: "lab" } });
+    for (let i = 0; i < 3; i++) {
+      comm.send({ i }, {}, [new Uint8Array([i, 10, 20])]);
+      const reply = await messages.next(`the echo of message ${i}`);
+      expect(reply.content.data).toEqual({ echo: { i } });
+      expect(bytes(reply.buffers![0]!)).toEqual([20, 10, i]);
+      expect(cellDone, `echo ${i} came after the cell's reply`).toBe(false);
+    }
+    const info = await kernel.requestCommInfo({ target_name: "lab.echo" });
+    expect(info.content).toMatchObject({ status: "ok", comms: { [comm.commId]: { target_name: "lab.echo" } } });
+    expect(cellDone).toBe(false);
+
+    expect((await cellReply).content.status).toBe("ok");
+    comm.close();
+  }, 40_000);
+
+  it("registerCommTarget: a comm a cell opens reaches the frontend's target and hears back", async () => {
+    let opened!: (c: { comm: Kernel.IComm; msg: KernelMessage.ICommOpenMsg }) => void;
+    const openedHere = new Promise<{ comm: Kernel.IComm; msg: KernelMessage.ICommOpenMsg }>((r) => (opened = r));
+    kernel.registerCommTarget("lab.target", (comm, msg) => opened({ comm, msg }));
+    const cell = await kernel.requestExecute({
+      code: `const fromCell = comms.open("lab.target", { from: "cell" }, {}, [new Uint8Array([1, 2])]);
+      fromCell.onMsg((m) => fromCell.send({ answer: m.data.question * 2 }));`,
+    }).done;
+    expect(cell.content.status).toBe("ok");
+    const { comm, msg } = await withTimeout(openedHere, 10_000, "waiting for the cell's comm to reach the frontend's target");
+    expect(msg.content.data).toEqual({ from: "cell" });
+    expect(bytes(msg.buffers![0]!)).toEqual([1, 2]);
+    const messages = inbox(comm);
+    comm.send({ question: 21 });
+    expect((await messages.next("the cell comm's answer")).content.data).toEqual({ answer: 42 });
+  });
+});
