@@ -81,7 +81,7 @@ it("Run All: each cell's type errors are part of its own output by the time its 
   expect(names.map(Boolean)).toEqual([true, false, true, false, true]);
   expect(new Set(names.filter(Boolean)).size).toBe(3); // each report names its own cell
   for (const { stderr } of results) expect(stderr.match(/TypeScript \(the cell ran anyway\)/g)?.length ?? 0).toBeLessThanOrEqual(1);
-});
+}, 90_000); // run alone, its first check starts the language process (seconds, more on a loaded machine)
 
 /** This process's children started as the language process (`<script> language <cwd>`). */
 function languageProcesses(): number[] {
