@@ -1,7 +1,7 @@
 /** How many PEs the kernel's runtime starts with. */
-import { availableParallelism } from "node:os";
+import { defaultPeCount } from "../../runtime/pe-count.ts";
 
-/** CHARM4TS_PES, else the number of cores. */
+/** The runtime's default: CHARM4TS_PES, else the CPUs the kernel may use (affinity mask, cgroup quota). */
 export function kernelPeCount(): number {
-  return Number(process.env.CHARM4TS_PES) || availableParallelism();
+  return defaultPeCount().count;
 }
