@@ -21,7 +21,7 @@ import { Future } from "./core/future.ts";
 import { boundTarget, proxyRef } from "./core/proxy.ts";
 import { iwait, waitAll, type Waitable } from "./channels/wait.ts";
 import { define, definitionLog } from "./interactive/define.ts";
-import { runtimeStatus } from "./interactive/status.ts";
+import { runtimeStatus, type RuntimeStatus } from "./interactive/status.ts";
 import { timeline } from "./interactive/trace.ts";
 import { profile } from "./interactive/profile.ts";
 import { poolMap, poolMapAsync, poolTask, resetPool } from "./pool/pool.ts";
@@ -47,6 +47,7 @@ export type MainFunction = (args: string[]) => unknown;
 const ENTRY = Symbol.for("charm4ts.entryModule");
 let pes: LocalPes | ProcessPes | undefined;
 let lastOptions: StartOptions = {};
+let pesFrom = ""; // where the running runtime's number of PEs came from, for charm.status()
 let scriptMode = false;
 let errorHandler: ((error: RemoteError) => void) | undefined;
 const safeSetTimeout = setTimeout;
@@ -95,10 +96,11 @@ async function start(mainOrOptions?: MainFunction | StartOptions, maybeOptions?:
   // Over ssh and under a launcher every PE is in a process (several with +ppn): "threads" can't mean threads there.
   const asked = transportFrom(options);
   const transport = (ssh || launched) && asked === "threads" ? "processes" : asked;
-  const counted = launched?.numPes ?? numPesFrom(options);
-  const layout = layoutFrom(options, transport, counted);
+  const counted = launched ? { count: launched.numPes, source: "the launcher's ranks" } : numPesFrom(options);
+  const layout = layoutFrom(options, transport, counted.count);
   // A launcher's ranks are PE processes: with +ppn N each hosts N PEs.
-  const numPes = launched ? counted * layout.pesPerProcess : counted;
+  const numPes = launched ? counted.count * layout.pesPerProcess : counted.count;
+  const countedFrom = launched && layout.pesPerProcess > 1 ? `${counted.source} × ${layout.pesPerProcess} PEs each` : counted.source;
   if (launched && layout.localPes > 0) throw new CharmError("+mixed (localPes) isn't supported with a launcher (mpirun, srun) yet: there every PE is in a rank's process");
   const byHand = options.attach === undefined ? undefined : byHandFrom(options, { launched: !!launched, ssh: !!ssh, transport, numPes, layout });
   const bind = options.bind === undefined ? {} : { host: options.bind };
@@ -111,6 +113,7 @@ async function start(mainOrOptions?: MainFunction | StartOptions, maybeOptions?:
     onExit: (code, reason) => { if (reason) process.stderr.write(`${reason}\n`); void exitProgram(code); },
   }, { definitions: definitionLog(), interactive: options.interactive ?? false, balancer: balancerFrom(options) }, processOptions);
   setRuntime(pes.runtime);
+  pesFrom = countedFrom;
   if (!main) return;
   const args = options.args ?? withoutRuntimeFlags(process.argv.slice(1));
   try {
@@ -299,8 +302,8 @@ export const charm = {
   timeline,
   /** Runs `work` and returns calls and time per entry method (a table; `.print()` in scripts). */
   profile,
-  /** Every PE's chares, classes and message counts (a table in a notebook). */
-  status: runtimeStatus,
+  /** Every PE's chares, classes and message counts, and where the number of PEs came from (a table in a notebook). */
+  status: (): Promise<RuntimeStatus> => runtimeStatus(pesFrom),
   /** Where errors nobody awaited go (default: printed; a script then ends with code 1). */
   onError(handler: ((error: RemoteError) => void) | undefined): void {
     errorHandler = handler;

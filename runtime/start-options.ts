@@ -3,8 +3,8 @@
  * (`+pN`, `+processes`, `+ppn N`, …), else its environment variable, else the default — checked
  * here, so a wrong value fails at start with a message naming where to set it.
  */
-import { availableParallelism } from "node:os";
 import { CharmError } from "./protocol/errors.ts";
+import { defaultPeCount, type PeCount } from "./pe-count.ts";
 import type { ProcessOptions } from "./pe/process-driver.ts";
 import { heartbeatFor, type HeartbeatTiming } from "./pe/heartbeat.ts";
 import { byHandStart } from "./launcher/by-hand.ts";
@@ -13,7 +13,10 @@ import { checkBalancerName } from "./lb/strategies.ts";
 
 /** How to start the runtime. */
 export interface StartOptions {
-  /** Number of PEs (default: `+pN` on the command line, CHARM4TS_PES, or the number of cores). */
+  /**
+   * Number of PEs (default: `+pN` on the command line, CHARM4TS_PES, or the CPUs this process
+   * may use: the fewest of its CPU affinity mask, its cgroup CPU quota rounded up, the cores).
+   */
   numPes?: number;
   /** Modules every PE loads to find chare classes (default: the program itself). */
   modules?: Array<string | URL>;
@@ -82,12 +85,12 @@ export interface StartOptions {
   bind?: string;
 }
 
-/** The number of PEs: numPes, +pN, CHARM4TS_PES, or the number of cores. */
-export function numPesFrom(options: StartOptions): number {
+/** The number of PEs and where it came from: numPes, +pN, or the default (CHARM4TS_PES, the CPU quota or affinity, the cores). */
+export function numPesFrom(options: StartOptions): PeCount {
   const fromArgv = process.argv.find((a) => /^\+p\d+$/.test(a));
-  const n = options.numPes ?? (fromArgv ? Number(fromArgv.slice(2)) : undefined) ?? (process.env.CHARM4TS_PES ? Number(process.env.CHARM4TS_PES) : availableParallelism());
+  const { count: n, source } = options.numPes !== undefined ? { count: options.numPes, source: "{ numPes }" } : fromArgv ? { count: Number(fromArgv.slice(2)), source: fromArgv } : defaultPeCount();
   if (!Number.isInteger(n) || n < 1 || n > 8000) throw new CharmError(`number of PEs must be an integer from 1 to 8000, got ${n} (set it with +pN, CHARM4TS_PES or { numPes })`);
-  return n;
+  return { count: n, source };
 }
 
 /** The default balancer's name: balancer, +balancer NAME, CHARM4TS_BALANCER, or greedy. */

@@ -5,7 +5,6 @@
 import { charm } from "../../runtime/index.ts";
 import { workerData } from "node:worker_threads";
 import { discardPrestarted, offerPrestarted, type PrestartedPes } from "../../runtime/pe/prestart.ts";
-import { kernelPeCount } from "./pe-count.ts";
 
 let booting: Promise<void> | undefined;
 
@@ -17,13 +16,17 @@ export function routePeOutput(route: OutputRouter): void {
   router = route;
 }
 
-/** Starts the PEs once (CHARM4TS_PES or the number of cores); later calls get the same promise. */
+/**
+ * Starts the PEs once, as many as the runtime's default (CHARM4TS_PES, else the CPUs the kernel
+ * may use: the same count main.ts prestarted, and charm.status() says where it came from);
+ * later calls get the same promise.
+ */
 export function bootPes(): Promise<void> {
   if (!booting) {
     // The kernel's main thread started the PE threads already (main.ts): this start adopts them.
     const prestarted = (workerData as { pes?: PrestartedPes } | null)?.pes;
     if (prestarted) offerPrestarted(prestarted);
-    booting = charm.start({ numPes: kernelPeCount(), modules: [], interactive: true, onOutput: (stream, text, cause) => router(stream, text, cause) });
+    booting = charm.start({ modules: [], interactive: true, onOutput: (stream, text, cause) => router(stream, text, cause) });
     // PE threads the kernel started ahead (main.ts) and this start didn't take (PE processes) end.
     booting.finally(discardPrestarted).catch(() => undefined); // a failure is reported to the first cell that needs the runtime
   }

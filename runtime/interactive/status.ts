@@ -47,8 +47,11 @@ export class RuntimeStatus {
   /** PEs in processes of their own: the table gets a column with each one's process id. */
   private readonly processes: boolean;
 
-  /** `pes`: the live PEs' numbers; `dead`: the PEs that are dead, with why (they have no numbers). */
-  constructor(readonly pes: PeStatus[], readonly dead: ReadonlyMap<number, string> = new Map()) {
+  /**
+   * `pes`: the live PEs' numbers; `dead`: the PEs that are dead, with why (they have no numbers);
+   * `pesFrom`: where the number of PEs came from ("CHARM4TS_PES", "CPU affinity: 2 of 64 cores", …).
+   */
+  constructor(readonly pes: PeStatus[], readonly dead: ReadonlyMap<number, string> = new Map(), readonly pesFrom = "") {
     this.processes = pes.some((p) => p.pid !== process.pid);
   }
 
@@ -66,14 +69,15 @@ export class RuntimeStatus {
   [MIME_BUNDLE](): Record<string, string> {
     const header = ["PE", "chares", "classes", "sent", "handled", "heap", ...(this.processes ? ["process"] : [])];
     const caption = `charm4ts runtime: ${this.pes.length + this.dead.size} PEs${this.dead.size ? ` (${this.dead.size} dead)` : ""}, ${this.chares} chares`;
+    const countLine = this.pesFrom ? [`number of PEs from: ${this.pesFrom}`] : [];
     const widths = header.map((h, i) => Math.max(h.length, ...this.rows().map((r) => r[i]!.length)));
     const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ");
-    return { "text/plain": [caption, line(header), ...this.rows().map(line)].join("\n"), "text/html": htmlTable(caption, header, this.rows()) };
+    return { "text/plain": [caption, ...countLine, line(header), ...this.rows().map(line)].join("\n"), "text/html": htmlTable([caption, ...countLine].join("; "), header, this.rows()) };
   }
 }
 
-/** Asks every live PE for its numbers; dead PEs are listed as dead. */
-export async function runtimeStatus(): Promise<RuntimeStatus> {
+/** Asks every live PE for its numbers; dead PEs are listed as dead. `pesFrom`: where their number came from. */
+export async function runtimeStatus(pesFrom = ""): Promise<RuntimeStatus> {
   const { answers, dead } = await askEveryPe<PeStatus>((fid) => ({ t: "status", fid }), "charm.status()");
-  return new RuntimeStatus(answers, dead);
+  return new RuntimeStatus(answers, dead, pesFrom);
 }
