@@ -8,7 +8,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     fileParallelism: false,
-    globalSetup: ["test/global-setup.ts"],
+    // Builds dist/; detects the system tools once and sums up what was skipped without them.
+    globalSetup: ["test/global-setup.ts", "test/system-tools.ts"],
     pool: "forks",
     typecheck: { enabled: true, include: ["test/**/*.test-d.ts"], tsconfig: "tsconfig.typetests.json" },
   },

@@ -4,13 +4,14 @@
 // headers, a progress bar updated in place, PE output in its cell, no error anywhere.
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type Browser, type Locator, type Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { freePort } from "../../kernel/protocol/connection.ts";
 import { jupyterEnv, PYTHON, ROOT, type JupyterEnv } from "./jupyter-env.ts";
+import { describeWith, hasTools } from "../system-tools.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 /** Two PEs whatever the machine, so the PE rows below are known. */
@@ -151,11 +152,7 @@ async function takeScreenshots(): Promise<void> {
 }
 
 beforeAll(async () => {
-  // CI installs both (.ci/run); a missing one is a failure that says what to install, not a skip.
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium`);
-  if (!existsSync("/usr/lib/python3/dist-packages/notebook/notebookapp.py")) {
-    throw new Error("the classic Notebook is missing: apt-get install jupyter-notebook");
-  }
+  if (!hasTools("notebook", "chromium")) return; // the suite below is left out
   je = jupyterEnv();
   const work = join(je.dir, "work");
   // `import … from "charm4ts"` in a cell resolves from the notebook's folder, as after `npm install charm4ts`.
@@ -207,7 +204,7 @@ async function svgIn(name: CellName): Promise<{ width: number; height: number; t
   };
 }
 
-describe("rich displays in the classic Notebook, rendered by Chromium", () => {
+describeWith("notebook", "chromium")("rich displays in the classic Notebook, rendered by Chromium", () => {
   it("runs every cell, in order, without an error output or a page error", async () => {
     const counts = await page.evaluate(() =>
       (globalThis as any).Jupyter.notebook.get_cells().map((c: any) => c.input_prompt_number));

@@ -1,8 +1,9 @@
 // Comms through Debian's jupyter_client (test/kernel/comms_jupyter_client.py): a frontend's comm
 // round trips with binary buffers while a 5 s cell runs, each reply before the cell's idle.
 import { spawnSync } from "node:child_process";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { jupyterEnv, PYTHON, type JupyterEnv } from "./jupyter-env.ts";
+import { describeWith } from "../system-tools.ts";
 
 let je: JupyterEnv;
 beforeAll(() => {
@@ -10,7 +11,7 @@ beforeAll(() => {
 });
 afterAll(() => je?.cleanup());
 
-describe("comms through jupyter_client", () => {
+describeWith("jupyter_client")("comms through jupyter_client", () => {
   it("round-trips comm messages with buffers while a cell runs, and lists the comm", () => {
     const r = spawnSync(PYTHON, ["comms_jupyter_client.py"], {
       cwd: import.meta.dirname,

@@ -4,9 +4,10 @@
 import { KernelManager, ServerConnection } from "@jupyterlab/services";
 import type { Kernel, KernelMessage } from "@jupyterlab/services";
 import WebSocket from "ws";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { withTimeout } from "../../kernel/runner/client.ts";
 import { jupyterEnv, startJupyterServer, type JupyterEnv, type JupyterServer } from "./jupyter-env.ts";
+import { describeWith, hasTools } from "../system-tools.ts";
 
 let je: JupyterEnv;
 let server: JupyterServer;
@@ -14,6 +15,7 @@ let manager: KernelManager;
 let kernel: Kernel.IKernelConnection;
 
 beforeAll(async () => {
+  if (!hasTools("jupyter_server")) return; // the suite below is left out
   je = jupyterEnv();
   server = await startJupyterServer(je);
   const settings = ServerConnection.makeSettings({
@@ -58,7 +60,7 @@ function inbox(comm: Kernel.IComm): { next(what: string): Promise<KernelMessage.
   };
 }
 
-describe("comms through jupyter_server and @jupyterlab/services", () => {
+describeWith("jupyter_server")("comms through jupyter_server and @jupyterlab/services", () => {
   it("createComm to a target a cell registered: round trips with buffers while a 5 s cell runs", async () => {
     const setup = await kernel.requestExecute({
       code: `comms.register("lab.echo", (comm, open) => {

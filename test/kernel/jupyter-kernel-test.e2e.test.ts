@@ -1,8 +1,9 @@
 // Debian's jupyter_kernel_test, through our subclass test/kernel/jkt_charm4ts.py: every test
 // it has must run (none skipped) and pass.
 import { spawnSync } from "node:child_process";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { jupyterEnv, PYTHON, type JupyterEnv } from "./jupyter-env.ts";
+import { describeWith } from "../system-tools.ts";
 
 let je: JupyterEnv;
 beforeAll(() => {
@@ -10,7 +11,7 @@ beforeAll(() => {
 });
 afterAll(() => je?.cleanup());
 
-describe("jupyter_kernel_test", () => {
+describeWith("jupyter_kernel_test")("jupyter_kernel_test", () => {
   it("passes every test of jupyter_kernel_test.KernelTests", () => {
     const r = spawnSync(PYTHON, ["-m", "unittest", "-v", "jkt_charm4ts"], {
       cwd: import.meta.dirname,

@@ -3,8 +3,9 @@
 import { KernelManager, KernelSpecAPI, ServerConnection } from "@jupyterlab/services";
 import type { Kernel, KernelMessage } from "@jupyterlab/services";
 import WebSocket from "ws";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { jupyterEnv, startJupyterServer, type JupyterEnv, type JupyterServer } from "./jupyter-env.ts";
+import { describeWith, hasTools } from "../system-tools.ts";
 
 let je: JupyterEnv;
 let server: JupyterServer;
@@ -13,6 +14,7 @@ let manager: KernelManager;
 let kernel: Kernel.IKernelConnection;
 
 beforeAll(async () => {
+  if (!hasTools("jupyter_server")) return; // the suite below is left out
   je = jupyterEnv();
   server = await startJupyterServer(je);
   settings = ServerConnection.makeSettings({
@@ -45,7 +47,7 @@ async function run(code: string): Promise<{ reply: KernelMessage.IExecuteReplyMs
   return { reply, iopub };
 }
 
-describe("through jupyter_server and @jupyterlab/services", () => {
+describeWith("jupyter_server")("through jupyter_server and @jupyterlab/services", () => {
   it("lists the kernelspec with its display name and language", async () => {
     const specs = await KernelSpecAPI.getSpecs(settings);
     expect(specs.kernelspecs.charm4ts).toMatchObject({ display_name: "TypeScript (charm4ts)", language: "typescript" });

@@ -3,9 +3,10 @@
 import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { validateNotebook } from "../../kernel/runner/notebook.ts";
 import { jupyterEnv, PYTHON, ROOT, type JupyterEnv } from "./jupyter-env.ts";
+import { describeWith } from "../system-tools.ts";
 
 const notebooks = readdirSync(join(ROOT, "notebooks")).filter((f) => f.endsWith(".ipynb"));
 let je: JupyterEnv;
@@ -15,7 +16,7 @@ beforeAll(() => {
 });
 afterAll(() => je?.cleanup());
 
-describe("jupyter nbconvert --execute", () => {
+describeWith("nbconvert")("jupyter nbconvert --execute", () => {
   it("finds notebooks to run", () => {
     expect(notebooks.length).toBeGreaterThan(0);
   });
@@ -39,7 +40,7 @@ describe("jupyter nbconvert --execute", () => {
   }, 180_000);
 });
 
-describe("a traceback through nbconvert", () => {
+describeWith("nbconvert")("a traceback through nbconvert", () => {
   it("keeps ipykernel's ANSI colours in the executed notebook; its text exports show the user's frames plainly", () => {
     const work = join(je.dir, "work");
     const cells = [

@@ -11,6 +11,7 @@ import { delimiter, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { launchedJob } from "../../runtime/launcher/launched-job.ts";
 import { startSlurm, type SlurmCluster } from "./slurm-cluster.ts";
+import { describeWith } from "../system-tools.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const dirs: string[] = [];
@@ -38,10 +39,7 @@ function launch(size: number, envOf: (rank: number) => Record<string, string>, .
 const openMpi = (size: number, job: string) => (rank: number) => ({ OMPI_COMM_WORLD_RANK: String(rank), OMPI_COMM_WORLD_SIZE: String(size), PMIX_NAMESPACE: job });
 const slurm = (size: number, job: string) => (rank: number) => ({ SLURM_PROCID: String(rank), SLURM_NTASKS: String(size), SLURM_JOB_ID: job, SLURM_STEP_ID: "0" });
 
-/**
- * The first of `names` on PATH. CI installs Debian's openmpi-bin and mpich (.ci/run), so a
- * missing one is a failure, not a skip.
- */
+/** The first of `names` on PATH (their suites run only where the launcher is: test/system-tools.ts). */
 function launcherPath(pkg: string, ...names: string[]): string {
   const dirs = (process.env.PATH ?? "").split(delimiter);
   const found = names.flatMap((name) => dirs.map((dir) => join(dir, name))).find((file) => existsSync(file));
@@ -82,7 +80,7 @@ function mpiexecMpich(np: number, job: string | undefined, ...args: string[]): P
 // Open MPI gives ranks a pseudo-terminal, so Node colours what console.log prints.
 const plain = (text: string) => text.replace(/\x1b\[[0-9;]*m/g, "").replace(/\r/g, "");
 
-describe("under Open MPI's mpirun (Debian's openmpi-bin)", () => {
+describeWith("mpirun")("under Open MPI's mpirun (Debian's openmpi-bin)", () => {
   it("mpirun -np 2 npx charmrun examples/fib.ts 10 prints Fib(10) = 55 and exits 0", async () => {
     const r = await mpirun(2, "examples/fib.ts", "10");
     expect(plain(r.stdout).trim()).toBe("Fib(10) = 55");
@@ -106,7 +104,7 @@ describe("under Open MPI's mpirun (Debian's openmpi-bin)", () => {
   });
 });
 
-describe("under MPICH's mpiexec (Debian's mpich, Hydra)", () => {
+describeWith("mpiexec.mpich")("under MPICH's mpiexec (Debian's mpich, Hydra)", () => {
   it("mpiexec.mpich -n 2 npx charmrun examples/fib.ts 10, with CHARM4TS_JOB, prints Fib(10) = 55 and exits 0", async () => {
     const r = await mpiexecMpich(2, "mpich-fib", "examples/fib.ts", "10");
     expect(plain(r.stdout).trim()).toBe("[0] Fib(10) = 55");
@@ -128,7 +126,7 @@ describe("under MPICH's mpiexec (Debian's mpich, Hydra)", () => {
   });
 });
 
-describe("under Slurm's srun (Debian's slurmd and slurmctld, one node started for these tests)", () => {
+describeWith("slurm")("under Slurm's srun (Debian's slurmd and slurmctld, one node started for these tests)", () => {
   let slurm: SlurmCluster | undefined;
   beforeAll(async () => { slurm = await startSlurm(); });
   afterAll(async () => { await slurm?.stop(); });

@@ -26,7 +26,7 @@ function ip(...args: string[]): string {
   return execFileSync("ip", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 }
 
-/** Fails, rather than skips, where namespaces can't be made: CI runs these tests as root. */
+/** Says why namespaces can't be made (suites check first: "netns" in test/system-tools.ts). */
 function requireRoot(): void {
   if (process.getuid?.() !== 0) throw new Error("these tests make Linux network namespaces and veth pairs: run them as root (CI does)");
   try {

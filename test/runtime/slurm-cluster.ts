@@ -1,7 +1,8 @@
 // A real one-node Slurm cluster for the launcher tests: munged, slurmctld and slurmd started
 // from a temporary directory (own munge key and socket, own ports, own slurm.conf), in about
-// two seconds. As this user: root in CI, which lets slurmd start tasks the usual way. CI installs
-// Debian's munge, slurmctld, slurmd and slurm-client (.ci/run); a missing one is a failure.
+// two seconds. As this user: root in CI, which lets slurmd start tasks the usual way. Debian's
+// munge, slurmctld, slurmd and slurm-client (`npm run setup-system`; the suite needs "slurm" in
+// test/system-tools.ts, so it is skipped where they are missing, and fails under CHARM4TS_CI=1).
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
