@@ -45,7 +45,8 @@ class CommProbe {
 
   private constructor(private readonly k: LaunchedKernel, private readonly commId: string) {
     k.client.listen((m: Msg) => {
-      if (m.header.msg_type === "comm_msg" && m.parent_header.msg_id === this.waiting?.msgId) this.waiting.resolve();
+      const w = this.waiting;
+      if (w && m.header.msg_type === "comm_msg" && m.parent_header.msg_id === w.msgId) w.resolve();
     });
   }
 

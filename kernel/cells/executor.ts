@@ -173,7 +173,7 @@ export class CellExecutor {
    */
   interrupt(): void {
     const cell = this.running;
-    if (!cell) return;
+    if (!cell) return this.interruptCommHandler();
     cell.stopped = "await";
     this.post({ type: "interrupt", id: cell.id });
     // A free worker answers the message at once. A busy one is stopped from outside; retried
@@ -184,6 +184,25 @@ export class CellExecutor {
       cell.stopped = "running";
       this.interrupter.terminate();
       this.post({ type: "interrupt", id: cell.id });
+      safeSetTimeout(retry, 200).unref();
+    };
+    safeSetTimeout(retry, 100).unref();
+  }
+
+  /**
+   * No cell runs, but a comm handler may be stuck in a loop (its delivery unanswered): it is
+   * stopped from outside as a busy cell is, and the message posted after the termination makes
+   * the worker answer the delivery that was cut short (worker/comms.ts settleCutShort).
+   */
+  private interruptCommHandler(): void {
+    const pending = [...this.commDeliveries.keys()];
+    if (pending.length === 0) return;
+    let attempts = 0;
+    const retry = (): void => {
+      if (this.running || !pending.some((id) => this.commDeliveries.has(id)) || attempts++ >= 4) return;
+      this.interrupter.terminate();
+      // Id 0 is no cell's: the message only wakes the worker once the handler has unwound.
+      this.post({ type: "interrupt", id: 0 });
       safeSetTimeout(retry, 200).unref();
     };
     safeSetTimeout(retry, 100).unref();

@@ -17,6 +17,10 @@ beforeAll(async () => {
       comm.send({ opened: open.data });
       comm.onMsg((m) => {
         if (m.data.fail) throw new Error("handler failed on purpose");
+        if (m.data.spin) {
+          comm.send({ spinning: true });
+          while (true) {}
+        }
         const bytes = m.buffers[0] ?? new Uint8Array();
         comm.send({ echo: m.data, sum: bytes.reduce((a, b) => a + b, 0) }, { seen: true }, [new Uint8Array(bytes).reverse()]);
       });
@@ -135,6 +139,47 @@ describe("comms while a cell runs", () => {
     await withTimeout(k.waitForStderr(/the message handler of comm c3 \("echo"\) failed: Error: handler failed on purpose/), 10_000, "the log line");
     await comm("comm_close", { comm_id: "c3" });
   });
+});
+
+describe("a comm handler stuck in a loop", () => {
+  /** Sends a comm_msg whose handler announces itself and then loops; resolves once it loops. */
+  async function spin(commId: string): Promise<{ idle: Promise<Msg> }> {
+    const header = k.client.header("comm_msg");
+    const spinning = next("the handler to start spinning", (m) => m.header.msg_type === "comm_msg" && m.parent_header.msg_id === header.msg_id);
+    const idle = next("the idle of the stuck comm_msg", (m) => m.parent_header.msg_id === header.msg_id && m.content.execution_state === "idle", 20_000);
+    k.client.sendRaw("shell", header, {}, { comm_id: commId, data: { spin: true } });
+    await spinning;
+    return { idle };
+  }
+
+  it("is stopped by an interrupt while a cell awaits: the cell is interrupted, the comm lane carries on", async () => {
+    await comm("comm_open", { comm_id: "s1", target_name: "echo", data: {} });
+    const cell = await startLongCell();
+    const stuck = await spin("s1");
+    await k.client.request("control", "interrupt_request", {});
+    const x = await withTimeout(cell.done, 20_000, "waiting for the interrupted cell's reply");
+    expect(x.reply.content).toMatchObject({ status: "error", ename: "Interrupted" });
+    const stderr = x.iopub.filter((m) => m.header.msg_type === "stream" && m.content.name === "stderr").map((m) => m.content.text).join("");
+    expect(stderr).toContain('the message handler of comm s1 ("echo")');
+    expect(stderr).toContain("stopped by an interrupt");
+    await stuck.idle;
+    const after = await comm("comm_msg", { comm_id: "s1", data: { after: 1 } });
+    expect(after.iopub.find((m) => m.header.msg_type === "comm_msg")?.content.data).toEqual({ echo: { after: 1 }, sum: 0 });
+    await comm("comm_close", { comm_id: "s1" });
+  }, 40_000);
+
+  it("is stopped by an interrupt while no cell runs; it is logged and the kernel serves cells again", async () => {
+    await comm("comm_open", { comm_id: "s2", target_name: "echo", data: {} });
+    const stuck = await spin("s2");
+    await k.client.request("control", "interrupt_request", {});
+    await stuck.idle;
+    await withTimeout(k.waitForStderr(/the message handler of comm s2 \("echo"\) failed: Error: stopped by an interrupt/), 10_000, "the log line");
+    const after = await comm("comm_msg", { comm_id: "s2", data: { after: 2 } });
+    expect(after.iopub.find((m) => m.header.msg_type === "comm_msg")?.content.data).toEqual({ echo: { after: 2 }, sum: 0 });
+    const cell = await k.client.execute("40 + 2");
+    expect(cell.iopub.find((m) => m.header.msg_type === "execute_result")?.content.data).toMatchObject({ "text/plain": "42" });
+    await comm("comm_close", { comm_id: "s2" });
+  }, 40_000);
 });
 
 describe("comms a cell opens", () => {

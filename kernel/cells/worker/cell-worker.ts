@@ -195,6 +195,8 @@ async function interrupted(): Promise<CellResult> {
 }
 
 port.on("message", (message: ToWorker) => {
+  // A comm handler an interrupt terminated never answered: this message is the first news of it.
+  comms.settleCutShort();
   switch (message.type) {
     case "execute":
       void execute(message.id, message.code, message.cellName);
@@ -213,10 +215,17 @@ port.on("message", (message: ToWorker) => {
       pendingInputs.clear();
       if (current?.id === message.id) current.interrupt();
       return;
-    case "comm":
-      // Between the running cell's awaits: the handler runs now, and its outcome is the reply.
-      send({ type: "comm-handled", id: message.id, outcome: comms.deliver(message.message, message.origin) });
+    case "comm": {
+      // Between the running cell's awaits: the handler runs now, and its outcome is the reply. With
+      // no cell running, the flag lets an interrupt stop a handler stuck in a loop, as it stops a cell.
+      const alone = current === null;
+      if (alone) Atomics.store(cellRunning, 0, 1);
+      comms.deliver(message.message, message.origin, (outcome) => {
+        if (alone) Atomics.store(cellRunning, 0, 0);
+        send({ type: "comm-handled", id: message.id, outcome });
+      });
       return;
+    }
     case "property-names":
       void propertyNames(message.expression, evaluator).then((names) =>
         send({ type: "property-names", id: message.id, names }),

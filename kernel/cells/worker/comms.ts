@@ -23,8 +23,8 @@ export interface CommMessage<T = any> {
   readonly buffers: Uint8Array[];
 }
 
-/** Called with each message a comm receives (may be async: it is not awaited). */
-export type CommHandler = (message: CommMessage) => void | Promise<void>;
+/** Called with each message a comm receives (may be async: it is not awaited, a rejection is reported). */
+export type CommHandler = (message: CommMessage) => void;
 
 /** One comm: a channel between this notebook and an object in the frontend. */
 export interface Comm {
@@ -44,8 +44,8 @@ export interface Comm {
   onClose(handler: CommHandler): Comm;
 }
 
-/** Called when the frontend opens a comm for a registered target, with the comm and the open message. */
-export type CommTargetHandler = (comm: Comm, open: CommMessage) => void | Promise<void>;
+/** Called when the frontend opens a comm for a registered target, with the comm and the open message (may be async). */
+export type CommTargetHandler = (comm: Comm, open: CommMessage) => void;
 
 /** The `comms` global of every cell. */
 export interface CellComms {
@@ -75,6 +75,9 @@ export class CommHub {
   private readonly open = new Map<string, CommImpl>();
   // The frontend message whose handler is running (or ran what runs now); undefined in cell code.
   private readonly origin = new AsyncLocalStorage<unknown>();
+  // The delivery whose handler runs now: if an interrupt terminates it, nothing after it runs, so
+  // the next message to this thread finds it here and answers it (settleCutShort).
+  private running: { what: string; comm: CommImpl; done(outcome: CommOutcome): void } | undefined;
 
   constructor(private readonly io: CommIo) {
     this.api = {
@@ -95,8 +98,30 @@ export class CommHub {
     };
   }
 
-  /** Runs the handler of a frontend's comm message now; `origin` goes with whatever that handler sends. */
-  deliver(message: CommWire, origin: unknown): CommOutcome {
+  /**
+   * Runs the handler of a frontend's comm message now and calls `done` with the outcome; `origin`
+   * goes with whatever that handler sends.
+   */
+  deliver(message: CommWire, origin: unknown, done: (outcome: CommOutcome) => void): void {
+    done(this.handle(message, origin, done));
+  }
+
+  /**
+   * Answers a delivery whose handler an interrupt terminated (an endless loop): reported like a
+   * handler that threw, the comm stays open. Called before anything else this thread is sent.
+   */
+  settleCutShort(): void {
+    const cut = this.running;
+    if (!cut) return;
+    this.running = undefined;
+    // The termination also skipped run()'s restore of the origin, which would stay on this
+    // thread's message handling (and every cell it starts) if not cleared here.
+    this.origin.enterWith(undefined);
+    this.io.failed(new Error("stopped by an interrupt"), cut.what);
+    cut.done({ kind: "handled", open: !cut.comm.closed });
+  }
+
+  private handle(message: CommWire, origin: unknown, done: (outcome: CommOutcome) => void): CommOutcome {
     const id = message.content.comm_id;
     const received: CommMessage = { data: message.content.data, metadata: message.metadata, buffers: message.buffers };
     switch (message.type) {
@@ -107,7 +132,7 @@ export class CommHub {
         const comm = new CommImpl(this, id, target);
         this.open.set(id, comm);
         // An open handler that fails leaves a comm nobody handles: it is closed, as ipykernel does.
-        const ok = this.run(origin, `the comm target "${target}"`, () => handler(comm, received));
+        const ok = this.run(origin, `the comm target "${target}"`, comm, done, () => handler(comm, received));
         if (!ok && !comm.closed) comm.close();
         return { kind: "handled", open: !comm.closed };
       }
@@ -115,7 +140,7 @@ export class CommHub {
         const comm = this.open.get(id);
         if (!comm) return { kind: "unknown-comm" };
         const handler = comm.msgHandler;
-        if (handler) this.run(origin, `the message handler of comm ${id} ("${comm.targetName}")`, () => handler(received));
+        if (handler) this.run(origin, `the message handler of comm ${id} ("${comm.targetName}")`, comm, done, () => handler(received));
         return { kind: "handled", open: !comm.closed };
       }
       case "comm_close": {
@@ -123,7 +148,7 @@ export class CommHub {
         if (!comm) return { kind: "unknown-comm" };
         this.forget(comm);
         const handler = comm.closeHandler;
-        if (handler) this.run(origin, `the close handler of comm ${id} ("${comm.targetName}")`, () => handler(received));
+        if (handler) this.run(origin, `the close handler of comm ${id} ("${comm.targetName}")`, comm, done, () => handler(received));
         return { kind: "handled", open: false };
       }
       default:
@@ -158,15 +183,19 @@ export class CommHub {
   }
 
   /** Calls a handler under `origin`; its error (thrown or rejected) is reported. Whether it didn't throw. */
-  private run(origin: unknown, what: string, handler: () => unknown): boolean {
+  private run(origin: unknown, what: string, comm: CommImpl, done: (outcome: CommOutcome) => void, handler: () => unknown): boolean {
+    // Cleared on each way out but termination, which no catch or later statement survives.
+    this.running = { what, comm, done };
     try {
       const result = this.origin.run(origin, handler);
       if (isThenable(result)) result.then(undefined, (error: unknown) => this.io.failed(error, what));
-      return true;
     } catch (error) {
+      this.running = undefined;
       this.io.failed(error, what);
       return false;
     }
+    this.running = undefined;
+    return true;
   }
 }
 
