@@ -3,7 +3,7 @@
 // with any content, which never take the kernel down.
 import { existsSync } from "node:fs";
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { withTimeout, type Exchange, type Msg } from "../../kernel/runner/client.ts";
 import { kernelScript, launchKernel, type LaunchedKernel } from "../../kernel/runner/launch.ts";
 
@@ -265,5 +265,28 @@ describe("unknown and malformed comm messages", () => {
     const cell = await k.client.execute("6 * 7");
     expect(cell.iopub.find((m) => m.header.msg_type === "execute_result")?.content.data).toMatchObject({ "text/plain": "42" });
     expect(k.stderr()).not.toMatch(/uncaught/i);
+  }, 60_000);
+});
+
+describe("an executor that dies", () => {
+  it("takes its comms along: each is closed on iopub, comm_info is empty, and a message for one is ignored", async () => {
+    const own = await launchKernel({ env: { ...process.env, CHARM4TS_MAX_HEAP_MB: "64" } });
+    onTestFinished(() => own.shutdown());
+    const opened = await own.client.execute('const kept = comms.open("frontend.kept"); kept.id');
+    const id = String(opened.iopub.find((m) => m.header.msg_type === "comm_open")?.content.comm_id);
+    const closed = new Promise<Msg>((resolve) => {
+      own.client.listen((m) => {
+        if (m.header.msg_type === "comm_close" && m.content.comm_id === id) resolve(m);
+      });
+    });
+    const hog = await own.client.execute("const hog: number[][] = []; while (true) hog.push(new Array(1e5).fill(1));");
+    expect(hog.reply.content.status).toBe("error");
+    // Published with the notice that state is lost, once the worker's exit is seen.
+    expect((await withTimeout(closed, 10_000, "the dead executor's comm to be closed")).content).toEqual({ comm_id: id, data: {} });
+    const info = await own.client.request("shell", "comm_info_request", {});
+    expect(info.reply.content.comms).toEqual({});
+    const header = own.client.header("comm_msg");
+    own.client.sendRaw("shell", header, {}, { comm_id: id, data: {} });
+    await withTimeout(own.waitForStderr(new RegExp(`comm_msg for comm ${id}, which is not open: ignored`)), 10_000, "the log line");
   }, 60_000);
 });
