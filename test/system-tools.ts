@@ -49,6 +49,15 @@ export const SYSTEM_TOOLS = {
     packages: ["iproute2"],
     lacks: () => executables("ip", "ss")() || (process.getuid?.() === 0 ? "" : "not root: these tests make network namespaces, run them as root"),
   },
+  cgroups: {
+    what: "a cgroup filesystem with the cpu controller, and root to make cgroups in it",
+    packages: [],
+    lacks: () => {
+      const mounts = existsSync("/proc/self/mountinfo") ? readFileSync("/proc/self/mountinfo", "utf8") : "";
+      if (!/ - cgroup2? /.test(mounts)) return "no cgroup filesystem mounted";
+      return process.getuid?.() === 0 ? "" : "not root: these tests make cgroups, run them as root";
+    },
+  },
 } satisfies Record<string, Tool>;
 
 /** A tool's name. */

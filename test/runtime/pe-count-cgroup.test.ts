@@ -3,13 +3,14 @@
 // `taskset -c 0`), and that process starts the runtime with no PE count and reports how many PEs
 // it got and what charm.status() says they came from; the real kernel too, running a notebook.
 // Needs root and a writable cgroup fs.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { execFile } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, rmdirSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseMountInfo } from "../../runtime/pe-count.ts";
+import { describeWith } from "../system-tools.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -34,8 +35,6 @@ const controller = cpuController();
 // As test/system-tools.ts's describeWith: a machine without a cgroup fs offering the cpu
 // controller (not Linux, a container without /sys/fs/cgroup) skips this suite, unless
 // CHARM4TS_CI=1, where it fails; one that has it but won't let us make a cgroup fails.
-const strict = process.env.CHARM4TS_CI === "1";
-if (!controller && !strict) console.warn("pe-count-cgroup.test.ts skipped: no cgroup fs with the cpu controller here (CHARM4TS_CI=1 makes this a failure)");
 
 /** A cgroup made for this test, removed (with what it holds) by `remove`. */
 class TestCgroup {
@@ -98,7 +97,7 @@ async function startIn(cgroup: string | undefined, prefix: string[] = []): Promi
 
 const cores = cpus().length;
 
-describe.skipIf(!controller && !strict)("the default PE count in a real cgroup and under taskset", () => {
+describeWith("cgroups")("the default PE count in a real cgroup and under taskset", () => {
   const name = `charm4ts-test-${process.pid}`;
   let cgroups: TestCgroup;
 

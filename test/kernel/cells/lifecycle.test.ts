@@ -31,7 +31,11 @@ it("fails a running cell when closed, and refuses cells after", async () => {
   const running = executor.execute("console.log('go'); await new Promise(() => {})", { ...recorder().hooks, output: () => started.resolve() });
   await started.promise;
   await executor.close();
-  expect(await running).toMatchObject({ status: "error", ename: "ExecutorError" });
+  // close() interrupts the running cell first (so its runtime work stops before the runtime does);
+  // a cell that doesn't end in time is failed as closed.
+  const result = await running;
+  expect(result.status).toBe("error");
+  expect(["Interrupted", "ExecutorError"]).toContain(result.status === "error" ? result.ename : "");
   await expect(executor.execute("1", recorder().hooks)).rejects.toThrow(/closed/);
 });
 
