@@ -18,7 +18,7 @@ const JOB_TIMEOUT_MS = 120_000;
 const ENTRY = Symbol.for("charm4ts.entryModule");
 
 const USAGE = `usage: charmrun [+pN] [+processes | +mixed] [+ppn N] [+balancer NAME] [++nodelist FILE | ++hosts a,b] program.ts [args…]
-  +pN         number of PEs (default: CHARM4TS_PES or the number of cores; with hosts, one per host)
+  +pN         number of PEs (default: CHARM4TS_PES, else the cores this process may use: CPU affinity and cgroup quota; with hosts, one per host)
   +processes  one process per PE, over ZeroMQ TCP (default: worker threads; or CHARM4TS_TRANSPORT)
   +mixed      half the PEs worker threads of this process, the others processes (CHARM4TS_LOCAL_PES sets how many are threads)
   +ppn N      PEs per process, one worker thread each, with +processes or +mixed (or CHARM4TS_PPN)
