@@ -84,6 +84,9 @@ export class LanguageService {
     const started = await child?.catch(() => null);
     if (!started || started.exitCode !== null || started.signalCode !== null) return;
     const exited = new Promise((resolve) => started.once("exit", resolve));
+    // It runs unreferenced (it must never keep a kernel alive); while we wait for it to end, it
+    // must keep this process alive, or a program with nothing else left exits mid-close.
+    started.ref();
     started.kill();
     await exited;
   }

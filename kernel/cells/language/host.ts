@@ -70,6 +70,8 @@ export class CellLanguageHost {
   private readonly notebookFile: string;
   private readonly globalsFile: string;
   private text = "";
+  /** Snapshots of the files other than the notebook, with the version they were read at. */
+  private readonly snapshots = new Map<string, { version: string; snapshot: ts.IScriptSnapshot | undefined }>();
   private version = 0;
   private readonly service: ts.LanguageService;
 
@@ -97,10 +99,7 @@ export class CellLanguageHost {
     const host: ts.LanguageServiceHost = {
       getScriptFileNames: () => [this.globalsFile, this.notebookFile],
       getScriptVersion: (file) => (file === this.notebookFile ? String(this.version) : fileVersion(file)),
-      getScriptSnapshot: (file) => {
-        const text = this.read(file);
-        return text === undefined ? undefined : ts.ScriptSnapshot.fromString(text);
-      },
+      getScriptSnapshot: (file) => this.snapshot(file),
       getCurrentDirectory: () => cwd,
       getCompilationSettings: () => options,
       getDefaultLibFileName: (o) => ts.getDefaultLibFilePath(o),
@@ -195,6 +194,22 @@ export class CellLanguageHost {
     return prefix.length;
   }
 
+  /**
+   * A file's snapshot, read again only when its version changed. The language service asks for
+   * every file's snapshot at every update, before it compares versions: reading TypeScript's
+   * libs and @types/node from disk each time cost ~20 ms of every check.
+   */
+  private snapshot(file: string): ts.IScriptSnapshot | undefined {
+    if (file === this.notebookFile) return ts.ScriptSnapshot.fromString(this.text);
+    const version = file === this.globalsFile ? FIXED : fileVersion(file);
+    const known = this.snapshots.get(file);
+    if (known?.version === version) return known.snapshot;
+    const text = this.read(file);
+    const snapshot = text === undefined ? undefined : ts.ScriptSnapshot.fromString(text);
+    this.snapshots.set(file, { version, snapshot });
+    return snapshot;
+  }
+
   private read(file: string): string | undefined {
     if (file === this.notebookFile) return this.text;
     if (file === this.globalsFile) return CELL_GLOBALS;
@@ -204,13 +219,15 @@ export class CellLanguageHost {
 
 /** The version of files that don't change under a running kernel: installed packages, TypeScript's libs. */
 const FIXED = "0";
+/** The runtime's sources (what cells import as "charm4ts"): fixed too, not stat'ed at every check. */
+const OWN_SOURCES = [join(packageRoot(), "runtime") + "/", join(packageRoot(), "kernel") + "/"];
 
 /**
  * A file's version for the language service: its modification time, so a module the notebook
  * imports is read again after the user edits it; installed packages count as fixed.
  */
 function fileVersion(file: string): string {
-  if (file.includes("/node_modules/")) return FIXED;
+  if (file.includes("/node_modules/") || OWN_SOURCES.some((dir) => file.startsWith(dir))) return FIXED;
   try {
     return String(statSync(file).mtimeMs);
   } catch {
