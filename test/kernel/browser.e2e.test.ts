@@ -55,7 +55,25 @@ for (let i = 0; i < 10; i++) {
 type CellName = keyof typeof CELLS;
 const names = Object.keys(CELLS) as CellName[];
 
-function notebookJson(): string {
+/**
+ * A first hour's notebook: a type error, a remote error, a PE stuck in an endless loop (stopped
+ * with the toolbar's interrupt), work that carries on after it, PE processes from a restart, and a
+ * remote error from one of them. Each output must land under its own cell.
+ */
+const FIRST_HOUR = {
+  typeError: "let typed: number = 'not a number';\nconsole.log('ran anyway');",
+  classes: `class Boom extends Chare { boom(): number { throw new Error("boom on purpose"); } }
+class Spin extends Chare { spin(): void { for (;;) {} } ping(): number { return charm.myPe(); } }`,
+  remoteError: "const booms = charm.array(Boom, 2);\nawait booms.at(1).boom.ret()",
+  stuck: "const spins = charm.array(Spin, 2);\nspins.at(1).spin();\nconsole.log('waiting for the stuck PE');\nawait spins.at(1).ping.ret()",
+  carriesOn: "await spins.at(0).ping.ret()",
+  processes: `await charm.restart({ transport: "processes", numPes: 3 });\n(await charm.status()).pes.length`,
+  processError: "await charm.array(Boom, 3).at(2).boom.ret()",
+} as const;
+type FirstHourCell = keyof typeof FIRST_HOUR;
+const firstHourNames = Object.keys(FIRST_HOUR) as FirstHourCell[];
+
+function notebookJson(cells: Record<string, string> = CELLS): string {
   return JSON.stringify({
     nbformat: 4,
     nbformat_minor: 5,
@@ -63,7 +81,7 @@ function notebookJson(): string {
       kernelspec: { name: "charm4ts", display_name: "TypeScript (charm4ts)", language: "typescript" },
       language_info: { name: "typescript", file_extension: ".ts", mimetype: "text/typescript" },
     },
-    cells: names.map((id) => ({ id, cell_type: "code", metadata: {}, source: CELLS[id], outputs: [], execution_count: null })),
+    cells: Object.entries(cells).map(([id, source]) => ({ id, cell_type: "code", metadata: {}, source, outputs: [], execution_count: null })),
   }, null, 1);
 }
 
@@ -159,6 +177,7 @@ beforeAll(async () => {
   mkdirSync(join(work, "node_modules"));
   symlinkSync(ROOT, join(work, "node_modules", "charm4ts"), "dir");
   writeFileSync(join(work, "displays.ipynb"), notebookJson());
+  writeFileSync(join(work, "first-hour.ipynb"), notebookJson(FIRST_HOUR));
   // Kept after the run, to be looked at.
   shots = process.env.CHARM4TS_SCREENSHOT_DIR ?? mkdtempSync(join(tmpdir(), "charm4ts-screenshots-"));
 
@@ -297,5 +316,65 @@ describeWith("notebook", "chromium")("rich displays in the classic Notebook, ren
       expect(outside).toEqual([]);
     }
     await page.locator(".cell.code_cell").nth(names.indexOf("timeline")).screenshot({ path: join(shots, "narrow-timeline.png") });
+  });
+});
+
+describeWith("notebook", "chromium")("a first hour's notebook in the classic Notebook: every output under its own cell", () => {
+  let hour: Page;
+  /** The text of a first-hour cell's outputs, by kind. */
+  const texts = async (name: FirstHourCell, kind: "output_error" | "output_stderr" | "output_stdout" | "output_result") =>
+    (await hour.locator(".cell.code_cell").nth(firstHourNames.indexOf(name)).locator(`.${kind}`).allInnerTexts()).join("\n");
+
+  beforeAll(async () => {
+    hour = await browser!.newPage({ viewport: { width: 1280, height: 900 } });
+    hour.on("pageerror", (e) => pageErrors.push(e.message));
+    await hour.goto(`${server!.url}notebooks/first-hour.ipynb?token=${server!.token}`);
+    await hour.waitForFunction(() => {
+      const { Jupyter, document } = globalThis as any;
+      return Jupyter?.notebook?.kernel?.is_connected() && document.querySelector("#kernel_indicator_icon.kernel_idle_icon") !== null;
+    }, undefined, { timeout: 30_000 });
+    // Every cell queued at once, as Run All does, but without stopping at the first error: the
+    // errors are what this notebook is about.
+    await hour.evaluate(() => { for (const cell of (globalThis as any).Jupyter.notebook.get_cells()) cell.execute(false); });
+    // Once the stuck cell says it waits, interrupt from the toolbar.
+    await hour.locator(".cell.code_cell").nth(firstHourNames.indexOf("stuck")).locator(".output_stdout", { hasText: "waiting for the stuck PE" }).waitFor({ timeout: 60_000 });
+    await hour.locator('button[data-jupyter-action="jupyter-notebook:interrupt-kernel"]').click();
+    await hour.waitForFunction(() => {
+      const { Jupyter, document } = globalThis as any;
+      return Jupyter.notebook.get_cells().every((c: any) => typeof c.input_prompt_number === "number") &&
+        document.querySelector("#kernel_indicator_icon.kernel_idle_icon") !== null;
+    }, undefined, { timeout: 60_000, polling: 100 });
+    await hour.screenshot({ path: join(shots, "first-hour.png"), fullPage: true });
+  }, 120_000);
+  afterAll(() => hour?.close());
+
+  it("shows the type error under its cell, which ran anyway", async () => {
+    expect(await texts("typeError", "output_stderr")).toMatch(/TypeScript \(the cell ran anyway\)[\s\S]*TS2322/);
+    expect(await texts("typeError", "output_stdout")).toContain("ran anyway");
+    for (const other of firstHourNames.filter((n) => n !== "typeError")) expect(await texts(other, "output_stderr")).not.toContain("TS2322");
+  });
+
+  it("shows remote errors readably under their cells: the entry method, no raw escape codes, no runtime frames", async () => {
+    for (const name of ["remoteError", "processError"] as const) {
+      const error = await texts(name, "output_error");
+      expect(error).toContain("boom on purpose");
+      expect(error).toMatch(/Boom\[\d\]\.boom/);
+      expect(error).not.toMatch(/\x1b|\[0;3\dm/);
+      expect(error).not.toMatch(/dist\/chunk-|HostedCollections|node:internal/);
+    }
+    for (const name of ["typeError", "classes", "stuck", "carriesOn", "processes"] as const) expect(await texts(name, "output_error")).not.toContain("boom on purpose");
+  });
+
+  it("interrupt from the toolbar stops the stuck cell, names the lost chares there, and the next cells carry on", async () => {
+    const stuck = `${await texts("stuck", "output_error")}\n${await texts("stuck", "output_stderr")}`;
+    expect(stuck).toContain("Interrupted");
+    expect(stuck).toContain("Spin[1]");
+    expect(await texts("carriesOn", "output_result")).toContain("0");
+    expect(await texts("carriesOn", "output_error")).toBe("");
+  });
+
+  it("restarts on PE processes from a cell, without an error", async () => {
+    expect(await texts("processes", "output_result")).toContain("3");
+    expect(await texts("processes", "output_error")).toBe("");
   });
 });
