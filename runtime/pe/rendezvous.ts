@@ -62,8 +62,8 @@ export class Rendezvous {
   /** Closes the socket: PE processes that are still connected notice and exit. */
   close(): void {
     if (this.router.closed) return;
+    if (this.curve) releaseCurveServer(); // before the socket: see releaseCurveServer
     this.router.close();
-    if (this.curve) releaseCurveServer();
   }
 
   private async serve(): Promise<void> {

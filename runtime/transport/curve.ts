@@ -44,7 +44,7 @@ export interface CurveClientOptions {
 
 /**
  * Options of a receiving (bound) socket, once this process's ZAP handler listens: without one,
- * libzmq would let any client key in. Call `releaseCurveServer` when the socket closes.
+ * libzmq would let any client key in. Call `releaseCurveServer` just before the socket closes.
  */
 export async function curveServer(keys: CurveKeys): Promise<CurveServerOptions> {
   users++;
@@ -54,7 +54,13 @@ export async function curveServer(keys: CurveKeys): Promise<CurveServerOptions> 
   return { curveServer: true, curveSecretKey: keys.serverSecret, zapDomain: DOMAIN, zapEnforceDomain: true };
 }
 
-/** A socket made with `curveServer` closed; the ZAP handler closes with the last (it would keep Node running). */
+/**
+ * A socket made with `curveServer` is about to close; the ZAP handler closes with the last (it
+ * would keep Node running). Call it before closing the socket: libzmq 4.3.5 aborts the process
+ * (an assertion in pipe.cpp) when the handler's pipes and a closing socket's sessions end at
+ * once, as they do when a peer reconnects while the socket closes; with the handler unbinding
+ * first, a handshake still in flight just fails.
+ */
 export function releaseCurveServer(): void {
   if (--users > 0) return;
   // Even when another thread's handler served us: the next runtime here looks for one afresh,

@@ -84,8 +84,8 @@ export class ZmqTransport implements Transport {
     try {
       await pull.bind(bindEndpoint(host));
     } catch (err) {
+      if (options.curve) releaseCurveServer(); // before the socket: see releaseCurveServer
       pull.close();
-      if (options.curve) releaseCurveServer();
       throw new Error(`can't bind a ZeroMQ socket on ${host}: ${(err as Error).message}; give an address of this machine's interface`);
     }
     return new ZmqTransport(pull, advertisedEndpoint(pull.lastEndpoint!), options);
@@ -208,8 +208,8 @@ export class ZmqTransport implements Transport {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    if (this.options.curve) releaseCurveServer(); // before the socket: see releaseCurveServer
     this.pull.close();
-    if (this.options.curve) releaseCurveServer();
     for (const link of this.links.values()) link.close();
     this.links.clear();
     for (const { wake } of this.idleWaiters.splice(0)) wake();
