@@ -17,6 +17,9 @@ import { cellCompleteness } from "./syntax-check.ts";
 import { LanguageService } from "./language/client.ts";
 import { TypeChecks, reportWhenChecked } from "./type-check.ts";
 import { settledWithin } from "./settled-within.ts";
+import { watchTimeLimit } from "./time-limit.ts";
+import { interrupted } from "./interrupted.ts";
+import { StreamJoiner } from "./stream-joiner.ts";
 import { workerScript } from "./worker-bundle.ts";
 import type { Prestart } from "../../runtime/pe/prestart.ts";
 import { ANSI } from "../../runtime/protocol/error-report.ts";
@@ -40,7 +43,7 @@ interface RunningCell {
 }
 
 // Captured before any cell code runs anywhere (STYLE: the runtime's own timers).
-const { setTimeout: safeSetTimeout, setImmediate: safeSetImmediate } = globalThis;
+const { setTimeout: safeSetTimeout } = globalThis;
 const WARM_UP_DELAY_MS = 1500;
 // At close: how long a running cell may take to end once interrupted (the interrupter retries
 // for about a second), then how long the worker may take to stop the runtime (PEs get 2 s to stop).
@@ -80,7 +83,7 @@ export class CellExecutor {
   private nextId = 1;
   private cellCount = 0;
   private readonly names = new Set<string>();
-  private stream: { cell: RunningCell; name: "stdout" | "stderr"; text: string } | null = null;
+  private readonly streams = new StreamJoiner();
 
   private constructor(
     private readonly worker: Worker,
@@ -285,11 +288,15 @@ export class CellExecutor {
     this.names.add(cellName);
     const history = [...this.history];
     const check = this.typeChecks?.check(history, code, cellName);
+    let stopTimer: (() => void) | undefined;
     return new Promise<CellResult>((resolve) => {
       const cell: RunningCell = { id, hooks, resolve };
       this.running = cell;
       this.post({ type: "execute", id, code, cellName });
+      // Over its time limit, it says so and is interrupted like any other (PEs stuck in it restarted).
+      stopTimer = watchTimeLimit(code, (notice) => { if (this.running === cell) { this.toCell(cell, notice); this.interrupt(); } });
     }).then(async (result) => {
+      stopTimer?.();
       // The cell's type errors are part of its output, before its reply (an interrupted cell doesn't wait).
       const ended = result.status === "error" && (result.ename === "Interrupted" || result.ename === "ExecutorError");
       if (check && !ended) await reportWhenChecked(check, hooks.output);
@@ -300,32 +307,13 @@ export class CellExecutor {
     });
   }
 
-  /**
-   * Joins consecutive stream writes of a cell that arrive in one turn of this thread's event loop:
-   * `for (…) console.log(i)` becomes a few outputs (iopub messages) instead of one per line. The
-   * worker still posts every write at once, so output printed before a long synchronous loop is
-   * never held back; other outputs and the result flush first, so order is kept.
-   */
+  /** Delivers an output of the running cell (stream writes of one turn joined: stream-joiner.ts). */
   private toCell(cell: RunningCell, output: CellOutput): void {
-    const pending = this.stream;
-    if (output.kind === "stream" && pending?.cell === cell && pending.name === output.name && pending.text.length < 65536) {
-      pending.text += output.text;
-      return;
-    }
-    this.flushStream();
-    if (output.kind !== "stream") {
-      cell.hooks.output(output);
-      return;
-    }
-    this.stream = { cell, name: output.name, text: output.text };
-    safeSetImmediate(() => this.flushStream());
+    this.streams.add(cell, cell.hooks.output, output);
   }
 
   private flushStream(): void {
-    const pending = this.stream;
-    if (!pending) return;
-    this.stream = null;
-    pending.cell.hooks.output({ kind: "stream", name: pending.name, text: pending.text });
+    this.streams.flush();
   }
 
   private deliverLate(output: CellOutput): void {
@@ -404,14 +392,4 @@ export class CellExecutor {
   private post(message: ToWorker): void {
     if (this.state === "running") this.worker.postMessage(message);
   }
-}
-
-/** The Interrupted error, saying what was stopped; `detail` is the worker's (calls left running on PEs). */
-function interrupted(stopped: RunningCell["stopped"], detail = ""): CellResult {
-  const base =
-    stopped === "running"
-      ? "stopped the cell's running JavaScript (a long or endless computation); all state is kept"
-      : "stopped waiting: the cell was awaiting something that had not settled; all state is kept";
-  const evalue = detail ? `${base}. ${detail}` : base;
-  return { status: "error", ename: "Interrupted", evalue, traceback: [`${ANSI.name("Interrupted")}: ${evalue}`] };
 }
