@@ -33,8 +33,8 @@ export interface StartOptions {
    * `+balancer NAME` on the command line, or CHARM4TS_BALANCER.
    */
   balancer?: string;
-  /** Notebook mode: where PE output goes, with the cause (cell) of the work that printed it. */
-  onOutput?: (stream: "stdout" | "stderr", text: string, cause: number) => void;
+  /** Notebook mode: where PE output goes, with the cause (cell) of the work that printed it and the PE that did. */
+  onOutput?: (stream: "stdout" | "stderr", text: string, cause: number, pe: number) => void;
   /**
    * What the PEs are: "threads" (default), worker threads of this process; "processes", PE
    * processes on this host, connected over ZeroMQ TCP; "mixed", the first `localPes` PEs threads

@@ -8,7 +8,7 @@ import { discardPrestarted, offerPrestarted, type PrestartedPes } from "../../ru
 
 let booting: Promise<void> | undefined;
 
-type OutputRouter = (stream: "stdout" | "stderr", text: string, cause: number) => void;
+type OutputRouter = (stream: "stdout" | "stderr", text: string, cause: number, pe: number) => void;
 let router: OutputRouter = (stream, text) => process[stream].write(text);
 
 /** Decides where PE output goes, given the cell that caused it (set by the cell thread). */
@@ -26,7 +26,7 @@ export function bootPes(): Promise<void> {
     // The kernel's main thread started the PE threads already (main.ts): this start adopts them.
     const prestarted = (workerData as { pes?: PrestartedPes } | null)?.pes;
     if (prestarted) offerPrestarted(prestarted);
-    booting = charm.start({ modules: [], interactive: true, onOutput: (stream, text, cause) => router(stream, text, cause) });
+    booting = charm.start({ modules: [], interactive: true, onOutput: (stream, text, cause, pe) => router(stream, text, cause, pe) });
     // PE threads the kernel started ahead (main.ts) and this start didn't take (PE processes) end.
     booting.finally(discardPrestarted).catch(() => undefined); // a failure is reported to the first cell that needs the runtime
   }

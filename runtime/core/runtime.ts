@@ -39,8 +39,8 @@ export interface RuntimeHooks {
   onExit?(code: number, reason?: string): void;
   /** Interactive definitions arrived (PEs only); the future gets one value per PE. */
   onDefine?(code: string, fid: FutureId): void;
-  /** A PE printed (notebook mode; driver only), with the cause of the work that printed it. */
-  onOutput?(stream: "stdout" | "stderr", text: string, cause: number): void;
+  /** A PE printed (notebook mode; driver only), with the cause of the work that printed it and the PE that did. */
+  onOutput?(stream: "stdout" | "stderr", text: string, cause: number, pe: number): void;
   /** A PE answered the heartbeat (driver of PE processes only). */
   onPong?(pe: Endpoint): void;
 }
@@ -309,7 +309,7 @@ export class Runtime {
       case "echo": return sendToFuture(msg.fid, this.self);
       case "trace": return sendToFuture(msg.fid, this.tracer.toggle(msg.on));
       case "output":
-        if (this.hooks.onOutput) this.hooks.onOutput(msg.stream, msg.text, cause);
+        if (this.hooks.onOutput) this.hooks.onOutput(msg.stream, msg.text, cause, msg.pe);
         else process[msg.stream].write(msg.text);
         return;
       case "peDead": return this.failures.heard(msg.pe, msg.why);

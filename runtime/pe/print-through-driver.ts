@@ -21,7 +21,7 @@ export function printThroughDriver(runtime: Runtime): void {
         out += (atLineStart ? `[PE ${runtime.self}] ` : "") + piece;
         atLineStart = piece.endsWith("\n");
       }
-      if (out) runtime.send(DRIVER, { t: "output", stream: name, text: out });
+      if (out) runtime.send(DRIVER, { t: "output", stream: name, text: out, pe: runtime.self });
       const done = rest.find((r) => typeof r === "function") as (() => void) | undefined;
       done?.();
       return true;

@@ -124,7 +124,8 @@ export type Message =
   // Answered with the PE's number, after everything the PE sent before it (same ordered channel).
   | { t: "echo"; fid: FutureId }
   | { t: "trace"; on: boolean; fid: FutureId }
-  | { t: "output"; stream: "stdout" | "stderr"; text: string }
+  // What a PE printed (notebook mode), each line marked "[PE n] "; `pe` is the printer, for the kernel's per-PE log.
+  | { t: "output"; stream: "stdout" | "stderr"; text: string; pe: number }
   | { t: "exit"; code: number; reason?: string }
   // The driver's application heartbeat to PE processes (pe/heartbeat.ts): answered by the PE's event loop.
   | { t: "ping"; n: number }
