@@ -11,6 +11,7 @@ import { shippableDeclarations } from "./shippable.ts";
 import { progress } from "./progress.ts";
 import { bootPes } from "./boot.ts";
 import { CollectionOrigins, charesOn } from "./lost-chares.ts";
+import { LINES_KEPT, PeOutputLog } from "./pe-output.ts";
 
 // Captured before any cell runs: a cell that replaces setTimeout can't disable the hang check.
 const safeSetTimeout = setTimeout;
@@ -51,6 +52,15 @@ function canRestartOnePe(): boolean {
   return maybeRt()?.transport.replacePeer !== undefined;
 }
 
+/** What a cell's `charm` has beyond the runtime's (notebook only). */
+export interface NotebookCharm {
+  /**
+   * The last `lines` lines PE `pe` printed (default: all that are kept, up to 10,000), shown in
+   * the notebook or not: output over the notebook's rate limit is dropped, but kept here.
+   */
+  output(pe: number, lines?: number): string[];
+}
+
 /** How shipping one cell's declarations went, reported once the cell has run. */
 export interface CellShipment {
   /** Resolves with a warning for the cell's stderr, or undefined when every PE took them. */
@@ -65,6 +75,8 @@ export class InteractiveRuntime {
   private firstFutureOfCell = 0;
   private sentBeforeCell = 0;
   private readonly origins = new CollectionOrigins();
+  /** The last lines each PE printed, shown or not (`charm.output(pe)`). */
+  readonly peOutput = new PeOutputLog();
 
   /** Starts the PEs in the background, unless the cell thread already did (boot.ts). */
   start(): void {
@@ -83,7 +95,24 @@ export class InteractiveRuntime {
 
   /** The names every cell sees. */
   globals(): Record<string, unknown> {
+    this.addNotebookCharm();
     return { charm, Chare, Future, Channel, Reducer, ArrayMap, CharmError, PeLostError, RemoteError, progress, barChart, lineChart };
+  }
+
+  /**
+   * Adds what only a notebook's `charm` has to the runtime's (which never imports the kernel), on
+   * the same object, so `charm` imported from "charm4ts" in a cell is still the cell's `charm`.
+   */
+  private addNotebookCharm(): void {
+    const log = this.peOutput;
+    const extra: NotebookCharm = {
+      output(pe: number, lines = LINES_KEPT): string[] {
+        if (!Number.isInteger(pe) || pe < 0) throw new CharmError(`charm.output(pe): pe must be a PE number (0 to ${charm.numPes() - 1}), got ${String(pe)}`);
+        if (!Number.isInteger(lines) || lines < 0) throw new CharmError(`charm.output(pe, lines): lines must be a whole number of lines, got ${String(lines)}`);
+        return log.last(pe, lines);
+      },
+    };
+    for (const [name, value] of Object.entries(extra)) Object.defineProperty(charm, name, { value, configurable: true, writable: true });
   }
 
   /** Waits for the PEs (instant after the first cell); throws why they could not start. */

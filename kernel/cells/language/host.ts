@@ -40,8 +40,10 @@ function runtimeGlobals(): string {
   const api = JSON.stringify(join(packageRoot(), "runtime", "index.ts"));
   const values = ["charm", "Chare", "Future", "Channel", "Reducer", "ArrayMap", "CharmError", "PeLostError", "RemoteError", "barChart", "lineChart"];
   const generic = ["Future", "Channel"];
+  // A cell's charm has the notebook's own additions too (charm.output).
+  const session = JSON.stringify(join(packageRoot(), "kernel", "interactive", "session.ts"));
   return [
-    ...values.map((name) => `declare const ${name}: typeof import(${api}).${name};`),
+    ...values.map((name) => `declare const ${name}: typeof import(${api}).${name}${name === "charm" ? ` & import(${session}).NotebookCharm` : ""};`),
     ...values.filter((n) => n !== "charm" && n !== "Reducer" && !n.endsWith("Chart")).map((name) =>
       generic.includes(name) ? `type ${name}<T = unknown> = import(${api}).${name}<T>;` : `type ${name} = import(${api}).${name};`),
     `type ElementProxy<C> = import(${api}).ElementProxy<C>;`,

@@ -16,6 +16,7 @@ import { registerTypeScriptHooks } from "./ts-hooks.ts";
 import { InteractiveRuntime } from "../../interactive/session.ts";
 import { PLAIN } from "../../../runtime/protocol/error-report.ts";
 import { routePeOutput } from "../../interactive/boot.ts";
+import { StreamLimit, limitFromEnv, type OutputSource } from "./stream-limit.ts";
 
 const port = parentPort!;
 const { cwd, cellRunning } = workerData as { cwd: string; cellRunning: Int32Array };
@@ -43,7 +44,20 @@ const remaps = new Map<string, Remap>();
 // Stack traces name modules by their real path: the notebook's folder is compared as one too.
 const tracebacks: TracebackContext = { cwd: realFolder(cwd), remaps };
 
-const emit = (output: CellOutput): void => send({ type: "output", id: current?.id ?? null, output });
+/** The kernel's own notices (hang warning, interrupt reports): never rate limited. */
+const notice = (output: CellOutput): void => send({ type: "output", id: current?.id ?? null, output });
+// Printed output, the cell's and its PEs', is rate limited here, before it leaves this thread:
+// a flood is dropped and counted, not queued (stream-limit.ts). Between cells it counts against
+// the last cell's budget; the next cell starts with a full one.
+const streamLimit = new StreamLimit(limitOrDefault());
+const emit = (output: CellOutput, source: OutputSource = "cell"): void => {
+  if (output.kind === "stream" && !streamLimit.admit(source, output.text)) {
+    const summary = streamLimit.summaryIfDue();
+    if (summary) notice({ kind: "stream", name: "stderr", text: summary });
+    return;
+  }
+  notice(output);
+};
 // Loader hooks for the notebook's own .ts modules, registered on a cell's first import of a path
 // or package: registering starts Node's loader thread, about 100 ms a kernel start needn't pay.
 let hooksRegistered = false;
@@ -86,16 +100,27 @@ process.setSourceMapsEnabled(true);
 const runtime = new InteractiveRuntime();
 // PE output goes to the cell whose work printed it: the running cell, or marked with its origin.
 const cellNames = new Map<number, string>();
-routePeOutput((stream, text, cause) => {
-  if (cause === 0 || cause === current?.id) return emit({ kind: "stream", name: stream, text });
+routePeOutput((stream, text, cause, pe) => {
+  runtime.peOutput.add(pe, text);
+  if (cause === 0 || cause === current?.id) return emit({ kind: "stream", name: stream, text }, pe);
   const origin = cellNames.get(cause) ?? "an earlier cell";
-  emit({ kind: "stream", name: stream, text: text.replace(/^(?=.)/gm, `[from ${origin}] `) });
+  emit({ kind: "stream", name: stream, text: text.replace(/^(?=.)/gm, `[from ${origin}] `) }, pe);
 });
 Object.assign(globalThis, runtime.globals());
 runtime.start();
 const evaluator = new Evaluator();
 // Awaited below, not at the top level: see entry.ts.
 const evaluatorStarted = evaluator.start();
+
+/** The limit the environment sets; a bad setting is reported in the first cell, and the defaults apply. */
+function limitOrDefault(): ReturnType<typeof limitFromEnv> {
+  try {
+    return limitFromEnv();
+  } catch (error) {
+    notice({ kind: "stream", name: "stderr", text: `charm4ts: ${(error as Error).message}; the default output limit applies.\n` });
+    return limitFromEnv({});
+  }
+}
 
 /** How long an interrupted cell's reply waits for stuck PEs to be restarted (the report is its output). */
 const RECOVERY_WAIT_MS = 10_000;
@@ -116,6 +141,8 @@ async function execute(id: number, code: string, cellName: string): Promise<void
     if (done) return;
     done = true;
     endWatch();
+    const dropped = streamLimit.endCell();
+    if (dropped) notice({ kind: "stream", name: "stderr", text: dropped });
     current = null;
     send({ type: "result", id, result });
     if (typeScriptWanted) preloadTypeScript();
@@ -130,6 +157,9 @@ async function execute(id: number, code: string, cellName: string): Promise<void
     void interrupted().then(finish);
   };
   current = { id, finish, interrupt };
+  // What the last cell's work still printed after it ended, dropped, is summarised here.
+  const leftOver = streamLimit.startCell();
+  if (leftOver) notice({ kind: "stream", name: "stderr", text: leftOver });
   try {
     const transpiled = transpileCell(code, cellName);
     if (!transpiled.ok) {
@@ -138,13 +168,13 @@ async function execute(id: number, code: string, cellName: string): Promise<void
       return finish({ status: "error", ename: "SyntaxError", evalue: `${first.message} (${cellName}:${first.line}:${first.column})`, traceback });
     }
     if (transpiled.remap) remaps.set(cellName, transpiled.remap);
-    await runtime.whenReady().catch((error: Error) => emit({ kind: "stream", name: "stderr", text: `${error.message}\n` }));
+    await runtime.whenReady().catch((error: Error) => notice({ kind: "stream", name: "stderr", text: `${error.message}\n` }));
     if (done || interrupting) return;
     // Declarations go to the PEs first, so they exist there before anything the cell sends.
     runtime.cellStarts(id, cellName);
     cellNames.set(id, cellName);
     const shipment = transpiled.plain ? { settled: Promise.resolve(undefined), js: transpiled.js } : runtime.ship(transpiled.js);
-    endWatch = runtime.watch((text) => emit({ kind: "stream", name: "stderr", text }));
+    endWatch = runtime.watch((text) => notice({ kind: "stream", name: "stderr", text }));
     // The main thread's interrupter stops a busy cell from outside only while this flag is set.
     Atomics.store(cellRunning, 0, 1);
     const evaluation = await evaluator.run(shipment.js).finally(() => {
@@ -154,7 +184,7 @@ async function execute(id: number, code: string, cellName: string): Promise<void
     if (evaluation.kind === "terminated") return interrupt();
     if (done || interrupting) return; // interrupted while it awaited: its outcome is nobody's news
     const warning = await shipment.settled;
-    if (warning) emit({ kind: "stream", name: "stderr", text: warning });
+    if (warning) notice({ kind: "stream", name: "stderr", text: warning });
     // What the cell's work printed on the PEs lands in the cell, before its reply.
     await runtime.settleOutput();
     if (done || interrupting) return;
@@ -186,10 +216,10 @@ async function interrupted(): Promise<CellResult> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const slow = new Promise<undefined>((resolve) => (timer = safeSetTimeout(() => resolve(undefined), RECOVERY_WAIT_MS)));
   const report = await Promise.race([recovery, slow]).finally(() => safeClearTimeout(timer));
-  if (report) emit({ kind: "stream", name: "stderr", text: report });
+  if (report) notice({ kind: "stream", name: "stderr", text: report });
   if (report === undefined) {
-    emit({ kind: "stream", name: "stderr", text: `charm4ts: restarting the PEs that did not answer takes over ${RECOVERY_WAIT_MS / 1000} s; what they held will be reported when it is done.\n` });
-    void recovery.then((late) => { if (late) emit({ kind: "stream", name: "stderr", text: late }); });
+    notice({ kind: "stream", name: "stderr", text: `charm4ts: restarting the PEs that did not answer takes over ${RECOVERY_WAIT_MS / 1000} s; what they held will be reported when it is done.\n` });
+    void recovery.then((late) => { if (late) notice({ kind: "stream", name: "stderr", text: late }); });
   }
   return { status: "error", ename: "Interrupted", evalue: running, traceback: [] };
 }
