@@ -50,8 +50,8 @@ const notice = (output: CellOutput): void => send({ type: "output", id: current?
 // a flood is dropped and counted, not queued (stream-limit.ts). Between cells it counts against
 // the last cell's budget; the next cell starts with a full one.
 const streamLimit = new StreamLimit(limitOrDefault());
-const emit = (output: CellOutput, source: OutputSource = "cell"): void => {
-  if (output.kind === "stream" && !streamLimit.admit(source, output.text)) {
+const emit = (output: CellOutput, source: OutputSource = "cell", earlier = false): void => {
+  if (output.kind === "stream" && !streamLimit.admit(source, output.text, earlier)) {
     const summary = streamLimit.summaryIfDue();
     if (summary) notice({ kind: "stream", name: "stderr", text: summary });
     return;
@@ -104,7 +104,7 @@ routePeOutput((stream, text, cause, pe) => {
   runtime.peOutput.add(pe, text);
   if (cause === 0 || cause === current?.id) return emit({ kind: "stream", name: stream, text }, pe);
   const origin = cellNames.get(cause) ?? "an earlier cell";
-  emit({ kind: "stream", name: stream, text: text.replace(/^(?=.)/gm, `[from ${origin}] `) }, pe);
+  emit({ kind: "stream", name: stream, text: text.replace(/^(?=.)/gm, `[from ${origin}] `) }, pe, true);
 });
 Object.assign(globalThis, runtime.globals());
 runtime.start();

@@ -47,10 +47,33 @@ export function limitFromEnv(env: NodeJS.ProcessEnv = process.env): StreamLimitO
   };
 }
 
-/** One cell's budget; `startCell` refills it for the next. */
-export class StreamLimit {
-  private tokens: number;
+/** Bytes that may be shown now, refilled over time up to a cap. */
+class Bucket {
   private refilledAt: number;
+
+  constructor(private tokens: number, private readonly options: StreamLimitOptions) {
+    this.refilledAt = options.now();
+  }
+
+  /** Takes `bytes` if there are that many. */
+  take(bytes: number, cap: number): boolean {
+    const now = this.options.now();
+    this.tokens = Math.min(cap, this.tokens + ((now - this.refilledAt) / 1000) * this.options.bytesPerSecond);
+    this.refilledAt = now;
+    if (bytes > this.tokens) return false;
+    this.tokens -= bytes;
+    return true;
+  }
+}
+
+/**
+ * One cell's budget; `startCell` refills it for the next. Output of an earlier cell's work (a PE
+ * still printing after that cell ended) has a budget of its own, one second's worth at most and
+ * never refilled by a new cell, so a flood that outlives its cell doesn't get a burst in each.
+ */
+export class StreamLimit {
+  private cell: Bucket;
+  private readonly earlier: Bucket;
   private summarisedAt: number;
   /** Dropped in this cell (or since it ended), per source, in the order sources first dropped. */
   private readonly dropped = new Map<OutputSource, Dropped>();
@@ -58,16 +81,17 @@ export class StreamLimit {
   private news = false;
 
   constructor(private readonly options: StreamLimitOptions) {
-    this.tokens = options.burstBytes;
-    this.refilledAt = this.summarisedAt = options.now();
+    this.cell = new Bucket(options.burstBytes, options);
+    this.earlier = new Bucket(options.bytesPerSecond, options);
+    this.summarisedAt = options.now();
   }
 
   /** A new cell: a full burst, and nothing dropped. Returns what the last one dropped after it ended ("" if nothing). */
   startCell(): string {
     const left = this.summary("after it ended");
     this.dropped.clear();
-    this.tokens = this.options.burstBytes;
-    this.refilledAt = this.summarisedAt = this.options.now();
+    this.cell = new Bucket(this.options.burstBytes, this.options);
+    this.summarisedAt = this.options.now();
     return left;
   }
 
@@ -78,16 +102,11 @@ export class StreamLimit {
     return total;
   }
 
-  /** Whether `text` from `source` may be shown; if not, it is counted. */
-  admit(source: OutputSource, text: string): boolean {
+  /** Whether `text` from `source` may be shown (`earlier`: caused by an earlier cell's work); if not, it is counted. */
+  admit(source: OutputSource, text: string, earlier = false): boolean {
     const bytes = Buffer.byteLength(text);
-    const now = this.options.now();
-    this.tokens = Math.min(this.options.burstBytes, this.tokens + ((now - this.refilledAt) / 1000) * this.options.bytesPerSecond);
-    this.refilledAt = now;
-    if (bytes <= this.tokens) {
-      this.tokens -= bytes;
-      return true;
-    }
+    const shown = earlier ? this.earlier.take(bytes, this.options.bytesPerSecond) : this.cell.take(bytes, this.options.burstBytes);
+    if (shown) return true;
     const counted = this.dropped.get(source) ?? { lines: 0, bytes: 0 };
     counted.lines += countLines(text);
     counted.bytes += bytes;

@@ -47,6 +47,17 @@ describe("the rate limit on a cell's printed output", () => {
     expect(limit.admit(0, "0123456789")).toBe(true);
   });
 
+  it("gives output of an earlier cell's work the rate but no burst, and no new budget with each cell", () => {
+    const { limit, clock } = limited(1000, 10);
+    expect(limit.admit(2, "x".repeat(11), true)).toBe(false); // one second's worth at most
+    expect(limit.admit(2, "x".repeat(10), true)).toBe(true);
+    limit.startCell();
+    expect(limit.admit(2, "y", true)).toBe(false);
+    expect(limit.admit("cell", "x".repeat(1000))).toBe(true); // the cell's own burst is untouched
+    clock.ms = 500;
+    expect(limit.admit(2, "x".repeat(5), true)).toBe(true);
+  });
+
   it("reads its limit from the environment, naming a bad variable", () => {
     expect(limitFromEnv({})).toMatchObject({ burstBytes: 1024 * 1024, bytesPerSecond: 100 * 1024 });
     expect(limitFromEnv({ CHARM4TS_OUTPUT_RATE_KB: "20", CHARM4TS_OUTPUT_BURST_KB: "64" })).toMatchObject({ burstBytes: 64 * 1024, bytesPerSecond: 20 * 1024 });
