@@ -1,13 +1,13 @@
 // Comms as JupyterLab uses them: @jupyterlab/services (KernelConnection.createComm and
 // registerCommTarget) through Debian's jupyter_server, which relays them over a websocket,
 // binary buffers included, while a cell is still running.
-import { KernelManager, ServerConnection } from "@jupyterlab/services";
+import { KernelManager } from "@jupyterlab/services";
 import type { Kernel, KernelMessage } from "@jupyterlab/services";
-import WebSocket from "ws";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { withTimeout } from "../../kernel/runner/client.ts";
 import { jupyterEnv, startJupyterServer, type JupyterEnv, type JupyterServer } from "./jupyter-env.ts";
 import { describeWith, hasTools } from "../system-tools.ts";
+import { labSettings } from "./lab-settings.ts";
 
 let je: JupyterEnv;
 let server: JupyterServer;
@@ -18,14 +18,7 @@ beforeAll(async () => {
   if (!hasTools("jupyter_server")) return; // the suite below is left out
   je = jupyterEnv();
   server = await startJupyterServer(je);
-  const settings = ServerConnection.makeSettings({
-    baseUrl: server.baseUrl,
-    wsUrl: server.baseUrl.replace(/^http/, "ws"),
-    token: server.token,
-    appendToken: true,
-    WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
-    fetch: globalThis.fetch,
-  });
+  const settings = labSettings(server);
   manager = new KernelManager({ serverSettings: settings });
   kernel = await manager.startNew({ name: "charm4ts" });
   await kernel.info;

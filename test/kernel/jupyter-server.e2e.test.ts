@@ -2,10 +2,10 @@
 // which finds the kernelspec our installer wrote and starts the kernel through jupyter_client.
 import { KernelManager, KernelSpecAPI, ServerConnection } from "@jupyterlab/services";
 import type { Kernel, KernelMessage } from "@jupyterlab/services";
-import WebSocket from "ws";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { jupyterEnv, startJupyterServer, type JupyterEnv, type JupyterServer } from "./jupyter-env.ts";
 import { describeWith, hasTools } from "../system-tools.ts";
+import { labSettings } from "./lab-settings.ts";
 
 let je: JupyterEnv;
 let server: JupyterServer;
@@ -17,14 +17,7 @@ beforeAll(async () => {
   if (!hasTools("jupyter_server")) return; // the suite below is left out
   je = jupyterEnv();
   server = await startJupyterServer(je);
-  settings = ServerConnection.makeSettings({
-    baseUrl: server.baseUrl,
-    wsUrl: server.baseUrl.replace(/^http/, "ws"),
-    token: server.token,
-    appendToken: true,
-    WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
-    fetch: globalThis.fetch,
-  });
+  settings = labSettings(server);
   manager = new KernelManager({ serverSettings: settings });
   kernel = await manager.startNew({ name: "charm4ts" });
   // Resolves once the websocket is up and the kernel answered its first kernel_info.
