@@ -1,6 +1,6 @@
 // A cell that never yields: the kernel's sockets stay live, interrupt (message and SIGINT) stops
 // it with the kernel's state kept, and shutdown leaves no process behind.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as zmq from "zeromq";
@@ -10,6 +10,7 @@ import { endpoint, newConnection } from "../../kernel/protocol/connection.ts";
 import type { Exchange, Msg } from "../../kernel/runner/client.ts";
 import { kernelScript, launchKernel, type LaunchedKernel } from "../../kernel/runner/launch.ts";
 import { ROOT } from "./jupyter-env.ts";
+import { gone } from "../runtime/alive.ts";
 
 let k: LaunchedKernel;
 
@@ -35,15 +36,6 @@ async function startSpinning(code = "while (true) {}"): Promise<{ done: Promise<
   return { done };
 }
 
-/** Whether a process no longer runs: it doesn't exist, or it exited and awaits reaping. */
-function isGone(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return true;
-  }
-  return readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.startsWith("Z") ?? false;
-}
 
 function expectInterrupted(x: Exchange): void {
   expect(x.reply.content.status).toBe("error");
@@ -206,7 +198,7 @@ describe("orphaned kernels", () => {
     await new Promise((r) => child.stderr.once("close", r));
     expect(log).toMatch(/launcher \(pid \d+\) is gone: shutting down/);
     // Reparented to a PID 1 that may not reap: an exited kernel is gone or a zombie.
-    expect(isGone(Number(pid))).toBe(true);
+    expect(gone(Number(pid))).toBe(true);
   });
 });
 

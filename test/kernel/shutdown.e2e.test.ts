@@ -3,9 +3,9 @@
 // kernel ("terminate called after throwing an instance of 'Napi::Error'", zeromq.js#411). Every
 // way Jupyter ends a kernel — shutdown_request, a restart, SIGTERM, also while a cell loops —
 // must exit 0, with no native error, and leave no PE process behind.
-import { readFileSync } from "node:fs";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { launchKernel, type LaunchedKernel } from "../../kernel/runner/launch.ts";
+import { gone } from "../runtime/alive.ts";
 
 const NATIVE_ERROR = /terminate called|Napi::Error|Aborted|core dumped/;
 
@@ -32,21 +32,12 @@ async function kernelAfter(final: "processes" | "mixed"): Promise<{ k: LaunchedK
   return { k, pids: pids.filter((pid) => pid !== k.process.pid) };
 }
 
-/** Whether a process no longer runs: it doesn't exist, or it exited and awaits reaping. */
-function isGone(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return true;
-  }
-  return readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.startsWith("Z") ?? false;
-}
 
 async function expectCleanExit(k: LaunchedKernel, pids: number[]): Promise<void> {
   expect(await k.exited).toEqual({ code: 0, signal: null });
   expect(k.stderr()).not.toMatch(NATIVE_ERROR);
   expect(pids.length).toBeGreaterThan(0);
-  expect(pids.filter((pid) => !isGone(pid))).toEqual([]);
+  expect(pids.filter((pid) => !gone(pid))).toEqual([]);
 }
 
 describe("shutting down a kernel whose PEs were processes", () => {
