@@ -30,6 +30,7 @@ import { topology } from "./core/topology.ts";
 import { sectionApi } from "./sections/api.ts";
 import { registerBalancer } from "./lb/strategies.ts";
 import { destroyCollection } from "./core/destroy.ts";
+import { checkpoint, restore } from "./checkpoint/driver.ts";
 import type { BalancingRound } from "./lb/balancer.ts";
 import type { CollectionProxy, ElementProxy } from "./core/proxy-types.ts";
 import {
@@ -214,6 +215,10 @@ export const charm = {
   awaitCreation,
   /** Ends a collection on every PE (Charm++'s ckDestroy); resolves with how many elements were destroyed. */
   destroy: destroyCollection,
+  /** Saves every collection's elements and the named values (proxies, futures, data) to a directory, at quiescence. */
+  checkpoint,
+  /** Recreates a checkpoint's collections on this runtime's PEs (any number); resolves with its named values. */
+  restore,
   /** The load-balancing rounds of an array so far: per-PE load before and after each, and what moved. */
   lbHistory(proxy: unknown): Future<BalancingRound[]> {
     const ref = proxyRef(proxy);

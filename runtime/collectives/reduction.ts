@@ -88,6 +88,11 @@ export class Reductions {
 
   constructor(private readonly rt: Runtime) {}
 
+  /** Scopes (collection ids; minus section ids) with a reduction partly contributed here. */
+  openScopes(): number[] {
+    return [...new Set([...this.shares.keys(), ...this.roots.keys()])];
+  }
+
   /** An element's contribution (to a section's reduction when `section` is given); returns the element's Future for an allreduce. */
   contribute(record: ElementRecord, data: unknown, reducer: ReducerName | undefined, target: ReductionTarget | "all", section?: Section): Future<unknown> | undefined {
     if (reducer === undefined) {

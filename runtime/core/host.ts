@@ -52,6 +52,11 @@ function sharedArgs(a: unknown[], r: 1 | undefined): unknown[] | undefined {
   return decodeArgs(a, r);
 }
 
+/** How people see an element: "Hello[3]", "Counter[PE 2]", "Main(on PE 0)". */
+export function elementLabel(ref: CollectionRef, index: Index, key: string, pe: number): string {
+  return ref.kind === "single" ? `${ref.cls}(on PE ${pe})` : ref.kind === "group" ? `${ref.cls}[PE ${index[0]}]` : `${ref.cls}[${key}]`;
+}
+
 /** One collection as seen from this PE. */
 export interface LocalCollection {
   ref: CollectionRef;
@@ -165,7 +170,7 @@ export class HostedCollections {
 
   private construct(coll: LocalCollection, cls: ChareClass, index: Index, args: unknown[]): void {
     const key = indexKey(index);
-    const label = coll.ref.kind === "single" ? `${coll.ref.cls}(on PE ${this.rt.self})` : coll.ref.kind === "group" ? `${coll.ref.cls}[PE ${index[0]}]` : `${coll.ref.cls}[${key}]`;
+    const label = elementLabel(coll.ref, index, key, this.rt.self);
     // Replacing a live element would silently drop its state and its place in reductions.
     if (coll.elements.has(key)) throw new CharmError(`${label} already exists; charm.insert adds new elements only`);
     const record = newRecord(coll.ref, index, key, label);

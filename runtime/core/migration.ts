@@ -29,8 +29,8 @@ type BcastMsg = Extract<Message, { t: "bcast" }>;
 // forwards to an element that left: far more than can be in flight around one move.
 const RECENT = 64;
 
-/** What travels with an element. */
-interface PackedElement {
+/** What travels with an element (and what a checkpoint saves of it). */
+export interface PackedElement {
   fields: Record<string, unknown>;
   redNo: number;
   /** Per section: the number of its next reduction over it (sections it contributed to). */
@@ -86,9 +86,9 @@ export function emigrate(rt: Runtime, record: ElementRecord, toPe: number, plann
   record.leaving = undefined;
   const coll = rt.host.collection(record.ref.cid);
   const waiting = rt.host.conditions.take(record);
-  let enc: ReturnType<typeof pack>;
+  let enc: ReturnType<typeof packElement>;
   try {
-    enc = pack(rt, record, coll, waiting);
+    enc = packElement(rt, record, coll, waiting);
   } catch (err) {
     for (const w of waiting) rt.host.conditions.admit(record, w.method, w.args, w.origin, w.run); // still waiting here
     throw err;
@@ -117,7 +117,8 @@ function resend(rt: Runtime, record: ElementRecord, toPe: number, w: Waiting): v
   rt.send(toPe, { t: "bcast", to: record.ref, m: w.method, a: enc.a, r: enc.r, reply: o.reply, b: o.b, only: record.index, sec: o.sec }, enc.transfer);
 }
 
-function pack(rt: Runtime, record: ElementRecord, coll: LocalCollection, waiting: Waiting[]): { v: unknown; r?: 1; transfer?: ArrayBuffer[] } {
+/** Encodes an element's state for a move (or, `action` "be saved", a checkpoint); throws naming what can't be sent. */
+export function packElement(rt: Runtime, record: ElementRecord, coll: LocalCollection, waiting: Waiting[], action = "migrate"): { v: unknown; r?: 1; transfer?: ArrayBuffer[] } {
   const boxes: PackedElement["boxes"] = [];
   for (const [from, box] of rt.channels.boxesOf(record)) {
     if (box.receivers.length > 0 || box.watchers.length > 0) throw new CharmError(`${record.label} is waiting on a channel; it can move once the entry method waiting returns`);
@@ -136,7 +137,7 @@ function pack(rt: Runtime, record: ElementRecord, coll: LocalCollection, waiting
   try {
     return encodeValue(packed, `${record.label}'s state`);
   } catch (err) {
-    if (err instanceof CharmError) throw new CharmError(`${record.label} can't migrate: ${err.message}`);
+    if (err instanceof CharmError) throw new CharmError(`${record.label} can't ${action}: ${err.message}`);
     throw err;
   } finally {
     packing = undefined;
@@ -157,20 +158,7 @@ export function immigrate(rt: Runtime, msg: MigrateMsg): void {
   coll.elements.set(key, record);
   // Channels in its fields find their inboxes through the record, so it is in place first.
   const packed = (msg.r ? decode(msg.s) : msg.s) as PackedElement;
-  for (const key of Object.keys(packed.fields)) (chare as unknown as Record<string, unknown>)[key] = packedNumbers(packed.fields[key]);
-  record.redNo = packed.redNo;
-  if (packed.sec) record.sectionRedNo = new Map(packed.sec);
-  record.moves = packed.moves;
-  if (packed.syncs) record.syncs = packed.syncs;
-  if (record.load !== undefined) record.load = packed.load;
-  record.seen = new Set(packed.seen);
-  for (const [from, expected, sendSeq, ready, early] of packed.boxes) {
-    const box: Inbox = rt.channels.inbox(record, from);
-    box.expected = expected;
-    box.sendSeq = sendSeq;
-    box.ready.push(...ready);
-    for (const [seq, v] of early) box.early.set(seq, v);
-  }
+  unpackElement(rt, record, packed);
   rt.noteLocation(coll.ref.cid, key, rt.self, packed.moves);
   rt.reductions.arrived(record);
   if (!msg.planned) announce(rt, coll.ref, msg.idx, packed.moves);
@@ -185,6 +173,25 @@ export function immigrate(rt: Runtime, msg: MigrateMsg): void {
   rt.balancing.arrived(record, msg.planned === 1);
   if (packed.sync) rt.balancing.atSync(record);
   rt.host.releaseHeld(coll.ref.cid, key); // messages that got here before it, in arrival order
+}
+
+/** Puts a packed (decoded) state into a record whose chare was allocated without its constructor. */
+export function unpackElement(rt: Runtime, record: ElementRecord, packed: PackedElement): void {
+  const chare = record.chare as unknown as Record<string, unknown>;
+  for (const key of Object.keys(packed.fields)) chare[key] = packedNumbers(packed.fields[key]);
+  record.redNo = packed.redNo;
+  if (packed.sec) record.sectionRedNo = new Map(packed.sec);
+  record.moves = packed.moves;
+  if (packed.syncs) record.syncs = packed.syncs;
+  if (record.load !== undefined) record.load = packed.load;
+  record.seen = new Set(packed.seen);
+  for (const [from, expected, sendSeq, ready, early] of packed.boxes) {
+    const box: Inbox = rt.channels.inbox(record, from);
+    box.expected = expected;
+    box.sendSeq = sendSeq;
+    box.ready.push(...ready);
+    for (const [seq, v] of early) box.early.set(seq, v);
+  }
 }
 
 /**

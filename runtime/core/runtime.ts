@@ -26,6 +26,7 @@ import { immigrate } from "./migration.ts";
 import { forgetCollection } from "./destroy.ts";
 import { Failures } from "./failure.ts";
 import { Sections } from "../sections/registry.ts";
+import { checkpointStep } from "../checkpoint/steps.ts";
 
 /** What the embedding (driver or PE worker) decides: where unobserved errors go, how to stop. */
 export interface RuntimeHooks {
@@ -320,6 +321,7 @@ export class Runtime {
         this.failures.forgetTraffic(msg.pe); // the old incarnation's traffic, up to its port's closing
         return;
       case "migrate": return immigrate(this, msg);
+      case "ckpt": return checkpointStep(this, msg);
       case "moved": return this.balancing.moved(msg);
       case "atSync": return this.balancing.receiveLoads(msg);
       case "lbPlan": return this.balancing.applyPlan(msg);

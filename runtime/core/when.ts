@@ -47,6 +47,11 @@ export class ConditionalQueue {
     return false;
   }
 
+  /** How many calls to `record` wait for their condition. */
+  count(record: ElementRecord): number {
+    return this.waiting.get(record)?.length ?? 0;
+  }
+
   /** Removes and returns the calls waiting on `record` (it is migrating: they go with it). */
   take(record: ElementRecord): Waiting[] {
     const list = this.waiting.get(record) ?? [];

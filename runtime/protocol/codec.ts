@@ -31,6 +31,11 @@ export function registerSerializable(cls: Function, name = cls.name): void {
   nameBySerializable.set(cls, name);
 }
 
+/** Whether this endpoint can rebuild a tagged reference of `tag` (for "obj": of serializable class `cls`). */
+export function canRevive(tag: string, cls?: string): boolean {
+  return tag === "obj" ? serializableByName.has(cls ?? "") : revivers.has(tag);
+}
+
 /** An encoded argument list: `a` to send, `r` set when a decode walk is needed on arrival. */
 export interface EncodedArgs {
   a: unknown[];

@@ -130,9 +130,11 @@ export type Message =
   // The driver's application heartbeat to PE processes (pe/heartbeat.ts): answered by the PE's event loop.
   | { t: "ping"; n: number }
   | { t: "pong"; n: number; pe: Endpoint }
+  // charm.checkpoint / charm.restore: one step of saving or restoring, run by runtime/checkpoint/steps.ts.
+  | { t: "ckpt"; step: "save" | "load" | "install" | "place" | "hooks" | "abort"; v: unknown; fid?: FutureId }
   | { t: "stop" };
 
 /** Messages that quiescence detection does not count (they are its own traffic or lifecycle). */
 export function isControlMessage(m: Message): boolean {
-  return m.t === "qdProbe" || m.t === "qdCount" || m.t === "ready" || m.t === "stop" || m.t === "report" || m.t === "exit" || m.t === "qdStart" || m.t === "status" || m.t === "destroy" || m.t === "echo" || m.t === "trace" || m.t === "census" || m.t === "peDead" || m.t === "counters" || m.t === "replaced" || m.t === "peer" || m.t === "censusCount" || m.t === "members" || m.t === "ping" || m.t === "pong";
+  return m.t === "qdProbe" || m.t === "qdCount" || m.t === "ready" || m.t === "stop" || m.t === "report" || m.t === "exit" || m.t === "qdStart" || m.t === "status" || m.t === "destroy" || m.t === "echo" || m.t === "trace" || m.t === "census" || m.t === "peDead" || m.t === "counters" || m.t === "replaced" || m.t === "peer" || m.t === "censusCount" || m.t === "members" || m.t === "ping" || m.t === "pong" || m.t === "ckpt";
 }

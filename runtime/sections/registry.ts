@@ -87,6 +87,11 @@ export class Sections {
     return section;
   }
 
+  /** Every section known here (what a checkpoint saves). */
+  all(): Section[] {
+    return [...this.known.values()];
+  }
+
   /** Runs `run` with the section now if it is known here, else once its definition arrives (in call order). */
   whenKnown(sid: SectionId, run: (section: Section) => void): void {
     const section = this.known.get(sid);

@@ -1,0 +1,155 @@
+/**
+ * `charm.checkpoint(dir, named)` and `charm.restore(dir)`, run on the driver.
+ *
+ * Checkpoint: at quiescence (no message in flight, no entry method running), every PE writes its
+ * elements to its own file, in parallel; the driver then writes the manifest, last and
+ * atomically, and removes the files of earlier checkpoints in the same directory.
+ *
+ * Restore: in steps over every PE — load (each reads and checks its share of the files; an
+ * error here leaves the runtime untouched), install (new ids; each element goes to the PE where
+ * its collection places it now), hooks (`restored()` once every element has arrived). An error
+ * after load drops everything installed, so a runtime is never half restored.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdir, readdir, rm } from "node:fs/promises";
+import { resolve } from "node:path";
+import { CharmError, RemoteError } from "../protocol/errors.ts";
+import type { CollectionId, SectionId } from "../protocol/ids.ts";
+import type { CollectionRef, Message, SectionDef } from "../protocol/messages.ts";
+import { decode, encodeValue } from "../protocol/codec.ts";
+import { rt } from "../core/current.ts";
+import { Future } from "../core/future.ts";
+import type { Runtime } from "../core/runtime.ts";
+import { forgetCollection } from "../core/destroy.ts";
+import { FORMAT_VERSION, MANIFEST, packNamed, readManifest, unpackNamed, writeManifest, type Manifest, type SavedCollection } from "./format.ts";
+import { eachTagged, remapValue, type Remap } from "./remap.ts";
+import type { SaveAnswer } from "./save.ts";
+import type { InstallRequest, LoadRequest } from "./load.ts";
+
+/** What charm.checkpoint wrote. */
+export interface CheckpointInfo {
+  dir: string;
+  pes: number;
+  elements: number;
+  bytes: number;
+}
+
+type Step = Extract<Message, { t: "ckpt" }>["step"];
+
+/** Runs one step on every PE; every PE's answer, or (after all have answered) the first error. */
+async function everyPe<T>(runtime: Runtime, step: Step, arg: (pe: number) => unknown, what: string): Promise<T[]> {
+  const settled = await Promise.allSettled(Array.from({ length: runtime.numPes }, (_, pe) => {
+    const why = runtime.failures.dead.get(pe);
+    if (why !== undefined) return Promise.reject(new CharmError(`PE ${pe} ${why}; ${what} needs every PE`));
+    const f = new Future<T>();
+    const state = runtime.futures.get(f.id)!;
+    state.label = `${what} (PE ${pe})`;
+    state.on = pe; // its death rejects the step instead of leaving it waiting
+    runtime.send(pe, { t: "ckpt", step, v: arg(pe), fid: f.id });
+    return Promise.resolve(f);
+  }));
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+  if (failed) throw asCharmError(failed.reason, what);
+  return settled.map((s) => (s as PromiseFulfilledResult<T>).value);
+}
+
+function asCharmError(err: unknown, what: string): Error {
+  if (err instanceof RemoteError) return new CharmError(`${what}: ${err.remoteMessage}`);
+  if (err instanceof CharmError) return new CharmError(`${what}: ${err.message.replace(/^charm\.\w+\([^)]*\): /, "")}`);
+  return err as Error;
+}
+
+function driverRuntime(what: string): Runtime {
+  const runtime = rt();
+  if (!runtime.isDriver) throw new CharmError(`${what} runs on the driver (a cell or a script's main), not in a chare`);
+  return runtime;
+}
+
+/** Saves every element of every collection, and the named values, to `dir`; see the module comment. */
+export async function checkpoint(dir: string, named: Record<string, unknown> = {}): Promise<CheckpointInfo> {
+  if (typeof dir !== "string" || dir === "") throw new CharmError("charm.checkpoint(dir, named?): dir must be a directory path");
+  if (named === null || typeof named !== "object" || Array.isArray(named)) throw new CharmError("charm.checkpoint(dir, named?): named must be an object such as { sim, cells }");
+  const what = `charm.checkpoint(${JSON.stringify(dir)})`;
+  const runtime = driverRuntime(what);
+  const abs = resolve(dir);
+  const encodedNamed = encodeValue(named, "charm.checkpoint's named values").v;
+  await mkdir(abs, { recursive: true });
+  await runtime.quiescence.whenQuiet(); // the consistent point: nothing in flight, nothing running
+  const stem = `ckpt-${Date.now().toString(36)}-${randomBytes(3).toString("hex")}`;
+  const answers = await everyPe<SaveAnswer>(runtime, "save", () => ({ dir: abs, stem }), what).catch(async (err) => {
+    await removeFiles(abs, (f) => f.startsWith(`${stem}.`));
+    throw err;
+  });
+  const collections = new Map<number, SavedCollection>();
+  for (const a of answers) for (const c of a.collections) if (!collections.has(c.ref.cid)) collections.set(c.ref.cid, c);
+  const sections = runtime.sections.all()
+    .filter((s) => s.refs.every((r) => collections.has(r.cid)))
+    .map((s): SectionDef => ({ ...s.ref, refs: s.refs, members: s.members }));
+  const manifest: Manifest = {
+    format: "charm4ts-checkpoint", version: FORMAT_VERSION, created: new Date().toISOString(), numPes: runtime.numPes,
+    collections: [...collections.values()], sections, named: packNamed(encodedNamed), files: answers.map((a) => a.file),
+  };
+  await writeManifest(abs, manifest);
+  // Only now is the new checkpoint whole: the files of earlier ones in this directory can go.
+  await removeFiles(abs, (f) => f.startsWith("ckpt-") && !f.startsWith(`${stem}.`));
+  return { dir: abs, pes: runtime.numPes, elements: manifest.files.reduce((n, f) => n + f.elements, 0), bytes: manifest.files.reduce((n, f) => n + f.bytes, 0) };
+}
+
+/** Recreates every saved collection on this runtime's PEs; resolves with the named values, their proxies working. */
+export async function restore<T extends Record<string, any> = Record<string, any>>(dir: string): Promise<T> {
+  if (typeof dir !== "string" || dir === "") throw new CharmError("charm.restore(dir): dir must be a checkpoint directory's path");
+  const what = `charm.restore(${JSON.stringify(dir)})`;
+  const runtime = driverRuntime(what);
+  const abs = resolve(dir);
+  const manifest = await readManifest(abs).catch((err) => { throw asCharmError(err, what); });
+  const named = unpackNamed(manifest.named, abs);
+  const n = runtime.numPes;
+  const load: LoadRequest = { dir: abs, files: [], collections: manifest.collections, numPesBefore: manifest.numPes };
+  const loads = await everyPe<{ fids: number[] }>(runtime, "load", (pe) => ({ ...load, files: manifest.files.filter((f) => f.pe % n === pe) }), what)
+    .catch(async (err) => {
+      await everyPe(runtime, "abort", () => [], what).catch(() => undefined);
+      throw err;
+    });
+  const m = newIds(runtime, manifest, named, loads.flatMap((l) => l.fids));
+  const newCids = [...m.cids.values()].map((r) => r.cid);
+  try {
+    // Sections first: every endpoint knows them before the elements that name them arrive (sent in order).
+    for (const def of manifest.sections) {
+      const now: SectionDef = { ...def, sid: m.sids.get(def.sid)! as SectionId, refs: def.refs.map((r) => m.cids.get(r.cid)!) };
+      runtime.sections.define(now);
+      for (let pe = 0; pe < n; pe++) runtime.send(pe, { t: "section", def: now });
+    }
+    const totals = manifest.collections.flatMap((c) => (c.total === undefined ? [] : [[m.cids.get(c.ref.cid)!.cid, c.total] as [number, number]]));
+    const install: InstallRequest = { cids: [...m.cids], sids: [...m.sids], fids: [...m.fids], totals };
+    const sent = await everyPe<number[]>(runtime, "install", () => install, what);
+    await everyPe<number>(runtime, "hooks", (pe) => sent.reduce((sum, s) => sum + (s[pe] ?? 0), 0), what);
+    for (const [cid, total] of totals) runtime.census.totals.set(cid as CollectionId, total);
+  } catch (err) {
+    await everyPe(runtime, "abort", () => newCids, what).catch(() => undefined);
+    for (const cid of newCids) forgetCollection(runtime, cid);
+    throw err;
+  }
+  remapValue(named, m);
+  return decode(named) as T;
+}
+
+/** New ids for everything the checkpoint names: collections (singletons placed on a PE that exists), sections, futures. */
+function newIds(runtime: Runtime, manifest: Manifest, named: unknown, fids: number[]): Remap {
+  const cids = new Map<number, CollectionRef>();
+  for (const c of manifest.collections) {
+    const ref: CollectionRef = { ...c.ref, cid: runtime.newCollectionId() };
+    if (ref.kind === "single") ref.pe = ref.pe! % runtime.numPes;
+    cids.set(c.ref.cid, ref);
+  }
+  const sids = new Map<number, number>(manifest.sections.map((s) => [s.sid, runtime.newCollectionId()]));
+  // A saved future's waiters were in the old run: it becomes a new future of this driver (a named one can be awaited).
+  const all = new Set(fids);
+  eachTagged(named, (t) => { if (t.$charm === "future") all.add(t.fid as number); });
+  const fidMap = new Map<number, number>([...all].map((fid) => [fid, new Future().id as number]));
+  return { cids, sids, fids: fidMap };
+}
+
+async function removeFiles(dir: string, which: (name: string) => boolean): Promise<void> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  await Promise.all(names.filter((f) => f !== MANIFEST && which(f)).map((f) => rm(`${dir}/${f}`, { force: true })));
+}

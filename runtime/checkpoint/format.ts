@@ -1,0 +1,211 @@
+/**
+ * A checkpoint on disk: one file of elements per PE (written by that PE) and a manifest that the
+ * driver writes last. A checkpoint is whole exactly when its manifest exists: files and manifest
+ * are written under temporary names and renamed into place, and the manifest names every file
+ * with its size and SHA-256, so a truncated, corrupt or foreign file is found before anything is
+ * restored.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { open, readFile, rename, rm, type FileHandle } from "node:fs/promises";
+import { join } from "node:path";
+import { deserialize, serialize } from "node:v8";
+import { CharmError } from "../protocol/errors.ts";
+import type { CollectionId, Index } from "../protocol/ids.ts";
+import type { CollectionRef, SectionDef } from "../protocol/messages.ts";
+
+/** The checkpoint format this runtime writes and reads. */
+export const FORMAT_VERSION = 1;
+/** The manifest's name inside a checkpoint directory. */
+export const MANIFEST = "manifest.json";
+const FORMAT = "charm4ts-checkpoint";
+const MAGIC = Buffer.from(`${FORMAT}\n`);
+// Frames are gathered into writes of about this size: one write per element cost a syscall each.
+const WRITE_BATCH = 4 << 20;
+
+/** A collection as saved: how to address it, its class's declared fields, and (sparse) its size. */
+export interface SavedCollection {
+  ref: CollectionRef;
+  fields: string[];
+  total?: number;
+}
+
+/** One PE's file as the manifest lists it. */
+export interface FileEntry {
+  pe: number;
+  name: string;
+  bytes: number;
+  sha256: string;
+  elements: number;
+}
+
+/** What the manifest says about a whole checkpoint. */
+export interface Manifest {
+  format: typeof FORMAT;
+  version: number;
+  created: string;
+  numPes: number;
+  collections: SavedCollection[];
+  sections: SectionDef[];
+  /** The named values given to charm.checkpoint, encoded and serialized (base64). */
+  named: string;
+  files: FileEntry[];
+}
+
+/** One saved element: its collection's id then, its index, and its packed state (encoded as for a move). */
+export interface SavedElement {
+  c: CollectionId;
+  i: Index;
+  s: unknown;
+}
+
+/** A fresh temporary name beside `path` (renamed over it once complete). */
+function temporary(path: string): string {
+  return `${path}.tmp-${randomBytes(4).toString("hex")}`;
+}
+
+/** Writes one PE's file: frames of serialized elements, hashed as they go, renamed into place at the end. */
+export class ElementWriter {
+  private readonly hash = createHash("sha256");
+  private batch: Buffer[] = [];
+  private batched = 0;
+  private bytes = 0;
+  private count = 0;
+
+  private constructor(private readonly fh: FileHandle, private readonly tmp: string, private readonly path: string) {}
+
+  /** Opens `dir/name` for writing (under a temporary name). */
+  static async create(dir: string, name: string): Promise<ElementWriter> {
+    const path = join(dir, name);
+    const tmp = temporary(path);
+    const writer = new ElementWriter(await open(tmp, "w"), tmp, path);
+    const head = Buffer.alloc(4);
+    head.writeUInt32LE(FORMAT_VERSION);
+    writer.push(MAGIC);
+    writer.push(head);
+    return writer;
+  }
+
+  /** Adds one element. */
+  async add(element: SavedElement): Promise<void> {
+    const body = serialize(element);
+    const len = Buffer.alloc(4);
+    len.writeUInt32LE(body.length);
+    this.push(len);
+    this.push(body);
+    this.count++;
+    if (this.batched >= WRITE_BATCH) await this.flush();
+  }
+
+  /** Flushes, syncs and renames the file into place; returns its manifest entry. */
+  async close(pe: number, name: string): Promise<FileEntry> {
+    try {
+      await this.flush();
+      await this.fh.sync(); // the data is on disk before the manifest can name it
+    } finally {
+      await this.fh.close();
+    }
+    await rename(this.tmp, this.path);
+    return { pe, name, bytes: this.bytes, sha256: this.hash.digest("hex"), elements: this.count };
+  }
+
+  /** Drops a file that won't be completed. */
+  async discard(): Promise<void> {
+    await this.fh.close().catch(() => undefined);
+    await rm(this.tmp, { force: true });
+  }
+
+  private push(buf: Buffer): void {
+    this.hash.update(buf);
+    this.batch.push(buf);
+    this.batched += buf.length;
+    this.bytes += buf.length;
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.batch;
+    this.batch = [];
+    this.batched = 0;
+    if (batch.length) await this.fh.writev(batch);
+  }
+}
+
+/** Reads one PE's file, checked against its manifest entry; errors name the file and what is wrong. */
+export async function readElements(dir: string, entry: FileEntry): Promise<SavedElement[]> {
+  const path = join(dir, entry.name);
+  let data: Buffer;
+  try {
+    data = await readFile(path);
+  } catch (err) {
+    throw new CharmError(`checkpoint file ${path} can't be read (${(err as Error).message}); the checkpoint in ${dir} is incomplete`);
+  }
+  if (data.length !== entry.bytes) throw new CharmError(`checkpoint file ${path} is ${data.length < entry.bytes ? "truncated" : "longer than written"}: ${data.length} bytes, the manifest says ${entry.bytes}`);
+  if (createHash("sha256").update(data).digest("hex") !== entry.sha256) throw new CharmError(`checkpoint file ${path} is corrupt: its SHA-256 differs from the manifest's`);
+  if (!data.subarray(0, MAGIC.length).equals(MAGIC)) throw new CharmError(`${path} is not a charm4ts checkpoint file`);
+  const version = data.readUInt32LE(MAGIC.length);
+  if (version !== FORMAT_VERSION) throw new CharmError(`checkpoint file ${path} has format version ${version}; this charm4ts reads version ${FORMAT_VERSION}`);
+  const out: SavedElement[] = [];
+  let at = MAGIC.length + 4;
+  while (at < data.length) {
+    const len = at + 4 <= data.length ? data.readUInt32LE(at) : Infinity;
+    if (at + 4 + len > data.length) throw new CharmError(`checkpoint file ${path} is corrupt: element ${out.length + 1} runs past the end of the file`);
+    try {
+      out.push(deserialize(data.subarray(at + 4, at + 4 + len)) as SavedElement);
+    } catch (err) {
+      throw new CharmError(`checkpoint file ${path} is corrupt: element ${out.length + 1} can't be read (${(err as Error).message})`);
+    }
+    at += 4 + len;
+  }
+  if (out.length !== entry.elements) throw new CharmError(`checkpoint file ${path} holds ${out.length} elements, the manifest says ${entry.elements}`);
+  return out;
+}
+
+/** Writes the manifest last, atomically: until it is renamed into place the checkpoint doesn't exist. */
+export async function writeManifest(dir: string, manifest: Manifest): Promise<void> {
+  const path = join(dir, MANIFEST);
+  const tmp = temporary(path);
+  const fh = await open(tmp, "w");
+  try {
+    await fh.writeFile(JSON.stringify(manifest, null, 1));
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, path);
+}
+
+/** Reads and checks a checkpoint's manifest. */
+export async function readManifest(dir: string): Promise<Manifest> {
+  const path = join(dir, MANIFEST);
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch {
+    throw new CharmError(`${dir} holds no complete checkpoint: ${MANIFEST} is missing (it is written last, once every PE's file is complete)`);
+  }
+  let m: Partial<Manifest>;
+  try {
+    m = JSON.parse(text) as Partial<Manifest>;
+  } catch (err) {
+    throw new CharmError(`checkpoint manifest ${path} is corrupt: ${(err as Error).message}`);
+  }
+  if (m?.format !== FORMAT) throw new CharmError(`${path} is not a charm4ts checkpoint manifest`);
+  if (m.version !== FORMAT_VERSION) throw new CharmError(`the checkpoint in ${dir} has format version ${m.version}; this charm4ts reads version ${FORMAT_VERSION}`);
+  if (!Array.isArray(m.files) || !Array.isArray(m.collections) || !Array.isArray(m.sections) || typeof m.named !== "string" || !Number.isInteger(m.numPes)) {
+    throw new CharmError(`checkpoint manifest ${path} is corrupt: a field is missing`);
+  }
+  return m as Manifest;
+}
+
+/** Encodes the named values for the manifest (already encoded by the codec: proxies as references). */
+export function packNamed(encoded: unknown): string {
+  return serialize(encoded).toString("base64");
+}
+
+/** The named values' encoded form, back from the manifest. */
+export function unpackNamed(text: string, dir: string): unknown {
+  try {
+    return deserialize(Buffer.from(text, "base64"));
+  } catch (err) {
+    throw new CharmError(`checkpoint manifest in ${dir} is corrupt: its named values can't be read (${(err as Error).message})`);
+  }
+}

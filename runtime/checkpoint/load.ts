@@ -1,0 +1,167 @@
+/**
+ * A PE's part of charm.restore, in the driver's steps: load (read and check its share of the
+ * files; nothing is installed yet, so any error leaves the runtime as it was), install (ids
+ * rewritten; each element goes to the PE where it lives now, here or sent there), hooks (once
+ * every element has arrived, `restored()` runs on each), abort (what was installed is dropped).
+ */
+import { CharmError, errorToData } from "../protocol/errors.ts";
+import { indexKey, type CollectionId, type Endpoint, type Index } from "../protocol/ids.ts";
+import type { CollectionRef } from "../protocol/messages.ts";
+import { canRevive, decode } from "../protocol/codec.ts";
+import type { Runtime } from "../core/runtime.ts";
+import { allocateChare, newRecord, type ElementRecord } from "../core/chare.ts";
+import { chareClass, findChareClass } from "../core/registry.ts";
+import { elementLabel } from "../core/host.ts";
+import { homePe } from "../core/placement.ts";
+import { unpackElement, type PackedElement } from "../core/migration.ts";
+import { forgetCollection } from "../core/destroy.ts";
+import { checkShape } from "./fields.ts";
+import { readElements, type FileEntry, type SavedCollection, type SavedElement } from "./format.ts";
+import { eachTagged, remapEndName, remapValue, type Remap } from "./remap.ts";
+
+/** The driver's load step: this PE's files, and what the manifest says about the collections. */
+export interface LoadRequest {
+  dir: string;
+  files: FileEntry[];
+  collections: SavedCollection[];
+  numPesBefore: number;
+}
+
+/** The driver's install step: old ids → new, and sparse arrays' sizes (new cid → total). */
+export interface InstallRequest {
+  cids: Array<[number, CollectionRef]>;
+  sids: Array<[number, number]>;
+  fids: Array<[number, number]>;
+  totals: Array<[number, number]>;
+}
+
+/** One element on its way to the PE where it lives now (ids already rewritten). */
+export type Placed = [ref: CollectionRef, idx: Index, state: unknown];
+
+let loaded: { elements: SavedElement[]; before: number } | undefined;
+let installed: ElementRecord[] = [];
+let placed = 0;
+let placedWanted: { n: number; go(): void } | undefined;
+
+/** Reads and checks this PE's files; answers with the ids of the futures they mention. */
+export async function loadHere(rt: Runtime, req: LoadRequest): Promise<{ fids: number[]; elements: number }> {
+  loaded = undefined;
+  const known = new Set<number>();
+  for (const c of req.collections) {
+    const cls = findChareClass(c.ref.cls);
+    if (!cls) throw new CharmError(`the checkpoint holds ${c.ref.cls} chares, but class ${c.ref.cls} is not defined on PE ${rt.self}: define it (in a notebook, run the cell that declares it; in a script, export it) before charm.restore`);
+    checkShape(cls, c.fields, req.dir);
+    known.add(c.ref.cid);
+  }
+  const fids = new Set<number>();
+  const elements: SavedElement[] = [];
+  for (const file of req.files) {
+    for (const el of await readElements(req.dir, file)) {
+      if (!known.has(el.c)) throw new CharmError(`checkpoint file ${file.name} holds an element of collection ${el.c}, which the manifest doesn't list: the file belongs to another checkpoint`);
+      eachTagged(el.s, (t) => {
+        if (t.$charm === "future") fids.add(t.fid as number);
+        if (!canRevive(t.$charm, t.cls as string | undefined)) {
+          throw new CharmError(t.$charm === "obj"
+            ? `the checkpoint holds an instance of ${String(t.cls)}, which isn't registered on PE ${rt.self}: call charm.serializable(${String(t.cls)}) before charm.restore`
+            : `the checkpoint holds a ${t.$charm} reference, which this runtime can't rebuild`);
+        }
+      });
+      elements.push(el);
+    }
+  }
+  loaded = { elements, before: req.numPesBefore };
+  return { fids: [...fids], elements: elements.length };
+}
+
+/** Creates the restored collections here and sends or installs every loaded element; answers with how many went to each PE. */
+export function installHere(rt: Runtime, req: InstallRequest): number[] {
+  if (!loaded) throw new CharmError(`PE ${rt.self} has nothing loaded to install`);
+  const m: Remap = { cids: new Map(req.cids), sids: new Map(req.sids), fids: new Map(req.fids) };
+  for (const [, ref] of req.cids) ensureCollection(rt, ref);
+  for (const [cid, total] of req.totals) rt.census.totals.set(cid as CollectionId, total);
+  const outgoing = new Map<Endpoint, Placed[]>();
+  const { elements, before } = loaded;
+  loaded = undefined;
+  for (const el of elements) {
+    const ref = m.cids.get(el.c)!;
+    const state = el.s as PackedElement;
+    remapValue(state, m);
+    if (state.sec) state.sec = state.sec.map(([sid, next]) => [m.sids.get(sid) ?? sid, next]);
+    for (const box of state.boxes) box[0] = remapEndName(box[0], m);
+    state.seen = []; // broadcast ids of the old run mean nothing in this one
+    const targets: Array<[Endpoint, Index]> = ref.kind === "group"
+      ? groupTargets(rt.numPes, before, el.i[0]!)
+      : [[homePe(ref, el.i, rt.numPes, rt.self), el.i]];
+    targets.forEach(([pe, idx], k) => {
+      const s = k === targets.length - 1 ? state : structuredClone(state);
+      if (pe === rt.self) install(rt, ref, idx, s);
+      else { let list = outgoing.get(pe); if (!list) outgoing.set(pe, (list = [])); list.push([ref, idx, s]); }
+    });
+  }
+  const sent = new Array<number>(rt.numPes).fill(0);
+  for (const [pe, list] of outgoing) {
+    rt.send(pe, { t: "ckpt", step: "place", v: list });
+    sent[pe] = list.length;
+  }
+  return sent;
+}
+
+/** Elements another PE sent here during install. */
+export function placeHere(rt: Runtime, list: Placed[]): void {
+  for (const [ref, idx, s] of list) install(rt, ref, idx, s as PackedElement);
+  placed += list.length;
+  if (placedWanted && placed >= placedWanted.n) placedWanted.go();
+}
+
+/** Once `expect` elements have arrived from other PEs, runs `restored()` on every element installed here. */
+export async function hooksHere(rt: Runtime, expect: number): Promise<number> {
+  if (placed < expect) await new Promise<void>((go) => { placedWanted = { n: expect, go }; });
+  placedWanted = undefined;
+  placed = 0;
+  const records = installed;
+  installed = [];
+  for (const record of records) {
+    const hook = (record.chare as { restored?: unknown }).restored;
+    if (typeof hook !== "function") continue;
+    try {
+      hook.call(record.chare);
+    } catch (err) {
+      rt.reportUnhandled(errorToData(err, rt.self, record.label, "restored"));
+    }
+  }
+  return records.length;
+}
+
+/** Drops whatever this restore installed or loaded here (another PE failed). */
+export function abortHere(rt: Runtime, cids: number[]): void {
+  loaded = undefined;
+  installed = [];
+  placed = 0;
+  placedWanted = undefined;
+  for (const cid of cids) forgetCollection(rt, cid as CollectionId);
+}
+
+/** A group's element from a run on `before` PEs: new PE p takes old element p mod `before`. */
+function groupTargets(numPes: number, before: number, old: number): Array<[Endpoint, Index]> {
+  const out: Array<[Endpoint, Index]> = [];
+  for (let pe = old; pe < numPes; pe += before) out.push([pe, [pe]]);
+  return out;
+}
+
+function ensureCollection(rt: Runtime, ref: CollectionRef): void {
+  const coll = rt.host.collection(ref.cid, ref);
+  coll.ref = ref;
+  coll.created = true;
+}
+
+/** Rebuilds one element without its constructor (fields, reduction numbers, channel inboxes). */
+function install(rt: Runtime, ref: CollectionRef, idx: Index, state: PackedElement): void {
+  ensureCollection(rt, ref);
+  const key = indexKey(idx);
+  const record = newRecord(ref, idx, key, elementLabel(ref, idx, key, rt.self));
+  allocateChare(chareClass(ref.cls, rt.self), record);
+  rt.host.collection(ref.cid).elements.set(key, record);
+  // Channels in its fields find their inboxes through the record, so it is in place first.
+  unpackElement(rt, record, decode(state) as PackedElement);
+  installed.push(record);
+}

@@ -1,0 +1,61 @@
+/**
+ * Saved state as encoded for a move: runtime objects are tagged references ({ $charm: … }) that
+ * name collections, sections and futures by id. A restored runtime mints new ids (ids of an
+ * earlier run are refused, and would collide with new ones), so the references are rewritten
+ * before decoding; user data beside them is left alone.
+ */
+import type { CollectionRef } from "../protocol/messages.ts";
+
+/** Old ids → new: collections (with their new ref: a singleton may be on another PE), sections, futures. */
+export interface Remap {
+  cids: Map<number, CollectionRef>;
+  sids: Map<number, number>;
+  fids: Map<number, number>;
+}
+
+type Tagged = { $charm: string; [key: string]: unknown };
+
+/** Calls `visit` on every tagged reference inside an encoded value (inside serializable objects' fields too). */
+export function eachTagged(value: unknown, visit: (t: Tagged) => void): void {
+  if (value === null || typeof value !== "object" || ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return;
+  if (Array.isArray(value)) { for (const v of value) eachTagged(v, visit); return; }
+  if (value instanceof Map) { for (const [k, v] of value) { eachTagged(k, visit); eachTagged(v, visit); } return; }
+  if (value instanceof Set) { for (const v of value) eachTagged(v, visit); return; }
+  const tag = (value as Partial<Tagged>).$charm;
+  if (typeof tag === "string") {
+    visit(value as Tagged);
+    if (tag === "obj") eachTagged((value as { f?: unknown }).f, visit); // a user class's fields: user data again
+    return;
+  }
+  if (Object.getPrototypeOf(value) !== Object.prototype) return; // Date, RegExp, Error: nothing inside
+  for (const key of Object.keys(value)) eachTagged((value as Record<string, unknown>)[key], visit);
+}
+
+/** Rewrites the ids in one reference (a proxy, bound method, channel, section or future) and the refs nested in it. */
+export function remapRef(ref: Record<string, unknown>, m: Remap): void {
+  if (typeof ref.cid === "number") {
+    const now = m.cids.get(ref.cid);
+    if (now) {
+      ref.cid = now.cid;
+      if (ref.kind === "single") ref.pe = now.pe;
+    }
+  }
+  if (typeof ref.sid === "number") ref.sid = m.sids.get(ref.sid) ?? ref.sid;
+  if (typeof ref.fid === "number") ref.fid = m.fids.get(ref.fid) ?? ref.fid;
+  for (const key of ["proxy", "remote", "sec"]) {
+    const inner = ref[key];
+    if (inner !== null && typeof inner === "object") remapRef(inner as Record<string, unknown>, m);
+  }
+}
+
+/** Rewrites every reference inside an encoded value, in place. */
+export function remapValue(value: unknown, m: Remap): void {
+  eachTagged(value, (t) => { if (t.$charm !== "obj") remapRef(t, m); });
+}
+
+/** A channel inbox's key ("cid:index:port", the sending end) with its collection id rewritten. */
+export function remapEndName(name: string, m: Remap): string {
+  const colon = name.indexOf(":");
+  const now = m.cids.get(Number(name.slice(0, colon)));
+  return now ? `${now.cid}${name.slice(colon)}` : name;
+}

@@ -1,0 +1,71 @@
+/**
+ * A PE's part of charm.checkpoint: every element it holds, packed as for a move, written to its
+ * own file. The driver asks only at quiescence, so no message is in flight; what quiescence
+ * allows but a file can't hold (an entry method suspended at an await, a call waiting for its
+ * `when` condition, a reduction or an AtSync round half done) is refused with the element named.
+ */
+import { CharmError } from "../protocol/errors.ts";
+import { packElement } from "../core/migration.ts";
+import type { Runtime } from "../core/runtime.ts";
+import type { ElementRecord } from "../core/chare.ts";
+import { declaredFields } from "./fields.ts";
+import { ElementWriter, type FileEntry, type SavedCollection } from "./format.ts";
+
+/** What the driver asks: where, and the checkpoint's file name stem. */
+export interface SaveRequest {
+  dir: string;
+  stem: string;
+}
+
+/** What a PE answers: its file, and the collections it holds elements of. */
+export interface SaveAnswer {
+  file: FileEntry;
+  collections: SavedCollection[];
+}
+
+// The task pool's workers belong to the runtime, not to the program: a restored runtime makes its own.
+const NOT_SAVED = new Set(["PoolWorker"]);
+
+/** The file name of PE `pe`'s part of checkpoint `stem`. */
+export function fileName(stem: string, pe: number): string {
+  return `${stem}.pe${pe}.bin`;
+}
+
+/** Writes this PE's elements; resolves with its manifest entry and the collections seen. */
+export async function saveHere(rt: Runtime, req: SaveRequest): Promise<SaveAnswer> {
+  const open = rt.reductions.openScopes();
+  if (open.length) throw new CharmError(`PE ${rt.self} holds a reduction that some elements have contributed to and others not yet (${scopeNames(rt, open)}); checkpoint once every reduction has completed`);
+  const name = fileName(req.stem, rt.self);
+  const writer = await ElementWriter.create(req.dir, name);
+  const collections: SavedCollection[] = [];
+  try {
+    for (const coll of rt.host.byId.values()) {
+      if (!coll.created || coll.failed || NOT_SAVED.has(coll.ref.cls) || coll.elements.size === 0) continue;
+      let fields: string[] | undefined;
+      for (const record of coll.elements.values()) {
+        fields ??= declaredFields(record.chare!.constructor);
+        checkSavable(rt, record);
+        const enc = packElement(rt, record, coll, [], "be saved");
+        await writer.add({ c: coll.ref.cid, i: record.index, s: enc.v });
+      }
+      const total = rt.census.totals.get(coll.ref.cid);
+      collections.push({ ref: coll.ref, fields: fields!, ...(total === undefined ? {} : { total }) });
+    }
+    return { file: await writer.close(rt.self, name), collections };
+  } catch (err) {
+    await writer.discard();
+    throw err;
+  }
+}
+
+/** Throws when an element is in the middle of something a checkpoint can't hold. */
+function checkSavable(rt: Runtime, record: ElementRecord): void {
+  const now = `${record.label} on PE ${rt.self}`;
+  if (record.busy > 0) throw new CharmError(`${now} is suspended in an async entry method (at an await); checkpoint when no entry method is waiting`);
+  if (rt.host.conditions.count(record) > 0) throw new CharmError(`${now} has calls waiting for their when-condition; checkpoint once they have run`);
+  if (record.atSync || record.leaving !== undefined) throw new CharmError(`${now} is in a load-balancing round (it called AtSync or is moving); checkpoint after resumeFromSync`);
+}
+
+function scopeNames(rt: Runtime, scopes: number[]): string {
+  return scopes.map((s) => (s < 0 ? `a section's reduction` : `${rt.host.byId.get(s as never)?.ref.cls ?? "a collection"}'s`)).join(", ");
+}

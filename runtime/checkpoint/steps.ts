@@ -1,0 +1,35 @@
+/** A PE's handler for the driver's checkpoint and restore steps: runs the step, answers its future. */
+import { errorToData } from "../protocol/errors.ts";
+import type { Message } from "../protocol/messages.ts";
+import type { Runtime } from "../core/runtime.ts";
+import { rejectFuture, sendToFuture } from "../core/future.ts";
+import { saveHere, type SaveRequest } from "./save.ts";
+import { abortHere, hooksHere, installHere, loadHere, placeHere, type InstallRequest, type LoadRequest, type Placed } from "./load.ts";
+
+type CkptMsg = Extract<Message, { t: "ckpt" }>;
+
+/** Runs one step on this PE; its answer (or error) goes to the step's future. */
+export function checkpointStep(rt: Runtime, msg: CkptMsg): void {
+  const work = (): unknown => {
+    switch (msg.step) {
+      case "save": return saveHere(rt, msg.v as SaveRequest);
+      case "load": return loadHere(rt, msg.v as LoadRequest);
+      case "install": return installHere(rt, msg.v as InstallRequest);
+      case "place": return placeHere(rt, msg.v as Placed[]);
+      case "hooks": return hooksHere(rt, msg.v as number);
+      case "abort": return abortHere(rt, msg.v as number[]);
+    }
+  };
+  let result: Promise<unknown>;
+  try {
+    result = Promise.resolve(work());
+  } catch (err) {
+    result = Promise.reject(err);
+  }
+  const fid = msg.fid;
+  if (fid === undefined) {
+    result.catch((err) => rt.reportUnhandled(errorToData(err, rt.self, undefined, `checkpoint ${msg.step}`)));
+    return;
+  }
+  result.then((v) => sendToFuture(fid, v ?? null), (err) => rejectFuture(fid, errorToData(err, rt.self)));
+}
