@@ -34,17 +34,21 @@ async function chares(): Promise<number> {
   return (await waitFor(charm.status(), "charm.status()")).chares;
 }
 
+/** Starts `numPes` PEs; checkpoints `keepers` Keepers to `first`, then (the Keepers destroyed) `bags` Bags to `second`. */
+async function twoCheckpoints(numPes: number, keepers: number, first: string, bags: number, second: string): Promise<void> {
+  await charm.start({ numPes, modules: [fixtures] });
+  const k = charm.array(Keeper, keepers, { args: [1] });
+  await waitFor(k.fill.awaitable(), "Keeper.fill");
+  await waitFor(charm.checkpoint(first, { keepers: k }), "a checkpoint of Keepers");
+  await charm.destroy(k);
+  const b = charm.array(Bag, bags, { args: [{ x: 1 }] });
+  await waitFor(charm.checkpoint(second, { bags: b }), "a checkpoint of Bags");
+}
+
 describe("restore refuses damaged or foreign checkpoints, and installs nothing", () => {
   const good = join(root, "good");
   const other = join(root, "other");
-  beforeAll(async () => {
-    await charm.start({ numPes: 2, modules: [fixtures] });
-    const keepers = charm.array(Keeper, 6, { args: [1] });
-    await waitFor(keepers.fill.awaitable(), "Keeper.fill");
-    await waitFor(charm.checkpoint(good, { keepers }), "the good checkpoint");
-    const bags = charm.array(Bag, 4, { args: [{ x: 1 }] });
-    await waitFor(charm.checkpoint(other, { bags }), "another checkpoint");
-  });
+  beforeAll(() => twoCheckpoints(2, 6, good, 4, other));
   afterAll(() => charm.shutdown());
 
   it("a truncated file is named", async () => {
@@ -108,13 +112,7 @@ describe("restore refuses classes the runtime doesn't define, or whose fields ch
   const keepers = join(root, "keepers");
   const bags = join(root, "bags");
   beforeAll(async () => {
-    await charm.start({ numPes: 3, modules: [fixtures] });
-    const k = charm.array(Keeper, 4, { args: [1] });
-    await waitFor(k.fill.awaitable(), "Keeper.fill");
-    await waitFor(charm.checkpoint(keepers, { k }), "a checkpoint of Keepers");
-    const b = charm.array(Bag, 3, { args: [{ y: 2 }] });
-    await charm.destroy(k);
-    await waitFor(charm.checkpoint(bags, { b }), "a checkpoint of Bags");
+    await twoCheckpoints(3, 4, keepers, 3, bags);
     await charm.shutdown();
     await charm.start({ numPes: 2, modules: [changed] });
   });
