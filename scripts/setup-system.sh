@@ -3,7 +3,9 @@
 # without them `npm test` skips those suites, naming what is missing (test/system-tools.ts).
 #   Jupyter server, nbconvert and jupyter_kernel_test for the kernel's end-to-end tests
 #   (jupyter-client adds the `jupyter kernelspec` command); the classic Notebook, Chromium and a
-#   text font for the browser test (test/kernel/browser.e2e.test.ts); Open MPI's mpirun and
+#   text font for the browser test (test/kernel/browser.e2e.test.ts), with the widgets extension
+#   (ipywidgets 6's jupyter-js-widgets, enabled for every Notebook by the package's own
+#   /etc/jupyter/nbconfig file) for the steering notebook's widgets; Open MPI's mpirun and
 #   MPICH's mpiexec.mpich for the launcher tests (test/runtime/launchers.test.ts; Open MPI keeps
 #   the plain mpirun name, its alternative ranks higher); sshd, ip and ss for the ssh launcher's
 #   tests across network namespaces (test/runtime/hosts.test.ts, as root); Slurm and munge for a
@@ -13,6 +15,7 @@ set -euo pipefail
 PACKAGES=(
   python3-jupyter-server jupyter-nbconvert python3-nbconvert python3-jupyter-client
   python3-jupyter-kernel-test jupyter-client jupyter-notebook chromium fonts-liberation
+  python3-ipywidgets jupyter-nbextension-jupyter-js-widgets
   openmpi-bin mpich openssh-server iproute2 procps
   munge slurmctld slurmd slurm-client
 )

@@ -40,6 +40,11 @@ export const SYSTEM_TOOLS = {
   jupyter_kernel_test: { what: "jupyter_kernel_test", packages: ["python3-jupyter-kernel-test"], lacks: modules("jupyter_kernel_test", "jupyter_client") },
   notebook: { what: "the classic Notebook", packages: ["jupyter-notebook"], lacks: modules("notebook.notebookapp") },
   chromium: { what: "Chromium", packages: ["chromium", "fonts-liberation"], lacks: file("/usr/bin/chromium") },
+  widgets: {
+    what: "the classic Notebook's widgets extension (ipywidgets 6), enabled",
+    packages: ["python3-ipywidgets", "jupyter-nbextension-jupyter-js-widgets"],
+    lacks: () => file("/usr/share/jupyter/nbextensions/jupyter-js-widgets/extension.js")() || file("/etc/jupyter/nbconfig/notebook.d/jupyter-js-widgets.json")(),
+  },
   mpirun: { what: "Open MPI's mpirun", packages: ["openmpi-bin"], lacks: () => (onPath("mpirun.openmpi") || onPath("mpirun") ? "" : "no mpirun") },
   "mpiexec.mpich": { what: "MPICH's mpiexec", packages: ["mpich"], lacks: executables("mpiexec.mpich") },
   slurm: { what: "Slurm and munge", packages: ["munge", "slurmctld", "slurmd", "slurm-client"], lacks: executables("munged", "slurmctld", "slurmd", "srun", "sinfo", "squeue") },

@@ -6,12 +6,16 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { withTimeout, type Exchange, type Msg } from "../../kernel/runner/client.ts";
 import { kernelScript, launchKernel, type LaunchedKernel } from "../../kernel/runner/launch.ts";
+import { frontendComms } from "./frontend-comms.ts";
 
 let k: LaunchedKernel;
+let next: ReturnType<typeof frontendComms>["next"];
+let comm: ReturnType<typeof frontendComms>["comm"];
 
 beforeAll(async () => {
   if (!existsSync(kernelScript())) throw new Error(`${kernelScript()} is missing: run \`npm run build\``);
   k = await launchKernel();
+  ({ next, comm } = frontendComms(k));
   const x = await k.client.execute(`
     comms.register("echo", (comm, open) => {
       comm.send({ opened: open.data });
@@ -35,35 +39,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await k?.shutdown();
 });
-
-/** The first message (from now on) that `match` accepts; fails after `ms` naming `what` it waited for. */
-function next(what: string, match: (m: Msg) => boolean, ms = 10_000): Promise<Msg> {
-  let stop: () => void = () => {};
-  const found = new Promise<Msg>((resolve) => {
-    stop = k.client.listen((m) => {
-      if (match(m)) resolve(m);
-    });
-  });
-  return withTimeout(found, ms, `waiting for ${what}`).finally(() => stop());
-}
-
-/** Sends a comm message on shell; resolves with its header once its idle arrived, with its iopub messages. */
-async function comm(
-  msgType: "comm_open" | "comm_msg" | "comm_close",
-  content: Record<string, unknown>,
-  buffers: Buffer[] = [],
-): Promise<{ id: string; iopub: Msg[] }> {
-  const header = k.client.header(msgType);
-  const iopub: Msg[] = [];
-  const stop = k.client.listen((m) => {
-    if (m.channel === "iopub" && m.parent_header.msg_id === header.msg_id) iopub.push(m);
-  });
-  const idle = next(`the idle of ${msgType} ${JSON.stringify(content).slice(0, 60)}`, (m) =>
-    m.parent_header.msg_id === header.msg_id && m.header.msg_type === "status" && m.content.execution_state === "idle");
-  k.client.sendRaw("shell", header, {}, content, { buffers });
-  await idle.finally(() => stop());
-  return { id: header.msg_id, iopub };
-}
 
 /** Starts a cell that prints, then awaits a 5 s timer; resolves once it printed (it is running). */
 async function startLongCell(): Promise<{ done: Promise<Exchange>; finished: () => boolean }> {

@@ -7,6 +7,9 @@ import { historyText } from "./history.ts";
 import { borrowedDocs, proxyMembersAt } from "./proxy-members.ts";
 import { packageRoot } from "../../../runtime/pe/package-root.ts";
 
+/** Widget types a cell may name (`let s: widgets.IntSlider`); `widgets.IntSlider(…)` makes one. */
+const WIDGET_TYPES = ["Widget", "IntSlider", "FloatSlider", "IntProgress", "FloatProgress", "Button", "Checkbox", "Dropdown", "Text", "HTML", "Label", "HBox", "VBox"];
+
 // What the executor installs on globalThis, so completion and hover know the cell globals.
 const CELL_GLOBALS = `
 type DisplayHandle<T> = { readonly id: string; update(content: T): void };
@@ -22,15 +25,20 @@ declare function input(prompt?: string): Promise<string>;
 declare function password(prompt?: string): Promise<string>;
 ` + commGlobals() + runtimeGlobals();
 
-/** The `comms` global (kernel/cells/worker/comms.ts), typed from its own declarations. */
+/** The `comms` and `widgets` globals (kernel/cells/worker/comms.ts, kernel/widgets), typed from their own declarations. */
 function commGlobals(): string {
   const api = JSON.stringify(join(packageRoot(), "kernel", "cells", "worker", "comms.ts"));
+  const widgets = JSON.stringify(join(packageRoot(), "kernel", "widgets", "index.ts"));
   return [
     `/** Jupyter comms: register targets the frontend opens, open comms to the frontend; handlers run while a cell runs too. */`,
     `declare const comms: import(${api}).CellComms;`,
     `type Comm = import(${api}).Comm;`,
     `type CommMessage<T = any> = import(${api}).CommMessage<T>;`,
     `type CommBuffer = import(${api}).CommBuffer;`,
+    `/** Interactive controls (sliders, buttons, progress bars…) shown in the notebook, synced both ways; their handlers run while a cell runs too. */`,
+    `declare const widgets: import(${widgets}).Widgets;`,
+    // A namespace, not globals: a cell's own `class Label` must not clash with a widget type.
+    `declare namespace widgets { ${WIDGET_TYPES.map((name) => `type ${name} = import(${widgets}).${name};`).join(" ")} }`,
     "",
   ].join("\n");
 }

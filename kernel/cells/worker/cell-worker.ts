@@ -6,6 +6,7 @@ import type { CellOutput, CellResult, FromWorker, ToWorker } from "../protocol.t
 import { NO_RESULT } from "./display.ts";
 import { Evaluator } from "./evaluator.ts";
 import { CommHub } from "./comms.ts";
+import { createWidgets } from "../../widgets/index.ts";
 import { bundleOf, errorResult, type TracebackContext } from "./format.ts";
 import { installCellGlobals } from "./globals.ts";
 import { propertyNames } from "./property-names.ts";
@@ -84,14 +85,17 @@ const reportStray = (kind: string) => (error: unknown) => {
 process.on("uncaughtException", reportStray("Uncaught exception"));
 // Comms (worker/comms.ts): what a cell sends is its output; what a frontend's message's handler
 // sends goes out under that message. A failing handler shows in the running cell, else in the log.
+const commFailed = (error: unknown, what: string): void => {
+  if (current) return reportStray(`Error in ${what}`)(error);
+  send({ type: "comm-error", text: `${what} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}` });
+};
 const comms = new CommHub({
   publish: (message, origin) => (origin === undefined ? emit({ kind: "comm", message }) : send({ type: "comm-output", origin, message })),
-  failed: (error, what) => {
-    if (current) return reportStray(`Error in ${what}`)(error);
-    send({ type: "comm-error", text: `${what} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}` });
-  },
+  failed: commFailed,
 });
-Object.assign(globalThis, { comms: comms.api });
+// Widgets (kernel/widgets) are comms too; what a frontend sends them that makes no sense is logged.
+const widgets = createWidgets({ comms: comms.api, failed: commFailed, log: (text) => send({ type: "comm-error", text }) });
+Object.assign(globalThis, { comms: comms.api, widgets });
 process.on("unhandledRejection", reportStray("Unhandled promise rejection"));
 // Stack frames in the notebook's own .ts modules then name their .ts lines (inline source maps).
 process.setSourceMapsEnabled(true);

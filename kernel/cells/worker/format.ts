@@ -21,7 +21,9 @@ export function bundleOf(value: unknown): MimeBundle {
       data["text/plain"] = `${inspect(value)}\n(its display failed: ${String(error)})`;
     }
   }
-  data["text/plain"] ??= typeof value === "string" ? inspect(value) : inspect(value, { depth: 4 });
+  // A bundle may leave text/plain out on purpose (null): a widget view the frontend shows itself.
+  if (data["text/plain"] === null) delete data["text/plain"];
+  else data["text/plain"] ??= typeof value === "string" ? inspect(value) : inspect(value, { depth: 4 });
   return { data, metadata: {} };
 }
 
