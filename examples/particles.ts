@@ -3,8 +3,11 @@
 // that left to its neighbours over channels, and every 20 iterations the cells let the runtime
 // balance the load (AtSync). The particles start crowded in a few cells, so there is load to balance.
 //
-//   npx charmrun +p2 examples/particles.ts [cellsX cellsY [maxParticlesPerCell [iterations]]] [--no-lb]
-import { charm, Chare, Channel, Future, Reducer } from "charm4ts";
+//   npx charmrun +p2 examples/particles.ts [cellsX cellsY [maxParticlesPerCell [iterations]]] [--no-lb] [--checkpoint DIR]
+//
+// --checkpoint DIR saves the cells at the end; `charmrun +p5 +restart DIR examples/particles.ts
+// … 200` then carries the same simulation on, on any number of PEs, up to iteration 200.
+import { charm, Chare, Channel, Future, Reducer, type CollectionProxy } from "charm4ts";
 
 const SIM_BOX_SIZE = 100.0;
 // Where the crowd starts: left of centre, so on 2 or 4 PEs the block map gives it to few PEs.
@@ -26,8 +29,8 @@ export class Cell extends Chare {
   readonly neighborIndexes: Array<[number, number]>;
   neighbors: Channel<Float64Array>[];
 
-  constructor(readonly arrayDims: [number, number], maxParticlesPerCellStart: number, readonly numIter: number,
-    readonly useLb: boolean, readonly simDone: Future<void>) {
+  constructor(readonly arrayDims: [number, number], maxParticlesPerCellStart: number, public numIter: number,
+    readonly useLb: boolean, public simDone: Future<void>) {
     super();
     const [x, y] = this.thisIndex as [number, number];
     this.cellSize = [SIM_BOX_SIZE / arrayDims[0], SIM_BOX_SIZE / arrayDims[1]];
@@ -85,6 +88,19 @@ export class Cell extends Chare {
 
   getNumParticles(): number {
     return this.count;
+  }
+
+  /** A restored cell runs on to iteration `numIter`, then reduces to `simDone`. */
+  continueTo(numIter: number, simDone: Future<void>): void {
+    this.numIter = numIter;
+    this.simDone = simDone;
+  }
+
+  /** The sum of this cell's coordinates (equal sums: the same particles in the same places). */
+  positionSum(): number {
+    let sum = 0;
+    for (let i = 0; i < 2 * this.count; i++) sum += this.particles[i]!;
+    return sum;
   }
 
   /**
@@ -175,12 +191,14 @@ function wrap(c: number): number {
 }
 
 function usage(message: string): never {
-  console.error(`${message}\nusage: particles.ts [cellsX cellsY [maxParticlesPerCell [iterations]]] [--no-lb]`);
+  console.error(`${message}\nusage: particles.ts [cellsX cellsY [maxParticlesPerCell [iterations]]] [--no-lb] [--checkpoint DIR]`);
   return process.exit(2);
 }
 
 async function main(args: string[]) {
   const rest = args.slice(1);
+  const at = rest.indexOf("--checkpoint");
+  const checkpointDir = at >= 0 ? rest.splice(at, 2)[1] ?? usage("--checkpoint needs a directory") : undefined;
   const flags = rest.filter((a) => a.startsWith("--"));
   const numbers = rest.filter((a) => !a.startsWith("--")).map(Number);
   for (const f of flags) if (f !== "--no-lb") usage(`unknown option ${f}`);
@@ -191,12 +209,14 @@ async function main(args: string[]) {
   const useLb = !flags.includes("--no-lb");
 
   console.log(`Cell array size: ${arrayDims[0]} x ${arrayDims[1]} cells, ${numIter} iterations, load balancing ${useLb ? "on" : "off"}, ${charm.numPes()} PEs`);
-  // create the 2-D Cell array and start the simulation
   const simDone = new Future<void>();
-  const cells = charm.array(Cell, arrayDims, { args: [arrayDims, maxParticlesPerCellStart, numIter, useLb, simDone], useAtSync: useLb });
+  // charmrun +restart DIR: the cells of a checkpoint carry on; otherwise the 2-D Cell array is created.
+  const restored = charm.restored<{ cells: CollectionProxy<Cell>; created: number }>();
+  const cells = restored?.cells ?? charm.array(Cell, arrayDims, { args: [arrayDims, maxParticlesPerCellStart, numIter, useLb, simDone], useAtSync: useLb });
+  if (restored) await cells.continueTo.awaitable(numIter, simDone);
   const perCell = await cells.getNumParticles.ret();
-  const created = perCell.reduce((a, b) => a + b, 0);
-  console.log(`Total particles created: ${created}`);
+  const created = restored?.created ?? perCell.reduce((a, b) => a + b, 0);
+  console.log(restored ? `Restored from a checkpoint: ${perCell.reduce((a, b) => a + b, 0)} particles, now on ${charm.numPes()} PEs` : `Total particles created: ${created}`);
   console.log(`Initial conditions: min particles per cell: ${Math.min(...perCell)}, max particles per cell: ${Math.max(...perCell)}`);
   console.log("Starting simulation");
   const t0 = performance.now();
@@ -211,8 +231,14 @@ async function main(args: string[]) {
     const fmt = (loads: number[]) => loads.map((ms) => ms.toFixed(1)).join(" / ");
     console.log(`Load balancing: ${rounds.length} rounds, ${moved} cells moved` + (last ? `; last round, ms per PE: ${fmt(last.before)} before, ${fmt(last.after)} planned` : ""));
   }
-  const final = (await cells.getNumParticles.ret()).reduce((a, b) => a + b, 0);
+  const counts = await cells.getNumParticles.ret();
+  const final = counts.reduce((a, b) => a + b, 0);
   console.log(`Total particles at the end: ${final} (${final === created ? "conserved" : `NOT conserved: created ${created}`})`);
+  console.log(`Particles per cell: ${counts.join(" ")}; sum of coordinates: ${(await cells.positionSum.ret()).reduce((a, b) => a + b, 0)}`);
+  if (checkpointDir) {
+    const saved = await charm.checkpoint(checkpointDir, { cells, created });
+    console.log(`Checkpoint: ${saved.elements} chares, ${saved.bytes} bytes in ${checkpointDir}`);
+  }
   charm.exit(final === created ? 0 : 1);
 }
 charm.start(main);

@@ -14,7 +14,7 @@ import { maxHeapFrom } from "./pe/heap-limit.ts";
 import { isPe } from "./pe/role.ts";
 import { launchedStart } from "./launcher/launched-job.ts";
 import {
-  balancerFrom, byHandFrom, heartbeatFrom, hostsFrom, layoutFrom, numPesFrom, transportFrom, type StartOptions,
+  balancerFrom, byHandFrom, heartbeatFrom, hostsFrom, layoutFrom, numPesFrom, restartFrom, transportFrom, type StartOptions,
 } from "./start-options.ts";
 import { registerSerializable } from "./protocol/codec.ts";
 import { Future } from "./core/future.ts";
@@ -51,11 +51,12 @@ let lastOptions: StartOptions = {};
 let pesFrom = ""; // where the running runtime's number of PEs came from, for charm.status()
 let scriptMode = false;
 let errorHandler: ((error: RemoteError) => void) | undefined;
+let restoredValues: Record<string, any> | undefined; // the named values of the checkpoint restored at start
 const safeSetTimeout = setTimeout;
 
-/** The program's arguments without the runtime's own (+pN, +balancer NAME, +processes, +mixed, +ppn N). */
+/** The program's arguments without the runtime's own (+pN, +balancer NAME, +processes, +mixed, +ppn N, +restart DIR). */
 function withoutRuntimeFlags(argv: string[]): string[] {
-  const valued = ["+balancer", "+ppn"];
+  const valued = ["+balancer", "+ppn", "+restart"];
   return argv.filter((a, i) => !/^\+p\d+$/.test(a) && a !== "+processes" && a !== "+mixed" && !valued.includes(a) && !valued.includes(argv[i - 1]!));
 }
 
@@ -115,9 +116,15 @@ async function start(mainOrOptions?: MainFunction | StartOptions, maybeOptions?:
   }, { definitions: definitionLog(), interactive: options.interactive ?? false, balancer: balancerFrom(options) }, processOptions);
   setRuntime(pes.runtime);
   pesFrom = countedFrom;
-  if (!main) return;
+  const restartDir = restartFrom(options);
+  restoredValues = undefined;
+  if (!main) {
+    if (restartDir) restoredValues = await restore(restartDir);
+    return;
+  }
   const args = options.args ?? withoutRuntimeFlags(process.argv.slice(1));
   try {
+    if (restartDir) restoredValues = await restore(restartDir);
     await main(args);
     const runtime = maybeRt();
     if (!runtime) return; // main called charm.exit()
@@ -219,6 +226,8 @@ export const charm = {
   checkpoint,
   /** Recreates a checkpoint's collections on this runtime's PEs (any number); resolves with its named values. */
   restore,
+  /** The named values of the checkpoint restored at start (`+restart DIR`, `{ restart }`); undefined after a fresh start. */
+  restored: <T extends Record<string, any> = Record<string, any>>(): T | undefined => restoredValues as T | undefined,
   /** The load-balancing rounds of an array so far: per-PE load before and after each, and what moved. */
   lbHistory(proxy: unknown): Future<BalancingRound[]> {
     const ref = proxyRef(proxy);

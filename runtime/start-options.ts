@@ -33,6 +33,12 @@ export interface StartOptions {
    * `+balancer NAME` on the command line, or CHARM4TS_BALANCER.
    */
   balancer?: string;
+  /**
+   * A checkpoint directory (made by charm.checkpoint) to restore once the PEs are up, before
+   * main runs; `charm.restored()` then returns its named values. Also `+restart DIR` on the
+   * command line, or CHARM4TS_RESTART.
+   */
+  restart?: string;
   /** Notebook mode: where PE output goes, with the cause (cell) of the work that printed it and the PE that did. */
   onOutput?: (stream: "stdout" | "stderr", text: string, cause: number, pe: number) => void;
   /**
@@ -91,6 +97,12 @@ export function numPesFrom(options: StartOptions): PeCount {
   const { count: n, source } = options.numPes !== undefined ? { count: options.numPes, source: "{ numPes }" } : fromArgv ? { count: Number(fromArgv.slice(2)), source: fromArgv } : defaultPeCount();
   if (!Number.isInteger(n) || n < 1 || n > 8000) throw new CharmError(`number of PEs must be an integer from 1 to 8000, got ${n} (set it with +pN, CHARM4TS_PES or { numPes })`);
   return { count: n, source };
+}
+
+/** The checkpoint to restore at start: restart, +restart DIR, or CHARM4TS_RESTART (undefined: none). */
+export function restartFrom(options: StartOptions): string | undefined {
+  const flag = process.argv.indexOf("+restart");
+  return options.restart ?? (flag >= 0 ? process.argv[flag + 1] : undefined) ?? (process.env.CHARM4TS_RESTART || undefined);
 }
 
 /** The default balancer's name: balancer, +balancer NAME, CHARM4TS_BALANCER, or greedy. */

@@ -17,12 +17,13 @@ const JOB_TIMEOUT_MS = 120_000;
 
 const ENTRY = Symbol.for("charm4ts.entryModule");
 
-const USAGE = `usage: charmrun [+pN] [+processes | +mixed] [+ppn N] [+balancer NAME] [++nodelist FILE | ++hosts a,b] program.ts [args…]
+const USAGE = `usage: charmrun [+pN] [+processes | +mixed] [+ppn N] [+balancer NAME] [+restart DIR] [++nodelist FILE | ++hosts a,b] program.ts [args…]
   +pN         number of PEs (default: CHARM4TS_PES, else the cores this process may use: CPU affinity and cgroup quota; with hosts, one per host)
   +processes  one process per PE, over ZeroMQ TCP (default: worker threads; or CHARM4TS_TRANSPORT)
   +mixed      half the PEs worker threads of this process, the others processes (CHARM4TS_LOCAL_PES sets how many are threads)
   +ppn N      PEs per process, one worker thread each, with +processes or +mixed (or CHARM4TS_PPN)
   +balancer   load-balancing strategy for arrays with useAtSync: greedy, refine, rotate, random, none (or CHARM4TS_BALANCER)
+  +restart DIR  restore the checkpoint in DIR (made by charm.checkpoint, on any number of PEs) before main runs; main finds its named values in charm.restored()
   ++nodelist FILE   start the PEs over ssh on the hosts of FILE (Charm++'s \`group main\` / \`host NAME\` lines, or one host a line)
   ++nodegroup NAME  the nodelist's group to use (default main)
   ++hosts a,b       start the PEs over ssh on these hosts (or CHARM4TS_HOSTS); PE process i runs on host i mod the number of hosts
@@ -40,6 +41,7 @@ function usage(): never {
 const VALUED: Record<string, string | undefined> = {
   "+balancer": "CHARM4TS_BALANCER",
   "+ppn": "CHARM4TS_PPN",
+  "+restart": "CHARM4TS_RESTART",
   "++nodelist": undefined,
   "++nodegroup": undefined,
   "++hosts": "CHARM4TS_HOSTS",
