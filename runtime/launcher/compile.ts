@@ -7,7 +7,8 @@
 import type { Plugin, PluginBuild } from "esbuild";
 import { builtinModules } from "node:module";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import { dirname, isAbsolute, join, resolve as resolvePath, sep } from "node:path";
 import { pathToFileURL, fileURLToPath } from "node:url";
@@ -23,8 +24,7 @@ export async function compileProgram(entry: string): Promise<string> {
   const known = compiled.get(stamp);
   if (known) return known;
   const hash = createHash("sha256").update(file).update(readFileSync(file)).digest("hex").slice(0, 16);
-  const outDir = join(tmpdir(), `charm4ts-${process.getuid?.() ?? "user"}`);
-  mkdirSync(outDir, { recursive: true, mode: 0o700 });
+  const outDir = privateDir(join(tmpdir(), `charm4ts-${process.getuid?.() ?? "user"}`));
   const outfile = join(outDir, `${hash}.mjs`);
   const manifest = `${outfile}.inputs.json`;
   // A program started again unchanged skips esbuild entirely (its service costs ~0.1 s to start).
@@ -33,6 +33,7 @@ export async function compileProgram(entry: string): Promise<string> {
     const result = await build({
       entryPoints: [file],
       outfile,
+      write: false, // written below under a private name and renamed: another run may import it now
       bundle: true,
       format: "esm",
       platform: "node",
@@ -44,11 +45,34 @@ export async function compileProgram(entry: string): Promise<string> {
       plugins: [pinImports()],
     });
     const inputs = Object.keys(result.metafile!.inputs).map((f) => resolvePath(f));
-    writeFileSync(manifest, JSON.stringify(inputs.map((f) => [f, statSync(f).mtimeMs])));
+    writeAtomically(outfile, result.outputFiles![0]!.contents);
+    writeAtomically(manifest, JSON.stringify(inputs.map((f) => [f, statSync(f).mtimeMs])));
   }
   const url = pathToFileURL(outfile).href;
   compiled.set(stamp, url);
   return url;
+}
+
+/**
+ * The folder of compiled programs, made for this user alone: in a shared /tmp another user could
+ * make it first, and whatever is in it is imported and run. One that isn't ours, or that others
+ * may write to, is refused.
+ */
+function privateDir(dir: string): string {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const st = lstatSync(dir);
+  const uid = process.getuid?.();
+  if (!st.isDirectory() || (uid !== undefined && st.uid !== uid) || (st.mode & 0o022) !== 0) {
+    throw new Error(`${dir} is not a folder of this user's alone (a symbolic link, another user's, or writable by others): remove it, or set TMPDIR to a private folder`);
+  }
+  return dir;
+}
+
+/** Several runs of one program compile it at once (a class, a launcher's ranks): none may import half a file. */
+function writeAtomically(path: string, data: string | Uint8Array): void {
+  const partial = `${path}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+  writeFileSync(partial, data, { mode: 0o600 });
+  renameSync(partial, path);
 }
 
 function upToDate(outfile: string, manifest: string): boolean {

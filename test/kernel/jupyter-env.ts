@@ -2,15 +2,23 @@
 // the charm4ts kernelspec installed by our own installer, and a Jupyter server on a free port.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join } from "node:path";
 import { freePort } from "../../kernel/protocol/connection.ts";
 
 /** Debian's Python, where jupyter_server, nbconvert and jupyter_kernel_test live. */
 export const PYTHON = "/usr/bin/python3";
-/** The repository root. */
-export const ROOT = resolve(import.meta.dirname, "../..");
+/** The repository root: found upwards, as this module runs from test/kernel/ or bundled into dist/ (the bench). */
+export const ROOT = packageRoot(import.meta.dirname);
+
+function packageRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    const manifest = join(dir, "package.json");
+    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, "utf8")) as { name?: string }).name === "charm4ts") return dir;
+    if (dirname(dir) === dir) throw new Error(`no charm4ts package.json above ${from}`);
+  }
+}
 
 /** A temporary Jupyter prefix with the kernelspec installed, and the environment that finds it. */
 export interface JupyterEnv {
@@ -40,6 +48,42 @@ export function jupyterEnv(): JupyterEnv {
     PYTHONNOUSERSITE: "1",
   };
   return { dir, env, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Writes a notebook of TypeScript code cells for the charm4ts kernel to `path`. */
+export function writeNotebook(path: string, sources: string[]): string {
+  const cells = sources.map((source, i) => ({ id: `c${i}`, cell_type: "code", metadata: {}, source, outputs: [], execution_count: null }));
+  const metadata = { kernelspec: { name: "charm4ts", display_name: "TypeScript (charm4ts)", language: "typescript" } };
+  writeFileSync(path, JSON.stringify({ cells, metadata, nbformat: 4, nbformat_minor: 5 }));
+  return path;
+}
+
+/** How one `jupyter nbconvert --execute` went. */
+export interface NbconvertRun {
+  status: number | null;
+  stderr: string;
+  /** Wall time from spawn to exit. */
+  ms: number;
+}
+
+/**
+ * Runs `python3 -m nbconvert --to notebook --execute` on `notebook` with the charm4ts kernelspec,
+ * writing the executed copy to `output`; resolves when nbconvert exits (never rejects).
+ */
+export function nbconvertExecute(je: JupyterEnv, notebook: string, output: string, options: { env?: NodeJS.ProcessEnv; args?: string[]; cwd?: string } = {}): Promise<NbconvertRun> {
+  const started = performance.now();
+  const child = spawn(
+    PYTHON,
+    ["-m", "nbconvert", "--to", "notebook", "--execute", "--ExecutePreprocessor.kernel_name=charm4ts",
+      "--output-dir", dirname(output), "--output", output.slice(dirname(output).length + 1), ...(options.args ?? []), notebook],
+    { env: { ...je.env, ...options.env }, cwd: options.cwd ?? dirname(notebook), stdio: ["ignore", "ignore", "pipe"] },
+  );
+  let stderr = "";
+  child.stderr!.setEncoding("utf8").on("data", (s: string) => (stderr += s));
+  return new Promise((resolve) => {
+    child.once("error", (error) => resolve({ status: null, stderr: `${stderr}${String(error)}`, ms: performance.now() - started }));
+    child.once("close", (status) => resolve({ status, stderr, ms: performance.now() - started }));
+  });
 }
 
 /** A running Jupyter server. */
