@@ -40,10 +40,14 @@ export async function bindSockets(info: ConnectionInfo, maxMessageBytes: number)
   // linger: let replies sent just before shutdown leave the process (milliseconds).
   // maxMessageSize: libzmq refuses a larger frame from its length prefix, before buffering it.
   const opts = { linger: 1000, maxMessageSize: maxMessageBytes };
+  // handover: a client that connects with the identity of one already connected takes its place.
+  // jupyter_client names a ROUTER peer by its session, which every client of one KernelManager
+  // shares: without it a grader's second NotebookClient on a kept kernel got no reply at all.
+  const routed = { ...opts, handover: true };
   const s: KernelSockets = {
-    shell: new zmq.Router(opts),
-    control: new zmq.Router(opts),
-    stdin: new zmq.Router(opts),
+    shell: new zmq.Router(routed),
+    control: new zmq.Router(routed),
+    stdin: new zmq.Router(routed),
     iopub: new zmq.Publisher(opts),
   };
   await Promise.all([
