@@ -76,4 +76,15 @@ describe("interrupting a cell whose PE is stuck", () => {
     const second = await run('failFirst(new Error("first"));\nawait Promise.reject(new Error("second"))');
     expect(shown(second.result)).toBe("Error: second");
   });
+
+  it("a cell over its // @timeout while a PE spins: the notice, then which PE was restarted and what it lost", async () => {
+    const timed = await run('// @timeout 1s\nconst s5 = charm.array(Spin, 2);\nawait s5.at(1).spin.ret()');
+    expect(shown(timed.result)).toMatch(/^Interrupted: .*Spin\[1\]\.spin/);
+    expect(timed.stderr).toContain("The cell reached its time limit of 1 s and was interrupted");
+    expect(timed.stderr).toContain("PE 1 did not answer within 1000 ms");
+    expect(timed.stderr).toMatch(/Spin array of 2, made in cell-\d+\.ts: Spin\[1\]\n/);
+    expect(timed.stderr.indexOf("time limit")).toBeLessThan(timed.stderr.indexOf("PE 1 did not answer"));
+    expect(shown((await run("await charm.array(Spin, 2).at(1).ping.ret()")).result)).toBe("'pong'");
+    expect(late).toEqual([]);
+  });
 });
