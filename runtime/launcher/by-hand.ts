@@ -6,6 +6,7 @@
  * PE process, and waits for them. The secret is never printed: a saved notebook keeps its output.
  */
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { randomUUID } from "node:crypto";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import type { PeLayout } from "../pe/pe-layout.ts";
@@ -26,13 +27,14 @@ export function byHandArguments(address: string, secretFile: string, layout: PeL
  */
 export function byHandStart(layout: PeLayout, show: (text: string, commands: string[]) => void, env: NodeJS.ProcessEnv = process.env): ProcessOptions {
   const dir = env.CHARM4TS_JOB_DIR ?? join(homedir(), ".charm4ts", "jobs");
-  const secretFile = join(dir, `attach-${process.pid}-${Date.now()}.secret`);
+  // Unique per start (kernels of one user share the folder); created exclusively, removed only by its maker.
+  const secretFile = join(dir, `attach-${process.pid}-${randomUUID()}.secret`);
   return {
     spawn: [],
     joinTimeoutMs: BY_HAND_JOIN_MS,
     announce(address, secret) {
       mkdirSync(dir, { recursive: true, mode: 0o700 });
-      writeFileSync(secretFile, `${secret}\n`, { mode: 0o600 });
+      writeFileSync(secretFile, `${secret}\n`, { mode: 0o600, flag: "wx" });
       show(instructions(address, secretFile, layout), layout.processes.map((_, slot) => commandLine(address, secretFile, layout, slot)));
     },
     onStop: () => rmSync(secretFile, { force: true }),
