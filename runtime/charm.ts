@@ -163,7 +163,7 @@ async function shutdown(): Promise<void> {
   const running = pes;
   pes = undefined;
   resetPool();
-  if (running) running.runtime.closed = true;
+  if (running) running.runtime.scheduler.closed = true;
   setRuntime(undefined);
   await running?.stop();
   // Nothing can answer the driver's pending futures any more: reject them rather than hang their awaiters.
@@ -280,9 +280,8 @@ export const charm = {
   /** Resolves after `seconds` (use inside async entry methods; other messages run meanwhile). */
   sleep(seconds: number): Promise<void> {
     // A pending sleep counts as a message in flight: quiescence can't be declared while a chare sleeps.
-    const runtime = maybeRt();
-    if (runtime) runtime.sent++;
-    return new Promise((resolve) => safeSetTimeout(() => { if (runtime) runtime.handled++; resolve(); }, seconds * 1000));
+    const done = maybeRt()?.scheduler.traffic.pending();
+    return new Promise((resolve) => safeSetTimeout(() => { done?.(); resolve(); }, seconds * 1000));
   },
   /** Calls a Future, a bound entry method or a function after `seconds`, with `args`. */
   scheduleCallableAfter,

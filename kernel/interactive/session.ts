@@ -165,8 +165,8 @@ export class InteractiveRuntime {
     this.origins.cellStarts(name);
     const runtime = maybeRt();
     this.firstFutureOfCell = runtime ? runtime.newFutureId() : 0;
-    this.sentBeforeCell = runtime?.sent ?? 0;
-    if (runtime) runtime.cause = cause;
+    this.sentBeforeCell = runtime?.scheduler.traffic.sent ?? 0;
+    if (runtime) runtime.scheduler.cause = cause;
   }
 
   /**
@@ -180,7 +180,7 @@ export class InteractiveRuntime {
    */
   async settleOutput(): Promise<void> {
     const runtime = maybeRt();
-    if (!runtime || runtime.sent === this.sentBeforeCell) return;
+    if (!runtime || runtime.scheduler.traffic.sent === this.sentBeforeCell) return;
     const answers = new Future<unknown>(runtime.numPes);
     const state = runtime.futures.get(answers.id)!;
     state.label = OUTPUT_FLUSH;

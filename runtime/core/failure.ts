@@ -20,8 +20,6 @@ export class Failures {
   readonly dead = new Map<Endpoint, string>();
   /** PEs restarted in place: collections older than the restart lost their chares there. */
   readonly replacements: Replacement[] = [];
-  /** Traffic with dead PEs (or a restarted PE's predecessor) that quiescence sums leave out. */
-  private readonly forgotten = new Map<Endpoint, [sent: number, handled: number]>();
 
   constructor(private readonly rt: Runtime) {}
 
@@ -37,7 +35,7 @@ export class Failures {
   /** A PE is dead: futures that depended on it reject. */
   heard(pe: Endpoint, why: string): void {
     this.dead.set(pe, why);
-    this.forgetTraffic(pe);
+    this.rt.scheduler.traffic.forget(pe); // its messages never arrive, nor does it handle what it was sent
     this.rt.transport.peerLost?.(pe); // messages waiting for it would never be taken
     this.rt.host.lostInTransit(pe, why); // elements it was moving here never arrive
     for (const [fid, state] of [...this.rt.futures]) {
@@ -45,22 +43,6 @@ export class Failures {
       this.rt.futures.delete(fid);
       state.reject(new PeLostError(pe, why, `${state.label ? `${state.label} was` : "this future was"} waiting on it and may or may not have run.`));
     }
-  }
-
-  /**
-   * Leaves this endpoint's traffic with `pe` so far out of its quiescence counts: messages sent
-   * to a dead PE are never handled, and what it sent was never counted as sent.
-   */
-  forgetTraffic(pe: Endpoint): void {
-    this.forgotten.set(pe, [this.rt.sentTo[pe + 1]!, this.rt.handledFrom[pe + 1]!]);
-  }
-
-  /** This endpoint's quiescence counts: sent and handled, without forgotten traffic. */
-  counts(): [sent: number, handled: number] {
-    let sent = this.rt.sent;
-    let handled = this.rt.handled;
-    for (const [s, h] of this.forgotten.values()) { sent -= s; handled -= h; }
-    return [sent, handled];
   }
 
   /** A dead PE was restarted in place: it is alive again, without the chares it had. */

@@ -288,7 +288,7 @@ export class HostedCollections {
 
   /** An element a plan moved here arrived, or won't come (it stayed, or its PE died): its held messages go on. */
   releaseHeld(cid: CollectionId, key: string): void {
-    for (const msg of this.arrivals.take(cid, key)) this.rt.redispatch(msg);
+    for (const msg of this.arrivals.take(cid, key)) this.rt.scheduler.redispatch(msg);
   }
 
   /** PE `pe` died while elements were on their way here from it: what was held for them fails. */
@@ -359,6 +359,6 @@ export class HostedCollections {
     if (coll.pending.length === 0) return;
     const pending = coll.pending;
     coll.pending = [];
-    for (const msg of pending) this.rt.redispatch(msg);
+    for (const msg of pending) this.rt.scheduler.redispatch(msg);
   }
 }

@@ -38,7 +38,7 @@ export class QuiescenceProbe {
 
   /** A PE's answer to a probe: its own totals. */
   answer(wave: number): void {
-    const [sent, handled] = this.rt.failures.counts();
+    const [sent, handled] = this.rt.scheduler.traffic.counts();
     this.rt.send(DRIVER, { t: "qdCount", wave, sent, recv: handled });
   }
 
@@ -48,7 +48,7 @@ export class QuiescenceProbe {
     this.sent += sent;
     this.handled += handled;
     if (++this.replies < this.rt.numPes - this.rt.failures.dead.size) return; // the dead don't answer
-    const [ownSent, ownHandled] = this.rt.failures.counts();
+    const [ownSent, ownHandled] = this.rt.scheduler.traffic.counts();
     const totals: [number, number] = [this.sent + ownSent, this.handled + ownHandled];
     const quiet = totals[0] === totals[1] && this.previous?.[0] === totals[0] && this.previous[1] === totals[1];
     this.previous = totals;

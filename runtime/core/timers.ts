@@ -17,10 +17,9 @@ export function scheduleCallableAfter(callback: Future<any> | ((...args: any[]) 
   if (!(seconds >= 0)) throw new CharmError(`scheduleCallableAfter(callback, seconds): seconds must be a number ≥ 0, got ${seconds}`);
   const target = callback instanceof Future ? { k: "future" as const, fid: callback.id } : boundTarget(callback);
   if (!target && typeof callback !== "function") throw new CharmError("scheduleCallableAfter: the callback must be a Future, a bound entry method (proxy.method) or a function");
-  const runtime = maybeRt();
-  if (runtime) runtime.sent++;
+  const done = maybeRt()?.scheduler.traffic.pending();
   safeSetTimeout(() => {
-    if (runtime) runtime.handled++;
+    done?.();
     if (target) callTarget(target, args);
     else (callback as (...a: unknown[]) => unknown)(...args);
   }, seconds * 1000);

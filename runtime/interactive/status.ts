@@ -39,7 +39,7 @@ export function peStatus(runtime: Runtime): PeStatus {
     const n = coll.pending.length + (inbound.get(coll.ref.cid) ?? 0);
     if (n > 0) held[coll.ref.cls ?? `collection ${coll.ref.cid}`] = (held[coll.ref.cls] ?? 0) + n;
   }
-  return { pe: runtime.self, chares, collections: runtime.host.byId.size, byClass, held: Object.keys(held).length ? held : undefined, sent: runtime.sent, handled: runtime.handled, heapUsedMB: Math.round(getHeapStatistics().used_heap_size / 1e5) / 10, pid: process.pid, flow: runtime.transport.flowStats?.() };
+  return { pe: runtime.self, chares, collections: runtime.host.byId.size, byClass, held: Object.keys(held).length ? held : undefined, sent: runtime.scheduler.traffic.sent, handled: runtime.scheduler.traffic.handled, heapUsedMB: Math.round(getHeapStatistics().used_heap_size / 1e5) / 10, pid: process.pid, flow: runtime.transport.flowStats?.() };
 }
 
 /** The runtime's state across PEs, displayable in a notebook. */

@@ -82,7 +82,7 @@ export class Balancing {
 
   private reportSoonIfSynced(cid: CollectionId): void {
     // Reported after the entry method that called AtSync returns: its own time is part of its load.
-    if ((this.synced.get(cid) ?? 0) >= this.rt.host.collection(cid).elements.size) this.rt.laterCounted(() => this.reportIfSynced(cid));
+    if ((this.synced.get(cid) ?? 0) >= this.rt.host.collection(cid).elements.size) this.rt.scheduler.laterCounted(() => this.reportIfSynced(cid));
   }
 
   /** `this.migrate(toPe)` from an element. */

@@ -11,7 +11,8 @@ import type { Replacement } from "../protocol/join.ts";
 import { Future } from "../core/future.ts";
 import { definitionLog } from "../interactive/define.ts";
 import { PortTransport } from "../transport/port-transport.ts";
-import { Runtime, type RuntimeHooks } from "../core/runtime.ts";
+import type { Runtime, RuntimeHooks } from "../core/runtime.ts";
+import { assembleRuntime } from "../assemble.ts";
 import { nextDriverIncarnation } from "../core/current.ts";
 import { distFile } from "./package-root.ts";
 import { threadOutOfMemory, workerLimits } from "./heap-limit.ts";
@@ -71,7 +72,7 @@ export async function startLocalPes(numPes: number, modules: string[], hooks: Ru
   };
 
   const transport = new PortTransport(DRIVER, new Map(portsOf.get(DRIVER)));
-  const runtime = new Runtime(DRIVER, numPes, transport, { ...hooks, onReady }, nextDriverIncarnation());
+  const runtime = assembleRuntime(DRIVER, numPes, transport, { ...hooks, onReady }, nextDriverIncarnation());
   if (setup.balancer) runtime.defaultBalancer = setup.balancer;
   const workerFile = distFile("pe-worker.js");
   let stopping = false;
@@ -133,7 +134,7 @@ export async function startLocalPes(numPes: number, modules: string[], hooks: Ru
       if (p === DRIVER) {
         runtime.failures.replaced(r);
         transport.replacePeer(pe, port1);
-        runtime.failures.forgetTraffic(pe);
+        runtime.scheduler.traffic.forget(pe);
       } else {
         runtime.send(p, { t: "replaced", r });
         runtime.send(p, { t: "peer", pe, port: port1 }, [port1 as unknown as ArrayBuffer]);

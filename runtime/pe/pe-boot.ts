@@ -8,7 +8,8 @@ import { DRIVER } from "../protocol/ids.ts";
 import type { PeConfig } from "../protocol/join.ts";
 import { errorToData } from "../protocol/errors.ts";
 import type { Transport } from "../transport/transport.ts";
-import { Runtime } from "../core/runtime.ts";
+import type { Runtime } from "../core/runtime.ts";
+import { assembleRuntime } from "../assemble.ts";
 import { setRuntime } from "../core/current.ts";
 import { registerModuleExports } from "./exports.ts";
 import { DefinitionEvaluator } from "../interactive/definitions.ts";
@@ -22,7 +23,7 @@ export type { PeConfig };
 /** Starts this PE's runtime over `transport`; `onStop` runs when the driver says "stop". */
 export async function bootPe(config: PeConfig, transport: Transport, onStop: () => void): Promise<Runtime> {
   const definitions = new DefinitionEvaluator(definitionScope());
-  const runtime = new Runtime(config.pe, config.numPes, transport, {
+  const runtime = assembleRuntime(config.pe, config.numPes, transport, {
     onUnhandled: () => undefined, // PEs forward errors to the driver; never called here
     onStop: () => {
       onStop();

@@ -26,7 +26,7 @@ interface Batch {
 
 /** Sends everything this thread writes to stdout and stderr to the driver, lines labelled. */
 export function printThroughDriver(runtime: Runtime): void {
-  runtime.trackCauses(); // so output after an await in an entry method still finds its cell
+  runtime.scheduler.trackCauses(); // so output after an await in an entry method still finds its cell
   let batch: Batch | null = null;
   const send = runtime.send.bind(runtime);
   const flush = (): void => {
@@ -55,7 +55,7 @@ export function printThroughDriver(runtime: Runtime): void {
         atLineStart = piece.endsWith("\n");
       }
       if (out) {
-        const cause = runtime.currentCause();
+        const cause = runtime.scheduler.currentCause();
         if (batch && (batch.stream !== name || batch.cause !== cause || batch.text.length >= BATCH_CHARS)) flush();
         if (batch) batch.text += out;
         else {

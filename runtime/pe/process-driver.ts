@@ -13,7 +13,8 @@ import { DRIVER, type Endpoint } from "../protocol/ids.ts";
 import { RemoteError } from "../protocol/errors.ts";
 import type { ErrorData } from "../protocol/messages.ts";
 import { DEFAULT_SEND_TIMEOUT_MS, ZmqTransport } from "../transport/zmq-transport.ts";
-import { Runtime, type RuntimeHooks } from "../core/runtime.ts";
+import type { Runtime, RuntimeHooks } from "../core/runtime.ts";
+import { assembleRuntime } from "../assemble.ts";
 import { nextDriverIncarnation } from "../core/current.ts";
 import { distFile } from "./package-root.ts";
 import type { PeSetup } from "./driver.ts";
@@ -190,7 +191,7 @@ export async function startProcessPes(numPes: number, modules: string[], hooks: 
       const slot = joiners.indexOf(j);
       if (layout.slotOf[lost.pe] === slot) threadEnded(lost.pe, lost, `(a thread of process ${j.pid})`);
     };
-    runtime = new Runtime(DRIVER, numPes, routed, {
+    runtime = assembleRuntime(DRIVER, numPes, routed, {
       ...hooks,
       onReady: (pe, error) => {
         if (error) settle(new RemoteError(error));

@@ -103,7 +103,7 @@ export class Sections {
 
   /** Holds a message for a section not known here yet; it is handled again once it is. */
   hold(sid: SectionId, msg: Message): void {
-    this.whenKnown(sid, () => this.rt.redispatch(msg));
+    this.whenKnown(sid, () => this.rt.scheduler.redispatch(msg));
   }
 }
 
