@@ -11,7 +11,7 @@ import { Runtime, type RuntimeHooks } from "./core/runtime.ts";
 import { failLocal, sendToFuture, settleLocal } from "./core/future.ts";
 import { immigrate } from "./core/migration.ts";
 import { forgetCollection } from "./core/destroy.ts";
-import { peStatus } from "./interactive/status.ts";
+import { peStatus } from "./presentation/status.ts";
 import { checkpointStep } from "./checkpoint/steps.ts";
 
 /** What each message type does on the endpoint `rt`. */

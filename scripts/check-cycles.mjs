@@ -10,7 +10,7 @@ import { join, relative, resolve, dirname, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** The folder of the runtime's presentation code (display bundles, status, traces, charts). */
-export const PRESENTATION = "runtime/interactive/";
+export const PRESENTATION = "runtime/presentation/";
 /** How many runtime modules the kernel may import (the runtime's two public surfaces). */
 export const KERNEL_RUNTIME_MODULES = 2;
 

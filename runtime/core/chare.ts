@@ -13,7 +13,6 @@ import { setChareBase } from "./entry-methods.ts";
 import { rt } from "./current.ts";
 import type { ReducerName } from "../collectives/reducers.ts";
 import type { ReductionTarget } from "../collectives/reduction.ts";
-import { contributeToSection } from "../sections/contribute.ts";
 
 /** What the runtime keeps about one hosted element (not part of the chare's own fields). */
 export interface ElementRecord {
@@ -116,7 +115,7 @@ export class Chare {
 
   /** Contributes `data` to the collection's (or, given a section proxy, the section's) next reduction; the result goes to `target`. */
   contribute(data: unknown, reducer: ReducerName | undefined, target: ReductionTarget, section?: SectionProxy<unknown>): void {
-    if (section !== undefined) contributeToSection(this[RECORD], data, reducer, target, section);
+    if (section !== undefined) rt().sections.contribute(this[RECORD], data, reducer, target, section);
     else rt().reductions.contribute(this[RECORD], data, reducer, target);
   }
 
@@ -128,7 +127,7 @@ export class Chare {
   /** Contributes to a reduction whose result every element (or every member of `section`) receives. */
   allreduce<T = unknown>(data?: unknown, reducer?: ReducerName, section?: SectionProxy<unknown>): Future<T> {
     const r = data === undefined ? "nop" : reducer;
-    if (section !== undefined) return contributeToSection(this[RECORD], data, r, "all", section) as Future<T>;
+    if (section !== undefined) return rt().sections.contribute(this[RECORD], data, r, "all", section) as Future<T>;
     return rt().reductions.contribute(this[RECORD], data, r, "all") as Future<T>;
   }
 

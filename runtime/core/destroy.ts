@@ -11,7 +11,7 @@ import type { CollectionId } from "../protocol/ids.ts";
 import { proxyRef } from "./proxy.ts";
 import { rt } from "./current.ts";
 import type { Runtime } from "./runtime.ts";
-import { askEveryPe } from "../interactive/ask-pes.ts";
+import { askEveryPe } from "./ask-pes.ts";
 
 /** Ends a collection on every PE; resolves with the number of elements destroyed (dead PEs' aside). */
 export async function destroyCollection(proxy: unknown): Promise<number> {

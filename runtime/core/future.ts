@@ -8,7 +8,7 @@ import { CharmError, RemoteError, errorToData, noteAwaitSite } from "../protocol
 import type { ErrorData } from "../protocol/messages.ts";
 import { registerReviver, toWire, encodeValue, decode } from "../protocol/codec.ts";
 import { rt } from "./current.ts";
-import { MIME_BUNDLE, futureBundle } from "../interactive/display.ts";
+import { MIME_BUNDLE, futureBundle } from "./bundles.ts";
 import { ANY_PE } from "./failure.ts";
 
 /** The home-side state of a pending future. */

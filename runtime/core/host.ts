@@ -15,12 +15,11 @@ import { constructChare, newRecord, type ElementRecord } from "./chare.ts";
 import { forEachIndex, homePe } from "./placement.ts";
 import { rejectFuture, sendToFuture } from "./future.ts";
 import { isEntryMethod, entryMethodNames } from "./entry-methods.ts";
-import { Tracer } from "../interactive/trace.ts";
+import { Tracer } from "./entry-trace.ts";
 import { ConditionalQueue, type CallOrigin } from "./when.ts";
 import { firstTime, noteBroadcast, type MoveLog } from "./migration.ts";
 import { measured } from "../lb/load.ts";
 import { membersHere } from "../sections/multicast.ts";
-import { payloadBytes } from "../interactive/size.ts";
 import { Arrivals } from "./arrivals.ts";
 
 type InvokeMsg = Extract<Message, { t: "invoke" }>;
@@ -336,7 +335,7 @@ export class HostedCollections {
       this.conditions.release(record);
       return;
     } finally {
-      if (tracing) this.rt.tracer.record(this.rt.self, `${record.ref.cls}.${method}`, started, payloadBytes(args));
+      if (tracing) this.rt.tracer.record(this.rt.self, `${record.ref.cls}.${method}`, started, args);
     }
     if (result !== null && typeof result === "object" && typeof (result as any).then === "function") {
       record.busy++;

@@ -5,7 +5,7 @@ import type { CollectionRef, ProxyRef, ReplyRef } from "../protocol/messages.ts"
 import { rt } from "./current.ts";
 import { Future } from "./future.ts";
 import { ANY_PE } from "./failure.ts";
-import { proxyLabel } from "./proxy.ts";
+import { proxyLabel } from "./proxy-label.ts";
 import type { Runtime } from "./runtime.ts";
 import { counterOf, DRIVER, homeOf } from "../protocol/ids.ts";
 

@@ -13,10 +13,10 @@ import { registerReviver, toWire } from "../protocol/codec.ts";
 import { findChareClass } from "./registry.ts";
 import { checkIndex } from "./placement.ts";
 import { callEntry, checkCurrentRun } from "./invoke.ts";
+import { proxyLabel } from "./proxy-label.ts";
 import { maybeRt, runtimeGeneration } from "./current.ts";
-import { MIME_BUNDLE, proxyBundle } from "../interactive/display.ts";
+import { MIME_BUNDLE, proxyBundle } from "./bundles.ts";
 import { entryMethodNames, isEntryMethod } from "./entry-methods.ts";
-import { slice } from "../sections/define.ts";
 
 const REF = Symbol("charm4ts.proxyRef");
 // Every proxy shares one frozen, empty target: the traps answer everything that matters, and a
@@ -50,12 +50,15 @@ export function boundTarget(value: unknown): TargetRef | undefined {
   return typeof value === "function" ? (value as any)[TARGET] : undefined;
 }
 
-/** Describes a proxy for people: "Hello[3]", "Hello(array 8)". */
-export function proxyLabel(ref: ProxyRef): string {
-  if (ref.idx) return `${ref.cls}[${ref.idx.join(",")}]`;
-  if (ref.kind === "single") return `${ref.cls}(singleton on PE ${ref.pe})`;
-  if (ref.kind === "array") return `${ref.cls}(array ${ref.dims!.join("×")})`;
-  return `${ref.cls}(${ref.kind})`;
+// `proxy.slice(...)` makes a section: sections/split.ts installs how when it loads, so the core
+// doesn't import the sections layer above it.
+let slicer: (ref: ProxyRef, ranges: unknown[]) => unknown = () => {
+  throw new CharmError("proxy.slice(): sections aren't loaded (import charm4ts, not its core modules alone)");
+};
+
+/** Installs what `proxy.slice(...)` does (sections/split.ts). */
+export function registerSlicer(slice: (ref: ProxyRef, ranges: any[]) => unknown): void {
+  slicer = slice;
 }
 
 class ProxyTraps implements ProxyHandler<object> {
@@ -79,7 +82,7 @@ class ProxyTraps implements ProxyHandler<object> {
     }
     if (prop === "then") return undefined; // a proxy is not a promise: `await proxy` gives the proxy
     if (prop === "at") return (...index: number[]) => this.element(index);
-    if (prop === "slice" && !ref.idx) return (...ranges: any[]) => slice(ref, ranges);
+    if (prop === "slice" && !ref.idx) return (...ranges: any[]) => slicer(ref, ranges);
     if (prop === "toString") return () => proxyLabel(ref);
     if (prop === "toJSON") return () => ({ proxy: proxyLabel(ref) });
     if (!ref.idx && isIndexLike(prop)) return this.element([Number(prop)]);

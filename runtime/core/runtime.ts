@@ -15,7 +15,7 @@ import { ChannelInboxes } from "../channels/inbox.ts";
 import { QuiescenceProbe } from "./quiescence.ts";
 import { CreationTracker } from "./creation.ts";
 import { Census } from "./census.ts";
-import { Tracer } from "../interactive/trace.ts";
+import { Tracer } from "./entry-trace.ts";
 import { Balancing } from "../lb/balancer.ts";
 import { Failures } from "./failure.ts";
 import { Sections } from "../sections/registry.ts";

@@ -9,7 +9,7 @@ import { RemoteError } from "../protocol/errors.ts";
 import type { ErrorData } from "../protocol/messages.ts";
 import type { Replacement } from "../protocol/join.ts";
 import { Future } from "../core/future.ts";
-import { definitionLog } from "../interactive/define.ts";
+import { definitionLog } from "../definitions/ship.ts";
 import { PortTransport } from "../transport/port-transport.ts";
 import type { Runtime, RuntimeHooks } from "../core/runtime.ts";
 import { assembleRuntime } from "../assemble.ts";

@@ -1,6 +1,6 @@
 /** The section calls on `charm`: split and combine (slices are `proxy.slice(…)`). */
 import type { ChareOf, CollectionProxy, SectionProxy } from "../core/proxy-types.ts";
-import { combine, split, type SplitOptions } from "./define.ts";
+import { combine, split, type SplitOptions } from "./split.ts";
 
 /** `charm.split` and `charm.combine`, typed from the proxies given. */
 export const sectionApi = {

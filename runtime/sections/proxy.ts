@@ -10,7 +10,7 @@ import { registerReviver, toWire } from "../protocol/codec.ts";
 import { maybeRt, runtimeGeneration } from "../core/current.ts";
 import { TARGET } from "../core/proxy.ts";
 import { WeakInterner } from "../core/weak-intern.ts";
-import { MIME_BUNDLE, htmlTable } from "../interactive/display.ts";
+import { MIME_BUNDLE, htmlTable } from "../presentation/display.ts";
 import { multicast, sectionLabel } from "./multicast.ts";
 
 const REF = Symbol("charm4ts.sectionRef");

@@ -8,6 +8,10 @@ import { counterOf, indexKey, type CollectionId, type SectionId } from "../proto
 import type { CollectionRef, Message, SectionDef, SectionRef } from "../protocol/messages.ts";
 import type { Runtime } from "../core/runtime.ts";
 import type { ElementRecord } from "../core/chare.ts";
+import type { Future } from "../core/future.ts";
+import type { ReducerName } from "../collectives/reducers.ts";
+import type { ReductionTarget } from "../collectives/reduction.ts";
+import { contributeToSection } from "./contribute.ts";
 
 /** One section as an endpoint knows it: its members, in member order, and each one's position. */
 export class Section {
@@ -99,6 +103,11 @@ export class Sections {
     const list = this.waiting.get(sid);
     const go = (): void => run(this.known.get(sid)!);
     if (list) list.push(go); else this.waiting.set(sid, [go]);
+  }
+
+  /** An element's contribution to `section`'s next reduction (a member's Future for an allreduce). */
+  contribute(record: ElementRecord, data: unknown, reducer: ReducerName | undefined, target: ReductionTarget | "all", section: unknown): Future<unknown> | undefined {
+    return contributeToSection(record, data, reducer, target, section);
   }
 
   /** Holds a message for a section not known here yet; it is handled again once it is. */

@@ -8,9 +8,9 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { charm, CharmError } from "../../runtime/index.ts";
 import { Host } from "./fixtures/hosted.ts";
-import { clearDefinitions } from "../../runtime/interactive/define.ts";
-import { DefinitionEvaluator } from "../../runtime/interactive/definitions.ts";
-import { definitionScope } from "../../runtime/interactive/scope.ts";
+import { clearDefinitions } from "../../runtime/definitions/ship.ts";
+import { DefinitionEvaluator } from "../../runtime/definitions/evaluate.ts";
+import { definitionScope } from "../../runtime/definitions/scope.ts";
 import { findChareClass } from "../../runtime/core/registry.ts";
 
 const fixtures = new URL("./fixtures/hosted.ts", import.meta.url).href;

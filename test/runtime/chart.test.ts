@@ -1,7 +1,7 @@
 // The notebook charts: bars and points are where the numbers say, labels are escaped, bad input fails early.
 import { describe, expect, it } from "vitest";
-import { barChart, lineChart } from "../../runtime/interactive/chart.ts";
-import { MIME_BUNDLE } from "../../runtime/interactive/display.ts";
+import { barChart, lineChart } from "../../runtime/presentation/chart.ts";
+import { MIME_BUNDLE } from "../../runtime/presentation/display.ts";
 
 const attr = (tag: string, name: string) => Number(new RegExp(`${name}="([-\\d.]+)"`).exec(tag)![1]);
 const tags = (svg: string, re: RegExp) => svg.match(re) ?? [];

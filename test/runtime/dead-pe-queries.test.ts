@@ -3,7 +3,7 @@
 // (issue 16, item 4).
 import { afterEach, describe, expect, it } from "vitest";
 import { charm, PeLostError, RemoteError } from "../../runtime/index.ts";
-import { MIME_BUNDLE } from "../../runtime/interactive/display.ts";
+import { MIME_BUNDLE } from "../../runtime/presentation/display.ts";
 import { Thrower } from "./fixtures/thrown.ts";
 import { TRANSPORTS, over } from "./transports.ts";
 import { within } from "./within.ts";

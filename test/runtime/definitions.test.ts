@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { charm, RemoteError } from "../../runtime/index.ts";
-import { clearDefinitions } from "../../runtime/interactive/define.ts";
-import { DefinitionEvaluator } from "../../runtime/interactive/definitions.ts";
-import { definitionScope } from "../../runtime/interactive/scope.ts";
+import { clearDefinitions } from "../../runtime/definitions/ship.ts";
+import { DefinitionEvaluator } from "../../runtime/definitions/evaluate.ts";
+import { definitionScope } from "../../runtime/definitions/scope.ts";
 import { findChareClass } from "../../runtime/core/registry.ts";
 import { rt } from "../../runtime/core/current.ts";
 import type { CollectionId } from "../../runtime/protocol/ids.ts";

@@ -6,7 +6,7 @@ import { inspect } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { charm, Future, Reducer, RemoteError, type Index } from "../../runtime/index.ts";
 import { pythonRange } from "../../runtime/sections/slice.ts";
-import { MIME_BUNDLE } from "../../runtime/interactive/display.ts";
+import { MIME_BUNDLE } from "../../runtime/presentation/display.ts";
 import { maybeRt } from "../../runtime/core/current.ts";
 import { proxyRef } from "../../runtime/core/proxy.ts";
 import { makeSectionProxy } from "../../runtime/sections/proxy.ts";

@@ -22,9 +22,9 @@ describe("import rules (scripts/check-cycles.mjs)", () => {
     const { status, lines } = check(fixture);
     expect(status).toBe(1);
     expect(lines.sort()).toEqual([
-      "broken: core imports presentation: runtime/core/pong.ts → runtime/interactive/show.ts",
+      "broken: core imports presentation: runtime/core/pong.ts → runtime/presentation/show.ts",
       "broken: kernel imports 3 runtime modules (at most 2): runtime/core/left.ts runtime/core/ping.ts runtime/core/right.ts",
-      "broken: runtime imports kernel: runtime/interactive/show.ts → kernel/k.ts",
+      "broken: runtime imports kernel: runtime/presentation/show.ts → kernel/k.ts",
       // left ↔ right import each other only for types: erased, no cycle.
       "broken: value-import cycle: runtime/core/ping.ts runtime/core/pong.ts",
     ]);

@@ -5,42 +5,9 @@
  * SVG with one row per PE, plus a text summary for terminals.
  */
 import { rt } from "../core/current.ts";
+import { Tracer, type TraceEvent } from "../core/entry-trace.ts";
 import { MIME_BUNDLE, escapeHtml, htmlTable } from "./display.ts";
-import { askEveryPe } from "./ask-pes.ts";
-
-/** One execution: PE, what ran, and when (ms since the epoch). */
-export interface TraceEvent {
-  pe: number;
-  label: string;
-  start: number;
-  end: number;
-  /** Approximate bytes of the call's arguments. */
-  bytes: number;
-}
-
-/** A PE's recorder: off unless a timeline is being taken (one branch on the hot path). */
-export class Tracer {
-  on = false;
-  private events: TraceEvent[] = [];
-
-  /** Absolute milliseconds: every thread's `performance.now()` counts from its own origin. */
-  static now(): number {
-    return performance.timeOrigin + performance.now();
-  }
-
-  /** Records one execution. */
-  record(pe: number, label: string, start: number, bytes: number): void {
-    if (this.events.length < 200_000) this.events.push({ pe, label, start, end: Tracer.now(), bytes });
-  }
-
-  /** Turns tracing on or off; turning it off hands over (and forgets) the events. */
-  toggle(on: boolean): TraceEvent[] {
-    this.on = on;
-    const events = this.events;
-    this.events = [];
-    return events;
-  }
-}
+import { askEveryPe } from "../core/ask-pes.ts";
 
 /** A timeline ready to display. */
 export class Timeline {

@@ -3,8 +3,8 @@
  * leave the query waiting forever. A PE known dead isn't asked; one that dies before answering
  * rejects its own future (failure.ts), and the query answers with what the live PEs said.
  */
-import { Future } from "../core/future.ts";
-import { rt } from "../core/current.ts";
+import { Future } from "./future.ts";
+import { rt } from "./current.ts";
 import { PeLostError } from "../protocol/errors.ts";
 import type { FutureId } from "../protocol/ids.ts";
 import type { Message } from "../protocol/messages.ts";

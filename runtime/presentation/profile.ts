@@ -4,7 +4,8 @@
  * the PEs and per PE — a table in a notebook, `print()` / `toString()` in a script.
  */
 import { MIME_BUNDLE, htmlTable } from "./display.ts";
-import { timeline, type TraceEvent } from "./trace.ts";
+import { timeline } from "./trace.ts";
+import type { TraceEvent } from "../core/entry-trace.ts";
 
 /** One entry method's numbers. */
 export interface MethodStats {

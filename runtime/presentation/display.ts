@@ -6,9 +6,9 @@ import type { ProxyRef } from "../protocol/messages.ts";
 import { forEachIndex, homePe, sizeOf } from "../core/placement.ts";
 import { maybeRt } from "../core/current.ts";
 import { counterOf, homeOf } from "../protocol/ids.ts";
+import { MIME_BUNDLE, registerViews } from "../core/bundles.ts";
 
-/** The symbol a notebook looks for on values it displays (kernel/cells/worker/format.ts). */
-export const MIME_BUNDLE: unique symbol = Symbol.for("charm4ts.mimeBundle") as any;
+export { MIME_BUNDLE };
 
 /** Escapes text for HTML. */
 export function escapeHtml(text: string): string {
@@ -38,7 +38,7 @@ function placement(ref: ProxyRef): Map<number, number> | undefined {
 }
 
 /** The bundle for a proxy: its class, shape and placement per PE. */
-export function proxyBundle(ref: ProxyRef, label: string): Record<string, string> {
+function proxyBundle(ref: ProxyRef, label: string): Record<string, string> {
   const runtime = maybeRt();
   if (ref.idx) {
     const pe = runtime ? runtime.locate(ref, ref.idx) : undefined;
@@ -54,7 +54,7 @@ export function proxyBundle(ref: ProxyRef, label: string): Record<string, string
 }
 
 /** The bundle for a future: pending, its value, or its error. */
-export function futureBundle(id: number, status: string, value: unknown, error: Error | undefined): Record<string, string> {
+function futureBundle(id: number, status: string, value: unknown, error: Error | undefined): Record<string, string> {
   const detail = status === "resolved" ? ` = ${safeString(value)}` : status === "rejected" ? `: ${error?.message}` : "";
   const text = `Future ${shortId(id)} (${status})${detail}`;
   const color = status === "rejected" ? "#b00" : status === "resolved" ? "#060" : "#666";
@@ -75,3 +75,6 @@ function safeString(value: unknown): string {
     return String(value);
   }
 }
+
+// The core's proxies and futures show themselves with these views wherever this module is loaded.
+registerViews({ proxy: proxyBundle, future: futureBundle });

@@ -3,7 +3,7 @@ import { Future } from "../core/future.ts";
 import { maybeRt } from "../core/current.ts";
 import { ANY_PE } from "../core/failure.ts";
 import { PeLostError } from "../protocol/errors.ts";
-import { REGISTER, registerDefinitions } from "./definitions.ts";
+import { REGISTER, registerDefinitions } from "./evaluate.ts";
 
 const log: string[] = [];
 // The driver runs the same trailer when it evaluates a cell, so it registers the same values.

@@ -3,7 +3,7 @@ import { getHeapStatistics } from "node:v8";
 import type { Runtime } from "../core/runtime.ts";
 import type { FlowStats } from "../transport/transport.ts";
 import { MIME_BUNDLE, htmlTable } from "./display.ts";
-import { askEveryPe } from "./ask-pes.ts";
+import { askEveryPe } from "../core/ask-pes.ts";
 
 /** One PE's numbers. */
 export interface PeStatus {

@@ -7,7 +7,8 @@ import { CharmError } from "../protocol/errors.ts";
 import { DRIVER, compareIndex, indexKey, type Index, type SectionId } from "../protocol/ids.ts";
 import type { CollectionRef, ProxyRef, SectionDef } from "../protocol/messages.ts";
 import { rt } from "../core/current.ts";
-import { makeProxy, proxyLabel, proxyRef } from "../core/proxy.ts";
+import { makeProxy, proxyRef, registerSlicer } from "../core/proxy.ts";
+import { proxyLabel } from "../core/proxy-label.ts";
 import { checkIndex, forEachIndex } from "../core/placement.ts";
 import { makeSectionProxy, sectionRef } from "./proxy.ts";
 import { sectionLabel } from "./multicast.ts";
@@ -206,3 +207,5 @@ function describe(proxy: unknown): string {
   const ref = proxyRef(proxy);
   return ref ? proxyLabel(ref) : String(proxy);
 }
+
+registerSlicer(slice);
