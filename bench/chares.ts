@@ -108,3 +108,16 @@ export class FibBench extends Chare {
 export function tinyTask(x: number): number {
   return x + 1;
 }
+
+/** An element with `bytes` of state in a typed array and a few small fields (the checkpoint benchmarks). */
+export class Blob extends Chare {
+  data: Float64Array;
+  step = 0;
+  label: string;
+
+  constructor(bytes: number) {
+    super();
+    this.data = new Float64Array(bytes / 8).fill(this.thisIndex[0]!);
+    this.label = `blob ${this.thisIndex[0]}`;
+  }
+}

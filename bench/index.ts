@@ -6,10 +6,12 @@ import { commBenchmarks } from "./comms.ts";
 import { cellBenchmarks } from "./cells.ts";
 import { interactiveBenchmarks } from "./interactive.ts";
 import { balancingBenchmarks } from "./balancing.ts";
+import { checkpointBenchmarks } from "./checkpoint.ts";
 
 const suites: Array<[string, () => Promise<Row[]>]> = [
   ["runtime (2 PEs, worker threads)", runtimeBenchmarks],
   ["balancing (migration, AtSync; 2 PEs)", balancingBenchmarks],
+  ["checkpoint (to disk and back; 2 PEs)", checkpointBenchmarks],
   ["kernel (Jupyter protocol over ZeroMQ)", kernelBenchmarks],
   ["comms (Jupyter comms while cells run; 2 PEs)", commBenchmarks],
   ["cells (TypeScript in the executor worker)", cellBenchmarks],

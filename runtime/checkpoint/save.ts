@@ -45,8 +45,10 @@ export async function saveHere(rt: Runtime, req: SaveRequest): Promise<SaveAnswe
       for (const record of coll.elements.values()) {
         fields ??= declaredFields(record.chare!.constructor);
         checkSavable(rt, record);
-        const enc = packElement(rt, record, coll, [], "be saved");
-        await writer.add({ c: coll.ref.cid, i: record.index, s: enc.v });
+        // Not copied: the state is serialized before anything else runs, so its typed arrays may be shared meanwhile.
+        const enc = packElement(rt, record, coll, [], "be saved", false);
+        const pending = writer.add({ c: coll.ref.cid, i: record.index, s: enc.v }, enc.bytes ?? 0);
+        if (pending) await pending;
       }
       const total = rt.census.totals.get(coll.ref.cid);
       collections.push({ ref: coll.ref, fields: fields!, ...(total === undefined ? {} : { total }) });

@@ -117,8 +117,11 @@ function resend(rt: Runtime, record: ElementRecord, toPe: number, w: Waiting): v
   rt.send(toPe, { t: "bcast", to: record.ref, m: w.method, a: enc.a, r: enc.r, reply: o.reply, b: o.b, only: record.index, sec: o.sec }, enc.transfer);
 }
 
-/** Encodes an element's state for a move (or, `action` "be saved", a checkpoint); throws naming what can't be sent. */
-export function packElement(rt: Runtime, record: ElementRecord, coll: LocalCollection, waiting: Waiting[], action = "migrate"): { v: unknown; r?: 1; transfer?: ArrayBuffer[] } {
+/**
+ * Encodes an element's state for a move (or, `action` "be saved" and `copy` false, for a
+ * checkpoint that serializes it at once); throws naming what can't be sent.
+ */
+export function packElement(rt: Runtime, record: ElementRecord, coll: LocalCollection, waiting: Waiting[], action = "migrate", copy = true): ReturnType<typeof encodeValue> {
   const boxes: PackedElement["boxes"] = [];
   for (const [from, box] of rt.channels.boxesOf(record)) {
     if (box.receivers.length > 0 || box.watchers.length > 0) throw new CharmError(`${record.label} is waiting on a channel; it can move once the entry method waiting returns`);
@@ -135,7 +138,7 @@ export function packElement(rt: Runtime, record: ElementRecord, coll: LocalColle
   if (record.syncs) packed.syncs = record.syncs;
   packing = record;
   try {
-    return encodeValue(packed, `${record.label}'s state`);
+    return encodeValue(packed, `${record.label}'s state`, copy);
   } catch (err) {
     if (err instanceof CharmError) throw new CharmError(`${record.label} can't ${action}: ${err.message}`);
     throw err;

@@ -46,6 +46,11 @@ export interface EncodedArgs {
 class Encoder {
   refs = false;
   transfer: ArrayBuffer[] | undefined;
+  /** Bytes of binary data met (typed arrays, ArrayBuffers), copied or not. */
+  bytes = 0;
+
+  /** `copy` false: binary data is kept as it is, for a caller that serializes it before anything can change it. */
+  constructor(private readonly copy = true) {}
   // What was already encoded (shared and circular references stay so): the first object in two
   // fields, since most values hold one (a typed array, an array), and a Map only from the second.
   private firstOriginal: object | undefined;
@@ -80,6 +85,8 @@ class Encoder {
     }
     if (ArrayBuffer.isView(obj)) return this.copyView(obj);
     if (obj instanceof ArrayBuffer) {
+      this.bytes += obj.byteLength;
+      if (!this.copy) return obj;
       const copy = copyBytes(obj, 0, obj.byteLength);
       (this.transfer ??= []).push(copy);
       return this.keep(obj, copy);
@@ -131,7 +138,8 @@ class Encoder {
   }
 
   private copyView(view: ArrayBufferView): ArrayBufferView {
-    if (view.buffer instanceof SharedArrayBuffer) return view;
+    this.bytes += view.byteLength;
+    if (view.buffer instanceof SharedArrayBuffer || !this.copy) return view;
     // One memcpy here; the copy's buffer is then transferred, not cloned again.
     const bytes = copyBytes(view.buffer, view.byteOffset, view.byteLength);
     const Ctor = view.constructor as new (b: ArrayBuffer, o: number, n: number) => ArrayBufferView;
@@ -182,13 +190,17 @@ export function encodeArgs(args: readonly unknown[]): EncodedArgs {
   return { a, r: enc.refs ? 1 : undefined, transfer: enc.transfer };
 }
 
-/** Encodes one value (a future's result, a channel message, a reduction contribution). */
-export function encodeValue(value: unknown, what: string): { v: unknown; r?: 1; transfer?: ArrayBuffer[] } {
+/**
+ * Encodes one value (a future's result, a channel message, a reduction contribution); `bytes`
+ * counts its binary data. With `copy` false binary data is not copied: only for a caller that
+ * serializes the result at once (a checkpoint).
+ */
+export function encodeValue(value: unknown, what: string, copy = true): { v: unknown; r?: 1; transfer?: ArrayBuffer[]; bytes?: number } {
   // Fast path: a primitive needs no copy and no walk (reductions and replies are mostly numbers).
   if (value === null || (typeof value !== "object" && typeof value !== "function" && typeof value !== "symbol")) return { v: value };
-  const enc = new Encoder();
+  const enc = new Encoder(copy);
   const v = enc.encode(value, what);
-  return { v, r: enc.refs ? 1 : undefined, transfer: enc.transfer };
+  return { v, r: enc.refs ? 1 : undefined, transfer: enc.transfer, bytes: enc.bytes };
 }
 
 /** Rebuilds tagged references inside a received value (in place where possible). */

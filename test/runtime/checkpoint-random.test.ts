@@ -21,6 +21,8 @@ afterAll(async () => {
 const state = fc.oneof(
   fc.jsonValue({ maxDepth: 3 }),
   fc.float64Array({ maxLength: 20 }),
+  fc.float64Array({ minLength: 128, maxLength: 400 }), // 1 KiB and more: written straight from memory
+  fc.tuple(fc.int16Array({ minLength: 600, maxLength: 700 }), fc.string()).map(([a, s]) => ({ a, again: a, s })),
   fc.int32Array({ maxLength: 20 }),
   fc.uint8Array({ maxLength: 40 }),
   fc.dictionary(fc.string({ maxLength: 4 }), fc.integer()).map((d) => new Map(Object.entries(d))),

@@ -1,0 +1,89 @@
+/**
+ * Checkpoint and restore to disk on 2 PEs, each beside its plain-fs floor from the same run:
+ * the same bytes in the same number of files, written in parallel (writev, fsync, rename) and
+ * read back (readFile), with no encoding, hashing or chares.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { open, readFile, readdir, rename, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { charm } from "../runtime/index.ts";
+import { Blob } from "./chares.ts";
+import { median, type Row } from "./row.ts";
+
+const only = process.env.BENCH?.toLowerCase().split(",").filter(Boolean);
+const want = (name: string): boolean => !only || only.some((w) => name.toLowerCase().includes(w));
+
+const ms = async (fn: () => PromiseLike<unknown>): Promise<number> => {
+  const t0 = performance.now();
+  await fn();
+  return performance.now() - t0;
+};
+
+/** Writes `sizes[i]` bytes to file i, all files at once, in chunks of `chunk` bytes, then fsync and rename. */
+async function plainWrite(dir: string, sizes: number[], chunk: number): Promise<void> {
+  const block = Buffer.alloc(chunk, 7);
+  await Promise.all(sizes.map(async (size, i) => {
+    const path = join(dir, `floor-${i}.bin`);
+    const fh = await open(`${path}.tmp`, "w");
+    for (let left = size; left > 0; left -= 4 * chunk) {
+      const n = Math.min(4, Math.ceil(left / chunk));
+      await fh.writev(Array.from({ length: n }, (_, k) => (k === n - 1 && left < n * chunk ? block.subarray(0, left - (n - 1) * chunk) : block)));
+    }
+    await fh.sync();
+    await fh.close();
+    await rename(`${path}.tmp`, path);
+  }));
+}
+
+/** Reads the floor's files back, all at once. */
+async function plainRead(dir: string, count: number): Promise<void> {
+  await Promise.all(Array.from({ length: count }, (_, i) => readFile(join(dir, `floor-${i}.bin`))));
+}
+
+/** The byte size of every PE file of the checkpoint in `dir`. */
+async function fileSizes(dir: string): Promise<number[]> {
+  const names = (await readdir(dir)).filter((f) => f.endsWith(".bin") && !f.startsWith("floor-"));
+  return Promise.all(names.map(async (f) => (await stat(join(dir, f))).size));
+}
+
+/** Checkpoint and restore rows for `n` elements of `bytes` each. */
+async function rowsFor(label: string, n: number, bytes: number, chunk: number): Promise<Row[]> {
+  const dir = mkdtempSync(join(tmpdir(), "charm4ts-bench-ckpt-"));
+  try {
+    let blobs = charm.array(Blob, n, { args: [bytes] });
+    await charm.awaitCreation(blobs);
+    const save = await median(3, () => ms(() => charm.checkpoint(dir, { blobs })));
+    const sizes = await fileSizes(dir);
+    const writeFloor = await median(3, () => ms(() => plainWrite(dir, sizes, chunk)));
+    const load = await median(3, async () => {
+      await charm.destroy(blobs);
+      const t = await ms(async () => { blobs = (await charm.restore<{ blobs: typeof blobs }>(dir)).blobs; });
+      return t;
+    });
+    const readFloor = await median(3, () => ms(() => plainRead(dir, sizes.length)));
+    const total = `${(sizes.reduce((a, b) => a + b, 0) / 2 ** 20).toFixed(0)} MiB`;
+    await charm.destroy(blobs);
+    return [
+      { name: `checkpoint ${label} (${total}), 2 PEs`, value: save, unit: "ms", floor: { name: "the same bytes written with fs, 2 files at once", value: writeFloor, unit: "ms" }, target: "≤ ×1.5" },
+      { name: `restore ${label} (${total}), 2 PEs`, value: load, unit: "ms", floor: { name: "the same files read with fs, at once", value: readFloor, unit: "ms" }, target: "≤ ×1.5" },
+    ];
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Runs the checkpoint benchmarks on 2 local PEs (CHECKPOINT_SCALE=0.1 scales the element counts down). */
+export async function checkpointBenchmarks(): Promise<Row[]> {
+  const scale = Number(process.env.CHECKPOINT_SCALE ?? 1);
+  const rows: Row[] = [];
+  await charm.start({ numPes: 2, modules: [new URL("../bench/chares.ts", import.meta.url).href] });
+  try {
+    const big = Math.round(1000 * scale), small = Math.round(100_000 * scale);
+    if (want("1 mib")) rows.push(...(await rowsFor(`${big.toLocaleString("en")} × 1 MiB`, big, 1 << 20, 1 << 20)));
+    if (want("small")) rows.push(...(await rowsFor(`${small.toLocaleString("en")} small elements`, small, 64, 1 << 16)));
+  } finally {
+    await charm.shutdown();
+  }
+  return rows;
+}
