@@ -41,8 +41,8 @@ export function messageHandlers(rt: Runtime): Handlers {
     echo: (m) => sendToFuture(m.fid, rt.self),
     trace: (m) => sendToFuture(m.fid, rt.tracer.toggle(m.on)),
     output: (m, cause) => {
-      if (rt.hooks.onOutput) rt.hooks.onOutput(m.stream, m.text, cause, m.pe);
-      else process[m.stream].write(m.text);
+      if (rt.hooks.onOutput) rt.hooks.onOutput(m.stream, m.text, cause, m.pe, m.dropped);
+      else if (m.text) process[m.stream].write(m.text);
     },
     peDead: (m) => rt.failures.heard(m.pe, m.why),
     counters: (m) => sendToFuture(m.fid, [rt.self, rt.collectionCount]),

@@ -4,6 +4,7 @@
  * here, so a wrong value fails at start with a message naming where to set it.
  */
 import { CharmError } from "./protocol/errors.ts";
+import type { DroppedOutput } from "./protocol/messages.ts";
 import { defaultPeCount, type PeCount } from "./pe-count.ts";
 import type { ProcessOptions } from "./pe/process-driver.ts";
 import { heartbeatFor, type HeartbeatTiming } from "./pe/heartbeat.ts";
@@ -39,8 +40,8 @@ export interface StartOptions {
    * command line, or CHARM4TS_RESTART.
    */
   restart?: string;
-  /** Notebook mode: where PE output goes, with the cause (cell) of the work that printed it and the PE that did. */
-  onOutput?: (stream: "stdout" | "stderr", text: string, cause: number, pe: number) => void;
+  /** Notebook mode: where PE output goes, with the cause (cell) of the work that printed it and the PE that did; `dropped`: what a PE held back. */
+  onOutput?: (stream: "stdout" | "stderr", text: string, cause: number, pe: number, dropped?: DroppedOutput) => void;
   /**
    * What the PEs are: "threads" (default), worker threads of this process; "processes", PE
    * processes on this host, connected over ZeroMQ TCP; "mixed", the first `localPes` PEs threads

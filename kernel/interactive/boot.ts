@@ -4,12 +4,13 @@
  */
 import { charm } from "../../runtime/index.ts";
 import { workerData } from "node:worker_threads";
+import type { DroppedOutput } from "../../runtime/protocol/messages.ts";
 import { discardPrestarted, offerPrestarted, type PrestartedPes } from "../../runtime/pe/prestart.ts";
 
 let booting: Promise<void> | undefined;
 
-type OutputRouter = (stream: "stdout" | "stderr", text: string, cause: number, pe: number) => void;
-let router: OutputRouter = (stream, text) => process[stream].write(text);
+type OutputRouter = (stream: "stdout" | "stderr", text: string, cause: number, pe: number, dropped?: DroppedOutput) => void;
+let router: OutputRouter = (stream, text) => { if (text) process[stream].write(text); };
 
 /** Decides where PE output goes, given the cell that caused it (set by the cell thread). */
 export function routePeOutput(route: OutputRouter): void {
@@ -26,7 +27,7 @@ export function bootPes(): Promise<void> {
     // The kernel's main thread started the PE threads already (main.ts): this start adopts them.
     const prestarted = (workerData as { pes?: PrestartedPes } | null)?.pes;
     if (prestarted) offerPrestarted(prestarted);
-    booting = charm.start({ modules: [], interactive: true, onOutput: (stream, text, cause, pe) => router(stream, text, cause, pe) });
+    booting = charm.start({ modules: [], interactive: true, onOutput: (stream, text, cause, pe, dropped) => router(stream, text, cause, pe, dropped) });
     // PE threads the kernel started ahead (main.ts) and this start didn't take (PE processes) end.
     booting.finally(discardPrestarted).catch(() => undefined); // a failure is reported to the first cell that needs the runtime
   }

@@ -4,7 +4,7 @@
  * message (the handler table that joins them is runtime/assemble.ts).
  */
 import { DRIVER, INCARNATION_IDS, makeId, type CollectionId, type Endpoint, type FutureId, type Index } from "../protocol/ids.ts";
-import type { CollectionRef, ErrorData, Message } from "../protocol/messages.ts";
+import type { CollectionRef, DroppedOutput, ErrorData, Message } from "../protocol/messages.ts";
 import type { Transport } from "../transport/transport.ts";
 import type { FutureState } from "./future.ts";
 import { Scheduler, type Handlers } from "./scheduler.ts";
@@ -33,7 +33,7 @@ export interface RuntimeHooks {
   /** Interactive definitions arrived (PEs only); the future gets one value per PE. */
   onDefine?(code: string, fid: FutureId): void;
   /** A PE printed (notebook mode; driver only), with the cause of the work that printed it and the PE that did. */
-  onOutput?(stream: "stdout" | "stderr", text: string, cause: number, pe: number): void;
+  onOutput?(stream: "stdout" | "stderr", text: string, cause: number, pe: number, dropped?: DroppedOutput): void;
   /** A PE answered the heartbeat (driver of PE processes only). */
   onPong?(pe: Endpoint): void;
 }

@@ -26,6 +26,14 @@ export interface CollectionRef {
   pe?: number;
 }
 
+/** Printed output a PE held back over its budget (runtime/pe/output-budget.ts). */
+export interface DroppedOutput {
+  lines: number;
+  bytes: number;
+  /** The PE's recent output (its last lines, shown or not, marked "[PE n] "), once the flood paused. */
+  recent?: string;
+}
+
 /** A proxy on the wire: a collection, or one element of it when `idx` is set. */
 export interface ProxyRef extends CollectionRef {
   idx?: Index;
@@ -125,7 +133,9 @@ export type Message =
   | { t: "echo"; fid: FutureId }
   | { t: "trace"; on: boolean; fid: FutureId }
   // What a PE printed (notebook mode), each line marked "[PE n] "; `pe` is the printer, for the kernel's per-PE log.
-  | { t: "output"; stream: "stdout" | "stderr"; text: string; pe: number }
+  // `dropped`: what the PE held back over its output budget since it last said (text is then
+  // empty), with its recent output, shown or not, when the flood paused.
+  | { t: "output"; stream: "stdout" | "stderr"; text: string; pe: number; dropped?: DroppedOutput }
   | { t: "exit"; code: number; reason?: string }
   // The driver's application heartbeat to PE processes (pe/heartbeat.ts): answered by the PE's event loop.
   | { t: "ping"; n: number }

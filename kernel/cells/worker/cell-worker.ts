@@ -18,6 +18,7 @@ import { InteractiveRuntime } from "../../interactive/session.ts";
 import { PLAIN } from "../../../runtime/protocol/error-report.ts";
 import { routePeOutput } from "../../interactive/boot.ts";
 import { StreamLimit, limitFromEnv, type OutputSource } from "./stream-limit.ts";
+import type { DroppedOutput } from "../../../runtime/protocol/messages.ts";
 
 const port = parentPort!;
 const { cwd, cellRunning } = workerData as { cwd: string; cellRunning: Int32Array };
@@ -104,12 +105,21 @@ process.setSourceMapsEnabled(true);
 const runtime = new InteractiveRuntime();
 // PE output goes to the cell whose work printed it: the running cell, or marked with its origin.
 const cellNames = new Map<number, string>();
-routePeOutput((stream, text, cause, pe) => {
+routePeOutput((stream, text, cause, pe, dropped) => {
+  if (dropped) return heldBack(pe, dropped);
   runtime.peOutput.add(pe, text);
   if (cause === 0 || cause === current?.id) return emit({ kind: "stream", name: stream, text }, pe);
   const origin = cellNames.get(cause) ?? "an earlier cell";
   emit({ kind: "stream", name: stream, text: text.replace(/^(?=.)/gm, `[from ${origin}] `) }, pe, true);
 });
+/** A PE held output back over its own budget: counted as dropped, and its recent output kept for charm.output. */
+function heldBack(pe: number, dropped: DroppedOutput): void {
+  if (dropped.recent !== undefined) runtime.peOutput.replace(pe, dropped.recent);
+  if (dropped.bytes === 0) return;
+  streamLimit.count(pe, dropped.lines, dropped.bytes);
+  const summary = streamLimit.summaryIfDue();
+  if (summary) notice({ kind: "stream", name: "stderr", text: summary });
+}
 Object.assign(globalThis, runtime.globals());
 runtime.start();
 const evaluator = new Evaluator();

@@ -4,6 +4,7 @@
  * is posted to the kernel's thread, so a flood costs neither the kernel's memory nor the
  * frontend's: only counted per source and summarised, while the cell runs and when it ends.
  */
+import { DEFAULT_BURST_KB, DEFAULT_RATE_KB, TokenBucket, countLines, outputRatesFromEnv } from "../../../runtime/pe/output-budget.ts";
 
 /** The limit: `burstBytes` at once, then `bytesPerSecond`. */
 export interface StreamLimitOptions {
@@ -15,9 +16,8 @@ export interface StreamLimitOptions {
   now(): number;
 }
 
-/** Defaults: 1 MB at once, then 100 kB/s, a summary every 5 s while dropping. */
-export const DEFAULT_BURST_KB = 1024;
-export const DEFAULT_RATE_KB = 100;
+/** Defaults: 1 MB at once, then 100 kB/s per cell (the PEs' own budgets use the same). */
+export { DEFAULT_BURST_KB, DEFAULT_RATE_KB };
 const SUMMARY_EVERY_MS = 5000;
 
 /** A source of output: a PE's number, or the cell's own thread. */
@@ -30,40 +30,7 @@ interface Dropped {
 
 /** Reads `CHARM4TS_OUTPUT_RATE_KB` and `CHARM4TS_OUTPUT_BURST_KB` (kB, positive numbers); a bad value says which. */
 export function limitFromEnv(env: NodeJS.ProcessEnv = process.env): StreamLimitOptions {
-  const kb = (name: string, fallback: number): number => {
-    const raw = env[name];
-    if (raw === undefined || raw === "") return fallback;
-    const value = Number(raw);
-    if (!Number.isFinite(value) || value <= 0) {
-      throw new RangeError(`${name}=${JSON.stringify(raw)}: expected a positive number of kilobytes (default ${fallback})`);
-    }
-    return value;
-  };
-  return {
-    burstBytes: kb("CHARM4TS_OUTPUT_BURST_KB", DEFAULT_BURST_KB) * 1024,
-    bytesPerSecond: kb("CHARM4TS_OUTPUT_RATE_KB", DEFAULT_RATE_KB) * 1024,
-    summaryEveryMs: SUMMARY_EVERY_MS,
-    now: () => performance.now(),
-  };
-}
-
-/** Bytes that may be shown now, refilled over time up to a cap. */
-class Bucket {
-  private refilledAt: number;
-
-  constructor(private tokens: number, private readonly options: StreamLimitOptions) {
-    this.refilledAt = options.now();
-  }
-
-  /** Takes `bytes` if there are that many. */
-  take(bytes: number, cap: number): boolean {
-    const now = this.options.now();
-    this.tokens = Math.min(cap, this.tokens + ((now - this.refilledAt) / 1000) * this.options.bytesPerSecond);
-    this.refilledAt = now;
-    if (bytes > this.tokens) return false;
-    this.tokens -= bytes;
-    return true;
-  }
+  return { ...outputRatesFromEnv(env), summaryEveryMs: SUMMARY_EVERY_MS, now: () => performance.now() };
 }
 
 /**
@@ -72,8 +39,8 @@ class Bucket {
  * never refilled by a new cell, so a flood that outlives its cell doesn't get a burst in each.
  */
 export class StreamLimit {
-  private cell: Bucket;
-  private readonly earlier: Bucket;
+  private cell: TokenBucket;
+  private readonly earlier: TokenBucket;
   private summarisedAt: number;
   /** Dropped in this cell (or since it ended), per source, in the order sources first dropped. */
   private readonly dropped = new Map<OutputSource, Dropped>();
@@ -81,8 +48,8 @@ export class StreamLimit {
   private news = false;
 
   constructor(private readonly options: StreamLimitOptions) {
-    this.cell = new Bucket(options.burstBytes, options);
-    this.earlier = new Bucket(options.bytesPerSecond, options);
+    this.cell = new TokenBucket(options.burstBytes, options.bytesPerSecond, options.now);
+    this.earlier = new TokenBucket(options.bytesPerSecond, options.bytesPerSecond, options.now);
     this.summarisedAt = options.now();
   }
 
@@ -90,7 +57,7 @@ export class StreamLimit {
   startCell(): string {
     const left = this.summary("after it ended");
     this.dropped.clear();
-    this.cell = new Bucket(this.options.burstBytes, this.options);
+    this.cell = new TokenBucket(this.options.burstBytes, this.options.bytesPerSecond, this.options.now);
     this.summarisedAt = this.options.now();
     return left;
   }
@@ -107,12 +74,17 @@ export class StreamLimit {
     const bytes = Buffer.byteLength(text);
     const shown = earlier ? this.earlier.take(bytes, this.options.bytesPerSecond) : this.cell.take(bytes, this.options.burstBytes);
     if (shown) return true;
+    this.count(source, countLines(text), bytes);
+    return false;
+  }
+
+  /** Counts output `source` dropped before it got here (a PE over its own budget). */
+  count(source: OutputSource, lines: number, bytes: number): void {
     const counted = this.dropped.get(source) ?? { lines: 0, bytes: 0 };
-    counted.lines += countLines(text);
+    counted.lines += lines;
     counted.bytes += bytes;
     this.dropped.set(source, counted);
     this.news = true;
-    return false;
   }
 
   /** While output is being dropped: the summary so far, once per `summaryEveryMs` ("" otherwise). */
@@ -135,12 +107,6 @@ export class StreamLimit {
     });
     return `${lines.join("")}charm4ts: output over the notebook's limit (${limit}) is dropped; CHARM4TS_OUTPUT_RATE_KB and CHARM4TS_OUTPUT_BURST_KB change it.\n`;
   }
-}
-
-function countLines(text: string): number {
-  let n = 0;
-  for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) n++;
-  return n > 0 ? n : 1;
 }
 
 /** "56 MB", "100 kB", "512 B" (binary multiples, as the limit is set in kB of 1024 bytes). */
