@@ -274,6 +274,11 @@ export class Box extends Widget {
     this.set({ children });
   }
 
+  /** `VBox([HBox([FloatSlider(…), Button(…)]), Label(…)])`. */
+  override toString(): string {
+    return `${this.spec.control}([${this.children.map((c) => c.toString()).join(", ")}])`;
+  }
+
   protected override serializeOptions(options: KernelState): KernelState {
     if (!("children" in options)) return options;
     const children = options.children;

@@ -2,7 +2,7 @@
  * Widget protocol 1, as the classic Notebook's widgets extension (jupyter-js-widgets 2.1, shipped
  * with ipywidgets 6) speaks it:
  * - a model is a comm to `jupyter.widget` whose open data is the whole state, names included
- *   (`_model_name`, `_model_module: "jupyter-js-widgets"`, …);
+ *   (`_model_name`, `_model_module: "jupyter-js-widgets"`, …), also under `state` for nbclient;
  * - the kernel sends `{ method: "update", state, buffers: [keys] }`; the frontend sends
  *   `{ method: "backbone", sync_data, buffer_keys }`, `{ method: "request_state" }` (it rebuilds its
  *   models after a page reload, from comm_info) and `{ method: "custom", content }` (a click);
@@ -78,7 +78,12 @@ export const protocolV1: WidgetProtocol = {
   target: "jupyter.widget",
   versionTarget: "jupyter.widget.version",
   versionMessage: () => ({ version: MODULE_VERSION }),
-  open: (control, state) => ({ data: { ...identity(control), ...toWire(state) } }),
+  open(control, state) {
+    const whole = { ...identity(control), ...toWire(state) };
+    // The same again under `state`, the one shape Jupyter's headless executor (nbclient, under
+    // nbconvert) reads: it fails on a widget comm_open without it. The extension ignores it.
+    return { data: { ...whole, state: whole } };
+  },
   update: (control, state, whole) => ({
     data: { method: "update", state: { ...(whole ? identity(control) : {}), ...toWire(state) }, buffers: [] },
   }),

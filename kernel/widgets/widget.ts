@@ -10,6 +10,8 @@ import type { CellComms, Comm, CommMessage } from "../cells/worker/comms.ts";
 import type { ControlName, KernelState, WidgetProtocol } from "./protocol.ts";
 
 const MIME_BUNDLE = Symbol.for("charm4ts.mimeBundle");
+/** A widget as a cell's last value is displayed (display_data), as ipywidgets' are, not a result. */
+const DISPLAY_INSTEAD = Symbol.for("charm4ts.displayInstead");
 
 /** What widgets need from the cell thread. */
 export interface WidgetContext {
@@ -102,6 +104,11 @@ export class Widget {
   /** Removes the widget's views from the notebook and ends its comm. */
   close(): void {
     this.comm.close();
+  }
+
+  /** Displayed, not an execute_result, as a cell's last value. */
+  get [DISPLAY_INSTEAD](): boolean {
+    return true;
   }
 
   /** Shows a view in the notebook (what `display(widget)` and a cell's last value do). */

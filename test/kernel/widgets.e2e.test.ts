@@ -50,7 +50,9 @@ describe("widgets without a widget frontend", () => {
     const display = ofType(x, "comm_msg")[0]!;
     expect(display.content).toEqual({ comm_id: id, data: { method: "display" } });
     expect(display.parent_header.msg_id).toBe(x.request.msg_id);
-    expect(value(x)).toEqual({ [VIEW]: { model_id: id }, "text/plain": 'IntSlider(value=3, max=10, description="n")' });
+    // A widget as the cell's last value is displayed, not a result (as ipywidgets' are).
+    expect(value(x)).toBeUndefined();
+    expect(ofType(x, "display_data")[0]?.content.data).toEqual({ [VIEW]: { model_id: id }, "text/plain": 'IntSlider(value=3, max=10, description="n")' });
     expect(value(await run("widgets.frontend.present"))?.["text/plain"]).toBe("false");
   });
 

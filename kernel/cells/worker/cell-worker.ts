@@ -3,7 +3,7 @@ import { realpathSync } from "node:fs";
 import { resolve } from "node:path";
 import { parentPort, workerData } from "node:worker_threads";
 import type { CellOutput, CellResult, FromWorker, ToWorker } from "../protocol.ts";
-import { NO_RESULT } from "./display.ts";
+import { DISPLAY_INSTEAD, NO_RESULT } from "./display.ts";
 import { Evaluator } from "./evaluator.ts";
 import { CommHub } from "./comms.ts";
 import { createWidgets } from "../../widgets/index.ts";
@@ -63,7 +63,7 @@ const emit = (output: CellOutput, source: OutputSource = "cell", earlier = false
 // Loader hooks for the notebook's own .ts modules, registered on a cell's first import of a path
 // or package: registering starts Node's loader thread, about 100 ms a kernel start needn't pay.
 let hooksRegistered = false;
-installCellGlobals(cwd, {
+const display = installCellGlobals(cwd, {
   emit,
   beforeModuleImport() {
     if (hooksRegistered) return;
@@ -206,6 +206,10 @@ async function execute(id: number, code: string, cellName: string): Promise<void
       case "value":
         // `display.html(...)` as the last line already showed its output: no result echo.
         if ((evaluation.value as { [NO_RESULT]?: boolean } | null)?.[NO_RESULT] === true) return finish({ status: "ok" });
+        if ((evaluation.value as { [DISPLAY_INSTEAD]?: boolean } | null)?.[DISPLAY_INSTEAD] === true) {
+          display(evaluation.value);
+          return finish({ status: "ok" });
+        }
         return finish({ status: "ok", value: bundleOf(evaluation.value) });
       case "none":
         return finish({ status: "ok" });

@@ -7,6 +7,9 @@ import { bundleOf } from "./format.ts";
 /** Marks values that are not worth an `execute_result` (a display handle as a cell's last value). */
 export const NO_RESULT = Symbol.for("charm4ts.noResult");
 
+/** Marks values that, as a cell's last value, are displayed instead (widgets, as ipywidgets' are). */
+export const DISPLAY_INSTEAD = Symbol.for("charm4ts.displayInstead");
+
 /** Options of every display call: `id` names the display so a later call can update it. */
 export interface DisplayOptions {
   id?: string;

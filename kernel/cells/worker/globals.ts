@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { Writable } from "node:stream";
 import { pathToFileURL } from "node:url";
 import type { CellOutput, InputRequest } from "../protocol.ts";
-import { createDisplay } from "./display.ts";
+import { createDisplay, type Display } from "./display.ts";
 import { IMPORT_FUNCTION, IMPORT_META } from "./module-syntax.ts";
 
 /** How the globals reach the kernel: an output for the current cell, and a line of user input. */
@@ -16,8 +16,8 @@ export interface CellIo {
   beforeModuleImport(): void;
 }
 
-/** Installs the cell globals on this worker's `globalThis`; modules resolve from `cwd`. */
-export function installCellGlobals(cwd: string, io: CellIo): void {
+/** Installs the cell globals on this worker's `globalThis`; modules resolve from `cwd`. Returns the cells' `display`. */
+export function installCellGlobals(cwd: string, io: CellIo): Display {
   const stream = (name: "stdout" | "stderr"): Writable =>
     new Writable({
       // Writes complete synchronously, so output order matches call order.
@@ -54,4 +54,5 @@ export function installCellGlobals(cwd: string, io: CellIo): void {
     [IMPORT_FUNCTION]: cellImport,
     [IMPORT_META]: { url: base, dirname: cwd, filename: join(cwd, "notebook.ts") },
   });
+  return display;
 }
