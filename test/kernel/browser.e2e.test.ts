@@ -9,8 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type Browser, type Locator, type Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { freePort } from "../../kernel/protocol/connection.ts";
-import { jupyterEnv, PYTHON, ROOT, type JupyterEnv } from "./jupyter-env.ts";
+import { jupyterEnv, ROOT, type JupyterEnv } from "./jupyter-env.ts";
+import { closeBrowserAndServer, pageFailure, startNotebook, type NotebookServer } from "./classic-notebook.ts";
 import { describeWith, hasTools } from "../system-tools.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -85,49 +85,6 @@ function notebookJson(cells: Record<string, string> = CELLS): string {
   }, null, 1);
 }
 
-/** A running classic Notebook server. */
-interface NotebookServer {
-  url: string;
-  token: string;
-  process: ChildProcess;
-  log(): string;
-}
-
-/** Starts `python3 -m notebook` on a free loopback port with a token; resolves once it listens. */
-async function startNotebook(je: JupyterEnv, dir: string): Promise<NotebookServer> {
-  const port = await freePort();
-  const token = randomUUID();
-  const child = spawn(
-    PYTHON,
-    ["-m", "notebook", "--no-browser", `--port=${port}`, "--ip=127.0.0.1", "--NotebookApp.port_retries=0",
-      `--NotebookApp.token=${token}`, `--NotebookApp.notebook_dir=${dir}`,
-      // CI containers run as root, which the Notebook refuses without this flag.
-      ...(process.getuid?.() === 0 ? ["--allow-root"] : [])],
-    { env: { ...je.env, CHARM4TS_PES: String(PES) }, stdio: ["ignore", "pipe", "pipe"] },
-  );
-  let log = "";
-  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
-  await new Promise<void>((resolve, reject) => {
-    const onData = (s: Buffer) => {
-      log += s.toString();
-      if (log.includes(`http://127.0.0.1:${port}/`)) resolve();
-    };
-    child.stdout!.on("data", onData);
-    child.stderr!.on("data", onData);
-    void exited.then((code) => reject(new Error(`the Notebook server exited with ${code}:\n${log}`)));
-  });
-  return { url: `http://127.0.0.1:${port}/`, token, process: child, log: () => log };
-}
-
-async function stopNotebook(server: NotebookServer): Promise<void> {
-  if (server.process.exitCode !== null) return;
-  const exited = new Promise((r) => server.process.once("exit", r));
-  // The API shutdown stops the kernels too; SIGTERM is the fallback.
-  const res = await fetch(`${server.url}api/shutdown`, { method: "POST", headers: { Authorization: `token ${server.token}` } }).catch(() => undefined);
-  if (!res?.ok) server.process.kill("SIGTERM");
-  await exited;
-}
-
 let je: JupyterEnv;
 let server: NotebookServer | undefined;
 let browser: Browser | undefined;
@@ -170,7 +127,7 @@ async function takeScreenshots(): Promise<void> {
 }
 
 beforeAll(async () => {
-  if (!hasTools("notebook", "chromium")) return; // the suite below is left out
+  if (!hasTools("notebook", "chromium", "widgets")) return; // the suites below are left out
   je = jupyterEnv();
   const work = join(je.dir, "work");
   // `import … from "charm4ts"` in a cell resolves from the notebook's folder, as after `npm install charm4ts`.
@@ -181,23 +138,20 @@ beforeAll(async () => {
   // Kept after the run, to be looked at.
   shots = process.env.CHARM4TS_SCREENSHOT_DIR ?? mkdtempSync(join(tmpdir(), "charm4ts-screenshots-"));
 
-  const running = server = await startNotebook(je, work);
+  const running = server = await startNotebook(je, work, { CHARM4TS_PES: String(PES) });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   page.on("pageerror", (e) => pageErrors.push(e.message));
   try {
     await runAllCells(`${running.url}notebooks/displays.ipynb?token=${running.token}`);
   } catch (error) {
-    // What the user would have seen, and what the server said, beside the timeout.
-    await page.screenshot({ path: join(shots, "failure.png") }).catch(() => {});
-    throw new Error(`${(error as Error).message}\nscreenshot: ${join(shots, "failure.png")}\nNotebook server log:\n${running.log().slice(-4000)}`);
+    throw await pageFailure(page, join(shots, "failure.png"), running, error);
   }
   await takeScreenshots();
 }, 90_000);
 
 afterAll(async () => {
-  await browser?.close();
-  if (server) await stopNotebook(server);
+  await closeBrowserAndServer(browser, server);
   je?.cleanup();
 }, 30_000);
 
@@ -223,7 +177,7 @@ async function svgIn(name: CellName): Promise<{ width: number; height: number; t
   };
 }
 
-describeWith("notebook", "chromium")("rich displays in the classic Notebook, rendered by Chromium", () => {
+describeWith("notebook", "chromium", "widgets")("rich displays in the classic Notebook, rendered by Chromium", () => {
   it("runs every cell, in order, without an error output or a page error", async () => {
     const counts = await page.evaluate(() =>
       (globalThis as any).Jupyter.notebook.get_cells().map((c: any) => c.input_prompt_number));
@@ -280,9 +234,13 @@ describeWith("notebook", "chromium")("rich displays in the classic Notebook, ren
     expect(await outputs("lineChart").locator("svg circle.point").count()).toBe(4);
   });
 
-  it("shows the progress bar once, in its final state", async () => {
-    const texts = (await outputs("progress").allInnerTexts()).map((s) => s.trim());
-    expect(texts).toEqual(["steps: 10/10 (100%)"]);
+  it("shows the progress bar once, as a widget (the widgets extension is there), in its final state", async () => {
+    const area = page.locator(".cell.code_cell").nth(names.indexOf("progress")).locator(".widget-area");
+    expect(await area.locator(".progress").count()).toBe(1);
+    expect(await area.locator(".widget-label").allInnerTexts()).toEqual(["steps", "10/10 (100%)"]);
+    expect(await area.locator(".progress-bar").evaluate((el: any) => el.style.width)).toBe("100%");
+    // No text bar beside it.
+    expect(await outputs("progress").count()).toBe(0);
   });
 
   it("shows what a chare printed on a PE in the cell that called it, with its PE label", async () => {
@@ -319,7 +277,7 @@ describeWith("notebook", "chromium")("rich displays in the classic Notebook, ren
   });
 });
 
-describeWith("notebook", "chromium")("a first hour's notebook in the classic Notebook: every output under its own cell", () => {
+describeWith("notebook", "chromium", "widgets")("a first hour's notebook in the classic Notebook: every output under its own cell", () => {
   let hour: Page;
   /** The text of a first-hour cell's outputs, by kind. */
   const texts = async (name: FirstHourCell, kind: "output_error" | "output_stderr" | "output_stdout" | "output_result") =>
