@@ -128,7 +128,10 @@ describeWith("notebook", "chromium", "widgets")("steering.ipynb in the classic N
     // The charts drew, and were updated in place: one SVG each.
     expect(await codeCell("run").locator(".output_subarea svg").count()).toBe(2);
     expect(await page.locator(".output_error").allInnerTexts()).toEqual([]);
-    expect(await page.locator(".output_stderr").allInnerTexts()).toEqual([]);
+    // A type check given up on a loaded machine (the language process runs at nice 19) says so on
+    // stderr; that is the kernel's notice, not an error of the notebook.
+    const stderr = (await page.locator(".output_stderr").allInnerTexts()).filter((t) => !/^TypeScript: checking this cell took over \d+ s/.test(t));
+    expect(stderr).toEqual([]);
     expect(pageErrors).toEqual([]);
   });
 });
