@@ -50,7 +50,7 @@ export function extractBinary(value: unknown, segments: ArrayBufferView[], seen 
   return value;
 }
 
-/** Puts the typed arrays back where their markers are (each a copy of its segment's bytes), in place. */
+/** Puts the typed arrays back where their markers are, in place: each over its segment, whose memory must be its own. */
 export function restoreBinary(value: unknown, segments: Uint8Array[], made = new Map<number, ArrayBufferView>()): unknown {
   if (value === null || typeof value !== "object" || ArrayBuffer.isView(value)) return value;
   if (Array.isArray(value)) {
@@ -71,10 +71,7 @@ function revive(m: Marker, segments: Uint8Array[], made: Map<number, ArrayBuffer
   const bytes = segments[m.k];
   const Ctor = CTORS[m.t];
   if (!bytes || !Ctor) throw new CharmError(`a saved typed array (segment ${m.k}, ${String(m.t)}) is missing from its frame`);
-  // Its own buffer (Buffer.allocUnsafeSlow: no zeroing, every byte overwritten): no view into the file's memory.
-  const own = Buffer.allocUnsafeSlow(bytes.byteLength);
-  own.set(bytes);
-  const view = new Ctor(own.buffer as ArrayBuffer, own.byteOffset, bytes.byteLength / (Ctor as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT);
+  const view = new Ctor(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength / (Ctor as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT);
   made.set(m.k, view);
   return view;
 }

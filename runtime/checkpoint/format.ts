@@ -11,6 +11,7 @@
 import { randomBytes } from "node:crypto";
 import { crc32 } from "node:zlib";
 import { open, readFile, rename, rm, type FileHandle } from "node:fs/promises";
+import { FileCursor } from "./cursor.ts";
 import { join } from "node:path";
 import { deserialize, serialize } from "node:v8";
 import { CharmError } from "../protocol/errors.ts";
@@ -163,44 +164,62 @@ export class ElementWriter {
 /** Reads one PE's file, checked against its manifest entry; errors name the file and what is wrong. */
 export async function readElements(dir: string, entry: FileEntry): Promise<SavedElement[]> {
   const path = join(dir, entry.name);
-  let data: Buffer;
+  let fh: FileHandle;
   try {
-    data = await readFile(path);
+    fh = await open(path, "r");
   } catch (err) {
     throw new CharmError(`checkpoint file ${path} can't be read (${(err as Error).message}); the checkpoint in ${dir} is incomplete`);
   }
-  if (data.length !== entry.bytes) throw new CharmError(`checkpoint file ${path} is ${data.length < entry.bytes ? "truncated" : "longer than written"}: ${data.length} bytes, the manifest says ${entry.bytes}`);
-  if (crc32(data) !== entry.crc32) throw new CharmError(`checkpoint file ${path} is corrupt: its CRC-32 differs from the manifest's`);
-  if (!data.subarray(0, MAGIC.length).equals(MAGIC)) throw new CharmError(`${path} is not a charm4ts checkpoint file`);
-  const version = data.readUInt32LE(MAGIC.length);
+  try {
+    const size = (await fh.stat()).size;
+    if (size !== entry.bytes) throw new CharmError(`checkpoint file ${path} is ${size < entry.bytes ? "truncated" : "longer than written"}: ${size} bytes, the manifest says ${entry.bytes}`);
+    const cursor = new FileCursor(fh, size);
+    const out = await readFrames(cursor, path);
+    // Checked once every byte has been read: a damaged frame usually fails to parse first, with the same verdict.
+    if (cursor.crc !== entry.crc32) throw new CharmError(`checkpoint file ${path} is corrupt: its CRC-32 differs from the manifest's`);
+    if (out.length !== entry.elements) throw new CharmError(`checkpoint file ${path} holds ${out.length} elements, the manifest says ${entry.elements}`);
+    return out;
+  } finally {
+    await fh.close();
+  }
+}
+
+async function readFrames(cursor: FileCursor, path: string): Promise<SavedElement[]> {
+  const corrupt = (what: string) => new CharmError(`checkpoint file ${path} is corrupt: ${what}`);
+  if (cursor.size < MAGIC.length + 4 || !(await cursor.take(MAGIC.length)).equals(MAGIC)) throw new CharmError(`${path} is not a charm4ts checkpoint file`);
+  const version = (await cursor.take(4)).readUInt32LE(0);
   if (version !== FORMAT_VERSION) throw new CharmError(`checkpoint file ${path} has format version ${version}; this charm4ts reads version ${FORMAT_VERSION}`);
   const out: SavedElement[] = [];
-  let at = MAGIC.length + 4;
-  while (at < data.length) {
-    const len = at + 4 <= data.length ? data.readUInt32LE(at) : Infinity;
-    if (at + 4 + len > data.length) throw new CharmError(`checkpoint file ${path} is corrupt: the frame after element ${out.length} runs past the end of the file`);
+  while (cursor.at < cursor.size) {
+    const where = `the frame after element ${out.length}`;
+    if (cursor.at + 4 > cursor.size) throw corrupt(`${where} runs past the end of the file`);
+    const len = (await cursor.take(4)).readUInt32LE(0);
+    if (cursor.at + len > cursor.size) throw corrupt(`${where} runs past the end of the file`);
     let frame: unknown;
     try {
-      frame = deserialize(data.subarray(at + 4, at + 4 + len));
+      frame = deserialize(await cursor.take(len));
     } catch (err) {
-      throw new CharmError(`checkpoint file ${path} is corrupt: the frame after element ${out.length} can't be read (${(err as Error).message})`);
+      throw corrupt(`${where} can't be read (${(err as Error).message})`);
     }
-    if (!Array.isArray(frame) || !Array.isArray(frame[0]) || !Array.isArray(frame[1])) throw new CharmError(`checkpoint file ${path} is corrupt: the frame after element ${out.length} is not a list of elements`);
+    if (!Array.isArray(frame) || !Array.isArray(frame[0]) || !Array.isArray(frame[1])) throw corrupt(`${where} is not a list of elements`);
     const [elements, lengths] = frame as [SavedElement[], number[]];
-    at += 4 + len;
-    const segments = lengths.map((n) => {
-      const seg = data.subarray(at, at + n);
-      at += n + ((8 - (n % 8)) % 8);
-      return seg;
-    });
-    if (at > data.length) throw new CharmError(`checkpoint file ${path} is corrupt: the typed arrays after element ${out.length} run past the end of the file`);
+    const segments: Buffer[] = [];
+    for (const n of lengths) {
+      const pad = (8 - (n % 8)) % 8;
+      if (!Number.isInteger(n) || n < 0 || cursor.at + n + pad > cursor.size) throw corrupt(`the typed arrays of ${where} run past the end of the file`);
+      segments.push(await cursor.take(n, true));
+      if (pad) await cursor.take(pad);
+    }
     const made = new Map();
-    for (const el of elements) {
-      el.s = restoreBinary(el.s, segments, made);
-      out.push(el);
+    try {
+      for (const el of elements) {
+        el.s = restoreBinary(el.s, segments, made);
+        out.push(el);
+      }
+    } catch (err) {
+      throw corrupt(`${where}: ${(err as Error).message}`);
     }
   }
-  if (out.length !== entry.elements) throw new CharmError(`checkpoint file ${path} holds ${out.length} elements, the manifest says ${entry.elements}`);
   return out;
 }
 

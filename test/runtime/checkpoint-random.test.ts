@@ -22,6 +22,7 @@ const state = fc.oneof(
   fc.jsonValue({ maxDepth: 3 }),
   fc.float64Array({ maxLength: 20 }),
   fc.float64Array({ minLength: 128, maxLength: 400 }), // 1 KiB and more: written straight from memory
+  fc.integer({ min: 8192, max: 12_000 }).map((n) => Float64Array.from({ length: n }, (_, k) => k * 0.5 - n)), // 64 KiB and more: read straight into place
   fc.tuple(fc.int16Array({ minLength: 600, maxLength: 700 }), fc.string()).map(([a, s]) => ({ a, again: a, s })),
   fc.int32Array({ maxLength: 20 }),
   fc.uint8Array({ maxLength: 40 }),
