@@ -8,7 +8,7 @@ import type { Kernel } from "./server/kernel.ts";
 import { log } from "./server/log.ts";
 import { maxMessageBytes } from "./server/message-limit.ts";
 import { startCellExecutor } from "./server/start-executor.ts";
-import { prestartPeThreads, type Prestart } from "../runtime/pe/prestart.ts";
+import { prestartPeThreads, type Prestart } from "../runtime/embedding.ts";
 import { kernelPeCount } from "./interactive/pe-count.ts";
 
 // Above this many PEs the driver starts them itself (and checks the number).

@@ -21,8 +21,8 @@ import { watchTimeLimit } from "./time-limit.ts";
 import { interrupted } from "./interrupted.ts";
 import { StreamJoiner } from "./stream-joiner.ts";
 import { workerScript } from "./worker-bundle.ts";
-import type { Prestart } from "../../runtime/pe/prestart.ts";
-import { ANSI } from "../../runtime/protocol/error-report.ts";
+import type { Prestart } from "../../runtime/embedding.ts";
+import { ANSI } from "../../runtime/embedding.ts";
 
 export type { CellOutput, CellResult, CommOutcome, CommWire, CompleteResult, InputRequest, InspectResult } from "./protocol.ts";
 

@@ -1,5 +1,5 @@
 /** The result of a cell that an interrupt (the stop button, or its time limit) ended. */
-import { ANSI } from "../../runtime/protocol/error-report.ts";
+import { ANSI } from "../../runtime/embedding.ts";
 import type { CellResult } from "./protocol.ts";
 
 /** The Interrupted error, saying what was stopped; `detail` is the worker's (calls left running on PEs). */

@@ -4,8 +4,7 @@
  */
 import { charm } from "../../runtime/index.ts";
 import { workerData } from "node:worker_threads";
-import type { DroppedOutput } from "../../runtime/protocol/messages.ts";
-import { discardPrestarted, offerPrestarted, type PrestartedPes } from "../../runtime/pe/prestart.ts";
+import { discardPrestarted, offerPrestarted, type DroppedOutput, type PrestartedPes } from "../../runtime/embedding.ts";
 
 let booting: Promise<void> | undefined;
 

@@ -2,10 +2,7 @@
  * What a PE restarted in place took with it, said per collection so the user can tell two arrays
  * of one class apart: "Spin array of 4, made in cell-3.ts: Spin[2], Spin[3]".
  */
-import { maybeRt } from "../../runtime/core/current.ts";
-import { forEachIndex } from "../../runtime/core/placement.ts";
-import type { CollectionId } from "../../runtime/protocol/ids.ts";
-import type { CollectionRef } from "../../runtime/protocol/messages.ts";
+import { collectionsMade, elementsOn, lostBefore, type CollectionId, type CollectionRef } from "../../runtime/embedding.ts";
 
 /** Remembers which cell made each collection the driver created. */
 export class CollectionOrigins {
@@ -25,7 +22,7 @@ export class CollectionOrigins {
   }
 
   private nameNew(): void {
-    for (const ref of maybeRt()?.creations.collections() ?? []) {
+    for (const ref of collectionsMade()) {
       if (!this.madeIn.has(ref.cid)) this.madeIn.set(ref.cid, this.cell);
     }
   }
@@ -36,11 +33,9 @@ export class CollectionOrigins {
  * earlier restart of `pe` already took are left out (they were reported then).
  */
 export function charesOn(pe: number, origins: CollectionOrigins): string[] {
-  const runtime = maybeRt();
-  if (!runtime) return [];
   const lines: string[] = [];
-  for (const ref of runtime.creations.collections()) {
-    if (runtime.failures.lostOn(pe, ref.cid)) continue;
+  for (const ref of collectionsMade()) {
+    if (lostBefore(pe, ref.cid)) continue;
     const made = origins.of(ref) ? `, made in ${origins.of(ref)}` : "";
     switch (ref.kind) {
       case "single":
@@ -53,8 +48,7 @@ export function charesOn(pe: number, origins: CollectionOrigins): string[] {
         lines.push(`${ref.cls} sparse array${made}: its elements on PE ${pe}`);
         break;
       case "array": {
-        const here: string[] = [];
-        forEachIndex(ref.dims!, (idx) => { if (runtime.locate(ref, idx) === pe) here.push(`${ref.cls}[${idx.join(",")}]`); });
+        const here = elementsOn(ref, pe).map((idx) => `${ref.cls}[${idx.join(",")}]`);
         if (here.length === 0) break;
         const listed = here.length <= 4 ? here.join(", ") : `${here.length} elements, ${here[0]} … ${here.at(-1)}`;
         lines.push(`${ref.cls} array of ${ref.dims!.join("×")}${made}: ${listed}`);

@@ -4,7 +4,7 @@
  * it back from here. What a PE held back itself (runtime/pe/output-budget.ts) arrives later as its
  * own recent output, which then replaces what this log had of that PE.
  */
-import { LINES_KEPT, OutputRing } from "../../runtime/pe/output-ring.ts";
+import { LINES_KEPT, OutputRing } from "../../runtime/embedding.ts";
 
 export { LINES_KEPT };
 

@@ -5,8 +5,7 @@
  * thread to a PE arrive in order, so a chare class always exists before its first creation).
  */
 import { charm, Chare, Future, Channel, Reducer, ArrayMap, CharmError, PeLostError, RemoteError, barChart, lineChart } from "../../runtime/index.ts";
-import { maybeRt } from "../../runtime/core/current.ts";
-import { ANY_PE } from "../../runtime/core/failure.ts";
+import { beginCell, canRestartOnePe, flushPeOutput, isRunning, pendingCalls, pendingCount, sentSince, unresponsivePes, type CellMark } from "../../runtime/embedding.ts";
 import { shippableDeclarations } from "./shippable.ts";
 import { progress } from "./progress.ts";
 import { bootPes } from "./boot.ts";
@@ -31,27 +30,6 @@ function summarize(labels: string[]): string {
   return [...counts].map(([l, n]) => (n > 1 ? `${l} ×${n}` : l)).join(", ");
 }
 
-/** PEs that don't answer an echo within `ms`. */
-async function unresponsivePes(ms: number): Promise<number[]> {
-  const runtime = maybeRt()!;
-  const answers = Array.from({ length: runtime.numPes }, (_, pe) => {
-    const reply = new Future<unknown>();
-    runtime.send(pe, { t: "echo", fid: reply.id });
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<boolean>((resolve) => (timer = safeSetTimeout(() => resolve(false), ms)));
-    // A stuck PE is restarted: its death then rejects this future, so nothing lingers pending.
-    runtime.futures.get(reply.id)!.on = pe;
-    return Promise.race([Promise.resolve(reply).then(() => true), late]).finally(() => safeClearTimeout(timer));
-  });
-  const ok = await Promise.all(answers);
-  return ok.flatMap((answered, pe) => (answered ? [] : [pe]));
-}
-
-/** Whether PEs are threads (restartable one at a time) rather than processes. */
-function canRestartOnePe(): boolean {
-  return maybeRt()?.transport.replacePeer !== undefined;
-}
-
 /** What a cell's `charm` has beyond the runtime's (notebook only). */
 export interface NotebookCharm {
   /**
@@ -72,8 +50,7 @@ export interface CellShipment {
 /** The kernel's runtime session: start-up, cell globals, and shipping declarations. */
 export class InteractiveRuntime {
   private ready: Promise<void> | undefined;
-  private firstFutureOfCell = 0;
-  private sentBeforeCell = 0;
+  private cell: CellMark = { firstFuture: 0, sentBefore: 0 };
   private readonly origins = new CollectionOrigins();
   /** The last lines each PE printed, shown or not (`charm.output(pe)`). */
   readonly peOutput = new PeOutputLog();
@@ -134,11 +111,10 @@ export class InteractiveRuntime {
     let stopped = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const check = async () => {
-      const runtime = maybeRt();
-      if (stopped || !runtime) return;
-      if (runtime.futures.size > 0) {
+      if (stopped || !isRunning()) return;
+      if (pendingCount() > 0) {
         await charm.waitQD();
-        const pending = maybeRt()?.futures.size ?? 0;
+        const pending = pendingCount();
         if (stopped || pending === 0) return;
         warn(
           `charm4ts: this cell is waiting, but the runtime is quiescent — no message is in flight anywhere, ` +
@@ -163,49 +139,26 @@ export class InteractiveRuntime {
    */
   cellStarts(cause: number, name = ""): void {
     this.origins.cellStarts(name);
-    const runtime = maybeRt();
-    this.firstFutureOfCell = runtime ? runtime.newFutureId() : 0;
-    this.sentBeforeCell = runtime?.scheduler.traffic.sent ?? 0;
-    if (runtime) runtime.scheduler.cause = cause;
+    this.cell = beginCell(cause);
   }
 
   /**
    * Before a cell that sent work to the PEs ends: one round trip to every PE. A PE answers after
    * everything it sent earlier, on the same ordered channel, so what the awaited work printed is
-   * in before the cell's reply (PITFALLS 5). Completion can take another path than the output: a
+   * in before the cell's reply. Completion can take another path than the output: a
    * broadcast's awaitable is reduced over the PE tree, so PE 1's "done" reaches the driver through
    * PE 0 while its printed lines come straight, and were seen arriving after the cell had ended.
    * Bounded, so a PE busy with work the cell did not await doesn't hold the cell up: its answer
    * then resolves the future later, unobserved. Best effort: a lost PE doesn't fail the cell.
    */
   async settleOutput(): Promise<void> {
-    const runtime = maybeRt();
-    if (!runtime || runtime.scheduler.traffic.sent === this.sentBeforeCell) return;
-    const answers = new Future<unknown>(runtime.numPes);
-    const state = runtime.futures.get(answers.id)!;
-    state.label = OUTPUT_FLUSH;
-    state.on = ANY_PE; // a PE that dies meanwhile rejects it instead of leaving it pending
-    try {
-      for (let pe = 0; pe < runtime.numPes; pe++) runtime.send(pe, { t: "echo", fid: answers.id });
-    } catch {
-      return; // a transport gone with its PE: nothing more will come from it
-    }
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<void>((resolve) => (timer = safeSetTimeout(resolve, SETTLE_OUTPUT_MS)));
-    await Promise.race([Promise.resolve(answers).catch(() => undefined), late]).finally(() => safeClearTimeout(timer));
+    if (sentSince(this.cell)) await flushPeOutput(SETTLE_OUTPUT_MS, OUTPUT_FLUSH);
   }
 
   /** After an interrupt: the calls the current cell left running, for its output ("" when none). */
   stillRunning(): string {
-    const runtime = maybeRt();
-    if (!runtime) return "";
-    const mine: string[] = [];
-    const earlier: string[] = [];
-    for (const [fid, s] of runtime.futures) {
-      if (s.status !== "pending" || s.label === OUTPUT_FLUSH) continue;
-      if (fid > this.firstFutureOfCell) mine.push(s.label ?? "a Future the cell made");
-      else if (s.label) earlier.push(s.label); // calls made by earlier cells (what `await running` waits for)
-    }
+    // Calls made by earlier cells are what `await running` waits for.
+    const { mine, earlier } = pendingCalls(this.cell, OUTPUT_FLUSH);
     const lines = [];
     if (mine.length) lines.push(`Interrupted while waiting for: ${summarize(mine)}.`);
     if (earlier.length) lines.push(`Still running from earlier cells: ${summarize(earlier)}.`);
@@ -219,7 +172,7 @@ export class InteractiveRuntime {
    * returned text names what was lost, per collection ("" when all is well).
    */
   async recoverStuckPes(): Promise<string> {
-    if (!maybeRt()) return "";
+    if (!isRunning()) return "";
     const stuck = await unresponsivePes(PE_ANSWER_MS);
     if (stuck.length === 0) return "";
     const report: string[] = [];

@@ -1,7 +1,7 @@
 /** Starting the kernel's cell executor, kept light: the kernel's entry loads it before the rest. */
 import { totalmem } from "node:os";
 import { CellExecutor } from "../cells/executor.ts";
-import type { Prestart } from "../../runtime/pe/prestart.ts";
+import type { Prestart } from "../../runtime/embedding.ts";
 
 /** Starts the cell executor for notebooks in `cwd`, with the kernel's heap limit (and PE threads already starting for it). */
 export function startCellExecutor(cwd: string, pes?: Prestart): Promise<CellExecutor> {

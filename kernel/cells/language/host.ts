@@ -5,7 +5,7 @@ import { statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { historyText } from "./history.ts";
 import { borrowedDocs, proxyMembersAt } from "./proxy-members.ts";
-import { packageRoot } from "../../../runtime/pe/package-root.ts";
+import { packageRoot } from "../../../runtime/embedding.ts";
 
 /** Widget types a cell may name (`let s: widgets.IntSlider`); `widgets.IntSlider(…)` makes one. */
 const WIDGET_TYPES = ["Widget", "IntSlider", "FloatSlider", "IntProgress", "FloatProgress", "Button", "Checkbox", "Dropdown", "Text", "HTML", "Label", "HBox", "VBox"];

@@ -15,10 +15,10 @@ import { transpileCell } from "./transpile.ts";
 import { loadTypeScript, typeScriptLoaded } from "./typescript-loader.ts";
 import { registerTypeScriptHooks } from "./ts-hooks.ts";
 import { InteractiveRuntime } from "../../interactive/session.ts";
-import { PLAIN } from "../../../runtime/protocol/error-report.ts";
+import { PLAIN } from "../../../runtime/embedding.ts";
 import { routePeOutput } from "../../interactive/boot.ts";
 import { StreamLimit, limitFromEnv, type OutputSource } from "./stream-limit.ts";
-import type { DroppedOutput } from "../../../runtime/protocol/messages.ts";
+import type { DroppedOutput } from "../../../runtime/embedding.ts";
 
 const port = parentPort!;
 const { cwd, cellRunning } = workerData as { cwd: string; cellRunning: Int32Array };

@@ -2,7 +2,7 @@
 import { inspect } from "node:util";
 import type { CellResult, MimeBundle } from "../protocol.ts";
 import type { Remap } from "./source-map.ts";
-import { ANSI, errorReport, fullStacks, reportLines, type Palette } from "../../../runtime/protocol/error-report.ts";
+import { ANSI, errorReport, fullStacks, reportLines, type Palette } from "../../../runtime/embedding.ts";
 
 /**
  * A value that knows how to show itself: `[MIME_BUNDLE](): Record<mime, data>`. The runtime's

@@ -4,7 +4,7 @@
  * is posted to the kernel's thread, so a flood costs neither the kernel's memory nor the
  * frontend's: only counted per source and summarised, while the cell runs and when it ends.
  */
-import { DEFAULT_BURST_KB, DEFAULT_RATE_KB, TokenBucket, countLines, outputRatesFromEnv } from "../../../runtime/pe/output-budget.ts";
+import { DEFAULT_BURST_KB, DEFAULT_RATE_KB, TokenBucket, countLines, outputRatesFromEnv } from "../../../runtime/embedding.ts";
 
 /** The limit: `burstBytes` at once, then `bytesPerSecond`. */
 export interface StreamLimitOptions {
