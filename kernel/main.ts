@@ -46,7 +46,7 @@ async function main(): Promise<void> {
     process.stderr.write("usage: node dist/kernel.js -f <connection-file.json>\n");
     process.exit(2);
   }
-  // jupyter_client interrupts by sending SIGINT to the process group (PITFALLS 12): the kernel
+  // jupyter_client interrupts by sending SIGINT to the whole process group (interrupt_mode "signal"): the kernel
   // must survive it, even during start-up, and stop the running cell instead.
   let kernel: Kernel | undefined;
   process.on("SIGINT", () => kernel?.interrupt());

@@ -42,7 +42,7 @@ interface RunningCell {
   taken?: boolean;
 }
 
-// Captured before any cell code runs anywhere (STYLE: the runtime's own timers).
+// Captured before any cell code runs anywhere: a cell that replaces setTimeout can't break the executor's own timers.
 const { setTimeout: safeSetTimeout } = globalThis;
 const WARM_UP_DELAY_MS = 1500;
 // At close: how long a running cell may take to end once interrupted (the interrupter retries

@@ -1,6 +1,6 @@
 /** Jupyter `is_complete` for TypeScript, by a small scanner: no parser load, no child process. */
 
-/** `indent` is only ever present with `incomplete` (PITFALLS 13). */
+/** `indent` is only ever present with `incomplete`: frontends read it as "continue the line". */
 export type IsCompleteResult = { status: "complete" | "invalid" } | { status: "incomplete"; indent: string };
 
 const CLOSERS: Record<string, string> = { ")": "(", "]": "[", "}": "{" };

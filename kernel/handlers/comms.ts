@@ -1,6 +1,6 @@
 // Comms (spec: "Custom Messages"). A frontend's comm_open, comm_msg and comm_close go to the
 // handlers cells registered (kernel/cells/worker/comms.ts), also while a cell runs; a comm_open
-// nobody registered is answered with comm_close on iopub (PITFALLS 16); a message for a comm that
+// nobody registered is answered with comm_close on iopub, so the frontend doesn't keep a dead comm; a message for a comm that
 // isn't open is logged and ignored. comm_info lists the open comms from this thread's table, so
 // it answers even while a cell holds the executor's thread.
 import type { CommWire } from "../cells/executor.ts";

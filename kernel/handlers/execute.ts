@@ -1,6 +1,6 @@
 // execute_request (spec: "Execute"): runs one cell through the executor and turns what it does
 // into iopub messages. Every output reaches `publish` before this returns, so the server's idle
-// always follows the cell's last output (PITFALLS 5).
+// always follows the cell's last output (nbclient stops reading a cell's outputs at its idle).
 import type { CellOutput, CellResult } from "../cells/executor.ts";
 import type { IncomingOf, ReplyContent } from "../protocol/messages.ts";
 import { publishComm } from "./comms.ts";
@@ -52,7 +52,7 @@ export async function handleExecute(
   );
 
   if (result.status === "error") {
-    // Exactly one iopub error per failed cell; the traceback is not also printed (PITFALLS 2).
+    // Exactly one iopub error per failed cell; the traceback is not also printed (it would show twice).
     const { ename, evalue, traceback } = result;
     if (!silent) scope.publish("error", { ename, evalue, traceback });
     return { status: "error", ename, evalue, traceback, execution_count: count, payload: [], user_expressions: {} };
@@ -73,7 +73,7 @@ export function publishOutput(scope: RequestScope, o: CellOutput): void {
       scope.publish("stream", { name: o.name, text: o.text });
       return;
     case "display":
-      // transient is always an object, never null (PITFALLS 15).
+      // transient is always an object, never null: frontends read its fields without a check.
       scope.publish(o.update ? "update_display_data" : "display_data", {
         data: o.data,
         metadata: o.metadata ?? {},

@@ -6,7 +6,7 @@ import { PROTOCOL_VERSION, type ReplyContent } from "../protocol/messages.ts";
 /** The kernel's implementation version (this package's version). */
 export const IMPLEMENTATION_VERSION = "0.1.0";
 
-/** kernel_info_reply content (PITFALLS 1: status, protocol_version, implementation, language_info, banner). */
+/** kernel_info_reply content (status, protocol_version, implementation, language_info, banner: frontends and test suites require each). */
 export function kernelInfo(): ReplyContent["kernel_info_request"] {
   const ts = typescriptVersion();
   return {

@@ -1,5 +1,5 @@
 // complete, inspect and is_complete: thin adapters over the executor, which understands
-// TypeScript and counts cursor positions in Unicode code points as the protocol does (PITFALLS 9).
+// TypeScript and counts cursor positions in Unicode code points as the protocol does (JS strings count UTF-16 units).
 import type { IncomingOf, ReplyContent } from "../protocol/messages.ts";
 import { integerField, stringField } from "./content.ts";
 import type { KernelState } from "./context.ts";
@@ -32,7 +32,7 @@ export async function handleInspect(
   return { status: "ok", found: r.found, data: r.found ? r.data : {}, metadata: {} };
 }
 
-/** is_complete_reply content; `indent` only accompanies `incomplete` (PITFALLS 13). */
+/** is_complete_reply content; `indent` only accompanies `incomplete`. */
 export async function handleIsComplete(
   state: KernelState,
   request: IncomingOf<"is_complete_request">,

@@ -85,7 +85,7 @@ export type RequestType = Extract<KnownType, `${string}_request`>;
 /** The reply msg_type of a request type: `execute_request` → `execute_reply`. */
 export type ReplyType<R extends string> = R extends `${infer Base}_request` ? `${Base}_reply` : never;
 
-/** Every reply carries a status (PITFALLS 1); error and abort replies share these shapes. */
+/** Every reply carries a status (clients check it first); error and abort replies share these shapes. */
 export type ErrorReply = { status: "error"; ename: string; evalue: string; traceback: string[] };
 /** An execute that was not run because an earlier one failed with stop_on_error. */
 export type AbortReply = { status: "abort" };
@@ -138,7 +138,7 @@ export interface IopubContent {
   error: { ename: string; evalue: string; traceback: string[] };
   clear_output: { wait: boolean };
   // Comms (spec: "Custom Messages"): opened, used and closed by the kernel, or closing one the
-  // frontend opened to a target nobody registered (PITFALLS 16).
+  // frontend opened to a target nobody registered.
   comm_open: { comm_id: string; target_name: string; data: unknown };
   comm_msg: { comm_id: string; data: unknown };
   comm_close: { comm_id: string; data: unknown };

@@ -1,5 +1,5 @@
 // The one place outgoing messages are built. Each is a child of the request it answers, so a
-// reply can't carry the wrong msg_type or parent (PITFALLS 6, 7).
+// reply can't carry the wrong msg_type or parent (a client matches replies to requests by both).
 import { randomUUID } from "node:crypto";
 import {
   PROTOCOL_VERSION,

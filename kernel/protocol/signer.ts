@@ -2,7 +2,7 @@
 // received, compared in constant time before anything is parsed, plus a replay guard.
 import { createHmac, timingSafeEqual } from "node:crypto";
 
-/** Why a signature was refused; never contains the expected value (PITFALLS 11). */
+/** Why a signature was refused; never contains the expected value (it would hand an attacker the signature). */
 export type SignatureVerdict = "ok" | "bad-signature" | "replayed";
 
 // ipykernel keeps 2^16 digests; a replay older than that window is no longer detected.
@@ -23,7 +23,7 @@ export class Signer {
     this.scheme = "sha256";
   }
 
-  /** An empty key means messages are neither signed nor checked (PITFALLS 10). */
+  /** An empty key in the connection file means messages are neither signed nor checked. */
   get enabled(): boolean {
     return this.key.length > 0;
   }

@@ -134,7 +134,7 @@ export class Kernel {
   }
 
   private run(): void {
-    // Published once (PITFALLS 14); a frontend that subscribes later simply misses it.
+    // Published once, at start-up; a frontend that subscribes later simply misses it.
     this.publish(undefined, "status", { execution_state: "starting" });
     void this.receive(this.sockets.shell, "shell", (m) => (COMM_LANE.has(m.type) ? this.commQueue : this.shellQueue).push(m));
     void this.receive(this.sockets.control, "control", (m) => this.controlQueue.push(m));

@@ -1,6 +1,6 @@
 // A FIFO of received requests served one at a time. Receiving never waits for serving, so the
 // socket is always drained and the queue knows exactly which requests are waiting — which is
-// what stop_on_error aborts (without any timer, PITFALLS 8).
+// what stop_on_error aborts (exactly those, not whatever arrives during some time after an error).
 import type { Incoming } from "../protocol/messages.ts";
 
 /** A request with the order it arrived in. */

@@ -1,6 +1,6 @@
 /**
  * The one message union spoken between endpoints (driver and PEs), whatever carries it: a
- * MessagePort between threads today, a ZeroMQ frame between processes later. Every value in
+ * MessagePort between threads, ZeroMQ frames between processes. Every value in
  * a message is structured-cloneable; proxies, futures and channels inside arguments travel
  * as tagged references made by `codec.ts` (the `r` flag says a decode walk is needed).
  */

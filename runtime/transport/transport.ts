@@ -1,6 +1,7 @@
 /**
- * How messages move between endpoints. One small class per mechanism (MessagePorts between
- * threads here; ZeroMQ between processes can implement the same interface). A transport
+ * How messages move between endpoints. One small class per mechanism (port-transport.ts:
+ * MessagePorts between threads; zmq-transport.ts: ZeroMQ between processes; routed-transport.ts
+ * picks one per destination). A transport
  * keeps per-destination FIFO order and may batch: messages sent in one turn of the event
  * loop leave together at its end.
  */

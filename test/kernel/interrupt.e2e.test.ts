@@ -66,7 +66,7 @@ describe("a cell in a synchronous loop", () => {
 
   it("SIGINT to the process group stops it; the kernel survives with its state", async () => {
     const { done } = await startSpinning();
-    // What jupyter_client does with interrupt_mode "signal" (PITFALLS 12).
+    // What jupyter_client does with interrupt_mode "signal": SIGINT to the kernel's whole process group.
     process.kill(-k.process.pid!, "SIGINT");
     expectInterrupted(await done);
     expect(k.process.exitCode).toBeNull();
@@ -203,7 +203,7 @@ describe("orphaned kernels", () => {
 });
 
 describe("unsigned kernels", () => {
-  it("an empty key means unsigned messages, and the kernel works (PITFALLS 10)", async () => {
+  it("an empty key means unsigned messages, and the kernel works", async () => {
     const own = await launchKernel({ key: "" });
     onTestFinished(() => own.shutdown());
     const x = await own.client.execute("2 + 3");

@@ -98,7 +98,7 @@ describe("decodeFrames", () => {
     expect(JSON.stringify(d)).not.toContain(expected);
   });
 
-  it("with an empty key, unsigned messages are accepted (PITFALLS 10)", () => {
+  it("with an empty key, unsigned messages are accepted", () => {
     const d = decodeFrames(signed(new Signer(""), { code: "x" }), new Signer(""));
     expect(d.ok).toBe(true);
   });

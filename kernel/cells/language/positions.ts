@@ -1,4 +1,4 @@
-/** Jupyter counts cursor positions in Unicode code points; JS strings index UTF-16 units (PITFALLS 9). */
+/** Jupyter counts cursor positions in Unicode code points; JS strings index UTF-16 units: they differ past the first astral character. */
 
 /** UTF-16 offset of the `codePoints`-th code point of `text` (clamped to its length). */
 export function codePointsToUtf16(text: string, codePoints: number): number {

@@ -54,7 +54,7 @@ export function createDisplay(emit: (output: CellOutput) => void): { display: Di
     "text/plain": "<png image>",
   }));
   display.markdown = shower((md: string) => ({ "text/markdown": md, "text/plain": md }));
-  // application/json must be an object in the message, never a pre-serialized string (PITFALLS 15).
+  // application/json must be an object in the message, never a pre-serialized string: frontends render it as given.
   display.json = shower((value: unknown) => ({
     "application/json": JSON.parse(JSON.stringify(value ?? null)) as unknown,
     "text/plain": inspect(value, { depth: 4 }),
