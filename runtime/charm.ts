@@ -8,10 +8,10 @@ import { CharmError, RemoteError } from "./protocol/errors.ts";
 import { errorReport, fullStacks, reportLines } from "./protocol/error-report.ts";
 import type { ErrorData } from "./protocol/messages.ts";
 import { maybeRt, rt, setRuntime } from "./core/current.ts";
-import { startLocalPes, type LocalPes } from "./pe/driver.ts";
-import type { ProcessPes } from "./pe/process-driver.ts";
-import { maxHeapFrom } from "./pe/heap-limit.ts";
-import { isPe } from "./pe/role.ts";
+import { startLocalPes, type LocalPes } from "./driver/thread-pes.ts";
+import type { ProcessPes } from "./driver/process-pes.ts";
+import { maxHeapFrom } from "./startup/heap-limit.ts";
+import { isPe } from "./startup/role.ts";
 import { launchedStart } from "./launcher/launched-job.ts";
 import {
   balancerFrom, byHandFrom, heartbeatFrom, hostsFrom, layoutFrom, numPesFrom, restartFrom, transportFrom, type StartOptions,
@@ -108,7 +108,7 @@ async function start(mainOrOptions?: MainFunction | StartOptions, maybeOptions?:
   const bind = options.bind === undefined ? {} : { host: options.bind };
   const processOptions = { ...launched?.options, ...ssh, ...byHand, ...bind, heartbeat: heartbeatFrom(options), maxHeapMb: maxHeapFrom(options.peMaxHeapMb), ...layout };
   // ZeroMQ (a native addon) is loaded only when PEs are processes: thread PEs start without it.
-  const startPes = launched || ssh || transport !== "threads" ? (await import("./pe/process-driver.ts")).startProcessPes : startLocalPes;
+  const startPes = launched || ssh || transport !== "threads" ? (await import("./driver/process-pes.ts")).startProcessPes : startLocalPes;
   pes = await startPes(numPes, modules, {
     onUnhandled,
     onOutput: options.onOutput,

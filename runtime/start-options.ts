@@ -6,10 +6,10 @@
 import { CharmError } from "./protocol/errors.ts";
 import type { DroppedOutput } from "./protocol/messages.ts";
 import { defaultPeCount, type PeCount } from "./pe-count.ts";
-import type { ProcessOptions } from "./pe/process-driver.ts";
-import { heartbeatFor, type HeartbeatTiming } from "./pe/heartbeat.ts";
+import type { ProcessOptions } from "./driver/process-pes.ts";
+import { heartbeatFor, type HeartbeatTiming } from "./driver/heartbeat.ts";
 import { byHandStart } from "./launcher/by-hand.ts";
-import { peLayout } from "./pe/pe-layout.ts";
+import { peLayout } from "./driver/layout.ts";
 import { checkBalancerName } from "./lb/strategies.ts";
 
 /** How to start the runtime. */

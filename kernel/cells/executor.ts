@@ -115,7 +115,7 @@ export class CellExecutor {
     if (typeof options?.cwd !== "string") throw new TypeError("CellExecutor.start: options.cwd must be the notebook's folder");
     const cellRunning = new Int32Array(new SharedArrayBuffer(4));
     const worker = new Worker(await workerScript(), {
-      // PE threads already booting (runtime/pe/prestart.ts), for the runtime this worker drives.
+      // PE threads already booting (runtime/driver/prestart.ts), for the runtime this worker drives.
       workerData: { role: "cells", cwd: options.cwd, cellRunning, pes: options.pes?.handoff },
       transferList: options.pes?.transfer ?? [],
       name: "charm4ts-cells",

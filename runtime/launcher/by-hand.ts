@@ -9,8 +9,8 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { randomUUID } from "node:crypto";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import type { PeLayout } from "../pe/pe-layout.ts";
-import type { ProcessOptions } from "../pe/process-driver.ts";
+import type { PeLayout } from "../driver/layout.ts";
+import type { ProcessOptions } from "../driver/process-pes.ts";
 
 /** Long enough to log in to a few nodes and paste a command. */
 const BY_HAND_JOIN_MS = 10 * 60_000;

@@ -12,7 +12,7 @@ import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import { dirname, isAbsolute, join, resolve as resolvePath, sep } from "node:path";
 import { pathToFileURL, fileURLToPath } from "node:url";
-import { packageRoot, distFile } from "../pe/package-root.ts";
+import { packageRoot, distFile } from "../startup/package-root.ts";
 
 const compiled = new Map<string, string>();
 

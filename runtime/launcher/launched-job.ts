@@ -8,8 +8,8 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { rankFromEnv } from "../pe/launcher-env.ts";
-import type { ProcessOptions } from "../pe/process-driver.ts";
+import { rankFromEnv } from "../startup/launcher-env.ts";
+import type { ProcessOptions } from "../driver/process-pes.ts";
 
 /** A run started by a launcher: this process's rank, the number of ranks, the job's id. */
 export interface LaunchedJob {

@@ -14,11 +14,11 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { basename, join } from "node:path";
-import { localAddressToward } from "../pe/local-address.ts";
-import { withoutRanks } from "../pe/launcher-env.ts";
-import { SECRET_ENV } from "../pe/secret.ts";
-import { packageRoot } from "../pe/package-root.ts";
-import type { ProcessOptions } from "../pe/process-driver.ts";
+import { localAddressToward } from "../startup/local-address.ts";
+import { withoutRanks } from "../startup/launcher-env.ts";
+import { SECRET_ENV } from "../startup/secret.ts";
+import { packageRoot } from "../startup/package-root.ts";
+import type { ProcessOptions } from "../driver/process-pes.ts";
 import { parseHostList } from "./nodelist.ts";
 
 /** How an ssh launch reaches its hosts and what it runs there. */

@@ -8,13 +8,13 @@
  */
 import { hostname } from "node:os";
 import { encodeJoin, type JoinMessage } from "../protocol/join.ts";
-import { joinRuntime, type Joined } from "./rendezvous.ts";
-import { rankFromEnv } from "./launcher-env.ts";
-import { SECRET_ENV, decodeSecret } from "./secret.ts";
-import { localAddressToward } from "./local-address.ts";
-import { JoiningThreads } from "./joining-threads.ts";
+import { joinRuntime, type Joined } from "../startup/rendezvous.ts";
+import { rankFromEnv } from "../startup/launcher-env.ts";
+import { SECRET_ENV, decodeSecret } from "../startup/secret.ts";
+import { localAddressToward } from "../startup/local-address.ts";
+import { JoiningThreads } from "../startup/start-joining-threads.ts";
 import type { PeProcessOptions } from "./pe-process.ts";
-import { maxHeapFrom } from "./heap-limit.ts";
+import { maxHeapFrom } from "../startup/heap-limit.ts";
 import { curveServer } from "../transport/curve.ts";
 
 const JOIN_TIMEOUT_MS = 60_000;

@@ -11,17 +11,17 @@ import { DRIVER } from "../protocol/ids.ts";
 import { errorToData } from "../protocol/errors.ts";
 import { ZmqTransport } from "../transport/zmq-transport.ts";
 import { bootPe } from "./pe-boot.ts";
-import { joinRuntime } from "./rendezvous.ts";
-import { rankFromEnv } from "./launcher-env.ts";
-import { SECRET_ENV, decodeSecret } from "./secret.ts";
-import { localAddressToward } from "./local-address.ts";
-import { markPeProcess } from "./role.ts";
+import { joinRuntime } from "../startup/rendezvous.ts";
+import { rankFromEnv } from "../startup/launcher-env.ts";
+import { SECRET_ENV, decodeSecret } from "../startup/secret.ts";
+import { localAddressToward } from "../startup/local-address.ts";
+import { markPeProcess } from "../startup/role.ts";
 
 /** How a PE process finds and joins its runtime. */
 export interface PeProcessOptions {
   /** The driver's rendezvous address, tcp://HOST:PORT. */
   connect: string;
-  /** The runtime's secret, as the driver encoded it (secret.ts). */
+  /** The runtime's secret, as the driver encoded it (startup/secret.ts). */
   secret: string;
   /** This host's address other PEs reach it on (default: the interface toward the driver). */
   bind?: string;

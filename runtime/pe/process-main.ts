@@ -2,8 +2,8 @@
  * `charm4ts-pe --connect tcp://HOST:PORT`: the command that runs one PE process (pe-process.ts)
  * and joins a runtime. The secret comes from a 0600 file or the environment, never from argv.
  */
-import { rankFromEnv } from "./launcher-env.ts";
-import { SECRET_ENV, readSecretFile, readSecretStdin } from "./secret.ts";
+import { rankFromEnv } from "../startup/launcher-env.ts";
+import { SECRET_ENV, readSecretFile, readSecretStdin } from "../startup/secret.ts";
 import { runPeProcess } from "./pe-process.ts";
 
 const USAGE = `usage: charm4ts-pe --connect tcp://HOST:PORT [--secret-file FILE | --secret-stdin] [--bind ADDRESS] [--pes N]

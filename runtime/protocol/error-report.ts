@@ -7,7 +7,7 @@
  */
 import { isAbsolute, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
-import { packageRoot } from "../pe/package-root.ts";
+import { packageRoot } from "../startup/package-root.ts";
 import { RemoteError, asError, awaitSite } from "./errors.ts";
 
 /** How to present frames. */

@@ -137,7 +137,7 @@ export type Message =
   // empty), with its recent output, shown or not, when the flood paused.
   | { t: "output"; stream: "stdout" | "stderr"; text: string; pe: number; dropped?: DroppedOutput }
   | { t: "exit"; code: number; reason?: string }
-  // The driver's application heartbeat to PE processes (pe/heartbeat.ts): answered by the PE's event loop.
+  // The driver's application heartbeat to PE processes (driver/heartbeat.ts): answered by the PE's event loop.
   | { t: "ping"; n: number }
   | { t: "pong"; n: number; pe: Endpoint }
   // charm.checkpoint / charm.restore: one step of saving or restoring, run by runtime/checkpoint/steps.ts.

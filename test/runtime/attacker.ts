@@ -8,7 +8,7 @@ import type { Endpoint } from "../../runtime/protocol/ids.ts";
 import type { Message } from "../../runtime/protocol/messages.ts";
 import { WireWriter } from "../../runtime/transport/wire.ts";
 import { encodeFrames } from "../../runtime/transport/zmq-frames.ts";
-import { decodeSecret, SECRET_ENV, type RuntimeSecret } from "../../runtime/pe/secret.ts";
+import { decodeSecret, SECRET_ENV, type RuntimeSecret } from "../../runtime/startup/secret.ts";
 
 /** The frames of one batch of `messages` claiming to come from `sender`, as any peer would send them. */
 export function forgedBatch(sender: Endpoint, messages: Message[]): Uint8Array[] {

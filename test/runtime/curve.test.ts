@@ -10,7 +10,7 @@ import { charm } from "../../runtime/index.ts";
 import { rt } from "../../runtime/core/current.ts";
 import { ZmqTransport } from "../../runtime/transport/zmq-transport.ts";
 import { curveClient, newCurveKeys } from "../../runtime/transport/curve.ts";
-import { decodeSecret, encodeSecret } from "../../runtime/pe/secret.ts";
+import { decodeSecret, encodeSecret } from "../../runtime/startup/secret.ts";
 import type { Message } from "../../runtime/protocol/messages.ts";
 import type { FutureId } from "../../runtime/protocol/ids.ts";
 import { Where } from "./fixtures/processes.ts";

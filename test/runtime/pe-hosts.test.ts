@@ -7,7 +7,7 @@ import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { charm, CharmError, PeLostError, RemoteError } from "../../runtime/index.ts";
 import { Host } from "./fixtures/hosted.ts";
-import { startProcessPes } from "../../runtime/pe/process-driver.ts";
+import { startProcessPes } from "../../runtime/driver/process-pes.ts";
 
 const fixtures = new URL("./fixtures/hosted.ts", import.meta.url).href;
 const root = fileURLToPath(new URL("../../", import.meta.url));

@@ -3,7 +3,7 @@
 // a PE process (--max-old-space-size) with SIGABRT. Limits stay small so each death is quick.
 import { afterEach, describe, expect, it } from "vitest";
 import { charm, Future, PeLostError, RemoteError } from "../../runtime/index.ts";
-import { maxHeapFrom } from "../../runtime/pe/heap-limit.ts";
+import { maxHeapFrom } from "../../runtime/startup/heap-limit.ts";
 import { Hog } from "./fixtures/hungry.ts";
 import { TRANSPORTS, over } from "./transports.ts";
 

@@ -4,7 +4,7 @@
 import { afterEach, expect, it } from "vitest";
 import type { Worker } from "node:worker_threads";
 import { charm, RemoteError } from "../../runtime/index.ts";
-import { discardPrestarted, offerPrestarted, prestartPeThreads } from "../../runtime/pe/prestart.ts";
+import { discardPrestarted, offerPrestarted, prestartPeThreads } from "../../runtime/driver/prestart.ts";
 import { Origin } from "./fixtures/prestart.ts";
 
 const fixtures = new URL("./fixtures/prestart.ts", import.meta.url).href;

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { charm, Future, PeLostError, RemoteError } from "../../runtime/index.ts";
-import { Rendezvous } from "../../runtime/pe/rendezvous.ts";
+import { Rendezvous } from "../../runtime/startup/rendezvous.ts";
 import { Where } from "./fixtures/processes.ts";
 import { alive } from "./alive.ts";
 

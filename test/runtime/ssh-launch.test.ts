@@ -5,7 +5,7 @@ import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { parseHostList, parseNodelist } from "../../runtime/launcher/nodelist.ts";
 import { hostOf, remoteShellArgs, sshSettings } from "../../runtime/launcher/ssh-launch.ts";
-import { Rendezvous } from "../../runtime/pe/rendezvous.ts";
+import { Rendezvous } from "../../runtime/startup/rendezvous.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 

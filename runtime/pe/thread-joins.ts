@@ -1,5 +1,5 @@
 /**
- * Inside a PE thread that also reaches other processes (joining-threads.ts has the parent's
+ * Inside a PE thread that also reaches other processes (startup/start-joining-threads.ts has the parent's
  * side): binds its ZeroMQ socket, tells the parent its address, waits to learn its PE number,
  * the peers' addresses and its ports to this process's other endpoints, then runs its PE over
  * both — ports for threads here, ZeroMQ for the rest, never relayed through the parent.
@@ -11,7 +11,7 @@ import { PortTransport } from "../transport/port-transport.ts";
 import { RoutedTransport } from "../transport/routed-transport.ts";
 import { ZmqTransport } from "../transport/zmq-transport.ts";
 import { bootPe } from "./pe-boot.ts";
-import type { JoiningThreadData, ThreadAbort, ThreadNews, ThreadStart } from "./joining-threads.ts";
+import type { JoiningThreadData, ThreadAbort, ThreadNews, ThreadStart } from "../startup/start-joining-threads.ts";
 
 /** Runs this thread's PE; the thread ends once the driver says stop (its sockets and ports closed). */
 export async function runJoiningThread(data: JoiningThreadData): Promise<void> {

@@ -2,7 +2,7 @@
  * PE threads started ahead of their driver. A host whose driver lives in a thread that is itself
  * still starting (the kernel: its cell thread is the driver) spawns the PE threads at once from
  * its own thread, so they boot while the driver's thread loads; then it hands them over. The PE
- * threads load the runtime and wait for their setup (driver.ts sends it when it adopts them);
+ * threads load the runtime and wait for their setup (thread-pes.ts sends it when it adopts them);
  * their MessagePorts go to the driver, and the spawning thread keeps only the Worker objects,
  * acting on them for the driver through a control channel: it relays their "error" and "exit"
  * events, terminates one when asked, and terminates all if the driver's thread goes away.
@@ -11,9 +11,9 @@
 import { EventEmitter } from "node:events";
 import { MessageChannel, Worker, type MessagePort } from "node:worker_threads";
 import { DRIVER, type Endpoint } from "../protocol/ids.ts";
-import type { PeSetup } from "./driver.ts";
-import { distFile } from "./package-root.ts";
-import { maxHeapFrom, workerLimits } from "./heap-limit.ts";
+import type { PeSetup } from "./thread-pes.ts";
+import { distFile } from "../startup/package-root.ts";
+import { maxHeapFrom, workerLimits } from "../startup/heap-limit.ts";
 import { portMesh } from "./port-mesh.ts";
 
 /** What the spawning thread passes to the driver's thread (post it with `transfer`). */

@@ -3,8 +3,8 @@
  * host (all of them, or only some when a launcher such as mpirun starts the others), gathers
  * them (each shows the runtime's secret), tells each its first PE number and everyone's
  * addresses, waits for every "ready", and stops them in order. A process may host several PEs
- * (worker threads, pe-host.ts), and in a mixed runtime some PEs are threads of this process
- * (joining-threads.ts); pe-layout.ts says which. PE-to-PE messages go directly: over
+ * (worker threads, pe/pe-host.ts), and in a mixed runtime some PEs are threads of this process
+ * (startup/start-joining-threads.ts); layout.ts says which. PE-to-PE messages go directly: over
  * MessagePorts within a process, over ZeroMQ TCP between processes (transport/routed-transport.ts).
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -16,18 +16,18 @@ import { DEFAULT_SEND_TIMEOUT_MS, ZmqTransport } from "../transport/zmq-transpor
 import type { Runtime, RuntimeHooks } from "../core/runtime.ts";
 import { assembleRuntime } from "../assemble.ts";
 import { nextDriverIncarnation } from "../core/current.ts";
-import { distFile } from "./package-root.ts";
-import type { PeSetup } from "./driver.ts";
-import { Rendezvous } from "./rendezvous.ts";
-import { SECRET_ENV, encodeSecret, newSecret } from "./secret.ts";
+import { distFile } from "../startup/package-root.ts";
+import type { PeSetup } from "./thread-pes.ts";
+import { Rendezvous } from "../startup/rendezvous.ts";
+import { SECRET_ENV, encodeSecret, newSecret } from "../startup/secret.ts";
 import { newCurveKeys } from "../transport/curve.ts";
-import { withoutRanks } from "./launcher-env.ts";
+import { withoutRanks } from "../startup/launcher-env.ts";
 import { DEFAULT_HEARTBEAT, Heartbeat, heartbeatFor, type HeartbeatTiming } from "./heartbeat.ts";
-import { peLayout, pesOf } from "./pe-layout.ts";
-import { JoiningThreads, type ThreadEnd } from "./joining-threads.ts";
+import { peLayout, pesOf } from "./layout.ts";
+import { JoiningThreads, type ThreadEnd } from "../startup/start-joining-threads.ts";
 import { PortTransport } from "../transport/port-transport.ts";
 import { RoutedTransport } from "../transport/routed-transport.ts";
-import { MAX_HEAP_ENV, processDeath, processFlags } from "./heap-limit.ts";
+import { MAX_HEAP_ENV, processDeath, processFlags } from "../startup/heap-limit.ts";
 
 /** A running set of PE processes and the driver's runtime that talks to them. */
 export interface ProcessPes {
@@ -67,7 +67,7 @@ export interface ProcessOptions {
    * every 500 ms, silent for 2 s (CHARM4TS_PE_TIMEOUT, in seconds, changes the 2 s; 0 is off).
    */
   heartbeat?: HeartbeatTiming | false;
-  /** Each spawned PE process's heap limit in MB (`--max-old-space-size`, pe/heap-limit.ts); undefined: Node's default. */
+  /** Each spawned PE process's heap limit in MB (`--max-old-space-size`, startup/heap-limit.ts); undefined: Node's default. */
   maxHeapMb?: number;
 }
 

@@ -14,9 +14,9 @@ import { PortTransport } from "../transport/port-transport.ts";
 import type { Runtime, RuntimeHooks } from "../core/runtime.ts";
 import { assembleRuntime } from "../assemble.ts";
 import { nextDriverIncarnation } from "../core/current.ts";
-import { distFile } from "./package-root.ts";
-import { threadOutOfMemory, workerLimits } from "./heap-limit.ts";
-import type { PeWorkerData } from "./worker-main.ts";
+import { distFile } from "../startup/package-root.ts";
+import { threadOutOfMemory, workerLimits } from "../startup/heap-limit.ts";
+import type { PeWorkerData } from "../pe/worker-main.ts";
 import { portMesh } from "./port-mesh.ts";
 import { takePrestarted, type HeldPeThread } from "./prestart.ts";
 
@@ -48,7 +48,7 @@ export interface PeSetup {
 
 /** How the driver runs PE threads (what the PEs themselves needn't know). */
 export interface LocalOptions {
-  /** Each PE thread's heap limit in MB (pe/heap-limit.ts); undefined: Node's default. */
+  /** Each PE thread's heap limit in MB (startup/heap-limit.ts); undefined: Node's default. */
   maxHeapMb?: number;
 }
 

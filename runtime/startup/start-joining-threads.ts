@@ -1,9 +1,9 @@
 /**
  * PE threads that reach PEs of other processes over ZeroMQ as well as their own process's PEs
- * over MessagePorts: the threads of a PE process hosting several PEs (pe-host.ts), and the
- * driver's own PE threads in a mixed runtime (process-driver.ts). Each thread binds its own
+ * over MessagePorts: the threads of a PE process hosting several PEs (pe/pe-host.ts), and the
+ * driver's own PE threads in a mixed runtime (driver/process-pes.ts). Each thread binds its own
  * receiving socket and says where; once the runtime is assembled it gets its PE number, every
- * endpoint's address and ports to the other threads here (joining-thread.ts is its side).
+ * endpoint's address and ports to the other threads here (pe/thread-joins.ts is its side).
  */
 import { Worker, type MessagePort } from "node:worker_threads";
 import { DRIVER, type Endpoint } from "../protocol/ids.ts";
@@ -11,7 +11,7 @@ import type { PeConfig } from "../protocol/join.ts";
 import type { ErrorData } from "../protocol/messages.ts";
 import type { CurveKeys } from "../transport/curve.ts";
 import { distFile } from "./package-root.ts";
-import { portMesh } from "./port-mesh.ts";
+import { portMesh } from "../driver/port-mesh.ts";
 import { threadOutOfMemory, workerLimits } from "./heap-limit.ts";
 
 /** What such a thread is started with: where to bind (its PE number comes later). */
