@@ -1,14 +1,14 @@
-// `npm run install-kernel -- --user | --sys-prefix | --prefix P [--name N]`: writes the
-// charm4ts kernelspec where Jupyter looks for kernels, without needing Python.
+// `npm run install-kernel -- --user | --sys-prefix | --system | --prefix P [--name N]`: writes
+// the charm4ts kernelspec where Jupyter looks for kernels, without needing Python.
 // Spec: https://jupyter-client.readthedocs.io/en/stable/kernels.html#kernel-specs
-import { existsSync, mkdirSync, realpathSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, realpathSync, statSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 
-/** Where to install: Jupyter's own three choices. */
-export type Target = { kind: "user" } | { kind: "sys-prefix" } | { kind: "prefix"; prefix: string };
+/** Where to install: Jupyter's own choices (`system`: for every user of the machine, as `jupyter kernelspec install` without --user). */
+export type Target = { kind: "user" } | { kind: "sys-prefix" } | { kind: "system" } | { kind: "prefix"; prefix: string };
 
 /** The kernel.json for a kernel run by this node binary from this kernel script. */
 export function kernelJson(nodePath: string, kernelScript: string): Record<string, unknown> {
@@ -49,8 +49,29 @@ export function kernelsDir(target: Target, env = process.env): string {
       return join(userDataDir(env), "kernels");
     case "sys-prefix":
       return join(sysPrefix(env), "share", "jupyter", "kernels");
+    case "system":
+      return join(systemDataDir(env), "kernels");
     case "prefix":
       return join(resolve(target.prefix), "share", "jupyter", "kernels");
+  }
+}
+
+/** The first of Jupyter's system-wide data dirs (jupyter_core.paths.SYSTEM_JUPYTER_PATH): every user's Jupyter looks there. */
+export function systemDataDir(env = process.env): string {
+  if (process.platform === "win32") return join(env.PROGRAMDATA ?? "C:\\ProgramData", "jupyter");
+  return "/usr/local/share/jupyter";
+}
+
+/**
+ * The first part of `path` another user could not get through (a folder without o+x, the file
+ * without o+r), or undefined: a kernelspec for a hub's students runs this checkout as each of them.
+ */
+export function closedToOthers(path: string): string | undefined {
+  const file = resolve(path);
+  if ((statSync(file).mode & 0o004) === 0) return file;
+  for (let dir = dirname(file); ; dir = dirname(dir)) {
+    if ((statSync(dir).mode & 0o001) === 0) return dir;
+    if (dirname(dir) === dir) return undefined;
   }
 }
 
@@ -61,7 +82,11 @@ export function installKernelspec(target: Target, options: { name?: string; kern
   }
   const dir = join(kernelsDir(target), options.name ?? "charm4ts");
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, "kernel.json"), JSON.stringify(kernelJson(process.execPath, options.kernelScript), null, 2) + "\n");
+  const json = join(dir, "kernel.json");
+  writeFileSync(json, JSON.stringify(kernelJson(process.execPath, options.kernelScript), null, 2) + "\n");
+  // Readable by everyone whatever the umask (it holds no secret): Jupyter runs as each user of a hub.
+  chmodSync(dir, 0o755);
+  chmodSync(json, 0o644);
   return dir;
 }
 
@@ -71,15 +96,16 @@ function parseTarget(argv: string[]): { target: Target; name?: string } {
     options: {
       user: { type: "boolean" },
       "sys-prefix": { type: "boolean" },
+      system: { type: "boolean" },
       prefix: { type: "string" },
       name: { type: "string" },
     },
   });
-  const chosen = [values.user, values["sys-prefix"], values.prefix !== undefined].filter(Boolean).length;
-  if (chosen > 1) throw new Error("choose one of --user, --sys-prefix, --prefix P");
+  const chosen = [values.user, values["sys-prefix"], values.system, values.prefix !== undefined].filter(Boolean).length;
+  if (chosen > 1) throw new Error("choose one of --user, --sys-prefix, --system, --prefix P");
   const target: Target = values.prefix !== undefined
     ? { kind: "prefix", prefix: values.prefix }
-    : values["sys-prefix"] ? { kind: "sys-prefix" } : { kind: "user" };
+    : values["sys-prefix"] ? { kind: "sys-prefix" } : values.system ? { kind: "system" } : { kind: "user" };
   return { target, name: values.name };
 }
 
@@ -88,6 +114,11 @@ function main(): void {
   const script = resolve(dirname(fileURLToPath(import.meta.url)), "kernel.js");
   const dir = installKernelspec(target, { name, kernelScript: script });
   process.stdout.write(`Installed kernelspec ${name ?? "charm4ts"} in ${dir}\n`);
+  const closed = target.kind === "user" ? undefined : closedToOthers(script) ?? closedToOthers(process.execPath);
+  if (closed) {
+    // Installed for others, run as them: node dist/kernel.js must be reachable by every user.
+    process.stderr.write(`Warning: other users can't reach ${closed}, so the kernel won't start for them; put the checkout where everyone can read it (e.g. /opt/charm4ts, chmod -R a+rX) and install again.\n`);
+  }
   if (target.kind === "prefix") {
     // Jupyter searches its own prefixes; a custom one must be on JUPYTER_PATH.
     process.stdout.write(`Unless ${target.prefix} is Jupyter's prefix, add ${resolve(target.prefix, "share", "jupyter")} to JUPYTER_PATH.\n`);
