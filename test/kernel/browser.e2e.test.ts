@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { chromium, type Browser, type Locator, type Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { jupyterEnv, ROOT, type JupyterEnv } from "./jupyter-env.ts";
-import { closeBrowserAndServer, pageFailure, startNotebook, type NotebookServer } from "./classic-notebook.ts";
+import { allCellsRan, closeBrowserAndServer, kernelReady, pageFailure, startNotebook, type NotebookServer } from "./classic-notebook.ts";
 import { describeWith, hasTools } from "../system-tools.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -95,22 +95,9 @@ const pageErrors: string[] = [];
 /** Opens the notebook, waits for its kernel, runs every cell through the UI and waits for the last. */
 async function runAllCells(url: string): Promise<void> {
   await page.goto(url);
-  // Functions passed to the page run there; this project compiles without the DOM lib, so they
-  // reach the page's globals (document, the classic Notebook's Jupyter) through `globalThis as any`.
-  // First the kernel is connected and idle (the indicator the user sees).
-  await page.waitForFunction(() => {
-    const { Jupyter, document } = globalThis as any;
-    return Jupyter?.notebook?.kernel?.is_connected() && document.querySelector("#kernel_indicator_icon.kernel_idle_icon") !== null;
-  }, undefined, { timeout: 30_000 });
+  await kernelReady(page);
   await page.evaluate(() => (globalThis as any).Jupyter.notebook.execute_all_cells());
-  // Done when every code cell has an execution count and the kernel is idle again (outputs come
-  // before idle on iopub, so they are all in).
-  await page.waitForFunction(() => {
-    const { Jupyter, document } = globalThis as any;
-    const cells = Jupyter.notebook.get_cells().filter((c: any) => c.cell_type === "code");
-    return cells.every((c: any) => typeof c.input_prompt_number === "number") &&
-      document.querySelector("#kernel_indicator_icon.kernel_idle_icon") !== null;
-  }, undefined, { timeout: 40_000, polling: 100 });
+  await allCellsRan(page, 40_000);
 }
 
 /** Screenshots of the whole notebook and of the timeline up close (its bars are the thinnest marks). */
@@ -287,21 +274,14 @@ describeWith("notebook", "chromium", "widgets")("a first hour's notebook in the 
     hour = await browser!.newPage({ viewport: { width: 1280, height: 900 } });
     hour.on("pageerror", (e) => pageErrors.push(e.message));
     await hour.goto(`${server!.url}notebooks/first-hour.ipynb?token=${server!.token}`);
-    await hour.waitForFunction(() => {
-      const { Jupyter, document } = globalThis as any;
-      return Jupyter?.notebook?.kernel?.is_connected() && document.querySelector("#kernel_indicator_icon.kernel_idle_icon") !== null;
-    }, undefined, { timeout: 30_000 });
+    await kernelReady(hour);
     // Every cell queued at once, as Run All does, but without stopping at the first error: the
     // errors are what this notebook is about.
     await hour.evaluate(() => { for (const cell of (globalThis as any).Jupyter.notebook.get_cells()) cell.execute(false); });
     // Once the stuck cell says it waits, interrupt from the toolbar.
     await hour.locator(".cell.code_cell").nth(firstHourNames.indexOf("stuck")).locator(".output_stdout", { hasText: "waiting for the stuck PE" }).waitFor({ timeout: 60_000 });
     await hour.locator('button[data-jupyter-action="jupyter-notebook:interrupt-kernel"]').click();
-    await hour.waitForFunction(() => {
-      const { Jupyter, document } = globalThis as any;
-      return Jupyter.notebook.get_cells().every((c: any) => typeof c.input_prompt_number === "number") &&
-        document.querySelector("#kernel_indicator_icon.kernel_idle_icon") !== null;
-    }, undefined, { timeout: 60_000, polling: 100 });
+    await allCellsRan(hour, 60_000);
     await hour.screenshot({ path: join(shots, "first-hour.png"), fullPage: true });
   }, 120_000);
   afterAll(() => hour?.close());

@@ -63,3 +63,23 @@ export async function closeBrowserAndServer(browser: Browser | undefined, server
   await browser?.close();
   if (server) await stopNotebook(server);
 }
+
+// Functions passed to the page run there; this project compiles without the DOM lib, so they
+// reach the page's globals (document, the classic Notebook's Jupyter) through `globalThis as any`.
+
+/** Waits until the page's kernel is connected and idle (the indicator the user sees). */
+export async function kernelReady(page: Page, timeout = 30_000): Promise<void> {
+  await page.waitForFunction(() => {
+    const { Jupyter, document } = globalThis as any;
+    return Jupyter?.notebook?.kernel?.is_connected() && document.querySelector("#kernel_indicator_icon.kernel_idle_icon") !== null;
+  }, undefined, { timeout });
+}
+
+/** Waits until every cell has an execution count and the kernel is idle again (outputs come before idle on iopub). */
+export async function allCellsRan(page: Page, timeout: number): Promise<void> {
+  await page.waitForFunction(() => {
+    const { Jupyter, document } = globalThis as any;
+    return Jupyter.notebook.get_cells().every((c: any) => c.cell_type !== "code" || typeof c.input_prompt_number === "number") &&
+      document.querySelector("#kernel_indicator_icon.kernel_idle_icon") !== null;
+  }, undefined, { timeout, polling: 100 });
+}
