@@ -6,6 +6,7 @@ import { commBenchmarks } from "./comms.ts";
 import { cellBenchmarks } from "./cells.ts";
 import { interactiveBenchmarks } from "./interactive.ts";
 import { balancingBenchmarks } from "./balancing.ts";
+import { classroomBenchmarks } from "./classroom.ts";
 import { checkpointBenchmarks } from "./checkpoint.ts";
 
 const suites: Array<[string, () => Promise<Row[]>]> = [
@@ -16,6 +17,7 @@ const suites: Array<[string, () => Promise<Row[]>]> = [
   ["comms (Jupyter comms while cells run; 2 PEs)", commBenchmarks],
   ["cells (TypeScript in the executor worker)", cellBenchmarks],
   ["the runtime inside the kernel (2 PEs)", interactiveBenchmarks],
+  ["classroom (many kernels at once through nbconvert)", classroomBenchmarks],
 ];
 
 // `SUITES=runtime,kernel npm run bench` runs only the suites whose titles start with those words.
