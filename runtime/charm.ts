@@ -30,7 +30,7 @@ import { topology } from "./core/topology.ts";
 import { sectionApi } from "./sections/api.ts";
 import { registerBalancer } from "./lb/strategies.ts";
 import { destroyCollection } from "./core/destroy.ts";
-import { checkpoint, restore } from "./checkpoint/driver.ts";
+import { checkpoint, forgetInMemory, recover, restore } from "./checkpoint/driver.ts";
 import type { BalancingRound } from "./lb/balancer.ts";
 import type { CollectionProxy, ElementProxy } from "./core/proxy-types.ts";
 import {
@@ -162,6 +162,7 @@ async function restartPe(pe: number, why = "was restarted by charm.restartPe"): 
 async function shutdown(): Promise<void> {
   const running = pes;
   pes = undefined;
+  forgetInMemory();
   resetPool();
   if (running) running.runtime.scheduler.closed = true;
   setRuntime(undefined);
@@ -222,8 +223,10 @@ export const charm = {
   awaitCreation,
   /** Ends a collection on every PE (Charm++'s ckDestroy); resolves with how many elements were destroyed. */
   destroy: destroyCollection,
-  /** Saves every collection's elements and the named values (proxies, futures, data) to a directory, at quiescence. */
+  /** Saves every collection's elements and the named values (proxies, futures, data) to a directory, or `{ inMemory: true }`, at quiescence. */
   checkpoint,
+  /** After a PE was lost: restarts the runtime and goes back to the last in-memory checkpoint; resolves with its named values. */
+  recover: <T extends Record<string, any> = Record<string, any>>(): Promise<T> => recover<T>(() => restart()),
   /** Recreates a checkpoint's collections on this runtime's PEs (any number); resolves with its named values. */
   restore,
   /** The named values of the checkpoint restored at start (`+restart DIR`, `{ restart }`); undefined after a fresh start. */

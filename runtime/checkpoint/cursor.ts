@@ -4,14 +4,18 @@
  * kernel straight into memory of their own, which becomes the restored array (one copy, as a
  * plain readFile makes, instead of a second one out of the file's buffer).
  */
-import type { FileHandle } from "node:fs/promises";
 import { crc32 } from "node:zlib";
 
 const READ_AHEAD = 1 << 20;
 // From this size a piece that must have memory of its own is read straight into it.
 const DIRECT = 64 << 10;
 
-/** A sequential reader over an open file of known size. */
+/** What a cursor reads from: an open file, or memory that answers the same way. */
+export interface ReadSource {
+  read(into: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
+}
+
+/** A sequential reader over an open file (or memory) of known size. */
 export class FileCursor {
   /** The position of the next byte to take. */
   at = 0;
@@ -20,7 +24,7 @@ export class FileCursor {
   private buf = Buffer.alloc(0);
   private pos = 0;
 
-  constructor(private readonly fh: FileHandle, readonly size: number) {}
+  constructor(private readonly source: ReadSource, readonly size: number) {}
 
   /** The next `n` bytes; with `own`, in memory of their own (a fresh ArrayBuffer of exactly n bytes). */
   async take(n: number, own = false): Promise<Buffer> {
@@ -52,7 +56,7 @@ export class FileCursor {
 
   private async readFully(into: Buffer, from: number, position: number): Promise<void> {
     for (let off = from; off < into.length;) {
-      const { bytesRead } = await this.fh.read(into, off, into.length - off, position + off - from);
+      const { bytesRead } = await this.source.read(into, off, into.length - off, position + off - from);
       if (bytesRead === 0) throw new RangeError(`the file ended at ${position + off - from} of ${this.size} bytes`);
       off += bytesRead;
     }

@@ -13,7 +13,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, readdir, rm } from "node:fs/promises";
 import { resolve } from "node:path";
-import { CharmError, RemoteError } from "../protocol/errors.ts";
+import { CharmError, PeLostError, RemoteError } from "../protocol/errors.ts";
 import type { CollectionId, SectionId } from "../protocol/ids.ts";
 import type { CollectionRef, Message, SectionDef } from "../protocol/messages.ts";
 import { decode, encodeValue } from "../protocol/codec.ts";
@@ -25,6 +25,7 @@ import { FORMAT_VERSION, MANIFEST, packNamed, readManifest, unpackNamed, writeMa
 import { eachTagged, remapValue, type Remap } from "./remap.ts";
 import type { SaveAnswer } from "./save.ts";
 import type { InstallRequest, LoadRequest } from "./load.ts";
+import { buddyOf } from "./memory.ts";
 
 /** What charm.checkpoint wrote. */
 export interface CheckpointInfo {
@@ -36,18 +37,21 @@ export interface CheckpointInfo {
 
 type Step = Extract<Message, { t: "ckpt" }>["step"];
 
+/** Runs one step on PE `pe`; its answer. */
+function askPe<T>(runtime: Runtime, pe: number, step: Step, v: unknown, what: string): Promise<T> {
+  const why = runtime.failures.dead.get(pe);
+  if (why !== undefined) return Promise.reject(new CharmError(`PE ${pe} ${why}; ${what} needs every PE`));
+  const f = new Future<T>();
+  const state = runtime.futures.get(f.id)!;
+  state.label = `${what} (PE ${pe})`;
+  state.on = pe; // its death rejects the step instead of leaving it waiting
+  runtime.send(pe, { t: "ckpt", step, v, fid: f.id });
+  return Promise.resolve(f);
+}
+
 /** Runs one step on every PE; every PE's answer, or (after all have answered) the first error. */
 async function everyPe<T>(runtime: Runtime, step: Step, arg: (pe: number) => unknown, what: string): Promise<T[]> {
-  const settled = await Promise.allSettled(Array.from({ length: runtime.numPes }, (_, pe) => {
-    const why = runtime.failures.dead.get(pe);
-    if (why !== undefined) return Promise.reject(new CharmError(`PE ${pe} ${why}; ${what} needs every PE`));
-    const f = new Future<T>();
-    const state = runtime.futures.get(f.id)!;
-    state.label = `${what} (PE ${pe})`;
-    state.on = pe; // its death rejects the step instead of leaving it waiting
-    runtime.send(pe, { t: "ckpt", step, v: arg(pe), fid: f.id });
-    return Promise.resolve(f);
-  }));
+  const settled = await Promise.allSettled(Array.from({ length: runtime.numPes }, (_, pe) => askPe<T>(runtime, pe, step, arg(pe), what)));
   const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
   if (failed) throw asCharmError(failed.reason, what);
   return settled.map((s) => (s as PromiseFulfilledResult<T>).value);
@@ -65,34 +69,84 @@ function driverRuntime(what: string): Runtime {
   return runtime;
 }
 
-/** Saves every element of every collection, and the named values, to `dir`; see the module comment. */
-export async function checkpoint(dir: string, named: Record<string, unknown> = {}): Promise<CheckpointInfo> {
-  if (typeof dir !== "string" || dir === "") throw new CharmError("charm.checkpoint(dir, named?): dir must be a directory path");
+/** Where a checkpoint goes: a directory, or memory (each PE's part kept there and on its buddy PE). */
+export type CheckpointTarget = string | { inMemory: true };
+
+let lastInMemory: Manifest | undefined;
+
+/** The runtime stopped: its PEs' in-memory parts are gone with them. */
+export function forgetInMemory(): void {
+  lastInMemory = undefined;
+  PeLostError.remedy = DEFAULT_REMEDY;
+}
+const DEFAULT_REMEDY = PeLostError.remedy;
+
+/** Saves every element of every collection, and the named values, to `target`; see the module comment. */
+export async function checkpoint(target: CheckpointTarget, named: Record<string, unknown> = {}): Promise<CheckpointInfo> {
+  const inMemory = typeof target === "object" && target !== null && target.inMemory === true;
+  if (!inMemory && (typeof target !== "string" || target === "")) throw new CharmError("charm.checkpoint(dir, named?): dir must be a directory path (or { inMemory: true })");
   if (named === null || typeof named !== "object" || Array.isArray(named)) throw new CharmError("charm.checkpoint(dir, named?): named must be an object such as { sim, cells }");
-  const what = `charm.checkpoint(${JSON.stringify(dir)})`;
+  const what = inMemory ? "charm.checkpoint({ inMemory: true })" : `charm.checkpoint(${JSON.stringify(target)})`;
   const runtime = driverRuntime(what);
-  const abs = resolve(dir);
+  const abs = inMemory ? "" : resolve(target as string);
   const encodedNamed = encodeValue(named, "charm.checkpoint's named values").v;
-  await mkdir(abs, { recursive: true });
+  if (!inMemory) await mkdir(abs, { recursive: true });
   await runtime.quiescence.whenQuiet(); // the consistent point: nothing in flight, nothing running
   const stem = `ckpt-${Date.now().toString(36)}-${randomBytes(3).toString("hex")}`;
-  const answers = await everyPe<SaveAnswer>(runtime, "save", () => ({ dir: abs, stem }), what).catch(async (err) => {
-    await removeFiles(abs, (f) => f.startsWith(`${stem}.`));
+  const answers = await everyPe<SaveAnswer>(runtime, "save", () => ({ dir: abs, stem, inMemory }), what).catch(async (err) => {
+    if (!inMemory) await removeFiles(abs, (f) => f.startsWith(`${stem}.`));
     throw err;
   });
+  const manifest = manifestOf(runtime, answers, encodedNamed);
+  const info = { dir: inMemory ? "(in memory)" : abs, pes: runtime.numPes, elements: manifest.files.reduce((n, f) => n + f.elements, 0), bytes: manifest.files.reduce((n, f) => n + f.bytes, 0) };
+  if (inMemory) {
+    lastInMemory = { ...manifest, files: manifest.files.map((f) => ({ ...f, name: stem })) };
+    PeLostError.remedy = "charm.recover() goes back to the last in-memory checkpoint (charm.restart() starts the runtime again).";
+    return info;
+  }
+  await writeManifest(abs, manifest);
+  // Only now is the new checkpoint whole: the files of earlier ones in this directory can go.
+  await removeFiles(abs, (f) => f.startsWith("ckpt-") && !f.startsWith(`${stem}.`));
+  return info;
+}
+
+/** The manifest of a checkpoint whose PEs answered `answers`. */
+function manifestOf(runtime: Runtime, answers: SaveAnswer[], encodedNamed: unknown): Manifest {
   const collections = new Map<number, SavedCollection>();
   for (const a of answers) for (const c of a.collections) if (!collections.has(c.ref.cid)) collections.set(c.ref.cid, c);
   const sections = runtime.sections.all()
     .filter((s) => s.refs.every((r) => collections.has(r.cid)))
     .map((s): SectionDef => ({ ...s.ref, refs: s.refs, members: s.members }));
-  const manifest: Manifest = {
+  return {
     format: "charm4ts-checkpoint", version: FORMAT_VERSION, created: new Date().toISOString(), numPes: runtime.numPes,
     collections: [...collections.values()], sections, named: packNamed(encodedNamed), files: answers.map((a) => a.file),
   };
-  await writeManifest(abs, manifest);
-  // Only now is the new checkpoint whole: the files of earlier ones in this directory can go.
-  await removeFiles(abs, (f) => f.startsWith("ckpt-") && !f.startsWith(`${stem}.`));
-  return { dir: abs, pes: runtime.numPes, elements: manifest.files.reduce((n, f) => n + f.elements, 0), bytes: manifest.files.reduce((n, f) => n + f.bytes, 0) };
+}
+
+/**
+ * After a PE was lost: fetches every PE's part of the last in-memory checkpoint (a lost PE's
+ * from its buddy), restarts the runtime (`restartRuntime`: a replacement for the lost PE), and
+ * restores the parts there, every element rolled back to that checkpoint; then takes a fresh
+ * in-memory checkpoint of it. Resolves with the named values.
+ */
+export async function recover<T extends Record<string, any> = Record<string, any>>(restartRuntime: () => Promise<void>): Promise<T> {
+  const what = "charm.recover()";
+  const manifest = lastInMemory;
+  if (!manifest) throw new CharmError(`${what}: there is no in-memory checkpoint to go back to; take one with charm.checkpoint({ inMemory: true }, named)`);
+  const runtime = driverRuntime(what);
+  const parts = await Promise.all(manifest.files.map(async (f) => {
+    const holders = [f.pe, buddyOf(f.pe, manifest.numPes)].filter((pe) => pe < runtime.numPes && !runtime.failures.dead.has(pe));
+    // A PE restarted in place (charm.restartPe) is alive but holds nothing: then its buddy's copy.
+    for (const pe of holders) {
+      const part = await askPe<Uint8Array>(runtime, pe, "fetch", { pe: f.pe, stem: f.name }, what).catch(() => undefined);
+      if (part) return part;
+    }
+    throw new CharmError(`${what}: PE ${f.pe} and PE ${buddyOf(f.pe, manifest.numPes)}, which kept its copy, are both lost; the in-memory checkpoint can't be recovered (a checkpoint on disk can: charm.restore(dir))`);
+  }));
+  await restartRuntime();
+  const named = await restoreFrom<T>(driverRuntime(what), manifest, { dir: "", data: parts }, what);
+  await checkpoint({ inMemory: true }, named);
+  return named;
 }
 
 /** Recreates every saved collection on this runtime's PEs; resolves with the named values, their proxies working. */
@@ -102,10 +156,18 @@ export async function restore<T extends Record<string, any> = Record<string, any
   const runtime = driverRuntime(what);
   const abs = resolve(dir);
   const manifest = await readManifest(abs).catch((err) => { throw asCharmError(err, what); });
-  const named = unpackNamed(manifest.named, abs);
+  return restoreFrom<T>(runtime, manifest, { dir: abs }, what);
+}
+
+/** Restores a checkpoint from its files in `dir`, or from its parts' bytes (`data`, in the manifest's file order). */
+async function restoreFrom<T>(runtime: Runtime, manifest: Manifest, from: { dir: string; data?: Uint8Array[] }, what: string): Promise<T> {
+  const named = unpackNamed(manifest.named, from.dir || "memory");
   const n = runtime.numPes;
-  const load: LoadRequest = { dir: abs, files: [], collections: manifest.collections, numPesBefore: manifest.numPes };
-  const loads = await everyPe<{ fids: number[] }>(runtime, "load", (pe) => ({ ...load, files: manifest.files.filter((f) => f.pe % n === pe) }), what)
+  const load = (pe: number): LoadRequest => {
+    const mine = manifest.files.flatMap((f, k) => (f.pe % n === pe ? [k] : []));
+    return { dir: from.dir, files: mine.map((k) => manifest.files[k]!), data: from.data && mine.map((k) => from.data![k]!), collections: manifest.collections, numPesBefore: manifest.numPes };
+  };
+  const loads = await everyPe<{ fids: number[] }>(runtime, "load", load, what)
     .catch(async (err) => {
       await everyPe(runtime, "abort", () => [], what).catch(() => undefined);
       throw err;

@@ -11,13 +11,13 @@
 import { randomBytes } from "node:crypto";
 import { crc32 } from "node:zlib";
 import { open, readFile, rename, rm, type FileHandle } from "node:fs/promises";
-import { FileCursor } from "./cursor.ts";
+import { FileCursor, type ReadSource } from "./cursor.ts";
 import { join } from "node:path";
 import { deserialize, serialize } from "node:v8";
 import { CharmError } from "../protocol/errors.ts";
 import type { CollectionId, Index } from "../protocol/ids.ts";
 import type { CollectionRef, SectionDef } from "../protocol/messages.ts";
-import { extractBinary, restoreBinary } from "./binary.ts";
+import { restoreBinary } from "./binary.ts";
 
 /** The checkpoint format this runtime writes and reads. */
 export const FORMAT_VERSION = 1;
@@ -25,13 +25,6 @@ export const FORMAT_VERSION = 1;
 export const MANIFEST = "manifest.json";
 const FORMAT = "charm4ts-checkpoint";
 const MAGIC = Buffer.from(`${FORMAT}\n`);
-// Frames are gathered into writes of about this size: one write per element cost a syscall each.
-const WRITE_BATCH = 4 << 20;
-// Elements are serialized in frames of up to this many (or about FRAME_BYTES): a serializer per
-// element cost more than the copy of a small element's bytes, and most of the garbage.
-const FRAME_ELEMENTS = 512;
-const FRAME_BYTES = 1 << 20;
-const PADDING = Buffer.alloc(8);
 
 /** A collection as saved: how to address it, its class's declared fields, and (sparse) its size. */
 export interface SavedCollection {
@@ -70,95 +63,15 @@ export interface SavedElement {
 }
 
 /** A fresh temporary name beside `path` (renamed over it once complete). */
-function temporary(path: string): string {
+export function temporary(path: string): string {
   return `${path}.tmp-${randomBytes(4).toString("hex")}`;
 }
 
-/** Writes one PE's file: frames of serialized elements, hashed as they go, renamed into place at the end. */
-export class ElementWriter {
-  private crc = 0;
-  private batch: Buffer[] = [];
-  private batched = 0;
-  private bytes = 0;
-  private count = 0;
-  private frame: SavedElement[] = [];
-  private frameBytes = 0;
-
-  private constructor(private readonly fh: FileHandle, private readonly tmp: string, private readonly path: string) {}
-
-  /** Opens `dir/name` for writing (under a temporary name). */
-  static async create(dir: string, name: string): Promise<ElementWriter> {
-    const path = join(dir, name);
-    const tmp = temporary(path);
-    const writer = new ElementWriter(await open(tmp, "w"), tmp, path);
-    const head = Buffer.alloc(4);
-    head.writeUInt32LE(FORMAT_VERSION);
-    writer.push(MAGIC);
-    writer.push(head);
-    return writer;
-  }
-
-  /** Adds one element whose typed data is about `bytes` long; a promise when the file is being written to (await it). */
-  add(element: SavedElement, bytes: number): Promise<void> | undefined {
-    this.frame.push(element);
-    this.frameBytes += bytes;
-    this.count++;
-    if (this.frame.length < FRAME_ELEMENTS && this.frameBytes < FRAME_BYTES) return undefined;
-    this.endFrame();
-    return this.batched >= WRITE_BATCH ? this.flush() : undefined;
-  }
-
-  /** Writes the elements gathered so far as one frame: the serialized list, then each large typed array's bytes as it is. */
-  private endFrame(): void {
-    if (this.frame.length === 0) return;
-    const segments: ArrayBufferView[] = [];
-    const seen = new Map();
-    for (const el of this.frame) el.s = extractBinary(el.s, segments, seen);
-    const body = serialize([this.frame, segments.map((v) => v.byteLength)]);
-    this.frame = [];
-    this.frameBytes = 0;
-    const len = Buffer.alloc(4);
-    len.writeUInt32LE(body.length);
-    this.push(len);
-    this.push(body);
-    for (const v of segments) {
-      this.push(Buffer.from(v.buffer, v.byteOffset, v.byteLength)); // no copy: written from the chare's memory
-      if (v.byteLength % 8) this.push(PADDING.subarray(0, 8 - (v.byteLength % 8))); // the next segment stays aligned
-    }
-  }
-
-  /** Flushes, syncs and renames the file into place; returns its manifest entry. */
-  async close(pe: number, name: string): Promise<FileEntry> {
-    try {
-      this.endFrame();
-      await this.flush();
-      await this.fh.sync(); // the data is on disk before the manifest can name it
-    } finally {
-      await this.fh.close();
-    }
-    await rename(this.tmp, this.path);
-    return { pe, name, bytes: this.bytes, crc32: this.crc, elements: this.count };
-  }
-
-  /** Drops a file that won't be completed. */
-  async discard(): Promise<void> {
-    await this.fh.close().catch(() => undefined);
-    await rm(this.tmp, { force: true });
-  }
-
-  private push(buf: Buffer): void {
-    this.crc = crc32(buf, this.crc);
-    this.batch.push(buf);
-    this.batched += buf.length;
-    this.bytes += buf.length;
-  }
-
-  private async flush(): Promise<void> {
-    const batch = this.batch;
-    this.batch = [];
-    this.batched = 0;
-    if (batch.length) await this.fh.writev(batch);
-  }
+/** The bytes every checkpoint file starts with: the format's name and version. */
+export function fileHeader(): Buffer[] {
+  const version = Buffer.alloc(4);
+  version.writeUInt32LE(FORMAT_VERSION);
+  return [MAGIC, version];
 }
 
 /** Reads one PE's file, checked against its manifest entry; errors name the file and what is wrong. */
@@ -171,24 +84,34 @@ export async function readElements(dir: string, entry: FileEntry): Promise<Saved
     throw new CharmError(`checkpoint file ${path} can't be read (${(err as Error).message}); the checkpoint in ${dir} is incomplete`);
   }
   try {
-    const size = (await fh.stat()).size;
-    if (size !== entry.bytes) throw new CharmError(`checkpoint file ${path} is ${size < entry.bytes ? "truncated" : "longer than written"}: ${size} bytes, the manifest says ${entry.bytes}`);
-    const cursor = new FileCursor(fh, size);
-    const out = await readFrames(cursor, path);
-    // Checked once every byte has been read: a damaged frame usually fails to parse first, with the same verdict.
-    if (cursor.crc !== entry.crc32) throw new CharmError(`checkpoint file ${path} is corrupt: its CRC-32 differs from the manifest's`);
-    if (out.length !== entry.elements) throw new CharmError(`checkpoint file ${path} holds ${out.length} elements, the manifest says ${entry.elements}`);
-    return out;
+    return await readChecked(fh, (await fh.stat()).size, entry, `checkpoint file ${path}`);
   } finally {
     await fh.close();
   }
 }
 
-async function readFrames(cursor: FileCursor, path: string): Promise<SavedElement[]> {
-  const corrupt = (what: string) => new CharmError(`checkpoint file ${path} is corrupt: ${what}`);
-  if (cursor.size < MAGIC.length + 4 || !(await cursor.take(MAGIC.length)).equals(MAGIC)) throw new CharmError(`${path} is not a charm4ts checkpoint file`);
+/** Reads one PE's part of an in-memory checkpoint, checked as a file is. */
+export function readElementsInMemory(data: Uint8Array, entry: FileEntry): Promise<SavedElement[]> {
+  const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const source = { read: async (into: Buffer, off: number, len: number, position: number) => ({ bytesRead: bytes.copy(into, off, position, position + len) }) };
+  return readChecked(source, bytes.length, entry, `PE ${entry.pe}'s in-memory checkpoint`);
+}
+
+async function readChecked(source: ReadSource, size: number, entry: FileEntry, what: string): Promise<SavedElement[]> {
+  if (size !== entry.bytes) throw new CharmError(`${what} is ${size < entry.bytes ? "truncated" : "longer than written"}: ${size} bytes, the manifest says ${entry.bytes}`);
+  const cursor = new FileCursor(source, size);
+  const out = await readFrames(cursor, what);
+  // Checked once every byte has been read: a damaged frame usually fails to parse first, with the same verdict.
+  if (cursor.crc !== entry.crc32) throw new CharmError(`${what} is corrupt: its CRC-32 differs from the manifest's`);
+  if (out.length !== entry.elements) throw new CharmError(`${what} holds ${out.length} elements, the manifest says ${entry.elements}`);
+  return out;
+}
+
+async function readFrames(cursor: FileCursor, what: string): Promise<SavedElement[]> {
+  const corrupt = (why: string) => new CharmError(`${what} is corrupt: ${why}`);
+  if (cursor.size < MAGIC.length + 4 || !(await cursor.take(MAGIC.length)).equals(MAGIC)) throw new CharmError(`${what} is not a charm4ts checkpoint file`);
   const version = (await cursor.take(4)).readUInt32LE(0);
-  if (version !== FORMAT_VERSION) throw new CharmError(`checkpoint file ${path} has format version ${version}; this charm4ts reads version ${FORMAT_VERSION}`);
+  if (version !== FORMAT_VERSION) throw new CharmError(`${what} has format version ${version}; this charm4ts reads version ${FORMAT_VERSION}`);
   const out: SavedElement[] = [];
   while (cursor.at < cursor.size) {
     const where = `the frame after element ${out.length}`;

@@ -16,13 +16,14 @@ import { homePe } from "../core/placement.ts";
 import { unpackElement, type PackedElement } from "../core/migration.ts";
 import { forgetCollection } from "../core/destroy.ts";
 import { checkShape } from "./fields.ts";
-import { readElements, type FileEntry, type SavedCollection, type SavedElement } from "./format.ts";
+import { readElements, readElementsInMemory, type FileEntry, type SavedCollection, type SavedElement } from "./format.ts";
 import { eachTagged, remapEndName, remapValue, type Remap } from "./remap.ts";
 
-/** The driver's load step: this PE's files, and what the manifest says about the collections. */
+/** The driver's load step: this PE's files (or their bytes: an in-memory checkpoint), and what the manifest says about the collections. */
 export interface LoadRequest {
   dir: string;
   files: FileEntry[];
+  data?: Uint8Array[];
   collections: SavedCollection[];
   numPesBefore: number;
 }
@@ -55,8 +56,8 @@ export async function loadHere(rt: Runtime, req: LoadRequest): Promise<{ fids: n
   }
   const fids = new Set<number>();
   const elements: SavedElement[] = [];
-  for (const file of req.files) {
-    for (const el of await readElements(req.dir, file)) {
+  for (const [k, file] of req.files.entries()) {
+    for (const el of await (req.data ? readElementsInMemory(req.data[k]!, file) : readElements(req.dir, file))) {
       if (!known.has(el.c)) throw new CharmError(`checkpoint file ${file.name} holds an element of collection ${el.c}, which the manifest doesn't list: the file belongs to another checkpoint`);
       eachTagged(el.s, (t) => {
         if (t.$charm === "future") fids.add(t.fid as number);

@@ -9,12 +9,15 @@ import { packElement } from "../core/migration.ts";
 import type { Runtime } from "../core/runtime.ts";
 import type { ElementRecord } from "../core/chare.ts";
 import { declaredFields } from "./fields.ts";
-import { ElementWriter, type FileEntry, type SavedCollection } from "./format.ts";
+import type { FileEntry, SavedCollection } from "./format.ts";
+import { ElementWriter } from "./writer.ts";
+import { keepWithBuddy } from "./memory.ts";
 
-/** What the driver asks: where, and the checkpoint's file name stem. */
+/** What the driver asks: where (or in memory, kept here and on the buddy PE), and the checkpoint's file name stem. */
 export interface SaveRequest {
   dir: string;
   stem: string;
+  inMemory?: boolean;
 }
 
 /** What a PE answers: its file, and the collections it holds elements of. */
@@ -36,7 +39,7 @@ export async function saveHere(rt: Runtime, req: SaveRequest): Promise<SaveAnswe
   const open = rt.reductions.openScopes();
   if (open.length) throw new CharmError(`PE ${rt.self} holds a reduction that some elements have contributed to and others not yet (${scopeNames(rt, open)}); checkpoint once every reduction has completed`);
   const name = fileName(req.stem, rt.self);
-  const writer = await ElementWriter.create(req.dir, name);
+  const writer = req.inMemory ? ElementWriter.inMemory() : await ElementWriter.create(req.dir, name);
   const collections: SavedCollection[] = [];
   try {
     for (const coll of rt.host.byId.values()) {
@@ -53,7 +56,9 @@ export async function saveHere(rt: Runtime, req: SaveRequest): Promise<SaveAnswe
       const total = rt.census.totals.get(coll.ref.cid);
       collections.push({ ref: coll.ref, fields: fields!, ...(total === undefined ? {} : { total }) });
     }
-    return { file: await writer.close(rt.self, name), collections };
+    const { file, data } = await writer.close(rt.self, name);
+    if (data) await keepWithBuddy(rt, req.stem, data);
+    return { file, collections };
   } catch (err) {
     await writer.discard();
     throw err;

@@ -4,6 +4,7 @@ import type { Message } from "../protocol/messages.ts";
 import type { Runtime } from "../core/runtime.ts";
 import { rejectFuture, sendToFuture } from "../core/future.ts";
 import { saveHere, type SaveRequest } from "./save.ts";
+import { fetchPart, keepPart } from "./memory.ts";
 import { abortHere, hooksHere, installHere, loadHere, placeHere, type InstallRequest, type LoadRequest, type Placed } from "./load.ts";
 
 type CkptMsg = Extract<Message, { t: "ckpt" }>;
@@ -18,6 +19,8 @@ export function checkpointStep(rt: Runtime, msg: CkptMsg): void {
       case "place": return placeHere(rt, msg.v as Placed[]);
       case "hooks": return hooksHere(rt, msg.v as number);
       case "abort": return abortHere(rt, msg.v as number[]);
+      case "keep": { const k = msg.v as { pe: number; stem: string; data: Uint8Array }; return keepPart(k.pe, k.stem, k.data); }
+      case "fetch": { const f = msg.v as { pe: number; stem: string }; return fetchPart(rt, f.pe, f.stem); }
     }
   };
   let result: Promise<unknown>;

@@ -13,8 +13,10 @@ export class CharmError extends Error {
  */
 export class PeLostError extends CharmError {
   override name = "PeLostError";
+  /** What the user can do about it (an in-memory checkpoint makes charm.recover() possible). */
+  static remedy = "charm.restart() starts the runtime again.";
   constructor(readonly pe: Endpoint, readonly why: string, what: string) {
-    super(`PE ${pe} ${why}; ${what} The PE's chares are lost: charm.restart() starts the runtime again.`);
+    super(`PE ${pe} ${why}; ${what} The PE's chares are lost: ${PeLostError.remedy}`);
   }
 }
 

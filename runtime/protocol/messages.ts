@@ -141,7 +141,7 @@ export type Message =
   | { t: "ping"; n: number }
   | { t: "pong"; n: number; pe: Endpoint }
   // charm.checkpoint / charm.restore: one step of saving or restoring, run by runtime/checkpoint/steps.ts.
-  | { t: "ckpt"; step: "save" | "load" | "install" | "place" | "hooks" | "abort"; v: unknown; fid?: FutureId }
+  | { t: "ckpt"; step: "save" | "load" | "install" | "place" | "hooks" | "abort" | "keep" | "fetch"; v: unknown; fid?: FutureId }
   | { t: "stop" };
 
 /** Messages that quiescence detection does not count (they are its own traffic or lifecycle). */
