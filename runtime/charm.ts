@@ -7,6 +7,7 @@ import { pathToFileURL } from "node:url";
 import { CharmError, RemoteError } from "./protocol/errors.ts";
 import { errorReport, fullStacks, reportLines } from "./protocol/error-report.ts";
 import type { ErrorData } from "./protocol/messages.ts";
+import { DRIVER } from "./protocol/ids.ts";
 import { maybeRt, rt, setRuntime } from "./core/current.ts";
 import { startLocalPes, type LocalPes } from "./driver/thread-pes.ts";
 import type { ProcessPes } from "./driver/process-pes.ts";
@@ -176,7 +177,7 @@ async function shutdown(): Promise<void> {
 async function exitProgram(code: number): Promise<void> {
   const runtime = maybeRt();
   if (runtime && !runtime.isDriver) {
-    runtime.send(-1, { t: "exit", code });
+    runtime.send(DRIVER, { t: "exit", code });
     return;
   }
   await shutdown();
@@ -296,7 +297,7 @@ export const charm = {
   /** Ends the program with an error message. */
   abort(message: string): Promise<void> {
     const runtime = maybeRt();
-    if (runtime && !runtime.isDriver) { runtime.send(-1, { t: "exit", code: 1, reason: `charm.abort on PE ${runtime.self}: ${message}` }); return Promise.resolve(); }
+    if (runtime && !runtime.isDriver) { runtime.send(DRIVER, { t: "exit", code: 1, reason: `charm.abort on PE ${runtime.self}: ${message}` }); return Promise.resolve(); }
     process.stderr.write(`charm.abort: ${message}\n`);
     return exitProgram(1);
   },

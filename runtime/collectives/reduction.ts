@@ -285,7 +285,7 @@ export class Reductions {
     const byKey = this.shares.get(share.cid)!;
     byKey.delete(share.key);
     if (byKey.size === 0) this.shares.delete(share.cid);
-    const part = combine(share.reducer!, share.local, share.parts, share.error);
+    const part = combine(share.reducer!, share.local, share.parts, share.error, this.rt.self);
     const [root, of] = this.rootAndCount(share.cid);
     const msg: ContribMsg = { t: "contrib", cid: share.cid as CollectionId, key: share.key, reducer: share.reducer!, target: share.target, all: share.all ? 1 : undefined, part, of, root, pes: [this.rt.self, ...share.pes] };
     // The root's own share joins the others without a message.
@@ -312,7 +312,7 @@ export class Reductions {
     const byKey = this.roots.get(cid)!;
     byKey.delete(key);
     if (byKey.size === 0) this.roots.delete(cid);
-    const part = combine(root.reducer!, [], root.parts, undefined);
+    const part = combine(root.reducer!, [], root.parts, undefined, this.rt.self);
     let result = part.v;
     if (root.reducer === "gather") result = ((part.v as [Index, unknown][] | undefined) ?? []).sort((a, b) => compareIndex(a[0], b[0])).map((p) => p[1]);
     if (root.all) { this.spreadResult(cid, key, root, result, part.e); return; }
@@ -345,8 +345,8 @@ export class Reductions {
   }
 }
 
-/** Combines local contributions and partials with the reducer; the first error wins. */
-function combine(reducer: ReducerName, local: unknown[], parts: Partial[], error: ErrorData | undefined): Partial {
+/** Combines local contributions and partials with the reducer on PE `pe`; the first error wins. */
+function combine(reducer: ReducerName, local: unknown[], parts: Partial[], error: ErrorData | undefined, pe: Endpoint): Partial {
   const n = local.length + parts.reduce((sum, p) => sum + p.n, 0);
   const e = error ?? parts.find((p) => p.e)?.e;
   if (reducer === "nop") return { n, v: undefined, e };
@@ -356,7 +356,7 @@ function combine(reducer: ReducerName, local: unknown[], parts: Partial[], error
   try {
     return { n, v: reducerFn(reducer)(values), e };
   } catch (err) {
-    return { n, v: undefined, e: errorToData(err, -2, undefined, `reducer ${reducer}`) };
+    return { n, v: undefined, e: errorToData(err, pe, undefined, `reducer ${reducer}`) };
   }
 }
 
