@@ -25,15 +25,7 @@ export function callEntry(ref: ProxyRef, method: string, args: unknown[], mode: 
   const what = ref.idx ? `${ref.cls}[${ref.idx.join(",")}].${method}()` : `the broadcast ${ref.cls}.${method}()`;
   runtime.failures.check(pe, what);
   if (runtime.failures.replacements.length) runtime.failures.checkLost(ref, ref.idx, pe, what);
-  let future: Future<any> | undefined;
-  let reply: ReplyRef | undefined;
-  if (mode) {
-    future = new Future();
-    reply = { fid: future.id, mode };
-    const state = runtime.futures.get(future.id)!;
-    state.label = `${ref.idx ? `${ref.cls}[${ref.idx.join(",")}]` : ref.cls}.${method}`;
-    state.on = pe;
-  }
+  const { future, reply } = replyTo(runtime, mode, `${ref.idx ? `${ref.cls}[${ref.idx.join(",")}]` : ref.cls}.${method}`, pe);
   if (ref.idx) {
     runtime.send(pe, { t: "invoke", to: ref, m: method, a: enc.a, r: enc.r, reply }, enc.transfer);
   } else {
@@ -43,6 +35,25 @@ export function callEntry(ref: ProxyRef, method: string, args: unknown[], mode: 
     else runtime.broadcast(to, { t: "bcast", to, m: method, a: enc.a, r: enc.r, reply, b: runtime.newBroadcastId() });
   }
   return future;
+}
+
+/** What a call that waits for its reply needs: no reply without `mode`. */
+export interface ReplyTo {
+  future?: Future<any>;
+  reply?: ReplyRef;
+}
+
+/**
+ * The future a call's reply completes, when `mode` asks for one: labelled with the call (what an
+ * interrupted cell says it was waiting for) and, given `on`, rejected if that PE dies.
+ */
+export function replyTo(runtime: Runtime, mode: ReplyRef["mode"] | undefined, label: string, on?: number): ReplyTo {
+  if (!mode) return {};
+  const future = new Future<any>();
+  const state = runtime.futures.get(future.id)!;
+  state.label = label;
+  if (on !== undefined) state.on = on;
+  return { future, reply: { fid: future.id, mode } };
 }
 
 /**

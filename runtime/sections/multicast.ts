@@ -11,8 +11,8 @@ import type { Message, ReplyRef, SectionRef } from "../protocol/messages.ts";
 import type { ElementRecord } from "../core/chare.ts";
 import type { LocalCollection } from "../core/host.ts";
 import { rt } from "../core/current.ts";
-import { Future } from "../core/future.ts";
-import { encodeFor } from "../core/invoke.ts";
+import type { Future } from "../core/future.ts";
+import { encodeFor, replyTo } from "../core/invoke.ts";
 import { firstTime } from "../core/migration.ts";
 import { findChareClass } from "../core/registry.ts";
 import { entryMethodNames, isEntryMethod } from "../core/entry-methods.ts";
@@ -40,13 +40,7 @@ export function multicast(sec: SectionRef, method: string, args: unknown[], mode
   const runtime = rt();
   checkSectionMethod(sec, method);
   const enc = encodeFor({ cls: sec.cls }, method, args);
-  let future: Future<any> | undefined;
-  let reply: ReplyRef | undefined;
-  if (mode) {
-    future = new Future();
-    reply = { fid: future.id, mode };
-    runtime.futures.get(future.id)!.label = `${sectionLabel(sec)}.${method}`;
-  }
+  const { future, reply } = replyTo(runtime, mode, `${sectionLabel(sec)}.${method}`);
   // An empty section: nobody would ever answer, so answer here.
   if (sec.n === 0) { future?.send(mode === "value" ? [] : undefined); return future; }
   const b = runtime.newBroadcastId();
