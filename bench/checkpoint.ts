@@ -73,6 +73,37 @@ async function rowsFor(label: string, n: number, bytes: number, chunk: number): 
   }
 }
 
+/**
+ * In-memory checkpoint of `n` × `bytes` (floor: the same bytes copied once, in memory, and handed
+ * to another thread), and charm.recover() after PE 1 is restarted in place (floor: charm.restart()).
+ */
+async function inMemoryRows(label: string, n: number, bytes: number): Promise<Row[]> {
+  const rows: Row[] = [];
+  const blobs = charm.array(Blob, n, { args: [bytes] });
+  await charm.awaitCreation(blobs);
+  const save = await median(3, () => ms(() => charm.checkpoint({ inMemory: true }, { blobs })));
+  const copyFloor = await median(3, () => ms(() => copyToThread(n, bytes)));
+  rows.push({ name: `in-memory checkpoint ${label}, 2 PEs (each part also on the other PE)`, value: save, unit: "ms", floor: { name: "the same bytes copied and posted to another thread", value: copyFloor, unit: "ms" }, target: "≤ 500 ms" });
+  const recover = await median(3, async () => {
+    await charm.restartPe(1);
+    return ms(() => charm.recover());
+  });
+  const restartFloor = await median(3, () => ms(() => charm.restart()));
+  rows.push({ name: `charm.recover() of ${label} after a lost PE, 2 PEs`, value: recover, unit: "ms", floor: { name: "charm.restart() alone", value: restartFloor, unit: "ms" }, target: "≤ 3 s" });
+  return rows;
+}
+
+/** Copies `n` × `bytes` into one buffer and posts it to a worker thread (what keeping a part on a buddy costs at least). */
+async function copyToThread(n: number, bytes: number): Promise<void> {
+  const block = Buffer.alloc(bytes, 3);
+  const whole = Buffer.concat(Array.from({ length: n / 2 }, () => block));
+  const { Worker } = await import("node:worker_threads");
+  const w = new Worker("require('node:worker_threads').parentPort.once('message', () => process.exit(0))", { eval: true });
+  const exited = new Promise((r) => w.once("exit", r));
+  w.postMessage(whole);
+  await exited;
+}
+
 /** Runs the checkpoint benchmarks on 2 local PEs (CHECKPOINT_SCALE=0.1 scales the element counts down). */
 export async function checkpointBenchmarks(): Promise<Row[]> {
   const scale = Number(process.env.CHECKPOINT_SCALE ?? 1);
@@ -82,6 +113,7 @@ export async function checkpointBenchmarks(): Promise<Row[]> {
     const big = Math.round(1000 * scale), small = Math.round(100_000 * scale);
     if (want("1 mib")) rows.push(...(await rowsFor(`${big.toLocaleString("en")} × 1 MiB`, big, 1 << 20, 1 << 20)));
     if (want("small")) rows.push(...(await rowsFor(`${small.toLocaleString("en")} small elements`, small, 64, 1 << 16)));
+    if (want("memory")) rows.push(...(await inMemoryRows(`${big.toLocaleString("en")} × 1 MiB`, big, 1 << 20)));
   } finally {
     await charm.shutdown();
   }
