@@ -79,6 +79,9 @@ interface RootState {
   readonly from: Set<Endpoint>;
 }
 
+/** What reductions use of their runtime: sending, hosted elements, sections, the census and collection facts. */
+export type ReductionsRuntime = Pick<Runtime, "census" | "elementCount" | "host" | "numPes" | "reportUnhandled" | "rootPe" | "sections" | "self" | "send">;
+
 /** The reductions in flight on this PE. */
 export class Reductions {
   // Keyed by scope (collection or section), then reduction number: no string key built per contribution.
@@ -86,7 +89,7 @@ export class Reductions {
   private readonly roots = new Map<Scope, Map<Key, RootState>>();
   private readonly allWaiters = new Map<string, FutureId[]>();
 
-  constructor(private readonly rt: Runtime) {}
+  constructor(private readonly rt: ReductionsRuntime) {}
 
   /** Scopes (collection ids; minus section ids) with a reduction partly contributed here. */
   openScopes(): number[] {

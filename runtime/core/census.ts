@@ -11,13 +11,16 @@ interface Count {
   resolve(): void;
 }
 
+/** What the census uses of its runtime: sending, the PE count, this endpoint and its hosted elements. */
+export type CensusRuntime = Pick<Runtime, "host" | "numPes" | "self" | "send">;
+
 /** Member lists of sparse arrays, and the census that makes them. */
 export class Census {
   /** cid → number of elements (set by a finished census). */
   readonly totals = new Map<CollectionId, number>();
   private readonly running = new Map<CollectionId, Count>();
 
-  constructor(private readonly rt: Runtime) {}
+  constructor(private readonly rt: CensusRuntime) {}
 
   /** Counts elements on every PE and publishes the total; resolves when every PE knows it. */
   run(cid: CollectionId): Promise<void> {

@@ -14,6 +14,9 @@ import type { Runtime } from "./runtime.ts";
 /** A future waiting on every PE (a broadcast's replies, or a future handed to chares). */
 export const ANY_PE = -2;
 
+/** What failure handling uses of its runtime: its futures, transport, traffic counts and hosted elements. */
+export type FailuresRuntime = Pick<Runtime, "futures" | "host" | "numPes" | "scheduler" | "self" | "send" | "transport">;
+
 /** PEs known to be dead, and the rejections their deaths cause. */
 export class Failures {
   /** Dead PEs and why ("exited with code 1"). */
@@ -21,7 +24,7 @@ export class Failures {
   /** PEs restarted in place: collections older than the restart lost their chares there. */
   readonly replacements: Replacement[] = [];
 
-  constructor(private readonly rt: Runtime) {}
+  constructor(private readonly rt: FailuresRuntime) {}
 
   /** The driver learned a PE died: every live PE hears of it, then this endpoint acts. */
   peDied(pe: Endpoint, why: string): void {

@@ -8,6 +8,9 @@ import type { TargetRef } from "../protocol/messages.ts";
 import type { Runtime } from "./runtime.ts";
 import { callTarget } from "../collectives/targets.ts";
 
+/** What quiescence detection uses of its runtime: sending, the PE count, the traffic counts and the dead. */
+export type QuiescenceProbeRuntime = Pick<Runtime, "failures" | "isDriver" | "numPes" | "scheduler" | "send">;
+
 /** Answers probes on PEs; runs waves on the driver. */
 export class QuiescenceProbe {
   private wave = 0;
@@ -20,7 +23,7 @@ export class QuiescenceProbe {
   private readonly timer = setTimeout;
   private wavesInRun = 0;
 
-  constructor(private readonly rt: Runtime) {}
+  constructor(private readonly rt: QuiescenceProbeRuntime) {}
 
   /** Resolves once the whole runtime is quiescent (driver only; PEs ask the driver). */
   whenQuiet(): Promise<void> {
