@@ -1,6 +1,7 @@
 // Comms as JupyterLab uses them: @jupyterlab/services (KernelConnection.createComm and
 // registerCommTarget) through Debian's jupyter_server, which relays them over a websocket,
-// binary buffers included, while a cell is still running.
+// binary buffers included, while a cell is still running; and widgets (protocol 1), the test
+// acting as the widget manager over the same API.
 import { KernelManager } from "@jupyterlab/services";
 import type { Kernel, KernelMessage } from "@jupyterlab/services";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -108,4 +109,46 @@ describeWith("jupyter_server")("comms through jupyter_server and @jupyterlab/ser
     comm.send({ question: 21 });
     expect((await messages.next("the cell comm's answer")).content.data).toEqual({ answer: 42 });
   });
+
+  it("widgets: a model a cell makes reaches the jupyter.widget target; a frontend edit reaches onChange while a cell runs", async () => {
+    const models = new Map<string, { comm: Kernel.IComm; data: Record<string, unknown>; messages: ReturnType<typeof inbox> }>();
+    kernel.registerCommTarget("jupyter.widget", (comm, msg) => {
+      const data = msg.content.data as Record<string, unknown>;
+      models.set(String(data._model_name), { comm, data, messages: inbox(comm) });
+    });
+    // The widget manager's version handshake.
+    const version = kernel.createComm("jupyter.widget.version");
+    const versionReplies = inbox(version);
+    version.open({});
+    expect((await versionReplies.next("the kernel's version range")).content.data).toEqual({ version: "~2.1.4" });
+    version.send({ validated: true, frontend_version: "2.1.4" });
+
+    const setup = await kernel.requestExecute({
+      code: `const level = widgets.IntSlider({ max: 10, description: "level" });
+const echo = widgets.Label({ value: "none" });
+display(widgets.HBox([level, echo]));`,
+    }).done;
+    expect(setup.content.status).toBe("ok");
+    expect([...models.keys()].sort()).toEqual(["HBoxModel", "IntSliderModel", "LabelModel"]);
+    const slider = models.get("IntSliderModel")!;
+    const label = models.get("LabelModel")!;
+    expect(slider.data).toMatchObject({ _model_module: "jupyter-js-widgets", max: 10, description: "level" });
+    expect((await models.get("HBoxModel")!.messages.next("the box's display message")).content.data).toEqual({ method: "display" });
+
+    let started!: () => void;
+    const running = new Promise<void>((r) => (started = r));
+    const cell = kernel.requestExecute({
+      code: 'console.log("waiting");\nconst got = await new Promise<number>((resolve) => level.onChange((v) => { echo.value = `seen ${v}`; if (v === 7) resolve(v); }));\n`got ${got}`',
+    });
+    cell.onIOPub = (m) => {
+      if (m.header.msg_type === "stream") started();
+    };
+    let cellDone = false;
+    const cellReply = cell.done.then((r) => ((cellDone = true), r));
+    await withTimeout(running, 10_000, "waiting for the cell to start");
+    slider.comm.send({ method: "backbone", sync_data: { value: 7 } });
+    expect((await label.messages.next("the label's update from onChange")).content.data).toEqual({ method: "update", state: { value: "seen 7" }, buffers: [] });
+    expect(cellDone, "the label's update came after the cell's reply").toBe(false);
+    expect((await cellReply).content.status).toBe("ok");
+  }, 40_000);
 });
