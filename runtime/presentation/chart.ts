@@ -28,6 +28,9 @@ export interface LineOptions extends ChartOptions {
   xLabel?: string;
 }
 
+/** The symbol a notebook looks for on values it can show as an HTML widget (kernel/widgets/live-view.ts). */
+export const WIDGET_HTML: unique symbol = Symbol.for("charm4ts.widgetHtml") as any;
+
 const COLORS = ["#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2"];
 const W = 560, H = 260, LEFT = 56, RIGHT = 12, TOP = 28, BOTTOM = 44;
 
@@ -36,6 +39,10 @@ export class Chart {
   constructor(readonly svg: string, readonly text: string) {}
   toString(): string {
     return this.text;
+  }
+  /** What a notebook with a widget frontend shows in an HTML widget, so `display(chart).update(next)` redraws in place. */
+  [WIDGET_HTML](): string {
+    return this.svg;
   }
   [MIME_BUNDLE](): Record<string, string> {
     return { "text/plain": this.text, "image/svg+xml": this.svg, "text/html": this.svg };

@@ -76,8 +76,8 @@ beforeAll(async () => {
     // Every cell has stepped with the slider's value: min and max of what the cells used agree.
     await showing(status(), new RegExp(`speed ${seen.slider.replace(".", "\\.")} in every cell`), 30_000, `every cell to step with speed ${seen.slider}`);
     seen.after = await status().innerText();
-    await showing(codeCell("run").locator(".widget-area .widget-label").last(), /^[1-9]\d*\/30 /, 10_000, "the progress bar to advance");
-    seen.progress = await codeCell("run").locator(".widget-area .widget-label").last().innerText();
+    await showing(codeCell("run").locator(".widget-area .jupyter-widgets.widget-label"), /^[1-9]\d*\/30 /, 10_000, "the progress bar to advance");
+    seen.progress = await codeCell("run").locator(".widget-area .jupyter-widgets.widget-label").innerText();
     seen.progressWidth = await codeCell("run").locator(".widget-area .progress-bar").evaluate((el: any) => parseFloat(el.style.width));
     await page.screenshot({ path: join(shots, "steering-running.png") });
 
@@ -125,8 +125,9 @@ describeWith("notebook", "chromium", "widgets")("steering.ipynb in the classic N
     expect(seconds).toBeLessThan(30);
     expect(await status().innerText()).toMatch(/— stopped by the button$/);
     expect(await codeCell("after").locator(".output_result").innerText()).toContain("30000 particles, as many as at the start");
-    // The charts drew, and were updated in place: one SVG each.
-    expect(await codeCell("run").locator(".output_subarea svg").count()).toBe(2);
+    // The charts drew as widgets, updated in place: one SVG each, none as an output.
+    expect(await codeCell("run").locator(".widget-area .widget-html-content svg").count()).toBe(2);
+    expect(await codeCell("run").locator(".output_subarea svg").count()).toBe(0);
     expect(await page.locator(".output_error").allInnerTexts()).toEqual([]);
     // A type check given up on a loaded machine (the language process runs at nice 19) says so on
     // stderr; that is the kernel's notice, not an error of the notebook.

@@ -140,6 +140,18 @@ describe("widgets with the classic Notebook's widget manager", () => {
     expect(value(await run("`${clicks} ${pick.value} ${row.children.length}`"))?.["text/plain"]).toBe("'1 slow 2'");
   });
 
+  it("shows a displayed chart as an HTML widget, and its update as the widget's new value", async () => {
+    const x = await run("const drawn = display(lineChart({ a: [1, 2] }));\ndrawn.update(lineChart({ a: [3, 4, 5] }));");
+    const open = ofType(x, "comm_open")[0]!.content;
+    expect(open.data).toMatchObject({ _model_name: "HTMLModel", value: expect.stringMatching(/^<svg /) });
+    const sent = ofType(x, "comm_msg").map((m) => m.content.data as { method: string; state?: { value?: string } });
+    expect(sent.map((d) => d.method)).toEqual(["display", "update"]);
+    expect(sent[1]!.state!.value).toMatch(/^<svg [\s\S]*>3<\/text>/);
+    // No SVG output beside the widget, and no update_display_data: the widget is redrawn in place.
+    expect(ofType(x, "display_data").map((m) => Object.keys(m.content.data as object))).toEqual([[VIEW]]);
+    expect(ofType(x, "update_display_data")).toEqual([]);
+  });
+
   it("type-checks widget values in cells", async () => {
     const ok = await run("const typed: widgets.IntSlider = widgets.IntSlider({ max: 5 });\nfunction twice(s: widgets.IntSlider): number { return s.value * 2; }\ntwice(typed)");
     expect(value(ok)?.["text/plain"]).toBe("0");

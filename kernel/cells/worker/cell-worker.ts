@@ -7,6 +7,7 @@ import { DISPLAY_INSTEAD, NO_RESULT } from "./display.ts";
 import { Evaluator } from "./evaluator.ts";
 import { CommHub } from "./comms.ts";
 import { createWidgets } from "../../widgets/index.ts";
+import { liveView } from "../../widgets/live-view.ts";
 import { bundleOf, errorResult, type TracebackContext } from "./format.ts";
 import { installCellGlobals } from "./globals.ts";
 import { propertyNames } from "./property-names.ts";
@@ -65,6 +66,8 @@ const emit = (output: CellOutput, source: OutputSource = "cell", earlier = false
 let hooksRegistered = false;
 const display = installCellGlobals(cwd, {
   emit,
+  // `widgets` is made below, before any cell can display anything.
+  widgetView: (value, show) => liveView(widgets, show, value),
   beforeModuleImport() {
     if (hooksRegistered) return;
     hooksRegistered = true;

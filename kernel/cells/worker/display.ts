@@ -34,8 +34,11 @@ export interface Display {
   text: Show<string>;
 }
 
+/** Shows a value as a widget instead, when it has a widget form (a chart) and a widget frontend is there. */
+export type WidgetView = (value: unknown, show: (value: unknown) => unknown) => { readonly id: string; update(content: unknown): void } | undefined;
+
 /** Builds the API over `emit`, which forwards an output to the cell running now. */
-export function createDisplay(emit: (output: CellOutput) => void): { display: Display; clearOutput(wait?: boolean): void } {
+export function createDisplay(emit: (output: CellOutput) => void, widgetView?: WidgetView): { display: Display; clearOutput(wait?: boolean): void } {
   const shower = <T>(toData: (content: T) => Record<string, unknown>): Show<T> => {
     return (content, options = {}) => {
       // Every display gets an id, so any handle can update even if the user did not name it.
@@ -46,7 +49,11 @@ export function createDisplay(emit: (output: CellOutput) => void): { display: Di
       return { id, update: (value: T) => send(value, true), [NO_RESULT]: true };
     };
   };
-  const display = shower<unknown>((value) => bundleOf(value).data) as Display;
+  const plain = shower<unknown>((value) => bundleOf(value).data);
+  const display = (<T>(value: T, options?: DisplayOptions): DisplayHandle<T> => {
+    const live = options?.id === undefined ? widgetView?.(value, (v) => plain(v)) : undefined;
+    return live ? { id: live.id, update: (next: T) => live.update(next), [NO_RESULT]: true } as DisplayHandle<T> : plain(value, options) as DisplayHandle<T>;
+  }) as Display;
   display.html = shower((html: string) => ({ "text/html": html, "text/plain": html }));
   display.svg = shower((svg: string) => ({ "image/svg+xml": svg, "text/plain": "<svg image>" }));
   display.png = shower((png: string | Uint8Array) => ({

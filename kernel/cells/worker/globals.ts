@@ -14,6 +14,8 @@ export interface CellIo {
   input(request: InputRequest): Promise<string>;
   /** Called before a cell first imports a module by path or package name (loader hooks go in then). */
   beforeModuleImport(): void;
+  /** Shows a value as a widget, when it has a widget form and a widget frontend is there (kernel/widgets/live-view.ts). */
+  widgetView?(value: unknown, show: (value: unknown) => unknown): { readonly id: string; update(content: unknown): void } | undefined;
 }
 
 /** Installs the cell globals on this worker's `globalThis`; modules resolve from `cwd`. Returns the cells' `display`. */
@@ -43,7 +45,7 @@ export function installCellGlobals(cwd: string, io: CellIo): Display {
     io.beforeModuleImport();
     return import(import.meta.resolve(specifier, base));
   };
-  const { display, clearOutput } = createDisplay(io.emit);
+  const { display, clearOutput } = createDisplay(io.emit, io.widgetView);
   Object.assign(globalThis, {
     console: cellConsole,
     require: createRequire(join(cwd, "notebook.cjs")),
