@@ -294,7 +294,7 @@ export class CellExecutor {
       this.running = cell;
       this.post({ type: "execute", id, code, cellName });
       // Over its time limit, it says so and is interrupted like any other (PEs stuck in it restarted).
-      stopTimer = watchTimeLimit(code, (notice) => { if (this.running === cell) { this.toCell(cell, notice); this.interrupt(); } });
+      stopTimer = watchTimeLimit(code, (notice) => { if (this.running === cell) { this.toCell(cell, notice); this.interrupt(); } }, (notice) => this.toCell(cell, notice));
     }).then(async (result) => {
       stopTimer?.();
       // The cell's type errors are part of its output, before its reply (an interrupted cell doesn't wait).
