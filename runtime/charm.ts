@@ -15,7 +15,7 @@ import { maxHeapFrom } from "./startup/heap-limit.ts";
 import { isPe } from "./startup/role.ts";
 import { launchedStart } from "./launcher/launched-job.ts";
 import {
-  balancerFrom, byHandFrom, heartbeatFrom, hostsFrom, layoutFrom, numPesFrom, restartFrom, transportFrom, type StartOptions,
+  balancerFrom, spinFrom, byHandFrom, heartbeatFrom, hostsFrom, layoutFrom, numPesFrom, restartFrom, transportFrom, type StartOptions,
 } from "./start-options.ts";
 import { registerSerializable } from "./protocol/codec.ts";
 import { Future } from "./core/future.ts";
@@ -114,7 +114,7 @@ async function start(mainOrOptions?: MainFunction | StartOptions, maybeOptions?:
     onUnhandled,
     onOutput: options.onOutput,
     onExit: (code, reason) => { if (reason) process.stderr.write(`${reason}\n`); void exitProgram(code); },
-  }, { definitions: definitionLog(), interactive: options.interactive ?? false, balancer: balancerFrom(options) }, processOptions);
+  }, { definitions: definitionLog(), interactive: options.interactive ?? false, balancer: balancerFrom(options), spinUs: spinFrom(options) }, processOptions);
   setRuntime(pes.runtime);
   pesFrom = countedFrom;
   const restartDir = restartFrom(options);

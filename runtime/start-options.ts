@@ -11,6 +11,7 @@ import { heartbeatFor, type HeartbeatTiming } from "./driver/heartbeat.ts";
 import { byHandStart } from "./launcher/by-hand.ts";
 import { peLayout } from "./driver/layout.ts";
 import { checkBalancerName } from "./lb/strategies.ts";
+import { DEFAULT_SPIN_US } from "./transport/spin.ts";
 
 /** How to start the runtime. */
 export interface StartOptions {
@@ -90,6 +91,13 @@ export interface StartOptions {
    * On every address, loopback included, CURVE encrypts and authenticates every connection.
    */
   bind?: string;
+  /**
+   * After handling messages, each PE (and the driver) keeps polling its MessagePorts for up to
+   * this many µs before it sleeps, so a reply that comes soon costs no thread wake-up (~35 µs).
+   * The window shrinks while polling finds nothing, and an idle runtime doesn't poll. Default
+   * 50 (or CHARM4TS_SPIN_US); 0 turns it off (e.g. when PEs outnumber the cores).
+   */
+  spinUs?: number;
 }
 
 /** The number of PEs and where it came from: numPes, +pN, or the default (CHARM4TS_PES, the CPU quota or affinity, the cores). */
@@ -111,6 +119,14 @@ export function balancerFrom(options: StartOptions): string {
   const flag = process.argv.indexOf("+balancer");
   const name = options.balancer ?? (flag >= 0 ? process.argv[flag + 1] : undefined) ?? process.env.CHARM4TS_BALANCER ?? "greedy";
   return checkBalancerName(name);
+}
+
+/** The spin window in µs: spinUs, CHARM4TS_SPIN_US, or the default (see StartOptions.spinUs). */
+export function spinFrom(options: StartOptions): number {
+  const env = process.env.CHARM4TS_SPIN_US;
+  const us = options.spinUs ?? (env === undefined || env === "" ? DEFAULT_SPIN_US : Number(env));
+  if (typeof us !== "number" || !Number.isFinite(us) || us < 0 || us > 1e6) throw new CharmError(`spinUs must be a number of µs from 0 (off) to 1000000, got ${String(options.spinUs ?? env)} (set it with { spinUs } or CHARM4TS_SPIN_US)`);
+  return us;
 }
 
 /** Where PEs live: "threads", "processes" or "mixed". */

@@ -44,6 +44,8 @@ export interface PeSetup {
   interactive: boolean;
   /** The balancer arrays use unless they name one (see StartOptions.balancer). */
   balancer?: string;
+  /** The most µs a PE keeps polling its ports after handling messages (StartOptions.spinUs; 0: off). */
+  spinUs?: number;
 }
 
 /** How the driver runs PE threads (what the PEs themselves needn't know). */
@@ -71,7 +73,7 @@ export async function startLocalPes(numPes: number, modules: string[], hooks: Ru
     else if (++readyCount === numPes) settle();
   };
 
-  const transport = new PortTransport(DRIVER, new Map(portsOf.get(DRIVER)));
+  const transport = new PortTransport(DRIVER, new Map(portsOf.get(DRIVER)), setup.spinUs);
   const runtime = assembleRuntime(DRIVER, numPes, transport, { ...hooks, onReady }, nextDriverIncarnation());
   if (setup.balancer) runtime.defaultBalancer = setup.balancer;
   const workerFile = distFile("pe-worker.js");

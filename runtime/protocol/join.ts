@@ -23,6 +23,8 @@ export interface PeConfig {
   definitions: string[];
   interactive: boolean;
   balancer?: string;
+  /** The most µs the PE keeps polling its ports after handling messages (spin.ts; 0: off). */
+  spinUs?: number;
   /** A PE restarted in place: which incarnation it is, and every restart so far (see failure.ts). */
   restart?: { incarnation: number; replacements: Replacement[] };
   /** PE processes: ms a peer may take no messages while some wait for it before that is reported (0: never). */

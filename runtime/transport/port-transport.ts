@@ -5,6 +5,7 @@ import type { Message } from "../protocol/messages.ts";
 import type { MessageHandler, Transport } from "./transport.ts";
 import { WireReader, WireWriter, type WireBatch } from "./wire.ts";
 import { TurnBatcher, type Outbox as Batch } from "./turn-batcher.ts";
+import { SpinWindow } from "./spin.ts";
 
 interface Outbox extends Batch {
   readonly port: MessagePort;
@@ -18,19 +19,25 @@ export class PortTransport implements Transport {
   private readonly outboxes = new Map<Endpoint, Outbox>();
   private readonly batcher = new TurnBatcher<Outbox>((box) => this.post(box));
   private handler: MessageHandler | undefined;
+  private readonly spin: SpinWindow;
 
-  constructor(readonly self: Endpoint, private readonly ports: Map<Endpoint, MessagePort>) {
+  /** `spinUs`: the most time to keep polling the ports after handling messages (spin.ts; 0: off). */
+  constructor(readonly self: Endpoint, private readonly ports: Map<Endpoint, MessagePort>, spinUs = 0) {
+    this.spin = new SpinWindow(spinUs, () => this.batcher.flush());
     for (const [from, port] of ports) this.receive(from, port);
   }
 
   private receive(from: Endpoint, port: MessagePort): void {
     const reader = new WireReader();
     const deliver = (msg: Message, cause: number): void => this.handler?.(msg, cause, from);
-    port.on("message", (data: WireBatch | Float64Array) => reader.read(data instanceof Float64Array ? { w: data, x: NO_EXTRAS } : data, deliver));
+    const take = (data: unknown): void => reader.read(data instanceof Float64Array ? { w: data, x: NO_EXTRAS } : (data as WireBatch), deliver);
+    port.on("message", (data: unknown) => { take(data); this.spin.woke(); });
+    this.spin.add(port, take);
   }
 
   replacePeer(to: Endpoint, channel: unknown): void {
-    this.ports.get(to)?.close();
+    const old = this.ports.get(to);
+    if (old) { old.close(); this.spin.remove(old); }
     const port = channel as MessagePort;
     this.ports.set(to, port);
     // A new stream: the old writer's interning tables mean nothing to the new reader. (A batch
@@ -71,7 +78,7 @@ export class PortTransport implements Transport {
   }
 
   close(): void {
-    for (const port of this.ports.values()) port.close();
+    for (const port of this.ports.values()) { port.close(); this.spin.remove(port); }
     this.ports.clear();
   }
 }
