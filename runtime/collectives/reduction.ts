@@ -5,7 +5,8 @@
  * with the partials that reach a PE while its own share is open); the root delivers the result
  * once the count reaches the number of elements — to a future, an entry method, a broadcast, or
  * (allreduce) back to every PE that took part. Broadcasts with replies use the same machinery,
- * keyed by their future.
+ * keyed by their future. On few PEs a reduction into a future skips the tree: each PE's partial
+ * goes straight to the future's home, which completes it (one hop after the elements' work).
  *
  * Counting at the root, rather than each PE waiting for a fixed set of children, is what lets
  * elements migrate: a PE completes its share when every element *present* has contributed, an element that arrives
@@ -17,7 +18,7 @@
  * the root waits for, and gather orders by position in the section.
  */
 import { CharmError, errorToData } from "../protocol/errors.ts";
-import { compareIndex, type CollectionId, type Endpoint, type FutureId, type Index, type SectionId } from "../protocol/ids.ts";
+import { compareIndex, homeOf, type CollectionId, type Endpoint, type FutureId, type Index, type SectionId } from "../protocol/ids.ts";
 import type { ErrorData, Message, Partial, ReplyRef, TargetRef } from "../protocol/messages.ts";
 import { decode, encodeValue } from "../protocol/codec.ts";
 import type { Runtime } from "../core/runtime.ts";
@@ -34,6 +35,10 @@ type ContribMsg = Extract<Message, { t: "contrib" }>;
 // Partials go up a 4-ary tree over the PEs, rooted at the reduction's root: shallow (log4),
 // and no PE receives from more than four others.
 const BRANCHING = 4;
+// On this many PEs or fewer, partials for a future skip the tree and go straight to the
+// future's home (the driver, usually): one hop after the elements' work instead of a hop to the
+// root PE and another from there. The future's home then receives one partial per PE.
+const DIRECT_PES = 8;
 
 /** The PE above `pe` in the tree over `numPes` PEs rooted at `root`. */
 export function parentPe(pe: number, root: number, numPes: number): number {
@@ -289,12 +294,24 @@ export class Reductions {
     byKey.delete(share.key);
     if (byKey.size === 0) this.shares.delete(share.cid);
     const part = combine(share.reducer!, share.local, share.parts, share.error, this.rt.self);
-    const [root, of] = this.rootAndCount(share.cid);
+    const [treeRoot, of] = this.rootAndCount(share.cid);
+    const root = this.directRoot(share, of) ?? treeRoot;
     const msg: ContribMsg = { t: "contrib", cid: share.cid as CollectionId, key: share.key, reducer: share.reducer!, target: share.target, all: share.all ? 1 : undefined, part, of, root, pes: [this.rt.self, ...share.pes] };
     // The root's own share joins the others without a message.
     if (root === this.rt.self) { this.receivePartial(msg); return; }
     const enc = encodeValue(part.v, "a reduction's partial result");
-    this.rt.send(parentPe(this.rt.self, root, this.rt.numPes), { ...msg, part: { ...part, v: enc.v }, r: enc.r }, enc.transfer);
+    this.rt.send(root === treeRoot ? parentPe(this.rt.self, root, this.rt.numPes) : root, { ...msg, part: { ...part, v: enc.v }, r: enc.r }, enc.transfer);
+  }
+
+  /**
+   * The future's home, when partials go straight there (see DIRECT_PES): only when every PE
+   * decides the same — the count is known everywhere alike (not a sparse array's, which PEs
+   * learn at different times) and the result doesn't go back to the PEs (allreduce).
+   */
+  private directRoot(share: LocalShare, of: number | undefined): Endpoint | undefined {
+    if (share.all || share.target?.k !== "future" || of === undefined || this.rt.numPes > DIRECT_PES) return undefined;
+    if (share.cid > 0 && this.rt.host.collection(share.cid as CollectionId).ref.kind === "sparse") return undefined;
+    return homeOf(share.target.fid);
   }
 
   private root(cid: Scope, key: Key): RootState {

@@ -7,6 +7,7 @@ import { parentPe } from "../../runtime/collectives/reduction.ts";
 import { Red } from "./fixtures/reductions.ts";
 import { Mover } from "./fixtures/migration.ts";
 import { bounded, runtimeState } from "../bounded.ts";
+import { rt } from "../../runtime/core/current.ts";
 
 /** A wait that fails after 10 s naming what it waited for and what each PE holds, instead of a vitest timeout. */
 const waitFor = <T>(work: PromiseLike<T>, what: string): Promise<T> => bounded(Promise.resolve(work), 10_000, what, runtimeState);
@@ -48,6 +49,21 @@ describe.each([2, 3, 5, 11])("reductions on %i PEs", (numPes) => {
     const gathered = new Future<number[][]>();
     reds.gatherIndex(gathered);
     expect(await waitFor(gathered, "the gather over 50 elements")).toEqual(Array.from({ length: 50 }, (_, i) => [i]));
+  });
+
+  it("a sum into the driver's future comes straight from every PE on up to 8 PEs, from the root alone beyond", async () => {
+    const reds = charm.array(Red, 50);
+    await waitFor(charm.awaitCreation(reds), "the creation of 50 elements");
+    const driver = rt();
+    const before = [...driver.traffic.handledFrom];
+    const done = new Future<number>();
+    const barrier = new Future<undefined>();
+    reds.reduceIndex(done, barrier);
+    expect(await waitFor(done, "the sum over 50 elements")).toBe((50 * 49) / 2);
+    await waitFor(barrier, "the barrier over 50 elements");
+    // Two reductions into driver futures: per PE, the messages the driver handled from it since.
+    const fromPe = Array.from({ length: numPes }, (_, pe) => driver.traffic.handledFrom[pe + 1]! - before[pe + 1]!);
+    expect(fromPe).toEqual(Array.from({ length: numPes }, (_, pe) => (numPes <= 8 || pe === 0 ? 2 : 0)));
   });
 
   it("stays exact while elements move between PEs of different subtrees", async () => {
