@@ -50,6 +50,11 @@ export class Bouncer extends Chare {
     target.arm(times * data.length, done);
     for (let i = 0; i < times; i++) target.sink(data);
   }
+  /** Passes `data` to the partner and back, `left` times in all, moving it each time (charm.move): no copies. */
+  toss(data: Float64Array, left: number, done: Future<void>) {
+    if (left === 0) done.send();
+    else this.partner!.toss(charm.move(data), left - 1, done);
+  }
   sink(data: Float64Array) {
     this.received += data.length;
     if (this.received === this.expected) this.done!.send();

@@ -18,6 +18,7 @@ import {
   balancerFrom, spinFrom, byHandFrom, heartbeatFrom, hostsFrom, layoutFrom, numPesFrom, restartFrom, transportFrom, type StartOptions,
 } from "./start-options.ts";
 import { registerSerializable } from "./protocol/codec.ts";
+import { move } from "./protocol/moved.ts";
 import { Future } from "./core/future.ts";
 import { boundTarget, proxyRef } from "./core/proxy.ts";
 import { iwait, waitAll, type Waitable } from "./channels/wait.ts";
@@ -301,6 +302,8 @@ export const charm = {
     process.stderr.write(`charm.abort: ${message}\n`);
     return exitProgram(1);
   },
+  /** Gives a typed array up for its next send: its memory moves to the receiver instead of a copy, and it is empty here after. */
+  move,
   /** Lets instances of a class cross PEs (own fields copied, prototype restored); call on every PE. */
   serializable<T extends abstract new (...args: any[]) => unknown>(cls: T): T {
     registerSerializable(cls);

@@ -5,6 +5,7 @@
  * The result is structured-cloneable; typed-array copies are listed for zero-copy transfer.
  */
 import { CharmError } from "./errors.ts";
+import { takeGiven } from "./moved.ts";
 
 /** Objects that travel as references implement this: return a plain, cloneable description. */
 export const toWire: unique symbol = Symbol("charm4ts.toWire");
@@ -140,10 +141,14 @@ class Encoder {
   private copyView(view: ArrayBufferView): ArrayBufferView {
     this.bytes += view.byteLength;
     if (view.buffer instanceof SharedArrayBuffer || !this.copy) return view;
-    // One memcpy here; the copy's buffer is then transferred, not cloned again.
-    const bytes = copyBytes(view.buffer, view.byteOffset, view.byteLength);
+    const { byteOffset, byteLength } = view;
+    // Given up by the sender (charm.move): its own memory moves, detached here. Otherwise one
+    // memcpy here, and the copy's buffer is then transferred, not cloned again.
+    const given = takeGiven(view);
+    const bytes = given ?? copyBytes(view.buffer, byteOffset, byteLength);
+    const offset = given ? byteOffset : 0;
     const Ctor = view.constructor as new (b: ArrayBuffer, o: number, n: number) => ArrayBufferView;
-    const copy = view instanceof DataView ? new DataView(bytes) : new Ctor(bytes, 0, view.byteLength / (view as unknown as Uint8Array).BYTES_PER_ELEMENT);
+    const copy = view instanceof DataView ? new DataView(bytes, offset, byteLength) : new Ctor(bytes, offset, byteLength / (view as unknown as Uint8Array).BYTES_PER_ELEMENT);
     (this.transfer ??= []).push(bytes);
     return this.keep(view, copy);
   }
