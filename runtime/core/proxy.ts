@@ -28,16 +28,19 @@ export const TARGET = Symbol("charm4ts.target");
 
 const interned = new WeakInterner();
 
-// Collection ids restart with each runtime (charm.shutdown then start): the generation keeps
-// a proxy from an earlier runtime from being handed out for a new collection with the same id.
-function keyOf(ref: ProxyRef): string {
-  const g = runtimeGeneration();
-  return ref.idx ? `${g}/${ref.cid}:${indexKey(ref.idx)}` : `${g}/${ref.cid}`;
+// A collection goes under its id, a singleton's element (its only one) under minus its id (ids
+// are positive), other elements under a string. Collection ids restart with each runtime (charm.shutdown then start):
+// the generation keeps a proxy from an earlier runtime from being handed out for a new
+// collection with the same id.
+function keyOf(ref: ProxyRef): number | string {
+  if (!ref.idx) return ref.cid;
+  if (ref.kind === "single") return -ref.cid;
+  return `${ref.cid}:${indexKey(ref.idx)}`;
 }
 
 /** The proxy for a collection or element reference (interned per thread). */
 export function makeProxy(ref: ProxyRef): any {
-  return interned.get(keyOf(ref), () => new Proxy(TARGET_OBJECT, new ProxyTraps(ref)));
+  return interned.get(runtimeGeneration(), keyOf(ref), () => new Proxy(TARGET_OBJECT, new ProxyTraps(ref)));
 }
 
 /** The wire reference behind a proxy, or undefined for anything else. */

@@ -1,20 +1,37 @@
 /**
  * A table that hands out the same object for the same key while anyone holds it, and forgets it
  * once it is garbage: what makes proxies `===`-comparable without keeping every proxy alive.
+ *
+ * One WeakRef per entry and no FinalizationRegistry: registering every proxy for finalization
+ * was a large share of a chare's creation (Fib makes three proxies per chare) and of the GC's
+ * work. Entries of collected objects are swept instead when the table has doubled since the
+ * last sweep, which keeps it within twice the live entries at a constant cost per insertion.
+ * Keys are numbers where they can be (a collection's id) so no string is built per lookup.
  */
 export class WeakInterner {
-  private readonly table = new Map<string, WeakRef<object>>();
-  private readonly collect = new FinalizationRegistry<string>((key) => {
-    if (this.table.get(key)?.deref() === undefined) this.table.delete(key);
-  });
+  private readonly table = new Map<number | string, WeakRef<object>>();
+  private sweepAt = 1024;
+  private generation = -1;
 
-  /** The live object for `key`, or the one `make` builds (then kept weakly). */
-  get<T extends object>(key: string, make: () => T): T {
+  /**
+   * The live object for `key` in `generation`, or the one `make` builds (then kept weakly). A new
+   * generation (a new runtime: collection ids start over) forgets every earlier key.
+   */
+  get<T extends object>(generation: number, key: number | string, make: () => T): T {
+    if (generation !== this.generation) {
+      this.table.clear();
+      this.generation = generation;
+    }
     const existing = this.table.get(key)?.deref();
     if (existing) return existing as T;
     const made = make();
     this.table.set(key, new WeakRef(made));
-    this.collect.register(made, key);
+    if (this.table.size >= this.sweepAt) this.sweep();
     return made;
+  }
+
+  private sweep(): void {
+    for (const [key, ref] of this.table) if (ref.deref() === undefined) this.table.delete(key);
+    this.sweepAt = Math.max(1024, 2 * this.table.size);
   }
 }

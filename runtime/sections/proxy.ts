@@ -19,7 +19,7 @@ const interned = new WeakInterner();
 
 /** The proxy for a section (interned per thread, per runtime). */
 export function makeSectionProxy(ref: SectionRef): any {
-  return interned.get(`${runtimeGeneration()}/${ref.sid}`, () => {
+  return interned.get(runtimeGeneration(), ref.sid, () => {
     const own: SectionRef = { sid: ref.sid, cls: ref.cls, n: ref.n };
     // console.log inspects a Proxy's target without its traps: the target names the section.
     const target = Object.freeze({ [inspect.custom]: () => `SectionProxy<${sectionLabel(own)}>` });
