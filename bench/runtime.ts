@@ -24,8 +24,8 @@ export async function runtimeBenchmarks(): Promise<Row[]> {
   const rows: Row[] = [];
   const rawRtt = await median(3, () => rawPortRoundTrip(20_000));
   const rawRate = await median(3, () => rawPortThroughput(200_000));
-  const polledRtt = await median(3, () => polledPortRoundTrip(20_000));
-  const atomicsRtt = await median(3, () => atomicsRoundTrip(100_000));
+  const polledRtt = await median(3, () => polledPortRoundTrip(5_000));
+  const atomicsRtt = await median(3, () => atomicsRoundTrip(20_000));
   rows.push({ name: "wake-up floor: raw MessagePort round trip", value: rawRtt, unit: "µs", floor: { name: "SAB + Atomics spin round trip", value: atomicsRtt, unit: "µs" }, target: "floor" });
   rows.push({ name: "polling floor: receiveMessageOnPort round trip", value: polledRtt, unit: "µs", floor: { name: "SAB + Atomics spin round trip", value: atomicsRtt, unit: "µs" }, target: "floor" });
 
