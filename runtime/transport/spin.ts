@@ -10,7 +10,7 @@
 import { receiveMessageOnPort, type MessagePort } from "node:worker_threads";
 
 /** The spin window when neither `spinUs` nor CHARM4TS_SPIN_US says otherwise, in µs. */
-export const DEFAULT_SPIN_US = 50;
+export const DEFAULT_SPIN_US = 0;
 // Below this the window is off until a wake-up says it was too short.
 const MIN_US = 2;
 // A wake-up this soon (in multiples of the most window) after a spin gave up means a longer one would have caught it.
