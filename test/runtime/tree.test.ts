@@ -55,14 +55,14 @@ describe.each([2, 3, 5, 11])("reductions on %i PEs", (numPes) => {
     const reds = charm.array(Red, 50);
     await waitFor(charm.awaitCreation(reds), "the creation of 50 elements");
     const driver = rt();
-    const before = [...driver.traffic.handledFrom];
+    const before = [...driver.scheduler.traffic.handledFrom];
     const done = new Future<number>();
     const barrier = new Future<undefined>();
     reds.reduceIndex(done, barrier);
     expect(await waitFor(done, "the sum over 50 elements")).toBe((50 * 49) / 2);
     await waitFor(barrier, "the barrier over 50 elements");
     // Two reductions into driver futures: per PE, the messages the driver handled from it since.
-    const fromPe = Array.from({ length: numPes }, (_, pe) => driver.traffic.handledFrom[pe + 1]! - before[pe + 1]!);
+    const fromPe = Array.from({ length: numPes }, (_, pe) => driver.scheduler.traffic.handledFrom[pe + 1]! - before[pe + 1]!);
     expect(fromPe).toEqual(Array.from({ length: numPes }, (_, pe) => (numPes <= 8 || pe === 0 ? 2 : 0)));
   });
 
