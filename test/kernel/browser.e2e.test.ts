@@ -12,6 +12,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { jupyterEnv, ROOT, type JupyterEnv } from "./jupyter-env.ts";
 import { allCellsRan, closeBrowserAndServer, kernelReady, pageFailure, startNotebook, type NotebookServer } from "./classic-notebook.ts";
 import { describeWith, hasTools } from "../system-tools.ts";
+import { FIRST_HOUR, notebookJson, type FirstHourCell } from "./first-hour.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 /** Two PEs whatever the machine, so the PE rows below are known. */
@@ -55,35 +56,7 @@ for (let i = 0; i < 10; i++) {
 type CellName = keyof typeof CELLS;
 const names = Object.keys(CELLS) as CellName[];
 
-/**
- * A first hour's notebook: a type error, a remote error, a PE stuck in an endless loop (stopped
- * with the toolbar's interrupt), work that carries on after it, PE processes from a restart, and a
- * remote error from one of them. Each output must land under its own cell.
- */
-const FIRST_HOUR = {
-  typeError: "let typed: number = 'not a number';\nconsole.log('ran anyway');",
-  classes: `class Boom extends Chare { boom(): number { throw new Error("boom on purpose"); } }
-class Spin extends Chare { spin(): void { for (;;) {} } ping(): number { return charm.myPe(); } }`,
-  remoteError: "const booms = charm.array(Boom, 2);\nawait booms.at(1).boom.ret()",
-  stuck: "const spins = charm.array(Spin, 2);\nspins.at(1).spin();\nconsole.log('waiting for the stuck PE');\nawait spins.at(1).ping.ret()",
-  carriesOn: "await spins.at(0).ping.ret()",
-  processes: `await charm.restart({ transport: "processes", numPes: 3 });\n(await charm.status()).pes.length`,
-  processError: "await charm.array(Boom, 3).at(2).boom.ret()",
-} as const;
-type FirstHourCell = keyof typeof FIRST_HOUR;
 const firstHourNames = Object.keys(FIRST_HOUR) as FirstHourCell[];
-
-function notebookJson(cells: Record<string, string> = CELLS): string {
-  return JSON.stringify({
-    nbformat: 4,
-    nbformat_minor: 5,
-    metadata: {
-      kernelspec: { name: "charm4ts", display_name: "TypeScript (charm4ts)", language: "typescript" },
-      language_info: { name: "typescript", file_extension: ".ts", mimetype: "text/typescript" },
-    },
-    cells: Object.entries(cells).map(([id, source]) => ({ id, cell_type: "code", metadata: {}, source, outputs: [], execution_count: null })),
-  }, null, 1);
-}
 
 let je: JupyterEnv;
 let server: NotebookServer | undefined;
@@ -120,7 +93,7 @@ beforeAll(async () => {
   // `import … from "charm4ts"` in a cell resolves from the notebook's folder, as after `npm install charm4ts`.
   mkdirSync(join(work, "node_modules"));
   symlinkSync(ROOT, join(work, "node_modules", "charm4ts"), "dir");
-  writeFileSync(join(work, "displays.ipynb"), notebookJson());
+  writeFileSync(join(work, "displays.ipynb"), notebookJson(CELLS));
   writeFileSync(join(work, "first-hour.ipynb"), notebookJson(FIRST_HOUR));
   // Kept after the run, to be looked at.
   shots = process.env.CHARM4TS_SCREENSHOT_DIR ?? mkdtempSync(join(tmpdir(), "charm4ts-screenshots-"));

@@ -95,8 +95,8 @@ export interface JupyterServer {
   stop(): Promise<void>;
 }
 
-/** Starts `python3 -m jupyter_server` on a free loopback port; resolves once it listens. */
-export async function startJupyterServer(je: JupyterEnv): Promise<JupyterServer> {
+/** Starts `python3 -m jupyter_server` on a free loopback port (with `args` added); resolves once it listens. */
+export async function startJupyterServer(je: JupyterEnv, args: string[] = []): Promise<JupyterServer> {
   const port = await freePort();
   const token = randomUUID();
   const child = spawn(
@@ -104,7 +104,7 @@ export async function startJupyterServer(je: JupyterEnv): Promise<JupyterServer>
     ["-m", "jupyter_server", "--no-browser", `--port=${port}`, `--ServerApp.token=${token}`, "--ServerApp.ip=127.0.0.1",
       `--ServerApp.root_dir=${join(je.dir, "work")}`, "--ServerApp.port_retries=0",
       // CI containers run as root, which jupyter_server refuses without this flag.
-      ...(process.getuid?.() === 0 ? ["--allow-root"] : [])],
+      ...(process.getuid?.() === 0 ? ["--allow-root"] : []), ...args],
     { env: je.env, stdio: ["ignore", "pipe", "pipe"] },
   );
   let log = "";

@@ -1,0 +1,201 @@
+// The project's notebooks as a JupyterLab 4 user sees them: JupyterLab's own notebook panel,
+// output area and renderers (bundled from its npm packages by ./lab/bundle.ts) against Debian's
+// jupyter_server, in Debian's Chromium. Cells run with Shift+Enter one by one and with Run All;
+// the assertions read JupyterLab's DOM. Screenshots of a notebook are kept when a test fails.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, beforeEach, expect, it } from "vitest";
+import { ROOT } from "./jupyter-env.ts";
+import { FIRST_HOUR, notebookJson, type FirstHourCell } from "./first-hour.ts";
+import { cellIds, LabNotebook, startLab, type Lab } from "./lab/page.ts";
+import { describeWith, hasTools } from "../system-tools.ts";
+
+/** Two PEs whatever the machine, so the PE labels below are known. */
+const PES = 2;
+const NOTEBOOKS = ["tour.ipynb", "load-balancing.ipynb", "remote-pes.ipynb"] as const;
+const sources = Object.fromEntries(NOTEBOOKS.map((name) => [name, readFileSync(join(ROOT, "notebooks", name), "utf8")]));
+const firstHour = notebookJson(FIRST_HOUR);
+
+let lab: Lab;
+
+beforeAll(async () => {
+  if (!hasTools("jupyter_server", "chromium")) return; // the suites below are left out
+  lab = await startLab({ ...sources, "first-hour.ipynb": firstHour }, { CHARM4TS_PES: String(PES) });
+  console.log(`JupyterLab screenshots (kept on failure): ${lab.shots}`);
+}, 180_000);
+
+afterAll(async () => {
+  await lab?.close();
+}, 60_000);
+
+/** Opens `name` for a suite, screenshots it when one of the suite's tests fails, shuts its kernel down after. */
+function useNotebook(name: string, json: string, run: (nb: LabNotebook) => Promise<void>): () => LabNotebook {
+  let nb: LabNotebook | undefined;
+  beforeAll(async () => {
+    nb = await LabNotebook.open(lab, name, cellIds(json));
+    try {
+      await run(nb);
+    } catch (error) {
+      const shot = await nb.screenshot(lab, `${name}-setup-failure.png`).catch(() => "(no screenshot)");
+      throw new Error(`${(error as Error).message}\nscreenshot: ${shot}\njupyter_server log:\n${lab.server.log().slice(-3000)}`);
+    }
+  }, 300_000);
+  beforeEach(({ task, onTestFailed }) => {
+    onTestFailed(async () => {
+      const shot = await nb?.screenshot(lab, `${name}-${task.name.replace(/\W+/g, "-").slice(0, 60)}.png`);
+      console.log(`screenshot of ${name}: ${shot}`);
+    });
+  });
+  afterAll(async () => {
+    await nb?.close();
+  }, 60_000);
+  return () => nb!;
+}
+
+/** An SVG in a cell's output, scrolled into view: its rendered size and its labels. */
+async function svgIn(nb: LabNotebook, id: string, index = 0): Promise<{ width: number; height: number; texts: string[] }> {
+  const svg = nb.html(id).locator("svg").nth(index);
+  await svg.scrollIntoViewIfNeeded();
+  const box = await svg.boundingBox();
+  return { width: box?.width ?? 0, height: box?.height ?? 0, texts: (await svg.locator("result").allTextContents()).map((s) => s.trim()) };
+}
+
+/** What every run of a notebook must show: every code cell counted in order, no error, no page error. */
+async function ranCleanly(nb: LabNotebook, first: number): Promise<void> {
+  const counts = Object.values(await nb.counts());
+  expect(counts).toEqual(counts.map((_, i) => String(first + i)));
+  expect(await nb.everywhere("error")).toEqual([]);
+  expect(lab.pageErrors).toEqual([]);
+}
+
+/** The tour's outputs, the same after cell by cell and after Run All. */
+async function tourOutputs(nb: LabNotebook): Promise<void> {
+  expect(await nb.text("c1", "result")).toBe(String(PES));
+  // What the chares printed on their PEs, all in the cell that called them, each line with its PE.
+  const hello = (await nb.text("c3", "stdout")).split("\n").filter(Boolean);
+  expect(hello).toHaveLength(8);
+  for (const line of hello) {
+    const m = /^\[PE (\d)\] Hello from chare: \d on PE (\d)$/.exec(line);
+    expect(m, line).not.toBeNull();
+    expect(m![1]).toBe(m![2]);
+  }
+  expect((await nb.everywhere("stdout")).filter(([, text]) => text.includes("Hello from chare")).map(([id]) => id)).toEqual(["c3"]);
+  // The proxy as a table of its elements per PE.
+  expect(await nb.html("c5").locator("table th").allTextContents()).toEqual(["PE", "elements"]);
+  expect(await nb.text("c7", "result")).toBe("'Fib(12) = 144'");
+  expect(await nb.text("c10", "result")).toBe("4950");
+  expect(await nb.text("c12", "stdout")).toContain("RangeError: division by zero (raised on PE 1 in Fragile[3].divide)");
+  expect(await nb.text("c14", "result")).toBe("125");
+  // The timeline: an SVG at a readable size with a row per PE, beside its table.
+  const timeline = await svgIn(nb, "c18");
+  expect(timeline.width).toBeGreaterThan(300);
+  expect(timeline.height).toBeGreaterThan(40);
+  expect(timeline.height).toBeLessThan(1000);
+  expect(timeline.texts).toEqual(expect.arrayContaining(["PE 0", "PE 1", "0 ms"]));
+  expect(await nb.html("c18").locator("table th").allTextContents()).toEqual(["PE", "entry method", "calls", "ms"]);
+  // The progress bar updated in place: one output, in its final state.
+  expect((await nb.outputs("c20").allTextContents()).map((s) => s.trim())).toEqual(["reductions: 20/20 (100%)"]);
+  expect(await nb.text("c22", "result")).toContain("6171 (261 steps)");
+  expect(await nb.html("c24").locator("table tr td:first-child").allTextContents()).toEqual(["0", "1"]);
+}
+
+describeWith("jupyter_server", "chromium")("the tour in JupyterLab, cell by cell and with Run All", () => {
+  const nb = useNotebook("tour.ipynb", sources["tour.ipynb"]!, async (nb) => {
+    await nb.runCellByCell();
+  });
+
+  it("runs every cell with Shift+Enter, each output under its own cell", async () => {
+    await ranCleanly(nb(), 1);
+    await tourOutputs(nb());
+  });
+
+  it("runs again with Run All in the same kernel: the same outputs, replaced in place", async () => {
+    await nb().runAll();
+    await ranCleanly(nb(), 14);
+    await tourOutputs(nb());
+  }, 300_000);
+});
+
+describeWith("jupyter_server", "chromium")("load balancing in JupyterLab, with Run All", () => {
+  const nb = useNotebook("load-balancing.ipynb", sources["load-balancing.ipynb"]!, (nb) => nb.runAll());
+
+  it("runs every cell without an error", async () => {
+    await ranCleanly(nb(), 1);
+    expect(await nb().text("c1", "result")).toContain("placement");
+    expect(await nb().text("c3", "result")).toContain("greedy");
+    expect(await nb().text("c7", "result")).toContain(`migrated() ran on PE ${PES - 1}`);
+  });
+
+  it("draws the bar chart and the line chart at a readable size, with their titles and legends", async () => {
+    const bars = await svgIn(nb(), "c4");
+    expect(bars.width).toBeGreaterThan(300);
+    expect(bars.height).toBeGreaterThan(100);
+    expect(bars.height).toBeLessThan(1000);
+    expect(bars.texts).toEqual(expect.arrayContaining(["PE 0", "PE 1", "measured before", "planned", "measured after"]));
+    const line = await svgIn(nb(), "c5");
+    expect(line.width).toBeGreaterThan(300);
+    expect(line.height).toBeGreaterThan(100);
+    expect(line.texts).toEqual(expect.arrayContaining(["time per step", "before balancing", "after balancing"]));
+  });
+});
+
+describeWith("jupyter_server", "chromium")("PEs in processes in JupyterLab, with Run All", () => {
+  const nb = useNotebook("remote-pes.ipynb", sources["remote-pes.ipynb"]!, (nb) => nb.runAll());
+
+  it("runs every cell without an error, the killed PE's loss under its own cell", async () => {
+    await ranCleanly(nb(), 1);
+    expect(await nb().text("remote-11", "result")).toContain("isPeLostError: true");
+    expect(await nb().text("remote-12", "result")).toContain("pe0Answers: 42");
+    const bars = await svgIn(nb(), "remote-6");
+    expect(bars.width).toBeGreaterThan(300);
+    expect(bars.height).toBeGreaterThan(100);
+    expect(bars.texts).toEqual(expect.arrayContaining(["threads", "processes"]));
+    // What the driver says about the death is in the cell that killed the PE, nowhere else.
+    const deaths = (await nb().everywhere("stderr")).filter(([, text]) => /PE 1/.test(text));
+    expect(deaths.map(([id]) => id)).toEqual(["remote-11"]);
+  });
+});
+
+describeWith("jupyter_server", "chromium")("a first hour's notebook in JupyterLab: errors readable, interrupt from the toolbar", () => {
+  const names = Object.keys(FIRST_HOUR) as FirstHourCell[];
+  const nb = useNotebook("first-hour.ipynb", firstHour, async (nb) => {
+    for (const name of names) {
+      // Once the stuck cell says it waits, interrupt from the toolbar.
+      await nb.runCell(name, name !== "stuck" ? undefined : async () => {
+        await nb.outputs("stuck").filter({ hasText: "waiting for the stuck PE" }).waitFor({ timeout: 120_000 });
+        await nb.interrupt();
+      });
+    }
+  });
+
+  it("shows the type error under its cell, which ran anyway", async () => {
+    expect(await nb().text("typeError", "stderr")).toMatch(/TypeScript \(the cell ran anyway\)[\s\S]*TS2322/);
+    expect(await nb().text("typeError", "stdout")).toContain("ran anyway");
+    const elsewhere = (await nb().everywhere("stderr")).filter(([, text]) => text.includes("TS2322"));
+    expect(elsewhere.map(([id]) => id)).toEqual(["typeError"]);
+  });
+
+  it("shows remote errors under their cells with ANSI colours rendered, no escape codes, no runtime frames", async () => {
+    for (const name of ["remoteError", "processError"] as const) {
+      const error = await nb().text(name, "error");
+      expect(error).toContain("boom on purpose");
+      expect(error).toMatch(/Boom\[\d\]\.boom/);
+      expect(error).not.toMatch(/\x1b|\[0;3\dm/);
+      expect(error).not.toMatch(/dist\/chunk-|HostedCollections|node:internal/);
+      // JupyterLab turns the colour codes into classed spans.
+      expect(await nb().outputs(name).filter({ hasText: "boom on purpose" }).locator('span[class*="ansi-"]').count()).toBeGreaterThan(0);
+    }
+    const elsewhere = (await nb().everywhere("error")).filter(([, text]) => text.includes("boom on purpose"));
+    expect(elsewhere.map(([id]) => id)).toEqual(["remoteError", "processError"]);
+  });
+
+  it("interrupt from the toolbar stops the stuck cell, names the lost chares there, and the next cells carry on", async () => {
+    const stuck = `${await nb().text("stuck", "error")}\n${await nb().text("stuck", "stderr")}`;
+    expect(stuck).toContain("Interrupted");
+    expect(stuck).toContain("Spin[1]");
+    expect(await nb().text("carriesOn", "result")).toBe("0");
+    expect(await nb().text("processes", "result")).toBe("3");
+    const counts = await nb().counts();
+    expect(Object.values(counts).every((c) => /^\d+$/.test(c))).toBe(true);
+  });
+});
