@@ -5,7 +5,8 @@
 #   (jupyter-client adds the `jupyter kernelspec` command); the classic Notebook, Chromium and a
 #   text font for the browser test (test/kernel/browser.e2e.test.ts), with the widgets extension
 #   (ipywidgets 6's jupyter-js-widgets, enabled for every Notebook by the package's own
-#   /etc/jupyter/nbconfig file) for the steering notebook's widgets; Open MPI's mpirun and
+#   /etc/jupyter/nbconfig file) for the steering notebook's widgets; Jupyter server and Chromium
+#   again for the JupyterLab 4 test (test/kernel/lab.e2e.test.ts, JupyterLab from npm); Open MPI's mpirun and
 #   MPICH's mpiexec.mpich for the launcher tests (test/runtime/launchers.test.ts; Open MPI keeps
 #   the plain mpirun name, its alternative ranks higher); sshd, ip and ss for the ssh launcher's
 #   tests across network namespaces (test/runtime/hosts.test.ts, as root); Slurm and munge for a

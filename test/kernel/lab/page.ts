@@ -82,7 +82,9 @@ export class LabNotebook {
   cell(id: string): Locator {
     const index = this.ids.indexOf(id);
     if (index < 0) throw new Error(`no cell ${id} in this notebook (${this.ids.join(", ")})`);
-    return this.page.locator(".jp-Notebook .jp-Cell").nth(index);
+    // By its index in the notebook: JupyterLab adds cells to the DOM lazily (a cell far down may be
+    // missing, or come after later ones), and marks each with its index.
+    return this.page.locator(`.jp-Notebook .jp-Cell[data-windowed-list-index="${index}"]`);
   }
 
   /** The rendered outputs of a cell, all or those matching a CSS selector (`[data-mime-type="text/html"]`). */
@@ -122,18 +124,18 @@ export class LabNotebook {
   }
 
   /**
-   * Waits until every code cell in `ran` shows a new execution count (a number other than in
-   * `before`), none is running or queued, and the kernel is idle (outputs come before idle).
+   * Waits until every code cell in `ran` has a new execution count (other than in `before`), none
+   * is running or queued, the kernel is idle (outputs come before idle), and every cell is in the DOM.
    */
   async settle(what: string, ran: string[], before: Record<string, string>, timeout = 180_000): Promise<void> {
     const indexes = ran.filter((id) => id in before).map((id) => [this.ids.indexOf(id), before[id]] as const);
     await this.page.waitForFunction((cells) => {
-      const { lab, document } = globalThis as any;
-      const nodes = document.querySelectorAll(".jp-Notebook .jp-Cell");
-      const prompt = (i: number) => (nodes[i]?.querySelector(".jp-InputPrompt")?.textContent ?? "").replace(/[[\]:\s]/g, "");
-      const counted = cells.every(([i, old]) => /^\d+$/.test(prompt(i)) && prompt(i) !== old);
-      const busy = [...document.querySelectorAll(".jp-InputPrompt")].some((p: any) => p.textContent.includes("*"));
-      return counted && !busy && lab.panel.sessionContext.session?.kernel?.status === "idle";
+      const { content, sessionContext } = (globalThis as any).lab.panel;
+      const model = (i: number) => content.model.cells.get(i);
+      const counted = cells.every(([i, old]) => typeof model(i).executionCount === "number" && String(model(i).executionCount) !== old);
+      const busy = content.widgets.some((w: any) => w.model.type === "code" && w.model.executionState === "running");
+      const shown = content.widgets.every((w: any) => !w.isPlaceholder());
+      return counted && !busy && shown && sessionContext.session?.kernel?.status === "idle";
     }, indexes, { timeout, polling: 100 }).catch((error: Error) => {
       throw new Error(`waited ${timeout} ms for ${what}: ${error.message}`);
     });
@@ -161,10 +163,10 @@ export class LabNotebook {
     await this.settle("Run All to finish", this.ids, before);
   }
 
-  /** The execution count each code cell of the notebook shows in its prompt ("" for a cell never run). */
+  /** The execution count of each code cell of the notebook, as its prompt shows it ("" for a cell never run). */
   async counts(): Promise<Record<string, string>> {
-    const prompts = await this.page.evaluate(() => [...(globalThis as any).document.querySelectorAll(".jp-Notebook .jp-Cell")]
-      .map((cell: any) => cell.classList.contains("jp-CodeCell") ? (cell.querySelector(".jp-InputPrompt").textContent as string).replace(/[[\]:\s]/g, "") : null));
+    const prompts: Array<string | null> = await this.page.evaluate(() => (globalThis as any).lab.panel.content.widgets
+      .map((w: any) => (w.model.type === "code" ? String(w.model.executionCount ?? "") : null)));
     // Shift+Enter on the last cell adds an empty one below, as in JupyterLab: only the notebook's own cells count.
     return Object.fromEntries(this.ids.flatMap((id, i) => (prompts[i] === null ? [] : [[id, prompts[i]!]])));
   }
