@@ -10,6 +10,7 @@ import { maxMessageBytes } from "./server/message-limit.ts";
 import { startCellExecutor } from "./server/start-executor.ts";
 import { prestartPeThreads, type Prestart } from "../runtime/embedding.ts";
 import { kernelPeCount } from "./interactive/pe-count.ts";
+import { PortInUseError } from "./server/bind-retry.ts";
 
 // Above this many PEs the driver starts them itself (and checks the number).
 const MOST_PES_STARTED_AHEAD = 256;
@@ -110,6 +111,7 @@ function prestartPes(): Prestart | undefined {
 }
 
 main().catch((e) => {
-  log(`fatal: ${e instanceof Error ? e.stack : String(e)}`);
+  // A taken port is the host's state, not a bug: one line, no stack.
+  log(e instanceof PortInUseError ? `cannot start: ${e.message}` : `fatal: ${e instanceof Error ? e.stack : String(e)}`);
   exit(1);
 });

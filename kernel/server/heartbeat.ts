@@ -6,6 +6,7 @@
 import { createRequire } from "node:module";
 import { Worker } from "node:worker_threads";
 import { log } from "./log.ts";
+import { BIND_PATIENCE_MS } from "./bind-retry.ts";
 
 // The thread's program. An eval'd worker is a CommonJS script, and a string needs no entry of its
 // own in the build. zeromq is required by the path resolved here: the kernel's cwd is the
@@ -21,7 +22,13 @@ parentPort.once("message", () => {
   parentPort.close();
 });
 (async () => {
-  await hb.bind(workerData.endpoint);
+  // A port held for a moment by another process (see bind-retry.ts) is retried, for as long.
+  for (let pause = 10, deadline = Date.now() + workerData.patienceMs; ; pause = Math.min(pause * 2, 200)) {
+    try { await hb.bind(workerData.endpoint); break; } catch (e) {
+      if (!/in use/i.test(String(e && e.message)) || Date.now() + pause > deadline) throw e;
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+  }
   parentPort.postMessage({ bound: true });
   for await (const frames of hb) await hb.send(frames);
 })().catch((e) => {
@@ -43,7 +50,7 @@ export interface Heartbeat {
 /** Starts the heartbeat thread on `endpoint`; a peer sending a frame over `maxMessageBytes` is disconnected. */
 export function startHeartbeat(endpoint: string, maxMessageBytes: number): Heartbeat {
   const zeromq = createRequire(import.meta.url).resolve("zeromq");
-  const worker = new Worker(ECHO, { eval: true, workerData: { zeromq, endpoint, maxMessageBytes }, name: "charm4ts heartbeat" });
+  const worker = new Worker(ECHO, { eval: true, workerData: { zeromq, endpoint, maxMessageBytes, patienceMs: BIND_PATIENCE_MS }, name: "charm4ts heartbeat" });
   // The main thread's own sockets keep the kernel alive; this thread alone must not.
   worker.unref();
   let phase: "starting" | "running" | "closing" | "stopped" = "starting";

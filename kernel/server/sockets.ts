@@ -3,6 +3,7 @@
 // for each, since zeromq.js allows one send at a time.
 import * as zmq from "zeromq";
 import { endpoint, type ConnectionInfo } from "../protocol/connection.ts";
+import { bindPatiently } from "./bind-retry.ts";
 
 /** Sends multipart messages on one socket in call order, never two at once. */
 export class Sender {
@@ -51,10 +52,10 @@ export async function bindSockets(info: ConnectionInfo, maxMessageBytes: number)
     iopub: new zmq.Publisher(opts),
   };
   await Promise.all([
-    s.shell.bind(endpoint(info, "shell")),
-    s.control.bind(endpoint(info, "control")),
-    s.stdin.bind(endpoint(info, "stdin")),
-    s.iopub.bind(endpoint(info, "iopub")),
+    bindPatiently(s.shell, endpoint(info, "shell")),
+    bindPatiently(s.control, endpoint(info, "control")),
+    bindPatiently(s.stdin, endpoint(info, "stdin")),
+    bindPatiently(s.iopub, endpoint(info, "iopub")),
   ]);
   return s;
 }
