@@ -14,8 +14,12 @@ export function serveLanguage(cwd: string): void {
   process.on("SIGINT", () => {});
   // The kernel closed the service, or ended: nothing is left to answer.
   process.on("disconnect", () => process.exit(0));
+  // A reply written as the kernel dies fails with EPIPE before "disconnect" arrives: same ending.
+  process.on("error", () => process.exit(0));
   const host = new CellLanguageHost(cwd);
-  const send = (message: FromLanguage): void => void process.send!(message);
+  const send = (message: FromLanguage): void => {
+    if (process.connected) process.send!(message, undefined, undefined, (error) => { if (error) process.exit(0); });
+  };
   process.on("message", (message: ToLanguage) => {
     switch (message.type) {
       case "complete":

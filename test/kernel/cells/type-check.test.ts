@@ -1,9 +1,13 @@
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it, vi } from "vitest";
 import { tmpdir } from "node:os";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CellExecutor, type CellOutput } from "../../../kernel/cells/executor.ts";
 import { LanguageService } from "../../../kernel/cells/language/client.ts";
+import { workerScript } from "../../../kernel/cells/worker-bundle.ts";
+import { bounded } from "../../bounded.ts";
+import { spawn } from "node:child_process";
+import { gone } from "../../runtime/alive.ts";
 import { historyText } from "../../../kernel/cells/language/history.ts";
 import { recorder } from "./helpers.ts";
 
@@ -113,3 +117,34 @@ it("checks in a process of its own whose every thread (V8's helpers too) is at t
   await own.close();
   expect(languageProcesses()).not.toContain(pid);
 });
+
+it("ends quietly when the kernel dies while it answers (its reply meets a closed channel)", async () => {
+  const folder = mkdtempSync(join(tmpdir(), "charm4ts-orphan-"));
+  const log = join(folder, "stderr.txt");
+  // A stand-in kernel: forks the language process (its stderr to a file), waits for a first answer
+  // (TypeScript loaded), asks for a check that takes seconds, says so, and is then killed under it.
+  const kernel = `
+    const { fork } = require("node:child_process");
+    const { openSync } = require("node:fs");
+    const child = fork(process.argv[1], ["language", process.argv[2]], { stdio: ["ignore", "ignore", openSync(process.argv[3], "w"), "ipc"], execArgv: [] });
+    const slow = Array.from({ length: 4000 }, (_, i) => "const v" + i + ": { a: number; b: string[] } = { a: " + i + ", b: [String(" + i + ")] };").join("\\n");
+    child.once("message", () => {
+      child.send({ type: "check", id: 2, history: [], code: slow, cellName: "cell-2.ts" });
+      console.log("pid " + child.pid);
+    });
+    child.send({ type: "check", id: 1, history: [], code: "const n = 1;", cellName: "cell-1.ts" });`;
+  const stand = spawn(process.execPath, ["-e", kernel, await workerScript(), folder, log], { stdio: ["ignore", "pipe", "inherit"] });
+  try {
+    const line = await bounded(new Promise<string>((resolve, reject) => {
+      stand.stdout!.setEncoding("utf8").once("data", resolve);
+      stand.once("exit", (code) => reject(new Error(`the stand-in kernel exited with code ${code}`)));
+    }), 30_000, "the stand-in kernel's first type check");
+    const pid = Number(/pid (\d+)/.exec(line)![1]);
+    stand.kill("SIGKILL");
+    await vi.waitFor(() => { if (!gone(pid)) throw new Error(`waited 30 s for the language process ${pid} to end after its kernel died`); }, { timeout: 30_000, interval: 50 });
+    expect(readFileSync(log, "utf8")).toBe("");
+  } finally {
+    stand.kill("SIGKILL");
+    rmSync(folder, { recursive: true, force: true });
+  }
+}, 90_000);
