@@ -66,11 +66,24 @@ describeWith("nbconvert")("8 kernels at once through nbconvert", () => {
     const work = join(je.dir, "work");
     const notebook = writeNotebook(join(work, "who.ipynb"), CELLS);
     // Started in one turn: every nbconvert starts its kernel at the same moment.
-    const runs = Array.from({ length: KERNELS }, (_, i) => nbconvertExecute(je, notebook, join(work, `who-${i}.ipynb`), {
+    const run = (i: number) => nbconvertExecute(je, notebook, join(work, `who-${i}.ipynb`), {
       env: { CHARM4TS_PES: "2", CHARM4TS_TRANSPORT: transportOf(i), STUDENT: String(i) },
       args: ["--ExecutePreprocessor.timeout=240"],
-    }));
+    });
+    // Each frontend picks its kernel's five ports alone (bind to port 0, close, write them down), so
+    // two frontends starting together can pick the same port (about 5 % of such runs here). Only
+    // one kernel can have it; the other says so in one line and a grader starts it again, as we do.
+    const portTaken = /cannot start: .*Address already in use/;
+    const clashes: string[] = [];
+    const runs = Array.from({ length: KERNELS }, async (_, i) => {
+      const first = await run(i);
+      if (first.status === 0 || !portTaken.test(first.stderr)) return first;
+      clashes.push(`notebook ${i}: ${portTaken.exec(first.stderr)![0]}`);
+      return run(i);
+    });
     const results = await bounded(Promise.all(runs), 280_000, `${KERNELS} concurrent nbconvert runs`);
+    if (clashes.length > 0) console.info(`started again after a port clash: ${clashes.join("; ")}`);
+    expect(clashes.length, "port clashes (one is chance; more is a bug)").toBeLessThanOrEqual(1);
     const reports: Who[] = results.map((r, i) => {
       expect(r.status, `notebook ${i}: ${r.stderr}`).toBe(0);
       const executed = JSON.parse(readFileSync(join(work, `who-${i}.ipynb`), "utf8")) as { cells: Array<{ outputs?: Array<{ output_type: string; text?: string | string[] }> }> };
