@@ -42,8 +42,9 @@ function identity(control: ControlName): Record<string, unknown> {
 
 /** The named keys of `state` as the frontend's model holds them. */
 function wireState(control: ControlName, state: KernelState, keys: readonly string[]): Record<string, unknown> {
-  if (control !== "Dropdown" || !keys.includes("value")) return toWire(state, keys);
-  // The frontend knows the choice by its index among the options (null: none).
+  if (control !== "Dropdown" || !(keys.includes("value") || keys.includes("options"))) return toWire(state, keys);
+  // The frontend knows the choice by its index among the options (null: none): new options move
+  // the kept choice's index too.
   const wire = toWire(state, keys.filter((k) => k !== "value"));
   const index = (state.options as string[]).indexOf(state.value as string);
   wire.index = index < 0 ? null : index;

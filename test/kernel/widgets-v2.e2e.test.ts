@@ -110,6 +110,11 @@ it("a dropdown syncs its choice by index; a button's click runs its handler; a b
   expect(value(await run("`${clicks} ${pick.value}`"))?.["text/plain"]).toBe("'1 slow'");
   const set = await run('pick.value = "fast";');
   expect(ofType(set, "comm_msg")[0]?.content.data).toEqual({ method: "update", state: { index: 1 }, buffer_paths: [] });
+  // New options that keep the choice move its index: the frontend is told both.
+  const moved = await run('pick.options = ["stop", "fast", "slow"];');
+  expect(ofType(moved, "comm_msg")[0]?.content.data).toEqual({ method: "update", state: { _options_labels: ["stop", "fast", "slow"], index: 1 }, buffer_paths: [] });
+  const shifted = await run('pick.options = ["fast"];');
+  expect(ofType(shifted, "comm_msg")[0]?.content.data).toEqual({ method: "update", state: { _options_labels: ["fast"], index: 0 }, buffer_paths: [] });
 });
 
 it("fuzz: protocol 2 messages with any content never crash the kernel, and the widget keeps working", async () => {
