@@ -5,6 +5,7 @@
  * `when` condition, a reduction or an AtSync round half done) is refused with the element named.
  */
 import { CharmError } from "../protocol/errors.ts";
+import { scopeTarget, type ReductionScope } from "../protocol/ids.ts";
 import { packElement } from "../core/migration.ts";
 import type { Runtime } from "../core/runtime.ts";
 import type { ElementRecord } from "../core/chare.ts";
@@ -73,6 +74,9 @@ function checkSavable(rt: Runtime, record: ElementRecord): void {
   if (record.atSync || record.leaving !== undefined) throw new CharmError(`${now} is in a load-balancing round (it called AtSync or is moving); checkpoint after resumeFromSync`);
 }
 
-function scopeNames(rt: Runtime, scopes: number[]): string {
-  return scopes.map((s) => (s < 0 ? `a section's reduction` : `${rt.host.byId.get(s as never)?.ref.cls ?? "a collection"}'s`)).join(", ");
+function scopeNames(rt: Runtime, scopes: ReductionScope[]): string {
+  return scopes.map((s) => {
+    const over = scopeTarget(s);
+    return over.kind === "section" ? `a section's reduction` : `${rt.host.byId.get(over.cid)?.ref.cls ?? "a collection"}'s`;
+  }).join(", ");
 }

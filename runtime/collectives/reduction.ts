@@ -13,12 +13,15 @@
  * owing a contribution is waited for, and a contribution made after the share was sent (its
  * element arrived late) goes to the root as one more partial.
  *
- * A section's reductions use the same shares and roots under the section's own scope (minus its
- * id: collection ids are positive): members count per section, the section's size is the count
- * the root waits for, and gather orders by position in the section.
+ * A section's reductions use the same shares and roots under the section's own scope
+ * (`sectionScope`): members count per section, the section's size is the count the root waits
+ * for, and gather orders by position in the section.
  */
 import { CharmError, errorToData } from "../protocol/errors.ts";
-import { compareIndex, homeOf, type CollectionId, type Endpoint, type FutureId, type Index, type SectionId } from "../protocol/ids.ts";
+import {
+  collectionScope, compareIndex, homeOf, isReplyKey, scopeTarget, sectionScope,
+  type CollectionId, type Endpoint, type FutureId, type Index, type ReductionKey as Key, type ReductionScope as Scope, type ReplyKey,
+} from "../protocol/ids.ts";
 import type { ErrorData, Message, Partial, ReplyRef, TargetRef } from "../protocol/messages.ts";
 import { decode, encodeValue } from "../protocol/codec.ts";
 import type { Runtime } from "../core/runtime.ts";
@@ -49,13 +52,9 @@ export function parentPe(pe: number, root: number, numPes: number): number {
 /** Where a reduction's result goes: a Future, or a bound entry method (`proxy.method`, `proxy.at(0).method`). */
 export type ReductionTarget = Future<any> | ((...args: any[]) => unknown);
 
-type Key = number | string;
-/** What a reduction is over: a collection's id, or minus a section's id. */
-type Scope = number;
-
 /** This PE's share of one reduction. */
 interface LocalShare {
-  readonly cid: Scope;
+  readonly scope: Scope;
   readonly key: Key;
   reducer: ReducerName | undefined;
   target: TargetRef | undefined;
@@ -96,8 +95,8 @@ export class Reductions {
 
   constructor(private readonly rt: ReductionsRuntime) {}
 
-  /** Scopes (collection ids; minus section ids) with a reduction partly contributed here. */
-  openScopes(): number[] {
+  /** Scopes with a reduction partly contributed here. */
+  openScopes(): Scope[] {
     return [...new Set([...this.shares.keys(), ...this.roots.keys()])];
   }
 
@@ -110,7 +109,7 @@ export class Reductions {
     if (!isReducer(reducer)) reducerFn(reducer); // throws the "unknown reducer" error
     const position = section?.position(record);
     if (section && position === undefined) throw new CharmError(`${record.label} is not a member of ${sectionLabel(section.ref)}; only a section's members contribute to its reductions`);
-    const scope = section ? -section.sid : record.ref.cid;
+    const scope = section ? sectionScope(section.sid) : collectionScope(record.ref.cid);
     const key = section ? nextSectionReduction(record, section.sid) : record.redNo++;
     let opened = false;
     // A share opened now counts the others that owe it (this element's reduction number has
@@ -138,11 +137,11 @@ export class Reductions {
     return future;
   }
 
-  /** A broadcast (or a section's multicast: `cid` is its scope) asking for replies reached `count` elements here: open their share. */
-  expectReplies(cid: Scope, key: string, reply: ReplyRef, count: number): void {
+  /** A broadcast (or a section's multicast) asking for replies reached `count` elements here: open their share. */
+  expectReplies(scope: Scope, key: ReplyKey, reply: ReplyRef, count: number): void {
     // No elements here and the root knows how many answers to wait for: nothing to send.
-    if (count === 0 && this.rootAndCount(cid)[1] !== undefined) return;
-    const share = this.share(cid, key, () => 0);
+    if (count === 0 && this.rootAndCount(scope)[1] !== undefined) return;
+    const share = this.share(scope, key, () => 0);
     share.owed += count; // a forwarded copy may join a share already open here
     share.reducer = reply.mode === "value" ? "gather" : "nop";
     share.target = { k: "future", fid: reply.fid };
@@ -150,8 +149,8 @@ export class Reductions {
   }
 
   /** One element's reply to a broadcast (or a section's multicast) that asked for values or completion. */
-  contributeReply(record: ElementRecord, key: string, reply: ReplyRef, value: unknown, error: ErrorData | undefined, section?: Section): void {
-    const share = this.share(section ? -section.sid : record.ref.cid, key, () => 1);
+  contributeReply(record: ElementRecord, key: ReplyKey, reply: ReplyRef, value: unknown, error: ErrorData | undefined, section?: Section): void {
+    const share = this.share(section ? sectionScope(section.sid) : collectionScope(record.ref.cid), key, () => 1);
     share.reducer = reply.mode === "value" ? "gather" : "nop";
     share.target = { k: "future", fid: reply.fid };
     share.owed--;
@@ -167,8 +166,8 @@ export class Reductions {
   }
 
   /** An element left with a broadcast call still waiting: its reply will come from its new PE. */
-  replyMoved(cid: Scope, key: string): void {
-    const share = this.shares.get(cid)?.get(key);
+  replyMoved(scope: Scope, key: ReplyKey): void {
+    const share = this.shares.get(scope)?.get(key);
     if (!share) return;
     share.owed--;
     this.trySend(share);
@@ -191,7 +190,7 @@ export class Reductions {
    */
   receivePartial(msg: ContribMsg): void {
     if (msg.root !== this.rt.self) {
-      const share = this.shares.get(msg.cid)?.get(msg.key);
+      const share = this.shares.get(msg.scope)?.get(msg.key);
       if (share && share.owed > 0) {
         share.parts.push(msg.r ? { ...msg.part, v: decode(msg.part.v) } : msg.part);
         share.pes.push(...msg.pes);
@@ -203,7 +202,7 @@ export class Reductions {
       this.rt.send(parentPe(this.rt.self, msg.root, this.rt.numPes), msg);
       return;
     }
-    const root = this.root(msg.cid, msg.key);
+    const root = this.root(msg.scope, msg.key);
     root.reducer ??= msg.reducer as ReducerName;
     root.target ??= msg.target;
     root.all ||= msg.all === 1;
@@ -211,31 +210,32 @@ export class Reductions {
     root.n += msg.part.n;
     for (const pe of msg.pes) root.from.add(pe);
     root.parts.push(msg.r ? { ...msg.part, v: decode(msg.part.v) } : msg.part);
-    this.tryDeliver(msg.cid, msg.key, root);
+    this.tryDeliver(msg.scope, msg.key, root);
   }
 
   /** A sparse array's size became known (doneInserting): reductions waiting on it may finish. */
   totalKnown(cid: CollectionId): void {
-    const byKey = this.roots.get(cid);
+    const scope = collectionScope(cid);
+    const byKey = this.roots.get(scope);
     if (!byKey) return;
     const of = this.rt.census.totals.get(cid);
     for (const [key, root] of [...byKey]) {
       root.of ??= of;
-      this.tryDeliver(cid, key, root);
+      this.tryDeliver(scope, key, root);
     }
   }
 
   /** An allreduce result sent back to a PE that took part. */
   receiveResult(msg: Extract<Message, { t: "down" }>): void {
-    this.settleAll(msg.cid, msg.key, msg.r ? decode(msg.v) : msg.v, msg.e);
+    this.settleAll(msg.scope, msg.key, msg.r ? decode(msg.v) : msg.v, msg.e);
   }
 
-  private share(cid: Scope, key: Key, owed: () => number): LocalShare {
-    let byKey = this.shares.get(cid);
-    if (!byKey) this.shares.set(cid, (byKey = new Map()));
+  private share(scope: Scope, key: Key, owed: () => number): LocalShare {
+    let byKey = this.shares.get(scope);
+    if (!byKey) this.shares.set(scope, (byKey = new Map()));
     let s = byKey.get(key);
     if (!s) {
-      s = { cid, key, reducer: undefined, target: undefined, all: false, local: [], owed: owed(), error: undefined, parts: [], pes: [] };
+      s = { scope, key, reducer: undefined, target: undefined, all: false, local: [], owed: owed(), error: undefined, parts: [], pes: [] };
       byKey.set(key, s);
     }
     return s;
@@ -266,37 +266,39 @@ export class Reductions {
   }
 
   private forOwed(record: ElementRecord, visit: (share: LocalShare) => void): void {
-    const byKey = this.shares.get(record.ref.cid);
-    if (byKey) for (const share of [...byKey.values()]) if (typeof share.key === "number" && record.redNo <= share.key) visit(share);
+    const byKey = this.shares.get(collectionScope(record.ref.cid));
+    if (byKey) for (const share of [...byKey.values()]) if (!isReplyKey(share.key) && record.redNo <= share.key) visit(share);
     // Reductions open here over sections it belongs to.
     for (const [scope, shares] of [...this.shares]) {
-      if (scope >= 0) continue;
-      const section = this.rt.sections.get(-scope as SectionId);
+      const over = scopeTarget(scope);
+      if (over.kind !== "section") continue;
+      const section = this.rt.sections.get(over.sid);
       if (section?.position(record) === undefined) continue;
       const next = sectionReductionNumber(record, section.sid);
-      for (const share of [...shares.values()]) if (typeof share.key === "number" && next <= share.key) visit(share);
+      for (const share of [...shares.values()]) if (!isReplyKey(share.key) && next <= share.key) visit(share);
     }
   }
 
   /** The PE that completes a scope's reductions, and how many contributions each needs (undefined: not known yet). */
   private rootAndCount(scope: Scope): [number, number | undefined] {
-    if (scope < 0) {
-      const section = this.rt.sections.get(-scope as SectionId)!;
+    const over = scopeTarget(scope);
+    if (over.kind === "section") {
+      const section = this.rt.sections.get(over.sid)!;
       return [section.root(this.rt.numPes), section.size];
     }
-    const ref = this.rt.host.collection(scope as CollectionId).ref;
+    const ref = this.rt.host.collection(over.cid).ref;
     return [this.rt.rootPe(ref), this.rt.elementCount(ref)];
   }
 
   private trySend(share: LocalShare): void {
     if (share.owed > 0 || share.target === undefined && !share.all) return;
-    const byKey = this.shares.get(share.cid)!;
+    const byKey = this.shares.get(share.scope)!;
     byKey.delete(share.key);
-    if (byKey.size === 0) this.shares.delete(share.cid);
+    if (byKey.size === 0) this.shares.delete(share.scope);
     const part = combine(share.reducer!, share.local, share.parts, share.error, this.rt.self);
-    const [treeRoot, of] = this.rootAndCount(share.cid);
+    const [treeRoot, of] = this.rootAndCount(share.scope);
     const root = this.directRoot(share, of) ?? treeRoot;
-    const msg: ContribMsg = { t: "contrib", cid: share.cid as CollectionId, key: share.key, reducer: share.reducer!, target: share.target, all: share.all ? 1 : undefined, part, of, root, pes: [this.rt.self, ...share.pes] };
+    const msg: ContribMsg = { t: "contrib", scope: share.scope, key: share.key, reducer: share.reducer!, target: share.target, all: share.all ? 1 : undefined, part, of, root, pes: [this.rt.self, ...share.pes] };
     // The root's own share joins the others without a message.
     if (root === this.rt.self) { this.receivePartial(msg); return; }
     const enc = encodeValue(part.v, "a reduction's partial result");
@@ -310,13 +312,14 @@ export class Reductions {
    */
   private directRoot(share: LocalShare, of: number | undefined): Endpoint | undefined {
     if (share.all || share.target?.k !== "future" || of === undefined || this.rt.numPes > DIRECT_PES) return undefined;
-    if (share.cid > 0 && this.rt.host.collection(share.cid as CollectionId).ref.kind === "sparse") return undefined;
+    const over = scopeTarget(share.scope);
+    if (over.kind === "collection" && this.rt.host.collection(over.cid).ref.kind === "sparse") return undefined;
     return homeOf(share.target.fid);
   }
 
-  private root(cid: Scope, key: Key): RootState {
-    let byKey = this.roots.get(cid);
-    if (!byKey) this.roots.set(cid, (byKey = new Map()));
+  private root(scope: Scope, key: Key): RootState {
+    let byKey = this.roots.get(scope);
+    if (!byKey) this.roots.set(scope, (byKey = new Map()));
     let s = byKey.get(key);
     if (!s) {
       s = { reducer: undefined, target: undefined, all: false, of: undefined, n: 0, parts: [], from: new Set() };
@@ -325,17 +328,17 @@ export class Reductions {
     return s;
   }
 
-  private tryDeliver(cid: Scope, key: Key, root: RootState): void {
+  private tryDeliver(scope: Scope, key: Key, root: RootState): void {
     // A sparse array's broadcast before doneInserting can't be counted: every PE answers instead.
-    const complete = root.of !== undefined ? root.n >= root.of : typeof key === "string" && root.from.size >= this.rt.numPes;
+    const complete = root.of !== undefined ? root.n >= root.of : isReplyKey(key) && root.from.size >= this.rt.numPes;
     if (!complete) return;
-    const byKey = this.roots.get(cid)!;
+    const byKey = this.roots.get(scope)!;
     byKey.delete(key);
-    if (byKey.size === 0) this.roots.delete(cid);
+    if (byKey.size === 0) this.roots.delete(scope);
     const part = combine(root.reducer!, [], root.parts, undefined, this.rt.self);
     let result = part.v;
     if (root.reducer === "gather") result = ((part.v as [Index, unknown][] | undefined) ?? []).sort((a, b) => compareIndex(a[0], b[0])).map((p) => p[1]);
-    if (root.all) { this.spreadResult(cid, key, root, result, part.e); return; }
+    if (root.all) { this.spreadResult(scope, key, root, result, part.e); return; }
     const target = root.target;
     if (!target) throw new CharmError("a reduction completed without a target");
     if (target.k === "future") {
@@ -345,17 +348,17 @@ export class Reductions {
     else callTarget(target, root.reducer === "nop" ? [] : [result]);
   }
 
-  private spreadResult(cid: Scope, key: Key, root: RootState, result: unknown, error: ErrorData | undefined): void {
+  private spreadResult(scope: Scope, key: Key, root: RootState, result: unknown, error: ErrorData | undefined): void {
     const others = [...root.from].filter((pe) => pe !== this.rt.self);
     if (others.length) {
       const enc = encodeValue(result, "an allreduce result");
-      for (const pe of others) this.rt.send(pe, { t: "down", cid: cid as CollectionId, key, v: enc.v, r: enc.r, e: error }, others.length === 1 ? enc.transfer : undefined);
+      for (const pe of others) this.rt.send(pe, { t: "down", scope, key, v: enc.v, r: enc.r, e: error }, others.length === 1 ? enc.transfer : undefined);
     }
-    if (root.from.has(this.rt.self)) this.settleAll(cid, key, others.length ? structuredClone(result) : result, error);
+    if (root.from.has(this.rt.self)) this.settleAll(scope, key, others.length ? structuredClone(result) : result, error);
   }
 
-  private settleAll(cid: Scope, key: Key, result: unknown, error: ErrorData | undefined): void {
-    const id = `${cid}|${key}`;
+  private settleAll(scope: Scope, key: Key, result: unknown, error: ErrorData | undefined): void {
+    const id = `${scope}|${key}`;
     const waiters = this.allWaiters.get(id) ?? [];
     this.allWaiters.delete(id);
     for (const fid of waiters) {

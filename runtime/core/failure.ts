@@ -12,7 +12,10 @@ import type { CollectionRef } from "../protocol/messages.ts";
 import type { Runtime } from "./runtime.ts";
 
 /** A future waiting on every PE (a broadcast's replies, or a future handed to chares). */
-export const ANY_PE = -2;
+export const ANY_PE = "any PE";
+
+/** Which PE's death dooms a call: one PE, or any (ANY_PE). */
+export type WaitsOn = Endpoint | typeof ANY_PE;
 
 /** What failure handling uses of its runtime: its futures, transport, traffic counts and hosted elements. */
 export type FailuresRuntime = Pick<Runtime, "futures" | "host" | "numPes" | "scheduler" | "self" | "send" | "transport">;
@@ -74,7 +77,7 @@ export class Failures {
   }
 
   /** Throws at once for a call whose chare was lost with a restarted PE (`idx` undefined: a broadcast). */
-  checkLost(ref: CollectionRef, idx: Index | undefined, pe: Endpoint, what: string): void {
+  checkLost(ref: CollectionRef, idx: Index | undefined, pe: WaitsOn, what: string): void {
     for (const r of this.replacements) {
       if (!this.older(r, ref.cid)) continue;
       if (idx ? pe === r.pe : ref.kind !== "single" || ref.pe === r.pe) throw new PeLostError(r.pe, lostText(r), `${what} needs a chare that was there.`);
@@ -82,7 +85,7 @@ export class Failures {
   }
 
   /** Throws at once for a call to a chare on a dead PE (or a broadcast, `pe` = ANY_PE, while any is dead). */
-  check(pe: Endpoint, what: string): void {
+  check(pe: WaitsOn, what: string): void {
     if (this.dead.size === 0) return;
     if (pe === ANY_PE) {
       const [first, why] = this.dead.entries().next().value!;

@@ -9,7 +9,7 @@ import type { ErrorData } from "../protocol/messages.ts";
 import { registerReviver, toWire, encodeValue, decode } from "../protocol/codec.ts";
 import { rt } from "./current.ts";
 import { MIME_BUNDLE, futureBundle } from "./bundles.ts";
-import { ANY_PE } from "./failure.ts";
+import { ANY_PE, type WaitsOn } from "./failure.ts";
 
 /** The home-side state of a pending future. */
 export interface FutureState {
@@ -24,7 +24,7 @@ export interface FutureState {
   /** What the future waits for, when a proxy call made it ("Worker[3].step"): for "still running" reports. */
   label?: string;
   /** The PE whose death dooms it (ANY_PE: a broadcast, or handed to chares); undefined: none yet. */
-  on?: number;
+  on?: WaitsOn;
 }
 
 /** Makes the state for a future homed here. */

@@ -3,7 +3,7 @@
  * and holds messages that arrive before their collection (or sparse element) exists here.
  */
 import { CharmError, PeLostError, asError, errorToData } from "../protocol/errors.ts";
-import { indexKey, type CollectionId, type Endpoint, type Index } from "../protocol/ids.ts";
+import { collectionScope, indexKey, replyKey, sectionScope, type CollectionId, type Endpoint, type Index } from "../protocol/ids.ts";
 import type { CollectionRef, ErrorData, Message, ReplyRef } from "../protocol/messages.ts";
 import { decode, decodeArgs } from "../protocol/codec.ts";
 import type { Runtime } from "./runtime.ts";
@@ -230,7 +230,7 @@ export class HostedCollections {
       const e = new CharmError(`a broadcast to ${coll.ref.cls}.${msg.m} can't reach its elements on PE ${this.rt.self}: creating them failed (${coll.failed.message})`);
       return this.fail(reply, e, coll.ref.cls, msg.m);
     }
-    const key = reply ? `f${reply.fid}` : undefined;
+    const key = reply ? replyKey(reply.fid) : undefined;
     noteBroadcast(this.rt, coll, msg);
     let records: ElementRecord[];
     if (msg.only) {
@@ -248,7 +248,7 @@ export class HostedCollections {
       records = [];
       for (const record of coll.elements.values()) if (firstTime(record, msg.b)) records.push(record);
     }
-    if (reply) this.rt.reductions.expectReplies(section ? -section.sid : coll.ref.cid, key!, reply, records.length);
+    if (reply) this.rt.reductions.expectReplies(section ? sectionScope(section.sid) : collectionScope(coll.ref.cid), key!, reply, records.length);
     const shared = records.length > 1 ? sharedArgs(msg.a, msg.r) : undefined;
     for (let i = 0; i < records.length; i++) {
       const record = records[i]!;

@@ -4,7 +4,7 @@ import { encodeArgs, type EncodedArgs } from "../protocol/codec.ts";
 import type { CollectionRef, ProxyRef, ReplyRef } from "../protocol/messages.ts";
 import { rt } from "./current.ts";
 import { Future } from "./future.ts";
-import { ANY_PE } from "./failure.ts";
+import { ANY_PE, type WaitsOn } from "./failure.ts";
 import { proxyLabel } from "./proxy-label.ts";
 import type { Runtime } from "./runtime.ts";
 import { counterOf, DRIVER, homeOf } from "../protocol/ids.ts";
@@ -21,13 +21,14 @@ export function callEntry(ref: ProxyRef, method: string, args: unknown[], mode: 
   const enc = encodeFor(ref, method, args);
   // A call refused at once (its PE is dead, its chare was lost) throws before it makes a future:
   // a future nobody can ever complete would count as a call still running.
-  const pe = ref.idx ? runtime.locate(ref, ref.idx) : ref.kind === "single" ? ref.pe! : ANY_PE;
+  const located = ref.idx ? runtime.locate(ref, ref.idx) : undefined;
+  const pe: WaitsOn = located ?? (ref.kind === "single" ? ref.pe! : ANY_PE);
   const what = ref.idx ? `${ref.cls}[${ref.idx.join(",")}].${method}()` : `the broadcast ${ref.cls}.${method}()`;
   runtime.failures.check(pe, what);
   if (runtime.failures.replacements.length) runtime.failures.checkLost(ref, ref.idx, pe, what);
   const { future, reply } = replyTo(runtime, mode, `${ref.idx ? `${ref.cls}[${ref.idx.join(",")}]` : ref.cls}.${method}`, pe);
-  if (ref.idx) {
-    runtime.send(pe, { t: "invoke", to: ref, m: method, a: enc.a, r: enc.r, reply }, enc.transfer);
+  if (located !== undefined) {
+    runtime.send(located, { t: "invoke", to: ref, m: method, a: enc.a, r: enc.r, reply }, enc.transfer);
   } else {
     const to: CollectionRef = { cid: ref.cid, cls: ref.cls, kind: ref.kind, dims: ref.dims, map: ref.map, pe: ref.pe, lb: ref.lb };
     // A sparse array left empty: nobody would ever answer, so answer here.
@@ -47,7 +48,7 @@ export interface ReplyTo {
  * The future a call's reply completes, when `mode` asks for one: labelled with the call (what an
  * interrupted cell says it was waiting for) and, given `on`, rejected if that PE dies.
  */
-export function replyTo(runtime: Runtime, mode: ReplyRef["mode"] | undefined, label: string, on?: number): ReplyTo {
+export function replyTo(runtime: Runtime, mode: ReplyRef["mode"] | undefined, label: string, on?: WaitsOn): ReplyTo {
   if (!mode) return {};
   const future = new Future<any>();
   const state = runtime.futures.get(future.id)!;

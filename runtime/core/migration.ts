@@ -12,7 +12,7 @@
  * run, so a broadcast that reaches it twice runs once.
  */
 import { CharmError, errorToData } from "../protocol/errors.ts";
-import { DRIVER, indexKey, type Index } from "../protocol/ids.ts";
+import { collectionScope, DRIVER, indexKey, replyKey, sectionScope, type Index } from "../protocol/ids.ts";
 import type { CollectionRef, Message } from "../protocol/messages.ts";
 import { decode, encodeArgs, encodeValue } from "../protocol/codec.ts";
 import type { Waiting } from "./when.ts";
@@ -113,7 +113,7 @@ function resend(rt: Runtime, record: ElementRecord, toPe: number, w: Waiting): v
     return;
   }
   // A broadcast's call: its reply is now the new PE's to give, as one more partial.
-  if (o.reply) rt.reductions.replyMoved(o.sec !== undefined ? -o.sec : record.ref.cid, `f${o.reply.fid}`);
+  if (o.reply) rt.reductions.replyMoved(o.sec !== undefined ? sectionScope(o.sec) : collectionScope(record.ref.cid), replyKey(o.reply.fid));
   rt.send(toPe, { t: "bcast", to: record.ref, m: w.method, a: enc.a, r: enc.r, reply: o.reply, b: o.b, only: record.index, sec: o.sec }, enc.transfer);
 }
 

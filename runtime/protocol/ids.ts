@@ -51,3 +51,36 @@ export function compareIndex(a: Index, b: Index): number {
   for (let i = 0; i < a.length && i < b.length; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
   return a.length - b.length;
 }
+
+/**
+ * What a reduction is over: a collection, or a section of one. As a number it keys maps and
+ * travels in `contrib`/`down` messages (collection ids are positive, so a section's scope is
+ * minus its id); only the functions below make or read one.
+ */
+export type ReductionScope = number & { readonly __brand: "ReductionScope" };
+
+/** The scope of a collection's reductions. */
+export const collectionScope = (cid: CollectionId): ReductionScope => cid as number as ReductionScope;
+
+/** The scope of a section's reductions. */
+export const sectionScope = (sid: SectionId): ReductionScope => -sid as ReductionScope;
+
+/** What a scope is over. */
+export type ScopeTarget = { kind: "collection"; cid: CollectionId } | { kind: "section"; sid: SectionId };
+
+/** Reads a scope back: the collection or the section it is over. */
+export function scopeTarget(scope: ReductionScope): ScopeTarget {
+  return scope < 0 ? { kind: "section", sid: -scope as SectionId } : { kind: "collection", cid: scope as number as CollectionId };
+}
+
+/** The replies to one broadcast, gathered like a reduction: keyed by the future they complete. */
+export type ReplyKey = string & { readonly __brand: "ReplyKey" };
+
+/** Which reduction of a scope: an element's n-th contribution, or the replies to one broadcast. */
+export type ReductionKey = number | ReplyKey;
+
+/** The key of the replies to a broadcast answering future `fid`. */
+export const replyKey = (fid: FutureId): ReplyKey => `f${fid}` as ReplyKey;
+
+/** Whether a key is a broadcast's replies (not an element's numbered contribution). */
+export const isReplyKey = (key: ReductionKey): key is ReplyKey => typeof key === "string";

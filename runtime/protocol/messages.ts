@@ -5,7 +5,7 @@
  * as tagged references made by `codec.ts` (the `r` flag says a decode walk is needed).
  */
 import type { Replacement } from "./join.ts";
-import type { CollectionId, Endpoint, FutureId, Index, SectionId } from "./ids.ts";
+import type { CollectionId, Endpoint, FutureId, Index, ReductionKey, ReductionScope, SectionId } from "./ids.ts";
 
 /** How a collection places and names its elements. */
 export type CollectionKind = "array" | "sparse" | "group" | "single";
@@ -103,9 +103,9 @@ export type Message =
   | { t: "bcast"; to: CollectionRef; m: string; a: unknown[]; r?: 1; reply?: ReplyRef; b: number; only?: Index; sec?: SectionId }
   | { t: "resolve"; fid: FutureId; v: unknown; r?: 1 }
   | { t: "reject"; fid: FutureId; e: ErrorData }
-  // contrib and down: `cid` is the collection, or minus a section's id for a section's reduction.
-  | { t: "contrib"; cid: CollectionId; key: number | string; reducer: string; target?: TargetRef; all?: 1; part: Partial; r?: 1; of?: number; root: Endpoint; pes: Endpoint[] }
-  | { t: "down"; cid: CollectionId; key: number | string; v: unknown; e?: ErrorData; r?: 1 }
+  // contrib and down: the reduction's scope (a collection or a section) and which of its reductions.
+  | { t: "contrib"; scope: ReductionScope; key: ReductionKey; reducer: string; target?: TargetRef; all?: 1; part: Partial; r?: 1; of?: number; root: Endpoint; pes: Endpoint[] }
+  | { t: "down"; scope: ReductionScope; key: ReductionKey; v: unknown; e?: ErrorData; r?: 1 }
   | { t: "chan"; to: ProxyRef; from: string; seq: number; v: unknown; r?: 1 }
   | { t: "migrate"; ref: CollectionRef; idx: Index; s: unknown; r?: 1; planned?: 1 }
   | { t: "moved"; cid: CollectionId; idx: Index; pe: number; n: number; stayed?: 1 }
