@@ -4,9 +4,6 @@
 import type { Locator } from "playwright-core";
 import type { LabNotebook } from "./page.ts";
 
-/** The mime type of an output that shows a widget view. */
-export const WIDGET_VIEW = "application/vnd.jupyter.widget-view+json";
-
 /**
  * Waits until the page's widget manager has opened the `jupyter.widget.control` comm and the
  * kernel has answered it with `update_states`: from then on the kernel speaks widget protocol 2.
@@ -24,9 +21,9 @@ export async function widgetManagerReady(nb: LabNotebook, timeout = 30_000): Pro
   });
 }
 
-/** The widget views in a cell's outputs (the DOM a widget output rendered into). */
+/** A cell's outputs that show a widget view (JupyterLab's widget renderer marks no mime type: the view inside tells). */
 export function views(nb: LabNotebook, id: string): Locator {
-  return nb.outputs(id, `[data-mime-type="${WIDGET_VIEW}"]`);
+  return nb.outputs(id, ":has(> .jupyter-widgets)");
 }
 
 /** Waits until `locator` shows text matching `re`, failing after `ms` with what it waited for. */
