@@ -10,12 +10,12 @@ import type { LabNotebook } from "./page.ts";
  */
 export async function widgetManagerReady(nb: LabNotebook, timeout = 30_000): Promise<void> {
   await nb.page.waitForFunction(() => {
-    const { control, restored } = (globalThis as any).lab.widgets;
-    return control === "answered" && restored;
+    const { control, manager } = (globalThis as any).lab.widgets;
+    return control === "answered" && manager.restoredStatus;
   }, undefined, { timeout, polling: 50 }).catch(async (error: Error) => {
     const state = await nb.page.evaluate(() => {
-      const { control, restored } = (globalThis as any).lab.widgets;
-      return `control comm ${control}, restored ${restored}`;
+      const { control, manager } = (globalThis as any).lab.widgets;
+      return `control comm ${control}, restored ${manager.restoredStatus}`;
     });
     throw new Error(`waited ${timeout / 1000} s for the kernel to answer the widget manager's control comm (${state}): ${error.message.split("\n")[0]}`);
   });

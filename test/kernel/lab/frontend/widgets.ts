@@ -32,8 +32,6 @@ export interface WidgetsHandle {
   control: ControlComm;
   /** How many models the kernel's `update_states` listed. */
   statesListed: number;
-  /** Whether the manager finished a restore from the kernel. */
-  restored: boolean;
 }
 
 /** Registers the renderer that waits for a manager, as JupyterLab does before any notebook opens. */
@@ -46,11 +44,10 @@ export async function addWidgetManager(panel: NotebookPanel): Promise<WidgetsHan
   const { context, content, sessionContext } = panel;
   await sessionContext.ready;
   const manager = new WidgetManager(context, content.rendermime, { saveState: false });
-  const handle: WidgetsHandle = { manager, control: "none", statesListed: 0, restored: false };
+  const handle: WidgetsHandle = { manager, control: "none", statesListed: 0 };
   // In time for the restore the constructor started: it opens the control comm only after awaiting the session.
   watchControlComm(sessionContext.session?.kernel ?? null, handle);
   sessionContext.kernelChanged.connect((_, change) => watchControlComm(change.newValue, handle));
-  manager.restored.connect(() => { handle.restored = true; });
   register(manager);
   // Views rendered before the manager existed wait in placeholders; later ones get it at once.
   for (const renderer of renderers(panel)) renderer.manager = manager;
