@@ -13,50 +13,26 @@
  *   semver range it wants (`{ version }`), the frontend with `{ validated, frontend_version }`.
  * Wire keys are snake_case, the kernel's camelCase; children travel as "IPY_MODEL_<id>".
  */
-import type { ControlName, FrontendRequest, KernelState, Outgoing, WidgetProtocol } from "./protocol.ts";
+import type { ControlName, FrontendRequest, KernelState, WidgetProtocol } from "./protocol.ts";
+import { CONTROL_NAMES, isObject, kernelKey, toWire } from "./wire-keys.ts";
 import type { CommMessage } from "../cells/worker/comms.ts";
 
 const MODULE = "jupyter-js-widgets";
 /** The frontend versions the models below are written for (jupyter-js-widgets 2.1.x). */
 const MODULE_VERSION = "~2.1.4";
-const REFERENCE = "IPY_MODEL_";
 
-/** Model and view names of each control in jupyter-js-widgets 2.1. */
-const NAMES: Record<ControlName, [model: string, view: string]> = {
-  IntSlider: ["IntSliderModel", "IntSliderView"],
-  FloatSlider: ["FloatSliderModel", "FloatSliderView"],
-  IntProgress: ["ProgressModel", "ProgressView"],
-  FloatProgress: ["ProgressModel", "ProgressView"],
-  Button: ["ButtonModel", "ButtonView"],
-  Checkbox: ["CheckboxModel", "CheckboxView"],
-  Dropdown: ["DropdownModel", "DropdownView"],
-  Text: ["TextModel", "TextView"],
-  HTML: ["HTMLModel", "HTMLView"],
-  Label: ["LabelModel", "LabelView"],
-  HBox: ["HBoxModel", "HBoxView"],
-  VBox: ["VBoxModel", "VBoxView"],
-};
+/** The comm target the classic Notebook's extension opens on connecting, to compare versions. */
+export const VERSION_TARGET = "jupyter.widget.version";
 
-/** Kernel keys whose wire name isn't their snake_case spelling. */
-const RENAMED: Record<string, string> = { options: "_options_labels" };
-
-const snake = (key: string): string => RENAMED[key] ?? key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-const camel = (key: string): string => key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
-
-/** The kernel's state in wire form: snake_case keys, children as references. */
-function toWire(state: KernelState): Record<string, unknown> {
-  const wire: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(state)) {
-    wire[snake(key)] = key === "children" && Array.isArray(value) ? value.map((id) => `${REFERENCE}${String(id)}`) : value;
-  }
-  return wire;
-}
+/** The kernel's first message on the version comm: the frontend versions it accepts. */
+export const versionMessage = (): Record<string, unknown> => ({ version: MODULE_VERSION });
 
 /** The names and bookkeeping every model's full state carries. */
 function identity(control: ControlName): Record<string, unknown> {
-  const [model, view] = NAMES[control];
+  const [model, view] = CONTROL_NAMES[control];
   return {
-    _model_name: model,
+    // jupyter-js-widgets 2.1 has one progress model for both kinds.
+    _model_name: model.endsWith("ProgressModel") ? "ProgressModel" : model,
     _model_module: MODULE,
     _model_module_version: MODULE_VERSION,
     _view_name: view,
@@ -68,24 +44,18 @@ function identity(control: ControlName): Record<string, unknown> {
   };
 }
 
-function isObject(x: unknown): x is Record<string, unknown> {
-  return typeof x === "object" && x !== null && !Array.isArray(x);
-}
-
 /** Protocol 1 (the classic Notebook's jupyter-js-widgets 2.1). */
 export const protocolV1: WidgetProtocol = {
   version: "1",
   target: "jupyter.widget",
-  versionTarget: "jupyter.widget.version",
-  versionMessage: () => ({ version: MODULE_VERSION }),
   open(control, state) {
     const whole = { ...identity(control), ...toWire(state) };
     // The same again under `state`, the one shape Jupyter's headless executor (nbclient, under
     // nbconvert) reads: it fails on a widget comm_open without it. The extension ignores it.
     return { data: { ...whole, state: whole } };
   },
-  update: (control, state, whole) => ({
-    data: { method: "update", state: { ...(whole ? identity(control) : {}), ...toWire(state) }, buffers: [] },
+  update: (control, state, keys) => ({
+    data: { method: "update", state: keys === "all" ? { ...identity(control), ...toWire(state) } : toWire(state, keys), buffers: [] },
   }),
   parse(_control: ControlName, message: CommMessage): FrontendRequest {
     const data: unknown = message.data;
@@ -95,10 +65,10 @@ export const protocolV1: WidgetProtocol = {
         if (!isObject(data.sync_data)) return { kind: "unknown", why: "backbone without sync_data" };
         const state: KernelState = {};
         // Keys starting with "_" are the model's own bookkeeping, never a user's edit.
-        for (const [key, value] of Object.entries(data.sync_data)) if (!key.startsWith("_")) state[camel(key)] = value;
+        for (const [key, value] of Object.entries(data.sync_data)) if (!key.startsWith("_")) state[kernelKey(key)] = value;
         const keys = Array.isArray(data.buffer_keys) ? data.buffer_keys : [];
         keys.forEach((key, i) => {
-          if (typeof key === "string" && !key.startsWith("_") && message.buffers[i]) state[camel(key)] = message.buffers[i];
+          if (typeof key === "string" && !key.startsWith("_") && message.buffers[i]) state[kernelKey(key)] = message.buffers[i];
         });
         return { kind: "state", state };
       }
@@ -111,9 +81,13 @@ export const protocolV1: WidgetProtocol = {
     }
   },
   displayMessage: () => ({ data: { method: "display" } }),
-  viewBundle: (modelId, text) => ({
+  viewBundle: (modelId, text, frontendPresent) => ({
     "application/vnd.jupyter.widget-view+json": { model_id: modelId },
     // The extension shows the view by the display message; a text/plain beside it would be shown too.
-    "text/plain": text,
+    "text/plain": frontendPresent ? null : text,
   }),
+  modelEntry(control, state) {
+    const whole = { ...identity(control), ...toWire(state) };
+    return { model_name: whole._model_name, model_module: MODULE, model_module_version: MODULE_VERSION, state: whole };
+  },
 };

@@ -1,8 +1,9 @@
 /**
  * What a widget protocol version decides, so the widget library (widget.ts, controls.ts) speaks
  * any of them: model and view names, how state travels in comm messages, how a view is shown, and
- * the version handshake. protocol-v1.ts is the classic Notebook's (jupyter-js-widgets 2.1); a
- * protocol 2.x module (JupyterLab's widget manager) goes beside it, implementing the same type.
+ * the version handshake. protocol-v1.ts is the classic Notebook's (jupyter-js-widgets 2.1),
+ * protocol-v2.ts JupyterLab's (@jupyter-widgets 8); the kernel speaks whichever the frontend
+ * announced (index.ts).
  */
 import type { CommMessage } from "../cells/worker/comms.ts";
 
@@ -38,18 +39,16 @@ export interface WidgetProtocol {
   readonly version: string;
   /** The comm target widget models open. */
   readonly target: string;
-  /** The comm target the frontend opens to compare versions, if this protocol has one. */
-  readonly versionTarget: string | undefined;
-  /** The kernel's first message on the version comm (the frontend versions it accepts). */
-  versionMessage(): Record<string, unknown>;
   /** The comm_open of a new model with its whole state. */
   open(control: ControlName, state: KernelState): Outgoing;
-  /** A state update to the frontend: some keys, or all (with the model's names, after request_state). */
-  update(control: ControlName, state: KernelState, whole: boolean): Outgoing;
-  /** Reads a frontend's comm message to a widget. */
-  parse(control: ControlName, message: CommMessage): FrontendRequest;
+  /** A state update to the frontend: the named keys of `state`, or all of it (with the model's names, after request_state). */
+  update(control: ControlName, state: KernelState, keys: readonly string[] | "all"): Outgoing;
+  /** Reads a frontend's comm message to a widget whose state is `state`. */
+  parse(control: ControlName, message: CommMessage, state: KernelState): FrontendRequest;
   /** The comm message that shows a view where the cell's output goes, if this protocol sends one. */
   displayMessage(): Outgoing | undefined;
-  /** The display_data bundle of a view; `text` is the fallback for frontends without widgets, `null` leaves it out. */
-  viewBundle(modelId: string, text: string | null): Record<string, unknown>;
+  /** The display_data bundle of a view; `text` is the fallback for frontends without widgets. */
+  viewBundle(modelId: string, text: string, frontendPresent: boolean): Record<string, unknown>;
+  /** One model's whole state as a frontend fetching every model at once wants it (protocol 2's control comm). */
+  modelEntry(control: ControlName, state: KernelState): Record<string, unknown>;
 }

@@ -16,9 +16,12 @@ const DISPLAY_INSTEAD = Symbol.for("charm4ts.displayInstead");
 /** What widgets need from the cell thread. */
 export interface WidgetContext {
   readonly comms: CellComms;
-  readonly protocol: WidgetProtocol;
+  /** The protocol the frontend announced (a widget keeps the one it was made with). */
+  protocol(): WidgetProtocol;
   /** Whether a frontend that renders widgets is connected (else views fall back to text). */
   frontendPresent(): boolean;
+  /** The live widgets, by model id: what a frontend fetching every model's state gets. */
+  readonly live: Map<string, Widget>;
   /** A cell's handler failed: shown in the running cell, else logged. */
   failed(error: unknown, what: string): void;
   /** Something the frontend sent was unusable: for the kernel's log. */
@@ -55,6 +58,8 @@ export interface ControlSpec {
 export class Widget {
   /** The comm to the frontend's model (its id is the model id). */
   readonly comm: Comm;
+  /** The wire protocol of this widget's model, chosen when it was made. */
+  readonly protocol: WidgetProtocol;
   protected readonly state: KernelState;
   private readonly observers: Array<{ names: ReadonlySet<string> | undefined; handler: Observer }> = [];
 
@@ -65,9 +70,12 @@ export class Widget {
       if (!(key in spec.defaults)) throw new TypeError(`${caller}: unknown option "${key}" (options: ${Object.keys(spec.defaults).join(", ")})`);
     }
     this.state = settle(spec, { ...spec.defaults }, this.serializeOptions(options), caller);
-    const open = ctx.protocol.open(spec.control, this.state);
-    this.comm = ctx.comms.open(ctx.protocol.target, open.data, open.metadata, open.buffers);
+    this.protocol = ctx.protocol();
+    const open = this.protocol.open(spec.control, this.state);
+    this.comm = ctx.comms.open(this.protocol.target, open.data, open.metadata, open.buffers);
     this.comm.onMsg((message) => this.receive(message));
+    ctx.live.set(this.comm.id, this);
+    this.comm.onClose(() => ctx.live.delete(this.comm.id));
   }
 
   /** The model id the frontend knows this widget by. */
@@ -104,6 +112,7 @@ export class Widget {
   /** Removes the widget's views from the notebook and ends its comm. */
   close(): void {
     this.comm.close();
+    this.ctx.live.delete(this.modelId);
   }
 
   /** Displayed, not an execute_result, as a cell's last value. */
@@ -113,9 +122,14 @@ export class Widget {
 
   /** Shows a view in the notebook (what `display(widget)` and a cell's last value do). */
   [MIME_BUNDLE](): Record<string, unknown> {
-    const show = this.ctx.protocol.displayMessage();
+    const show = this.protocol.displayMessage();
     if (show && !this.comm.closed) this.comm.send(show.data, show.metadata, show.buffers);
-    return this.ctx.protocol.viewBundle(this.modelId, this.ctx.frontendPresent() ? null : this.toString());
+    return this.protocol.viewBundle(this.modelId, this.toString(), this.ctx.frontendPresent());
+  }
+
+  /** The whole state as a frontend fetching every model at once wants it. */
+  modelEntry(): Record<string, unknown> {
+    return this.protocol.modelEntry(this.spec.control, this.state);
   }
 
   /** `IntSlider(value=3, min=0, max=10, description="speed")`: the text shown without a widget frontend. */
@@ -172,7 +186,7 @@ export class Widget {
     // A frontend's edit is already in its view, unless it was adjusted here (clamped, rounded).
     const send = source === "kernel" ? changed : Object.keys(requested).filter((k) => !sameValue(after[k], requested[k]));
     if (send.length > 0 && !this.comm.closed) {
-      const update = this.ctx.protocol.update(this.spec.control, Object.fromEntries(send.map((k) => [k, this.state[k]])), false);
+      const update = this.protocol.update(this.spec.control, this.state, send);
       this.comm.send(update.data, update.metadata, update.buffers);
     }
     const calls = changed.flatMap((name) => {
@@ -184,7 +198,7 @@ export class Widget {
 
   /** A frontend's comm message: an edit, a request for the whole state, or an event. */
   private receive(message: CommMessage): unknown {
-    const request = this.ctx.protocol.parse(this.spec.control, message);
+    const request = this.protocol.parse(this.spec.control, message, this.state);
     switch (request.kind) {
       case "state": {
         const editable = Object.fromEntries(Object.entries(request.state).filter(([k]) => this.spec.editable.includes(k)));
@@ -195,13 +209,13 @@ export class Widget {
         } catch (error) {
           // A value the rules refuse: the frontend's view goes back to the kernel's value.
           this.ctx.log(`${this.label()}: refused the frontend's ${JSON.stringify(request.state).slice(0, 200)}: ${(error as Error).message}`);
-          const update = this.ctx.protocol.update(this.spec.control, pick(this.state, Object.keys(editable)), false);
+          const update = this.protocol.update(this.spec.control, this.state, Object.keys(editable));
           this.comm.send(update.data, update.metadata, update.buffers);
           return undefined;
         }
       }
       case "request-state": {
-        const update = this.ctx.protocol.update(this.spec.control, this.state, true);
+        const update = this.protocol.update(this.spec.control, this.state, "all");
         this.comm.send(update.data, update.metadata, update.buffers);
         return undefined;
       }
@@ -231,10 +245,6 @@ function settle(spec: ControlSpec, state: KernelState, changes: KernelState, cal
   const valueRule = spec.coerce.value;
   if (valueRule && "value" in state) state.value = valueRule(state.value, state, `${caller}: value`);
   return state;
-}
-
-function pick(state: KernelState, keys: string[]): KernelState {
-  return Object.fromEntries(keys.filter((k) => k in state).map((k) => [k, state[k]]));
 }
 
 /** Equal as JSON values (options lists compare by content). */

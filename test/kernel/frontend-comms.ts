@@ -1,6 +1,7 @@
 // A test's side of comms, as a frontend would do them over the real kernel's sockets: wait for a
 // message, and send a comm message and collect what the kernel published under it up to its idle.
-import { withTimeout, type Msg } from "../../kernel/runner/client.ts";
+import { expect } from "vitest";
+import { withTimeout, type Exchange, type Msg } from "../../kernel/runner/client.ts";
 import type { LaunchedKernel } from "../../kernel/runner/launch.ts";
 
 /** A frontend's comm message and what the kernel published under it (busy … idle). */
@@ -37,4 +38,23 @@ export function frontendComms(k: LaunchedKernel) {
   }
 
   return { next, comm };
+}
+
+/** The iopub messages of one type in an exchange. */
+export const ofType = (x: { iopub: Msg[] }, type: string): Msg[] => x.iopub.filter((m) => m.header.msg_type === type);
+
+/** The data of an exchange's execute_result, if it had one. */
+export const resultOf = (x: Exchange): Record<string, unknown> | undefined => ofType(x, "execute_result")[0]?.content.data as Record<string, unknown> | undefined;
+
+/**
+ * Runs a cell that must succeed without output on stderr (a type error would be there), but for
+ * the notice of a type check a loaded machine gave up on (the language process runs at nice 19).
+ */
+export async function runClean(k: LaunchedKernel, code: string): Promise<Exchange> {
+  const x = await k.client.execute(code);
+  const stderr = ofType(x, "stream").filter((m) => m.content.name === "stderr").map((m) => String(m.content.text))
+    .filter((text) => !/^TypeScript: checking this cell took over \d+ s/.test(text)).join("");
+  expect(x.reply.content.status, JSON.stringify(x.reply.content)).toBe("ok");
+  expect(stderr).toBe("");
+  return x;
 }

@@ -38,6 +38,15 @@ describeWith("nbconvert")("jupyter nbconvert --execute", () => {
     // Every code cell ran, in order.
     const counts = executed.cells.filter((c) => c.cell_type === "code").map((c) => c.execution_count);
     expect(counts).toEqual(counts.map((_, i) => i + 1));
+    if (name === "steering.ipynb") {
+      // nbclient keeps the widgets' last state in the notebook, so JupyterLab shows them on opening it.
+      const saved = (executed as { metadata: { widgets?: Record<string, { version_major: number; state: Record<string, { model_name: string; state: Record<string, unknown> }> }> } })
+        .metadata.widgets?.["application/vnd.jupyter.widget-state+json"];
+      expect(saved?.version_major).toBe(2);
+      const models = Object.values(saved!.state);
+      expect(models.map((m) => m.model_name)).toEqual(expect.arrayContaining(["FloatSliderModel", "ButtonModel", "HBoxModel"]));
+      expect(models.find((m) => m.model_name === "FloatSliderModel")!.state).toMatchObject({ description: "speed", _model_module: "@jupyter-widgets/controls" });
+    }
   }, 180_000);
 });
 

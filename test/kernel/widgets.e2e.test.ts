@@ -1,14 +1,14 @@
-// Widgets through the real kernel over ZeroMQ, the test playing the classic Notebook's widget
-// manager (protocol 1: jupyter-js-widgets 2.1): models opened on `jupyter.widget` with their whole
-// state, shown by a display message, edited by the "frontend" while a cell runs (its onChange
+// Widgets through the real kernel over ZeroMQ: without a frontend (protocol 2 by default), then
+// the test playing the classic Notebook's widget manager (protocol 1: jupyter-js-widgets 2.1):
+// models opened on `jupyter.widget` with their whole state, shown by a display message, edited by the "frontend" while a cell runs (its onChange
 // fires during the cell), set by the kernel, rebuilt on request_state, clicked; and messages with
 // any content, which never take the kernel down.
 import { existsSync } from "node:fs";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { withTimeout, type Exchange, type Msg } from "../../kernel/runner/client.ts";
+import { withTimeout, type Exchange } from "../../kernel/runner/client.ts";
 import { kernelScript, launchKernel, type LaunchedKernel } from "../../kernel/runner/launch.ts";
-import { frontendComms } from "./frontend-comms.ts";
+import { frontendComms, ofType, resultOf, runClean } from "./frontend-comms.ts";
 
 const VIEW = "application/vnd.jupyter.widget-view+json";
 let k: LaunchedKernel;
@@ -24,39 +24,25 @@ afterAll(async () => {
   await k?.shutdown();
 });
 
-/**
- * Runs a cell that must succeed without output on stderr (a type error would be there), but for
- * the notice of a type check a loaded machine gave up on (the language process runs at nice 19).
- */
-async function run(code: string): Promise<Exchange> {
-  const x = await k.client.execute(code);
-  const stderr = x.iopub.filter((m) => m.header.msg_type === "stream" && m.content.name === "stderr").map((m) => String(m.content.text))
-    .filter((text) => !/^TypeScript: checking this cell took over \d+ s/.test(text)).join("");
-  expect(x.reply.content.status, JSON.stringify(x.reply.content)).toBe("ok");
-  expect(stderr).toBe("");
-  return x;
-}
-
-const ofType = (x: { iopub: Msg[] }, type: string) => x.iopub.filter((m) => m.header.msg_type === type);
-const value = (x: Exchange) => ofType(x, "execute_result")[0]?.content.data as Record<string, unknown> | undefined;
+const run = (code: string): Promise<Exchange> => runClean(k, code);
+const value = resultOf;
 
 describe("widgets without a widget frontend", () => {
-  it("open a model with its whole state, and show as text beside the view", async () => {
+  it("open a model with its whole state in protocol 2 (what nbclient reads), and show as text beside the view", async () => {
     const x = await run('const n = widgets.IntSlider({ max: 10, value: 3, description: "n" });\nn');
     const [open] = ofType(x, "comm_open");
     expect(open!.content.target_name).toBe("jupyter.widget");
+    expect(open!.metadata).toEqual({ version: "2.1.0" });
     expect(open!.content.data).toMatchObject({
-      _model_name: "IntSliderModel", _view_name: "IntSliderView", _model_module: "jupyter-js-widgets", _model_module_version: "~2.1.4",
-      value: 3, min: 0, max: 10, step: 1, description: "n", continuous_update: true, msg_throttle: 1,
+      state: { _model_name: "IntSliderModel", _view_name: "IntSliderView", _model_module: "@jupyter-widgets/controls", _model_module_version: "2.0.0",
+        value: 3, min: 0, max: 10, step: 1, description: "n", continuous_update: true },
+      buffer_paths: [],
     });
     const id = String(open!.content.comm_id);
-    // The display message on the model's comm, then the view's bundle, both under the cell.
-    const display = ofType(x, "comm_msg")[0]!;
-    expect(display.content).toEqual({ comm_id: id, data: { method: "display" } });
-    expect(display.parent_header.msg_id).toBe(x.request.msg_id);
     // A widget as the cell's last value is displayed, not a result (as ipywidgets' are).
     expect(value(x)).toBeUndefined();
-    expect(ofType(x, "display_data")[0]?.content.data).toEqual({ [VIEW]: { model_id: id }, "text/plain": 'IntSlider(value=3, max=10, description="n")' });
+    expect(ofType(x, "comm_msg")).toEqual([]);
+    expect(ofType(x, "display_data")[0]?.content.data).toEqual({ [VIEW]: { model_id: id, version_major: 2, version_minor: 0 }, "text/plain": 'IntSlider(value=3, max=10, description="n")' });
     expect(value(await run("widgets.frontend.present"))?.["text/plain"]).toBe("false");
   });
 
