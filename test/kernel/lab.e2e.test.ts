@@ -213,7 +213,7 @@ describeWith("jupyter_server", "chromium")("steering.ipynb in JupyterLab with it
     // The kernel picks its widget protocol by the manager's control comm: answered before any cell runs.
     await widgetManagerReady(nb);
     const status = views(nb, "controls").locator(".widget-html-content");
-    const progress = views(nb, "run").locator(".widget-label");
+    const progress = views(nb, "run").locator(".jupyter-widgets.widget-label");
     await nb.runAll(async () => {
       await showing(status, /^step \d+: speed 0\.10 in every cell/, 90_000, "the status line to count steps");
       seen.before = await status.innerText();
@@ -252,7 +252,7 @@ describeWith("jupyter_server", "chromium")("steering.ipynb in JupyterLab with it
     expect(seen.progress).toMatch(/^[1-9]\d*\/30 \(\d+%\)$/);
     expect(seen.progressWidth).toBeGreaterThan(0);
     // The same node as mid-run, now further on; the run cell's views are the same ones (bar and two charts).
-    const progress = views(nb(), "run").locator('.widget-label[data-charm4ts-mid-run="yes"]');
+    const progress = views(nb(), "run").locator('.jupyter-widgets.widget-label[data-charm4ts-mid-run="yes"]');
     const [midRun, atEnd] = [seen.progress, await progress.innerText()].map((text) => Number(/^(\d+)\//.exec(text)?.[1]));
     expect(atEnd).toBeGreaterThanOrEqual(midRun!);
     expect(await views(nb(), "run").count()).toBe(seen.viewsMidRun);
