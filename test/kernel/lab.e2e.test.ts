@@ -96,8 +96,12 @@ async function tourOutputs(nb: LabNotebook): Promise<void> {
   expect(timeline.height).toBeLessThan(1000);
   expect(timeline.texts).toEqual(expect.arrayContaining(["PE 0", "PE 1", "0 ms"]));
   expect(await nb.html("c18").locator("table th").allTextContents()).toEqual(["PE", "entry method", "calls", "ms"]);
-  // The progress bar updated in place: one output, in its final state.
-  expect((await nb.outputs("c20").allTextContents()).map((s) => s.trim())).toEqual(["reductions: 20/20 (100%)"]);
+  // The progress bar updated in place: one output, a progress widget in its final state.
+  expect(await nb.outputs("c20").count()).toBe(1);
+  const bar = views(nb, "c20");
+  expect((await bar.locator(".widget-hprogress .widget-label").innerText()).trim()).toBe("reductions");
+  expect(await bar.locator(".jupyter-widgets.widget-label").innerText()).toBe("20/20 (100%)");
+  expect(await bar.locator(".progress-bar").evaluate((el: any) => el.style.width)).toBe("100%");
   expect(await nb.text("c22", "result")).toContain("6171 (261 steps)");
   expect(await nb.html("c24").locator("table tr td:first-child").allTextContents()).toEqual(["0", "1"]);
 }
