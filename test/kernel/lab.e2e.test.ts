@@ -222,15 +222,20 @@ describeWith("jupyter_server", "chromium")("steering.ipynb in JupyterLab with it
       await showing(status, /^step \d+: speed 0\.10 in every cell/, 90_000, "the status line to count steps");
       seen.before = await status.innerText();
       seen.slider = await dragSlider(nb, views(nb, "controls").locator(".widget-slider"), 0.8);
+      const released = performance.now();
+      const atRelease = await status.innerText();
       // Every cell has stepped with the slider's value: the max and min of what the cells used agree.
       await showing(status, new RegExp(`speed ${seen.slider.replace(".", "\\.")} in every cell`), 30_000, `every cell to step with speed ${seen.slider}`);
       seen.after = await status.innerText();
+      const step = (line: string) => /^step (\d+)/.exec(line)?.[1];
+      console.log(`JupyterLab steering: slider released at step ${step(atRelease)}, every cell at speed ${seen.slider} by step ${step(seen.after)}, seen ${Math.round(performance.now() - released)} ms after release`);
       await showing(progress, /^[1-9]\d*\/30 /, 10_000, "the progress bar to advance");
       seen.progress = await progress.innerText();
       seen.progressWidth = await views(nb, "run").locator(".progress-bar").evaluate((el: any) => parseFloat(el.style.width));
       seen.viewsMidRun = await views(nb, "run").count();
       // Marked, to find the same node after the run: updated in place, not shown again.
       await progress.evaluate((el: any) => { el.dataset.charm4tsMidRun = "yes"; });
+      await nb.page.screenshot({ path: join(lab.shots, "steering-running.png") });
       await views(nb, "controls").locator("button.widget-button", { hasText: "stop" }).click();
     });
   });
