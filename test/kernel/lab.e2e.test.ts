@@ -279,4 +279,24 @@ describeWith("jupyter_server", "chromium")("steering.ipynb in JupyterLab with it
     const stderr = (await nb().everywhere("stderr")).filter(([, text]) => !/^TypeScript: checking this cell took over \d+ s/.test(text));
     expect(stderr).toEqual([]);
   });
+
+  it("a reconnecting page gets every live model's state back from the kernel, and its views stay", async () => {
+    const page = nb().page;
+    const answers: number = await page.evaluate(() => (globalThis as any).lab.widgets.answers);
+    // JupyterLab's manager restores from the kernel whenever its connection comes back.
+    await page.evaluate(() => (globalThis as any).lab.panel.sessionContext.session.kernel.reconnect());
+    await page.waitForFunction((before) => (globalThis as any).lab.widgets.answers > before, answers, { timeout: 15_000, polling: 50 }).catch((error: Error) => {
+      throw new Error(`waited 15 s for the kernel to answer the reconnected manager's control comm: ${error.message.split("\n")[0]}`);
+    });
+    const { listed, known } = await page.evaluate(() => {
+      const { manager, statesListed } = (globalThis as any).lab.widgets;
+      return { listed: statesListed as number, known: Object.keys(manager.get_state_sync().state).length };
+    });
+    // The controls, the progress bar with its label, the two charts and their boxes: every one the page knows.
+    expect(listed).toBeGreaterThanOrEqual(10);
+    expect(listed).toBe(known);
+    expect((await views(nb(), "controls").locator(".widget-readout").innerText()).trim()).toBe(seen.slider);
+    expect(await views(nb(), "controls").locator(".widget-html-content").innerText()).toMatch(/— stopped by the button$/);
+    expect(lab.pageErrors).toEqual([]);
+  });
 });

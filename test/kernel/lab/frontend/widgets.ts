@@ -30,7 +30,9 @@ export interface WidgetsHandle {
   manager: WidgetManager;
   /** The latest control comm's fate (a reconnect opens a new one). */
   control: ControlComm;
-  /** How many models the kernel's `update_states` listed. */
+  /** How many times the kernel answered a control comm (once per connect). */
+  answers: number;
+  /** How many models the kernel's latest `update_states` listed. */
   statesListed: number;
 }
 
@@ -44,7 +46,7 @@ export async function addWidgetManager(panel: NotebookPanel): Promise<WidgetsHan
   const { context, content, sessionContext } = panel;
   await sessionContext.ready;
   const manager = new WidgetManager(context, content.rendermime, { saveState: false });
-  const handle: WidgetsHandle = { manager, control: "none", statesListed: 0 };
+  const handle: WidgetsHandle = { manager, control: "none", answers: 0, statesListed: 0 };
   // In time for the restore the constructor started: it opens the control comm only after awaiting the session.
   watchControlComm(sessionContext.session?.kernel ?? null, handle);
   sessionContext.kernelChanged.connect((_, change) => watchControlComm(change.newValue, handle));
@@ -94,6 +96,7 @@ function watchControlComm(kernel: Kernel.IKernelConnection | null, handle: Widge
       const data = content.data as { method?: string; states?: Record<string, unknown> };
       if (msg_type === "comm_msg" && data.method === "update_states") {
         handle.control = "answered";
+        handle.answers++;
         handle.statesListed = Object.keys(data.states ?? {}).length;
       } else if (msg_type === "comm_close" && handle.control === "opened") {
         handle.control = "refused";
