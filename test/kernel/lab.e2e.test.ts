@@ -274,6 +274,8 @@ describeWith("jupyter_server", "chromium")("steering.ipynb in JupyterLab with it
     expect(result).toMatch(/stopped by the button after \d+ steps \((\d+\.\d) s\)/);
     expect(Number(/\((\d+\.\d) s\)/.exec(result)![1])).toBeLessThan(30);
     expect(await views(nb(), "controls").locator(".widget-html-content").innerText()).toMatch(/— stopped by the button$/);
+    // The run disabled its button on the way out; the view follows the kernel's state.
+    expect(await views(nb(), "controls").locator("button.widget-button").isDisabled()).toBe(true);
     expect(await nb().text("after", "result")).toContain("30000 particles, as many as at the start");
     // A type check given up on a loaded machine says so on stderr: the kernel's notice, not the notebook's error.
     const stderr = (await nb().everywhere("stderr")).filter(([, text]) => !/^TypeScript: checking this cell took over \d+ s/.test(text));
