@@ -1,6 +1,7 @@
 // The project's notebooks as a JupyterLab 4 user sees them: JupyterLab's own notebook panel,
 // output area and renderers (bundled from its npm packages by ./lab/bundle.ts) against Debian's
 // jupyter_server, in Debian's Chromium. Cells run with Shift+Enter one by one and with Run All;
+// widgets render through JupyterLab's widget manager, and a slider is dragged while a cell runs;
 // the assertions read JupyterLab's DOM. Screenshots of a notebook are kept when a test fails.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -8,11 +9,12 @@ import { afterAll, beforeAll, beforeEach, expect, it } from "vitest";
 import { ROOT } from "./jupyter-env.ts";
 import { FIRST_HOUR, notebookJson, type FirstHourCell } from "./first-hour.ts";
 import { cellIds, LabNotebook, startLab, type Lab } from "./lab/page.ts";
+import { dragSlider, showing, views, widgetManagerReady } from "./lab/widgets.ts";
 import { describeWith, hasTools } from "../system-tools.ts";
 
 /** Two PEs whatever the machine, so the PE labels below are known. */
 const PES = 2;
-const NOTEBOOKS = ["tour.ipynb", "load-balancing.ipynb", "remote-pes.ipynb"] as const;
+const NOTEBOOKS = ["tour.ipynb", "load-balancing.ipynb", "remote-pes.ipynb", "steering.ipynb"] as const;
 const sources = Object.fromEntries(NOTEBOOKS.map((name) => [name, readFileSync(join(ROOT, "notebooks", name), "utf8")]));
 const firstHour = notebookJson(FIRST_HOUR);
 
@@ -37,7 +39,8 @@ function useNotebook(name: string, json: string, run: (nb: LabNotebook) => Promi
       await run(nb);
     } catch (error) {
       const shot = await nb.screenshot(lab, `${name}-setup-failure.png`).catch(() => "(no screenshot)");
-      throw new Error(`${(error as Error).message}\nscreenshot: ${shot}\njupyter_server log:\n${lab.server.log().slice(-3000)}`);
+      const pageErrors = lab.pageErrors.length ? lab.pageErrors.join("\n") : "none";
+      throw new Error(`${(error as Error).message}\nscreenshot: ${shot}\npage errors: ${pageErrors}\njupyter_server log:\n${lab.server.log().slice(-3000)}`);
     }
   }, 300_000);
   beforeEach(({ task, onTestFailed }) => {
@@ -93,8 +96,12 @@ async function tourOutputs(nb: LabNotebook): Promise<void> {
   expect(timeline.height).toBeLessThan(1000);
   expect(timeline.texts).toEqual(expect.arrayContaining(["PE 0", "PE 1", "0 ms"]));
   expect(await nb.html("c18").locator("table th").allTextContents()).toEqual(["PE", "entry method", "calls", "ms"]);
-  // The progress bar updated in place: one output, in its final state.
-  expect((await nb.outputs("c20").allTextContents()).map((s) => s.trim())).toEqual(["reductions: 20/20 (100%)"]);
+  // The progress bar updated in place: one output, a progress widget in its final state.
+  expect(await nb.outputs("c20").count()).toBe(1);
+  const bar = views(nb, "c20");
+  expect((await bar.locator(".widget-hprogress .widget-label").innerText()).trim()).toBe("reductions");
+  expect(await bar.locator(".jupyter-widgets.widget-label").innerText()).toBe("20/20 (100%)");
+  expect(await bar.locator(".progress-bar").evaluate((el: any) => el.style.width)).toBe("100%");
   expect(await nb.text("c22", "result")).toContain("6171 (261 steps)");
   expect(await nb.html("c24").locator("table tr td:first-child").allTextContents()).toEqual(["0", "1"]);
 }
@@ -200,5 +207,98 @@ describeWith("jupyter_server", "chromium")("a first hour's notebook in JupyterLa
     expect(await nb().text("processes", "result")).toBe("3");
     const counts = await nb().counts();
     expect(Object.values(counts).every((c) => /^\d+$/.test(c))).toBe(true);
+  });
+});
+
+describeWith("jupyter_server", "chromium")("steering.ipynb in JupyterLab with its widget manager: steered while it runs", () => {
+  /** The status line before and after the drag, the slider's readout after it, the progress bar mid-run. */
+  const seen = { before: "", slider: "", after: "", progress: "", progressWidth: 0, viewsMidRun: 0 };
+  const nb = useNotebook("steering.ipynb", sources["steering.ipynb"]!, async (nb) => {
+    // The kernel picks its widget protocol by the manager's control comm: answered before any cell runs.
+    await widgetManagerReady(nb);
+    const status = views(nb, "controls").locator(".widget-html-content");
+    const progress = views(nb, "run").locator(".jupyter-widgets.widget-label");
+    await nb.runAll(async () => {
+      await showing(status, /^step \d+: speed 0\.10 in every cell/, 90_000, "the status line to count steps");
+      seen.before = await status.innerText();
+      seen.slider = await dragSlider(nb, views(nb, "controls").locator(".widget-slider"), 0.8);
+      const released = performance.now();
+      const atRelease = await status.innerText();
+      // Every cell has stepped with the slider's value: the max and min of what the cells used agree.
+      await showing(status, new RegExp(`speed ${seen.slider.replace(".", "\\.")} in every cell`), 30_000, `every cell to step with speed ${seen.slider}`);
+      seen.after = await status.innerText();
+      const step = (line: string) => /^step (\d+)/.exec(line)?.[1];
+      console.log(`JupyterLab steering: slider released at step ${step(atRelease)}, every cell at speed ${seen.slider} by step ${step(seen.after)}, seen ${Math.round(performance.now() - released)} ms after release`);
+      await showing(progress, /^[1-9]\d*\/30 /, 10_000, "the progress bar to advance");
+      seen.progress = await progress.innerText();
+      seen.progressWidth = await views(nb, "run").locator(".progress-bar").evaluate((el: any) => parseFloat(el.style.width));
+      seen.viewsMidRun = await views(nb, "run").count();
+      // Marked, to find the same node after the run: updated in place, not shown again.
+      await progress.evaluate((el: any) => { el.dataset.charm4tsMidRun = "yes"; });
+      await nb.page.screenshot({ path: join(lab.shots, "steering-running.png") });
+      await views(nb, "controls").locator("button.widget-button", { hasText: "stop" }).click();
+    });
+  });
+
+  it("renders the controls as JupyterLab widgets, not as text", async () => {
+    const controls = views(nb(), "controls");
+    expect(await controls.count()).toBe(1);
+    expect(await controls.locator(".jupyter-widgets.widget-slider.widget-hslider .noUi-handle").count()).toBe(1);
+    expect((await controls.locator("button.jupyter-button.widget-button").innerText()).trim()).toBe("stop");
+    expect(await controls.locator(".jupyter-widgets.widget-html").count()).toBe(1);
+    expect(await nb().outputs("controls", '[data-mime-type="text/plain"]').count()).toBe(0);
+    expect(await nb().page.locator(".jp-OutputArea-output").filter({ hasText: /Loading widget|Error displaying widget/ }).count()).toBe(0);
+    expect(seen.before).toMatch(/max particles per cell \d+/);
+  });
+
+  it("a slider drag during the run reaches every cell on both PEs: the reduction of the speeds they used agrees with the slider", () => {
+    expect(seen.slider).toMatch(/^0\.\d\d$/);
+    expect(Number(seen.slider)).toBeGreaterThan(0.2);
+    expect(seen.after).toContain(`speed ${seen.slider} in every cell`);
+  });
+
+  it("advanced the progress bar in place while the run went on", async () => {
+    expect(seen.progress).toMatch(/^[1-9]\d*\/30 \(\d+%\)$/);
+    expect(seen.progressWidth).toBeGreaterThan(0);
+    // The same node as mid-run, now further on; the run cell's views are the same ones (bar and two charts).
+    const progress = views(nb(), "run").locator('.jupyter-widgets.widget-label[data-charm4ts-mid-run="yes"]');
+    const [midRun, atEnd] = [seen.progress, await progress.innerText()].map((text) => Number(/^(\d+)\//.exec(text)?.[1]));
+    expect(atEnd).toBeGreaterThanOrEqual(midRun!);
+    expect(await views(nb(), "run").count()).toBe(seen.viewsMidRun);
+    expect(await views(nb(), "run").locator(".widget-html-content svg").count()).toBe(2);
+  });
+
+  it("stop ends the run before its time, cleanly: no particle lost, no error anywhere", async () => {
+    await ranCleanly(nb(), 1);
+    const result = await nb().text("run", "result");
+    expect(result).toMatch(/stopped by the button after \d+ steps \((\d+\.\d) s\)/);
+    expect(Number(/\((\d+\.\d) s\)/.exec(result)![1])).toBeLessThan(30);
+    expect(await views(nb(), "controls").locator(".widget-html-content").innerText()).toMatch(/— stopped by the button$/);
+    // The run disabled its button on the way out; the view follows the kernel's state.
+    expect(await views(nb(), "controls").locator("button.widget-button").isDisabled()).toBe(true);
+    expect(await nb().text("after", "result")).toContain("30000 particles, as many as at the start");
+    // A type check given up on a loaded machine says so on stderr: the kernel's notice, not the notebook's error.
+    const stderr = (await nb().everywhere("stderr")).filter(([, text]) => !/^TypeScript: checking this cell took over \d+ s/.test(text));
+    expect(stderr).toEqual([]);
+  });
+
+  it("a reconnecting page gets every live model's state back from the kernel, and its views stay", async () => {
+    const page = nb().page;
+    const answers: number = await page.evaluate(() => (globalThis as any).lab.widgets.answers);
+    // JupyterLab's manager restores from the kernel whenever its connection comes back.
+    await page.evaluate(() => (globalThis as any).lab.panel.sessionContext.session.kernel.reconnect());
+    await page.waitForFunction((before) => (globalThis as any).lab.widgets.answers > before, answers, { timeout: 15_000, polling: 50 }).catch((error: Error) => {
+      throw new Error(`waited 15 s for the kernel to answer the reconnected manager's control comm: ${error.message.split("\n")[0]}`);
+    });
+    const { listed, known } = await page.evaluate(() => {
+      const { manager, statesListed } = (globalThis as any).lab.widgets;
+      return { listed: statesListed as number, known: Object.keys(manager.get_state_sync().state).length };
+    });
+    // The controls, the progress bar with its label, the two charts and their boxes: every one the page knows.
+    expect(listed).toBeGreaterThanOrEqual(10);
+    expect(listed).toBe(known);
+    expect((await views(nb(), "controls").locator(".widget-readout").innerText()).trim()).toBe(seen.slider);
+    expect(await views(nb(), "controls").locator(".widget-html-content").innerText()).toMatch(/— stopped by the button$/);
+    expect(lab.pageErrors).toEqual([]);
   });
 });

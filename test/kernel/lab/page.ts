@@ -155,11 +155,12 @@ export class LabNotebook {
     for (const id of this.ids) await this.runCell(id);
   }
 
-  /** Run All, as JupyterLab's Run menu does it, then waits for the last cell. */
-  async runAll(): Promise<void> {
+  /** Run All, as JupyterLab's Run menu does it, and `then` (while the cells run) if given, then waits for the last cell. */
+  async runAll(then?: () => Promise<void>): Promise<void> {
     const before = await this.counts();
     // Not awaited in the page: its promise settles only when the last cell has, which settle() bounds.
     await this.page.evaluate(() => { void (globalThis as any).lab.runAll(); });
+    await then?.();
     await this.settle("Run All to finish", this.ids, before);
   }
 

@@ -1,8 +1,8 @@
 // The browser side of the JupyterLab test: JupyterLab 4's own notebook panel, output area,
 // rendermime registry (its standard renderers and HTML sanitizer), session dialogs and toolbar
-// buttons, put together on one page the way JupyterLab's notebook plugin puts them together,
-// talking to a real jupyter_server on the same origin. Bundled by ../bundle.ts; the page's query
-// names the notebook (`path`) and the server's token (`token`).
+// buttons, put together on one page the way JupyterLab's notebook plugin puts them together, and
+// JupyterLab's widget manager (./widgets.ts), talking to a real jupyter_server on the same origin.
+// Bundled by ../bundle.ts; the page's query names the notebook (`path`) and the server's token (`token`).
 import "@jupyterlab/theme-light-extension/style/variables.css";
 import "@jupyterlab/theme-light-extension/style/theme.css";
 import "@jupyterlab/notebook/style/index.js";
@@ -19,6 +19,7 @@ import { ServerConnection, ServiceManager } from "@jupyterlab/services";
 import { CommandRegistry } from "@lumino/commands";
 import { Signal } from "@lumino/signaling";
 import { BoxPanel, Widget } from "@lumino/widgets";
+import { addWidgetManager, addWidgetPlaceholder, type WidgetsHandle } from "./widgets.ts";
 
 const query = new URLSearchParams(location.search);
 const path = query.get("path") ?? "";
@@ -29,9 +30,10 @@ const serverSettings = ServerConnection.makeSettings({
   appendToken: true,
 });
 
-/** What the test reaches in the page: the panel, and Run All as JupyterLab's menu runs it. */
+/** What the test reaches in the page: the panel, its widget manager, and Run All as JupyterLab's menu runs it. */
 export interface LabHandle {
   panel: NotebookPanel;
+  widgets: WidgetsHandle;
   runAll(): Promise<boolean>;
 }
 
@@ -48,6 +50,7 @@ async function open(): Promise<LabHandle> {
     sanitizer: new Sanitizer(),
     markdownParser: createMarkdownParser(languages),
   });
+  addWidgetPlaceholder(rendermime);
   const sessionDialogs = new SessionContextDialogs();
   const registry = new DocumentRegistry();
   registry.addModelFactory(new NotebookModelFactory({}));
@@ -83,8 +86,8 @@ async function open(): Promise<LabHandle> {
   addEventListener("resize", () => shell.update());
   bindKeys(panel, sessionDialogs);
   await panel.context.ready;
-  await panel.sessionContext.ready;
-  return { panel, runAll: () => NotebookActions.runAll(panel.content, panel.sessionContext, sessionDialogs) };
+  const widgets = await addWidgetManager(panel);
+  return { panel, widgets, runAll: () => NotebookActions.runAll(panel.content, panel.sessionContext, sessionDialogs) };
 }
 
 /** Puts an opened document into the page's one panel, as JupyterLab's shell puts it into its main area. */
