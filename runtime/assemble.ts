@@ -17,15 +17,15 @@ import { checkpointStep } from "./checkpoint/steps.ts";
 /** What each message type does on the endpoint `rt`. */
 export function messageHandlers(rt: Runtime): Handlers {
   return {
-    create: (m) => rt.host.create(m),
+    create: (m) => rt.runner.create(m),
     created: (m) => rt.creations.created(m.cid, m.n, m.e),
-    invoke: (m) => rt.host.invoke(m),
-    bcast: (m) => rt.host.broadcast(m),
+    invoke: (m) => rt.runner.invoke(m),
+    bcast: (m) => rt.runner.broadcast(m),
     resolve: (m) => settleLocal(m.fid, m.r ? decode(m.v) : m.v),
     reject: (m) => failLocal(m.fid, m.e),
     contrib: (m) => rt.reductions.receivePartial(m),
     down: (m) => rt.reductions.receiveResult(m),
-    chan: (m) => rt.host.channelMessage(m),
+    chan: (m) => rt.runner.channelMessage(m),
     qdProbe: (m) => rt.quiescence.answer(m.wave),
     qdCount: (m) => rt.quiescence.count(m.wave, m.sent, m.recv),
     qdStart: (m) => rt.quiescence.startQD(m.target),

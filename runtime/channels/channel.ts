@@ -82,7 +82,7 @@ export class Channel<T = unknown> {
 
 // A channel in a migrated chare's state: rebuilt on the new PE around the same inbox, which moved too.
 registerReviver("channel", (d: { cid: number; idx: number[]; remote: ProxyRef; port: number }) => {
-  const local = rt().host.collection(d.cid as any).elements.get(indexKey(d.idx));
+  const local = rt().runner.collection(d.cid as any).elements.get(indexKey(d.idx));
   if (!local) throw new CharmError("a channel arrived without its chare");
   // Through the constructor, so it has the hidden class of every other Channel (Object.create
   // gave another, and send/recv in hot loops went polymorphic on PEs where chares had moved).

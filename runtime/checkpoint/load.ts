@@ -11,7 +11,7 @@ import { canRevive, decode } from "../protocol/codec.ts";
 import type { Runtime } from "../core/runtime.ts";
 import { allocateChare, newRecord, type ElementRecord } from "../core/chare.ts";
 import { chareClass, findChareClass } from "../core/registry.ts";
-import { elementLabel } from "../core/host.ts";
+import { elementLabel } from "../core/entry-runner.ts";
 import { homePe } from "../core/placement.ts";
 import { unpackElement, type PackedElement } from "../core/migration.ts";
 import { forgetCollection } from "../core/destroy.ts";
@@ -150,7 +150,7 @@ function groupTargets(numPes: number, before: number, old: number): Array<[Endpo
 }
 
 function ensureCollection(rt: Runtime, ref: CollectionRef): void {
-  const coll = rt.host.collection(ref.cid, ref);
+  const coll = rt.runner.collection(ref.cid, ref);
   coll.ref = ref;
   coll.created = true;
 }
@@ -161,7 +161,7 @@ function install(rt: Runtime, ref: CollectionRef, idx: Index, state: PackedEleme
   const key = indexKey(idx);
   const record = newRecord(ref, idx, key, elementLabel(ref, idx, key, rt.self));
   allocateChare(chareClass(ref.cls, rt.self), record);
-  rt.host.collection(ref.cid).elements.set(key, record);
+  rt.runner.collection(ref.cid).elements.set(key, record);
   // Channels in its fields find their inboxes through the record, so it is in place first.
   unpackElement(rt, record, decode(state) as PackedElement);
   installed.push(record);

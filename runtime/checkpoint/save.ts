@@ -43,7 +43,7 @@ export async function saveHere(rt: Runtime, req: SaveRequest): Promise<SaveAnswe
   const writer = req.inMemory ? ElementWriter.inMemory() : await ElementWriter.create(req.dir, name);
   const collections: SavedCollection[] = [];
   try {
-    for (const coll of rt.host.byId.values()) {
+    for (const coll of rt.runner.byId.values()) {
       if (!coll.created || coll.failed || NOT_SAVED.has(coll.ref.cls) || coll.elements.size === 0) continue;
       let fields: string[] | undefined;
       for (const record of coll.elements.values()) {
@@ -70,13 +70,13 @@ export async function saveHere(rt: Runtime, req: SaveRequest): Promise<SaveAnswe
 function checkSavable(rt: Runtime, record: ElementRecord): void {
   const now = `${record.label} on PE ${rt.self}`;
   if (record.busy > 0) throw new CharmError(`${now} is suspended in an async entry method (at an await); checkpoint when no entry method is waiting`);
-  if (rt.host.conditions.count(record) > 0) throw new CharmError(`${now} has calls waiting for their when-condition; checkpoint once they have run`);
+  if (rt.runner.conditions.count(record) > 0) throw new CharmError(`${now} has calls waiting for their when-condition; checkpoint once they have run`);
   if (record.atSync || record.leaving !== undefined) throw new CharmError(`${now} is in a load-balancing round (it called AtSync or is moving); checkpoint after resumeFromSync`);
 }
 
 function scopeNames(rt: Runtime, scopes: ReductionScope[]): string {
   return scopes.map((s) => {
     const over = scopeTarget(s);
-    return over.kind === "section" ? `a section's reduction` : `${rt.host.byId.get(over.cid)?.ref.cls ?? "a collection"}'s`;
+    return over.kind === "section" ? `a section's reduction` : `${rt.runner.byId.get(over.cid)?.ref.cls ?? "a collection"}'s`;
   }).join(", ");
 }

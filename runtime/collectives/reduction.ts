@@ -84,7 +84,7 @@ interface RootState {
 }
 
 /** What reductions use of their runtime: sending, hosted elements, sections, the census and collection facts. */
-export type ReductionsRuntime = Pick<Runtime, "census" | "elementCount" | "host" | "numPes" | "reportUnhandled" | "rootPe" | "sections" | "self" | "send">;
+export type ReductionsRuntime = Pick<Runtime, "census" | "elementCount" | "runner" | "numPes" | "reportUnhandled" | "rootPe" | "sections" | "self" | "send">;
 
 /** The reductions in flight on this PE. */
 export class Reductions {
@@ -244,7 +244,7 @@ export class Reductions {
   /** How many elements here still owe reduction `key` (their next reduction is at most `key`). */
   private owedBy(cid: CollectionId, key: number): number {
     let owed = 0;
-    for (const r of this.rt.host.collection(cid).elements.values()) if (r.redNo <= key) owed++;
+    for (const r of this.rt.runner.collection(cid).elements.values()) if (r.redNo <= key) owed++;
     return owed;
   }
 
@@ -253,7 +253,7 @@ export class Reductions {
     let owed = 0;
     for (const ref of section.refs) {
       const keys = section.keysIn(ref.cid)!;
-      const elements = this.rt.host.byId.get(ref.cid)?.elements;
+      const elements = this.rt.runner.byId.get(ref.cid)?.elements;
       if (!elements) continue;
       // Walk whichever is smaller: a small section of a big array, or few elements here.
       if (keys.size < elements.size) {
@@ -286,7 +286,7 @@ export class Reductions {
       const section = this.rt.sections.get(over.sid)!;
       return [section.root(this.rt.numPes), section.size];
     }
-    const ref = this.rt.host.collection(over.cid).ref;
+    const ref = this.rt.runner.collection(over.cid).ref;
     return [this.rt.rootPe(ref), this.rt.elementCount(ref)];
   }
 
@@ -313,7 +313,7 @@ export class Reductions {
   private directRoot(share: LocalShare, of: number | undefined): Endpoint | undefined {
     if (share.all || share.target?.k !== "future" || of === undefined || this.rt.numPes > DIRECT_PES) return undefined;
     const over = scopeTarget(share.scope);
-    if (over.kind === "collection" && this.rt.host.collection(over.cid).ref.kind === "sparse") return undefined;
+    if (over.kind === "collection" && this.rt.runner.collection(over.cid).ref.kind === "sparse") return undefined;
     return homeOf(share.target.fid);
   }
 

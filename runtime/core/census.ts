@@ -12,7 +12,7 @@ interface Count {
 }
 
 /** What the census uses of its runtime: sending, the PE count, this endpoint and its hosted elements. */
-export type CensusRuntime = Pick<Runtime, "host" | "numPes" | "self" | "send">;
+export type CensusRuntime = Pick<Runtime, "runner" | "numPes" | "self" | "send">;
 
 /** Member lists of sparse arrays, and the census that makes them. */
 export class Census {
@@ -32,7 +32,7 @@ export class Census {
 
   /** A PE answers with its element count (after every insertion it has received). */
   answer(cid: CollectionId, from: Endpoint): void {
-    this.rt.send(from, { t: "censusCount", cid, pe: this.rt.self, n: this.rt.host.collection(cid).elements.size });
+    this.rt.send(from, { t: "censusCount", cid, pe: this.rt.self, n: this.rt.runner.collection(cid).elements.size });
   }
 
   /** The census collects one PE's count; with all in, it publishes the total. */

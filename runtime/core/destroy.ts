@@ -25,7 +25,7 @@ export async function destroyCollection(proxy: unknown): Promise<number> {
 
 /** Drops what this endpoint keeps about collection `cid`; returns how many of its elements were here. */
 export function forgetCollection(runtime: Runtime, cid: CollectionId): number {
-  const n = runtime.host.destroy(cid);
+  const n = runtime.runner.destroy(cid);
   runtime.locations.delete(cid);
   runtime.census.totals.delete(cid);
   runtime.creations.forget(cid);

@@ -18,7 +18,7 @@ export const ANY_PE = "any PE";
 export type WaitsOn = Endpoint | typeof ANY_PE;
 
 /** What failure handling uses of its runtime: its futures, transport, traffic counts and hosted elements. */
-export type FailuresRuntime = Pick<Runtime, "futures" | "host" | "numPes" | "scheduler" | "self" | "send" | "transport">;
+export type FailuresRuntime = Pick<Runtime, "futures" | "runner" | "numPes" | "scheduler" | "self" | "send" | "transport">;
 
 /** PEs known to be dead, and the rejections their deaths cause. */
 export class Failures {
@@ -43,7 +43,7 @@ export class Failures {
     this.dead.set(pe, why);
     this.rt.scheduler.traffic.forget(pe); // its messages never arrive, nor does it handle what it was sent
     this.rt.transport.peerLost?.(pe); // messages waiting for it would never be taken
-    this.rt.host.lostInTransit(pe, why); // elements it was moving here never arrive
+    this.rt.runner.lostInTransit(pe, why); // elements it was moving here never arrive
     for (const [fid, state] of [...this.rt.futures]) {
       if (state.status !== "pending" || (state.on !== pe && state.on !== ANY_PE)) continue;
       this.rt.futures.delete(fid);

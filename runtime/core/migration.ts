@@ -17,10 +17,13 @@ import type { CollectionRef, Message } from "../protocol/messages.ts";
 import { decode, encodeArgs, encodeValue } from "../protocol/codec.ts";
 import type { Waiting } from "./when.ts";
 import type { Runtime } from "./runtime.ts";
-import type { LocalCollection } from "./host.ts";
+import type { LocalCollection } from "./entry-runner.ts";
 import { allocateChare, newRecord, type ElementRecord } from "./chare.ts";
 import { chareClass } from "./registry.ts";
 import type { Inbox } from "../channels/inbox.ts";
+
+/** What moving elements uses of its runtime: sending, the hosted elements, and the subsystems an element's state touches. */
+export type MigrationRuntime = Pick<Runtime, "balancing" | "channels" | "runner" | "noteLocation" | "numPes" | "reductions" | "reportUnhandled" | "self" | "send" | "sendToElement">;
 
 type MigrateMsg = Extract<Message, { t: "migrate" }>;
 type BcastMsg = Extract<Message, { t: "bcast" }>;
@@ -62,7 +65,7 @@ export function elementBeingPacked(): ElementRecord | undefined {
   return packing;
 }
 
-function checkMovable(rt: Runtime, record: ElementRecord, toPe: number): void {
+function checkMovable(rt: MigrationRuntime, record: ElementRecord, toPe: number): void {
   const kind = record.ref.kind;
   if (kind !== "array" && kind !== "sparse") throw new CharmError(`${record.label}: only array elements migrate (this is a ${kind === "single" ? "singleton" : "group element"})`);
   if (!Number.isInteger(toPe) || toPe < 0 || toPe >= rt.numPes) throw new CharmError(`${record.label}.migrate(${toPe}): the PE must be an integer in 0…${rt.numPes - 1}`);
@@ -73,7 +76,7 @@ function checkMovable(rt: Runtime, record: ElementRecord, toPe: number): void {
  * element stays) when it can't move: not an array element, not migratable, or state that can't
  * be sent.
  */
-export function emigrate(rt: Runtime, record: ElementRecord, toPe: number, planned: boolean): void {
+export function emigrate(rt: MigrationRuntime, record: ElementRecord, toPe: number, planned: boolean): void {
   checkMovable(rt, record, toPe);
   if (record.pinned) throw new CharmError(`${record.label} is not migratable (setMigratable(false)); it stays on PE ${rt.self}`);
   if (toPe === rt.self) return;
@@ -84,13 +87,13 @@ export function emigrate(rt: Runtime, record: ElementRecord, toPe: number, plann
     return;
   }
   record.leaving = undefined;
-  const coll = rt.host.collection(record.ref.cid);
-  const waiting = rt.host.conditions.take(record);
+  const coll = rt.runner.collection(record.ref.cid);
+  const waiting = rt.runner.conditions.take(record);
   let enc: ReturnType<typeof packElement>;
   try {
     enc = packElement(rt, record, coll, waiting);
   } catch (err) {
-    for (const w of waiting) rt.host.conditions.admit(record, w.method, w.args, w.origin, w.run); // still waiting here
+    for (const w of waiting) rt.runner.conditions.admit(record, w.method, w.args, w.origin, w.run); // still waiting here
     throw err;
   }
   coll.elements.delete(record.key);
@@ -105,7 +108,7 @@ export function emigrate(rt: Runtime, record: ElementRecord, toPe: number, plann
 }
 
 /** A call that was waiting for its `when` condition follows its element (after it, in order). */
-function resend(rt: Runtime, record: ElementRecord, toPe: number, w: Waiting): void {
+function resend(rt: MigrationRuntime, record: ElementRecord, toPe: number, w: Waiting): void {
   const enc = encodeArgs(w.args);
   const o = w.origin;
   if (o.kind === "invoke") {
@@ -121,7 +124,7 @@ function resend(rt: Runtime, record: ElementRecord, toPe: number, w: Waiting): v
  * Encodes an element's state for a move (or, `action` "be saved" and `copy` false, for a
  * checkpoint that serializes it at once); throws naming what can't be sent.
  */
-export function packElement(rt: Runtime, record: ElementRecord, coll: LocalCollection, waiting: Waiting[], action = "migrate", copy = true): ReturnType<typeof encodeValue> {
+export function packElement(rt: MigrationRuntime, record: ElementRecord, coll: LocalCollection, waiting: Waiting[], action = "migrate", copy = true): ReturnType<typeof encodeValue> {
   const boxes: PackedElement["boxes"] = [];
   for (const [from, box] of rt.channels.boxesOf(record)) {
     if (box.receivers.length > 0 || box.watchers.length > 0) throw new CharmError(`${record.label} is waiting on a channel; it can move once the entry method waiting returns`);
@@ -148,8 +151,8 @@ export function packElement(rt: Runtime, record: ElementRecord, coll: LocalColle
 }
 
 /** An element arrives: rebuilt without its constructor, then `migrated()` runs. */
-export function immigrate(rt: Runtime, msg: MigrateMsg): void {
-  const coll = rt.host.collection(msg.ref.cid, msg.ref);
+export function immigrate(rt: MigrationRuntime, msg: MigrateMsg): void {
+  const coll = rt.runner.collection(msg.ref.cid, msg.ref);
   if (!coll.created) { coll.pending.push(msg); return; } // its collection's creation is still on its way here
   const key = indexKey(msg.idx);
   const label = `${msg.ref.cls}[${key}]`;
@@ -175,11 +178,11 @@ export function immigrate(rt: Runtime, msg: MigrateMsg): void {
   }
   rt.balancing.arrived(record, msg.planned === 1);
   if (packed.sync) rt.balancing.atSync(record);
-  rt.host.releaseHeld(coll.ref.cid, key); // messages that got here before it, in arrival order
+  rt.runner.releaseHeld(coll.ref.cid, key); // messages that got here before it, in arrival order
 }
 
 /** Puts a packed (decoded) state into a record whose chare was allocated without its constructor. */
-export function unpackElement(rt: Runtime, record: ElementRecord, packed: PackedElement): void {
+export function unpackElement(rt: MigrationRuntime, record: ElementRecord, packed: PackedElement): void {
   const chare = record.chare as unknown as Record<string, unknown>;
   for (const key of Object.keys(packed.fields)) chare[key] = packedNumbers(packed.fields[key]);
   record.redNo = packed.redNo;
@@ -216,7 +219,7 @@ function packedNumbers(value: unknown, depth = 0): unknown {
 }
 
 /** Tells every endpoint where an element is now (a move nobody planned for them). */
-function announce(rt: Runtime, ref: CollectionRef, idx: Index, moves: number): void {
+function announce(rt: MigrationRuntime, ref: CollectionRef, idx: Index, moves: number): void {
   const msg: Message = { t: "moved", cid: ref.cid, idx, pe: rt.self, n: moves };
   for (let pe = 0; pe < rt.numPes; pe++) if (pe !== rt.self) rt.send(pe, msg);
   rt.send(DRIVER, msg);
@@ -230,7 +233,7 @@ function moveLog(coll: LocalCollection): MoveLog {
  * Before a broadcast runs here: remembers it, and forwards it to elements that left recently
  * (it may have reached their new PE before they did).
  */
-export function noteBroadcast(rt: Runtime, coll: LocalCollection, msg: BcastMsg): void {
+export function noteBroadcast(rt: MigrationRuntime, coll: LocalCollection, msg: BcastMsg): void {
   if (msg.only) return; // a forwarded copy for one element: not part of this PE's history
   const kind = coll.ref.kind;
   if (kind !== "array" && kind !== "sparse") return; // groups and singletons never move

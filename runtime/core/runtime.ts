@@ -9,7 +9,7 @@ import type { Transport } from "../transport/transport.ts";
 import type { FutureState } from "./future.ts";
 import { Scheduler, type Handlers } from "./scheduler.ts";
 import { homePe, sizeOf } from "./placement.ts";
-import { HostedCollections } from "./host.ts";
+import { EntryRunner } from "./entry-runner.ts";
 import { Reductions } from "../collectives/reduction.ts";
 import { ChannelInboxes } from "../channels/inbox.ts";
 import { QuiescenceProbe } from "./quiescence.ts";
@@ -50,8 +50,8 @@ export class Runtime {
   readonly scheduler: Scheduler;
   /** Futures homed here that are still pending. */
   readonly futures = new Map<FutureId, FutureState>();
-  /** Collections with elements (or pending messages) on this PE. */
-  readonly host: HostedCollections;
+  /** Runs entry methods on the elements of the collections it holds here (and holds messages that arrive before them). */
+  readonly runner: EntryRunner;
   readonly reductions: Reductions;
   readonly channels = new ChannelInboxes();
   readonly quiescence: QuiescenceProbe;
@@ -62,7 +62,7 @@ export class Runtime {
   /** Dead PEs, and the rejections their deaths cause. */
   readonly failures = new Failures(this);
   /** Load balancing and on-request moves of this PE's elements. */
-  readonly balancing = new Balancing(this);
+  readonly balancing: Balancing = new Balancing(this);
   /** Entry-method timeline recorder (off unless charm.timeline is running). */
   readonly tracer = new Tracer();
   /** Where migrated elements went, overriding their home placement (cid → index key → where). */
@@ -84,7 +84,7 @@ export class Runtime {
     // A PE restarted in place (or a driver's next runtime) mints ids its predecessor never did (see INCARNATION_IDS).
     this.firstCounter = incarnation * INCARNATION_IDS;
     this.futureCounter = this.collectionCounter = this.broadcastCounter = this.firstCounter;
-    this.host = new HostedCollections(this);
+    this.runner = new EntryRunner(this);
     this.reductions = new Reductions(this);
     this.quiescence = new QuiescenceProbe(this);
     this.singletonCursor = Math.max(0, self);

@@ -24,7 +24,7 @@ export const REGISTER = "__charm4tsDefine";
 
 /** Registers interactively defined values; upgrades live chares of a redefined class. */
 export function registerDefinitions(values: unknown[]): void {
-  const host = maybeRt()?.host;
+  const host = maybeRt()?.runner;
   for (const value of values) {
     if (typeof value !== "function" || !value.name) continue;
     if (isPlainFunction(value)) { registerTask(value); continue; } // usable as a pool task
@@ -45,7 +45,7 @@ function upgradeLiveChares(previous: Function, next: Function): void {
   const runtime = maybeRt();
   if (!runtime) return;
   forgetMethods(previous as any);
-  for (const coll of runtime.host.byId.values()) {
+  for (const coll of runtime.runner.byId.values()) {
     for (const record of coll.elements.values()) {
       const chare = record.chare;
       if (chare && chare.constructor === previous) Object.setPrototypeOf(chare, next.prototype);

@@ -11,9 +11,12 @@ import { DRIVER, indexKey, type CollectionId, type FutureId } from "../protocol/
 import type { CollectionRef, LoadReport, Message, PlannedMove } from "../protocol/messages.ts";
 import type { Runtime } from "../core/runtime.ts";
 import type { ElementRecord } from "../core/chare.ts";
-import { emigrate } from "../core/migration.ts";
+import { emigrate, type MigrationRuntime } from "../core/migration.ts";
 import { sendToFuture } from "../core/future.ts";
 import { strategyNamed, type ObjectLoad } from "./strategies.ts";
+
+/** What balancing uses of its runtime: what moving elements uses, and the collections' roots and counts. */
+export type BalancingRuntime = MigrationRuntime & Pick<Runtime, "elementCount" | "isDriver" | "rootPe" | "scheduler">;
 
 /** One balancing round of an array, as charm.lbHistory reports it. */
 export interface BalancingRound {
@@ -57,7 +60,7 @@ export class Balancing {
   /** Elements leaving by plan once their suspended entry methods finish. */
   private readonly plannedExits = new WeakSet<ElementRecord>();
 
-  constructor(private readonly rt: Runtime) {}
+  constructor(private readonly rt: BalancingRuntime) {}
 
   /** An element called AtSync. */
   atSync(record: ElementRecord): void {
@@ -82,7 +85,7 @@ export class Balancing {
 
   private reportSoonIfSynced(cid: CollectionId): void {
     // Reported after the entry method that called AtSync returns: its own time is part of its load.
-    if ((this.synced.get(cid) ?? 0) >= this.rt.host.collection(cid).elements.size) this.rt.scheduler.laterCounted(() => this.reportIfSynced(cid));
+    if ((this.synced.get(cid) ?? 0) >= this.rt.runner.collection(cid).elements.size) this.rt.scheduler.laterCounted(() => this.reportIfSynced(cid));
   }
 
   /** `this.migrate(toPe)` from an element. */
@@ -110,7 +113,7 @@ export class Balancing {
     const newer = this.rt.noteLocation(msg.cid, key, msg.pe, msg.n);
     // A planned move here that failed: what was held for the element goes to where it stayed.
     // (Older news, such as an earlier move's announcement, changes nothing.)
-    if (newer && msg.pe !== this.rt.self) this.rt.host.releaseHeld(msg.cid, key);
+    if (newer && msg.pe !== this.rt.self) this.rt.runner.releaseHeld(msg.cid, key);
     if (msg.stayed) this.countDown(this.arriving, msg.cid);
   }
 
@@ -120,7 +123,7 @@ export class Balancing {
    * the root keeps one report per element.
    */
   private reportIfSynced(cid: CollectionId): void {
-    const coll = this.rt.host.collection(cid);
+    const coll = this.rt.runner.collection(cid);
     if (!this.synced.has(cid) || this.planSeen.has(cid)) return; // nothing synced since the last plan
     const objs: LoadReport[] = [];
     for (const r of coll.elements.values()) {
@@ -187,14 +190,14 @@ export class Balancing {
     const self = this.rt.self;
     let incoming = 0;
     const outgoing: ElementRecord[] = [];
-    const coll = this.rt.host.collection(msg.cid);
+    const coll = this.rt.runner.collection(msg.cid);
     for (const [idx, from, to, moves] of msg.moves) {
       const key = indexKey(idx);
       this.rt.noteLocation(msg.cid, key, to, moves);
       if (to === self) {
         incoming++;
         // Others may message it here before it arrives: hold those (see core/arrivals.ts).
-        if (!coll.elements.has(key)) this.rt.host.arrivals.expect(msg.cid, key, from);
+        if (!coll.elements.has(key)) this.rt.runner.arrivals.expect(msg.cid, key, from);
       }
       if (from === self) {
         const record = coll.elements.get(key);
@@ -251,7 +254,7 @@ export class Balancing {
     this.reported.delete(cid);
     const round = (this.applied.get(cid) ?? 0) + 1;
     this.applied.set(cid, round);
-    const coll = this.rt.host.collection(cid);
+    const coll = this.rt.runner.collection(cid);
     // Only elements synced for this round resume. One that moved on request may have finished
     // the next round elsewhere and synced for that one already, arriving while this PE still
     // waited for this round's moves: it stays synced, for the next round.
@@ -261,7 +264,7 @@ export class Balancing {
       if ((record.syncs ?? 0) > round) { early++; continue; }
       record.atSync = false;
       record.load = 0;
-      if (typeof (record.chare as { resumeFromSync?: unknown }).resumeFromSync === "function") this.rt.host.run(record, "resumeFromSync", [], undefined);
+      if (typeof (record.chare as { resumeFromSync?: unknown }).resumeFromSync === "function") this.rt.runner.run(record, "resumeFromSync", [], undefined);
     }
     if (early === 0) this.synced.delete(cid);
     else { this.synced.set(cid, early); this.reportSoonIfSynced(cid); }

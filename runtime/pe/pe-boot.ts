@@ -43,7 +43,7 @@ export async function bootPe(config: PeConfig, transport: Transport, onStop: () 
   if (config.balancer) runtime.defaultBalancer = config.balancer;
   if (config.interactive) {
     printThroughDriver(runtime);
-    runtime.host.interactive = true;
+    runtime.runner.interactive = true;
   }
   // The program's errors then name its .ts lines (charmrun compiles it with an inline source
   // map); turned on only now, so the runtime's own bundles, loaded already, aren't mapped.

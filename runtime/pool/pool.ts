@@ -10,7 +10,7 @@ import { createGroup } from "../core/create.ts";
 import { rt } from "../core/current.ts";
 import { CharmError } from "../protocol/errors.ts";
 import { registerTask, taskFn, taskFnSoon, type TaskFn } from "./tasks.ts";
-import { DEFINITION_WAIT_MS } from "../core/host.ts";
+import { DEFINITION_WAIT_MS } from "../core/entry-runner.ts";
 import { Future } from "../core/future.ts";
 
 /** Options for `charm.pool.map`. */
@@ -25,7 +25,7 @@ export class PoolWorker extends Chare {
     poolProxy ??= pool; // a PE learns the pool's proxy from its first chunk, for nested maps
     const runtime = rt();
     // Notebook mode: a cell's function may still be on its way here from the driver.
-    const fn = runtime.host.interactive ? await taskFnSoon(name, runtime.self, DEFINITION_WAIT_MS) : taskFn(name, runtime.self);
+    const fn = runtime.runner.interactive ? await taskFnSoon(name, runtime.self, DEFINITION_WAIT_MS) : taskFn(name, runtime.self);
     const results = chunk.map((x) => fn(x));
     return results.some(isThenable) ? Promise.all(results) : results;
   }

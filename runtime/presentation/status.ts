@@ -28,18 +28,18 @@ export interface PeStatus {
 export function peStatus(runtime: Runtime): PeStatus {
   const byClass: Record<string, number> = {};
   let chares = 0;
-  for (const coll of runtime.host.byId.values()) {
+  for (const coll of runtime.runner.byId.values()) {
     if (coll.elements.size === 0) continue;
     chares += coll.elements.size;
     byClass[coll.ref.cls] = (byClass[coll.ref.cls] ?? 0) + coll.elements.size;
   }
   const held: Record<string, number> = {};
-  const inbound = runtime.host.arrivals.heldCounts();
-  for (const coll of runtime.host.byId.values()) {
+  const inbound = runtime.runner.arrivals.heldCounts();
+  for (const coll of runtime.runner.byId.values()) {
     const n = coll.pending.length + (inbound.get(coll.ref.cid) ?? 0);
     if (n > 0) held[coll.ref.cls ?? `collection ${coll.ref.cid}`] = (held[coll.ref.cls] ?? 0) + n;
   }
-  return { pe: runtime.self, chares, collections: runtime.host.byId.size, byClass, held: Object.keys(held).length ? held : undefined, sent: runtime.scheduler.traffic.sent, handled: runtime.scheduler.traffic.handled, heapUsedMB: Math.round(getHeapStatistics().used_heap_size / 1e5) / 10, pid: process.pid, flow: runtime.transport.flowStats?.() };
+  return { pe: runtime.self, chares, collections: runtime.runner.byId.size, byClass, held: Object.keys(held).length ? held : undefined, sent: runtime.scheduler.traffic.sent, handled: runtime.scheduler.traffic.handled, heapUsedMB: Math.round(getHeapStatistics().used_heap_size / 1e5) / 10, pid: process.pid, flow: runtime.transport.flowStats?.() };
 }
 
 /** The runtime's state across PEs, displayable in a notebook. */

@@ -1,7 +1,7 @@
 /**
  * A section's multicast. The sender sends one broadcast message, marked with the section's id,
  * to each PE that holds members of each of the section's collections; each PE runs it on the
- * members it holds (core/host.ts). Broadcast machinery does the rest: ids so an element that
+ * members it holds (core/entry-runner.ts). Broadcast machinery does the rest: ids so an element that
  * moves runs it once, forwarding to elements that just left, replies counted at the section's
  * root PE and ordered by position in the section.
  */
@@ -9,7 +9,7 @@ import { CharmError } from "../protocol/errors.ts";
 import { counterOf, homeOf } from "../protocol/ids.ts";
 import type { Message, ReplyRef, SectionRef } from "../protocol/messages.ts";
 import type { ElementRecord } from "../core/chare.ts";
-import type { LocalCollection } from "../core/host.ts";
+import type { LocalCollection } from "../core/entry-runner.ts";
 import { rt } from "../core/current.ts";
 import type { Future } from "../core/future.ts";
 import { encodeFor, replyTo } from "../core/invoke.ts";

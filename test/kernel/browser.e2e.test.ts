@@ -271,7 +271,7 @@ describeWith("notebook", "chromium", "widgets")("a first hour's notebook in the 
       expect(error).toContain("boom on purpose");
       expect(error).toMatch(/Boom\[\d\]\.boom/);
       expect(error).not.toMatch(/\x1b|\[0;3\dm/);
-      expect(error).not.toMatch(/dist\/chunk-|HostedCollections|node:internal/);
+      expect(error).not.toMatch(/dist\/chunk-|EntryRunner|node:internal/);
     }
     for (const name of ["typeError", "classes", "stuck", "carriesOn", "processes"] as const) expect(await texts(name, "output_error")).not.toContain("boom on purpose");
   });

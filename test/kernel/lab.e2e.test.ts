@@ -191,7 +191,7 @@ describeWith("jupyter_server", "chromium")("a first hour's notebook in JupyterLa
       expect(error).toContain("boom on purpose");
       expect(error).toMatch(/Boom\[\d\]\.boom/);
       expect(error).not.toMatch(/\x1b|\[0;3\dm/);
-      expect(error).not.toMatch(/dist\/chunk-|HostedCollections|node:internal/);
+      expect(error).not.toMatch(/dist\/chunk-|EntryRunner|node:internal/);
       // JupyterLab turns the colour codes into classed spans.
       expect(await nb().outputs(name).filter({ hasText: "boom on purpose" }).locator('span[class*="ansi-"]').count()).toBeGreaterThan(0);
     }

@@ -16,7 +16,7 @@ const RED = "\u001b[0;31m";
 type Failed = Extract<CellResult, { status: "error" }>;
 const plain = (r: Failed) => r.traceback.map((line) => line.replace(ANSI, ""));
 /** Any frame of the runtime, the kernel or Node, wherever they were loaded from. */
-const RUNTIME_FRAME = /dist\/|runtime\/|kernel\/|cells-worker|node:|<anonymous>\)|HostedCollections|WireReader/;
+const RUNTIME_FRAME = /dist\/|runtime\/|kernel\/|cells-worker|node:|<anonymous>\)|EntryRunner|WireReader/;
 
 let executor: CellExecutor;
 let notebook: string;
@@ -94,7 +94,7 @@ await charm.awaitCreation(throwers);`, recorder().hooks, { name: `cell-${++count
     await executor.execute('process.env.CHARM4TS_FULL_STACKS = "1"', recorder().hooks, { name: `cell-${++count}.ts` });
     const r = await fails("await throwers.at(1).boom.ret()");
     await executor.execute("delete process.env.CHARM4TS_FULL_STACKS", recorder().hooks, { name: `cell-${++count}.ts` });
-    expect(plain(r).join("\n")).toMatch(/at Thrower\.boom \(cell-1\.ts:3:12\)\n\s+at HostedCollections\./);
+    expect(plain(r).join("\n")).toMatch(/at Thrower\.boom \(cell-1\.ts:3:12\)\n\s+at EntryRunner\./);
     expect(plain(await fails("await throwers.at(1).boom.ret()")).join("\n")).not.toMatch(RUNTIME_FRAME);
   });
 

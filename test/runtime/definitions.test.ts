@@ -65,7 +65,7 @@ describe.each(TRANSPORTS)("interactive definitions shipped to PEs (%s)", (transp
     // On a PE the creation may come from another PE and the definition from the driver, on two
     // channels with no order between them. The holding logic is the same on every endpoint, so
     // it is exercised here directly on the driver's own host.
-    const host = rt().host;
+    const host = rt().runner;
     host.interactive = true;
     const cid = 987654 as CollectionId;
     const cls = `Later_${transport.replace(/\W/g, "_")}`; // a class no earlier run of this suite in this process defined

@@ -17,10 +17,13 @@ import { rejectFuture, sendToFuture } from "./future.ts";
 import { isEntryMethod, entryMethodNames } from "./entry-methods.ts";
 import { Tracer } from "./entry-trace.ts";
 import { ConditionalQueue, type CallOrigin } from "./when.ts";
-import { firstTime, noteBroadcast, type MoveLog } from "./migration.ts";
+import { firstTime, noteBroadcast, type MigrationRuntime, type MoveLog } from "./migration.ts";
 import { measured } from "../lb/load.ts";
 import { membersHere } from "../sections/multicast.ts";
 import { Arrivals } from "./arrivals.ts";
+
+/** What running entry methods uses of its runtime: what moving elements uses (broadcast logs), and failures, sections, tracing. */
+export type RunnerRuntime = MigrationRuntime & Pick<Runtime, "failures" | "locate" | "scheduler" | "sections" | "tracer">;
 
 type InvokeMsg = Extract<Message, { t: "invoke" }>;
 type BcastMsg = Extract<Message, { t: "bcast" }>;
@@ -69,13 +72,13 @@ export interface LocalCollection {
   moves?: MoveLog;
 }
 
-/** Collections hosted on this PE, and the entry-method runner. */
-export class HostedCollections {
+/** The entry-method runner of this PE: the collections whose elements it holds, and the calls it runs on them. */
+export class EntryRunner {
   readonly byId = new Map<CollectionId, LocalCollection>();
   /** Elements a balancing plan moves here, and messages that arrived before them. */
   readonly arrivals = new Arrivals();
 
-  constructor(private readonly rt: Runtime) {}
+  constructor(private readonly rt: RunnerRuntime) {}
 
   /** The local view of a collection, made on first mention. */
   collection(cid: CollectionId, ref?: CollectionRef): LocalCollection {
