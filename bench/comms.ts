@@ -72,9 +72,9 @@ class CommProbe {
     return probe;
   }
 
-  /** Moves the setup's slider (a frontend's widget edit); its reply is the label saying every PE has the value. */
+  /** Moves the setup's slider (a frontend's widget edit, widget protocol 2); its reply is the label saying every PE has the value. */
   static slider(k: LaunchedKernel, commId: string): CommProbe {
-    return new CommProbe(k, commId, (n) => ({ method: "backbone", sync_data: { value: n + 1 } }));
+    return new CommProbe(k, commId, (n) => ({ method: "update", state: { value: n + 1 }, buffer_paths: [] }));
   }
 
   /** Milliseconds from sending a comm_msg (with a 64-byte buffer) to its reply. */
@@ -136,7 +136,7 @@ export async function commBenchmarks(): Promise<Row[]> {
     const idle = await probe.series();
     const awaiting = await whileCellRuns(k, probe, AWAITING_PROMISE);
     const chares = await whileCellRuns(k, probe, AWAITING_CHARES);
-    const sliderId = setup.iopub.find((m) => m.header.msg_type === "comm_open" && (m.content.data as { _model_name?: string })._model_name === "IntSliderModel")?.content.comm_id;
+    const sliderId = setup.iopub.find((m) => m.header.msg_type === "comm_open" && (m.content.data as { state?: { _model_name?: string } }).state?._model_name === "IntSliderModel")?.content.comm_id;
     if (typeof sliderId !== "string") throw new Error("bench setup opened no slider");
     const slider = CommProbe.slider(k, sliderId);
     const sliderIdle = await slider.series(0);
