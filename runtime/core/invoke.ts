@@ -12,7 +12,7 @@ import { counterOf, DRIVER, homeOf } from "../protocol/ids.ts";
 /** Sends one entry-method call through a proxy; returns a Future when `mode` asks for one. */
 export function callEntry(ref: ProxyRef, method: string, args: unknown[], mode: ReplyRef["mode"] | undefined): Future<any> | undefined {
   const runtime = rt();
-  checkCurrentRun(runtime, ref, `.${method}()`);
+  checkCurrentRun(runtime, ref, method, "()");
   // Before doneInserting nobody knows how many elements of a sparse array must answer: say so
   // instead of hanging (checked on the driver, which runs the census and knows it exactly).
   if (mode && !ref.idx && ref.kind === "sparse" && runtime.isDriver && !runtime.census.totals.has(ref.cid)) {
@@ -23,9 +23,12 @@ export function callEntry(ref: ProxyRef, method: string, args: unknown[], mode: 
   // a future nobody can ever complete would count as a call still running.
   const located = ref.idx ? runtime.locate(ref, ref.idx) : undefined;
   const pe: WaitsOn = located ?? (ref.kind === "single" ? ref.pe! : ANY_PE);
-  const what = ref.idx ? `${ref.cls}[${ref.idx.join(",")}].${method}()` : `the broadcast ${ref.cls}.${method}()`;
-  runtime.failures.check(pe, what);
-  if (runtime.failures.replacements.length) runtime.failures.checkLost(ref, ref.idx, pe, what);
+  // The call's name is built only when a PE has died: a string per call was a measurable share of sending.
+  if (runtime.failures.dead.size > 0 || runtime.failures.replacements.length > 0) {
+    const what = ref.idx ? `${ref.cls}[${ref.idx.join(",")}].${method}()` : `the broadcast ${ref.cls}.${method}()`;
+    runtime.failures.check(pe, what);
+    if (runtime.failures.replacements.length) runtime.failures.checkLost(ref, ref.idx, pe, what);
+  }
   const { future, reply } = replyTo(runtime, mode, `${ref.idx ? `${ref.cls}[${ref.idx.join(",")}]` : ref.cls}.${method}`, pe);
   if (located !== undefined) {
     runtime.send(located, { t: "invoke", to: ref, m: method, a: enc.a, r: enc.r, reply }, enc.transfer);
@@ -59,12 +62,12 @@ export function replyTo(runtime: Runtime, mode: ReplyRef["mode"] | undefined, la
 
 /**
  * A proxy the driver made before the runtime restarted names chares that are gone: say so (at a
- * call through it, `use` saying what was done with it) instead of waiting forever.
+ * call through it of `method`, if any, `use` saying what was done with it) instead of waiting forever.
  */
-export function checkCurrentRun(runtime: Runtime, ref: ProxyRef, use: string): void {
+export function checkCurrentRun(runtime: Runtime, ref: ProxyRef, method: string | undefined, use: string): void {
   if (!runtime.isDriver || homeOf(ref.cid) !== DRIVER || counterOf(ref.cid) > runtime.firstCounter) return;
   const what = ref.kind === "single" ? "chare" : ref.kind === "group" ? "group" : "array";
-  throw new CharmError(`${proxyLabel(ref)}${use}: this proxy is from before the runtime restarted (charm.restart), and its chares are gone. Create the ${what} again.`);
+  throw new CharmError(`${proxyLabel(ref)}${method === undefined ? "" : `.${method}`}${use}: this proxy is from before the runtime restarted (charm.restart), and its chares are gone. Create the ${what} again.`);
 }
 
 /** Encodes arguments, prefixing any error with the call it belongs to. */

@@ -151,7 +151,7 @@ function makeCaller(ref: ProxyRef, method: string): Function {
 /** How a proxy travels in a message; the driver refuses one from before a restart (its chares are gone). */
 function wireProxy(ref: ProxyRef): { $charm: "proxy" } & ProxyRef {
   const runtime = maybeRt();
-  if (runtime) checkCurrentRun(runtime, ref, " (sent in a message)");
+  if (runtime) checkCurrentRun(runtime, ref, undefined, " (sent in a message)");
   return { $charm: "proxy", ...ref };
 }
 
@@ -159,7 +159,7 @@ function wireProxy(ref: ProxyRef): { $charm: "proxy" } & ProxyRef {
 function methodToWire(this: { [TARGET]: { proxy: ProxyRef; m: string } }): { $charm: "method"; proxy: ProxyRef; m: string } {
   const t = this[TARGET];
   const runtime = maybeRt();
-  if (runtime) checkCurrentRun(runtime, t.proxy, `.${t.m} (sent in a message)`);
+  if (runtime) checkCurrentRun(runtime, t.proxy, t.m, " (sent in a message)");
   return { $charm: "method", proxy: t.proxy, m: t.m };
 }
 
