@@ -14,7 +14,7 @@
  * Wire keys are snake_case, the kernel's camelCase; children travel as "IPY_MODEL_<id>".
  */
 import type { ControlName, FrontendRequest, KernelState, WidgetProtocol } from "./protocol.ts";
-import { CONTROL_NAMES, isObject, kernelKey, toWire } from "./wire-keys.ts";
+import { CONTROL_NAMES, isObject, kernelKey, sharedRequest, toWire } from "./wire-keys.ts";
 import type { CommMessage } from "../cells/worker/comms.ts";
 
 const MODULE = "jupyter-js-widgets";
@@ -72,12 +72,8 @@ export const protocolV1: WidgetProtocol = {
         });
         return { kind: "state", state };
       }
-      case "request_state":
-        return { kind: "request-state" };
-      case "custom":
-        return isObject(data.content) ? { kind: "custom", content: data.content, buffers: message.buffers } : { kind: "unknown", why: "custom without content" };
       default:
-        return { kind: "unknown", why: `method ${JSON.stringify(data.method)}` };
+        return sharedRequest(data, message);
     }
   },
   displayMessage: () => ({ data: { method: "display" } }),

@@ -16,7 +16,7 @@
  */
 import type { CommMessage } from "../cells/worker/comms.ts";
 import type { ControlName, FrontendRequest, KernelState, WidgetProtocol } from "./protocol.ts";
-import { CONTROL_NAMES, isObject, kernelKey, toWire } from "./wire-keys.ts";
+import { CONTROL_NAMES, isObject, kernelKey, sharedRequest, toWire } from "./wire-keys.ts";
 
 /** The protocol version the comm_open metadata carries. */
 export const PROTOCOL_VERSION = "2.1.0";
@@ -100,12 +100,8 @@ export const protocolV2: WidgetProtocol = {
         putBuffers(wire, data.buffer_paths, message.buffers);
         return { kind: "state", state: kernelState(control, wire, state) };
       }
-      case "request_state":
-        return { kind: "request-state" };
-      case "custom":
-        return isObject(data.content) ? { kind: "custom", content: data.content, buffers: message.buffers } : { kind: "unknown", why: "custom without content" };
       default:
-        return { kind: "unknown", why: `method ${JSON.stringify(data.method)}` };
+        return sharedRequest(data, message);
     }
   },
   displayMessage: () => undefined,

@@ -3,7 +3,8 @@
  * kernel's are camelCase), a dropdown's options as `_options_labels`, children as
  * "IPY_MODEL_<id>" references.
  */
-import type { ControlName, KernelState } from "./protocol.ts";
+import type { CommMessage } from "../cells/worker/comms.ts";
+import type { ControlName, FrontendRequest, KernelState } from "./protocol.ts";
 
 const REFERENCE = "IPY_MODEL_";
 
@@ -48,3 +49,15 @@ export const CONTROL_NAMES: Readonly<Record<ControlName, readonly [model: string
   HBox: ["HBoxModel", "HBoxView"],
   VBox: ["VBoxModel", "VBoxView"],
 };
+
+/** A frontend's message that means the same in every protocol: a request for the whole state, a widget's event, or one not understood. */
+export function sharedRequest(data: Record<string, unknown>, message: CommMessage): FrontendRequest {
+  switch (data.method) {
+    case "request_state":
+      return { kind: "request-state" };
+    case "custom":
+      return isObject(data.content) ? { kind: "custom", content: data.content, buffers: message.buffers } : { kind: "unknown", why: "custom without content" };
+    default:
+      return { kind: "unknown", why: `method ${JSON.stringify(data.method)}` };
+  }
+}

@@ -1,8 +1,9 @@
 // A test's side of comms, as a frontend would do them over the real kernel's sockets: wait for a
 // message, and send a comm message and collect what the kernel published under it up to its idle.
+import { existsSync } from "node:fs";
 import { expect } from "vitest";
 import { withTimeout, type Exchange, type Msg } from "../../kernel/runner/client.ts";
-import type { LaunchedKernel } from "../../kernel/runner/launch.ts";
+import { kernelScript, launchKernel, type LaunchedKernel } from "../../kernel/runner/launch.ts";
 
 /** A frontend's comm message and what the kernel published under it (busy … idle). */
 export interface CommExchange {
@@ -57,4 +58,11 @@ export async function runClean(k: LaunchedKernel, code: string): Promise<Exchang
   expect(x.reply.content.status, JSON.stringify(x.reply.content)).toBe("ok");
   expect(stderr).toBe("");
   return x;
+}
+
+/** A built kernel launched for a suite, with its comm helpers (shut it down with `k.shutdown()`). */
+export async function kernelWithComms(): Promise<{ k: LaunchedKernel; fe: ReturnType<typeof frontendComms> }> {
+  if (!existsSync(kernelScript())) throw new Error(`${kernelScript()} is missing: run \`npm run build\``);
+  const k = await launchKernel();
+  return { k, fe: frontendComms(k) };
 }

@@ -3,12 +3,11 @@
 // control comm and asking for every model's state; models then open with protocol 2's metadata
 // and state shape, show by their view bundle alone, take the frontend's `update` edits while a
 // cell runs, and come back whole to a reloaded page through the control comm.
-import { existsSync } from "node:fs";
 import fc from "fast-check";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { withTimeout, type Exchange } from "../../kernel/runner/client.ts";
-import { kernelScript, launchKernel, type LaunchedKernel } from "../../kernel/runner/launch.ts";
-import { frontendComms, ofType, resultOf, runClean } from "./frontend-comms.ts";
+import type { LaunchedKernel } from "../../kernel/runner/launch.ts";
+import { kernelWithComms, ofType, resultOf, runClean, type frontendComms } from "./frontend-comms.ts";
 
 const VIEW = "application/vnd.jupyter.widget-view+json";
 let k: LaunchedKernel;
@@ -16,9 +15,7 @@ let fe: ReturnType<typeof frontendComms>;
 let controls = 0;
 
 beforeAll(async () => {
-  if (!existsSync(kernelScript())) throw new Error(`${kernelScript()} is missing: run \`npm run build\``);
-  k = await launchKernel();
-  fe = frontendComms(k);
+  ({ k, fe } = await kernelWithComms());
 });
 
 afterAll(async () => {

@@ -3,21 +3,18 @@
 // models opened on `jupyter.widget` with their whole state, shown by a display message, edited by the "frontend" while a cell runs (its onChange
 // fires during the cell), set by the kernel, rebuilt on request_state, clicked; and messages with
 // any content, which never take the kernel down.
-import { existsSync } from "node:fs";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { withTimeout, type Exchange } from "../../kernel/runner/client.ts";
-import { kernelScript, launchKernel, type LaunchedKernel } from "../../kernel/runner/launch.ts";
-import { frontendComms, ofType, resultOf, runClean } from "./frontend-comms.ts";
+import type { LaunchedKernel } from "../../kernel/runner/launch.ts";
+import { kernelWithComms, ofType, resultOf, runClean, type frontendComms } from "./frontend-comms.ts";
 
 const VIEW = "application/vnd.jupyter.widget-view+json";
 let k: LaunchedKernel;
 let fe: ReturnType<typeof frontendComms>;
 
 beforeAll(async () => {
-  if (!existsSync(kernelScript())) throw new Error(`${kernelScript()} is missing: run \`npm run build\``);
-  k = await launchKernel();
-  fe = frontendComms(k);
+  ({ k, fe } = await kernelWithComms());
 });
 
 afterAll(async () => {
