@@ -51,6 +51,11 @@ function wireState(control: ControlName, state: KernelState, keys: readonly stri
   return wire;
 }
 
+/** A model's whole state as the frontend holds it: its names and every property. */
+function wholeState(control: ControlName, state: KernelState): Record<string, unknown> {
+  return { ...identity(control), ...wireState(control, state, Object.keys(state)) };
+}
+
 /** The frontend's edit in kernel keys (its bookkeeping, keys starting with "_", left out). */
 function kernelState(control: ControlName, wire: Record<string, unknown>, state: KernelState): KernelState {
   const edit: KernelState = {};
@@ -80,13 +85,13 @@ export const protocolV2: WidgetProtocol = {
   version: PROTOCOL_VERSION,
   target: "jupyter.widget",
   open: (control, state) => ({
-    data: { state: { ...identity(control), ...wireState(control, state, Object.keys(state)) }, buffer_paths: [] },
+    data: { state: wholeState(control, state), buffer_paths: [] },
     metadata: { version: PROTOCOL_VERSION },
   }),
   update: (control, state, keys) => ({
     data: {
       method: "update",
-      state: keys === "all" ? { ...identity(control), ...wireState(control, state, Object.keys(state)) } : wireState(control, state, keys),
+      state: keys === "all" ? wholeState(control, state) : wireState(control, state, keys),
       buffer_paths: [],
     },
   }),
@@ -112,7 +117,7 @@ export const protocolV2: WidgetProtocol = {
     "text/plain": text,
   }),
   modelEntry(control, state) {
-    const whole = { ...identity(control), ...wireState(control, state, Object.keys(state)) };
+    const whole = wholeState(control, state);
     return { model_name: whole._model_name, model_module: CONTROLS, model_module_version: VERSION, state: whole };
   },
 };
