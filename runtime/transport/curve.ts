@@ -55,11 +55,9 @@ export async function curveServer(keys: CurveKeys): Promise<CurveServerOptions> 
 }
 
 /**
- * A socket made with `curveServer` is about to close; the ZAP handler closes with the last (it
- * would keep Node running). Call it before closing the socket: libzmq 4.3.5 aborts the process
- * (an assertion in pipe.cpp) when the handler's pipes and a closing socket's sessions end at
- * once, as they do when a peer reconnects while the socket closes; with the handler unbinding
- * first, a handshake still in flight just fails.
+ * A socket made with `curveServer` is about to close; the ZAP handler closes with the last (its
+ * pending receive would keep Node running). Call it before closing the socket, so a handshake
+ * still in flight fails instead of finding no handler.
  */
 export function releaseCurveServer(): void {
   if (--users > 0) return;
@@ -68,11 +66,29 @@ export function releaseCurveServer(): void {
   listening = undefined;
   admitted.clear();
   if (!zap) return;
-  // Unbinding first frees the address now; a closed socket frees it later, on ZeroMQ's own
-  // thread, and a runtime started meanwhile would find it taken and go without a handler.
-  const router = zap;
+  const handler = zap;
   zap = undefined;
-  unbinding = router.unbind(ZAP_ADDRESS).catch(() => undefined).finally(() => router.close());
+  unbinding = stopZap(handler);
+}
+
+// zeromq.js runs an unbind on a libuv pool thread while this thread may still poll the same
+// socket for a pending receive; libzmq sockets aren't thread-safe, and the two threads then
+// process the socket's commands at once and abort the process (seen as "erased" in
+// socket_base.cpp and in pipe.cpp's term ack as ZAP pipes ended). So the serving loop ends
+// first, woken by a message of our own; only then is the address unbound (freed now, where a
+// closed socket frees it later on ZeroMQ's thread and the next runtime here would find it
+// taken) and the socket closed.
+async function stopZap({ router, served }: ZapHandler): Promise<void> {
+  const waker = new zmq.Dealer({ linger: 0 });
+  try {
+    waker.connect(ZAP_ADDRESS);
+    await waker.send(STOP);
+    await served;
+  } finally {
+    waker.close();
+  }
+  await router.unbind(ZAP_ADDRESS).catch(() => undefined);
+  router.close();
 }
 
 /**
@@ -91,7 +107,12 @@ export function curveClient(keys: CurveKeys): CurveClientOptions {
 // Client keys admitted by this thread's ZAP handler: those of the runtimes whose sockets are open here.
 const admitted = new Set<string>();
 let listening: Promise<void> | undefined;
-let zap: zmq.Router | undefined;
+/** This thread's ZAP handler: its socket, and its serving loop (ends when told STOP). */
+interface ZapHandler {
+  router: zmq.Router;
+  served: Promise<void>;
+}
+let zap: ZapHandler | undefined;
 let users = 0;
 let unbinding: Promise<void> | undefined;
 const ZAP_ADDRESS = "inproc://zeromq.zap.01";
@@ -114,18 +135,25 @@ async function serveZap(): Promise<void> {
     if ((err as { code?: string }).code === "EADDRINUSE") return;
     throw err;
   }
-  zap = router;
-  void (async () => {
-    try {
-      for await (const [id, empty, version, requestId, domain, , , mechanism, key] of router) {
-        const ok = String(version) === "1.0" && String(domain) === DOMAIN && String(mechanism) === "CURVE" && key !== undefined && admitted.has(key.toString("hex"));
-        await router.send([id!, empty!, "1.0", requestId!, ok ? "200" : "400", ok ? "OK" : "client key not issued by this runtime's driver", "", ""]);
-      }
-    } catch (err) {
-      // Released: a receive pending while the router unbinds fails (EBUSY) before it is closed.
-      if (zap === router) throw err;
+  zap = { router, served: serve(router) };
+}
+
+// Only this thread's releaseCurveServer sends it (inproc peers are in this process; a ZAP request has 8 frames).
+const STOP = "charm4ts: stop serving ZAP";
+
+async function serve(router: zmq.Router): Promise<void> {
+  try {
+    for (;;) {
+      const frames = await router.receive();
+      if (frames.length === 2 && String(frames[1]) === STOP) return;
+      const [id, empty, version, requestId, domain, , , mechanism, key] = frames;
+      const ok = String(version) === "1.0" && String(domain) === DOMAIN && String(mechanism) === "CURVE" && key !== undefined && admitted.has(key.toString("hex"));
+      await router.send([id!, empty ?? "", "1.0", requestId ?? "", ok ? "200" : "400", ok ? "OK" : "client key not issued by this runtime's driver", "", ""]);
     }
-  })();
+  } catch (err) {
+    // Closed under it (the thread is ending): nothing to serve any more.
+    if (!router.closed) throw err;
+  }
 }
 
 const Z85 = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
