@@ -68,11 +68,18 @@ export function prestartPeThreads(numPes: number): Prestart | undefined {
     const relay = (event: ThreadEvent) => here.postMessage(event);
     worker.on("error", (err: Error & { code?: string }) => relay({ ev: "error", pe, error: { name: err.name, message: err.message, stack: err.stack, code: err.code } }));
     worker.on("exit", (code) => relay({ ev: "exit", pe, code }));
+    // Until a driver adopts it, a thread must not keep the process alive: a program run by
+    // charmrun that never starts the runtime ends when its own work does.
+    worker.unref();
     return worker;
   });
   here.on("message", (request: ControlRequest) => {
-    if (request.op === "setup") for (const w of workers) w.postMessage(request.setup);
-    else void workers[request.pe]?.terminate();
+    if (request.op === "setup") {
+      for (const w of workers) {
+        w.ref(); // adopted: it runs its PE now, and holds the process like a thread the driver spawned
+        w.postMessage(request.setup);
+      }
+    } else void workers[request.pe]?.terminate();
   });
   // The driver's thread ended (or dropped the handoff): PEs without a driver must not linger.
   here.on("close", () => {
