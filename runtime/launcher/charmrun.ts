@@ -11,6 +11,7 @@ import { compileProgram } from "./compile.ts";
 import { readFileSync } from "node:fs";
 import { awaitJob, launchedJob, markLaunchedDriver } from "./launched-job.ts";
 import { parseHostList, parseNodelist } from "./nodelist.ts";
+import { startThreadsAhead } from "./threads-ahead.ts";
 
 // Ranks may start seconds apart on a busy cluster; rank 0 compiles the program before publishing.
 const JOB_TIMEOUT_MS = 120_000;
@@ -101,6 +102,8 @@ try {
     await runPeProcess({ connect: address, secret, pes: Number(process.env.CHARM4TS_PPN || 1) }); // +ppn N: N PEs per rank
   } else {
     if (job) markLaunchedDriver(job);
+    // Thread PEs boot while the program compiles and loads; its charm.start adopts them (threads-ahead.ts).
+    else startThreadsAhead();
     const url = await compileProgram(pathToFileURL(file).href);
     (globalThis as any)[ENTRY] = url;
     // Errors then name the program's .ts lines (see pe/pe-boot.ts).
