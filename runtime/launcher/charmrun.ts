@@ -7,7 +7,6 @@
  */
 import { pathToFileURL } from "node:url";
 import { resolve } from "node:path";
-import { compileProgram } from "./compile.ts";
 import { readFileSync } from "node:fs";
 import { awaitJob, launchedJob, markLaunchedDriver } from "./launched-job.ts";
 import { parseHostList, parseNodelist } from "./nodelist.ts";
@@ -108,6 +107,8 @@ try {
     // The runtime the program imports loads while it compiles, and before source maps are on:
     // as on a PE (pe/pe-boot.ts), its bundles' maps (~1 MB) are never read and parsed.
     const runtime = import(pathToFileURL(distFile("index.js")).href);
+    // The compiler (and node:crypto) loads only now, once the PE threads are on their way.
+    const { compileProgram } = await import("./compile.ts");
     const url = await compileProgram(pathToFileURL(file).href);
     (globalThis as any)[ENTRY] = url;
     await runtime;
