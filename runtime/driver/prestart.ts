@@ -6,7 +6,8 @@
  * their MessagePorts go to the driver, and the spawning thread keeps only the Worker objects,
  * acting on them for the driver through a control channel: it relays their "error" and "exit"
  * events, terminates one when asked, and terminates all if the driver's thread goes away.
- * Kept light (no runtime core): the spawning thread loads this before anything else.
+ * charmrun spawns and adopts on one thread (launcher/threads-ahead.ts): the channel then simply
+ * loops back. Kept light (no runtime core): the spawning thread loads this before anything else.
  */
 import { EventEmitter } from "node:events";
 import { MessageChannel, Worker, type MessagePort } from "node:worker_threads";
