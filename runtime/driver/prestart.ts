@@ -144,7 +144,9 @@ export function takePrestarted(numPes: number, maxHeapMb: number | undefined, se
     if (event.ev === "exit") thread.emit("exit", event.code);
     else thread.emit("error", Object.assign(new Error(event.error.message), event.error));
   });
-  pes.control.unref(); // like a Worker's own channel: the threads, not this port, keep us alive
+  // Not unref'd: as a Worker object does, this keeps the driver's process alive until release(),
+  // and the driver's stop awaits the threads' exits through it (else a script's process would end
+  // with code 0 while waiting for them, before its exit code is set).
   pes.control.postMessage({ op: "setup", setup } satisfies ControlRequest);
   // Once the threads have stopped, closing the channel tells the holder it is done with them.
   return { driverPorts: pes.driverPorts, threads, release: () => pes.control.close() };

@@ -47,6 +47,15 @@ describe("charmrun with threads started ahead", () => {
     expect(run.stderr).toBe("");
   });
 
+  it("exit codes set while the adopted threads stop hold: main throws → 1, charm.exit(3) on a PE → 3", async () => {
+    // The driver awaits held threads' exits through their control channel: it must keep the process alive meanwhile.
+    const failed = await charmrun("+p2", "test/runtime/fixtures/program-fails.ts");
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain("main failed on purpose");
+    const exited = await charmrun("+p2", "test/runtime/fixtures/program-exit.ts", "exit", "3");
+    expect(exited.code).toBe(3);
+  });
+
   it("a program that throws at its top level exits 1 with its message, as without threads ahead", async () => {
     const run = await charmrun("+p2", "test/runtime/fixtures/program-throws-top.ts");
     expect(run.killed, `the program was still running after ${BOUND_MS} ms`).toBe(false);
