@@ -10,6 +10,7 @@ import type { ErrorData } from "./protocol/messages.ts";
 import { DRIVER } from "./protocol/ids.ts";
 import { maybeRt, rt, setRuntime } from "./core/current.ts";
 import { startLocalPes, type LocalPes } from "./driver/thread-pes.ts";
+import { discardPrestarted } from "./driver/prestart.ts";
 import type { ProcessPes } from "./driver/process-pes.ts";
 import { maxHeapFrom } from "./startup/heap-limit.ts";
 import { isPe } from "./startup/role.ts";
@@ -80,12 +81,8 @@ async function compileAll(modules: string[]): Promise<string[]> {
   return Promise.all(modules.map((m) => compileProgram(m)));
 }
 
-async function start(mainOrOptions?: MainFunction | StartOptions, maybeOptions?: StartOptions): Promise<void> {
-  if (isPe()) return; // PEs load the program only for its classes
-  const main = typeof mainOrOptions === "function" ? mainOrOptions : undefined;
-  const options = (typeof mainOrOptions === "object" ? mainOrOptions : maybeOptions) ?? {};
-  if (maybeRt()) throw new CharmError("the runtime is already running; call charm.shutdown() before starting it again");
-  scriptMode = main !== undefined;
+/** Compiles the program's modules and starts the PEs the options ask for (threads or processes). */
+async function bootPes(options: StartOptions): Promise<void> {
   const entry = (globalThis as any)[ENTRY] as string | undefined ?? (process.argv[1] ? pathToFileURL(process.argv[1]).href : undefined);
   const wanted = options.modules?.map(String) ?? (entry ? [entry] : []);
   // Compiling and ssh are loaded only when asked for: every PE thread and the kernel's cell thread
@@ -118,6 +115,17 @@ async function start(mainOrOptions?: MainFunction | StartOptions, maybeOptions?:
   }, { definitions: definitionLog(), interactive: options.interactive ?? false, balancer: balancerFrom(options), spinUs: spinFrom(options) }, processOptions);
   setRuntime(pes.runtime);
   pesFrom = countedFrom;
+}
+
+async function start(mainOrOptions?: MainFunction | StartOptions, maybeOptions?: StartOptions): Promise<void> {
+  if (isPe()) return; // PEs load the program only for its classes
+  const main = typeof mainOrOptions === "function" ? mainOrOptions : undefined;
+  const options = (typeof mainOrOptions === "object" ? mainOrOptions : maybeOptions) ?? {};
+  if (maybeRt()) throw new CharmError("the runtime is already running; call charm.shutdown() before starting it again");
+  scriptMode = main !== undefined;
+  // PE threads started ahead of this start (charmrun, the kernel: driver/prestart.ts) that it
+  // didn't adopt (another number of PEs, PE processes, a start that failed) end now.
+  await bootPes(options).finally(discardPrestarted);
   const restartDir = restartFrom(options);
   restoredValues = undefined;
   if (!main) {

@@ -6,7 +6,8 @@
  * their MessagePorts go to the driver, and the spawning thread keeps only the Worker objects,
  * acting on them for the driver through a control channel: it relays their "error" and "exit"
  * events, terminates one when asked, and terminates all if the driver's thread goes away.
- * Kept light (no runtime core): the spawning thread loads this before anything else.
+ * charmrun spawns and adopts on one thread (launcher/threads-ahead.ts): the channel then simply
+ * loops back. Kept light (no runtime core): the spawning thread loads this before anything else.
  */
 import { EventEmitter } from "node:events";
 import { MessageChannel, Worker, type MessagePort } from "node:worker_threads";
@@ -68,11 +69,18 @@ export function prestartPeThreads(numPes: number): Prestart | undefined {
     const relay = (event: ThreadEvent) => here.postMessage(event);
     worker.on("error", (err: Error & { code?: string }) => relay({ ev: "error", pe, error: { name: err.name, message: err.message, stack: err.stack, code: err.code } }));
     worker.on("exit", (code) => relay({ ev: "exit", pe, code }));
+    // Until a driver adopts it, a thread must not keep the process alive: a program run by
+    // charmrun that never starts the runtime ends when its own work does.
+    worker.unref();
     return worker;
   });
   here.on("message", (request: ControlRequest) => {
-    if (request.op === "setup") for (const w of workers) w.postMessage(request.setup);
-    else void workers[request.pe]?.terminate();
+    if (request.op === "setup") {
+      for (const w of workers) {
+        w.ref(); // adopted: it runs its PE now, and holds the process like a thread the driver spawned
+        w.postMessage(request.setup);
+      }
+    } else void workers[request.pe]?.terminate();
   });
   // The driver's thread ended (or dropped the handoff): PEs without a driver must not linger.
   here.on("close", () => {
@@ -136,7 +144,9 @@ export function takePrestarted(numPes: number, maxHeapMb: number | undefined, se
     if (event.ev === "exit") thread.emit("exit", event.code);
     else thread.emit("error", Object.assign(new Error(event.error.message), event.error));
   });
-  pes.control.unref(); // like a Worker's own channel: the threads, not this port, keep us alive
+  // Not unref'd: as a Worker object does, this keeps the driver's process alive until release(),
+  // and the driver's stop awaits the threads' exits through it (else a script's process would end
+  // with code 0 while waiting for them, before its exit code is set).
   pes.control.postMessage({ op: "setup", setup } satisfies ControlRequest);
   // Once the threads have stopped, closing the channel tells the holder it is done with them.
   return { driverPorts: pes.driverPorts, threads, release: () => pes.control.close() };

@@ -7,10 +7,11 @@
  */
 import { pathToFileURL } from "node:url";
 import { resolve } from "node:path";
-import { compileProgram } from "./compile.ts";
 import { readFileSync } from "node:fs";
 import { awaitJob, launchedJob, markLaunchedDriver } from "./launched-job.ts";
 import { parseHostList, parseNodelist } from "./nodelist.ts";
+import { startThreadsAhead } from "./threads-ahead.ts";
+import { distFile } from "../startup/package-root.ts";
 
 // Ranks may start seconds apart on a busy cluster; rank 0 compiles the program before publishing.
 const JOB_TIMEOUT_MS = 120_000;
@@ -101,8 +102,16 @@ try {
     await runPeProcess({ connect: address, secret, pes: Number(process.env.CHARM4TS_PPN || 1) }); // +ppn N: N PEs per rank
   } else {
     if (job) markLaunchedDriver(job);
+    // Thread PEs boot while the program compiles and loads; its charm.start adopts them (threads-ahead.ts).
+    else startThreadsAhead();
+    // The runtime the program imports loads while it compiles, and before source maps are on:
+    // as on a PE (pe/pe-boot.ts), its bundles' maps (~1 MB) are never read and parsed.
+    const runtime = import(pathToFileURL(distFile("index.js")).href);
+    // The compiler (and node:crypto) loads only now, once the PE threads are on their way.
+    const { compileProgram } = await import("./compile.ts");
     const url = await compileProgram(pathToFileURL(file).href);
     (globalThis as any)[ENTRY] = url;
+    await runtime;
     // Errors then name the program's .ts lines (see pe/pe-boot.ts).
     process.setSourceMapsEnabled(true);
     await import(url);

@@ -1,0 +1,83 @@
+// charmrun spawns its PE threads before it loads the program (runtime/launcher/threads-ahead.ts):
+// the program's charm.start adopts them when it asks for as many PEs, starts its own otherwise,
+// and a program that never starts the runtime, or fails at its top level, ends as it did before.
+import { describe, expect, it } from "vitest";
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { threadsAhead } from "../../runtime/launcher/threads-ahead.ts";
+
+const root = fileURLToPath(new URL("../../", import.meta.url));
+// A run that takes longer was held up (by threads no driver took, say): the test says so.
+const BOUND_MS = 20_000;
+
+interface Run { code: number | null; stdout: string; stderr: string; killed: boolean }
+
+function charmrun(...args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ["bin/charmrun.mjs", ...args], { cwd: root, timeout: BOUND_MS }, (err, stdout, stderr) => {
+      const e = err as (Error & { code?: number; killed?: boolean }) | null;
+      resolve({ code: e ? (typeof e.code === "number" ? e.code : null) : 0, stdout, stderr, killed: e?.killed ?? false });
+    });
+  });
+}
+
+const program = "test/runtime/fixtures/program-prestart.ts";
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+describe("charmrun with threads started ahead", () => {
+  it.each([2, 3, 5])("+p%i: every PE answers from a thread started before the program loaded", async (n) => {
+    const run = await charmrun(`+p${n}`, program);
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual({ numPes: n, pes: range(n), started: range(n).map(() => "ahead") });
+  });
+
+  it("a program whose charm.start asks for 3 PEs under +p2 gets 3 threads of its own; the 2 started ahead end", async () => {
+    const run = await charmrun("+p2", program, "3");
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual({ numPes: 3, pes: range(3), started: range(3).map(() => "by the driver") });
+  });
+
+  it("a script that never calls charm.start exits 0 by itself: threads no start adopted don't hold the process", async () => {
+    const run = await charmrun("+p2", "test/runtime/fixtures/program-no-start.ts");
+    expect(run.killed, `the script was still running after ${BOUND_MS} ms (waited for it to exit by itself)`).toBe(false);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe("a plain script; charm.start is a function it never calls\n");
+    expect(run.stderr).toBe("");
+  });
+
+  it("exit codes set while the adopted threads stop hold: main throws → 1, charm.exit(3) on a PE → 3", async () => {
+    // The driver awaits held threads' exits through their control channel: it must keep the process alive meanwhile.
+    const failed = await charmrun("+p2", "test/runtime/fixtures/program-fails.ts");
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain("main failed on purpose");
+    const exited = await charmrun("+p2", "test/runtime/fixtures/program-exit.ts", "exit", "3");
+    expect(exited.code).toBe(3);
+  });
+
+  it("a program that throws at its top level exits 1 with its message, as without threads ahead", async () => {
+    const run = await charmrun("+p2", "test/runtime/fixtures/program-throws-top.ts");
+    expect(run.killed, `the program was still running after ${BOUND_MS} ms`).toBe(false);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe("charmrun: the top level failed on purpose\n");
+  });
+});
+
+describe("threadsAhead: when charmrun starts PE threads early", () => {
+  it("with +pN (CHARM4TS_PES by then), as many; else the default count", () => {
+    expect(threadsAhead({ CHARM4TS_PES: "3" })).toBe(3);
+    expect(threadsAhead({ CHARM4TS_PES: "3", CHARM4TS_TRANSPORT: "threads" })).toBe(3);
+    expect(threadsAhead({})).toBeGreaterThanOrEqual(1);
+  });
+
+  it("never when the PEs will be processes, restore a checkpoint, or the count is invalid or very large", () => {
+    expect(threadsAhead({ CHARM4TS_PES: "3", CHARM4TS_TRANSPORT: "processes" })).toBeUndefined();
+    expect(threadsAhead({ CHARM4TS_PES: "3", CHARM4TS_TRANSPORT: "mixed" })).toBeUndefined();
+    expect(threadsAhead({ CHARM4TS_PES: "3", CHARM4TS_HOSTS: "a,b" })).toBeUndefined();
+    expect(threadsAhead({ CHARM4TS_PES: "3", CHARM4TS_RESTART: "ckpt" })).toBeUndefined();
+    expect(threadsAhead({ CHARM4TS_PES: "two" })).toBeUndefined();
+    expect(threadsAhead({ CHARM4TS_PES: "0" })).toBeUndefined();
+    expect(threadsAhead({ CHARM4TS_PES: "1000" })).toBeUndefined();
+  });
+});
