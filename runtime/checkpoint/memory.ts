@@ -1,25 +1,66 @@
 /**
- * In-memory checkpoints on a PE: its own part of the last one, and its buddy's (PE p's part is
+ * In-memory checkpoints on a PE: its own parts of the last two, and its buddy's (PE p's part is
  * also kept on PE p+1 mod numPes, another process where PEs are processes), so the parts of a
  * PE that is lost can be fetched from the PE after it.
+ *
+ * Two are kept, not one: until every PE has its part of a new checkpoint the driver still goes
+ * back to the one before, so that one must outlive the new one's writing. A part's memory is
+ * reused two checkpoints later: fresh memory costs a page fault per page on first touch
+ * (seconds per GiB on some VMs), touched memory a plain copy. Where the buddy is a thread of
+ * this process the part is a SharedArrayBuffer, and the buddy's copy is the same memory: it
+ * outlives this PE's thread (a PE restarted in place, or that exited) and costs no copy.
  */
 import { CharmError } from "../protocol/errors.ts";
+import { DRIVER } from "../protocol/ids.ts";
 import type { Runtime } from "../core/runtime.ts";
 import { Future } from "../core/future.ts";
 
-const held = new Map<number, { stem: string; data: Uint8Array }>();
+/** The runtime members in-memory checkpoints use. */
+export type MemoryRuntime = Pick<Runtime, "self" | "numPes" | "transport">;
 
-/** Keeps PE `pe`'s part of in-memory checkpoint `stem` (replacing an older one). */
+interface Part {
+  stem: string;
+  data: Uint8Array;
+}
+
+// How many parts of each PE are kept, newest last.
+const KEPT = 2;
+// Room for a part a little larger than the last (states that grow) without new memory.
+const HEADROOM = 1.125;
+
+const held = new Map<number, Part[]>();
+
+/** Keeps PE `pe`'s part of in-memory checkpoint `stem` (the oldest of its parts here goes when there are more than two). */
 export function keepPart(pe: number, stem: string, data: Uint8Array): true {
-  held.set(pe, { stem, data });
+  const parts = held.get(pe) ?? [];
+  parts.push({ stem, data });
+  if (parts.length > KEPT) parts.shift();
+  held.set(pe, parts);
   return true;
 }
 
-/** PE `pe`'s part of in-memory checkpoint `stem`, if this PE holds it. */
-export function fetchPart(rt: Runtime, pe: number, stem: string): Uint8Array {
-  const part = held.get(pe);
-  if (!part || part.stem !== stem) throw new CharmError(`PE ${rt.self} doesn't hold PE ${pe}'s part of the last in-memory checkpoint`);
-  return part.data;
+/** PE `pe`'s part of in-memory checkpoint `stem`, if this PE holds it; a copy of its own where the asker doesn't share this PE's memory. */
+export function fetchPart(rt: MemoryRuntime, pe: number, stem: string): Uint8Array {
+  const part = held.get(pe)?.find((p) => p.stem === stem);
+  if (!part) throw new CharmError(`PE ${rt.self} doesn't hold PE ${pe}'s part of the last in-memory checkpoint`);
+  const shared = part.data.buffer instanceof SharedArrayBuffer;
+  return shared && !(rt.transport.sharesMemoryWith?.(DRIVER) ?? false) ? part.data.slice() : part.data;
+}
+
+/**
+ * Memory for this PE's next part, `bytes` long: its oldest part's when two are kept and it is
+ * large enough and of the right kind (that part is dropped now), else new memory with some room.
+ */
+export function partMemory(rt: MemoryRuntime, bytes: number): Uint8Array {
+  const buddy = buddyOf(rt.self, rt.numPes);
+  const shared = buddy !== rt.self && (rt.transport.sharesMemoryWith?.(buddy) ?? false);
+  const own = held.get(rt.self) ?? [];
+  if (own.length >= KEPT) {
+    const oldest = own.shift()!.data.buffer;
+    if (oldest instanceof SharedArrayBuffer === shared && oldest.byteLength >= bytes) return new Uint8Array(oldest, 0, bytes);
+  }
+  const size = Math.ceil(bytes * HEADROOM);
+  return new Uint8Array(shared ? new SharedArrayBuffer(size) : new ArrayBuffer(size), 0, bytes);
 }
 
 /** The PE that keeps a copy of PE `pe`'s part. */

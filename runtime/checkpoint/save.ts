@@ -12,7 +12,7 @@ import type { ElementRecord } from "../core/chare.ts";
 import { declaredFields } from "./fields.ts";
 import type { FileEntry, SavedCollection } from "./format.ts";
 import { ElementWriter } from "./writer.ts";
-import { keepWithBuddy } from "./memory.ts";
+import { keepWithBuddy, partMemory } from "./memory.ts";
 
 /** What the driver asks: where (or in memory, kept here and on the buddy PE), and the checkpoint's file name stem. */
 export interface SaveRequest {
@@ -40,7 +40,7 @@ export async function saveHere(rt: Runtime, req: SaveRequest): Promise<SaveAnswe
   const open = rt.reductions.openScopes();
   if (open.length) throw new CharmError(`PE ${rt.self} holds a reduction that some elements have contributed to and others not yet (${scopeNames(rt, open)}); checkpoint once every reduction has completed`);
   const name = fileName(req.stem, rt.self);
-  const writer = req.inMemory ? ElementWriter.inMemory() : await ElementWriter.create(req.dir, name);
+  const writer = req.inMemory ? ElementWriter.inMemory((bytes) => partMemory(rt, bytes)) : await ElementWriter.create(req.dir, name);
   const collections: SavedCollection[] = [];
   try {
     for (const coll of rt.runner.byId.values()) {

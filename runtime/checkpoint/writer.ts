@@ -46,12 +46,18 @@ function fileSink(fh: FileHandle, tmp: string, path: string): Sink {
   };
 }
 
-/** Memory: the pieces are joined (copied: some are views of chares' arrays) when finished. */
-function memorySink(): Sink {
+/** Memory: the pieces are joined (copied: some are views of chares' arrays) into `memory(bytes)` when finished. */
+function memorySink(memory: (bytes: number) => Uint8Array): Sink {
   let pieces: Buffer[] = [];
   return {
     write: async (buffers) => { pieces.push(...buffers); },
-    finish: async () => Buffer.concat(pieces),
+    finish: async () => {
+      const out = memory(pieces.reduce((n, p) => n + p.length, 0));
+      let at = 0;
+      for (const p of pieces) { out.set(p, at); at += p.length; }
+      pieces = [];
+      return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+    },
     discard: async () => { pieces = []; },
   };
 }
@@ -77,9 +83,9 @@ export class ElementWriter {
     return new ElementWriter(fileSink(await open(tmp, "w"), tmp, path));
   }
 
-  /** A writer into memory (an in-memory checkpoint). */
-  static inMemory(): ElementWriter {
-    return new ElementWriter(memorySink());
+  /** A writer into memory that `memory(bytes)` gives when it is finished (an in-memory checkpoint). */
+  static inMemory(memory: (bytes: number) => Uint8Array): ElementWriter {
+    return new ElementWriter(memorySink(memory));
   }
 
   /** Adds one element whose typed data is about `bytes` long; a promise when the sink is being written to (await it). */

@@ -77,6 +77,11 @@ export class PortTransport implements Transport {
     return this.ports.has(to);
   }
 
+  /** Every peer here is a thread of this process. */
+  sharesMemoryWith(to: Endpoint): boolean {
+    return this.reaches(to);
+  }
+
   close(): void {
     for (const port of this.ports.values()) { port.close(); this.spin.remove(port); }
     this.ports.clear();

@@ -36,6 +36,10 @@ export class RoutedTransport implements Transport {
     return this.near.reaches(to) || this.far.reaches(to);
   }
 
+  sharesMemoryWith(to: Endpoint): boolean {
+    return this.near.reaches(to) && (this.near.sharesMemoryWith?.(to) ?? false);
+  }
+
   // No replacePeer: a PE of a runtime that has processes is not restarted in place.
 
   /** Only the far side has flow control: a near peer never makes a sender wait. */

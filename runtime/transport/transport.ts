@@ -40,6 +40,8 @@ export interface Transport {
   listen(handler: MessageHandler): void;
   /** Whether `to` can be reached at all (for a clear error instead of a silent drop). */
   reaches(to: Endpoint): boolean;
+  /** Whether `to` is a thread of this process (a SharedArrayBuffer sent there is shared, not copied); absent: never. */
+  sharesMemoryWith?(to: Endpoint): boolean;
   /** A restarted peer: from now on `to` is reached over `channel` (a MessagePort for threads). */
   replacePeer?(to: Endpoint, channel: unknown): void;
   /**

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { charm, Future, PeLostError } from "../../runtime/index.ts";
 import { Walker } from "./fixtures/checkpoint.ts";
 import { bounded, runtimeState } from "../bounded.ts";
+import { TRANSPORTS, over } from "./transports.ts";
 
 const fixtures = new URL("./fixtures/checkpoint.ts", import.meta.url).href;
 const waitFor = <T>(work: PromiseLike<T>, what: string): Promise<T> => bounded(Promise.resolve(work), 30_000, what, runtimeState);
@@ -53,5 +54,25 @@ describe.each([
     const resumed = await advance(walkers, 20);
     const straight = charm.array(Walker, N);
     expect(await advance(straight, 30)).toEqual(resumed);
+  }, 120_000);
+});
+
+// Every transport: parts shared between threads, copied between processes, both in one runtime.
+describe.each(TRANSPORTS)("charm.recover() over %s, PE 2 lost", (transport) => {
+  it("after four in-memory checkpoints (each PE writing into the memory of its part from two before), goes back to the newest", async () => {
+    await charm.start({ numPes: 3, modules: [fixtures], ...over(transport) });
+    let walkers = charm.array(Walker, N);
+    for (const steps of [10, 15, 20, 25]) {
+      await advance(walkers, steps === 10 ? 10 : 5);
+      await waitFor(charm.checkpoint({ inMemory: true }, { walkers }), `the in-memory checkpoint at step ${steps}`);
+    }
+    await advance(walkers, 3);
+    if (transport !== "threads") process.kill((await waitFor(charm.status(), "charm.status()")).pes[2]!.pid, "SIGKILL");
+    else await charm.restartPe(2);
+    await expect(waitFor((async () => walkers.at(N - 1).where.ret())(), "a call to an element of the lost PE to fail")).rejects.toThrow(PeLostError);
+    walkers = (await waitFor(charm.recover<{ walkers: Walkers }>(), "charm.recover()")).walkers;
+    expect((await waitFor(walkers.where.ret(), "where every walker is after recovery")).map((w) => w.steps)).toEqual(new Array(N).fill(25));
+    const resumed = await advance(walkers, 5);
+    expect(await advance(charm.array(Walker, N), 30)).toEqual(resumed);
   }, 120_000);
 });
