@@ -8,8 +8,10 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     fileParallelism: false,
-    // Builds dist/; detects the system tools once and sums up what was skipped without them.
-    globalSetup: ["test/global-setup.ts", "test/system-tools.ts"],
+    // Fails the run when it left charm4ts-* entries in the temp folder (first: its teardown runs
+    // last, after the others'); builds dist/; detects the system tools once and sums up what was
+    // skipped without them.
+    globalSetup: ["test/temp-leftovers.ts", "test/global-setup.ts", "test/system-tools.ts"],
     pool: "forks",
     typecheck: { enabled: true, include: ["test/**/*.test-d.ts"], tsconfig: "tsconfig.typetests.json" },
   },

@@ -2,14 +2,13 @@
 // fast as it can for 10 s. The page stays responsive throughout (its event loop answers, the
 // output area stays within the limit), the flood's cell ends with its summary, and a later cell
 // runs and shows its output.
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { jupyterEnv, writeNotebook, type JupyterEnv } from "./jupyter-env.ts";
 import { allCellsRan, closeBrowserAndServer, kernelReady, pageFailure, startNotebook, type NotebookServer } from "./classic-notebook.ts";
 import { describeWith, hasTools } from "../system-tools.ts";
+import { screenshotDir } from "../temp-dir.ts";
 import { DEFAULT_BURST_KB, DEFAULT_RATE_KB } from "../../runtime/pe/output-budget.ts";
 
 const FLOOD_MS = 10_000;
@@ -63,7 +62,7 @@ beforeAll(async () => {
   try {
     await ran;
   } catch (error) {
-    throw await pageFailure(page, join(mkdtempSync(join(tmpdir(), "charm4ts-screenshots-")), "flood-failure.png"), server, error);
+    throw await pageFailure(page, join(screenshotDir("screenshots"), "flood-failure.png"), server, error);
   } finally {
     ranMs = performance.now() - floodStarted;
     await sampling;

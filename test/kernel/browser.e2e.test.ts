@@ -4,8 +4,7 @@
 // headers, a progress bar updated in place, PE output in its cell, no error anywhere.
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type Locator, type Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -13,6 +12,7 @@ import { jupyterEnv, ROOT, type JupyterEnv } from "./jupyter-env.ts";
 import { allCellsRan, closeBrowserAndServer, kernelReady, pageFailure, startNotebook, type NotebookServer } from "./classic-notebook.ts";
 import { describeWith, hasTools } from "../system-tools.ts";
 import { FIRST_HOUR, notebookJson, type FirstHourCell } from "./first-hour.ts";
+import { screenshotDir } from "../temp-dir.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 /** Two PEs whatever the machine, so the PE rows below are known. */
@@ -83,7 +83,6 @@ async function takeScreenshots(): Promise<void> {
   await page.setViewportSize({ width: 1280, height: Math.min(height, 8000) });
   await page.screenshot({ path: join(shots, "displays.png") });
   await page.locator(".cell.code_cell").nth(names.indexOf("timeline")).locator(".output_wrapper").screenshot({ path: join(shots, "timeline.png") });
-  console.log(`screenshots: ${shots}`);
 }
 
 beforeAll(async () => {
@@ -95,8 +94,8 @@ beforeAll(async () => {
   symlinkSync(ROOT, join(work, "node_modules", "charm4ts"), "dir");
   writeFileSync(join(work, "displays.ipynb"), notebookJson(CELLS));
   writeFileSync(join(work, "first-hour.ipynb"), notebookJson(FIRST_HOUR));
-  // Kept after the run, to be looked at.
-  shots = process.env.CHARM4TS_SCREENSHOT_DIR ?? mkdtempSync(join(tmpdir(), "charm4ts-screenshots-"));
+  // Kept, to be looked at, when a test failed; always in CHARM4TS_SCREENSHOT_DIR when that is set.
+  shots = screenshotDir("screenshots");
 
   const running = server = await startNotebook(je, work, { CHARM4TS_PES: String(PES) });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });

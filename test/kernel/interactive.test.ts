@@ -1,9 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { CellExecutor } from "../../kernel/cells/executor.ts";
 import type { CellOutput, CellResult } from "../../kernel/cells/protocol.ts";
+import { tempDir } from "../temp-dir.ts";
 
 // The parallel runtime inside the cell thread: chares defined in cells, used in later cells.
 let executor: CellExecutor;
@@ -23,7 +21,7 @@ const value = (r: CellResult) => (r.status === "ok" ? r.value?.data["text/plain"
 describe("the runtime inside the kernel's cells", () => {
   beforeAll(async () => {
     process.env.CHARM4TS_PES = "2";
-    executor = await CellExecutor.start({ cwd: mkdtempSync(join(tmpdir(), "charm4ts-cells-")) });
+    executor = await CellExecutor.start({ cwd: tempDir("cells") });
   });
   afterAll(() => executor.close());
 

@@ -1,10 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { CellExecutor } from "../../kernel/cells/executor.ts";
 import type { CellOutput, CellResult } from "../../kernel/cells/protocol.ts";
 import { within } from "../runtime/within.ts";
+import { tempDir } from "../temp-dir.ts";
 
 // Interrupting a cell whose PE is stuck in an endless loop: what the user is told, where, and
 // what later cells get (issue 12, item 3).
@@ -32,7 +30,7 @@ const shown = (r: CellResult) => (r.status === "ok" ? r.value?.data["text/plain"
 describe("interrupting a cell whose PE is stuck", () => {
   beforeAll(async () => {
     process.env.CHARM4TS_PES = "2";
-    executor = await CellExecutor.start({ cwd: mkdtempSync(join(tmpdir(), "charm4ts-cells-")), typeCheck: false });
+    executor = await CellExecutor.start({ cwd: tempDir("cells"), typeCheck: false });
     executor.onLateOutput = (o) => late.push(o);
     await run("class Spin extends Chare { spin(): number { for (;;) {} } ping() { return 'pong'; } }");
   });

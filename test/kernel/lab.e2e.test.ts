@@ -23,7 +23,6 @@ let lab: Lab;
 beforeAll(async () => {
   if (!hasTools("jupyter_server", "chromium")) return; // the suites below are left out
   lab = await startLab({ ...sources, "first-hour.ipynb": firstHour }, { CHARM4TS_PES: String(PES) });
-  console.log(`JupyterLab screenshots (kept on failure): ${lab.shots}`);
 }, 180_000);
 
 afterAll(async () => {

@@ -1,10 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { CellExecutor } from "../../kernel/cells/executor.ts";
 import type { CellOutput } from "../../kernel/cells/protocol.ts";
 import { within } from "../runtime/within.ts";
+import { tempDir } from "../temp-dir.ts";
 
 // A PE's error after its entry method returned shows in the cell that is running, and the PE
 // lives on for the next cells (issue 16, item 3).
@@ -21,7 +19,7 @@ async function run(code: string): Promise<{ value: unknown; stderr: string }> {
 describe("an error on a PE outside any entry method, in a notebook", () => {
   beforeAll(async () => {
     process.env.CHARM4TS_PES = "3";
-    executor = await CellExecutor.start({ cwd: mkdtempSync(join(tmpdir(), "charm4ts-cells-")) });
+    executor = await CellExecutor.start({ cwd: tempDir("cells") });
   });
   afterAll(() => executor.close());
 

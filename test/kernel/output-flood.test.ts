@@ -1,10 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { CellExecutor } from "../../kernel/cells/executor.ts";
 import type { CellOutput, CellResult } from "../../kernel/cells/protocol.ts";
 import { DEFAULT_BURST_KB, DEFAULT_RATE_KB } from "../../kernel/cells/worker/stream-limit.ts";
+import { tempDir } from "../temp-dir.ts";
 
 // Output floods, through the executor: what reaches the kernel's thread is bounded by the
 // per-cell limit (a burst, then a rate), the rest is summarised, and PE output is kept per PE.
@@ -28,7 +26,7 @@ const bound = (ms: number) => DEFAULT_BURST_KB * 1024 + (DEFAULT_RATE_KB * 1024 
 describe("a cell whose PEs print as fast as they can", () => {
   beforeAll(async () => {
     process.env.CHARM4TS_PES = "2";
-    executor = await CellExecutor.start({ cwd: mkdtempSync(join(tmpdir(), "charm4ts-flood-")), typeCheck: false });
+    executor = await CellExecutor.start({ cwd: tempDir("flood"), typeCheck: false });
   });
   afterAll(() => executor.close());
 

@@ -1,14 +1,13 @@
 // `node dist/run-notebook.js`: the headless runner as a user runs it (`npm start`).
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { validateNotebook } from "../../kernel/runner/notebook.ts";
 import { ROOT } from "./jupyter-env.ts";
+import { tempDir } from "../temp-dir.ts";
 
-const dir = mkdtempSync(join(tmpdir(), "charm4ts-runner-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir("runner");
 
 function run(...args: string[]) {
   return spawnSync(process.execPath, [join(ROOT, "dist/run-notebook.js"), ...args], { encoding: "utf8", timeout: 60_000 });

@@ -2,10 +2,12 @@
 // the runtime over ZeroMQ, and a ZeroMQ socket still receiving when its thread ends aborts the
 // kernel ("terminate called after throwing an instance of 'Napi::Error'", zeromq.js#411). Every
 // way Jupyter ends a kernel — shutdown_request, a restart, SIGTERM, also while a cell loops —
-// must exit 0, with no native error, and leave no PE process behind.
+// must exit 0, with no native error, and leave no PE process behind — nor anything in the temp folder.
+import { readdirSync } from "node:fs";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { launchKernel, type LaunchedKernel } from "../../kernel/runner/launch.ts";
 import { gone } from "../runtime/alive.ts";
+import { tempDir } from "../temp-dir.ts";
 
 const NATIVE_ERROR = /terminate called|Napi::Error|Aborted|core dumped/;
 
@@ -21,8 +23,8 @@ async function restartOn(k: LaunchedKernel, transport: "processes" | "mixed"): P
 }
 
 /** A kernel whose runtime ran on PE processes, then on `final`; returns it and the PE processes' pids. */
-async function kernelAfter(final: "processes" | "mixed"): Promise<{ k: LaunchedKernel; pids: number[] }> {
-  const k = await launchKernel();
+async function kernelAfter(final: "processes" | "mixed", env?: NodeJS.ProcessEnv): Promise<{ k: LaunchedKernel; pids: number[] }> {
+  const k = await launchKernel({ env });
   onTestFinished(() => k.shutdown());
   const declared = await k.client.execute("class Pid extends Chare { pid() { return process.pid; } }");
   expect(declared.reply.content.status).toBe("ok");
@@ -71,5 +73,17 @@ describe("shutting down a kernel whose PEs were processes", () => {
     await spinning;
     k.process.kill("SIGTERM");
     await expectCleanExit(k, pids);
+  }, 90_000);
+
+  it("leaves nothing in its temp folder: the kernel, its cells and its PE processes make no temp files of their own", async () => {
+    // A temp folder of its own (TMPDIR, which the PE processes inherit), so other runs' files don't count.
+    const tmp = tempDir("kernel-tmpdir");
+    const { k, pids } = await kernelAfter("mixed", { ...process.env, TMPDIR: tmp });
+    const x = await k.client.execute('console.log("a cell with output"); display.html("<b>shown</b>"); charm.numPes()');
+    expect(x.reply.content.status, JSON.stringify(x.reply.content)).toBe("ok");
+    await k.client.request("control", "shutdown_request", { restart: false });
+    await expectCleanExit(k, pids);
+    // The compile cache (runtime/launcher/compile.ts) would be the one thing allowed to stay.
+    expect(readdirSync(tmp).filter((name) => name !== `charm4ts-${process.getuid?.()}`)).toEqual([]);
   }, 90_000);
 });

@@ -3,14 +3,14 @@
 // the test drags the speed slider and checks that every cell of the simulation (on both PEs) steps
 // with the new speed (the status line is a max-reduction of what each cell used), that the
 // progress bar advanced, and that the stop button ends the run cleanly, losing no particle.
-import { copyFileSync, mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { copyFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type Locator, type Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { jupyterEnv, ROOT, type JupyterEnv } from "./jupyter-env.ts";
 import { closeBrowserAndServer, pageFailure, startNotebook, type NotebookServer } from "./classic-notebook.ts";
 import { describeWith, hasTools } from "../system-tools.ts";
+import { screenshotDir } from "../temp-dir.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 
@@ -42,7 +42,7 @@ beforeAll(async () => {
   je = jupyterEnv();
   const work = join(je.dir, "work");
   copyFileSync(join(ROOT, "notebooks", "steering.ipynb"), join(work, "steering.ipynb"));
-  shots = process.env.CHARM4TS_SCREENSHOT_DIR ?? mkdtempSync(join(tmpdir(), "charm4ts-screenshots-"));
+  shots = screenshotDir("screenshots");
   // Two PEs whatever the machine; the run's default 30 s, which the stop button cuts short.
   const running = server = await startNotebook(je, work, { CHARM4TS_PES: "2" });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });

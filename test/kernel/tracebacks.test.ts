@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { existsSync, mkdtempSync, realpathSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, realpathSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CellExecutor } from "../../kernel/cells/executor.ts";
 import type { CellResult } from "../../kernel/cells/protocol.ts";
 import { kernelScript, launchKernel, type LaunchedKernel } from "../../kernel/runner/launch.ts";
 import { within } from "../runtime/within.ts";
 import { recorder } from "./cells/helpers.ts";
+import { tempDir } from "../temp-dir.ts";
 
 // A traceback shows the user's code: cells, their own modules, the chare's entry method on its
 // PE and the cell line that awaited it; the runtime's frames only with CHARM4TS_FULL_STACKS=1
@@ -31,7 +31,7 @@ async function fails(code: string): Promise<Failed> {
 describe("tracebacks in cells", () => {
   beforeAll(async () => {
     process.env.CHARM4TS_PES = "2";
-    notebook = realpathSync(mkdtempSync(join(tmpdir(), "charm4ts-tracebacks-")));
+    notebook = realpathSync(tempDir("tracebacks"));
     writeFileSync(join(notebook, "helper.ts"), "export function fail(x: number): number {\n  throw new Error('helper failed ' + x);\n}\n");
     executor = await CellExecutor.start({ cwd: notebook, typeCheck: false });
     const defined = await executor.execute(`class Thrower extends Chare {
@@ -109,7 +109,7 @@ describe("tracebacks through the real kernel", () => {
   let k: LaunchedKernel;
   beforeAll(async () => {
     if (!existsSync(kernelScript())) throw new Error(`${kernelScript()} is missing: run \`npm run build\``);
-    k = await launchKernel({ cwd: realpathSync(mkdtempSync(join(tmpdir(), "charm4ts-tracebacks-"))), env: { ...process.env, CHARM4TS_PES: "2" } });
+    k = await launchKernel({ cwd: realpathSync(tempDir("tracebacks")), env: { ...process.env, CHARM4TS_PES: "2" } });
   });
   afterAll(() => k?.shutdown());
 

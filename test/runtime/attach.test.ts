@@ -2,9 +2,7 @@
 // for each, and waits; the test plays the user and runs what was printed. Real processes and sockets.
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { charm, CharmError } from "../../runtime/index.ts";
 import { Host } from "./fixtures/hosted.ts";
@@ -12,10 +10,11 @@ import { clearDefinitions } from "../../runtime/definitions/ship.ts";
 import { DefinitionEvaluator } from "../../runtime/definitions/evaluate.ts";
 import { definitionScope } from "../../runtime/definitions/scope.ts";
 import { findChareClass } from "../../runtime/core/registry.ts";
+import { tempDir } from "../temp-dir.ts";
 
 const fixtures = new URL("./fixtures/hosted.ts", import.meta.url).href;
 const root = fileURLToPath(new URL("../../", import.meta.url));
-const jobDir = mkdtempSync(join(tmpdir(), "charm4ts-attach-"));
+const jobDir = tempDir("attach");
 
 const started: ChildProcess[] = [];
 afterEach(async () => {

@@ -1,12 +1,12 @@
 // Driving the JupyterLab test frontend with playwright-core: a jupyter_server on loopback serving
 // the bundle as a static page, Debian's Chromium, and one open notebook per page — its cells run
 // through JupyterLab's own keys, toolbar and Run All, its outputs read from JupyterLab's DOM.
-import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type Locator, type Page } from "playwright-core";
 import { jupyterEnv, ROOT, startJupyterServer, type JupyterEnv, type JupyterServer } from "../jupyter-env.ts";
 import { LAB_PAGE, labBundle } from "./bundle.ts";
+import { screenshotDir } from "../../temp-dir.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 
@@ -38,7 +38,8 @@ export async function startLab(notebooks: Record<string, string>, env: NodeJS.Pr
   for (const [name, json] of Object.entries(notebooks)) writeFileSync(join(work, name), json);
   const server = await startJupyterServer(je, [`--ServerApp.extra_static_paths=${bundle}`]);
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
-  const shots = process.env.CHARM4TS_SCREENSHOT_DIR ?? mkdtempSync(join(tmpdir(), "charm4ts-lab-screenshots-"));
+  // Kept (and printed) only when a test of the file failed, or in CHARM4TS_SCREENSHOT_DIR.
+  const shots = screenshotDir("lab-screenshots");
   return {
     je, server, browser, shots, pageErrors: [],
     async close() {
