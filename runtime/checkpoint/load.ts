@@ -16,6 +16,7 @@ import { homePe } from "../core/placement.ts";
 import { unpackElement, type PackedElement } from "../core/migration.ts";
 import { forgetCollection } from "../core/destroy.ts";
 import { checkShape } from "./fields.ts";
+import { adoptMemory } from "./memory.ts";
 import { readElements, readElementsInMemory, type FileEntry, type SavedCollection, type SavedElement } from "./format.ts";
 import { eachTagged, remapEndName, remapValue, type Remap } from "./remap.ts";
 
@@ -71,6 +72,7 @@ export async function loadHere(rt: Runtime, req: LoadRequest): Promise<{ fids: n
     }
   }
   loaded = { elements, before: req.numPesBefore };
+  if (req.data) adoptMemory(req.data);
   return { fids: [...fids], elements: elements.length };
 }
 

@@ -29,6 +29,8 @@ const KEPT = 2;
 const HEADROOM = 1.125;
 
 const held = new Map<number, Part[]>();
+// Memory of parts this PE restored from (charm.recover): reused before any is made new.
+let spares: ArrayBufferLike[] = [];
 
 /** Keeps PE `pe`'s part of in-memory checkpoint `stem` (the oldest of its parts here goes when there are more than two). */
 export function keepPart(pe: number, stem: string, data: Uint8Array): true {
@@ -59,8 +61,20 @@ export function partMemory(rt: MemoryRuntime, bytes: number): Uint8Array {
     const oldest = own.shift()!.data.buffer;
     if (oldest instanceof SharedArrayBuffer === shared && oldest.byteLength >= bytes) return new Uint8Array(oldest, 0, bytes);
   }
+  const fits = spares.findIndex((b) => b instanceof SharedArrayBuffer === shared && b.byteLength >= bytes);
+  if (fits >= 0) return new Uint8Array(spares.splice(fits, 1)[0]!, 0, bytes);
   const size = Math.ceil(bytes * HEADROOM);
   return new Uint8Array(shared ? new SharedArrayBuffer(size) : new ArrayBuffer(size), 0, bytes);
+}
+
+/**
+ * The parts this PE has just restored from (charm.recover: read, and held by nobody else now)
+ * become memory for its next parts: the checkpoint that follows a recovery writes into touched
+ * memory instead of fresh.
+ */
+export function adoptMemory(parts: Uint8Array[]): void {
+  // Whole buffers only, each once: parts that arrived in one message may be views of one buffer.
+  spares = [...new Set(parts.filter((p) => p.byteOffset === 0).map((p) => p.buffer))];
 }
 
 /** The PE that keeps a copy of PE `pe`'s part. */

@@ -2,7 +2,7 @@
 // memory of the one before them reused for the next, shared with a buddy thread and copied for
 // an asker in another process. checkpoint-recover.test.ts runs the same through whole runtimes.
 import { describe, expect, it } from "vitest";
-import { fetchPart, keepPart, partMemory, type MemoryRuntime } from "../../runtime/checkpoint/memory.ts";
+import { adoptMemory, fetchPart, keepPart, partMemory, type MemoryRuntime } from "../../runtime/checkpoint/memory.ts";
 
 let nextPe = 100; // each test its own PE numbers: the parts are this thread's module state
 function pe(options: { sharesWithBuddy: boolean; sharesWithDriver?: boolean }): MemoryRuntime {
@@ -72,5 +72,16 @@ describe("in-memory checkpoint parts", () => {
     const copy = fetchPart(elsewhere, elsewhere.self, "s");
     expect(copy.buffer).toBeInstanceOf(ArrayBuffer);
     expect([...copy]).toEqual([...shared]);
+  });
+
+  it("after a recovery, writes its first part into the memory of the part it restored from; each buffer once, whole ones only", () => {
+    const rt = pe({ sharesWithBuddy: true });
+    const restoredFrom = new Uint8Array(new SharedArrayBuffer(4096), 0, 4000);
+    const sharedMessage = new SharedArrayBuffer(4096);
+    adoptMemory([restoredFrom, new Uint8Array(sharedMessage, 0, 2048), new Uint8Array(sharedMessage, 2048, 2048), restoredFrom]);
+    expect(partMemory(rt, 4000).buffer).toBe(restoredFrom.buffer);
+    expect(partMemory(rt, 2048).buffer).toBe(sharedMessage); // the view at offset 0 brought its buffer, once
+    expect(partMemory(rt, 2048).buffer).not.toBe(sharedMessage);
+    adoptMemory([]);
   });
 });
