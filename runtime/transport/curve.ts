@@ -82,8 +82,8 @@ async function stopZap({ router, served }: ZapHandler): Promise<void> {
   const waker = new zmq.Dealer({ linger: 0 });
   try {
     waker.connect(ZAP_ADDRESS);
-    await waker.send(STOP);
-    await served;
+    // A loop that already ended (its socket closed under it) reads nothing: then the send isn't awaited.
+    await Promise.race([waker.send(STOP).then(() => served), served]);
   } finally {
     waker.close();
   }
@@ -151,8 +151,9 @@ async function serve(router: zmq.Router): Promise<void> {
       await router.send([id!, empty ?? "", "1.0", requestId ?? "", ok ? "200" : "400", ok ? "OK" : "client key not issued by this runtime's driver", "", ""]);
     }
   } catch (err) {
-    // Closed under it (the thread is ending): nothing to serve any more.
-    if (!router.closed) throw err;
+    // Closed under it (the thread is ending): nothing to serve any more. Otherwise said, not thrown:
+    // the process (the kernel) lives on, and only new connections fail their handshakes.
+    if (!router.closed) process.stderr.write(`charm4ts: the CURVE authentication handler stopped (${(err as Error).message}); new connections between PE processes are refused until the runtime restarts\n`);
   }
 }
 
