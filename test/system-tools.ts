@@ -193,9 +193,11 @@ export function summary(lines: string[]): string {
 
 /** vitest global setup: detects the tools once, and prints the summary when the run ends. */
 export function setup(project: TestProject): () => void {
+  // Detected first: an unknown name in CHARM4TS_PRETEND_MISSING throws, and then no folder is left.
+  const missing = detectMissingTools();
   const dir = mkdtempSync(join(tmpdir(), "charm4ts-system-tools-"));
   const log = join(dir, "skipped.jsonl");
-  project.provide("missingSystemTools", detectMissingTools());
+  project.provide("missingSystemTools", missing);
   project.provide("systemToolsLog", log);
   return () => {
     const text = summary(existsSync(log) ? readFileSync(log, "utf8").split("\n") : []);

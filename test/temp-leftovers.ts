@@ -23,12 +23,9 @@ export default function setup(): () => void {
   };
 }
 
-/** system-tools.ts's folder: its own teardown removes it, and vitest may run that teardown after this one. */
-const OWN_SETUP = "charm4ts-system-tools-";
-
-/** charm4ts-* names in the temp folder, but the compile cache and the run's own setup folder. */
+/** charm4ts-* names in the temp folder, but the compile cache. */
 export function entries(): string[] {
-  return readdirSync(tmpdir()).filter((name) => name.startsWith("charm4ts-") && name !== COMPILE_CACHE && !name.startsWith(OWN_SETUP));
+  return readdirSync(tmpdir()).filter((name) => name.startsWith("charm4ts-") && name !== COMPILE_CACHE);
 }
 
 /** Whether a vitest process other than this one, its ancestors and its descendants is running (Linux /proc; false elsewhere). */
