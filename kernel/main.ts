@@ -8,12 +8,9 @@ import type { Kernel } from "./server/kernel.ts";
 import { log } from "./server/log.ts";
 import { maxMessageBytes } from "./server/message-limit.ts";
 import { startCellExecutor } from "./server/start-executor.ts";
-import { prestartPeThreads, type Prestart } from "../runtime/embedding.ts";
+import { MOST_PES_STARTED_AHEAD, prestartPeThreads, type Prestart } from "../runtime/embedding.ts";
 import { kernelPeCount } from "./interactive/pe-count.ts";
 import { PortInUseError } from "./server/bind-retry.ts";
-
-// Above this many PEs the driver starts them itself (and checks the number).
-const MOST_PES_STARTED_AHEAD = 256;
 
 /** The connection file path from `-f <path>` or `--f=<path>` (jupyter_client passes `-f`). */
 export function connectionFileArg(argv: readonly string[]): string | undefined {

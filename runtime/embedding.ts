@@ -11,7 +11,7 @@ import { ANY_PE } from "./core/failure.ts";
 import { forEachIndex } from "./core/placement.ts";
 import { Future } from "./core/future.ts";
 
-export { prestartPeThreads, offerPrestarted, discardPrestarted, type Prestart, type PrestartedPes } from "./driver/prestart.ts";
+export { MOST_PES_STARTED_AHEAD, prestartPeThreads, offerPrestarted, discardPrestarted, type Prestart, type PrestartedPes } from "./driver/prestart.ts";
 export { defaultPeCount } from "./pe-count.ts";
 export { LINES_KEPT, OutputRing } from "./pe/output-ring.ts";
 export { DEFAULT_BURST_KB, DEFAULT_RATE_KB, TokenBucket, countLines, outputRatesFromEnv } from "./pe/output-budget.ts";

@@ -42,6 +42,9 @@ type ThreadEvent =
   | { ev: "error"; pe: Endpoint; error: { name: string; message: string; stack?: string; code?: string } }
   | { ev: "exit"; pe: Endpoint; code: number };
 
+/** Above this many PEs nothing is started ahead: the driver's start spawns them itself (and checks the number). */
+export const MOST_PES_STARTED_AHEAD = 256;
+
 /**
  * Spawns `numPes` PE threads from this thread, to be adopted by a driver elsewhere; `transfer`
  * lists the ports to transfer with the handoff. Undefined if the environment's heap limit is

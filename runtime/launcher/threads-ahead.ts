@@ -5,11 +5,8 @@
  * and spawns its own. Only where the start will surely want local threads: with PE processes
  * (+processes, +mixed, hosts) or a checkpoint to restore, charmrun starts nothing early.
  */
-import { offerPrestarted, prestartPeThreads } from "../driver/prestart.ts";
+import { MOST_PES_STARTED_AHEAD, offerPrestarted, prestartPeThreads } from "../driver/prestart.ts";
 import { defaultPeCount } from "../pe-count.ts";
-
-// Above this many PEs the program's start spawns them itself (and checks the number), as in the kernel.
-const MOST_PES_STARTED_AHEAD = 256;
 
 /**
  * How many PE threads to start ahead, given the environment charmrun's flags have set (+pN is

@@ -37,7 +37,7 @@ export class RoutedTransport implements Transport {
   }
 
   sharesMemoryWith(to: Endpoint): boolean {
-    return this.near.reaches(to) && (this.near.sharesMemoryWith?.(to) ?? false);
+    return this.near.sharesMemoryWith?.(to) ?? false;
   }
 
   // No replacePeer: a PE of a runtime that has processes is not restarted in place.
