@@ -11,7 +11,7 @@ import type { Replacement } from "../protocol/join.ts";
 import { Future } from "../core/future.ts";
 import { definitionLog } from "../definitions/ship.ts";
 import { PortTransport } from "../transport/port-transport.ts";
-import { newAwakeCount } from "../transport/awake-count.ts";
+import { forgetThread, newAwakeCount } from "../transport/awake-count.ts";
 import type { Runtime, RuntimeHooks } from "../core/runtime.ts";
 import { assembleRuntime } from "../assemble.ts";
 import { nextDriverIncarnation } from "../core/current.ts";
@@ -60,7 +60,7 @@ export interface LocalOptions {
 /** Starts `numPes` PE threads that load `modules`; resolves once all are ready. */
 export async function startLocalPes(numPes: number, modules: string[], hooks: RuntimeHooks, setup: PeSetup = { definitions: [], interactive: false }, options: LocalOptions = {}): Promise<LocalPes> {
   const endpoints: Endpoint[] = [DRIVER, ...Array.from({ length: numPes }, (_, i) => i)];
-  if (!setup.awake) setup = { ...setup, awake: newAwakeCount() };
+  if (!setup.awake) setup = { ...setup, awake: newAwakeCount(numPes) };
   // Threads started ahead of us, if they fit this start: they get their setup now.
   const prestarted = takePrestarted(numPes, options.maxHeapMb, { ...setup, modules });
   const portsOf = prestarted ? new Map([[DRIVER, prestarted.driverPorts]]) : portMesh(endpoints);
@@ -100,6 +100,7 @@ export async function startLocalPes(numPes: number, modules: string[], hooks: Ru
       }
     });
     worker.on("exit", (code) => {
+      if (setup.awake) forgetThread(setup.awake, pe); // a thread that ended awake no longer counts
       if (readyCount < numPes) settle(new Error(`PE ${pe} exited with code ${code} before it was ready`));
       else if (!stopping && !died && !replaced.has(worker)) {
         hooks.onUnhandled({ name: "PeExit", message: `PE ${pe} exited with code ${code}; calls waiting on its chares fail, and its chares are lost`, stack: "", pe });

@@ -46,7 +46,7 @@ export class PortTransport implements Transport {
       },
       sleep: (asleep) => { for (const inlet of this.inlets.values()) inlet.sleep(asleep); },
     };
-    this.spin = new SpinWindow(spinUs, () => this.batcher.flush(), inlets, awake && new AwakeCount(awake));
+    this.spin = new SpinWindow(spinUs, () => this.batcher.flush(), inlets, awake && new AwakeCount(awake, self));
     for (const [peer, port] of ports) this.connect(peer, port);
   }
 

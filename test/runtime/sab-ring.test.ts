@@ -11,6 +11,7 @@ import { newRing, RingReader, RingWriter } from "../../runtime/transport/sab-rin
 import { PortTransport } from "../../runtime/transport/port-transport.ts";
 import { PortInlet, type PortBatch } from "../../runtime/transport/port-inlet.ts";
 import { WireWriter } from "../../runtime/transport/wire.ts";
+import { AwakeCount, forgetThread, newAwakeCount } from "../../runtime/transport/awake-count.ts";
 import type { Message } from "../../runtime/protocol/messages.ts";
 import { bounded } from "../bounded.ts";
 
@@ -91,6 +92,25 @@ const turns = fc.array(fc.record({
   messages: fc.array(fc.tuple(fc.constantFrom(...kinds), fc.integer({ min: 0, max: 3 })), { maxLength: 40 }),
   micro: fc.boolean(),
 }), { minLength: 1, maxLength: 16 });
+
+describe("the count of awake threads", () => {
+  it("is crowded past the cores, counts each thread once, and forgets a thread that ended awake", () => {
+    const sab = newAwakeCount(2, 2);
+    const [driver, pe0, pe1] = [-1, 0, 1].map((e) => new AwakeCount(sab, e));
+    driver!.set(true); pe0!.set(true); pe0!.set(true);
+    expect(driver!.crowded()).toBe(false); // 2 awake on 2 cores
+    pe1!.set(true);
+    expect(pe0!.crowded()).toBe(true);
+    forgetThread(sab, 1); // PE 1's thread ended while awake
+    expect(pe0!.crowded()).toBe(false);
+    pe1!.set(false); // its replacement's first sleep doesn't count it twice out
+    driver!.set(false); pe0!.set(false);
+    pe1!.set(true); driver!.set(true);
+    expect(pe1!.crowded()).toBe(false);
+    pe0!.set(true);
+    expect(pe1!.crowded()).toBe(true);
+  });
+});
 
 describe("a peer's inlet", () => {
   // One stream written by hand: 0, 1, 3 and 5 on the port (0 and 1 define the names the others
