@@ -37,6 +37,15 @@ export class AwakeCount {
     setSlot(this.words, this.self, awake ? 1 : 0);
   }
 
+  /**
+   * Counts `peer` awake now: this thread just rang it, so it is about to take a core. (Its own
+   * turns end by marking it asleep again.) Without this, two PEs spinning after they replied to
+   * a sleeping driver held both cores while it woke (a broadcast + sum: 0.19 ms, 0.13 without spinning).
+   */
+  rang(peer: Endpoint): void {
+    setSlot(this.words, peer, 1);
+  }
+
   /** Whether more threads are awake than there are cores (spinning would take one from them). */
   crowded(): boolean {
     return Atomics.load(this.words, AWAKE) > this.cores;

@@ -29,7 +29,7 @@ export class PortInlet {
 
   constructor(readonly port: MessagePort, private readonly deliver: (msg: Message, cause: number) => void) {}
 
-  /** Starts reading the peer's ring (its first message on the port); `asleep`: the thread's state now. */
+  /** Starts reading the peer's ring (its first message on the port); `asleep`: how to mark this thread in it now. */
   adopt(ring: SharedArrayBuffer, asleep: boolean): void {
     this.ring = new RingReader(ring);
     this.ring.sleep(asleep);

@@ -17,6 +17,7 @@ import { PortInlet, type PortBatch, type PortMessage } from "./port-inlet.ts";
 interface Outbox extends Batch {
   readonly port: MessagePort;
   readonly ring: RingWriter | undefined;
+  readonly peer: Endpoint;
   seq: number;
 }
 
@@ -31,6 +32,7 @@ export class PortTransport implements Transport {
   private handler: MessageHandler | undefined;
   private readonly inlets = new Map<Endpoint, PortInlet>();
   private readonly spin: SpinWindow;
+  private readonly awake: AwakeCount | undefined;
 
   /**
    * `spinUs`: the most time to keep looking for messages after handling some (spin.ts; 0: off);
@@ -46,7 +48,8 @@ export class PortTransport implements Transport {
       },
       sleep: (asleep) => { for (const inlet of this.inlets.values()) inlet.sleep(asleep); },
     };
-    this.spin = new SpinWindow(spinUs, () => this.batcher.flush(), inlets, awake && new AwakeCount(awake, self));
+    this.awake = awake && new AwakeCount(awake, self);
+    this.spin = new SpinWindow(spinUs, () => this.batcher.flush(), inlets, this.awake);
     for (const [peer, port] of ports) this.connect(peer, port);
   }
 
@@ -55,10 +58,11 @@ export class PortTransport implements Transport {
     const inlet = new PortInlet(port, (msg, cause) => this.handler?.(msg, cause, peer));
     this.inlets.set(peer, inlet);
     port.on("message", (data: PortMessage) => {
-      if (typeof data === "number") inlet.pump();
-      else if (isRing(data)) { inlet.adopt(data, this.spin.asleep); inlet.pump(); }
-      else inlet.fromPort(data);
+      // Awake first: the end of this turn looks at the rings again even if handling this throws.
       this.spin.woke();
+      if (typeof data === "number") inlet.pump();
+      else if (isRing(data)) { inlet.adopt(data, false); inlet.pump(); }
+      else inlet.fromPort(data);
     });
     let ring: RingWriter | undefined;
     if (this.ringWords > 0) {
@@ -66,7 +70,7 @@ export class PortTransport implements Transport {
       port.postMessage(sab);
       ring = new RingWriter(sab);
     }
-    this.outboxes.set(peer, { port, ring, seq: 0, writer: new WireWriter(), transfer: undefined });
+    this.outboxes.set(peer, { port, ring, peer, seq: 0, writer: new WireWriter(), transfer: undefined });
   }
 
   replacePeer(to: Endpoint, channel: unknown): void {
@@ -96,13 +100,26 @@ export class PortTransport implements Transport {
     const ring = box.ring;
     if (ring && writer.extraCount === 0 && box.transfer === undefined && ring.write(seq, writer.buffer, writer.size)) {
       writer.clear();
-      if (ring.mustRing()) box.port.postMessage(RING);
+      if (ring.mustRing()) { box.port.postMessage(RING); this.awake?.rang(box.peer); }
       return;
     }
     const batch = writer.take()! as PortBatch;
     batch.s = seq;
-    box.port.postMessage(batch, box.transfer ?? NO_TRANSFER);
+    // The batch itself wakes a sleeping peer, so it is marked rung (nothing written to its ring
+    // next rings it again); marked before the post, never after, or the peer might take the
+    // batch, fall asleep again and stay marked rung with no wake-up on its way.
+    const rung = ring?.mustRing() ?? false;
+    if (rung) this.awake?.rang(box.peer);
+    const transfer = box.transfer ?? NO_TRANSFER;
     box.transfer = undefined;
+    try {
+      box.port.postMessage(batch, transfer);
+    } catch (error) {
+      // Nothing was sent: the number is the next batch's, and the wake-up promised still goes.
+      box.seq = seq;
+      if (rung) box.port.postMessage(RING);
+      throw error;
+    }
   }
 
   listen(handler: MessageHandler): void {
