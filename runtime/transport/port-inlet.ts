@@ -8,7 +8,7 @@
  */
 import { receiveMessageOnPort, type MessagePort } from "node:worker_threads";
 import type { Message } from "../protocol/messages.ts";
-import { RingReader } from "./sab-ring.ts";
+import { isRing, RingReader } from "./sab-ring.ts";
 import { WireReader, type WireBatch } from "./wire.ts";
 
 /** A batch that came over the port, with its place in the stream. */
@@ -33,6 +33,20 @@ export class PortInlet {
   adopt(ring: SharedArrayBuffer, asleep: boolean): void {
     this.ring = new RingReader(ring);
     this.ring.sleep(asleep);
+  }
+
+  /** Handles what came over the port: a batch, the peer's ring, or a wake-up (`asleep`: how to mark this thread in a new ring). */
+  take(data: PortMessage, asleep: boolean): void {
+    if (typeof data === "number") this.pump();
+    else if (isRing(data)) { this.adopt(data, asleep); this.pump(); }
+    else this.fromPort(data as PortBatch);
+  }
+
+  /** Takes one message from the port if one waits (the spin window looks there too, less often); whether there was one. */
+  poll(asleep: boolean): boolean {
+    const got = receiveMessageOnPort(this.port);
+    if (got) this.take(got.message as PortMessage, asleep);
+    return got !== undefined;
   }
 
   /** Handles a batch that came over the port (by its listener, or polled by `pump`). */
