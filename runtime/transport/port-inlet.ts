@@ -29,23 +29,23 @@ export class PortInlet {
 
   constructor(readonly port: MessagePort, private readonly deliver: (msg: Message, cause: number) => void) {}
 
-  /** Starts reading the peer's ring (its first message on the port); `asleep`: how to mark this thread in it now. */
-  adopt(ring: SharedArrayBuffer, asleep: boolean): void {
+  /** Starts reading the peer's ring (its first message on the port), marking this thread awake in it: it is taking a message. */
+  adopt(ring: SharedArrayBuffer): void {
     this.ring = new RingReader(ring);
-    this.ring.sleep(asleep);
+    this.ring.sleep(false);
   }
 
-  /** Handles what came over the port: a batch, the peer's ring, or a wake-up (`asleep`: how to mark this thread in a new ring). */
-  take(data: PortMessage, asleep: boolean): void {
+  /** Handles what came over the port (the thread is awake): a batch, the peer's ring, or a wake-up. */
+  take(data: PortMessage): void {
     if (typeof data === "number") this.pump();
-    else if (isRing(data)) { this.adopt(data, asleep); this.pump(); }
+    else if (isRing(data)) { this.adopt(data); this.pump(); }
     else this.fromPort(data as PortBatch);
   }
 
   /** Takes one message from the port if one waits (the spin window looks there too, less often); whether there was one. */
-  poll(asleep: boolean): boolean {
+  poll(): boolean {
     const got = receiveMessageOnPort(this.port);
-    if (got) this.take(got.message as PortMessage, asleep);
+    if (got) this.take(got.message as PortMessage);
     return got !== undefined;
   }
 

@@ -48,7 +48,7 @@ export class PortTransport implements Transport {
       },
       poll: () => {
         let found = false;
-        for (const inlet of this.inlets.values()) if (inlet.poll(false)) found = true;
+        for (const inlet of this.inlets.values()) if (inlet.poll()) found = true;
         return found;
       },
       sleep: (asleep) => { for (const inlet of this.inlets.values()) inlet.sleep(asleep); },
@@ -65,7 +65,7 @@ export class PortTransport implements Transport {
     port.on("message", (data: PortMessage) => {
       // Awake first: the end of this turn looks at the rings again even if handling this throws.
       this.spin.woke();
-      inlet.take(data, false);
+      inlet.take(data);
     });
     let ring: RingWriter | undefined;
     if (this.ringWords > 0) {

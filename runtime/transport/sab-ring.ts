@@ -41,19 +41,22 @@ export function isRing(data: unknown): data is SharedArrayBuffer {
   return data instanceof SharedArrayBuffer && data.byteLength > CONTROL_BYTES && (data.byteLength - CONTROL_BYTES) % 8 === 0;
 }
 
-/** The writing end: one thread, one destination. */
-export class RingWriter {
-  private readonly control: Int32Array;
-  private readonly data: Float64Array;
-  private readonly size: number;
-  private w: number;
+/** Either end's views of a ring's memory. */
+abstract class RingEnd {
+  protected readonly control: Int32Array;
+  protected readonly data: Float64Array;
+  protected readonly size: number;
 
   constructor(sab: SharedArrayBuffer) {
     this.control = new Int32Array(sab, 0, SLEEP + 1);
     this.data = new Float64Array(sab, CONTROL_BYTES);
     this.size = this.data.length;
-    this.w = Atomics.load(this.control, W);
   }
+}
+
+/** The writing end: one thread, one destination. */
+export class RingWriter extends RingEnd {
+  private w = Atomics.load(this.control, W);
 
   /**
    * Appends the record (`seq`, words[0..n)) and publishes it; false, writing nothing, when the
@@ -93,18 +96,8 @@ export class RingWriter {
 }
 
 /** The reading end. */
-export class RingReader {
-  private readonly control: Int32Array;
-  private readonly data: Float64Array;
-  private readonly size: number;
-  private r: number;
-
-  constructor(sab: SharedArrayBuffer) {
-    this.control = new Int32Array(sab, 0, SLEEP + 1);
-    this.data = new Float64Array(sab, CONTROL_BYTES);
-    this.size = this.data.length;
-    this.r = Atomics.load(this.control, R);
-  }
+export class RingReader extends RingEnd {
+  private r = Atomics.load(this.control, R);
 
   /** The sequence number of the next record, or -1 when the ring is empty. */
   peek(): number {

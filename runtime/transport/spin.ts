@@ -30,7 +30,7 @@ const BACK_OFF_MS = 5;
 const now = performance.now.bind(performance);
 const later = setImmediate;
 
-/** What the window looks at: the thread's incoming rings. */
+/** What the window looks at: the thread's incoming rings and ports. */
 export interface Inlets {
   /** Handles what every ring holds now; whether there was anything. */
   pump(): boolean;

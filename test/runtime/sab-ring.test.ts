@@ -122,7 +122,7 @@ describe("a peer's inlet", () => {
     const wire = new WireWriter();
     const got: string[] = [];
     const inlet = new PortInlet(port2, (msg, cause) => got.push(summary(msg, cause)));
-    inlet.adopt(sab, false);
+    inlet.adopt(sab);
     const plan: Kind[] = ["object", "words", "words", "object", "words", "object"];
     plan.forEach((kind, seq) => {
       wire.write(messageOf(kind, seq).msg, 1);
