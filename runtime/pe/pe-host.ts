@@ -7,6 +7,7 @@
  * reported to the driver on the rendezvous connection; its siblings carry on.
  */
 import { hostname } from "node:os";
+import { setTimeout as delay } from "node:timers/promises";
 import { encodeJoin, type JoinMessage } from "../protocol/join.ts";
 import { joinRuntime, type Joined } from "../startup/rendezvous.ts";
 import { rankFromEnv } from "../startup/launcher-env.ts";
@@ -18,6 +19,8 @@ import { maxHeapFrom } from "../startup/heap-limit.ts";
 import { curveServer } from "../transport/curve.ts";
 
 const JOIN_TIMEOUT_MS = 60_000;
+/** How long a dropped driver connection waits for a thread's news that the driver told it to stop. */
+const STOP_NEWS_GRACE_MS = 500;
 
 /** Joins the runtime with `pes` PE threads; the process exits once all of them have ended. */
 export async function runPeHost(options: PeProcessOptions, pes: number): Promise<void> {
@@ -56,9 +59,14 @@ export async function runPeHost(options: PeProcessOptions, pes: number): Promise
   // A report of a dead thread still leaves when this process ends right after it.
   socket.linger = 1000;
 
-  // Without its driver a PE has nothing to do (as in pe-process.ts).
-  socket.events.on("disconnect", () => {
+  // Without its driver a PE has nothing to do (as in pe-process.ts). But the driver also closes
+  // this connection at a normal end, as soon as these threads have closed their own sockets on
+  // its "stop": each said so to this thread first, though that news may still be a turn behind
+  // the disconnect. A moment's wait for it tells the two apart (the main path below then exits 0).
+  socket.events.on("disconnect", async () => {
     if (stopping) return;
+    const told = await Promise.race([threads.stopping.then(() => true), delay(STOP_NEWS_GRACE_MS).then(() => false)]);
+    if (told || stopping) return;
     stopping = true;
     process.stderr.write(`charm4ts-pe: PEs ${config.pe}…${last} lost the driver at ${rendezvous}; exiting\n`);
     process.exit(1);

@@ -51,12 +51,16 @@ export class JoiningThreads {
   readonly addresses: Promise<string[]>;
   /** Resolves once every thread has ended, however. */
   readonly ended: Promise<void>;
+  /** Resolves once a thread says the driver told it to stop (a normal end of the run). */
+  readonly stopping: Promise<void>;
   private started = false;
   private readonly exited: boolean[] = [];
 
   /** `onEnd` hears of each thread that ends without having been told to stop; `maxHeapMb` bounds each thread's heap. */
   constructor(count: number, join: JoiningThreadData["join"], onEnd: (thread: number, end: ThreadEnd) => void, maxHeapMb?: number) {
     const file = distFile("pe-worker.js");
+    let toldToStop!: () => void;
+    this.stopping = new Promise<void>((resolve) => { toldToStop = resolve; });
     const bound: Array<Promise<string>> = [];
     const ends: Array<Promise<void>> = [];
     this.workers = Array.from({ length: count }, (_, i) => {
@@ -69,7 +73,10 @@ export class JoiningThreads {
         fail = reject;
         worker.on("message", (news: ThreadNews) => {
           if (news.t === "bound") resolve(news.address);
-          else stopping = true;
+          else {
+            stopping = true;
+            toldToStop();
+          }
         });
       }));
       worker.on("error", (err) => {
