@@ -19,6 +19,34 @@ const time = async (fn: () => PromiseLike<unknown>): Promise<number> => {
 const only = process.env.BENCH?.toLowerCase().split(",").filter(Boolean);
 const want = (name: string): boolean => !only || only.some((w) => name.toLowerCase().includes(w));
 
+type Bouncers = ReturnType<typeof newBouncers>;
+const newBouncers = () => charm.array(Bouncer, 4);
+
+/** Four Bouncers, 0 and 1 on PE 0, 2 and 3 on PE 1 (block map), each paired with one on the other PE. */
+async function bouncers(): Promise<Bouncers> {
+  const b = newBouncers();
+  await charm.awaitCreation(b);
+  // Awaited: the driver's setup for PE 1 and PE 0's first ball to PE 1 come from different
+  // senders, so nothing orders them (a PE that polls its ports sees the ball first).
+  await Promise.all([b.at(0).setup.awaitable(b.at(2)), b.at(2).setup.awaitable(b.at(0))]);
+  return b;
+}
+
+/** Ping-pong and `ret` round trips between the two PEs. */
+async function latencyRows(b: Bouncers, label: string, atomicsRtt: number): Promise<Row[]> {
+  const rows: Row[] = [];
+  const iters = 20_000;
+  if (want("ping-pong") || want("spin")) {
+    const pp = await median(3, () => time(() => { const f = new Future<void>(); b.at(0).pingPong(iters, f); return Promise.resolve(f); }));
+    rows.push({ name: `entry-method ping-pong round trip, 2 PEs${label}`, value: (pp * 1000) / iters, unit: "µs", floor: { name: "SAB + Atomics spin round trip", value: atomicsRtt, unit: "µs" }, target: "≤ 15 µs (Charm4Py 40.8 µs)" });
+  }
+  if (want("other pe") || want("spin")) {
+    const retOther = await median(3, () => time(() => b.at(0).retLoop.ret(b.at(2), 10_000)));
+    rows.push({ name: `ret call round trip, other PE${label}`, value: (retOther * 1000) / 10_000, unit: "µs", floor: { name: "SAB + Atomics spin round trip", value: atomicsRtt, unit: "µs" }, target: "≤ 20 µs (Charm4Py 50.2 µs)" });
+  }
+  return rows;
+}
+
 /** Runs every runtime benchmark on 2 local PEs. */
 export async function runtimeBenchmarks(): Promise<Row[]> {
   const rows: Row[] = [];
@@ -31,22 +59,8 @@ export async function runtimeBenchmarks(): Promise<Row[]> {
 
   await charm.start({ numPes: 2, modules: [new URL("../bench/chares.ts", import.meta.url).href] });
   try {
-    // Elements 0,1 live on PE 0 and 2,3 on PE 1 (block map).
-    const b = charm.array(Bouncer, 4);
-    await charm.awaitCreation(b);
-    // Awaited: the driver's setup for PE 1 and PE 0's first ball to PE 1 come from different
-    // senders, so nothing orders them (a PE that polls its ports sees the ball first).
-    await Promise.all([b.at(0).setup.awaitable(b.at(2)), b.at(2).setup.awaitable(b.at(0))]);
-    const iters = 20_000;
-    if (want("ping-pong")) {
-      const pp = await median(3, () => time(() => { const f = new Future<void>(); b.at(0).pingPong(iters, f); return Promise.resolve(f); }));
-      rows.push({ name: "entry-method ping-pong round trip, 2 PEs", value: (pp * 1000) / iters, unit: "µs", floor: { name: "receiveMessageOnPort round trip", value: polledRtt, unit: "µs" }, target: "≤ 15 µs (Charm4Py 40.8 µs)" });
-    }
-
-    if (want("other pe")) {
-      const retOther = await median(3, () => time(() => b.at(0).retLoop.ret(b.at(2), 10_000)));
-      rows.push({ name: "ret call round trip, other PE", value: (retOther * 1000) / 10_000, unit: "µs", floor: { name: "receiveMessageOnPort round trip", value: polledRtt, unit: "µs" }, target: "≤ 20 µs (Charm4Py 50.2 µs)" });
-    }
+    const b = await bouncers();
+    rows.push(...(await latencyRows(b, "", atomicsRtt)));
     if (want("same pe")) {
       const retSame = await median(3, () => time(() => b.at(0).retLoop.ret(b.at(1), 10_000)));
       rows.push({ name: "ret call round trip, same PE", value: (retSame * 1000) / 10_000, unit: "µs", floor: { name: "raw MessagePort round trip", value: rawRtt, unit: "µs" }, target: "≤ 3 µs (Charm4Py 14 µs)" });
@@ -155,6 +169,16 @@ export async function runtimeBenchmarks(): Promise<Row[]> {
     }
   } finally {
     await charm.shutdown();
+  }
+
+  // The same two rows with PE threads spinning 50 µs after each turn (spinUs: off by default).
+  if (want("ping-pong") || want("other pe") || want("spin")) {
+    await charm.start({ numPes: 2, modules: [new URL("../bench/chares.ts", import.meta.url).href], spinUs: 50 });
+    try {
+      rows.push(...(await latencyRows(await bouncers(), ", spinUs 50", atomicsRtt)));
+    } finally {
+      await charm.shutdown();
+    }
   }
 
   if (want("hello")) {

@@ -11,6 +11,7 @@ import type { Replacement } from "../protocol/join.ts";
 import { Future } from "../core/future.ts";
 import { definitionLog } from "../definitions/ship.ts";
 import { PortTransport } from "../transport/port-transport.ts";
+import { forgetThread, newAwakeCount } from "../transport/awake-count.ts";
 import type { Runtime, RuntimeHooks } from "../core/runtime.ts";
 import { assembleRuntime } from "../assemble.ts";
 import { nextDriverIncarnation } from "../core/current.ts";
@@ -46,6 +47,8 @@ export interface PeSetup {
   balancer?: string;
   /** The most µs a PE keeps polling its ports after handling messages (StartOptions.spinUs; 0: off). */
   spinUs?: number;
+  /** The count of awake runtime threads, shared by the driver and the PE threads (made here when absent). */
+  awake?: SharedArrayBuffer;
 }
 
 /** How the driver runs PE threads (what the PEs themselves needn't know). */
@@ -57,6 +60,7 @@ export interface LocalOptions {
 /** Starts `numPes` PE threads that load `modules`; resolves once all are ready. */
 export async function startLocalPes(numPes: number, modules: string[], hooks: RuntimeHooks, setup: PeSetup = { definitions: [], interactive: false }, options: LocalOptions = {}): Promise<LocalPes> {
   const endpoints: Endpoint[] = [DRIVER, ...Array.from({ length: numPes }, (_, i) => i)];
+  if (!setup.awake) setup = { ...setup, awake: newAwakeCount(numPes) };
   // Threads started ahead of us, if they fit this start: they get their setup now.
   const prestarted = takePrestarted(numPes, options.maxHeapMb, { ...setup, modules });
   const portsOf = prestarted ? new Map([[DRIVER, prestarted.driverPorts]]) : portMesh(endpoints);
@@ -73,7 +77,9 @@ export async function startLocalPes(numPes: number, modules: string[], hooks: Ru
     else if (++readyCount === numPes) settle();
   };
 
-  const transport = new PortTransport(DRIVER, new Map(portsOf.get(DRIVER)), setup.spinUs);
+  // The driver doesn't spin: its replies come from PEs that work first, and a driver spinning
+  // beside them took a core they needed (broadcast + sum over 100 elements: 0.14–0.19 ms, 0.11 without).
+  const transport = new PortTransport(DRIVER, new Map(portsOf.get(DRIVER)), 0, setup.awake);
   const runtime = assembleRuntime(DRIVER, numPes, transport, { ...hooks, onReady }, nextDriverIncarnation());
   if (setup.balancer) runtime.defaultBalancer = setup.balancer;
   const workerFile = distFile("pe-worker.js");
@@ -96,6 +102,7 @@ export async function startLocalPes(numPes: number, modules: string[], hooks: Ru
       }
     });
     worker.on("exit", (code) => {
+      if (setup.awake) forgetThread(setup.awake, pe); // a thread that ended awake no longer counts
       if (readyCount < numPes) settle(new Error(`PE ${pe} exited with code ${code} before it was ready`));
       else if (!stopping && !died && !replaced.has(worker)) {
         hooks.onUnhandled({ name: "PeExit", message: `PE ${pe} exited with code ${code}; calls waiting on its chares fail, and its chares are lost`, stack: "", pe });

@@ -33,7 +33,7 @@ if ("join" in data) {
 }
 
 function boot(config: PeConfig & { ports: Array<[Endpoint, MessagePort]> }): void {
-  const transport = new PortTransport(config.pe, new Map(config.ports), config.spinUs);
+  const transport = new PortTransport(config.pe, new Map(config.ports), config.spinUs, config.awake);
   void bootPe(config, transport, () => {
     transport.flush();
     transport.close();

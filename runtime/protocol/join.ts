@@ -25,6 +25,8 @@ export interface PeConfig {
   balancer?: string;
   /** The most µs the PE keeps polling its ports after handling messages (spin.ts; 0: off). */
   spinUs?: number;
+  /** The count of awake threads this PE shares with the driver and the other PE threads (awake-count.ts). */
+  awake?: SharedArrayBuffer;
   /** A PE restarted in place: which incarnation it is, and every restart so far (see failure.ts). */
   restart?: { incarnation: number; replacements: Replacement[] };
   /** PE processes: ms a peer may take no messages while some wait for it before that is reported (0: never). */

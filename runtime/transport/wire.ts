@@ -88,6 +88,16 @@ export class WireWriter {
     this.extras.push(msg);
   }
 
+  /** The words written since the last take, in words[0..size) (the buffer is reused: copy before the next write). */
+  get buffer(): Float64Array {
+    return this.words;
+  }
+
+  /** Forgets the batch so far, once its words were copied elsewhere (it had no extras). */
+  clear(): void {
+    this.n = 0;
+  }
+
   /** The batch so far (copied out, so the buffer is reused); undefined when empty. */
   take(): WireBatch | undefined {
     if (this.n === 0) return undefined;
