@@ -85,3 +85,25 @@ describe.each(["threads", "processes"] as const)("everySync over %s: what can't 
 it("checkpoint: { everySync } is checked at start", async () => {
   await expect(charm.start({ numPes: 1, modules: [fixtures], checkpoint: { everySync: 0 } })).rejects.toThrow(/checkpoint must be \{ everySync: N \}, N a positive integer/);
 });
+
+// Restored elements of a load-balanced array have called AtSync some times already: the PEs they
+// land on count those rounds as done, or they'd take each element for one synced rounds ahead and
+// run empty rounds until their count caught up.
+it("a load-balanced array restored from a checkpoint at quiescence goes on balancing, one round a step", async () => {
+  const dir = tempDir("auto-lb");
+  await charm.start({ numPes: 3, modules: [fixtures] });
+  const sim = ring();
+  const first = new Future<number[]>();
+  sim.run(4, first);
+  await waitFor(first, "4 steps");
+  await waitFor(charm.checkpoint(dir, { sim }), "the checkpoint");
+  const more = new Future<number[]>();
+  sim.run(8, more);
+  const straight = await waitFor(more, "4 more steps, uninterrupted");
+  await charm.restart({ numPes: 2 });
+  const { sim: again } = await waitFor(charm.restore<{ sim: Cells }>(dir), "the restore");
+  const after = new Future<number[]>();
+  again.run(8, after);
+  expect(await waitFor(after, "4 more steps after the restore")).toEqual(straight);
+  expect((await waitFor(charm.lbHistory(again), "the balancing rounds since the restore")).length).toBe(4);
+}, 60_000);
