@@ -34,24 +34,24 @@ type LbPlan = Extract<Message, { t: "lbPlan" }>;
 interface Armed {
   every: number;
   restart: RestartContinuing;
-  /** A recovery is under way: a PE lost meanwhile (of the old runtime or the new) doesn't start another. */
-  recovering: boolean;
 }
 
 let armed: Armed | undefined;
+// A recovery is under way: a PE lost meanwhile (of the old runtime or the new) doesn't start
+// another. Not part of Armed: the recovery's restart arms the new runtime while it runs.
+let recovering = false;
 
 const REMEDY = "the runtime goes back to its last checkpoint at an AtSync barrier by itself (checkpoint: { everySync }); futures handed to the chares it restores keep waiting.";
 const GIVE_UP = "charm.restart() starts the runtime again.";
 
-/** Arms barrier checkpoints and automatic recovery on a runtime just started (again, after a recovery: a recovery under way stays so). */
+/** Arms barrier checkpoints and automatic recovery on a runtime just started (also the one a recovery starts). */
 export function armAutoRecovery(runtime: Runtime, every: number, restart: RestartContinuing): void {
-  armed = { every, restart, recovering: armed?.recovering ?? false };
+  armed = { every, restart };
   runtime.failures.holdHanded = true;
   runtime.failures.onLost = (pe, why) => {
-    const now = armed;
-    if (!now || now.recovering) return;
-    now.recovering = true;
-    void recoverByItself(runtime, pe, why).finally(() => { now.recovering = false; });
+    if (!armed || recovering) return;
+    recovering = true;
+    void recoverByItself(runtime, pe, why).finally(() => { recovering = false; });
   };
   // Only the arrays' root PEs use it; every PE is told (any may be a singleton's root).
   for (let pe = 0; pe < runtime.numPes; pe++) runtime.send(pe, { t: "ckpt", step: "every", v: every });
@@ -61,6 +61,7 @@ export function armAutoRecovery(runtime: Runtime, every: number, restart: Restar
 /** The runtime was shut down (not for a recovery): nothing is armed any more. */
 export function disarmAutoRecovery(): void {
   armed = undefined;
+  recovering = false;
 }
 
 /** Whether automatic recovery is armed (a PE's death is then no reason to end a script). */

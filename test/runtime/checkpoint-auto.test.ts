@@ -33,14 +33,18 @@ async function lose(transport: TransportName, pe: number): Promise<void> {
   process.kill(pid, "SIGKILL");
 }
 
+/** A stall at `step` on PE `pe`. */
+function stallAt(pe: number, step: number): Stall {
+  return { pe, step, marker: join(tempDir("auto-recover"), "stalled"), reached: new Future<number>() };
+}
+
 /** The run's start: a ring, its `done`, and the stall at `step` on PE `pe`. */
 function startRun(pe: number, step: number): { sim: Cells; done: Future<number[]>; reached: Future<number> } {
   const sim = ring();
   const done = new Future<number[]>();
-  const reached = new Future<number>();
-  const stall: Stall = { pe, step, marker: join(tempDir("auto-recover"), "stalled"), reached };
-  sim.run(STEPS, done, stall);
-  return { sim, done, reached };
+  const stall = stallAt(pe, step);
+  sim.run(STEPS, done, [stall]);
+  return { sim, done, reached: stall.reached };
 }
 
 // The last PE is lost: a process of its own in every transport but threads (in mixed, the first PEs are threads).
@@ -67,6 +71,27 @@ describe.each(TRANSPORTS.flatMap((t) => [2, 3, 5].map((n) => [t, n] as const)))(
     ring().run(STEPS, straight);
     expect(recovered).toEqual(await waitFor(straight, "an uninterrupted run"));
   }, 180_000);
+});
+
+describe.each(["threads", "processes"] as const)("everySync over %s: twice", (transport) => {
+  it("a PE lost after a recovery: recovered again; a future handed to the chares before both losses completes across them", async () => {
+    await charm.start({ numPes: 3, modules: [fixtures], checkpoint: { everySync: 2 }, ...over(transport) });
+    const sim = ring();
+    const done = new Future<number[]>();
+    const first = stallAt(2, 5);
+    const second = stallAt(0, 9); // its `reached` is awaited across the first recovery
+    sim.run(STEPS, done, [first, second]);
+    await waitFor(first.reached, "the run to stall at step 5 on PE 2");
+    await lose(transport, 2);
+    expect(await waitFor(second.reached, "the run, recovered once, to stall at step 9 on PE 0")).toBe(9);
+    await lose(transport, 0);
+    const recovered = await waitFor(done, "the run to finish after two recoveries");
+    const where = await waitFor(sim.where.ret(), "where every cell is after the run");
+    expect(where.map((w) => [w.step, w.restored])).toEqual(new Array(N).fill([STEPS, 2]));
+    const straight = new Future<number[]>();
+    ring().run(STEPS, straight);
+    expect(recovered).toEqual(await waitFor(straight, "an uninterrupted run"));
+  }, 120_000);
 });
 
 describe.each(["threads", "processes"] as const)("everySync over %s: what can't be recovered", (transport) => {
