@@ -99,14 +99,14 @@ async function recoverByItself(old: Runtime, pe: number, why: string): Promise<v
   const what = "automatic recovery";
   const last = lastInMemoryCheckpoint();
   if (!last) {
-    giveUp(old, pe, why, `nothing can be recovered: it was lost before the first checkpoint at an AtSync barrier (checkpoint: { everySync: ${armed?.every} }).`);
+    giveUp(old, pe, why, `Automatic recovery can't go back: it was lost before the first checkpoint at an AtSync barrier (checkpoint: { everySync: ${armed?.every} }).`);
     return;
   }
   let parts: Uint8Array[];
   try {
     parts = await fetchParts(old, last.manifest, what);
   } catch (err) {
-    giveUp(old, pe, why, `${(err as Error).message.replace(/^automatic recovery: /, "")}.`);
+    giveUp(old, pe, why, `Automatic recovery can't go back: ${(err as Error).message.replace(/^automatic recovery: /, "")}.`);
     return;
   }
   // Calls waiting for a reply reject: what they asked for is rolled back (or was lost). The rest carry over.
@@ -134,7 +134,10 @@ async function recoverByItself(old: Runtime, pe: number, why: string): Promise<v
     } catch (err) {
       if (attempt < 2 && armed && maybeRt()) continue;
       const now = maybeRt() ?? old;
-      giveUp(now, pe, why, `automatic recovery failed: ${(err as Error).message}`, kept);
+      // A step's error names the step; the cause is the PE that died meanwhile, if one did.
+      const died = fresh ? [...fresh.failures.dead][0] : undefined;
+      const cause = died ? `PE ${died[0]} ${died[1]} while it restored the checkpoint` : (err as Error).message.replace(/^automatic recovery: /, "");
+      giveUp(now, pe, why, `Automatic recovery failed: ${cause}${attempt > 1 ? `, on each of its ${attempt} tries` : ""}.`, kept);
       return;
     }
   }
@@ -148,14 +151,14 @@ async function recoverByItself(old: Runtime, pe: number, why: string): Promise<v
   }
 }
 
-/** Recovery can't happen: futures kept for it reject, saying why; later deaths reject at once. */
+/** Recovery can't happen (`reason`, a sentence): futures kept for it reject, saying why; later deaths reject at once. */
 function giveUp(runtime: Runtime, pe: number, why: string, reason: string, kept?: Array<[FutureId, FutureState]>): void {
   runtime.failures.holdHanded = false;
   const waiting = kept ?? [...runtime.futures].filter(([, s]) => s.status === "pending" && handed(s));
   for (const [fid, state] of waiting) {
     if (!handed(state)) continue;
     runtime.futures.delete(fid);
-    state.reject(new PeLostError(pe, why, `Automatic recovery can't go back: ${reason}`, GIVE_UP));
+    state.reject(new PeLostError(pe, why, reason, GIVE_UP));
   }
-  runtime.reportUnhandled({ name: "RecoveryFailed", message: `PE ${pe} ${why}; automatic recovery can't go back: ${reason} ${GIVE_UP}`, stack: "", pe: DRIVER });
+  runtime.reportUnhandled({ name: "RecoveryFailed", message: `PE ${pe} ${why}; ${reason} ${GIVE_UP}`, stack: "", pe: DRIVER });
 }

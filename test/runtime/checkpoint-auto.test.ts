@@ -94,6 +94,40 @@ describe.each(["threads", "processes"] as const)("everySync over %s: twice", (tr
   }, 120_000);
 });
 
+describe.each(["threads", "processes"] as const)("everySync over %s: a PE lost during the recovery", (transport) => {
+  const marker = (): string => join(tempDir("auto-die"), "died");
+  it("once: the recovery starts over from the parts it fetched, and the run finishes", async () => {
+    await charm.start({ numPes: 3, modules: [fixtures], checkpoint: { everySync: 2 }, ...over(transport) });
+    const sim = ring();
+    const done = new Future<number[]>();
+    const stall = stallAt(2, 5);
+    sim.run(STEPS, done, [stall], { pe: 1, markers: [marker()] });
+    await waitFor(stall.reached, "the run to stall at step 5 on PE 2");
+    await lose(transport, 2);
+    const recovered = await waitFor(done, "the run to finish after a recovery that started over");
+    const where = await waitFor(sim.where.ret(), "where every cell is after the run");
+    expect(where.every((w) => w.step === STEPS && w.restored === 1)).toBe(true);
+    const straight = new Future<number[]>();
+    ring().run(STEPS, straight);
+    expect(recovered).toEqual(await waitFor(straight, "an uninterrupted run"));
+  }, 120_000);
+
+  it("twice: done rejects saying recovery failed, nothing is left half restored, the driver goes on", async () => {
+    await charm.start({ numPes: 3, modules: [fixtures], checkpoint: { everySync: 2 }, ...over(transport) });
+    const sim = ring();
+    const done = new Future<number[]>();
+    const stall = stallAt(2, 5);
+    sim.run(STEPS, done, [stall], { pe: 1, markers: [marker(), marker()] });
+    await waitFor(stall.reached, "the run to stall at step 5 on PE 2");
+    await lose(transport, 2);
+    await expect(waitFor(done, "done to reject")).rejects.toThrow(PeLostError);
+    await expect(done).rejects.toThrow(/Automatic recovery failed: PE 1 exited with code 3 while it restored the checkpoint, on each of its 2 tries\. The PE's chares are lost: charm\.restart\(\) starts/);
+    const status = await waitFor(charm.status(), "charm.status() after the failed recovery");
+    expect(status.chares).toBe(0);
+    expect([...status.dead.keys()]).toEqual([1]);
+  }, 120_000);
+});
+
 describe.each(["threads", "processes"] as const)("everySync over %s: what can't be recovered", (transport) => {
   it("a PE lost before the first checkpoint at a barrier: done rejects saying so, and the driver goes on", async () => {
     await charm.start({ numPes: 3, modules: [fixtures], checkpoint: { everySync: 4 }, ...over(transport) });
