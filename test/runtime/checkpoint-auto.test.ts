@@ -67,6 +67,8 @@ describe.each(TRANSPORTS.flatMap((t) => [2, 3, 5].map((n) => [t, n] as const)))(
     const where = await waitFor(sim.where.ret(), "where every cell is after the run");
     expect(where.map((w) => [w.step, w.restored])).toEqual(new Array(N).fill([STEPS, 1]));
     expect(new Set(where.map((w) => w.pe)).size).toBe(numPes);
+    // The elements' own proxy for their array, sent to the driver, is the very one the test holds: same id, same run.
+    expect(await waitFor(sim.at(0).proxy.ret(), "the array's proxy as an element knows it")).toBe(sim);
     const straight = new Future<number[]>();
     ring().run(STEPS, straight);
     expect(recovered).toEqual(await waitFor(straight, "an uninterrupted run"));
