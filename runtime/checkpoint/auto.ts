@@ -24,7 +24,7 @@ import { maybeRt } from "../core/current.ts";
 import { ANY_PE } from "../core/failure.ts";
 import type { FutureState } from "../core/future.ts";
 import type { Runtime } from "../core/runtime.ts";
-import { everyPe, fetchParts, lastInMemoryCheckpoint, restoreFrom, saveInMemory } from "./driver.ts";
+import { dropInMemory, everyPe, fetchParts, lastInMemoryCheckpoint, restoreFrom, saveInMemory } from "./driver.ts";
 
 /** Restarts every PE with the runtime's options; the new driver runtime continues the old one's run, homing the futures `kept`. */
 export type RestartContinuing = (kept: Array<[FutureId, FutureState]>) => Promise<void>;
@@ -40,6 +40,8 @@ let armed: Armed | undefined;
 // A recovery is under way: a PE lost meanwhile (of the old runtime or the new) doesn't start
 // another. Not part of Armed: the recovery's restart arms the new runtime while it runs.
 let recovering = false;
+// A PE was lost while a recovery ran: once it is over, the runtime it left is looked at again.
+let missed = false;
 
 const REMEDY = "the runtime goes back to its last checkpoint at an AtSync barrier by itself (checkpoint: { everySync }); futures handed to the chares it restores keep waiting.";
 const GIVE_UP = "charm.restart() starts the runtime again.";
@@ -49,19 +51,33 @@ export function armAutoRecovery(runtime: Runtime, every: number, restart: Restar
   armed = { every, restart };
   runtime.failures.holdHanded = true;
   runtime.failures.onLost = (pe, why) => {
-    if (!armed || recovering) return;
+    if (!armed) return;
+    if (recovering) { missed = true; return; }
     recovering = true;
-    void recoverByItself(runtime, pe, why).finally(() => { recovering = false; });
+    void recoverByItself(runtime, pe, why).finally(afterRecovery);
   };
   // Only the arrays' root PEs use it; every PE is told (any may be a singleton's root).
   for (let pe = 0; pe < runtime.numPes; pe++) runtime.send(pe, { t: "ckpt", step: "every", v: every });
   PeLostError.remedy = REMEDY;
 }
 
+/**
+ * A recovery ended. A PE lost during its last steps (after the restore) is recovered from the
+ * fresh checkpoint, if that was taken; else nothing can be.
+ */
+function afterRecovery(): void {
+  recovering = false;
+  const now = maybeRt();
+  if (!missed || !armed || !now || !now.failures.holdHanded || now.failures.dead.size === 0) return;
+  missed = false;
+  const [pe, why] = [...now.failures.dead][0]!;
+  now.failures.onLost?.(pe, why);
+}
+
 /** The runtime was shut down (not for a recovery): nothing is armed any more. */
 export function disarmAutoRecovery(): void {
   armed = undefined;
-  recovering = false;
+  recovering = missed = false;
 }
 
 /** Whether automatic recovery is armed (a PE's death is then no reason to end a script). */
@@ -99,7 +115,7 @@ async function recoverByItself(old: Runtime, pe: number, why: string): Promise<v
   const what = "automatic recovery";
   const last = lastInMemoryCheckpoint();
   if (!last) {
-    giveUp(old, pe, why, `Automatic recovery can't go back: it was lost before the first checkpoint at an AtSync barrier (checkpoint: { everySync: ${armed?.every} }).`);
+    giveUp(old, pe, why, `Automatic recovery can't go back: it was lost before the first checkpoint at an AtSync barrier (checkpoint: { everySync: ${armed?.every} }) was taken, or before a recovery took its fresh one.`);
     return;
   }
   let parts: Uint8Array[];
@@ -142,12 +158,15 @@ async function recoverByItself(old: Runtime, pe: number, why: string): Promise<v
     }
   }
   const fresh = maybeRt()!;
+  // The parts restored from are gone with the old PEs (or are being written over): until the fresh checkpoint is whole, there is none.
+  dropInMemory();
+  missed = false; // deaths of the runtime just left behind, or of one whose restore failed, are dealt with
   try {
     await saveInMemory(fresh, encodeValue({}, "").v, last.atSync, what);
     await everyPe(fresh, "resume", () => last.atSync as CollectionId[], what);
   } catch (err) {
-    // The elements are restored; a PE lost now starts a recovery of its own once this one is over.
-    fresh.reportUnhandled(errorToData(err, DRIVER, undefined, what));
+    // A PE lost now: afterRecovery recovers from the fresh checkpoint if it was taken, or says there is none.
+    if (fresh.failures.dead.size === 0) fresh.reportUnhandled(errorToData(err, DRIVER, undefined, what));
   }
 }
 

@@ -9,6 +9,9 @@
  * error here leaves the runtime untouched), install (new ids; each element goes to the PE where
  * its collection places it now), hooks (`restored()` once every element has arrived). An error
  * after load drops everything installed, so a runtime is never half restored.
+ *
+ * Automatic recovery (auto.ts) restores in-memory parts the same way, but under the ids the
+ * checkpoint holds (restoreFrom's `same`), in a runtime that continues the run they were taken in.
  */
 import { randomBytes } from "node:crypto";
 import { mkdir, readdir, rm } from "node:fs/promises";
@@ -86,6 +89,11 @@ export function forgetInMemory(): void {
   PeLostError.remedy = DEFAULT_REMEDY;
 }
 const DEFAULT_REMEDY = PeLostError.remedy;
+
+/** Forgets the last in-memory checkpoint (its parts are gone), keeping what PeLostError says. */
+export function dropInMemory(): void {
+  lastInMemory = undefined;
+}
 
 /** The last in-memory checkpoint, if any. */
 export function lastInMemoryCheckpoint(): InMemoryCheckpoint | undefined {
