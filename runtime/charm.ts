@@ -16,7 +16,7 @@ import { maxHeapFrom } from "./startup/heap-limit.ts";
 import { isPe } from "./startup/role.ts";
 import { launchedStart } from "./launcher/launched-job.ts";
 import {
-  balancerFrom, spinFrom, byHandFrom, heartbeatFrom, hostsFrom, layoutFrom, numPesFrom, restartFrom, transportFrom, type StartOptions,
+  balancerFrom, everySyncFrom, spinFrom, byHandFrom, heartbeatFrom, hostsFrom, layoutFrom, numPesFrom, restartFrom, transportFrom, type StartOptions,
 } from "./start-options.ts";
 import { registerSerializable } from "./protocol/codec.ts";
 import { move } from "./protocol/moved.ts";
@@ -34,6 +34,10 @@ import { sectionApi } from "./sections/api.ts";
 import { registerBalancer } from "./lb/strategies.ts";
 import { destroyCollection } from "./core/destroy.ts";
 import { checkpoint, forgetInMemory, recover, restore } from "./checkpoint/driver.ts";
+import { armAutoRecovery, autoRecoveryArmed, disarmAutoRecovery, type RestartContinuing } from "./checkpoint/auto.ts";
+import type { Runtime } from "./core/runtime.ts";
+import type { FutureState } from "./core/future.ts";
+import type { FutureId } from "./protocol/ids.ts";
 import type { BalancingRound } from "./lb/balancer.ts";
 import type { CollectionProxy, ElementProxy } from "./core/proxy-types.ts";
 import {
@@ -55,6 +59,7 @@ let pesFrom = ""; // where the running runtime's number of PEs came from, for ch
 let scriptMode = false;
 let errorHandler: ((error: RemoteError) => void) | undefined;
 let restoredValues: Record<string, any> | undefined; // the named values of the checkpoint restored at start
+let peRestarting: Promise<void> | undefined; // charm.restartPe under way: a recovery's restart waits for it
 const safeSetTimeout = setTimeout;
 
 /** The program's arguments without the runtime's own (+pN, +balancer NAME, +processes, +mixed, +ppn N, +restart DIR). */
@@ -72,7 +77,8 @@ function onUnhandled(error: ErrorData): void {
   const err = new RemoteError(error);
   if (errorHandler) { errorHandler(err); return; }
   process.stderr.write(`charm4ts: unhandled error (nobody awaited it):\n${describeError(err)}\n`);
-  if (scriptMode) void exitProgram(1);
+  // A PE's death (reported by the driver, about the PE) is what automatic recovery is for.
+  if (scriptMode && !(autoRecoveryArmed() && error.pe >= 0 && error.chare === undefined && error.method === undefined)) void exitProgram(1);
 }
 
 /** The program modules compiled for the PEs (launcher/compile.ts). */
@@ -81,8 +87,12 @@ async function compileAll(modules: string[]): Promise<string[]> {
   return Promise.all(modules.map((m) => compileProgram(m)));
 }
 
-/** Compiles the program's modules and starts the PEs the options ask for (threads or processes). */
-async function bootPes(options: StartOptions): Promise<void> {
+/**
+ * Compiles the program's modules and starts the PEs the options ask for (threads or processes).
+ * `continuing`: the runtime before (automatic recovery), whose run the new one continues.
+ */
+async function bootPes(options: StartOptions, continuing?: { from: Runtime; kept: Array<[FutureId, FutureState]> }): Promise<void> {
+  const every = everySyncFrom(options);
   const entry = (globalThis as any)[ENTRY] as string | undefined ?? (process.argv[1] ? pathToFileURL(process.argv[1]).href : undefined);
   const wanted = options.modules?.map(String) ?? (entry ? [entry] : []);
   // Compiling and ssh are loaded only when asked for: every PE thread and the kernel's cell thread
@@ -113,9 +123,21 @@ async function bootPes(options: StartOptions): Promise<void> {
     onOutput: options.onOutput,
     onExit: (code, reason) => { if (reason) process.stderr.write(`${reason}\n`); void exitProgram(code); },
   }, { definitions: definitionLog(), interactive: options.interactive ?? false, balancer: balancerFrom(options), spinUs: spinFrom(options) }, processOptions);
-  setRuntime(pes.runtime);
+  if (continuing) pes.runtime.continueFrom(continuing.from, continuing.kept);
+  setRuntime(pes.runtime, continuing !== undefined);
   pesFrom = countedFrom;
+  if (every > 0) armAutoRecovery(pes.runtime, every, restartContinuing);
 }
+
+/** Automatic recovery's restart: every PE again, with the same options; the new runtime continues this one's run (ids, `kept` futures). */
+const restartContinuing: RestartContinuing = async (kept) => {
+  await peRestarting;
+  const old = pes?.runtime;
+  if (!old) throw new CharmError("the runtime was shut down during recovery");
+  for (const [fid] of kept) old.futures.delete(fid); // carried over, not rejected by the shutdown
+  await shutdown(true);
+  await bootPes(lastOptions, { from: old, kept }).finally(discardPrestarted);
+};
 
 async function start(mainOrOptions?: MainFunction | StartOptions, maybeOptions?: StartOptions): Promise<void> {
   if (isPe()) return; // PEs load the program only for its classes
@@ -166,16 +188,22 @@ async function restart(options: StartOptions = {}): Promise<void> {
 async function restartPe(pe: number, why = "was restarted by charm.restartPe"): Promise<void> {
   if (!pes || !("restartPe" in pes)) throw new CharmError("charm.restartPe(pe) restarts a PE thread; with PE processes use charm.restart()");
   if (!Number.isInteger(pe) || pe < 0 || pe >= pes.runtime.numPes) throw new CharmError(`charm.restartPe(pe): pe must be a PE number in 0…${pes.runtime.numPes - 1}`);
-  await pes.restartPe(pe, why);
+  const restarting = pes.restartPe(pe, why);
+  peRestarting = restarting.catch(() => undefined);
+  await restarting;
 }
 
-async function shutdown(): Promise<void> {
+/** Stops the PEs; `continuing`: for automatic recovery, which starts them again at once (in-memory checkpoint and ids kept). */
+async function shutdown(continuing = false): Promise<void> {
   const running = pes;
   pes = undefined;
-  forgetInMemory();
+  if (!continuing) {
+    forgetInMemory();
+    disarmAutoRecovery();
+  }
   resetPool();
   if (running) running.runtime.scheduler.closed = true;
-  setRuntime(undefined);
+  setRuntime(undefined, continuing);
   await running?.stop();
   // Nothing can answer the driver's pending futures any more: reject them rather than hang their awaiters.
   const pending = running ? [...running.runtime.futures.values()] : [];
@@ -198,7 +226,7 @@ export const charm = {
   /** Starts the PEs (then runs `main` on the driver, and ends the program once all is quiet). */
   start,
   /** Stops the PEs without ending the process (tests, notebooks); `start` may be called again. */
-  shutdown,
+  shutdown: (): Promise<void> => shutdown(),
   /** Stops and starts the PEs again, e.g. with another number of PEs: `charm.restart({ numPes: 4 })`. Chares are lost. */
   restart,
   /** Restarts one PE thread in place; its chares are lost, the others carry on. */

@@ -100,6 +100,13 @@ export interface StartOptions {
    * Default 0, off (or CHARM4TS_SPIN_US). The driver never spins.
    */
   spinUs?: number;
+  /**
+   * Checkpoints taken by the runtime itself: `{ everySync: N }` takes an in-memory checkpoint
+   * every N-th time the elements of a load-balanced array (`useAtSync`) all wait at their AtSync
+   * barrier, and after a PE is lost goes back to the last one by itself, the collections keeping
+   * their ids (see the README's checkpoint section).
+   */
+  checkpoint?: { everySync: number };
 }
 
 /** The number of PEs and where it came from: numPes, +pN, or the default (CHARM4TS_PES, the CPU quota or affinity, the cores). */
@@ -129,6 +136,15 @@ export function spinFrom(options: StartOptions): number {
   const us = options.spinUs ?? (env === undefined || env === "" ? DEFAULT_SPIN_US : Number(env));
   if (typeof us !== "number" || !Number.isFinite(us) || us < 0 || us > 1e6) throw new CharmError(`spinUs must be a number of µs from 0 (off) to 1000000, got ${String(options.spinUs ?? env)} (set it with { spinUs } or CHARM4TS_SPIN_US)`);
   return us;
+}
+
+/** How often to checkpoint at AtSync barriers (checkpoint.everySync); 0: never. */
+export function everySyncFrom(options: StartOptions): number {
+  const c = options.checkpoint;
+  if (c === undefined) return 0;
+  const n = c !== null && typeof c === "object" ? c.everySync : undefined;
+  if (typeof n !== "number" || !Number.isInteger(n) || n < 1) throw new CharmError(`checkpoint must be { everySync: N }, N a positive integer (a checkpoint every N-th AtSync barrier), got ${JSON.stringify(c)}`);
+  return n;
 }
 
 /** Where PEs live: "threads", "processes" or "mixed". */

@@ -9,6 +9,9 @@
  * error here leaves the runtime untouched), install (new ids; each element goes to the PE where
  * its collection places it now), hooks (`restored()` once every element has arrived). An error
  * after load drops everything installed, so a runtime is never half restored.
+ *
+ * Automatic recovery (auto.ts) restores in-memory parts the same way, but under the ids the
+ * checkpoint holds (restoreFrom's `same`), in a runtime that continues the run they were taken in.
  */
 import { randomBytes } from "node:crypto";
 import { mkdir, readdir, rm } from "node:fs/promises";
@@ -50,7 +53,7 @@ function askPe<T>(runtime: Runtime, pe: number, step: Step, v: unknown, what: st
 }
 
 /** Runs one step on every PE; every PE's answer, or (after all have answered) the first error. */
-async function everyPe<T>(runtime: Runtime, step: Step, arg: (pe: number) => unknown, what: string): Promise<T[]> {
+export async function everyPe<T>(runtime: Runtime, step: Step, arg: (pe: number) => unknown, what: string): Promise<T[]> {
   const settled = await Promise.allSettled(Array.from({ length: runtime.numPes }, (_, pe) => askPe<T>(runtime, pe, step, arg(pe), what)));
   const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
   if (failed) throw asCharmError(failed.reason, what);
@@ -72,7 +75,13 @@ function driverRuntime(what: string): Runtime {
 /** Where a checkpoint goes: a directory, or memory (each PE's part kept there and on its buddy PE). */
 export type CheckpointTarget = string | { inMemory: true };
 
-let lastInMemory: Manifest | undefined;
+/** The last in-memory checkpoint: its manifest (each part's name is the checkpoint's stem), and the arrays it caught at their AtSync barrier. */
+export interface InMemoryCheckpoint {
+  manifest: Manifest;
+  atSync: number[];
+}
+
+let lastInMemory: InMemoryCheckpoint | undefined;
 
 /** The runtime stopped: its PEs' in-memory parts are gone with them. */
 export function forgetInMemory(): void {
@@ -81,6 +90,16 @@ export function forgetInMemory(): void {
 }
 const DEFAULT_REMEDY = PeLostError.remedy;
 
+/** Forgets the last in-memory checkpoint (its parts are gone), keeping what PeLostError says. */
+export function dropInMemory(): void {
+  lastInMemory = undefined;
+}
+
+/** The last in-memory checkpoint, if any. */
+export function lastInMemoryCheckpoint(): InMemoryCheckpoint | undefined {
+  return lastInMemory;
+}
+
 /** Saves every element of every collection, and the named values, to `target`; see the module comment. */
 export async function checkpoint(target: CheckpointTarget, named: Record<string, unknown> = {}): Promise<CheckpointInfo> {
   const inMemory = typeof target === "object" && target !== null && target.inMemory === true;
@@ -88,26 +107,43 @@ export async function checkpoint(target: CheckpointTarget, named: Record<string,
   if (named === null || typeof named !== "object" || Array.isArray(named)) throw new CharmError("charm.checkpoint(dir, named?): named must be an object such as { sim, cells }");
   const what = inMemory ? "charm.checkpoint({ inMemory: true })" : `charm.checkpoint(${JSON.stringify(target)})`;
   const runtime = driverRuntime(what);
-  const abs = inMemory ? "" : resolve(target as string);
   const encodedNamed = encodeValue(named, "charm.checkpoint's named values").v;
-  if (!inMemory) await mkdir(abs, { recursive: true });
+  if (inMemory) return saveInMemory(runtime, encodedNamed, [], what);
+  const abs = resolve(target as string);
+  await mkdir(abs, { recursive: true });
   await runtime.quiescence.whenQuiet(); // the consistent point: nothing in flight, nothing running
-  const stem = `ckpt-${Date.now().toString(36)}-${randomBytes(3).toString("hex")}`;
-  const answers = await everyPe<SaveAnswer>(runtime, "save", () => ({ dir: abs, stem, inMemory }), what).catch(async (err) => {
-    if (!inMemory) await removeFiles(abs, (f) => f.startsWith(`${stem}.`));
+  const stem = newStem();
+  const answers = await everyPe<SaveAnswer>(runtime, "save", () => ({ dir: abs, stem }), what).catch(async (err) => {
+    await removeFiles(abs, (f) => f.startsWith(`${stem}.`));
     throw err;
   });
   const manifest = manifestOf(runtime, answers, encodedNamed);
-  const info = { dir: inMemory ? "(in memory)" : abs, pes: runtime.numPes, elements: manifest.files.reduce((n, f) => n + f.elements, 0), bytes: manifest.files.reduce((n, f) => n + f.bytes, 0) };
-  if (inMemory) {
-    lastInMemory = { ...manifest, files: manifest.files.map((f) => ({ ...f, name: stem })) };
-    PeLostError.remedy = "charm.recover() goes back to the last in-memory checkpoint (charm.restart() starts the runtime again).";
-    return info;
-  }
   await writeManifest(abs, manifest);
   // Only now is the new checkpoint whole: the files of earlier ones in this directory can go.
   await removeFiles(abs, (f) => f.startsWith("ckpt-") && !f.startsWith(`${stem}.`));
-  return info;
+  return infoOf(manifest, abs);
+}
+
+/**
+ * An in-memory checkpoint, at quiescence: each PE keeps its part and its buddy's. `atSync`: the
+ * arrays whose elements all wait at their AtSync barrier now (their plan held by the driver).
+ */
+export async function saveInMemory(runtime: Runtime, encodedNamed: unknown, atSync: number[], what: string): Promise<CheckpointInfo> {
+  await runtime.quiescence.whenQuiet(); // the consistent point: nothing in flight, nothing running
+  const stem = newStem();
+  const answers = await everyPe<SaveAnswer>(runtime, "save", () => ({ dir: "", stem, inMemory: true, atSync }), what);
+  const manifest = manifestOf(runtime, answers, encodedNamed);
+  lastInMemory = { manifest: { ...manifest, files: manifest.files.map((f) => ({ ...f, name: stem })) }, atSync };
+  if (PeLostError.remedy === DEFAULT_REMEDY) PeLostError.remedy = "charm.recover() goes back to the last in-memory checkpoint (charm.restart() starts the runtime again).";
+  return infoOf(manifest, "(in memory)");
+}
+
+function newStem(): string {
+  return `ckpt-${Date.now().toString(36)}-${randomBytes(3).toString("hex")}`;
+}
+
+function infoOf(manifest: Manifest, dir: string): CheckpointInfo {
+  return { dir, pes: manifest.numPes, elements: manifest.files.reduce((n, f) => n + f.elements, 0), bytes: manifest.files.reduce((n, f) => n + f.bytes, 0) };
 }
 
 /** The manifest of a checkpoint whose PEs answered `answers`. */
@@ -131,10 +167,18 @@ function manifestOf(runtime: Runtime, answers: SaveAnswer[], encodedNamed: unkno
  */
 export async function recover<T extends Record<string, any> = Record<string, any>>(restartRuntime: () => Promise<void>): Promise<T> {
   const what = "charm.recover()";
-  const manifest = lastInMemory;
-  if (!manifest) throw new CharmError(`${what}: there is no in-memory checkpoint to go back to; take one with charm.checkpoint({ inMemory: true }, named)`);
-  const runtime = driverRuntime(what);
-  const parts = await Promise.all(manifest.files.map(async (f) => {
+  const last = lastInMemory;
+  if (!last) throw new CharmError(`${what}: there is no in-memory checkpoint to go back to; take one with charm.checkpoint({ inMemory: true }, named)`);
+  const parts = await fetchParts(driverRuntime(what), last.manifest, what);
+  await restartRuntime();
+  const { named } = await restoreFrom<T>(driverRuntime(what), last.manifest, { dir: "", data: parts }, what);
+  await checkpoint({ inMemory: true }, named);
+  return named;
+}
+
+/** Every PE's part of an in-memory checkpoint, in the manifest's file order: from the PE, or (lost) from its buddy. */
+export function fetchParts(runtime: Runtime, manifest: Manifest, what: string): Promise<Uint8Array[]> {
+  return Promise.all(manifest.files.map(async (f) => {
     const holders = [f.pe, buddyOf(f.pe, manifest.numPes)].filter((pe) => pe < runtime.numPes && !runtime.failures.dead.has(pe));
     // A PE restarted in place (charm.restartPe) is alive but holds nothing: then its buddy's copy.
     for (const pe of holders) {
@@ -143,10 +187,6 @@ export async function recover<T extends Record<string, any> = Record<string, any
     }
     throw new CharmError(`${what}: PE ${f.pe} and PE ${buddyOf(f.pe, manifest.numPes)}, which kept its copy, are both lost; the in-memory checkpoint can't be recovered (a checkpoint on disk can: charm.restore(dir))`);
   }));
-  await restartRuntime();
-  const named = await restoreFrom<T>(driverRuntime(what), manifest, { dir: "", data: parts }, what);
-  await checkpoint({ inMemory: true }, named);
-  return named;
 }
 
 /** Recreates every saved collection on this runtime's PEs; resolves with the named values, their proxies working. */
@@ -156,11 +196,17 @@ export async function restore<T extends Record<string, any> = Record<string, any
   const runtime = driverRuntime(what);
   const abs = resolve(dir);
   const manifest = await readManifest(abs).catch((err) => { throw asCharmError(err, what); });
-  return restoreFrom<T>(runtime, manifest, { dir: abs }, what);
+  return (await restoreFrom<T>(runtime, manifest, { dir: abs }, what)).named;
 }
 
-/** Restores a checkpoint from its files in `dir`, or from its parts' bytes (`data`, in the manifest's file order). */
-async function restoreFrom<T>(runtime: Runtime, manifest: Manifest, from: { dir: string; data?: Uint8Array[] }, what: string): Promise<T> {
+/**
+ * Restores a checkpoint from its files in `dir`, or from its parts' bytes (`data`, in the
+ * manifest's file order). New ids, unless `same` is given (automatic recovery, in the run the
+ * checkpoint was taken in): then collections and sections keep theirs, and so do the futures in
+ * `same` (pending on this driver still); it resolves with the named values and the ids of the
+ * futures the checkpoint mentions.
+ */
+export async function restoreFrom<T>(runtime: Runtime, manifest: Manifest, from: { dir: string; data?: Uint8Array[] }, what: string, same?: Set<number>): Promise<{ named: T; mentioned: Set<number> }> {
   const named = unpackNamed(manifest.named, from.dir || "memory");
   const n = runtime.numPes;
   const load = (pe: number): LoadRequest => {
@@ -172,7 +218,9 @@ async function restoreFrom<T>(runtime: Runtime, manifest: Manifest, from: { dir:
       await everyPe(runtime, "abort", () => [], what).catch(() => undefined);
       throw err;
     });
-  const m = newIds(runtime, manifest, named, loads.flatMap((l) => l.fids));
+  const mentioned = new Set(loads.flatMap((l) => l.fids));
+  eachTagged(named, (t) => { if (t.$charm === "future") mentioned.add(t.fid as number); });
+  const m = same ? sameIds(runtime, manifest, mentioned, same) : newIds(runtime, manifest, mentioned);
   const newCids = [...m.cids.values()].map((r) => r.cid);
   try {
     // Sections first: every endpoint knows them before the elements that name them arrive (sent in order).
@@ -192,11 +240,11 @@ async function restoreFrom<T>(runtime: Runtime, manifest: Manifest, from: { dir:
     throw err;
   }
   remapValue(named, m);
-  return decode(named) as T;
+  return { named: decode(named) as T, mentioned };
 }
 
 /** New ids for everything the checkpoint names: collections (singletons placed on a PE that exists), sections, futures. */
-function newIds(runtime: Runtime, manifest: Manifest, named: unknown, fids: number[]): Remap {
+function newIds(runtime: Runtime, manifest: Manifest, fids: Set<number>): Remap {
   const cids = new Map<number, CollectionRef>();
   for (const c of manifest.collections) {
     const ref: CollectionRef = { ...c.ref, cid: runtime.newCollectionId() };
@@ -205,9 +253,20 @@ function newIds(runtime: Runtime, manifest: Manifest, named: unknown, fids: numb
   }
   const sids = new Map<number, number>(manifest.sections.map((s) => [s.sid, runtime.newCollectionId()]));
   // A saved future's waiters were in the old run: it becomes a new future of this driver (a named one can be awaited).
-  const all = new Set(fids);
-  eachTagged(named, (t) => { if (t.$charm === "future") all.add(t.fid as number); });
-  const fidMap = new Map<number, number>([...all].map((fid) => [fid, new Future().id as number]));
+  const fidMap = new Map<number, number>([...fids].map((fid) => [fid, new Future().id as number]));
+  return { cids, sids, fids: fidMap };
+}
+
+/**
+ * The same ids as in the checkpoint (recovery within its run): collections and sections as they
+ * were, the futures still pending here (`pending`) too. Any other future it mentions completed
+ * already, or was homed on a PE that is gone: a new future of this driver that nobody awaits
+ * takes its place, so what replaying the steps since the checkpoint sends it lands quietly.
+ */
+function sameIds(runtime: Runtime, manifest: Manifest, fids: Set<number>, pending: Set<number>): Remap {
+  const cids = new Map<number, CollectionRef>(manifest.collections.map((c) => [c.ref.cid, c.ref.kind === "single" ? { ...c.ref, pe: c.ref.pe! % runtime.numPes } : c.ref]));
+  const sids = new Map<number, number>(manifest.sections.map((s) => [s.sid, s.sid]));
+  const fidMap = new Map<number, number>([...fids].map((fid) => [fid, pending.has(fid) ? fid : new Future().id as number]));
   return { cids, sids, fids: fidMap };
 }
 

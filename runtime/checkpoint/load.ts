@@ -81,6 +81,9 @@ export function installHere(rt: Runtime, req: InstallRequest): number[] {
   if (!loaded) throw new CharmError(`PE ${rt.self} has nothing loaded to install`);
   const m: Remap = { cids: new Map(req.cids), sids: new Map(req.sids), fids: new Map(req.fids) };
   for (const [, ref] of req.cids) ensureCollection(rt, ref);
+  // Restored under their old ids (automatic recovery): ids this PE mints from now on go past them.
+  for (const [, ref] of req.cids) rt.reserveId(ref.cid);
+  for (const [, sid] of req.sids) rt.reserveId(sid);
   for (const [cid, total] of req.totals) rt.census.totals.set(cid as CollectionId, total);
   const outgoing = new Map<Endpoint, Placed[]>();
   const { elements, before } = loaded;
@@ -166,5 +169,6 @@ function install(rt: Runtime, ref: CollectionRef, idx: Index, state: PackedEleme
   rt.runner.collection(ref.cid).elements.set(key, record);
   // Channels in its fields find their inboxes through the record, so it is in place first.
   unpackElement(rt, record, decode(state) as PackedElement);
+  rt.balancing.restored(record);
   installed.push(record);
 }

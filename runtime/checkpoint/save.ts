@@ -19,6 +19,8 @@ export interface SaveRequest {
   dir: string;
   stem: string;
   inMemory?: boolean;
+  /** Arrays whose elements all wait at their AtSync barrier (checkpoint/auto.ts): saved there, not refused. */
+  atSync?: number[];
 }
 
 /** What a PE answers: its file, and the collections it holds elements of. */
@@ -42,13 +44,14 @@ export async function saveHere(rt: Runtime, req: SaveRequest): Promise<SaveAnswe
   const name = fileName(req.stem, rt.self);
   const writer = req.inMemory ? ElementWriter.inMemory((bytes) => partMemory(rt, bytes)) : await ElementWriter.create(req.dir, name);
   const collections: SavedCollection[] = [];
+  const atBarrier = new Set(req.atSync ?? []);
   try {
     for (const coll of rt.runner.byId.values()) {
       if (!coll.created || coll.failed || NOT_SAVED.has(coll.ref.cls) || coll.elements.size === 0) continue;
       let fields: string[] | undefined;
       for (const record of coll.elements.values()) {
         fields ??= declaredFields(record.chare!.constructor);
-        checkSavable(rt, record);
+        checkSavable(rt, record, atBarrier);
         // Not copied: the state is serialized before anything else runs, so its typed arrays may be shared meanwhile.
         const enc = packElement(rt, record, coll, [], "be saved", false);
         const pending = writer.add({ c: coll.ref.cid, i: record.index, s: enc.v }, enc.bytes ?? 0);
@@ -67,11 +70,11 @@ export async function saveHere(rt: Runtime, req: SaveRequest): Promise<SaveAnswe
 }
 
 /** Throws when an element is in the middle of something a checkpoint can't hold. */
-function checkSavable(rt: Runtime, record: ElementRecord): void {
+function checkSavable(rt: Runtime, record: ElementRecord, atBarrier: Set<number>): void {
   const now = `${record.label} on PE ${rt.self}`;
   if (record.busy > 0) throw new CharmError(`${now} is suspended in an async entry method (at an await); checkpoint when no entry method is waiting`);
   if (rt.runner.conditions.count(record) > 0) throw new CharmError(`${now} has calls waiting for their when-condition; checkpoint once they have run`);
-  if (record.atSync || record.leaving !== undefined) throw new CharmError(`${now} is in a load-balancing round (it called AtSync or is moving); checkpoint after resumeFromSync`);
+  if ((record.atSync && !atBarrier.has(record.ref.cid)) || record.leaving !== undefined) throw new CharmError(`${now} is in a load-balancing round (it called AtSync or is moving); checkpoint after resumeFromSync`);
 }
 
 function scopeNames(rt: Runtime, scopes: ReductionScope[]): string {

@@ -5,6 +5,8 @@ import type { Runtime } from "../core/runtime.ts";
 import { rejectFuture, sendToFuture } from "../core/future.ts";
 import { saveHere, type SaveRequest } from "./save.ts";
 import { fetchPart, keepPart } from "./memory.ts";
+import { atBarrier } from "./auto.ts";
+import type { CollectionId } from "../protocol/ids.ts";
 import { abortHere, hooksHere, installHere, loadHere, placeHere, type InstallRequest, type LoadRequest, type Placed } from "./load.ts";
 
 type CkptMsg = Extract<Message, { t: "ckpt" }>;
@@ -21,6 +23,9 @@ export function checkpointStep(rt: Runtime, msg: CkptMsg): void {
       case "abort": return abortHere(rt, msg.v as number[]);
       case "keep": { const k = msg.v as { pe: number; stem: string; data: Uint8Array }; return keepPart(k.pe, k.stem, k.data); }
       case "fetch": { const f = msg.v as { pe: number; stem: string }; return fetchPart(rt, f.pe, f.stem); }
+      case "every": rt.balancing.holdEvery = msg.v as number; return true;
+      case "barrier": return atBarrier(rt, msg.v as Extract<Message, { t: "lbPlan" }>);
+      case "resume": return rt.balancing.resumeRestored(msg.v as CollectionId[]);
     }
   };
   let result: Promise<unknown>;

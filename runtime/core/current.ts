@@ -21,10 +21,13 @@ export function maybeRt(): Runtime | undefined {
   return current;
 }
 
-/** Installs (or clears) this thread's runtime. */
-export function setRuntime(runtime: Runtime | undefined): void {
+/**
+ * Installs (or clears) this thread's runtime. `sameRun`: the new one continues the old one's run
+ * with the same ids (automatic recovery), so interned proxies stay valid and stay interned.
+ */
+export function setRuntime(runtime: Runtime | undefined, sameRun = false): void {
   current = runtime;
-  generation++;
+  if (!sameRun) generation++;
 }
 
 let driverRuns = 0;

@@ -26,6 +26,13 @@ export class Failures {
   readonly dead = new Map<Endpoint, string>();
   /** PEs restarted in place: collections older than the restart lost their chares there. */
   readonly replacements: Replacement[] = [];
+  /**
+   * Automatic recovery is armed (driver): a future handed to chares stays pending when a PE
+   * dies, for recovery to carry over (or reject) once it knows whether the checkpoint mentions it.
+   */
+  holdHanded = false;
+  /** Called once a PE is known dead, after the rejections (driver: automatic recovery starts). */
+  onLost: ((pe: Endpoint, why: string) => void) | undefined;
 
   constructor(private readonly rt: FailuresRuntime) {}
 
@@ -46,9 +53,11 @@ export class Failures {
     this.rt.runner.lostInTransit(pe, why); // elements it was moving here never arrive
     for (const [fid, state] of [...this.rt.futures]) {
       if (state.status !== "pending" || (state.on !== pe && state.on !== ANY_PE)) continue;
+      if (this.holdHanded && state.on === ANY_PE && state.label === undefined) continue; // handed to chares: recovery decides
       this.rt.futures.delete(fid);
       state.reject(new PeLostError(pe, why, `${state.label ? `${state.label} was` : "this future was"} waiting on it and may or may not have run.`));
     }
+    this.onLost?.(pe, why);
   }
 
   /** A dead PE was restarted in place: it is alive again, without the chares it had. */

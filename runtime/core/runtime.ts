@@ -3,7 +3,7 @@
  * collections it hosts, ids and element locations, and the subsystems that own each kind of
  * message (the handler table that joins them is runtime/assemble.ts).
  */
-import { DRIVER, INCARNATION_IDS, makeId, type CollectionId, type Endpoint, type FutureId, type Index } from "../protocol/ids.ts";
+import { DRIVER, INCARNATION_IDS, counterOf, homeOf, makeId, type CollectionId, type Endpoint, type FutureId, type Index } from "../protocol/ids.ts";
 import type { CollectionRef, DroppedOutput, ErrorData, Message } from "../protocol/messages.ts";
 import type { Transport } from "../transport/transport.ts";
 import type { FutureState } from "./future.ts";
@@ -76,8 +76,11 @@ export class Runtime {
   private singletonCursor: number;
   private everyPe: number[] | undefined;
 
-  /** Where this runtime's id counters started: ids at or below it were minted by an earlier one. */
-  readonly firstCounter: number;
+  /**
+   * Where this runtime's run began: ids at or below it were minted by an earlier run. Set at
+   * construction; a runtime that continues an earlier one's run (continueFrom) takes that one's.
+   */
+  firstCounter: number;
 
   /** `handlers` builds the table of what each message type does here (runtime/assemble.ts). */
   constructor(readonly self: Endpoint, readonly numPes: number, readonly transport: Transport, readonly hooks: RuntimeHooks, handlers: (rt: Runtime) => Handlers, incarnation = 0) {
@@ -115,6 +118,24 @@ export class Runtime {
   /** A fresh collection id minted here. */
   newCollectionId(): CollectionId {
     return makeId<CollectionId>(++this.collectionCounter, this.self);
+  }
+
+  /**
+   * Continues an earlier runtime's run (automatic recovery restarts every PE): its ids stay this
+   * run's (proxies the program holds keep working), ids minted here go on past all of its, and its
+   * pending futures `kept` are homed here under their ids, still awaited by whoever awaited them.
+   */
+  continueFrom(old: Runtime, kept: Iterable<[FutureId, FutureState]>): void {
+    this.firstCounter = old.firstCounter;
+    this.futureCounter = Math.max(this.futureCounter, old.futureCounter);
+    this.collectionCounter = Math.max(this.collectionCounter, old.collectionCounter);
+    this.broadcastCounter = Math.max(this.broadcastCounter, old.broadcastCounter);
+    for (const [id, state] of kept) this.futures.set(id, state);
+  }
+
+  /** A collection or section id restored as it was: if this endpoint minted it, later ids go past it. */
+  reserveId(id: number): void {
+    if (homeOf(id) === this.self) this.collectionCounter = Math.max(this.collectionCounter, counterOf(id));
   }
 
   /** The PE for a new singleton when none was asked for: round robin from this endpoint. */

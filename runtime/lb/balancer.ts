@@ -59,6 +59,11 @@ export class Balancing {
   private readonly planSeen = new Set<CollectionId>();
   /** Elements leaving by plan once their suspended entry methods finish. */
   private readonly plannedExits = new WeakSet<ElementRecord>();
+  /**
+   * Root, with `checkpoint: { everySync }`: every this-many rounds of an array, its plan goes to
+   * the driver alone, which checkpoints while every element waits at the barrier, then sends it on.
+   */
+  holdEvery = 0;
 
   constructor(private readonly rt: BalancingRuntime) {}
 
@@ -180,7 +185,11 @@ export class Balancing {
       if (to !== o.pe) moves.push([c.reports[i]![0], o.pe, to, c.reports[i]![3] + 1]);
     }
     history.push({ round: history.length, balancer: name, before, after, moved: moves.length, ms: performance.now() - c.started });
-    const msg: Message = { t: "lbPlan", cid: ref.cid, moves };
+    const msg: Extract<Message, { t: "lbPlan" }> = { t: "lbPlan", cid: ref.cid, moves };
+    if (this.holdEvery > 0 && history.length % this.holdEvery === 0) {
+      this.rt.send(DRIVER, { t: "ckpt", step: "barrier", v: msg }); // the driver sends it on once the checkpoint is taken
+      return;
+    }
     for (let pe = 0; pe < this.rt.numPes; pe++) this.rt.send(pe, msg);
     this.rt.send(DRIVER, msg);
   }
@@ -268,6 +277,30 @@ export class Balancing {
     }
     if (early === 0) this.synced.delete(cid);
     else { this.synced.set(cid, early); this.reportSoonIfSynced(cid); }
+  }
+
+  /**
+   * A restored element: rounds up to its AtSync count count as done here, so its next AtSync is
+   * the next round (a fresh PE would otherwise take it for an element synced rounds ahead).
+   */
+  restored(record: ElementRecord): void {
+    if (record.ref.lb === undefined) return;
+    const cid = record.ref.cid;
+    this.applied.set(cid, Math.max(this.applied.get(cid) ?? 0, record.syncs ?? 0));
+  }
+
+  /** Recovery from a checkpoint taken at an AtSync barrier: the round ends here, its plan not applied; every element resumes. */
+  resumeRestored(cids: CollectionId[]): number {
+    let n = 0;
+    for (const cid of cids) {
+      for (const record of [...this.rt.runner.collection(cid).elements.values()]) {
+        record.atSync = false;
+        record.load = 0;
+        n++;
+        if (typeof (record.chare as { resumeFromSync?: unknown }).resumeFromSync === "function") this.rt.runner.run(record, "resumeFromSync", [], undefined);
+      }
+    }
+    return n;
   }
 
   /** The array was destroyed: its rounds and any round in progress are forgotten. */

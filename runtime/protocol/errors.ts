@@ -15,8 +15,9 @@ export class PeLostError extends CharmError {
   override name = "PeLostError";
   /** What the user can do about it (an in-memory checkpoint makes charm.recover() possible). */
   static remedy = "charm.restart() starts the runtime again.";
-  constructor(readonly pe: Endpoint, readonly why: string, what: string) {
-    super(`PE ${pe} ${why}; ${what} The PE's chares are lost: ${PeLostError.remedy}`);
+  /** `remedy`: what to do instead of the usual (PeLostError.remedy). */
+  constructor(readonly pe: Endpoint, readonly why: string, what: string, remedy = PeLostError.remedy) {
+    super(`PE ${pe} ${why}; ${what} The PE's chares are lost: ${remedy}`);
   }
 }
 

@@ -140,8 +140,9 @@ export type Message =
   // The driver's application heartbeat to PE processes (driver/heartbeat.ts): answered by the PE's event loop.
   | { t: "ping"; n: number }
   | { t: "pong"; n: number; pe: Endpoint }
-  // charm.checkpoint / charm.restore: one step of saving or restoring, run by runtime/checkpoint/steps.ts.
-  | { t: "ckpt"; step: "save" | "load" | "install" | "place" | "hooks" | "abort" | "keep" | "fetch"; v: unknown; fid?: FutureId }
+  // charm.checkpoint / charm.restore: one step of saving or restoring, run by runtime/checkpoint/steps.ts;
+  // "every", "barrier" and "resume" are the checkpoints at AtSync barriers (checkpoint/auto.ts).
+  | { t: "ckpt"; step: "save" | "load" | "install" | "place" | "hooks" | "abort" | "keep" | "fetch" | "every" | "barrier" | "resume"; v: unknown; fid?: FutureId }
   | { t: "stop" };
 
 /** Messages that quiescence detection does not count (they are its own traffic or lifecycle). */
