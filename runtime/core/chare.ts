@@ -8,7 +8,7 @@ import type { Index } from "../protocol/ids.ts";
 import type { CollectionRef } from "../protocol/messages.ts";
 import type { ChareProxy, SectionProxy } from "./proxy-types.ts";
 import type { Future } from "./future.ts";
-import { makeProxy } from "./proxy.ts";
+import { elementRef, makeProxy } from "./proxy.ts";
 import { setChareBase } from "./entry-methods.ts";
 import { rt } from "./current.ts";
 import type { ReducerName } from "../collectives/reducers.ts";
@@ -110,7 +110,7 @@ export class Chare {
   /** A proxy to this chare's collection (for a singleton: to the chare itself). */
   get thisProxy(): ChareProxy<this> {
     const r = this[RECORD];
-    return (r.proxy ??= makeProxy(r.ref.kind === "single" ? { ...r.ref, idx: r.index } : r.ref)) as ChareProxy<this>;
+    return (r.proxy ??= makeProxy(r.ref.kind === "single" ? elementRef(r.ref, r.index) : r.ref)) as ChareProxy<this>;
   }
 
   /** Contributes `data` to the collection's (or, given a section proxy, the section's) next reduction; the result goes to `target`. */
