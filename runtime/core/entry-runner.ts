@@ -21,6 +21,7 @@ import { firstTime, noteBroadcast, type MigrationRuntime, type MoveLog } from ".
 import { measured } from "../lb/load.ts";
 import { membersHere } from "../sections/multicast.ts";
 import { Arrivals } from "./arrivals.ts";
+import { elementTable, type ElementTable } from "./element-table.ts";
 
 /** What running entry methods uses of its runtime: what moving elements uses (broadcast logs), and failures, sections, tracing. */
 export type RunnerRuntime = MigrationRuntime & Pick<Runtime, "failures" | "locate" | "scheduler" | "sections" | "tracer">;
@@ -65,7 +66,7 @@ export interface LocalCollection {
   created: boolean;
   /** Why creating its elements here failed (an unknown class, a constructor that threw). */
   failed?: ErrorData;
-  readonly elements: Map<string, ElementRecord>;
+  readonly elements: ElementTable;
   /** Messages that arrived before the collection was created here, replayed in order. */
   pending: Message[];
   /** Broadcast history for elements on the move (arrays only; see migration.ts). */
@@ -84,7 +85,7 @@ export class EntryRunner {
   collection(cid: CollectionId, ref?: CollectionRef): LocalCollection {
     let coll = this.byId.get(cid);
     if (!coll) {
-      coll = { ref: ref ?? ({ cid } as CollectionRef), created: false, elements: new Map(), pending: [] };
+      coll = { ref: ref ?? ({ cid } as CollectionRef), created: false, elements: elementTable(ref?.kind), pending: [] };
       this.byId.set(cid, coll);
     }
     return coll;

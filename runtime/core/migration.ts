@@ -20,6 +20,7 @@ import type { Runtime } from "./runtime.ts";
 import type { LocalCollection } from "./entry-runner.ts";
 import { allocateChare, newRecord, type ElementRecord } from "./chare.ts";
 import { chareClass } from "./registry.ts";
+import { elementRef } from "./proxy.ts";
 import type { Inbox } from "../channels/inbox.ts";
 
 /** What moving elements uses of its runtime: sending, the hosted elements, and the subsystems an element's state touches. */
@@ -112,7 +113,7 @@ function resend(rt: MigrationRuntime, record: ElementRecord, toPe: number, w: Wa
   const enc = encodeArgs(w.args);
   const o = w.origin;
   if (o.kind === "invoke") {
-    rt.send(toPe, { t: "invoke", to: { ...record.ref, idx: record.index }, m: w.method, a: enc.a, r: enc.r, reply: o.reply }, enc.transfer);
+    rt.send(toPe, { t: "invoke", to: elementRef(record.ref, record.index), m: w.method, a: enc.a, r: enc.r, reply: o.reply }, enc.transfer);
     return;
   }
   // A broadcast's call: its reply is now the new PE's to give, as one more partial.

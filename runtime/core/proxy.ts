@@ -55,7 +55,12 @@ export function elementRef(ref: CollectionRef, idx: Index): ProxyRef {
 
 /** The proxy for a collection or element reference (interned per thread). */
 export function makeProxy(ref: ProxyRef): any {
-  return interned.get(runtimeGeneration(), keyOf(ref), () => new Proxy(TARGET_OBJECT, new ProxyTraps(ref)));
+  const key = keyOf(ref);
+  const existing = interned.find(runtimeGeneration(), key);
+  if (existing) return existing;
+  const made = new Proxy(TARGET_OBJECT, new ProxyTraps(ref));
+  interned.add(key, made);
+  return made;
 }
 
 /** The wire reference behind a proxy, or undefined for anything else. */
@@ -92,7 +97,7 @@ class ProxyTraps implements ProxyHandler<object> {
     const ref = this.ref;
     if (typeof prop === "symbol") {
       if (prop === REF) return ref;
-      if (prop === toWire) return () => wireProxy(ref);
+      if (prop === toWire) return proxyToWire; // shared: a closure per send was garbage per call
       if (prop === Symbol.toPrimitive) return () => proxyLabel(ref);
       if (prop === inspect.custom) return () => `Proxy<${proxyLabel(ref)}>`;
       if (prop === MIME_BUNDLE) return () => proxyBundle(ref, proxyLabel(ref));
@@ -168,6 +173,11 @@ function wireProxy(ref: ProxyRef): { $charm: "proxy" } & ProxyRef {
   const runtime = maybeRt();
   if (runtime) checkCurrentRun(runtime, ref, undefined, " (sent in a message)");
   return { $charm: "proxy", ...ref };
+}
+
+/** How a proxy describes itself to the codec (called with the proxy as `this`). */
+function proxyToWire(this: object): { $charm: "proxy" } & ProxyRef {
+  return wireProxy((this as any)[REF]);
 }
 
 /** How a bound entry method travels in a message (shared by all callers: `this` is the caller). */
