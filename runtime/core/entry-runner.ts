@@ -60,6 +60,11 @@ export function elementLabel(ref: CollectionRef, index: Index, key: string, pe: 
   return ref.kind === "single" ? `${ref.cls}(on PE ${pe})` : ref.kind === "group" ? `${ref.cls}[PE ${index[0]}]` : `${ref.cls}[${key}]`;
 }
 
+/** What a caller of `runThen` does with the outcome (a broadcast's reply, for one). */
+type Done = (value: unknown, error?: Error) => void;
+
+const NO_REPLY: CallOrigin = Object.freeze({ kind: "invoke" });
+
 /** One collection as seen from this PE. */
 export interface LocalCollection {
   ref: CollectionRef;
@@ -306,36 +311,44 @@ export class EntryRunner {
   }
 
   /** Runs an entry method; sends its value or error to the caller's future if one was asked for. */
-  run(record: ElementRecord, method: string, args: unknown[], reply: ReplyRef | undefined, origin: CallOrigin = { kind: "invoke", reply }): void {
-    this.runThen(record, method, args, origin, (value, error) => {
-      if (error) return this.fail(reply, error, record.label, method);
-      if (!reply) return;
-      try {
-        sendToFuture(reply.fid, reply.mode === "value" ? value : undefined);
-      } catch (encodeError) {
-        this.fail(reply, encodeError, record.label, method); // e.g. a return value that can't cross
-      }
-    });
+  run(record: ElementRecord, method: string, args: unknown[], reply: ReplyRef | undefined, origin?: CallOrigin): void {
+    // A call without a reply shares one origin: no object (and no callback, see runThen) per call.
+    this.runThen(record, method, args, origin ?? (reply ? { kind: "invoke", reply } : NO_REPLY), undefined);
+  }
+
+  /** What `run` does with an entry method's outcome: its value or error to the caller's future, if any. */
+  private answer(record: ElementRecord, method: string, reply: ReplyRef | undefined, value: unknown, error: Error | undefined): void {
+    if (error) return this.fail(reply, error, record.label, method);
+    if (!reply) return;
+    try {
+      sendToFuture(reply.fid, reply.mode === "value" ? value : undefined);
+    } catch (encodeError) {
+      this.fail(reply, encodeError, record.label, method); // e.g. a return value that can't cross
+    }
   }
 
   /**
    * Runs an entry method and calls `done` with its value, or with what it threw as an Error: a
-   * thrown `null` or `undefined` must fail the call, not pass for "no error".
+   * thrown `null` or `undefined` must fail the call, not pass for "no error". Without `done`,
+   * the outcome goes to `origin.reply` (`answer`).
    */
-  private runThen(record: ElementRecord, method: string, args: unknown[], origin: CallOrigin, done: (value: unknown, error?: Error) => void): void {
+  private runThen(record: ElementRecord, method: string, args: unknown[], origin: CallOrigin, done: Done | undefined): void {
     const chare = record.chare as any;
     if (!isEntryMethod(chare.constructor, method)) {
-      done(undefined, new CharmError(`${record.ref.cls} has no entry method "${method}"; its entry methods are: ${entryMethodNames(chare.constructor).join(", ")}`));
+      this.finish(record, method, origin, done, undefined, new CharmError(`${record.ref.cls} has no entry method "${method}"; its entry methods are: ${entryMethodNames(chare.constructor).join(", ")}`));
       return;
     }
-    if (!this.conditions.admit(record, method, args, origin, () => this.runThen(record, method, args, origin, done))) return;
+    if (!this.conditions.holds(record, method, args)) {
+      this.conditions.hold(record, { method, args, origin, run: () => this.runThen(record, method, args, origin, done) });
+      return;
+    }
     let result: unknown;
     const tracing = this.rt.tracer.on;
     const started = tracing ? Tracer.now() : 0;
     try {
       result = record.ref.lb === undefined ? chare[method](...args) : measured(record, () => chare[method](...args));
     } catch (err) {
-      done(undefined, asError(err));
+      this.finish(record, method, origin, done, undefined, asError(err));
       this.conditions.release(record);
       return;
     } finally {
@@ -343,13 +356,18 @@ export class EntryRunner {
     }
     if (result !== null && typeof result === "object" && typeof (result as any).then === "function") {
       record.busy++;
-      (result as Promise<unknown>).then((v) => done(v), (err) => done(undefined, asError(err))).finally(() => {
+      (result as Promise<unknown>).then((v) => this.finish(record, method, origin, done, v, undefined), (err) => this.finish(record, method, origin, done, undefined, asError(err))).finally(() => {
         record.busy--;
         this.conditions.release(record);
         if (record.busy === 0 && record.leaving !== undefined) this.rt.balancing.leaveNow(record);
       });
-    } else done(result);
+    } else this.finish(record, method, origin, done, result, undefined);
     this.conditions.release(record); // the chare's state may have changed: waiting calls may go now
+  }
+
+  private finish(record: ElementRecord, method: string, origin: CallOrigin, done: Done | undefined, value: unknown, error: Error | undefined): void {
+    if (done) done(value, error);
+    else this.answer(record, method, origin.reply, value, error);
   }
 
   private fail(reply: ReplyRef | undefined, err: unknown, chare: string, method: string): void {

@@ -43,21 +43,23 @@ function keyOf(ref: ProxyRef): number | string {
  * (`{ ...ref, idx }`) gives every result a hidden class of its own in this V8 (a map and a
  * descriptor array, ~230 B, per proxy Fib makes) and turns every read of a ref's fields megamorphic.
  */
-export function elementRef(ref: CollectionRef, idx: Index): ProxyRef {
+export function elementRef(ref: CollectionRef, idx: Index | undefined): ProxyRef {
   const r: ProxyRef = { cid: ref.cid, cls: ref.cls, kind: ref.kind };
   if (ref.dims !== undefined) r.dims = ref.dims;
   if (ref.map !== undefined) r.map = ref.map;
   if (ref.lb !== undefined) r.lb = ref.lb;
   if (ref.pe !== undefined) r.pe = ref.pe;
-  r.idx = idx;
+  if (idx !== undefined) r.idx = idx;
   return r;
 }
 
 /** The proxy for a collection or element reference (interned per thread). */
 export function makeProxy(ref: ProxyRef): any {
   const key = keyOf(ref);
-  const existing = interned.find(runtimeGeneration(), key);
-  if (existing) return existing;
+  return interned.find(runtimeGeneration(), key) ?? addProxy(key, ref);
+}
+
+function addProxy(key: number | string, ref: ProxyRef): object {
   const made = new Proxy(TARGET_OBJECT, new ProxyTraps(ref));
   interned.add(key, made);
   return made;
@@ -191,7 +193,9 @@ function methodToWire(this: { [TARGET]: { proxy: ProxyRef; m: string } }): { $ch
 // A bound entry method arrives as the same bound method of this thread's interned proxy.
 registerReviver("method", (d: { proxy: ProxyRef; m: string }) => makeProxy(d.proxy)[d.m]);
 
+// A proxy already here is found by the tagged ref as it arrived; only a new one keeps a copy
+// without the tag (most refs that arrive name a proxy this thread has: a copy each was garbage).
 registerReviver("proxy", (d: ProxyRef & { $charm?: string }) => {
-  const { $charm: _tag, ...ref } = d;
-  return makeProxy(ref);
+  const key = keyOf(d);
+  return interned.find(runtimeGeneration(), key) ?? addProxy(key, elementRef(d, d.idx));
 });
