@@ -49,11 +49,41 @@ export interface ElementRecord {
   sectionRedNo?: Map<number, number>;
 }
 
-/** A new element's record (the runtime's bookkeeping beside the chare's own fields). */
-export function newRecord(ref: CollectionRef, index: Index, key: string, label: string): ElementRecord {
-  const record: ElementRecord = { ref, index, key, chare: undefined, redNo: 0, label, busy: 0 };
-  if (ref.lb !== undefined) record.load = 0;
-  return record;
+/** How people see an element: "Hello[3]", "Counter[PE 2]", "Main(on PE 0)". */
+export function elementLabel(ref: CollectionRef, index: Index, key: string, pe: number): string {
+  return ref.kind === "single" ? `${ref.cls}(on PE ${pe})` : ref.kind === "group" ? `${ref.cls}[PE ${index[0]}]` : `${ref.cls}[${key}]`;
+}
+
+/** A new element's record on PE `pe` (the runtime's bookkeeping beside the chare's own fields). */
+export function newRecord(ref: CollectionRef, index: Index, key: string, pe: number): ElementRecord {
+  return new HostedElement(ref, index, key, pe);
+}
+
+// A class, so the label is built when first asked for (an error, a reduction, a status table):
+// a string per chare made was a share of creating Fib's, which never shows one.
+class HostedElement implements ElementRecord {
+  chare: Chare | undefined = undefined;
+  redNo = 0;
+  busy = 0;
+  declare proxy?: unknown;
+  declare leaving?: number;
+  declare load?: number;
+  declare moves?: number;
+  declare atSync?: boolean;
+  declare syncOnArrival?: boolean;
+  declare syncs?: number;
+  declare pinned?: boolean;
+  declare seen?: Set<number>;
+  declare sectionRedNo?: Map<number, number>;
+  private text: string | undefined = undefined;
+
+  constructor(readonly ref: CollectionRef, readonly index: Index, readonly key: string, private readonly pe: number) {
+    if (ref.lb !== undefined) this.load = 0;
+  }
+
+  get label(): string {
+    return (this.text ??= elementLabel(this.ref, this.index, this.key, this.pe));
+  }
 }
 
 /** Where the runtime keeps an element's record on its chare. */

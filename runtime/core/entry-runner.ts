@@ -11,7 +11,7 @@ import { chareClass, findChareClass, type ChareClass } from "./registry.ts";
 
 /** How long a PE holds a creation (or a pool task) that a notebook's definitions haven't brought yet. */
 export const DEFINITION_WAIT_MS = 2000;
-import { constructChare, newRecord, type ElementRecord } from "./chare.ts";
+import { constructChare, elementLabel, newRecord, type ElementRecord } from "./chare.ts";
 import { forEachIndex, homePe } from "./placement.ts";
 import { rejectFuture, sendToFuture } from "./future.ts";
 import { isEntryMethod, entryMethodNames } from "./entry-methods.ts";
@@ -53,11 +53,6 @@ function sharedArgs(a: unknown[], r: 1 | undefined): unknown[] | undefined {
     if (tag !== "proxy" && tag !== "future" && tag !== "method" && tag !== "section" && tag !== "sectionMethod") return undefined;
   }
   return decodeArgs(a, r);
-}
-
-/** How people see an element: "Hello[3]", "Counter[PE 2]", "Main(on PE 0)". */
-export function elementLabel(ref: CollectionRef, index: Index, key: string, pe: number): string {
-  return ref.kind === "single" ? `${ref.cls}(on PE ${pe})` : ref.kind === "group" ? `${ref.cls}[PE ${index[0]}]` : `${ref.cls}[${key}]`;
 }
 
 /** What a caller of `runThen` does with the outcome (a broadcast's reply, for one). */
@@ -178,10 +173,9 @@ export class EntryRunner {
 
   private construct(coll: LocalCollection, cls: ChareClass, index: Index, args: unknown[]): void {
     const key = indexKey(index);
-    const label = elementLabel(coll.ref, index, key, this.rt.self);
     // Replacing a live element would silently drop its state and its place in reductions.
-    if (coll.elements.has(key)) throw new CharmError(`${label} already exists; charm.insert adds new elements only`);
-    const record = newRecord(coll.ref, index, key, label);
+    if (coll.elements.has(key)) throw new CharmError(`${elementLabel(coll.ref, index, key, this.rt.self)} already exists; charm.insert adds new elements only`);
+    const record = newRecord(coll.ref, index, key, this.rt.self);
     coll.elements.set(key, record);
     try {
       constructChare(cls as any, args, record);

@@ -156,8 +156,7 @@ export function immigrate(rt: MigrationRuntime, msg: MigrateMsg): void {
   const coll = rt.runner.collection(msg.ref.cid, msg.ref);
   if (!coll.created) { coll.pending.push(msg); return; } // its collection's creation is still on its way here
   const key = indexKey(msg.idx);
-  const label = `${msg.ref.cls}[${key}]`;
-  const record = newRecord(coll.ref, msg.idx, key, label);
+  const record = newRecord(coll.ref, msg.idx, key, rt.self);
   const cls = chareClass(msg.ref.cls, rt.self);
   // Allocated as `new cls()` would, without running cls's constructor; fields then arrive in
   // their original order, so moved and unmoved chares share one hidden class.
@@ -174,7 +173,7 @@ export function immigrate(rt: MigrationRuntime, msg: MigrateMsg): void {
     try {
       hook.call(chare);
     } catch (err) {
-      rt.reportUnhandled(errorToData(err, rt.self, label, "migrated"));
+      rt.reportUnhandled(errorToData(err, rt.self, record.label, "migrated"));
     }
   }
   rt.balancing.arrived(record, msg.planned === 1);
