@@ -9,7 +9,7 @@ import type { ProxyRef } from "../protocol/messages.ts";
 import { encodeValue, registerReviver, toWire } from "../protocol/codec.ts";
 import { elementBeingPacked } from "../core/migration.ts";
 import { recordOf, type Chare, type ElementRecord } from "../core/chare.ts";
-import { proxyRef } from "../core/proxy.ts";
+import { elementRef, proxyRef } from "../core/proxy.ts";
 import type { ElementProxy } from "../core/proxy-types.ts";
 import { rt } from "../core/current.ts";
 import type { Inbox } from "./inbox.ts";
@@ -46,7 +46,7 @@ export class Channel<T = unknown> {
     const ref = proxyRef(remote);
     if (!ref?.idx && ref?.kind !== "single") throw new CharmError(`new Channel(this, remote): remote must be an element proxy (proxy.at(i) or a singleton), got ${ref ? "a collection proxy" : typeof remote}`);
     this.local = local;
-    this.remote = ref.idx ? ref : { ...ref, idx: [0] };
+    this.remote = ref.idx ? ref : elementRef(ref, [0]);
     this.myName = endName(local.ref, local.index, port);
     this.inbox = rt().channels.inbox(local, endName(this.remote, this.remote.idx!, port));
   }

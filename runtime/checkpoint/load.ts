@@ -11,7 +11,6 @@ import { canRevive, decode } from "../protocol/codec.ts";
 import type { Runtime } from "../core/runtime.ts";
 import { allocateChare, newRecord, type ElementRecord } from "../core/chare.ts";
 import { chareClass, findChareClass } from "../core/registry.ts";
-import { elementLabel } from "../core/entry-runner.ts";
 import { homePe } from "../core/placement.ts";
 import { unpackElement, type PackedElement } from "../core/migration.ts";
 import { forgetCollection } from "../core/destroy.ts";
@@ -164,7 +163,7 @@ function ensureCollection(rt: Runtime, ref: CollectionRef): void {
 function install(rt: Runtime, ref: CollectionRef, idx: Index, state: PackedElement): void {
   ensureCollection(rt, ref);
   const key = indexKey(idx);
-  const record = newRecord(ref, idx, key, elementLabel(ref, idx, key, rt.self));
+  const record = newRecord(ref, idx, key, rt.self);
   allocateChare(chareClass(ref.cls, rt.self), record);
   rt.runner.collection(ref.cid).elements.set(key, record);
   // Channels in its fields find their inboxes through the record, so it is in place first.

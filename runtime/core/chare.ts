@@ -8,7 +8,7 @@ import type { Index } from "../protocol/ids.ts";
 import type { CollectionRef } from "../protocol/messages.ts";
 import type { ChareProxy, SectionProxy } from "./proxy-types.ts";
 import type { Future } from "./future.ts";
-import { makeProxy } from "./proxy.ts";
+import { elementRef, makeProxy } from "./proxy.ts";
 import { setChareBase } from "./entry-methods.ts";
 import { rt } from "./current.ts";
 import type { ReducerName } from "../collectives/reducers.ts";
@@ -49,11 +49,41 @@ export interface ElementRecord {
   sectionRedNo?: Map<number, number>;
 }
 
-/** A new element's record (the runtime's bookkeeping beside the chare's own fields). */
-export function newRecord(ref: CollectionRef, index: Index, key: string, label: string): ElementRecord {
-  const record: ElementRecord = { ref, index, key, chare: undefined, redNo: 0, label, busy: 0 };
-  if (ref.lb !== undefined) record.load = 0;
-  return record;
+/** How people see an element: "Hello[3]", "Counter[PE 2]", "Main(on PE 0)". */
+export function elementLabel(ref: CollectionRef, index: Index, key: string, pe: number): string {
+  return ref.kind === "single" ? `${ref.cls}(on PE ${pe})` : ref.kind === "group" ? `${ref.cls}[PE ${index[0]}]` : `${ref.cls}[${key}]`;
+}
+
+/** A new element's record on PE `pe` (the runtime's bookkeeping beside the chare's own fields). */
+export function newRecord(ref: CollectionRef, index: Index, key: string, pe: number): ElementRecord {
+  return new HostedElement(ref, index, key, pe);
+}
+
+// A class, so the label is built when first asked for (an error, a reduction, a status table):
+// a string per chare made was a share of creating Fib's, which never shows one.
+class HostedElement implements ElementRecord {
+  chare: Chare | undefined = undefined;
+  redNo = 0;
+  busy = 0;
+  declare proxy?: unknown;
+  declare leaving?: number;
+  declare load?: number;
+  declare moves?: number;
+  declare atSync?: boolean;
+  declare syncOnArrival?: boolean;
+  declare syncs?: number;
+  declare pinned?: boolean;
+  declare seen?: Set<number>;
+  declare sectionRedNo?: Map<number, number>;
+  private text: string | undefined = undefined;
+
+  constructor(readonly ref: CollectionRef, readonly index: Index, readonly key: string, private readonly pe: number) {
+    if (ref.lb !== undefined) this.load = 0;
+  }
+
+  get label(): string {
+    return (this.text ??= elementLabel(this.ref, this.index, this.key, this.pe));
+  }
 }
 
 /** Where the runtime keeps an element's record on its chare. */
@@ -110,7 +140,7 @@ export class Chare {
   /** A proxy to this chare's collection (for a singleton: to the chare itself). */
   get thisProxy(): ChareProxy<this> {
     const r = this[RECORD];
-    return (r.proxy ??= makeProxy(r.ref.kind === "single" ? { ...r.ref, idx: r.index } : r.ref)) as ChareProxy<this>;
+    return (r.proxy ??= makeProxy(r.ref.kind === "single" ? elementRef(r.ref, r.index) : r.ref)) as ChareProxy<this>;
   }
 
   /** Contributes `data` to the collection's (or, given a section proxy, the section's) next reduction; the result goes to `target`. */

@@ -7,7 +7,7 @@ import { Chare } from "./chare.ts";
 import { ArrayMap } from "./array-map.ts";
 import { registerArrayMap, registerChareClass } from "./registry.ts";
 import { encodeFor } from "./invoke.ts";
-import { makeProxy, proxyRef } from "./proxy.ts";
+import { elementRef, makeProxy, proxyRef } from "./proxy.ts";
 import { checkIndex } from "./placement.ts";
 import { checkBalancerName } from "../lb/strategies.ts";
 
@@ -92,7 +92,7 @@ export function createSingleton(cls: ChareCtor, args: readonly unknown[] = [], o
   if (!Number.isInteger(pe) || pe < 0 || pe >= runtime.numPes) throw new CharmError(`charm.chare(${name}, args, { onPe: ${pe} }): onPe must be a PE number in 0…${runtime.numPes - 1}`);
   const ref: CollectionRef = { cid: runtime.newCollectionId(), cls: name, kind: "single", pe };
   launch(ref, args, options.awaitable ?? false, [0]);
-  return makeProxy({ ...ref, idx: [0] });
+  return makeProxy(elementRef(ref, [0]));
 }
 
 /** Creates an empty sparse array; add elements with `charm.insert`. */

@@ -11,7 +11,7 @@ import { chareClass, findChareClass, type ChareClass } from "./registry.ts";
 
 /** How long a PE holds a creation (or a pool task) that a notebook's definitions haven't brought yet. */
 export const DEFINITION_WAIT_MS = 2000;
-import { constructChare, newRecord, type ElementRecord } from "./chare.ts";
+import { constructChare, elementLabel, newRecord, type ElementRecord } from "./chare.ts";
 import { forEachIndex, homePe } from "./placement.ts";
 import { rejectFuture, sendToFuture } from "./future.ts";
 import { isEntryMethod, entryMethodNames } from "./entry-methods.ts";
@@ -21,6 +21,7 @@ import { firstTime, noteBroadcast, type MigrationRuntime, type MoveLog } from ".
 import { measured } from "../lb/load.ts";
 import { membersHere } from "../sections/multicast.ts";
 import { Arrivals } from "./arrivals.ts";
+import { elementTable, type ElementTable } from "./element-table.ts";
 
 /** What running entry methods uses of its runtime: what moving elements uses (broadcast logs), and failures, sections, tracing. */
 export type RunnerRuntime = MigrationRuntime & Pick<Runtime, "failures" | "locate" | "scheduler" | "sections" | "tracer">;
@@ -54,10 +55,10 @@ function sharedArgs(a: unknown[], r: 1 | undefined): unknown[] | undefined {
   return decodeArgs(a, r);
 }
 
-/** How people see an element: "Hello[3]", "Counter[PE 2]", "Main(on PE 0)". */
-export function elementLabel(ref: CollectionRef, index: Index, key: string, pe: number): string {
-  return ref.kind === "single" ? `${ref.cls}(on PE ${pe})` : ref.kind === "group" ? `${ref.cls}[PE ${index[0]}]` : `${ref.cls}[${key}]`;
-}
+/** What a caller of `runThen` does with the outcome (a broadcast's reply, for one). */
+type Done = (value: unknown, error?: Error) => void;
+
+const NO_REPLY: CallOrigin = Object.freeze({ kind: "invoke" });
 
 /** One collection as seen from this PE. */
 export interface LocalCollection {
@@ -65,7 +66,7 @@ export interface LocalCollection {
   created: boolean;
   /** Why creating its elements here failed (an unknown class, a constructor that threw). */
   failed?: ErrorData;
-  readonly elements: Map<string, ElementRecord>;
+  readonly elements: ElementTable;
   /** Messages that arrived before the collection was created here, replayed in order. */
   pending: Message[];
   /** Broadcast history for elements on the move (arrays only; see migration.ts). */
@@ -84,7 +85,7 @@ export class EntryRunner {
   collection(cid: CollectionId, ref?: CollectionRef): LocalCollection {
     let coll = this.byId.get(cid);
     if (!coll) {
-      coll = { ref: ref ?? ({ cid } as CollectionRef), created: false, elements: new Map(), pending: [] };
+      coll = { ref: ref ?? ({ cid } as CollectionRef), created: false, elements: elementTable(ref?.kind), pending: [] };
       this.byId.set(cid, coll);
     }
     return coll;
@@ -172,10 +173,9 @@ export class EntryRunner {
 
   private construct(coll: LocalCollection, cls: ChareClass, index: Index, args: unknown[]): void {
     const key = indexKey(index);
-    const label = elementLabel(coll.ref, index, key, this.rt.self);
     // Replacing a live element would silently drop its state and its place in reductions.
-    if (coll.elements.has(key)) throw new CharmError(`${label} already exists; charm.insert adds new elements only`);
-    const record = newRecord(coll.ref, index, key, label);
+    if (coll.elements.has(key)) throw new CharmError(`${elementLabel(coll.ref, index, key, this.rt.self)} already exists; charm.insert adds new elements only`);
+    const record = newRecord(coll.ref, index, key, this.rt.self);
     coll.elements.set(key, record);
     try {
       constructChare(cls as any, args, record);
@@ -305,36 +305,44 @@ export class EntryRunner {
   }
 
   /** Runs an entry method; sends its value or error to the caller's future if one was asked for. */
-  run(record: ElementRecord, method: string, args: unknown[], reply: ReplyRef | undefined, origin: CallOrigin = { kind: "invoke", reply }): void {
-    this.runThen(record, method, args, origin, (value, error) => {
-      if (error) return this.fail(reply, error, record.label, method);
-      if (!reply) return;
-      try {
-        sendToFuture(reply.fid, reply.mode === "value" ? value : undefined);
-      } catch (encodeError) {
-        this.fail(reply, encodeError, record.label, method); // e.g. a return value that can't cross
-      }
-    });
+  run(record: ElementRecord, method: string, args: unknown[], reply: ReplyRef | undefined, origin?: CallOrigin): void {
+    // A call without a reply shares one origin: no object (and no callback, see runThen) per call.
+    this.runThen(record, method, args, origin ?? (reply ? { kind: "invoke", reply } : NO_REPLY), undefined);
+  }
+
+  /** What `run` does with an entry method's outcome: its value or error to the caller's future, if any. */
+  private answer(record: ElementRecord, method: string, reply: ReplyRef | undefined, value: unknown, error: Error | undefined): void {
+    if (error) return this.fail(reply, error, record.label, method);
+    if (!reply) return;
+    try {
+      sendToFuture(reply.fid, reply.mode === "value" ? value : undefined);
+    } catch (encodeError) {
+      this.fail(reply, encodeError, record.label, method); // e.g. a return value that can't cross
+    }
   }
 
   /**
    * Runs an entry method and calls `done` with its value, or with what it threw as an Error: a
-   * thrown `null` or `undefined` must fail the call, not pass for "no error".
+   * thrown `null` or `undefined` must fail the call, not pass for "no error". Without `done`,
+   * the outcome goes to `origin.reply` (`answer`).
    */
-  private runThen(record: ElementRecord, method: string, args: unknown[], origin: CallOrigin, done: (value: unknown, error?: Error) => void): void {
+  private runThen(record: ElementRecord, method: string, args: unknown[], origin: CallOrigin, done: Done | undefined): void {
     const chare = record.chare as any;
     if (!isEntryMethod(chare.constructor, method)) {
-      done(undefined, new CharmError(`${record.ref.cls} has no entry method "${method}"; its entry methods are: ${entryMethodNames(chare.constructor).join(", ")}`));
+      this.finish(record, method, origin, done, undefined, new CharmError(`${record.ref.cls} has no entry method "${method}"; its entry methods are: ${entryMethodNames(chare.constructor).join(", ")}`));
       return;
     }
-    if (!this.conditions.admit(record, method, args, origin, () => this.runThen(record, method, args, origin, done))) return;
+    if (!this.conditions.holds(record, method, args)) {
+      this.conditions.hold(record, { method, args, origin, run: () => this.runThen(record, method, args, origin, done) });
+      return;
+    }
     let result: unknown;
     const tracing = this.rt.tracer.on;
     const started = tracing ? Tracer.now() : 0;
     try {
       result = record.ref.lb === undefined ? chare[method](...args) : measured(record, () => chare[method](...args));
     } catch (err) {
-      done(undefined, asError(err));
+      this.finish(record, method, origin, done, undefined, asError(err));
       this.conditions.release(record);
       return;
     } finally {
@@ -342,13 +350,18 @@ export class EntryRunner {
     }
     if (result !== null && typeof result === "object" && typeof (result as any).then === "function") {
       record.busy++;
-      (result as Promise<unknown>).then((v) => done(v), (err) => done(undefined, asError(err))).finally(() => {
+      (result as Promise<unknown>).then((v) => this.finish(record, method, origin, done, v, undefined), (err) => this.finish(record, method, origin, done, undefined, asError(err))).finally(() => {
         record.busy--;
         this.conditions.release(record);
         if (record.busy === 0 && record.leaving !== undefined) this.rt.balancing.leaveNow(record);
       });
-    } else done(result);
+    } else this.finish(record, method, origin, done, result, undefined);
     this.conditions.release(record); // the chare's state may have changed: waiting calls may go now
+  }
+
+  private finish(record: ElementRecord, method: string, origin: CallOrigin, done: Done | undefined, value: unknown, error: Error | undefined): void {
+    if (done) done(value, error);
+    else this.answer(record, method, origin.reply, value, error);
   }
 
   private fail(reply: ReplyRef | undefined, err: unknown, chare: string, method: string): void {

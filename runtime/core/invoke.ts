@@ -29,7 +29,8 @@ export function callEntry(ref: ProxyRef, method: string, args: unknown[], mode: 
     runtime.failures.check(pe, what);
     if (runtime.failures.replacements.length) runtime.failures.checkLost(ref, ref.idx, pe, what);
   }
-  const { future, reply } = replyTo(runtime, mode, `${ref.idx ? `${ref.cls}[${ref.idx.join(",")}]` : ref.cls}.${method}`, pe);
+  // The label (and the object) only for a call that waits: a plain send builds no string.
+  const { future, reply } = mode ? replyTo(runtime, mode, `${ref.idx ? `${ref.cls}[${ref.idx.join(",")}]` : ref.cls}.${method}`, pe) : NO_REPLY;
   if (located !== undefined) {
     runtime.send(located, { t: "invoke", to: ref, m: method, a: enc.a, r: enc.r, reply }, enc.transfer);
   } else {
@@ -47,12 +48,14 @@ export interface ReplyTo {
   reply?: ReplyRef;
 }
 
+const NO_REPLY: ReplyTo = Object.freeze({});
+
 /**
  * The future a call's reply completes, when `mode` asks for one: labelled with the call (what an
  * interrupted cell says it was waiting for) and, given `on`, rejected if that PE dies.
  */
 export function replyTo(runtime: Runtime, mode: ReplyRef["mode"] | undefined, label: string, on?: WaitsOn): ReplyTo {
-  if (!mode) return {};
+  if (!mode) return NO_REPLY;
   const future = new Future<any>();
   const state = runtime.futures.get(future.id)!;
   state.label = label;

@@ -20,6 +20,7 @@ import type { Runtime } from "./runtime.ts";
 import type { LocalCollection } from "./entry-runner.ts";
 import { allocateChare, newRecord, type ElementRecord } from "./chare.ts";
 import { chareClass } from "./registry.ts";
+import { elementRef } from "./proxy.ts";
 import type { Inbox } from "../channels/inbox.ts";
 
 /** What moving elements uses of its runtime: sending, the hosted elements, and the subsystems an element's state touches. */
@@ -112,7 +113,7 @@ function resend(rt: MigrationRuntime, record: ElementRecord, toPe: number, w: Wa
   const enc = encodeArgs(w.args);
   const o = w.origin;
   if (o.kind === "invoke") {
-    rt.send(toPe, { t: "invoke", to: { ...record.ref, idx: record.index }, m: w.method, a: enc.a, r: enc.r, reply: o.reply }, enc.transfer);
+    rt.send(toPe, { t: "invoke", to: elementRef(record.ref, record.index), m: w.method, a: enc.a, r: enc.r, reply: o.reply }, enc.transfer);
     return;
   }
   // A broadcast's call: its reply is now the new PE's to give, as one more partial.
@@ -155,8 +156,7 @@ export function immigrate(rt: MigrationRuntime, msg: MigrateMsg): void {
   const coll = rt.runner.collection(msg.ref.cid, msg.ref);
   if (!coll.created) { coll.pending.push(msg); return; } // its collection's creation is still on its way here
   const key = indexKey(msg.idx);
-  const label = `${msg.ref.cls}[${key}]`;
-  const record = newRecord(coll.ref, msg.idx, key, label);
+  const record = newRecord(coll.ref, msg.idx, key, rt.self);
   const cls = chareClass(msg.ref.cls, rt.self);
   // Allocated as `new cls()` would, without running cls's constructor; fields then arrive in
   // their original order, so moved and unmoved chares share one hidden class.
@@ -173,7 +173,7 @@ export function immigrate(rt: MigrationRuntime, msg: MigrateMsg): void {
     try {
       hook.call(chare);
     } catch (err) {
-      rt.reportUnhandled(errorToData(err, rt.self, label, "migrated"));
+      rt.reportUnhandled(errorToData(err, rt.self, record.label, "migrated"));
     }
   }
   rt.balancing.arrived(record, msg.planned === 1);

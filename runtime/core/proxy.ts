@@ -8,7 +8,7 @@ import { inspect } from "node:util";
 import { WeakInterner } from "./weak-intern.ts";
 import { CharmError } from "../protocol/errors.ts";
 import { indexKey, type Index } from "../protocol/ids.ts";
-import type { ProxyRef, TargetRef } from "../protocol/messages.ts";
+import type { CollectionRef, ProxyRef, TargetRef } from "../protocol/messages.ts";
 import { registerReviver, toWire } from "../protocol/codec.ts";
 import { findChareClass } from "./registry.ts";
 import { checkIndex } from "./placement.ts";
@@ -38,9 +38,31 @@ function keyOf(ref: ProxyRef): number | string {
   return `${ref.cid}:${indexKey(ref.idx)}`;
 }
 
+/**
+ * The reference to element `idx` of collection `ref`, built field by field: an object spread
+ * (`{ ...ref, idx }`) gives every result a hidden class of its own in this V8 (a map and a
+ * descriptor array, ~230 B, per proxy Fib makes) and turns every read of a ref's fields megamorphic.
+ */
+export function elementRef(ref: CollectionRef, idx: Index | undefined): ProxyRef {
+  const r: ProxyRef = { cid: ref.cid, cls: ref.cls, kind: ref.kind };
+  if (ref.dims !== undefined) r.dims = ref.dims;
+  if (ref.map !== undefined) r.map = ref.map;
+  if (ref.lb !== undefined) r.lb = ref.lb;
+  if (ref.pe !== undefined) r.pe = ref.pe;
+  if (idx !== undefined) r.idx = idx;
+  return r;
+}
+
 /** The proxy for a collection or element reference (interned per thread). */
 export function makeProxy(ref: ProxyRef): any {
-  return interned.get(runtimeGeneration(), keyOf(ref), () => new Proxy(TARGET_OBJECT, new ProxyTraps(ref)));
+  const key = keyOf(ref);
+  return interned.find(runtimeGeneration(), key) ?? addProxy(key, ref);
+}
+
+function addProxy(key: number | string, ref: ProxyRef): object {
+  const made = new Proxy(TARGET_OBJECT, new ProxyTraps(ref));
+  interned.add(key, made);
+  return made;
 }
 
 /** The wire reference behind a proxy, or undefined for anything else. */
@@ -77,7 +99,7 @@ class ProxyTraps implements ProxyHandler<object> {
     const ref = this.ref;
     if (typeof prop === "symbol") {
       if (prop === REF) return ref;
-      if (prop === toWire) return () => wireProxy(ref);
+      if (prop === toWire) return proxyToWire; // shared: a closure per send was garbage per call
       if (prop === Symbol.toPrimitive) return () => proxyLabel(ref);
       if (prop === inspect.custom) return () => `Proxy<${proxyLabel(ref)}>`;
       if (prop === MIME_BUNDLE) return () => proxyBundle(ref, proxyLabel(ref));
@@ -115,7 +137,7 @@ class ProxyTraps implements ProxyHandler<object> {
     if (ref.kind === "group" && numPes !== undefined && index[0]! >= numPes) {
       throw new CharmError(`${ref.cls} is a group over ${numPes} PEs; index [${index[0]}] is out of range (0…${numPes - 1})`);
     }
-    return makeProxy({ ...ref, idx: index.slice() as Index });
+    return makeProxy(elementRef(ref, index.slice()));
   }
 }
 
@@ -155,6 +177,11 @@ function wireProxy(ref: ProxyRef): { $charm: "proxy" } & ProxyRef {
   return { $charm: "proxy", ...ref };
 }
 
+/** How a proxy describes itself to the codec (called with the proxy as `this`). */
+function proxyToWire(this: object): { $charm: "proxy" } & ProxyRef {
+  return wireProxy((this as any)[REF]);
+}
+
 /** How a bound entry method travels in a message (shared by all callers: `this` is the caller). */
 function methodToWire(this: { [TARGET]: { proxy: ProxyRef; m: string } }): { $charm: "method"; proxy: ProxyRef; m: string } {
   const t = this[TARGET];
@@ -166,7 +193,9 @@ function methodToWire(this: { [TARGET]: { proxy: ProxyRef; m: string } }): { $ch
 // A bound entry method arrives as the same bound method of this thread's interned proxy.
 registerReviver("method", (d: { proxy: ProxyRef; m: string }) => makeProxy(d.proxy)[d.m]);
 
+// A proxy already here is found by the tagged ref as it arrived; only a new one keeps a copy
+// without the tag (most refs that arrive name a proxy this thread has: a copy each was garbage).
 registerReviver("proxy", (d: ProxyRef & { $charm?: string }) => {
-  const { $charm: _tag, ...ref } = d;
-  return makeProxy(ref);
+  const key = keyOf(d);
+  return interned.find(runtimeGeneration(), key) ?? addProxy(key, elementRef(d, d.idx));
 });

@@ -85,7 +85,9 @@ export class Runtime {
   /** `handlers` builds the table of what each message type does here (runtime/assemble.ts). */
   constructor(readonly self: Endpoint, readonly numPes: number, readonly transport: Transport, readonly hooks: RuntimeHooks, handlers: (rt: Runtime) => Handlers, incarnation = 0) {
     // A PE restarted in place (or a driver's next runtime) mints ids its predecessor never did (see INCARNATION_IDS).
-    this.firstCounter = incarnation * INCARNATION_IDS;
+    // A literal 0 for a first incarnation: 0 × 2^32 is a double, and counters that start as
+    // doubles make every id a boxed double (a heap number in every ref that holds one).
+    this.firstCounter = incarnation === 0 ? 0 : incarnation * INCARNATION_IDS;
     this.futureCounter = this.collectionCounter = this.broadcastCounter = this.firstCounter;
     this.runner = new EntryRunner(this);
     this.reductions = new Reductions(this);

@@ -14,24 +14,35 @@ export class WeakInterner {
   private generation = -1;
 
   /**
-   * The live object for `key` in `generation`, or the one `make` builds (then kept weakly). A new
-   * generation (a new runtime: collection ids start over) forgets every earlier key.
+   * The live object for `key` in `generation`, if any. A new generation (a new runtime:
+   * collection ids start over) forgets every earlier key.
    */
-  get<T extends object>(generation: number, key: number | string, make: () => T): T {
+  find(generation: number, key: number | string): object | undefined {
     if (generation !== this.generation) {
       this.table.clear();
       this.generation = generation;
     }
-    const existing = this.table.get(key)?.deref();
-    if (existing) return existing as T;
-    const made = make();
+    return this.table.get(key)?.deref();
+  }
+
+  /** Keeps `made` (weakly) under `key`, of the generation `find` was last asked about. */
+  add(key: number | string, made: object): void {
     this.table.set(key, new WeakRef(made));
     if (this.table.size >= this.sweepAt) this.sweep();
+  }
+
+  /** `find`, else what `make` builds, then kept (for callers that aren't hot). */
+  get<T extends object>(generation: number, key: number | string, make: () => T): T {
+    const existing = this.find(generation, key);
+    if (existing) return existing as T;
+    const made = make();
+    this.add(key, made);
     return made;
   }
 
   private sweep(): void {
-    for (const [key, ref] of this.table) if (ref.deref() === undefined) this.table.delete(key);
+    // forEach, not for…of: destructuring each entry allocated an array per live proxy per sweep.
+    this.table.forEach((ref, key, table) => { if (ref.deref() === undefined) table.delete(key); });
     this.sweepAt = Math.max(1024, 2 * this.table.size);
   }
 }

@@ -37,13 +37,23 @@ export interface Waiting {
 export class ConditionalQueue {
   private readonly waiting = new WeakMap<ElementRecord, Waiting[]>();
 
+  /** Whether the call may run now (no condition, or its condition holds). */
+  holds(record: ElementRecord, method: string, args: unknown[]): boolean {
+    const predicate = conditionsOf(record.chare!.constructor)?.[method];
+    return !predicate || predicate(record.chare, ...args);
+  }
+
+  /** Keeps a call whose condition doesn't hold; its `run` is called once it does. */
+  hold(record: ElementRecord, call: Waiting): void {
+    const list = this.waiting.get(record);
+    if (list) list.push(call);
+    else this.waiting.set(record, [call]);
+  }
+
   /** Whether the call may run now; if not, it is kept and `run` called once its condition holds. */
   admit(record: ElementRecord, method: string, args: unknown[], origin: CallOrigin, run: () => void): boolean {
-    const predicate = conditionsOf(record.chare!.constructor)?.[method];
-    if (!predicate || predicate(record.chare, ...args)) return true;
-    const list = this.waiting.get(record);
-    if (list) list.push({ method, args, run, origin });
-    else this.waiting.set(record, [{ method, args, run, origin }]);
+    if (this.holds(record, method, args)) return true;
+    this.hold(record, { method, args, run, origin });
     return false;
   }
 

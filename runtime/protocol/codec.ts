@@ -191,8 +191,16 @@ export function encodeArgs(args: readonly unknown[]): EncodedArgs {
   }
   if (simple) return { a: args.slice() };
   const enc = new Encoder();
-  const a = args.map((v, i) => enc.encode(v, `args[${i}]`));
+  const a: unknown[] = new Array(args.length);
+  for (let i = 0; i < args.length; i++) a[i] = enc.encode(args[i], argPath(i));
   return { a, r: enc.refs ? 1 : undefined, transfer: enc.transfer };
+}
+
+// An argument's path is used only in error messages, but is passed on every call that sends an
+// object (a proxy, for Fib): the common ones are made once.
+const ARG_PATHS = Array.from({ length: 8 }, (_, i) => `args[${i}]`);
+function argPath(i: number): string {
+  return ARG_PATHS[i] ?? `args[${i}]`;
 }
 
 /**

@@ -280,7 +280,7 @@ export class WireReader {
             const to = op === OP_INVOKE ? (table[w[this.i++]!] as ProxyRef) : this.ref();
             const i = this.i;
             const m = table[w[i]!] as string;
-            const fid = w[i + 1]!;
+            const fid = int(w[i + 1]!);
             const mode = w[i + 2]!;
             const r = w[i + 3] === 1 ? 1 : undefined;
             const argc = w[i + 4]!;
@@ -293,8 +293,8 @@ export class WireReader {
           case OP_CREATE: {
             const cref = this.ref();
             const i = this.i;
-            const idx0 = w[i]!;
-            const ack = w[i + 1]!;
+            const idx0 = int(w[i]!);
+            const ack = int(w[i + 1]!);
             const r = w[i + 2] === 1 ? 1 : undefined;
             const argc = w[i + 3]!;
             this.i = i + 4;
@@ -304,7 +304,7 @@ export class WireReader {
             break;
           }
           case OP_RESOLVE: {
-            const fid = w[this.i++] as FutureId;
+            const fid = int(w[this.i++]!) as FutureId;
             deliver({ t: "resolve", fid, v: this.value() }, this.cause);
             break;
           }
@@ -326,7 +326,7 @@ export class WireReader {
   private value(): unknown {
     const w = this.w;
     switch (w[this.i++]) {
-      case T_NUMBER: return w[this.i++];
+      case T_NUMBER: return int(w[this.i++]!);
       case T_TRUE: return true;
       case T_FALSE: return false;
       case T_UNDEFINED: return undefined;
@@ -340,17 +340,30 @@ export class WireReader {
     const w = this.w;
     const table = this.table;
     let i = this.i;
-    const r: ProxyRef = { cid: w[i] as CollectionId, cls: table[w[i + 1]!] as string, kind: table[w[i + 2]!] as CollectionKind };
-    const pe = w[i + 3]!;
-    if (pe >= 0) r.pe = pe;
+    const cid = int(w[i]!) as CollectionId;
+    const cls = table[w[i + 1]!] as string;
+    const kind = table[w[i + 2]!] as CollectionKind;
+    const pe = int(w[i + 3]!);
     const len = w[i + 4]!;
     i += 5;
+    let idx: number[] | undefined;
     if (len >= 0) {
-      const idx: number[] = new Array(len);
-      for (let k = 0; k < len; k++) idx[k] = w[i++]!;
-      r.idx = idx;
+      idx = new Array(len);
+      for (let k = 0; k < len; k++) idx[k] = int(w[i++]!);
     }
     this.i = i;
-    return r;
+    // Whole literals, not fields added one by one: the later ones went to a separate property
+    // array, one more object per ref.
+    if (pe >= 0) return idx ? { cid, cls, kind, pe, idx } : { cid, cls, kind, pe };
+    return idx ? { cid, cls, kind, idx } : { cid, cls, kind };
   }
+}
+
+/**
+ * A number read from the words, as an integer when it is one that fits 32 bits. A Float64Array
+ * gives doubles, and a double stored in a field makes V8 box that field in a heap number of its
+ * own in every object of the shape (about five per Fib chare: refs' ids, the chare's own fields).
+ */
+function int(v: number): number {
+  return (v | 0) === v && (v !== 0 || 1 / v > 0) ? v | 0 : v;
 }

@@ -196,6 +196,13 @@ describe("proxies", () => {
     expect(await single.echoProxy.ret(single)).toBe(single);
   });
 
+  it("a singleton has one proxy object on its PE: the one that arrives, its thisProxy, the one charm.chare gave there", async () => {
+    const single = charm.chare(Calc, [], { onPe: 1 });
+    expect(await single.isMyself.ret(single)).toBe(true);
+    expect(await single.createHereAndCompare.ret()).toBe(true);
+    expect(await single.echoProxy.ret(single)).toBe(single);
+  });
+
   it("a bound entry method can be sent in a message and called, or used as a reduction target, there", async () => {
     const arr = charm.array(Calc, 4);
     await arr.at(3).callBack.awaitable(arr.at(0).keep, "from PE 1");

@@ -26,6 +26,20 @@ describe("WeakInterner", () => {
     expect(held.size).toBe(500);
   });
 
+  it("find sees what add kept, until the object is collected; a swept table keeps the held ones", async () => {
+    const table = new WeakInterner();
+    const kept = { k: 1 };
+    expect(table.find(1, 1)).toBeUndefined();
+    table.add(1, kept);
+    expect(table.find(1, 1)).toBe(kept);
+    for (let i = 2; i < 3000; i++) table.add(i, { i }); // garbage once this job ends
+    await nextTurn();
+    gc();
+    for (let i = 3000; i < 6000; i++) table.add(i, { i }); // sweeps drop the collected ones
+    expect(table.find(1, 1)).toBe(kept);
+    expect(table.find(1, 2)).toBeUndefined();
+  });
+
   it("forgets every key of an earlier generation", () => {
     const table = new WeakInterner();
     const first = table.get(1, 7, () => ({ g: 1 }));
