@@ -33,8 +33,9 @@ import { topology } from "./core/topology.ts";
 import { sectionApi } from "./sections/api.ts";
 import { registerBalancer } from "./lb/strategies.ts";
 import { destroyCollection } from "./core/destroy.ts";
-import { checkpoint, forgetInMemory, recover, restore } from "./checkpoint/driver.ts";
-import { armAutoRecovery, autoRecoveryArmed, disarmAutoRecovery, type RestartContinuing } from "./checkpoint/auto.ts";
+import type * as CheckpointDriver from "./checkpoint/driver.ts";
+import type { RestartContinuing } from "./checkpoint/auto.ts";
+import { autoRecovery, checkpointDriver, loadedAutoRecovery, loadedDriver } from "./checkpoint/on-demand.ts";
 import type { Runtime } from "./core/runtime.ts";
 import type { FutureState } from "./core/future.ts";
 import type { FutureId } from "./protocol/ids.ts";
@@ -78,7 +79,7 @@ function onUnhandled(error: ErrorData): void {
   if (errorHandler) { errorHandler(err); return; }
   process.stderr.write(`charm4ts: unhandled error (nobody awaited it):\n${describeError(err)}\n`);
   // A PE's death (reported by the driver, about the PE) is what automatic recovery is for.
-  if (scriptMode && !(autoRecoveryArmed() && error.pe >= 0 && error.chare === undefined && error.method === undefined)) void exitProgram(1);
+  if (scriptMode && !(loadedAutoRecovery()?.autoRecoveryArmed() && error.pe >= 0 && error.chare === undefined && error.method === undefined)) void exitProgram(1);
 }
 
 /** The program modules compiled for the PEs (launcher/compile.ts). */
@@ -126,7 +127,7 @@ async function bootPes(options: StartOptions, continuing?: { from: Runtime; kept
   if (continuing) pes.runtime.continueFrom(continuing.from, continuing.kept);
   setRuntime(pes.runtime, continuing !== undefined);
   pesFrom = countedFrom;
-  if (every > 0) armAutoRecovery(pes.runtime, every, restartContinuing);
+  if (every > 0) (await autoRecovery()).armAutoRecovery(pes.runtime, every, restartContinuing);
 }
 
 /** Automatic recovery's restart: every PE again, with the same options; the new runtime continues this one's run (ids, `kept` futures). */
@@ -198,8 +199,8 @@ async function shutdown(continuing = false): Promise<void> {
   const running = pes;
   pes = undefined;
   if (!continuing) {
-    forgetInMemory();
-    disarmAutoRecovery();
+    loadedDriver()?.forgetInMemory();
+    loadedAutoRecovery()?.disarmAutoRecovery();
   }
   resetPool();
   if (running) running.runtime.scheduler.closed = true;
@@ -210,6 +211,12 @@ async function shutdown(continuing = false): Promise<void> {
   running?.runtime.futures.clear();
   for (const state of pending) state.reject(new CharmError("the runtime was shut down before this future completed"));
 }
+
+/** charm.checkpoint (the checkpoint code loads on first use: checkpoint/on-demand.ts). */
+const checkpoint: typeof CheckpointDriver.checkpoint = async (...args) => (await checkpointDriver()).checkpoint(...args);
+
+/** charm.restore, likewise. */
+const restore: typeof CheckpointDriver.restore = async (dir) => (await checkpointDriver()).restore(dir);
 
 async function exitProgram(code: number): Promise<void> {
   const runtime = maybeRt();
@@ -264,7 +271,7 @@ export const charm = {
   /** Saves every collection's elements and the named values (proxies, futures, data) to a directory, or `{ inMemory: true }`, at quiescence. */
   checkpoint,
   /** After a PE was lost: restarts the runtime and goes back to the last in-memory checkpoint; resolves with its named values. */
-  recover: <T extends Record<string, any> = Record<string, any>>(): Promise<T> => recover<T>(() => restart()),
+  recover: async <T extends Record<string, any> = Record<string, any>>(): Promise<T> => (await checkpointDriver()).recover<T>(() => restart()),
   /** Recreates a checkpoint's collections on this runtime's PEs (any number); resolves with its named values. */
   restore,
   /** The named values of the checkpoint restored at start (`+restart DIR`, `{ restart }`); undefined after a fresh start. */

@@ -3,36 +3,19 @@ import { errorToData } from "../protocol/errors.ts";
 import type { Message } from "../protocol/messages.ts";
 import type { Runtime } from "../core/runtime.ts";
 import { rejectFuture, sendToFuture } from "../core/future.ts";
-import { saveHere, type SaveRequest } from "./save.ts";
-import { fetchPart, keepPart } from "./memory.ts";
-import { atBarrier } from "./auto.ts";
-import type { CollectionId } from "../protocol/ids.ts";
-import { abortHere, hooksHere, installHere, loadHere, placeHere, type InstallRequest, type LoadRequest, type Placed } from "./load.ts";
+import { checkpointSteps } from "./on-demand.ts";
 
 type CkptMsg = Extract<Message, { t: "ckpt" }>;
 
 /** Runs one step on this PE; its answer (or error) goes to the step's future. */
 export function checkpointStep(rt: Runtime, msg: CkptMsg): void {
-  const work = (): unknown => {
-    switch (msg.step) {
-      case "save": return saveHere(rt, msg.v as SaveRequest);
-      case "load": return loadHere(rt, msg.v as LoadRequest);
-      case "install": return installHere(rt, msg.v as InstallRequest);
-      case "place": return placeHere(rt, msg.v as Placed[]);
-      case "hooks": return hooksHere(rt, msg.v as number);
-      case "abort": return abortHere(rt, msg.v as number[]);
-      case "keep": { const k = msg.v as { pe: number; stem: string; data: Uint8Array }; return keepPart(k.pe, k.stem, k.data); }
-      case "fetch": { const f = msg.v as { pe: number; stem: string }; return fetchPart(rt, f.pe, f.stem); }
-      case "every": rt.balancing.holdEvery = msg.v as number; return true;
-      case "barrier": return atBarrier(rt, msg.v as Extract<Message, { t: "lbPlan" }>);
-      case "resume": return rt.balancing.resumeRestored(msg.v as CollectionId[]);
-    }
-  };
   let result: Promise<unknown>;
-  try {
-    result = Promise.resolve(work());
-  } catch (err) {
-    result = Promise.reject(err);
+  // Counting AtSync rounds starts at once: a round due before the step code loaded would go unsaved.
+  if (msg.step === "every") {
+    rt.balancing.holdEvery = msg.v as number;
+    result = Promise.resolve(true);
+  } else {
+    result = checkpointSteps().then((steps) => steps.runStep(rt, msg));
   }
   const fid = msg.fid;
   if (fid === undefined) {

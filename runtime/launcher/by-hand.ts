@@ -6,7 +6,6 @@
  * PE process, and waits for them. The secret is never printed: a saved notebook keeps its output.
  */
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { randomUUID } from "node:crypto";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import type { PeLayout } from "../driver/layout.ts";
@@ -28,7 +27,8 @@ export function byHandArguments(address: string, secretFile: string, layout: PeL
 export function byHandStart(layout: PeLayout, show: (text: string, commands: string[]) => void, env: NodeJS.ProcessEnv = process.env): ProcessOptions {
   const dir = env.CHARM4TS_JOB_DIR ?? join(homedir(), ".charm4ts", "jobs");
   // Unique per start (kernels of one user share the folder); created exclusively, removed only by its maker.
-  const secretFile = join(dir, `attach-${process.pid}-${randomUUID()}.secret`);
+  // The global Web Crypto loads node:crypto only when called: importing it would cost every PE thread ~13 ms.
+  const secretFile = join(dir, `attach-${process.pid}-${globalThis.crypto.randomUUID()}.secret`);
   return {
     spawn: [],
     joinTimeoutMs: BY_HAND_JOIN_MS,
