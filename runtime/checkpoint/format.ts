@@ -1,7 +1,8 @@
 /**
  * A checkpoint on disk: one file of elements per PE (written by that PE: a format version, then
- * frames, each a serialized list of elements — its length, its bytes — followed by the bytes of
- * the large typed arrays in them, see binary.ts) and a manifest that the
+ * frames, each a header, a plain section of elements written field by field (plain.ts), a
+ * serialized list of the elements that aren't plain, and the bytes of the large typed arrays in
+ * them, see binary.ts; every piece padded to a multiple of 8 bytes) and a manifest that the
  * driver writes last. A checkpoint is whole exactly when its manifest exists: files and manifest
  * are written under temporary names and renamed into place, and the manifest names every file
  * with its size and CRC-32, so a truncated, corrupt or foreign file is found before anything is
@@ -18,9 +19,12 @@ import { CharmError } from "../protocol/errors.ts";
 import type { CollectionId, Index } from "../protocol/ids.ts";
 import type { CollectionRef, SectionDef } from "../protocol/messages.ts";
 import { restoreBinary } from "./binary.ts";
+import { PlainDecoder } from "./plain-read.ts";
 
 /** The checkpoint format this runtime writes and reads. */
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
+/** A frame's header before its segments' lengths: records, plain section bytes, serialized list bytes, segments (u32 each). */
+export const FRAME_HEADER = 16;
 /** The manifest's name inside a checkpoint directory. */
 export const MANIFEST = "manifest.json";
 const FORMAT = "charm4ts-checkpoint";
@@ -60,6 +64,8 @@ export interface SavedElement {
   c: CollectionId;
   i: Index;
   s: unknown;
+  /** Read from the plain encoding: its state holds no references, nothing to rewrite or decode. */
+  p?: 1;
 }
 
 /** A fresh temporary name beside `path` (renamed over it once complete). */
@@ -113,32 +119,41 @@ async function readFrames(cursor: FileCursor, what: string): Promise<SavedElemen
   const version = (await cursor.take(4)).readUInt32LE(0);
   if (version !== FORMAT_VERSION) throw new CharmError(`${what} has format version ${version}; this charm4ts reads version ${FORMAT_VERSION}`);
   const out: SavedElement[] = [];
+  const pad = (n: number) => (8 - (n % 8)) % 8;
   while (cursor.at < cursor.size) {
     const where = `the frame after element ${out.length}`;
-    if (cursor.at + 4 > cursor.size) throw corrupt(`${where} runs past the end of the file`);
-    const len = (await cursor.take(4)).readUInt32LE(0);
-    if (cursor.at + len > cursor.size) throw corrupt(`${where} runs past the end of the file`);
-    let frame: unknown;
-    try {
-      frame = deserialize(await cursor.take(len));
-    } catch (err) {
-      throw corrupt(`${where} can't be read (${(err as Error).message})`);
+    const past = () => corrupt(`${where} runs past the end of the file`);
+    if (cursor.at + FRAME_HEADER > cursor.size) throw past();
+    const header = await cursor.take(FRAME_HEADER);
+    const records = header.readUInt32LE(0), plainLen = header.readUInt32LE(4), listLen = header.readUInt32LE(8), count = header.readUInt32LE(12);
+    if (cursor.at + 8 * count + plainLen + pad(plainLen) + listLen + pad(listLen) > cursor.size) throw past();
+    const lengths = await cursor.take(8 * count);
+    // Memory of its own, 8-aligned: small typed arrays are copied out of it through typed views.
+    const plain = await cursor.take(plainLen, true);
+    await cursor.take(pad(plainLen));
+    let listed: SavedElement[] = [];
+    if (listLen) {
+      try {
+        listed = deserialize(await cursor.take(listLen)) as SavedElement[];
+      } catch (err) {
+        throw corrupt(`${where} can't be read (${(err as Error).message})`);
+      }
+      if (!Array.isArray(listed)) throw corrupt(`${where} is not a list of elements`);
+      await cursor.take(pad(listLen));
     }
-    if (!Array.isArray(frame) || !Array.isArray(frame[0]) || !Array.isArray(frame[1])) throw corrupt(`${where} is not a list of elements`);
-    const [elements, lengths] = frame as [SavedElement[], number[]];
     const segments: Buffer[] = [];
-    for (const n of lengths) {
-      const pad = (8 - (n % 8)) % 8;
-      if (!Number.isInteger(n) || n < 0 || cursor.at + n + pad > cursor.size) throw corrupt(`the typed arrays of ${where} run past the end of the file`);
+    for (let k = 0; k < count; k++) {
+      const n = lengths.readDoubleLE(8 * k);
+      if (!Number.isInteger(n) || n < 0 || cursor.at + n + pad(n) > cursor.size) throw corrupt(`the typed arrays of ${where} run past the end of the file`);
       segments.push(await cursor.take(n, true));
-      if (pad) await cursor.take(pad);
+      await cursor.take(pad(n));
     }
     const made = new Map();
     try {
-      for (const el of elements) {
-        el.s = restoreBinary(el.s, segments, made);
-        out.push(el);
-      }
+      for (const el of listed) el.s = restoreBinary(el.s, segments, made);
+      const plainDecoder = new PlainDecoder(plain, segments, listed);
+      for (let r = 0; r < records; r++) out.push(plainDecoder.next());
+      if (!plainDecoder.done) throw new Error(`it holds more than its ${records} elements`);
     } catch (err) {
       throw corrupt(`${where}: ${(err as Error).message}`);
     }

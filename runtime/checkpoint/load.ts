@@ -38,7 +38,7 @@ export interface InstallRequest {
 }
 
 /** One element on its way to the PE where it lives now (ids already rewritten). */
-export type Placed = [ref: CollectionRef, idx: Index, state: unknown];
+export type Placed = [ref: CollectionRef, idx: Index, state: unknown, plain?: 1];
 
 let loaded: { elements: SavedElement[]; before: number } | undefined;
 let installed: ElementRecord[] = [];
@@ -60,7 +60,7 @@ export async function loadHere(rt: Runtime, req: LoadRequest): Promise<{ fids: n
   for (const [k, file] of req.files.entries()) {
     for (const el of await (req.data ? readElementsInMemory(req.data[k]!, file) : readElements(req.dir, file))) {
       if (!known.has(el.c)) throw new CharmError(`checkpoint file ${file.name} holds an element of collection ${el.c}, which the manifest doesn't list: the file belongs to another checkpoint`);
-      eachTagged(el.s, (t) => {
+      if (!el.p) eachTagged(el.s, (t) => {
         if (t.$charm === "future") fids.add(t.fid as number);
         if (!canRevive(t.$charm, t.cls as string | undefined)) {
           throw new CharmError(t.$charm === "obj"
@@ -91,7 +91,7 @@ export function installHere(rt: Runtime, req: InstallRequest): number[] {
   for (const el of elements) {
     const ref = m.cids.get(el.c)!;
     const state = el.s as PackedElement;
-    remapValue(state, m);
+    if (!el.p) remapValue(state, m); // plain state holds no references
     if (state.sec) state.sec = state.sec.map(([sid, next]) => [m.sids.get(sid) ?? sid, next]);
     for (const box of state.boxes) box[0] = remapEndName(box[0], m);
     state.seen = []; // broadcast ids of the old run mean nothing in this one
@@ -100,8 +100,8 @@ export function installHere(rt: Runtime, req: InstallRequest): number[] {
       : [[homePe(ref, el.i, rt.numPes, rt.self), el.i]];
     targets.forEach(([pe, idx], k) => {
       const s = k === targets.length - 1 ? state : structuredClone(state);
-      if (pe === rt.self) install(rt, ref, idx, s);
-      else { let list = outgoing.get(pe); if (!list) outgoing.set(pe, (list = [])); list.push([ref, idx, s]); }
+      if (pe === rt.self) install(rt, ref, idx, s, el.p);
+      else { let list = outgoing.get(pe); if (!list) outgoing.set(pe, (list = [])); list.push(el.p ? [ref, idx, s, 1] : [ref, idx, s]); }
     });
   }
   const sent = new Array<number>(rt.numPes).fill(0);
@@ -114,7 +114,7 @@ export function installHere(rt: Runtime, req: InstallRequest): number[] {
 
 /** Elements another PE sent here during install. */
 export function placeHere(rt: Runtime, list: Placed[]): void {
-  for (const [ref, idx, s] of list) install(rt, ref, idx, s as PackedElement);
+  for (const [ref, idx, s, plain] of list) install(rt, ref, idx, s as PackedElement, plain);
   placed += list.length;
   if (placedWanted && placed >= placedWanted.n) placedWanted.go();
 }
@@ -161,14 +161,14 @@ function ensureCollection(rt: Runtime, ref: CollectionRef): void {
 }
 
 /** Rebuilds one element without its constructor (fields, reduction numbers, channel inboxes). */
-function install(rt: Runtime, ref: CollectionRef, idx: Index, state: PackedElement): void {
+function install(rt: Runtime, ref: CollectionRef, idx: Index, state: PackedElement, plain?: 1): void {
   ensureCollection(rt, ref);
   const key = indexKey(idx);
   const record = newRecord(ref, idx, key, elementLabel(ref, idx, key, rt.self));
   allocateChare(chareClass(ref.cls, rt.self), record);
   rt.runner.collection(ref.cid).elements.set(key, record);
   // Channels in its fields find their inboxes through the record, so it is in place first.
-  unpackElement(rt, record, decode(state) as PackedElement);
+  unpackElement(rt, record, plain ? state : (decode(state) as PackedElement)); // plain state holds no references
   rt.balancing.restored(record);
   installed.push(record);
 }
