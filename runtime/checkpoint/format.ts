@@ -1,8 +1,9 @@
 /**
  * A checkpoint on disk: one file of elements per PE (written by that PE: a format version, then
- * frames, each a header, a plain section of elements written field by field (plain.ts), a
- * serialized list of the elements that aren't plain, and the bytes of the large typed arrays in
- * them, see binary.ts; every piece padded to a multiple of 8 bytes) and a manifest that the
+ * frames, each a header, a serialized list of the elements that aren't plain, the bytes of the
+ * large typed arrays of the frame, see binary.ts, and a plain section of the other elements
+ * written field by field, see plain.ts; every piece padded to a multiple of 8 bytes) and a
+ * manifest that the
  * driver writes last. A checkpoint is whole exactly when its manifest exists: files and manifest
  * are written under temporary names and renamed into place, and the manifest names every file
  * with its size and CRC-32, so a truncated, corrupt or foreign file is found before anything is
@@ -127,14 +128,13 @@ async function readFrames(cursor: FileCursor, what: string): Promise<SavedElemen
     const header = await cursor.take(FRAME_HEADER);
     const records = header.readUInt32LE(0), plainLen = header.readUInt32LE(4), listLen = header.readUInt32LE(8), count = header.readUInt32LE(12);
     if (cursor.at + 8 * count + plainLen + pad(plainLen) + listLen + pad(listLen) > cursor.size) throw past();
-    const lengths = await cursor.take(8 * count);
-    // Memory of its own, 8-aligned: small typed arrays are copied out of it through typed views.
-    const plain = await cursor.take(plainLen, true);
-    await cursor.take(pad(plainLen));
+    const lengthBytes = await cursor.take(8 * count);
+    const lengths = Array.from({ length: count }, (_, k) => lengthBytes.readDoubleLE(8 * k));
     let listed: SavedElement[] = [];
     if (listLen) {
       try {
-        listed = deserialize(await cursor.take(listLen)) as SavedElement[];
+        // Memory of its own: the typed arrays V8 deserializes are views into it.
+        listed = deserialize(await cursor.take(listLen, true)) as SavedElement[];
       } catch (err) {
         throw corrupt(`${where} can't be read (${(err as Error).message})`);
       }
@@ -142,21 +142,24 @@ async function readFrames(cursor: FileCursor, what: string): Promise<SavedElemen
       await cursor.take(pad(listLen));
     }
     const segments: Buffer[] = [];
-    for (let k = 0; k < count; k++) {
-      const n = lengths.readDoubleLE(8 * k);
+    for (const n of lengths) {
       if (!Number.isInteger(n) || n < 0 || cursor.at + n + pad(n) > cursor.size) throw corrupt(`the typed arrays of ${where} run past the end of the file`);
       segments.push(await cursor.take(n, true));
       await cursor.take(pad(n));
     }
+    if (cursor.at + plainLen > cursor.size) throw past();
+    // Last, and decoded before the next take (it is the cursor's memory): 8-aligned there, as in the file.
+    const plain = await cursor.take(plainLen);
     const made = new Map();
     try {
       for (const el of listed) el.s = restoreBinary(el.s, segments, made);
-      const plainDecoder = new PlainDecoder(plain, segments, listed);
-      for (let r = 0; r < records; r++) out.push(plainDecoder.next());
-      if (!plainDecoder.done) throw new Error(`it holds more than its ${records} elements`);
+      const decoder = new PlainDecoder(plain, segments, listed);
+      for (let r = 0; r < records; r++) out.push(decoder.next());
+      if (!decoder.done) throw new Error(`it holds more than its ${records} elements`);
     } catch (err) {
       throw corrupt(`${where}: ${(err as Error).message}`);
     }
+    await cursor.take(pad(plainLen));
   }
   return out;
 }

@@ -33,7 +33,8 @@ const KIND_OF = new Map<Function, number>(KINDS.map((c, k) => [c, k]));
 const MAX_OBJECTS = 64;
 // Shapes compared with an object's keys before its keys are written out again.
 const SHAPE_SCAN = 16;
-const INITIAL = 64 << 10;
+// Frames' memory kept for reuse: a write batch's worth.
+const KEEP_FREE = 8;
 
 type View = ArrayBufferView & { length: number; set(src: ArrayLike<unknown>, at: number): void };
 
@@ -43,13 +44,20 @@ export class PlainEncoder {
   records = 0;
   /** Bytes of the large typed arrays this frame's plain elements put in segments. */
   segmentBytes = 0;
-  private buf = Buffer.allocUnsafeSlow(INITIAL);
-  private dv = new DataView(this.buf.buffer);
+  private buf: Buffer;
+  private dv: DataView;
   // Typed views over `buf` by kind, made on first use: a small array is copied with one set().
   private views: Array<View | undefined> = [];
   private pos = 0;
   private shapes: string[][] = [];
   private objects: object[] = [];
+  private free: Buffer[] = [];
+
+  /** `capacity`: a frame's usual size, so that its buffer rarely grows (each growth copies it). */
+  constructor(private readonly capacity: number) {
+    this.buf = Buffer.allocUnsafeSlow(capacity);
+    this.dv = new DataView(this.buf.buffer);
+  }
 
   /** Bytes written in this frame. */
   get size(): number {
@@ -99,7 +107,7 @@ export class PlainEncoder {
   /** The frame's bytes; the encoder starts the next frame. */
   take(): Buffer {
     const out = this.buf.subarray(0, this.pos);
-    this.buf = Buffer.allocUnsafeSlow(Math.max(INITIAL, this.pos));
+    this.buf = this.free.pop() ?? Buffer.allocUnsafeSlow(this.capacity);
     this.dv = new DataView(this.buf.buffer);
     this.views = [];
     this.pos = 0;
@@ -221,6 +229,12 @@ export class PlainEncoder {
     } else {
       this.pos += this.buf.write(s, this.pos, n, "latin1");
     }
+  }
+
+  /** Gives back the memory of a frame taken before, once it is written. */
+  recycle(frame: Buffer): void {
+    const whole = Buffer.from(frame.buffer, 0, frame.buffer.byteLength);
+    if (whole.length === this.capacity && this.free.length < KEEP_FREE) this.free.push(whole);
   }
 
   private u8(v: number): void {

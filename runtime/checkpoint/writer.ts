@@ -26,6 +26,8 @@ const NONE = Buffer.alloc(0);
 /** Where a writer's bytes go. */
 interface Sink {
   write(buffers: Buffer[]): Promise<unknown>;
+  /** Whether buffers are free again once written (a file's are; memory keeps them until finished). */
+  reuses: boolean;
   /** Makes the bytes whole: a file synced and renamed into place; memory joined into one buffer. */
   finish(): Promise<Buffer | undefined>;
   discard(): Promise<void>;
@@ -35,6 +37,7 @@ interface Sink {
 function fileSink(fh: FileHandle, tmp: string, path: string): Sink {
   return {
     write: (buffers) => fh.writev(buffers),
+    reuses: true,
     async finish() {
       try {
         await fh.sync(); // the data is on disk before the manifest can name it
@@ -56,6 +59,7 @@ function memorySink(memory: (bytes: number) => Uint8Array): Sink {
   let pieces: Buffer[] = [];
   return {
     write: async (buffers) => { pieces.push(...buffers); },
+    reuses: false,
     finish: async () => {
       const out = memory(pieces.reduce((n, p) => n + p.length, 0));
       let at = 0;
@@ -74,12 +78,15 @@ export class ElementWriter {
   private batched = 0;
   private bytes = 0;
   private count = 0;
-  private readonly plain = new PlainEncoder();
+  // Room for the element that takes a frame past FRAME_BYTES.
+  private readonly plain = new PlainEncoder(FRAME_BYTES + (64 << 10));
   private listed: SavedElement[] = [];
   private listedBytes = 0;
   private segments: ArrayBufferView[] = [];
   // Large arrays met in the listed elements of this frame: one array met twice is one segment.
   private shared = new Map();
+  // Plain sections pushed since the last write.
+  private spent: Buffer[] = [];
 
   private constructor(private readonly sink: Sink) {
     for (const b of fileHeader()) this.push(b);
@@ -133,7 +140,7 @@ export class ElementWriter {
     return this.sink.discard();
   }
 
-  /** Writes the elements gathered so far as one frame: its header, the plain section, the serialized list, then each large typed array's bytes as it is. */
+  /** Writes the elements gathered so far as one frame: its header, the serialized list, each large typed array's bytes as it is, then the plain section. */
   private endFrame(): void {
     const records = this.plain.records;
     if (records === 0) return;
@@ -151,10 +158,12 @@ export class ElementWriter {
     this.segments = [];
     this.shared = new Map();
     this.push(header);
-    this.pushAligned(plain);
     this.pushAligned(list);
     // No copy: written from the chare's memory.
     for (const v of segments) this.pushAligned(Buffer.from(v.buffer, v.byteOffset, v.byteLength));
+    // Last: a reader decodes it once the segments its elements name are read.
+    this.pushAligned(plain);
+    this.spent.push(plain);
   }
 
   /** Pushes `buf`, then padding to the next multiple of 8: what follows stays aligned. */
@@ -172,9 +181,12 @@ export class ElementWriter {
   }
 
   private async flush(): Promise<void> {
-    const batch = this.batch;
+    const batch = this.batch, spent = this.spent;
     this.batch = [];
     this.batched = 0;
+    this.spent = [];
     if (batch.length) await this.sink.write(batch);
+    // Written: the plain sections' memory serves the next frames (fresh memory faults on every page).
+    if (this.sink.reuses) for (const b of spent) this.plain.recycle(b);
   }
 }
