@@ -20,7 +20,7 @@ import { CharmError } from "../protocol/errors.ts";
 import type { CollectionId, Index } from "../protocol/ids.ts";
 import type { CollectionRef, SectionDef } from "../protocol/messages.ts";
 import { restoreBinary } from "./binary.ts";
-import { PlainDecoder } from "./plain-read.ts";
+import { PlainFrame, type PlainAt } from "./plain-read.ts";
 
 /** The checkpoint format this runtime writes and reads. */
 export const FORMAT_VERSION = 2;
@@ -69,6 +69,9 @@ export interface SavedElement {
   p?: 1;
 }
 
+/** An element as a file is read: saved as it was, or plain and decoded once it is installed. */
+export type LoadedElement = SavedElement | PlainAt;
+
 /** A fresh temporary name beside `path` (renamed over it once complete). */
 export function temporary(path: string): string {
   return `${path}.tmp-${randomBytes(4).toString("hex")}`;
@@ -82,7 +85,7 @@ export function fileHeader(): Buffer[] {
 }
 
 /** Reads one PE's file, checked against its manifest entry; errors name the file and what is wrong. */
-export async function readElements(dir: string, entry: FileEntry): Promise<SavedElement[]> {
+export async function readElements(dir: string, entry: FileEntry): Promise<LoadedElement[]> {
   const path = join(dir, entry.name);
   let fh: FileHandle;
   try {
@@ -98,13 +101,13 @@ export async function readElements(dir: string, entry: FileEntry): Promise<Saved
 }
 
 /** Reads one PE's part of an in-memory checkpoint, checked as a file is. */
-export function readElementsInMemory(data: Uint8Array, entry: FileEntry): Promise<SavedElement[]> {
+export function readElementsInMemory(data: Uint8Array, entry: FileEntry): Promise<LoadedElement[]> {
   const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   const source = { read: async (into: Buffer, off: number, len: number, position: number) => ({ bytesRead: bytes.copy(into, off, position, position + len) }) };
   return readChecked(source, bytes.length, entry, `PE ${entry.pe}'s in-memory checkpoint`);
 }
 
-async function readChecked(source: ReadSource, size: number, entry: FileEntry, what: string): Promise<SavedElement[]> {
+async function readChecked(source: ReadSource, size: number, entry: FileEntry, what: string): Promise<LoadedElement[]> {
   if (size !== entry.bytes) throw new CharmError(`${what} is ${size < entry.bytes ? "truncated" : "longer than written"}: ${size} bytes, the manifest says ${entry.bytes}`);
   const cursor = new FileCursor(source, size);
   const out = await readFrames(cursor, what);
@@ -114,12 +117,12 @@ async function readChecked(source: ReadSource, size: number, entry: FileEntry, w
   return out;
 }
 
-async function readFrames(cursor: FileCursor, what: string): Promise<SavedElement[]> {
+async function readFrames(cursor: FileCursor, what: string): Promise<LoadedElement[]> {
   const corrupt = (why: string) => new CharmError(`${what} is corrupt: ${why}`);
   if (cursor.size < MAGIC.length + 4 || !(await cursor.take(MAGIC.length)).equals(MAGIC)) throw new CharmError(`${what} is not a charm4ts checkpoint file`);
   const version = (await cursor.take(4)).readUInt32LE(0);
   if (version !== FORMAT_VERSION) throw new CharmError(`${what} has format version ${version}; this charm4ts reads version ${FORMAT_VERSION}`);
-  const out: SavedElement[] = [];
+  const out: LoadedElement[] = [];
   const pad = (n: number) => (8 - (n % 8)) % 8;
   while (cursor.at < cursor.size) {
     const where = `the frame after element ${out.length}`;
@@ -148,14 +151,12 @@ async function readFrames(cursor: FileCursor, what: string): Promise<SavedElemen
       await cursor.take(pad(n));
     }
     if (cursor.at + plainLen > cursor.size) throw past();
-    // Last, and decoded before the next take (it is the cursor's memory): 8-aligned there, as in the file.
-    const plain = await cursor.take(plainLen);
+    // Kept until its elements are installed, so in memory of its own (8-aligned: typed views fit it).
+    const plain = await cursor.take(plainLen, true);
     const made = new Map();
     try {
       for (const el of listed) el.s = restoreBinary(el.s, segments, made);
-      const decoder = new PlainDecoder(plain, segments, listed);
-      for (let r = 0; r < records; r++) out.push(decoder.next());
-      if (!decoder.done) throw new Error(`it holds more than its ${records} elements`);
+      new PlainFrame(plain, segments, listed).scan(records, out);
     } catch (err) {
       throw corrupt(`${where}: ${(err as Error).message}`);
     }

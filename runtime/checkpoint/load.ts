@@ -17,7 +17,7 @@ import { unpackElement, type PackedElement } from "../core/migration.ts";
 import { forgetCollection } from "../core/destroy.ts";
 import { checkShape } from "./fields.ts";
 import { adoptMemory } from "./memory.ts";
-import { readElements, readElementsInMemory, type FileEntry, type SavedCollection, type SavedElement } from "./format.ts";
+import { readElements, readElementsInMemory, type FileEntry, type LoadedElement, type SavedCollection } from "./format.ts";
 import { eachTagged, remapEndName, remapValue, type Remap } from "./remap.ts";
 
 /** The driver's load step: this PE's files (or their bytes: an in-memory checkpoint), and what the manifest says about the collections. */
@@ -40,7 +40,7 @@ export interface InstallRequest {
 /** One element on its way to the PE where it lives now (ids already rewritten). */
 export type Placed = [ref: CollectionRef, idx: Index, state: unknown, plain?: 1];
 
-let loaded: { elements: SavedElement[]; before: number } | undefined;
+let loaded: { elements: LoadedElement[]; before: number } | undefined;
 let installed: ElementRecord[] = [];
 let placed = 0;
 let placedWanted: { n: number; go(): void } | undefined;
@@ -56,11 +56,11 @@ export async function loadHere(rt: Runtime, req: LoadRequest): Promise<{ fids: n
     known.add(c.ref.cid);
   }
   const fids = new Set<number>();
-  const elements: SavedElement[] = [];
+  const elements: LoadedElement[] = [];
   for (const [k, file] of req.files.entries()) {
     for (const el of await (req.data ? readElementsInMemory(req.data[k]!, file) : readElements(req.dir, file))) {
       if (!known.has(el.c)) throw new CharmError(`checkpoint file ${file.name} holds an element of collection ${el.c}, which the manifest doesn't list: the file belongs to another checkpoint`);
-      if (!el.p) eachTagged(el.s, (t) => {
+      if (!("frame" in el)) eachTagged(el.s, (t) => { // a plain element holds no references
         if (t.$charm === "future") fids.add(t.fid as number);
         if (!canRevive(t.$charm, t.cls as string | undefined)) {
           throw new CharmError(t.$charm === "obj"
@@ -88,13 +88,14 @@ export function installHere(rt: Runtime, req: InstallRequest): number[] {
   const outgoing = new Map<Endpoint, Placed[]>();
   const { elements, before } = loaded;
   loaded = undefined;
-  for (const el of elements) {
+  for (const loadedEl of elements) {
+    const el = "frame" in loadedEl ? loadedEl.frame.decode(loadedEl.at) : loadedEl;
     const ref = m.cids.get(el.c)!;
     const state = el.s as PackedElement;
     if (!el.p) remapValue(state, m); // plain state holds no references
     if (state.sec) state.sec = state.sec.map(([sid, next]) => [m.sids.get(sid) ?? sid, next]);
     for (const box of state.boxes) box[0] = remapEndName(box[0], m);
-    state.seen = []; // broadcast ids of the old run mean nothing in this one
+    if (!el.p) state.seen = []; // broadcast ids of the old run mean nothing in this one (a plain element saved none)
     const targets: Array<[Endpoint, Index]> = ref.kind === "group"
       ? groupTargets(rt.numPes, before, el.i[0]!)
       : [[homePe(ref, el.i, rt.numPes, rt.self), el.i]];
