@@ -96,14 +96,13 @@ export function installHere(rt: Runtime, req: InstallRequest): number[] {
     if (state.sec) state.sec = state.sec.map(([sid, next]) => [m.sids.get(sid) ?? sid, next]);
     for (const box of state.boxes) box[0] = remapEndName(box[0], m);
     if (!el.p) state.seen = []; // broadcast ids of the old run mean nothing in this one (a plain element saved none)
-    const targets: Array<[Endpoint, Index]> = ref.kind === "group"
-      ? groupTargets(rt.numPes, before, el.i[0]!)
-      : [[homePe(ref, el.i, rt.numPes, rt.self), el.i]];
-    targets.forEach(([pe, idx], k) => {
-      const s = k === targets.length - 1 ? state : structuredClone(state);
+    const place = (pe: Endpoint, idx: Index, s: PackedElement): void => {
       if (pe === rt.self) install(rt, ref, idx, s, el.p);
       else { let list = outgoing.get(pe); if (!list) outgoing.set(pe, (list = [])); list.push(el.p ? [ref, idx, s, 1] : [ref, idx, s]); }
-    });
+    };
+    if (ref.kind !== "group") { place(homePe(ref, el.i, rt.numPes, rt.self), el.i, state); continue; }
+    const targets = groupTargets(rt.numPes, before, el.i[0]!);
+    targets.forEach(([pe, idx], k) => place(pe, idx, k === targets.length - 1 ? state : structuredClone(state)));
   }
   const sent = new Array<number>(rt.numPes).fill(0);
   for (const [pe, list] of outgoing) {
@@ -169,7 +168,8 @@ function install(rt: Runtime, ref: CollectionRef, idx: Index, state: PackedEleme
   allocateChare(chareClass(ref.cls, rt.self), record);
   rt.runner.collection(ref.cid).elements.set(key, record);
   // Channels in its fields find their inboxes through the record, so it is in place first.
-  unpackElement(rt, record, plain ? state : (decode(state) as PackedElement)); // plain state holds no references
+  // Plain state holds no references; no broadcast history: the element starts as one created here.
+  unpackElement(rt, record, plain ? state : (decode(state) as PackedElement), true);
   rt.balancing.restored(record);
   installed.push(record);
 }

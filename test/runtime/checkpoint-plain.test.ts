@@ -63,7 +63,7 @@ const typed = (min: number, max: number): fc.Arbitrary<Typed> => fc.tuple(fc.int
     const buffer = shared ? new SharedArrayBuffer((n + offset + 1) * K.BYTES_PER_ELEMENT) : new ArrayBuffer((n + offset + 1) * K.BYTES_PER_ELEMENT);
     const bytes = new Uint8Array(buffer);
     for (let i = 0; i < bytes.length; i++) bytes[i] = seed[i % 64]! ^ (i * 31);
-    return new K(buffer, offset * K.BYTES_PER_ELEMENT, n) as Typed;
+    return new K(buffer as ArrayBuffer, offset * K.BYTES_PER_ELEMENT, n) as Typed;
   });
 const primitive = fc.oneof(
   fc.double(), fc.integer(), fc.constantFrom(0, -0, NaN, Infinity, -Infinity, 2 ** 31, -(2 ** 31), 2 ** 31 - 1),
