@@ -14,6 +14,7 @@ import { crc32 } from "node:zlib";
 const READ_AHEAD = 1 << 20;
 // From this size a piece that must have memory of its own is read straight into it.
 const DIRECT = 64 << 10;
+const NOTHING = Buffer.alloc(0);
 
 /** What a cursor reads from: an open file, or memory that answers the same way. */
 export interface ReadSource {
@@ -36,6 +37,8 @@ export class FileCursor {
   /** The next `n` bytes: valid until the next take, or with `own` in memory of their own (a fresh ArrayBuffer of exactly n bytes). */
   async take(n: number, own = false): Promise<Buffer> {
     if (this.at + n > this.size) throw new RangeError(`${n} bytes at ${this.at} run past the end (${this.size})`);
+    // Not through crc32: given an empty buffer without memory (Buffer.alloc(0)) it returns 0, not the running value.
+    if (n === 0) return own ? Buffer.allocUnsafeSlow(0) : NOTHING;
     const buffered = this.end - this.pos;
     let out: Buffer;
     if (n <= buffered) {

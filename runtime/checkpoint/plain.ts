@@ -106,8 +106,15 @@ export class PlainEncoder {
 
   /** The frame's bytes; the encoder starts the next frame. */
   take(): Buffer {
-    const out = this.buf.subarray(0, this.pos);
-    this.buf = this.free.pop() ?? Buffer.allocUnsafeSlow(this.capacity);
+    let out: Buffer;
+    if (this.pos < this.buf.length >> 4) {
+      // A small section (a frame of large arrays) is copied out: the buffer stays for the next frame.
+      out = Buffer.allocUnsafe(this.pos);
+      this.buf.copy(out, 0, 0, this.pos);
+    } else {
+      out = this.buf.subarray(0, this.pos);
+      this.buf = this.free.pop() ?? Buffer.allocUnsafeSlow(this.capacity);
+    }
     this.dv = new DataView(this.buf.buffer);
     this.views = [];
     this.pos = 0;

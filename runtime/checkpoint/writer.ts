@@ -174,6 +174,7 @@ export class ElementWriter {
   }
 
   private push(buf: Buffer): void {
+    if (buf.length === 0) return; // crc32 of an empty buffer without memory returns 0, not the running value
     this.crc = crc32(buf, this.crc);
     this.batch.push(buf);
     this.batched += buf.length;
