@@ -38,6 +38,11 @@ export class ChannelInboxes {
     return this.byElement.get(record) ?? new Map();
   }
 
+  /** Whether `record` has any inbox (a checkpoint writes such an element packed). */
+  hasBoxes(record: ElementRecord): boolean {
+    return (this.byElement.get(record)?.size ?? 0) > 0;
+  }
+
   /** A message arrived for `record` from channel end `from`. */
   deliver(record: ElementRecord, from: string, seq: number, value: unknown): void {
     const box = this.inbox(record, from);

@@ -6,14 +6,16 @@
  */
 import { CharmError } from "../protocol/errors.ts";
 
-// Below this an array goes through the serializer: a marker and a segment of its own cost more.
-const RAW_MIN_BYTES = 1024;
+/** Below this an array stays inside the frame (serialized, or inline in plain.ts): a segment of its own costs more. */
+export const RAW_MIN_BYTES = 1024;
 
-const CTORS = {
+/** The typed array classes saved as raw bytes (large ones here, small ones inline by plain.ts), by name. */
+export const CTORS = {
   Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array,
   Float32Array, Float64Array, BigInt64Array, BigUint64Array,
 } satisfies Record<string, new (buffer: ArrayBuffer, offset: number, length: number) => ArrayBufferView>;
-type CtorName = keyof typeof CTORS;
+/** A typed array class's name, as saved. */
+export type CtorName = keyof typeof CTORS;
 
 /** In the saved state, where a large typed array was (its segment number in the frame, its type). */
 interface Marker {

@@ -1,7 +1,9 @@
 /**
  * A checkpoint on disk: one file of elements per PE (written by that PE: a format version, then
- * frames, each a serialized list of elements — its length, its bytes — followed by the bytes of
- * the large typed arrays in them, see binary.ts) and a manifest that the
+ * frames, each a header, a serialized list of the elements that aren't plain, the bytes of the
+ * large typed arrays of the frame, see binary.ts, and a plain section of the other elements
+ * written field by field, see plain.ts; every piece padded to a multiple of 8 bytes) and a
+ * manifest that the
  * driver writes last. A checkpoint is whole exactly when its manifest exists: files and manifest
  * are written under temporary names and renamed into place, and the manifest names every file
  * with its size and CRC-32, so a truncated, corrupt or foreign file is found before anything is
@@ -18,9 +20,12 @@ import { CharmError } from "../protocol/errors.ts";
 import type { CollectionId, Index } from "../protocol/ids.ts";
 import type { CollectionRef, SectionDef } from "../protocol/messages.ts";
 import { restoreBinary } from "./binary.ts";
+import { PlainFrame, type PlainAt } from "./plain-read.ts";
 
 /** The checkpoint format this runtime writes and reads. */
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
+/** A frame's header before its segments' lengths: records, plain section bytes, serialized list bytes, segments (u32 each). */
+export const FRAME_HEADER = 16;
 /** The manifest's name inside a checkpoint directory. */
 export const MANIFEST = "manifest.json";
 const FORMAT = "charm4ts-checkpoint";
@@ -60,7 +65,12 @@ export interface SavedElement {
   c: CollectionId;
   i: Index;
   s: unknown;
+  /** Read from the plain encoding: its state holds no references, nothing to rewrite or decode. */
+  p?: 1;
 }
+
+/** An element as a file is read: saved as it was, or plain and decoded once it is installed. */
+export type LoadedElement = SavedElement | PlainAt;
 
 /** A fresh temporary name beside `path` (renamed over it once complete). */
 export function temporary(path: string): string {
@@ -75,7 +85,7 @@ export function fileHeader(): Buffer[] {
 }
 
 /** Reads one PE's file, checked against its manifest entry; errors name the file and what is wrong. */
-export async function readElements(dir: string, entry: FileEntry): Promise<SavedElement[]> {
+export async function readElements(dir: string, entry: FileEntry): Promise<LoadedElement[]> {
   const path = join(dir, entry.name);
   let fh: FileHandle;
   try {
@@ -91,13 +101,13 @@ export async function readElements(dir: string, entry: FileEntry): Promise<Saved
 }
 
 /** Reads one PE's part of an in-memory checkpoint, checked as a file is. */
-export function readElementsInMemory(data: Uint8Array, entry: FileEntry): Promise<SavedElement[]> {
+export function readElementsInMemory(data: Uint8Array, entry: FileEntry): Promise<LoadedElement[]> {
   const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   const source = { read: async (into: Buffer, off: number, len: number, position: number) => ({ bytesRead: bytes.copy(into, off, position, position + len) }) };
   return readChecked(source, bytes.length, entry, `PE ${entry.pe}'s in-memory checkpoint`);
 }
 
-async function readChecked(source: ReadSource, size: number, entry: FileEntry, what: string): Promise<SavedElement[]> {
+async function readChecked(source: ReadSource, size: number, entry: FileEntry, what: string): Promise<LoadedElement[]> {
   if (size !== entry.bytes) throw new CharmError(`${what} is ${size < entry.bytes ? "truncated" : "longer than written"}: ${size} bytes, the manifest says ${entry.bytes}`);
   const cursor = new FileCursor(source, size);
   const out = await readFrames(cursor, what);
@@ -107,41 +117,50 @@ async function readChecked(source: ReadSource, size: number, entry: FileEntry, w
   return out;
 }
 
-async function readFrames(cursor: FileCursor, what: string): Promise<SavedElement[]> {
+async function readFrames(cursor: FileCursor, what: string): Promise<LoadedElement[]> {
   const corrupt = (why: string) => new CharmError(`${what} is corrupt: ${why}`);
   if (cursor.size < MAGIC.length + 4 || !(await cursor.take(MAGIC.length)).equals(MAGIC)) throw new CharmError(`${what} is not a charm4ts checkpoint file`);
   const version = (await cursor.take(4)).readUInt32LE(0);
   if (version !== FORMAT_VERSION) throw new CharmError(`${what} has format version ${version}; this charm4ts reads version ${FORMAT_VERSION}`);
-  const out: SavedElement[] = [];
+  const out: LoadedElement[] = [];
+  const pad = (n: number) => (8 - (n % 8)) % 8;
   while (cursor.at < cursor.size) {
     const where = `the frame after element ${out.length}`;
-    if (cursor.at + 4 > cursor.size) throw corrupt(`${where} runs past the end of the file`);
-    const len = (await cursor.take(4)).readUInt32LE(0);
-    if (cursor.at + len > cursor.size) throw corrupt(`${where} runs past the end of the file`);
-    let frame: unknown;
-    try {
-      frame = deserialize(await cursor.take(len));
-    } catch (err) {
-      throw corrupt(`${where} can't be read (${(err as Error).message})`);
+    const past = () => corrupt(`${where} runs past the end of the file`);
+    if (cursor.at + FRAME_HEADER > cursor.size) throw past();
+    const header = await cursor.take(FRAME_HEADER);
+    const records = header.readUInt32LE(0), plainLen = header.readUInt32LE(4), listLen = header.readUInt32LE(8), count = header.readUInt32LE(12);
+    if (cursor.at + 8 * count + plainLen + pad(plainLen) + listLen + pad(listLen) > cursor.size) throw past();
+    const lengthBytes = await cursor.take(8 * count);
+    const lengths = Array.from({ length: count }, (_, k) => lengthBytes.readDoubleLE(8 * k));
+    let listed: SavedElement[] = [];
+    if (listLen) {
+      try {
+        // Memory of its own: the typed arrays V8 deserializes are views into it.
+        listed = deserialize(await cursor.take(listLen, true)) as SavedElement[];
+      } catch (err) {
+        throw corrupt(`${where} can't be read (${(err as Error).message})`);
+      }
+      if (!Array.isArray(listed)) throw corrupt(`${where} is not a list of elements`);
+      await cursor.take(pad(listLen));
     }
-    if (!Array.isArray(frame) || !Array.isArray(frame[0]) || !Array.isArray(frame[1])) throw corrupt(`${where} is not a list of elements`);
-    const [elements, lengths] = frame as [SavedElement[], number[]];
     const segments: Buffer[] = [];
     for (const n of lengths) {
-      const pad = (8 - (n % 8)) % 8;
-      if (!Number.isInteger(n) || n < 0 || cursor.at + n + pad > cursor.size) throw corrupt(`the typed arrays of ${where} run past the end of the file`);
+      if (!Number.isInteger(n) || n < 0 || cursor.at + n + pad(n) > cursor.size) throw corrupt(`the typed arrays of ${where} run past the end of the file`);
       segments.push(await cursor.take(n, true));
-      if (pad) await cursor.take(pad);
+      await cursor.take(pad(n));
     }
+    if (cursor.at + plainLen > cursor.size) throw past();
+    // Kept until its elements are installed, so in memory of its own (8-aligned: typed views fit it).
+    const plain = await cursor.take(plainLen, true);
     const made = new Map();
     try {
-      for (const el of elements) {
-        el.s = restoreBinary(el.s, segments, made);
-        out.push(el);
-      }
+      for (const el of listed) el.s = restoreBinary(el.s, segments, made);
+      new PlainFrame(plain, segments, listed).scan(records, out);
     } catch (err) {
       throw corrupt(`${where}: ${(err as Error).message}`);
     }
+    await cursor.take(pad(plainLen));
   }
   return out;
 }

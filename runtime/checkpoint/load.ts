@@ -16,7 +16,7 @@ import { unpackElement, type PackedElement } from "../core/migration.ts";
 import { forgetCollection } from "../core/destroy.ts";
 import { checkShape } from "./fields.ts";
 import { adoptMemory } from "./memory.ts";
-import { readElements, readElementsInMemory, type FileEntry, type SavedCollection, type SavedElement } from "./format.ts";
+import { readElements, readElementsInMemory, type FileEntry, type LoadedElement, type SavedCollection } from "./format.ts";
 import { eachTagged, remapEndName, remapValue, type Remap } from "./remap.ts";
 
 /** The driver's load step: this PE's files (or their bytes: an in-memory checkpoint), and what the manifest says about the collections. */
@@ -37,9 +37,9 @@ export interface InstallRequest {
 }
 
 /** One element on its way to the PE where it lives now (ids already rewritten). */
-export type Placed = [ref: CollectionRef, idx: Index, state: unknown];
+export type Placed = [ref: CollectionRef, idx: Index, state: unknown, plain?: 1];
 
-let loaded: { elements: SavedElement[]; before: number } | undefined;
+let loaded: { elements: LoadedElement[]; before: number } | undefined;
 let installed: ElementRecord[] = [];
 let placed = 0;
 let placedWanted: { n: number; go(): void } | undefined;
@@ -55,11 +55,11 @@ export async function loadHere(rt: Runtime, req: LoadRequest): Promise<{ fids: n
     known.add(c.ref.cid);
   }
   const fids = new Set<number>();
-  const elements: SavedElement[] = [];
+  const elements: LoadedElement[] = [];
   for (const [k, file] of req.files.entries()) {
     for (const el of await (req.data ? readElementsInMemory(req.data[k]!, file) : readElements(req.dir, file))) {
       if (!known.has(el.c)) throw new CharmError(`checkpoint file ${file.name} holds an element of collection ${el.c}, which the manifest doesn't list: the file belongs to another checkpoint`);
-      eachTagged(el.s, (t) => {
+      if (!("frame" in el)) eachTagged(el.s, (t) => { // a plain element holds no references
         if (t.$charm === "future") fids.add(t.fid as number);
         if (!canRevive(t.$charm, t.cls as string | undefined)) {
           throw new CharmError(t.$charm === "obj"
@@ -87,21 +87,21 @@ export function installHere(rt: Runtime, req: InstallRequest): number[] {
   const outgoing = new Map<Endpoint, Placed[]>();
   const { elements, before } = loaded;
   loaded = undefined;
-  for (const el of elements) {
+  for (const loadedEl of elements) {
+    const el = "frame" in loadedEl ? loadedEl.frame.decode(loadedEl.at) : loadedEl;
     const ref = m.cids.get(el.c)!;
     const state = el.s as PackedElement;
-    remapValue(state, m);
+    if (!el.p) remapValue(state, m); // plain state holds no references
     if (state.sec) state.sec = state.sec.map(([sid, next]) => [m.sids.get(sid) ?? sid, next]);
     for (const box of state.boxes) box[0] = remapEndName(box[0], m);
-    state.seen = []; // broadcast ids of the old run mean nothing in this one
-    const targets: Array<[Endpoint, Index]> = ref.kind === "group"
-      ? groupTargets(rt.numPes, before, el.i[0]!)
-      : [[homePe(ref, el.i, rt.numPes, rt.self), el.i]];
-    targets.forEach(([pe, idx], k) => {
-      const s = k === targets.length - 1 ? state : structuredClone(state);
-      if (pe === rt.self) install(rt, ref, idx, s);
-      else { let list = outgoing.get(pe); if (!list) outgoing.set(pe, (list = [])); list.push([ref, idx, s]); }
-    });
+    if (!el.p) state.seen = []; // broadcast ids of the old run mean nothing in this one (a plain element saved none)
+    const place = (pe: Endpoint, idx: Index, s: PackedElement): void => {
+      if (pe === rt.self) install(rt, ref, idx, s, el.p);
+      else { let list = outgoing.get(pe); if (!list) outgoing.set(pe, (list = [])); list.push(el.p ? [ref, idx, s, 1] : [ref, idx, s]); }
+    };
+    if (ref.kind !== "group") { place(homePe(ref, el.i, rt.numPes, rt.self), el.i, state); continue; }
+    const targets = groupTargets(rt.numPes, before, el.i[0]!);
+    targets.forEach(([pe, idx], k) => place(pe, idx, k === targets.length - 1 ? state : structuredClone(state)));
   }
   const sent = new Array<number>(rt.numPes).fill(0);
   for (const [pe, list] of outgoing) {
@@ -113,7 +113,7 @@ export function installHere(rt: Runtime, req: InstallRequest): number[] {
 
 /** Elements another PE sent here during install. */
 export function placeHere(rt: Runtime, list: Placed[]): void {
-  for (const [ref, idx, s] of list) install(rt, ref, idx, s as PackedElement);
+  for (const [ref, idx, s, plain] of list) install(rt, ref, idx, s as PackedElement, plain);
   placed += list.length;
   if (placedWanted && placed >= placedWanted.n) placedWanted.go();
 }
@@ -160,14 +160,15 @@ function ensureCollection(rt: Runtime, ref: CollectionRef): void {
 }
 
 /** Rebuilds one element without its constructor (fields, reduction numbers, channel inboxes). */
-function install(rt: Runtime, ref: CollectionRef, idx: Index, state: PackedElement): void {
+function install(rt: Runtime, ref: CollectionRef, idx: Index, state: PackedElement, plain?: 1): void {
   ensureCollection(rt, ref);
   const key = indexKey(idx);
   const record = newRecord(ref, idx, key, rt.self);
   allocateChare(chareClass(ref.cls, rt.self), record);
   rt.runner.collection(ref.cid).elements.set(key, record);
   // Channels in its fields find their inboxes through the record, so it is in place first.
-  unpackElement(rt, record, decode(state) as PackedElement);
+  // Plain state holds no references; no broadcast history: the element starts as one created here.
+  unpackElement(rt, record, plain ? state : (decode(state) as PackedElement), true);
   rt.balancing.restored(record);
   installed.push(record);
 }

@@ -52,9 +52,14 @@ export async function saveHere(rt: Runtime, req: SaveRequest): Promise<SaveAnswe
       for (const record of coll.elements.values()) {
         fields ??= declaredFields(record.chare!.constructor);
         checkSavable(rt, record, atBarrier);
-        // Not copied: the state is serialized before anything else runs, so its typed arrays may be shared meanwhile.
-        const enc = packElement(rt, record, coll, [], "be saved", false);
-        const pending = writer.add({ c: coll.ref.cid, i: record.index, s: enc.v }, enc.bytes ?? 0);
+        // Plain state (most elements) is written as it is; the rest is packed as for a move. Its
+        // broadcast history isn't needed (a restore starts a new one), and a channel inbox goes packed.
+        if (rt.channels.hasBoxes(record) || !writer.addPlain(coll.ref.cid, record)) {
+          // Not copied: the state is serialized before anything else runs, so its typed arrays may be shared meanwhile.
+          const enc = packElement(rt, record, coll, [], "be saved", false);
+          writer.add({ c: coll.ref.cid, i: record.index, s: enc.v }, enc.bytes ?? 0);
+        }
+        const pending = writer.due();
         if (pending) await pending;
       }
       const total = rt.census.totals.get(coll.ref.cid);
@@ -71,6 +76,7 @@ export async function saveHere(rt: Runtime, req: SaveRequest): Promise<SaveAnswe
 
 /** Throws when an element is in the middle of something a checkpoint can't hold. */
 function checkSavable(rt: Runtime, record: ElementRecord, atBarrier: Set<number>): void {
+  if (record.busy === 0 && !record.atSync && record.leaving === undefined && rt.runner.conditions.count(record) === 0) return; // the usual case, without the message
   const now = `${record.label} on PE ${rt.self}`;
   if (record.busy > 0) throw new CharmError(`${now} is suspended in an async entry method (at an await); checkpoint when no entry method is waiting`);
   if (rt.runner.conditions.count(record) > 0) throw new CharmError(`${now} has calls waiting for their when-condition; checkpoint once they have run`);

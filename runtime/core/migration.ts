@@ -181,8 +181,11 @@ export function immigrate(rt: MigrationRuntime, msg: MigrateMsg): void {
   rt.runner.releaseHeld(coll.ref.cid, key); // messages that got here before it, in arrival order
 }
 
-/** Puts a packed (decoded) state into a record whose chare was allocated without its constructor. */
-export function unpackElement(rt: MigrationRuntime, record: ElementRecord, packed: PackedElement): void {
+/**
+ * Puts a packed (decoded) state into a record whose chare was allocated without its constructor;
+ * `restored`: from a checkpoint, with no broadcast history (this PE's log covers it from now on).
+ */
+export function unpackElement(rt: MigrationRuntime, record: ElementRecord, packed: PackedElement, restored = false): void {
   const chare = record.chare as unknown as Record<string, unknown>;
   for (const key of Object.keys(packed.fields)) chare[key] = packedNumbers(packed.fields[key]);
   record.redNo = packed.redNo;
@@ -190,7 +193,7 @@ export function unpackElement(rt: MigrationRuntime, record: ElementRecord, packe
   record.moves = packed.moves;
   if (packed.syncs) record.syncs = packed.syncs;
   if (record.load !== undefined) record.load = packed.load;
-  record.seen = new Set(packed.seen);
+  if (!restored) record.seen = new Set(packed.seen);
   for (const [from, expected, sendSeq, ready, early] of packed.boxes) {
     const box: Inbox = rt.channels.inbox(record, from);
     box.expected = expected;

@@ -81,7 +81,16 @@ describe("restore refuses damaged or foreign checkpoints, and installs nothing",
     const dir = clone(good, "version");
     const manifest = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8"));
     writeFileSync(join(dir, "manifest.json"), JSON.stringify({ ...manifest, version: 99 }));
-    await expect(charm.restore(dir)).rejects.toThrow(/format version 99; this charm4ts reads version 1/);
+    await expect(charm.restore(dir)).rejects.toThrow(/format version 99; this charm4ts reads version 2/);
+    // Version 1 (before the plain encoding): refused by its manifest, and by its files' headers.
+    writeFileSync(join(dir, "manifest.json"), JSON.stringify({ ...manifest, version: 1 }));
+    await expect(charm.restore(dir)).rejects.toThrow(/format version 1; this charm4ts reads version 2/);
+    writeFileSync(join(dir, "manifest.json"), JSON.stringify(manifest));
+    const file = join(dir, files(dir)[0]!);
+    const bytes = readFileSync(file);
+    bytes.writeUInt32LE(1, "charm4ts-checkpoint\n".length);
+    writeFileSync(file, bytes);
+    await expect(charm.restore(dir)).rejects.toThrow(new RegExp(`${files(dir)[0]} has format version 1; this charm4ts reads version 2`));
     writeFileSync(join(dir, "manifest.json"), JSON.stringify({ hello: "world" }));
     await expect(charm.restore(dir)).rejects.toThrow(/not a charm4ts checkpoint manifest/);
     rmSync(join(dir, "manifest.json"));
