@@ -17,6 +17,7 @@ import { forgetCollection } from "../core/destroy.ts";
 import { checkShape } from "./fields.ts";
 import { adoptMemory } from "./memory.ts";
 import { readElements, readElementsInMemory, type FileEntry, type LoadedElement, type SavedCollection } from "./format.ts";
+import type { PlainAt } from "./plain-read.ts";
 import { eachTagged, remapEndName, remapValue, type Remap } from "./remap.ts";
 
 /** The driver's load step: this PE's files (or their bytes: an in-memory checkpoint), and what the manifest says about the collections. */
@@ -88,6 +89,7 @@ export function installHere(rt: Runtime, req: InstallRequest): number[] {
   const { elements, before } = loaded;
   loaded = undefined;
   for (const loadedEl of elements) {
+    if ("frame" in loadedEl && installPlain(rt, m, loadedEl)) continue;
     const el = "frame" in loadedEl ? loadedEl.frame.decode(loadedEl.at) : loadedEl;
     const ref = m.cids.get(el.c)!;
     const state = el.s as PackedElement;
@@ -95,13 +97,9 @@ export function installHere(rt: Runtime, req: InstallRequest): number[] {
     if (state.sec) state.sec = state.sec.map(([sid, next]) => [m.sids.get(sid) ?? sid, next]);
     for (const box of state.boxes) box[0] = remapEndName(box[0], m);
     if (!el.p) state.seen = []; // broadcast ids of the old run mean nothing in this one (a plain element saved none)
-    const place = (pe: Endpoint, idx: Index, s: PackedElement): void => {
-      if (pe === rt.self) install(rt, ref, idx, s, el.p);
-      else { let list = outgoing.get(pe); if (!list) outgoing.set(pe, (list = [])); list.push(el.p ? [ref, idx, s, 1] : [ref, idx, s]); }
-    };
-    if (ref.kind !== "group") { place(homePe(ref, el.i, rt.numPes, rt.self), el.i, state); continue; }
+    if (ref.kind !== "group") { place(rt, outgoing, homePe(ref, el.i, rt.numPes, rt.self), ref, el.i, state, el.p); continue; }
     const targets = groupTargets(rt.numPes, before, el.i[0]!);
-    targets.forEach(([pe, idx], k) => place(pe, idx, k === targets.length - 1 ? state : structuredClone(state)));
+    targets.forEach(([pe, idx], k) => place(rt, outgoing, pe, ref, idx, k === targets.length - 1 ? state : structuredClone(state), el.p));
   }
   const sent = new Array<number>(rt.numPes).fill(0);
   for (const [pe, list] of outgoing) {
@@ -109,6 +107,14 @@ export function installHere(rt: Runtime, req: InstallRequest): number[] {
     sent[pe] = list.length;
   }
   return sent;
+}
+
+/** Installs an element here, or lists it for PE `pe`. A function, not a closure per element: the build's keepNames would name each one (a defineProperty per element). */
+function place(rt: Runtime, outgoing: Map<Endpoint, Placed[]>, pe: Endpoint, ref: CollectionRef, idx: Index, s: PackedElement, plain: 1 | undefined): void {
+  if (pe === rt.self) { install(rt, ref, idx, s, plain); return; }
+  let list = outgoing.get(pe);
+  if (!list) outgoing.set(pe, (list = []));
+  list.push(plain ? [ref, idx, s, 1] : [ref, idx, s]);
 }
 
 /** Elements another PE sent here during install. */
@@ -159,16 +165,36 @@ function ensureCollection(rt: Runtime, ref: CollectionRef): void {
   coll.created = true;
 }
 
+/**
+ * A plain element that lives here now (most of them, when the PE count is the same), read from
+ * its frame straight into its new chare; false, with nothing done, for one that goes elsewhere.
+ */
+function installPlain(rt: Runtime, m: Remap, at: PlainAt): boolean {
+  const ref = m.cids.get(at.frame.head(at.at))!;
+  const idx = at.frame.index;
+  if (ref.kind === "group" || homePe(ref, idx, rt.numPes, rt.self) !== rt.self) return false;
+  const record = newElement(rt, ref, idx);
+  at.frame.restInto(record, m.sids);
+  rt.balancing.restored(record);
+  installed.push(record);
+  return true;
+}
+
 /** Rebuilds one element without its constructor (fields, reduction numbers, channel inboxes). */
 function install(rt: Runtime, ref: CollectionRef, idx: Index, state: PackedElement, plain?: 1): void {
+  const record = newElement(rt, ref, idx);
+  // Plain state holds no references; no broadcast history: the element starts as one created here.
+  unpackElement(rt, record, plain ? state : (decode(state) as PackedElement), true);
+  rt.balancing.restored(record);
+  installed.push(record);
+}
+
+/** A record and a chare allocated without its constructor, in place in its collection: channels in its fields find their inboxes through it. */
+function newElement(rt: Runtime, ref: CollectionRef, idx: Index): ElementRecord {
   ensureCollection(rt, ref);
   const key = indexKey(idx);
   const record = newRecord(ref, idx, key, rt.self);
   allocateChare(chareClass(ref.cls, rt.self), record);
   rt.runner.collection(ref.cid).elements.set(key, record);
-  // Channels in its fields find their inboxes through the record, so it is in place first.
-  // Plain state holds no references; no broadcast history: the element starts as one created here.
-  unpackElement(rt, record, plain ? state : (decode(state) as PackedElement), true);
-  rt.balancing.restored(record);
-  installed.push(record);
+  return record;
 }

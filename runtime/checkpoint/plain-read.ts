@@ -6,6 +6,7 @@
  * Malformed bytes throw an Error saying what is wrong (the caller names the file).
  */
 import type { PackedElement } from "../core/migration.ts";
+import type { ElementRecord } from "../core/chare.ts";
 import type { CollectionId } from "../protocol/ids.ts";
 import type { SavedElement } from "./format.ts";
 import { Flag, KINDS, LISTED, PLAIN, Tag } from "./plain.ts";
@@ -70,11 +71,8 @@ export class PlainFrame {
 
   /** The plain element at `at` (as scan() found it), decoded. */
   decode(at: number): SavedElement {
-    this.build = true;
-    this.pos = at;
-    const c = this.number() as CollectionId;
-    const i: number[] = [];
-    for (let n = this.u32(); n > 0; n--) i.push(this.number());
+    const c = this.head(at);
+    const i = this.index;
     const s: PackedElement = { fields: NO_FIELDS, redNo: this.number(), moves: this.number(), load: this.number(), seen: NONE, boxes: NONE };
     const flags = this.u8();
     if (flags & Flag.sync) s.sync = 1;
@@ -85,6 +83,43 @@ export class PlainFrame {
     }
     s.fields = this.value() as Record<string, unknown>;
     return { c, i, s, p: 1 };
+  }
+
+  /** The index head() read last. */
+  index: number[] = NONE;
+
+  /** Reads the plain element at `at` (as scan() found it) up to its state: answers its collection id; its index is left in `index`. */
+  head(at: number): CollectionId {
+    this.build = true;
+    this.pos = at;
+    const c = this.number() as CollectionId;
+    const i: number[] = [];
+    for (let n = this.u32(); n > 0; n--) i.push(this.number());
+    this.index = i;
+    return c;
+  }
+
+  /**
+   * Reads the rest of the element whose head() was read last straight into `record` and its
+   * chare, as unpackElement does with a decoded one (section ids rewritten through `sids`):
+   * no state object in between, so nothing but the element's own objects is made.
+   */
+  restInto(record: ElementRecord, sids: ReadonlyMap<number, number>): void {
+    record.redNo = this.number();
+    record.moves = this.number();
+    const load = this.number();
+    if (record.load !== undefined) record.load = load;
+    const flags = this.u8();
+    if (flags & Flag.syncs) record.syncs = this.number();
+    if (flags & Flag.sec) {
+      const sec = new Map<number, number>();
+      for (let n = this.u32(); n > 0; n--) { const sid = this.number(); sec.set(sids.get(sid) ?? sid, this.number()); }
+      record.sectionRedNo = sec;
+    }
+    const tag = this.u8();
+    const keys = tag === Tag.object ? this.shapes[this.u32()]! : this.shape(); // scan() checked it is one of the two
+    const chare = record.chare as unknown as Record<string, unknown>;
+    for (let k = 0; k < keys.length; k++) chare[keys[k]!] = this.value();
   }
 
   /** Checks one plain element after its collection id, building nothing. */
