@@ -108,7 +108,8 @@ function skip(h: Holding, problem: Unsavable, what: string): void {
   if (!problem.round) h.runtime.reportUnhandled(errorToData(new CharmError(`${what}: ${problem.why}`), DRIVER, undefined, "checkpoint at AtSync"));
   if (++h.skipped < SKIPS_BEFORE_WARNING || warned) return;
   warned = true;
-  process.stderr.write(`charm4ts: warning: ${what} was skipped at the last ${h.skipped} due barriers (last: ${problem.why}); a PE lost now goes back to the last checkpoint taken, or can't be recovered if none was. A barrier checkpoint is taken when every load-balanced array is at a due barrier or out of a round: let the other arrays' rounds finish.\n`);
+  const remedy = problem.round ? "A barrier checkpoint is taken when every load-balanced array is at a due barrier or out of a round: let the other arrays' rounds finish." : "See the errors reported with each.";
+  process.stderr.write(`charm4ts: warning: ${what} was skipped at the last ${h.skipped} due barriers (last: ${problem.why}); a PE lost now goes back to the last checkpoint taken, or can't be recovered if none was. ${remedy}\n`);
 }
 
 function sendOn(runtime: Runtime, plan: LbPlan): void {

@@ -3,6 +3,7 @@
  * own file. The driver asks only at quiescence, so no message is in flight; what quiescence
  * allows but a file can't hold (an entry method suspended at an await, a call waiting for its
  * `when` condition, a reduction or an AtSync round half done) is refused with the element named.
+ * Checkpoints at AtSync barriers ask first (checkHere), so a refusal there writes nothing.
  */
 import { CharmError } from "../protocol/errors.ts";
 import { scopeTarget, type ReductionScope } from "../protocol/ids.ts";
