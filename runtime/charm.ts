@@ -63,9 +63,9 @@ let restoredValues: Record<string, any> | undefined; // the named values of the 
 let peRestarting: Promise<void> | undefined; // charm.restartPe under way: a recovery's restart waits for it
 const safeSetTimeout = setTimeout;
 
-/** The program's arguments without the runtime's own (+pN, +balancer NAME, +processes, +mixed, +ppn N, +restart DIR). */
+/** The program's arguments without the runtime's own (+pN, +balancer NAME, +processes, +mixed, +ppn N, +restart DIR, +checkpoint-every N). */
 function withoutRuntimeFlags(argv: string[]): string[] {
-  const valued = ["+balancer", "+ppn", "+restart"];
+  const valued = ["+balancer", "+ppn", "+restart", "+checkpoint-every"];
   return argv.filter((a, i) => !/^\+p\d+$/.test(a) && a !== "+processes" && a !== "+mixed" && !valued.includes(a) && !valued.includes(argv[i - 1]!));
 }
 

@@ -104,7 +104,8 @@ export interface StartOptions {
    * Checkpoints taken by the runtime itself: `{ everySync: N }` takes an in-memory checkpoint
    * every N-th time the elements of a load-balanced array (`useAtSync`) all wait at their AtSync
    * barrier, and after a PE is lost goes back to the last one by itself, the collections keeping
-   * their ids (see the README's checkpoint section).
+   * their ids (see the README's checkpoint section). Also `+checkpoint-every N` on the command
+   * line, or CHARM4TS_CHECKPOINT_EVERY; this option wins over both.
    */
   checkpoint?: { everySync: number };
 }
@@ -138,12 +139,28 @@ export function spinFrom(options: StartOptions): number {
   return us;
 }
 
-/** How often to checkpoint at AtSync barriers (checkpoint.everySync); 0: never. */
+const EVERY_SYNC_SPELLINGS = "{ checkpoint: { everySync: N } }, +checkpoint-every N or CHARM4TS_CHECKPOINT_EVERY";
+
+/**
+ * How often to checkpoint at AtSync barriers: checkpoint.everySync, else +checkpoint-every N,
+ * else CHARM4TS_CHECKPOINT_EVERY (so a job script arms it without editing the program); 0: never.
+ */
 export function everySyncFrom(options: StartOptions): number {
   const c = options.checkpoint;
-  if (c === undefined) return 0;
+  if (c === undefined) return everySyncOutside();
   const n = c !== null && typeof c === "object" ? c.everySync : undefined;
-  if (typeof n !== "number" || !Number.isInteger(n) || n < 1) throw new CharmError(`checkpoint must be { everySync: N }, N a positive integer (a checkpoint every N-th AtSync barrier), got ${JSON.stringify(c)}`);
+  if (typeof n !== "number" || !Number.isInteger(n) || n < 1) throw new CharmError(`checkpoint must be { everySync: N }, N a positive integer (a checkpoint every N-th AtSync barrier), got ${JSON.stringify(c)} (set it with ${EVERY_SYNC_SPELLINGS})`);
+  return n;
+}
+
+/** +checkpoint-every N on the command line, or CHARM4TS_CHECKPOINT_EVERY (unset or empty: 0, never). */
+function everySyncOutside(): number {
+  const flag = process.argv.indexOf("+checkpoint-every");
+  const [text, where] = flag >= 0 ? [process.argv[flag + 1], "+checkpoint-every"] : [process.env.CHARM4TS_CHECKPOINT_EVERY, "CHARM4TS_CHECKPOINT_EVERY"];
+  if (flag < 0 && (text === undefined || text === "")) return 0;
+  // Digits only: Number() would take "", " 2", "0x10" and "1e1".
+  const n = /^\d+$/.test(text ?? "") ? Number(text) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1) throw new CharmError(`${where} must be a positive integer N (a checkpoint every N-th AtSync barrier), got ${JSON.stringify(text ?? null)} (set it with ${EVERY_SYNC_SPELLINGS}; the option wins)`);
   return n;
 }
 

@@ -5,7 +5,8 @@
  * Every N-th balancing round of an array, its root PE sends the round's plan to the driver
  * instead of to every PE (lb/balancer.ts): each element has called AtSync and waits for
  * resumeFromSync. The driver waits for what is still in flight to land, takes an in-memory
- * checkpoint there (each PE's part also on its buddy), then sends the plan on.
+ * checkpoint there (each PE's part also on its buddy), then sends the plan on (barrier.ts, which
+ * also says how several balanced arrays are saved together).
  *
  * When a PE is lost, the driver goes back to the last in-memory checkpoint by itself: it fetches
  * every part (a lost PE's from its buddy), restarts every PE (a replacement for the lost one),
@@ -18,18 +19,16 @@
  */
 import { CharmError, PeLostError, errorToData } from "../protocol/errors.ts";
 import { DRIVER, type CollectionId, type FutureId } from "../protocol/ids.ts";
-import type { Message } from "../protocol/messages.ts";
 import { encodeValue } from "../protocol/codec.ts";
 import { maybeRt } from "../core/current.ts";
 import { ANY_PE } from "../core/failure.ts";
 import type { FutureState } from "../core/future.ts";
 import type { Runtime } from "../core/runtime.ts";
 import { dropInMemory, everyPe, fetchParts, lastInMemoryCheckpoint, restoreFrom, saveInMemory } from "./driver.ts";
+import { holdPlansOf, stopHolding } from "./barrier.ts";
 
 /** Restarts every PE with the runtime's options; the new driver runtime continues the old one's run, homing the futures `kept`. */
 export type RestartContinuing = (kept: Array<[FutureId, FutureState]>) => Promise<void>;
-
-type LbPlan = Extract<Message, { t: "lbPlan" }>;
 
 interface Armed {
   every: number;
@@ -49,6 +48,7 @@ const GIVE_UP = "charm.restart() starts the runtime again.";
 /** Arms barrier checkpoints and automatic recovery on a runtime just started (also the one a recovery starts). */
 export function armAutoRecovery(runtime: Runtime, every: number, restart: RestartContinuing): void {
   armed = { every, restart };
+  holdPlansOf(runtime, every);
   runtime.failures.holdHanded = true;
   runtime.failures.onLost = (pe, why) => {
     if (!armed) return;
@@ -78,29 +78,12 @@ function afterRecovery(): void {
 export function disarmAutoRecovery(): void {
   armed = undefined;
   recovering = missed = false;
+  stopHolding();
 }
 
 /** Whether automatic recovery is armed (a PE's death is then no reason to end a script). */
 export function autoRecoveryArmed(): boolean {
   return armed !== undefined;
-}
-
-/** Driver: an array's elements all wait at the barrier of a round that is due: checkpoint there, then send the plan on. */
-export async function atBarrier(runtime: Runtime, plan: LbPlan): Promise<void> {
-  const what = `the checkpoint at an AtSync barrier (checkpoint: { everySync: ${armed?.every ?? "?"} })`;
-  try {
-    await saveInMemory(runtime, encodeValue({}, "").v, [plan.cid], what);
-  } catch (err) {
-    if (lost(runtime)) return; // a PE was lost meanwhile: recovery goes back to the checkpoint before
-    runtime.reportUnhandled(errorToData(err, DRIVER, undefined, "checkpoint at AtSync"));
-  }
-  if (lost(runtime)) return;
-  for (let pe = 0; pe < runtime.numPes; pe++) runtime.send(pe, plan);
-  runtime.balancing.applyPlan(plan);
-}
-
-function lost(runtime: Runtime): boolean {
-  return maybeRt() !== runtime || runtime.failures.dead.size > 0;
 }
 
 /** Whether a pending future of the driver carries over a recovery: handed to chares, or not handed anywhere yet. */

@@ -3,6 +3,7 @@
  * own file. The driver asks only at quiescence, so no message is in flight; what quiescence
  * allows but a file can't hold (an entry method suspended at an await, a call waiting for its
  * `when` condition, a reduction or an AtSync round half done) is refused with the element named.
+ * Checkpoints at AtSync barriers ask first (checkHere), so a refusal there writes nothing.
  */
 import { CharmError } from "../protocol/errors.ts";
 import { scopeTarget, type ReductionScope } from "../protocol/ids.ts";
@@ -40,7 +41,7 @@ export function fileName(stem: string, pe: number): string {
 /** Writes this PE's elements; resolves with its manifest entry and the collections seen. */
 export async function saveHere(rt: Runtime, req: SaveRequest): Promise<SaveAnswer> {
   const open = rt.reductions.openScopes();
-  if (open.length) throw new CharmError(`PE ${rt.self} holds a reduction that some elements have contributed to and others not yet (${scopeNames(rt, open)}); checkpoint once every reduction has completed`);
+  if (open.length) throw new CharmError(openReductions(rt, open));
   const name = fileName(req.stem, rt.self);
   const writer = req.inMemory ? ElementWriter.inMemory((bytes) => partMemory(rt, bytes)) : await ElementWriter.create(req.dir, name);
   const collections: SavedCollection[] = [];
@@ -74,13 +75,49 @@ export async function saveHere(rt: Runtime, req: SaveRequest): Promise<SaveAnswe
   }
 }
 
+/** Why an element can't be saved now; `round`: it is in a load-balancing round (a barrier checkpoint skips, see barrier.ts). */
+export interface Unsavable {
+  why: string;
+  round: boolean;
+}
+
+/**
+ * Whether this PE's elements can be saved now, with the arrays `atSync` at their barrier: the
+ * first element in a load-balancing round, else the first reason a save would refuse.
+ */
+export function checkHere(rt: Runtime, atSync: number[]): Unsavable | null {
+  const atBarrier = new Set(atSync);
+  let other: Unsavable | undefined;
+  for (const coll of rt.runner.byId.values()) {
+    if (!coll.created || coll.failed || NOT_SAVED.has(coll.ref.cls)) continue;
+    for (const record of coll.elements.values()) {
+      const problem = unsavable(rt, record, atBarrier);
+      if (problem?.round) return problem;
+      other ??= problem;
+    }
+  }
+  if (other) return other;
+  const open = rt.reductions.openScopes();
+  return open.length ? { why: openReductions(rt, open), round: false } : null;
+}
+
 /** Throws when an element is in the middle of something a checkpoint can't hold. */
 function checkSavable(rt: Runtime, record: ElementRecord, atBarrier: Set<number>): void {
-  if (record.busy === 0 && !record.atSync && record.leaving === undefined && rt.runner.conditions.count(record) === 0) return; // the usual case, without the message
+  const problem = unsavable(rt, record, atBarrier);
+  if (problem) throw new CharmError(problem.why);
+}
+
+function unsavable(rt: Runtime, record: ElementRecord, atBarrier: Set<number>): Unsavable | undefined {
+  if (record.busy === 0 && !record.atSync && record.leaving === undefined && rt.runner.conditions.count(record) === 0) return undefined; // the usual case, without the message
   const now = `${record.label} on PE ${rt.self}`;
-  if (record.busy > 0) throw new CharmError(`${now} is suspended in an async entry method (at an await); checkpoint when no entry method is waiting`);
-  if (rt.runner.conditions.count(record) > 0) throw new CharmError(`${now} has calls waiting for their when-condition; checkpoint once they have run`);
-  if ((record.atSync && !atBarrier.has(record.ref.cid)) || record.leaving !== undefined) throw new CharmError(`${now} is in a load-balancing round (it called AtSync or is moving); checkpoint after resumeFromSync`);
+  if (record.busy > 0) return { why: `${now} is suspended in an async entry method (at an await); checkpoint when no entry method is waiting`, round: false };
+  if (rt.runner.conditions.count(record) > 0) return { why: `${now} has calls waiting for their when-condition; checkpoint once they have run`, round: false };
+  if ((record.atSync && !atBarrier.has(record.ref.cid)) || record.leaving !== undefined) return { why: `${now} is in a load-balancing round (it called AtSync or is moving); checkpoint after resumeFromSync`, round: true };
+  return undefined;
+}
+
+function openReductions(rt: Runtime, open: ReductionScope[]): string {
+  return `PE ${rt.self} holds a reduction that some elements have contributed to and others not yet (${scopeNames(rt, open)}); checkpoint once every reduction has completed`;
 }
 
 function scopeNames(rt: Runtime, scopes: ReductionScope[]): string {

@@ -1,9 +1,9 @@
 /** The checkpoint and restore steps an endpoint runs for the driver (loaded on first use: on-demand.ts). */
 import type { Message } from "../protocol/messages.ts";
 import type { Runtime } from "../core/runtime.ts";
-import { saveHere, type SaveRequest } from "./save.ts";
+import { checkHere, saveHere, type SaveRequest } from "./save.ts";
 import { fetchPart, keepPart } from "./memory.ts";
-import { atBarrier } from "./auto.ts";
+import { atBarrier } from "./barrier.ts";
 import type { CollectionId } from "../protocol/ids.ts";
 import { abortHere, hooksHere, installHere, loadHere, placeHere, type InstallRequest, type LoadRequest, type Placed } from "./load.ts";
 
@@ -21,6 +21,7 @@ export function runStep(rt: Runtime, msg: CkptMsg): unknown {
     case "keep": { const k = msg.v as { pe: number; stem: string; data: Uint8Array }; return keepPart(k.pe, k.stem, k.data); }
     case "fetch": { const f = msg.v as { pe: number; stem: string }; return fetchPart(rt, f.pe, f.stem); }
     case "barrier": return atBarrier(rt, msg.v as Extract<Message, { t: "lbPlan" }>);
+    case "check": return checkHere(rt, msg.v as number[]);
     case "resume": return rt.balancing.resumeRestored(msg.v as CollectionId[]);
   }
 }

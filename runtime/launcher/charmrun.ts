@@ -18,13 +18,14 @@ const JOB_TIMEOUT_MS = 120_000;
 
 const ENTRY = Symbol.for("charm4ts.entryModule");
 
-const USAGE = `usage: charmrun [+pN] [+processes | +mixed] [+ppn N] [+balancer NAME] [+restart DIR] [++nodelist FILE | ++hosts a,b] program.ts [args…]
+const USAGE = `usage: charmrun [+pN] [+processes | +mixed] [+ppn N] [+balancer NAME] [+restart DIR] [+checkpoint-every N] [++nodelist FILE | ++hosts a,b] program.ts [args…]
   +pN         number of PEs (default: CHARM4TS_PES, else the cores this process may use: CPU affinity and cgroup quota; with hosts, one per host)
   +processes  one process per PE, over ZeroMQ TCP (default: worker threads; or CHARM4TS_TRANSPORT)
   +mixed      half the PEs worker threads of this process, the others processes (CHARM4TS_LOCAL_PES sets how many are threads)
   +ppn N      PEs per process, one worker thread each, with +processes or +mixed (or CHARM4TS_PPN)
   +balancer   load-balancing strategy for arrays with useAtSync: greedy, refine, rotate, random, none (or CHARM4TS_BALANCER)
   +restart DIR  restore the checkpoint in DIR (made by charm.checkpoint, on any number of PEs) before main runs; main finds its named values in charm.restored()
+  +checkpoint-every N  an in-memory checkpoint every N-th AtSync barrier of each load-balanced array, and recovery from a lost PE by itself, as charm.start's { checkpoint: { everySync: N } } (which wins; or CHARM4TS_CHECKPOINT_EVERY)
   ++nodelist FILE   start the PEs over ssh on the hosts of FILE (Charm++'s \`group main\` / \`host NAME\` lines, or one host a line)
   ++nodegroup NAME  the nodelist's group to use (default main)
   ++hosts a,b       start the PEs over ssh on these hosts (or CHARM4TS_HOSTS); PE process i runs on host i mod the number of hosts
@@ -43,6 +44,7 @@ const VALUED: Record<string, string | undefined> = {
   "+balancer": "CHARM4TS_BALANCER",
   "+ppn": "CHARM4TS_PPN",
   "+restart": "CHARM4TS_RESTART",
+  "+checkpoint-every": "CHARM4TS_CHECKPOINT_EVERY",
   "++nodelist": undefined,
   "++nodegroup": undefined,
   "++hosts": "CHARM4TS_HOSTS",
@@ -70,6 +72,9 @@ for (let i = 0; i < flags.length; i++) {
     values.set(flag, value);
   } else { process.stderr.write(`charmrun: unknown option ${flag}\n`); usage(); }
 }
+// Refused here, before compiling, with the flag's own name (the runtime checks it again, as the variable).
+const every = values.get("+checkpoint-every");
+if (every !== undefined && !(/^\d+$/.test(every) && Number(every) >= 1)) { process.stderr.write(`charmrun: +checkpoint-every needs a positive integer N (a checkpoint every N-th AtSync barrier), got ${JSON.stringify(every)}\n`); usage(); }
 if (values.has("++nodelist") && values.has("++hosts")) { process.stderr.write("charmrun: give ++nodelist or ++hosts, not both\n"); usage(); }
 const program = rest[0];
 if (!program || program === "--help" || program === "-h") usage();

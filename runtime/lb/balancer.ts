@@ -187,7 +187,7 @@ export class Balancing {
     history.push({ round: history.length, balancer: name, before, after, moved: moves.length, ms: performance.now() - c.started });
     const msg: Extract<Message, { t: "lbPlan" }> = { t: "lbPlan", cid: ref.cid, moves };
     if (this.holdEvery > 0 && history.length % this.holdEvery === 0) {
-      this.rt.send(DRIVER, { t: "ckpt", step: "barrier", v: msg }); // the driver sends it on once the checkpoint is taken
+      this.rt.send(DRIVER, { t: "ckpt", step: "barrier", v: msg }); // the driver sends it on once the checkpoint is taken or skipped
       return;
     }
     for (let pe = 0; pe < this.rt.numPes; pe++) this.rt.send(pe, msg);

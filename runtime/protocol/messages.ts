@@ -141,8 +141,8 @@ export type Message =
   | { t: "ping"; n: number }
   | { t: "pong"; n: number; pe: Endpoint }
   // charm.checkpoint / charm.restore: one step of saving or restoring, run by runtime/checkpoint/steps.ts;
-  // "every", "barrier" and "resume" are the checkpoints at AtSync barriers (checkpoint/auto.ts).
-  | { t: "ckpt"; step: "save" | "load" | "install" | "place" | "hooks" | "abort" | "keep" | "fetch" | "every" | "barrier" | "resume"; v: unknown; fid?: FutureId }
+  // "every", "barrier", "check" and "resume" are the checkpoints at AtSync barriers (checkpoint/auto.ts, barrier.ts).
+  | { t: "ckpt"; step: "save" | "load" | "install" | "place" | "hooks" | "abort" | "keep" | "fetch" | "every" | "barrier" | "check" | "resume"; v: unknown; fid?: FutureId }
   | { t: "stop" };
 
 /** Messages that quiescence detection does not count (they are its own traffic or lifecycle). */

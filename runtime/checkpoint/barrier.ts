@@ -1,0 +1,123 @@
+/**
+ * The driver's side of checkpoints at AtSync barriers (`checkpoint: { everySync }`): the plan of
+ * an array's due round comes here instead of going to the PEs (lb/balancer.ts), so its elements
+ * wait at their barrier while the checkpoint is taken; then the plan goes on.
+ *
+ * A program may balance several arrays that step independently, and a checkpoint can't hold an
+ * array mid-round (some elements called AtSync, the round unfinished). So a due plan is held until
+ * quiescence — nothing in flight, nothing running — and then every other array is either:
+ * - out of a round (finished, or waiting for something else): saved as it is;
+ * - at a due barrier of its own, its plan held here too: saved with this one, both at their
+ *   barriers (the save's `atSync` lists them), and recovery resumes both;
+ * - stuck mid-round: an element waits for what only the driver's program, or an array held here,
+ *   can send. Holding on could deadlock (the program may await the held array before it unblocks
+ *   the other), so that checkpoint is skipped and the plans go on; the next due barrier tries
+ *   again, and after SKIPS_BEFORE_WARNING skipped in a row the program is warned, once.
+ * Quiescence can't come while another array still steps: a held plan lets the others run on to
+ * their own due barrier (at most everySync rounds away), so independent arrays end up saved
+ * together, at one moment, instead of each refusing the other.
+ *
+ * Every plan held is sent on, whatever the checkpoint's outcome, unless a PE was lost meanwhile:
+ * then recovery replaces the runtime (auto.ts), and the held round goes with it.
+ */
+import { CharmError, errorToData } from "../protocol/errors.ts";
+import { DRIVER } from "../protocol/ids.ts";
+import type { Message } from "../protocol/messages.ts";
+import { encodeValue } from "../protocol/codec.ts";
+import { maybeRt } from "../core/current.ts";
+import type { Runtime } from "../core/runtime.ts";
+import { everyPe, saveInMemory } from "./driver.ts";
+import type { Unsavable } from "./save.ts";
+
+type LbPlan = Extract<Message, { t: "lbPlan" }>;
+
+/** Due barrier checkpoints skipped in a row (an array stuck mid-round) before the program is warned. */
+export const SKIPS_BEFORE_WARNING = 5;
+
+interface Holding {
+  readonly runtime: Runtime;
+  readonly every: number;
+  /** Plans of due rounds not yet sent on. */
+  readonly plans: LbPlan[];
+  /** A checkpoint is being taken for the plans held: the next plan waits for it, then goes in the next. */
+  taking: boolean;
+  /** Due barrier checkpoints skipped since the last one taken. */
+  skipped: number;
+}
+
+let holding: Holding | undefined;
+// Once per program, not per runtime: a recovery's runtime doesn't warn again.
+let warned = false;
+
+/** A runtime just armed (auto.ts): its due plans are held here; those held for a runtime left behind go with it. */
+export function holdPlansOf(runtime: Runtime, every: number): void {
+  holding = { runtime, every, plans: [], taking: false, skipped: 0 };
+}
+
+/** Automatic checkpoints are off (a shutdown): nothing is held any more. */
+export function stopHolding(): void {
+  holding = undefined;
+  warned = false;
+}
+
+/** Driver: an array's elements all wait at the barrier of a due round; the checkpoint is taken (or skipped), then the plan goes on. */
+export async function atBarrier(runtime: Runtime, plan: LbPlan): Promise<void> {
+  const h = holding?.runtime === runtime ? holding : undefined;
+  if (!h) {
+    if (!lost(runtime)) sendOn(runtime, plan);
+    return;
+  }
+  h.plans.push(plan);
+  if (h.taking) return;
+  h.taking = true;
+  try {
+    // A plan that came while a checkpoint was saved (the program sent something meanwhile) gets the next.
+    while (h.plans.length > 0 && !lost(runtime)) await takeAtQuiescence(h);
+  } finally {
+    h.taking = false;
+  }
+}
+
+/** Waits for quiescence, checkpoints every array whose plan is held then (unless one is stuck mid-round), and sends their plans on. */
+async function takeAtQuiescence(h: Holding): Promise<void> {
+  const { runtime } = h;
+  await runtime.quiescence.whenQuiet();
+  if (lost(runtime)) return;
+  const plans = h.plans.splice(0);
+  const cids = plans.map((p) => p.cid);
+  const what = `the checkpoint at an AtSync barrier (checkpoint: { everySync: ${h.every} })`;
+  try {
+    // Asked before anything is written: a save refused half-way would leave some PEs a part of it.
+    const answers = (await everyPe<Unsavable | null>(runtime, "check", () => cids, what)).filter((a) => a !== null);
+    const problem = answers.find((a) => a.round) ?? answers[0];
+    if (problem) skip(h, problem, what);
+    else {
+      await saveInMemory(runtime, encodeValue({}, "").v, cids, what);
+      h.skipped = 0;
+    }
+  } catch (err) {
+    if (lost(runtime)) return; // recovery goes back to the checkpoint before
+    runtime.reportUnhandled(errorToData(err, DRIVER, undefined, "checkpoint at AtSync"));
+  }
+  if (lost(runtime)) return;
+  for (const plan of plans) sendOn(runtime, plan);
+}
+
+/** A due checkpoint that can't be taken: an array mid-round skips it quietly; anything else is an error. */
+function skip(h: Holding, problem: Unsavable, what: string): void {
+  if (!problem.round) h.runtime.reportUnhandled(errorToData(new CharmError(`${what}: ${problem.why}`), DRIVER, undefined, "checkpoint at AtSync"));
+  if (++h.skipped < SKIPS_BEFORE_WARNING || warned) return;
+  warned = true;
+  const remedy = problem.round ? "A barrier checkpoint is taken when every load-balanced array is at a due barrier or out of a round: let the other arrays' rounds finish." : "See the errors reported with each.";
+  process.stderr.write(`charm4ts: warning: ${what} was skipped at the last ${h.skipped} due barriers (last: ${problem.why}); a PE lost now goes back to the last checkpoint taken, or can't be recovered if none was. ${remedy}\n`);
+}
+
+function sendOn(runtime: Runtime, plan: LbPlan): void {
+  for (let pe = 0; pe < runtime.numPes; pe++) runtime.send(pe, plan);
+  runtime.balancing.applyPlan(plan);
+}
+
+/** The runtime was replaced or lost a PE: recovery takes over. */
+function lost(runtime: Runtime): boolean {
+  return maybeRt() !== runtime || runtime.failures.dead.size > 0;
+}
