@@ -146,17 +146,22 @@ async function start(mainOrOptions?: MainFunction | StartOptions, maybeOptions?:
   const options = (typeof mainOrOptions === "object" ? mainOrOptions : maybeOptions) ?? {};
   if (maybeRt()) throw new CharmError("the runtime is already running; call charm.shutdown() before starting it again");
   scriptMode = main !== undefined;
-  // PE threads started ahead of this start (charmrun, the kernel: driver/prestart.ts) that it
-  // didn't adopt (another number of PEs, PE processes, a start that failed) end now.
-  await bootPes(options).finally(discardPrestarted);
-  const restartDir = restartFrom(options);
   restoredValues = undefined;
   if (!main) {
+    await bootPes(options).finally(discardPrestarted);
+    const restartDir = restartFrom(options);
     if (restartDir) restoredValues = await restore(restartDir);
     return;
   }
-  const args = options.args ?? withoutRuntimeFlags(process.argv.slice(1));
+  // A script's start that fails (a wrong option or environment variable, a PE that can't boot)
+  // ends it as an error of main does: the message alone, exit 1, not an unhandled rejection
+  // that prints the runtime's own frames.
   try {
+    // PE threads started ahead of this start (charmrun, the kernel: driver/prestart.ts) that it
+    // didn't adopt (another number of PEs, PE processes, a start that failed) end now.
+    await bootPes(options).finally(discardPrestarted);
+    const args = options.args ?? withoutRuntimeFlags(process.argv.slice(1));
+    const restartDir = restartFrom(options);
     if (restartDir) restoredValues = await restore(restartDir);
     await main(args);
     const runtime = maybeRt();

@@ -128,7 +128,11 @@ export function restartFrom(options: StartOptions): string | undefined {
 export function balancerFrom(options: StartOptions): string {
   const flag = process.argv.indexOf("+balancer");
   const name = options.balancer ?? (flag >= 0 ? process.argv[flag + 1] : undefined) ?? process.env.CHARM4TS_BALANCER ?? "greedy";
-  return checkBalancerName(name);
+  try {
+    return checkBalancerName(name);
+  } catch (err) {
+    throw new CharmError(`${(err as Error).message} (set it with { balancer }, +balancer NAME or CHARM4TS_BALANCER)`);
+  }
 }
 
 /** The spin window in µs: spinUs, CHARM4TS_SPIN_US, or the default (see StartOptions.spinUs). */

@@ -97,6 +97,15 @@ describe("a script that doesn't ask for checkpoints, run by charmrun", () => {
   it("CHARM4TS_CHECKPOINT_EVERY=2x: the script stops at start with the reason", async () => {
     const { code, stdout, stderr } = await charmrun({ CHARM4TS_CHECKPOINT_EVERY: "2x" }, "+p2", PROGRAM, "lose", tempDir("every-script"));
     expect(stderr).toContain(`CHARM4TS_CHECKPOINT_EVERY must be a positive integer N (a checkpoint every N-th AtSync barrier), got "2x" ${SPELLINGS}`);
+    expectNoRuntimeFrames(stderr);
+    expect(stdout).toBe("");
+    expect(code).toBe(1);
+  }, 90_000);
+
+  it("a wrong start option from the environment (CHARM4TS_BALANCER): the reason and how to set it, none of the runtime's frames", async () => {
+    const { code, stdout, stderr } = await charmrun({ CHARM4TS_BALANCER: "bogus" }, "+p2", PROGRAM, "lose", tempDir("every-script"));
+    expect(stderr).toMatch(/^CharmError: unknown balancer "bogus"; known: greedy, .*\(set it with \{ balancer \}, \+balancer NAME or CHARM4TS_BALANCER\)\n/);
+    expectNoRuntimeFrames(stderr);
     expect(stdout).toBe("");
     expect(code).toBe(1);
   }, 90_000);
@@ -109,3 +118,8 @@ describe("a script that doesn't ask for checkpoints, run by charmrun", () => {
     expect(stderr).toMatch(/^charm4ts: warning: the checkpoint at an AtSync barrier \(checkpoint: \{ everySync: 1 \}\) was skipped at the last 5 due barriers \(last: Cell\[\d\] on PE \d is in a load-balancing round \(it called AtSync or is moving\); checkpoint after resumeFromSync\); a PE lost now goes back to the last checkpoint taken, or can't be recovered if none was\. .*\n$/);
   }, 90_000);
 });
+
+/** A start that fails in a script reports like an error of main: no unhandled rejection, no frame of the runtime's bundles. */
+function expectNoRuntimeFrames(stderr: string): void {
+  expect(stderr).not.toMatch(/dist\/|node:internal|Node\.js v\d/);
+}
