@@ -283,7 +283,7 @@ export class WireReader {
             const fid = int(w[i + 1]!);
             const mode = w[i + 2]!;
             const r = w[i + 3] === 1 ? 1 : undefined;
-            const argc = w[i + 4]!;
+            const argc = this.count(w[i + 4]!);
             this.i = i + 5;
             const a: unknown[] = new Array(argc);
             for (let k = 0; k < argc; k++) a[k] = this.value();
@@ -296,7 +296,7 @@ export class WireReader {
             const idx0 = int(w[i]!);
             const ack = int(w[i + 1]!);
             const r = w[i + 2] === 1 ? 1 : undefined;
-            const argc = w[i + 3]!;
+            const argc = this.count(w[i + 3]!);
             this.i = i + 4;
             const a: unknown[] = new Array(argc);
             for (let k = 0; k < argc; k++) a[k] = this.value();
@@ -323,6 +323,12 @@ export class WireReader {
     }
   }
 
+  /** A count read from the words: each item takes at least one more word, so more than are left is a corrupt batch (not a loop of billions). */
+  private count(n: number): number {
+    if (!(n >= 0 && n <= this.w.length - this.i)) throw new Error(`corrupt message batch (a count of ${n} with ${this.w.length - this.i} words left)`);
+    return n;
+  }
+
   private value(): unknown {
     const w = this.w;
     switch (w[this.i++]) {
@@ -344,7 +350,7 @@ export class WireReader {
     const cls = table[w[i + 1]!] as string;
     const kind = table[w[i + 2]!] as CollectionKind;
     const pe = int(w[i + 3]!);
-    const len = w[i + 4]!;
+    const len = w[i + 4]! < 0 ? -1 : this.count(w[i + 4]!);
     i += 5;
     let idx: number[] | undefined;
     if (len >= 0) {
