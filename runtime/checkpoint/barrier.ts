@@ -19,7 +19,13 @@
  *
  * Every plan held is sent on, whatever the checkpoint's outcome, unless a PE was lost meanwhile:
  * then recovery replaces the runtime (auto.ts), and the held round goes with it.
+ *
+ * Quiescence may never come: a chare sleeping in a loop (`charm.sleep` counts as a message in
+ * flight), a stream of messages that never pauses. So the wait is bounded (QUIET_WAIT_MS): past
+ * it, that checkpoint is skipped, the plans go on, and the program is warned at once (a stall of
+ * that length at every due barrier is worth knowing about) — the array never waits for good.
  */
+import { clearTimeout, setTimeout } from "node:timers"; // not the globals: a cell may have replaced those
 import { CharmError, errorToData } from "../protocol/errors.ts";
 import { DRIVER } from "../protocol/ids.ts";
 import type { Message } from "../protocol/messages.ts";
@@ -33,6 +39,15 @@ type LbPlan = Extract<Message, { t: "lbPlan" }>;
 
 /** Due barrier checkpoints skipped in a row (an array stuck mid-round) before the program is warned. */
 export const SKIPS_BEFORE_WARNING = 5;
+
+/** How long a due barrier's plans are held waiting for quiescence before that checkpoint is skipped. */
+export const QUIET_WAIT_MS = 5000;
+let quietWait = QUIET_WAIT_MS;
+
+/** Tests: a shorter wait for quiescence (undefined: back to QUIET_WAIT_MS). */
+export function setQuietWait(ms: number | undefined): void {
+  quietWait = ms ?? QUIET_WAIT_MS;
+}
 
 interface Holding {
   readonly runtime: Runtime;
@@ -48,6 +63,7 @@ interface Holding {
 let holding: Holding | undefined;
 // Once per program, not per runtime: a recovery's runtime doesn't warn again.
 let warned = false;
+let warnedBusy = false;
 
 /** A runtime just armed (auto.ts): its due plans are held here; those held for a runtime left behind go with it. */
 export function holdPlansOf(runtime: Runtime, every: number): void {
@@ -57,7 +73,7 @@ export function holdPlansOf(runtime: Runtime, every: number): void {
 /** Automatic checkpoints are off (a shutdown): nothing is held any more. */
 export function stopHolding(): void {
   holding = undefined;
-  warned = false;
+  warned = warnedBusy = false;
 }
 
 /** Driver: an array's elements all wait at the barrier of a due round; the checkpoint is taken (or skipped), then the plan goes on. */
@@ -81,11 +97,19 @@ export async function atBarrier(runtime: Runtime, plan: LbPlan): Promise<void> {
 /** Waits for quiescence, checkpoints every array whose plan is held then (unless one is stuck mid-round), and sends their plans on. */
 async function takeAtQuiescence(h: Holding): Promise<void> {
   const { runtime } = h;
-  await runtime.quiescence.whenQuiet();
+  const quiet = await quietWithin(runtime, quietWait);
   if (lost(runtime)) return;
   const plans = h.plans.splice(0);
   const cids = plans.map((p) => p.cid);
   const what = `the checkpoint at an AtSync barrier (checkpoint: { everySync: ${h.every} })`;
+  if (!quiet) {
+    if (!warnedBusy) {
+      warnedBusy = true;
+      process.stderr.write(`charm4ts: warning: ${what} was skipped: the runtime wasn't quiescent within ${quietWait / 1000} s (the array waited at its barrier meanwhile). A checkpoint needs a moment with no message in flight: a chare sleeping in a loop (charm.sleep) or messages that never pause prevent it. Until one is taken, a lost PE goes back to the last checkpoint taken, or can't be recovered if none was.\n`);
+    }
+    for (const plan of plans) sendOn(runtime, plan);
+    return;
+  }
   try {
     // Asked before anything is written: a save refused half-way would leave some PEs a part of it.
     const answers = (await everyPe<Unsavable | null>(runtime, "check", () => cids, what)).filter((a) => a !== null);
@@ -110,6 +134,17 @@ function skip(h: Holding, problem: Unsavable, what: string): void {
   warned = true;
   const remedy = problem.round ? "A barrier checkpoint is taken when every load-balanced array is at a due barrier or out of a round: let the other arrays' rounds finish." : "See the errors reported with each.";
   process.stderr.write(`charm4ts: warning: ${what} was skipped at the last ${h.skipped} due barriers (last: ${problem.why}); a PE lost now goes back to the last checkpoint taken, or can't be recovered if none was. ${remedy}\n`);
+}
+
+/** Whether the runtime is quiescent within `ms` (the wait for it goes on, harmlessly, if not). */
+async function quietWithin(runtime: Runtime, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => { timer = setTimeout(resolve, ms, false); });
+  try {
+    return await Promise.race([runtime.quiescence.whenQuiet().then(() => true as const), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function sendOn(runtime: Runtime, plan: LbPlan): void {

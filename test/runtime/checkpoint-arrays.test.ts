@@ -5,7 +5,8 @@
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { charm, Future, type RemoteError } from "../../runtime/index.ts";
-import { Cell, type Stall } from "./fixtures/sync-sim.ts";
+import { Cell, Dozer, type Stall } from "./fixtures/sync-sim.ts";
+import { setQuietWait } from "../../runtime/checkpoint/barrier.ts";
 import { bounded, runtimeState } from "../bounded.ts";
 import { tempDir } from "../temp-dir.ts";
 
@@ -107,3 +108,44 @@ describe.each([2, 3, 5])("everySync with an array stuck mid-round on %i PEs", (n
     expect([finished, unstuck]).toEqual(await straight());
   }, 120_000);
 });
+
+describe.each([2, 3, 5])("everySync while the runtime is never quiescent, on %i PEs", (numPes) => {
+  afterEach(() => setQuietWait(undefined));
+
+  it("a chare sleeping in a loop: each due checkpoint is skipped after the bounded wait, with one warning, and the array finishes", async () => {
+    setQuietWait(200);
+    await charm.start({ numPes, modules: [fixtures], checkpoint: { everySync: 2 } });
+    const errors = unhandled();
+    const warnings: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string | Uint8Array, ...rest: any[]) => {
+      if (String(chunk).startsWith("charm4ts: warning")) warnings.push(String(chunk));
+      return write(chunk as any, ...rest);
+    }) as typeof process.stderr.write;
+    try {
+      const dozer = charm.chare(Dozer);
+      const [started, dozed] = [new Future<number>(), new Future<number>()];
+      dozer.doze(started, dozed);
+      await waitFor(started, "the dozer's first nap");
+      const done = new Future<number[]>();
+      ring(10).run(STEPS, done);
+      // Without the bounded wait the ring waited at its first due barrier for good.
+      const values = await waitFor(done, "the ring of 10 to finish while a chare dozes");
+      dozer.stop();
+      expect(await waitFor(dozed, "the dozer to stop")).toBeGreaterThan(1);
+      expect(errors.map((e) => e.message)).toEqual([]);
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatch(/^charm4ts: warning: the checkpoint at an AtSync barrier \(checkpoint: \{ everySync: 2 \}\) was skipped: the runtime wasn't quiescent within 0\.2 s .*charm\.sleep/);
+      expect(values).toEqual(await straightOne());
+    } finally {
+      process.stderr.write = write;
+    }
+  }, 120_000);
+});
+
+/** What an uninterrupted ring of 10 ends with after STEPS steps. */
+async function straightOne(): Promise<number[]> {
+  const a = new Future<number[]>();
+  ring(10).run(STEPS, a);
+  return waitFor(a, "an uninterrupted ring of 10");
+}
