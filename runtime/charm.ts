@@ -148,22 +148,15 @@ async function start(mainOrOptions?: MainFunction | StartOptions, maybeOptions?:
   scriptMode = main !== undefined;
   restoredValues = undefined;
   if (!main) {
-    await bootPes(options).finally(discardPrestarted);
-    const restartDir = restartFrom(options);
-    if (restartDir) restoredValues = await restore(restartDir);
+    await bootAndRestore(options);
     return;
   }
   // A script's start that fails (a wrong option or environment variable, a PE that can't boot)
   // ends it as an error of main does: the message alone, exit 1, not an unhandled rejection
   // that prints the runtime's own frames.
   try {
-    // PE threads started ahead of this start (charmrun, the kernel: driver/prestart.ts) that it
-    // didn't adopt (another number of PEs, PE processes, a start that failed) end now.
-    await bootPes(options).finally(discardPrestarted);
-    const args = options.args ?? withoutRuntimeFlags(process.argv.slice(1));
-    const restartDir = restartFrom(options);
-    if (restartDir) restoredValues = await restore(restartDir);
-    await main(args);
+    await bootAndRestore(options);
+    await main(options.args ?? withoutRuntimeFlags(process.argv.slice(1)));
     const runtime = maybeRt();
     if (!runtime) return; // main called charm.exit()
     await runtime.quiescence.whenQuiet(); // a program ends by itself once main returned and all is quiet
@@ -172,6 +165,15 @@ async function start(mainOrOptions?: MainFunction | StartOptions, maybeOptions?:
     process.stderr.write(`${describeError(err)}\n`);
     await exitProgram(1);
   }
+}
+
+/** Boots the PEs, then restores the checkpoint the options name (restart, +restart DIR, CHARM4TS_RESTART), if any. */
+async function bootAndRestore(options: StartOptions): Promise<void> {
+  // PE threads started ahead of this start (charmrun, the kernel: driver/prestart.ts) that it
+  // didn't adopt (another number of PEs, PE processes, a start that failed) end now.
+  await bootPes(options).finally(discardPrestarted);
+  const restartDir = restartFrom(options);
+  if (restartDir) restoredValues = await restore(restartDir);
 }
 
 /** Stops the PEs and starts them again (same modules, definitions and options, but for those given; a new transport drops the old one's). */

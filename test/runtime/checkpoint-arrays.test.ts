@@ -32,10 +32,15 @@ function stallAt(pe: number, step: number): Stall {
 
 /** What two uninterrupted rings of 10 and 7 cells end with after STEPS steps. */
 async function straight(): Promise<[number[], number[]]> {
-  const [a, b] = [new Future<number[]>(), new Future<number[]>()];
-  ring(10).run(STEPS, a);
-  ring(7).run(STEPS, b);
-  return [await waitFor(a, "an uninterrupted ring of 10"), await waitFor(b, "an uninterrupted ring of 7")];
+  const [a, b] = [straightRing(10), straightRing(7)];
+  return [await a, await b];
+}
+
+/** What an uninterrupted ring of `n` cells ends with after STEPS steps. */
+function straightRing(n: number): Promise<number[]> {
+  const done = new Future<number[]>();
+  ring(n).run(STEPS, done);
+  return waitFor(done, `an uninterrupted ring of ${n}`);
 }
 
 /** Errors nobody awaited, from now on. */
@@ -136,16 +141,9 @@ describe.each([2, 3, 5])("everySync while the runtime is never quiescent, on %i 
       expect(errors.map((e) => e.message)).toEqual([]);
       expect(warnings).toHaveLength(1);
       expect(warnings[0]).toMatch(/^charm4ts: warning: the checkpoint at an AtSync barrier \(checkpoint: \{ everySync: 2 \}\) was skipped: the runtime wasn't quiescent within 0\.2 s .*charm\.sleep/);
-      expect(values).toEqual(await straightOne());
+      expect(values).toEqual(await straightRing(10));
     } finally {
       process.stderr.write = write;
     }
   }, 120_000);
 });
-
-/** What an uninterrupted ring of 10 ends with after STEPS steps. */
-async function straightOne(): Promise<number[]> {
-  const a = new Future<number[]>();
-  ring(10).run(STEPS, a);
-  return waitFor(a, "an uninterrupted ring of 10");
-}
