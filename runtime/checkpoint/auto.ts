@@ -25,7 +25,7 @@ import { ANY_PE } from "../core/failure.ts";
 import type { FutureState } from "../core/future.ts";
 import type { Runtime } from "../core/runtime.ts";
 import { dropInMemory, everyPe, fetchParts, lastInMemoryCheckpoint, restoreFrom, saveInMemory } from "./driver.ts";
-import { holdPlansOf, stopHolding } from "./barrier.ts";
+import { holdPlansOf, releaseHeld, stopHolding } from "./barrier.ts";
 
 /** Restarts every PE with the runtime's options; the new driver runtime continues the old one's run, homing the futures `kept`. */
 export type RestartContinuing = (kept: Array<[FutureId, FutureState]>) => Promise<void>;
@@ -156,6 +156,8 @@ async function recoverByItself(old: Runtime, pe: number, why: string): Promise<v
 /** Recovery can't happen (`reason`, a sentence): futures kept for it reject, saying why; later deaths reject at once. */
 function giveUp(runtime: Runtime, pe: number, why: string, reason: string, kept?: Array<[FutureId, FutureState]>): void {
   runtime.failures.holdHanded = false;
+  PeLostError.remedy = GIVE_UP; // nothing goes back by itself any more
+  releaseHeld(runtime);
   const waiting = kept ?? [...runtime.futures].filter(([, s]) => s.status === "pending" && handed(s));
   for (const [fid, state] of waiting) {
     if (!handed(state)) continue;

@@ -18,7 +18,9 @@
  * together, at one moment, instead of each refusing the other.
  *
  * Every plan held is sent on, whatever the checkpoint's outcome, unless a PE was lost meanwhile:
- * then recovery replaces the runtime (auto.ts), and the held round goes with it.
+ * then recovery replaces the runtime (auto.ts), and the held round goes with it. A recovery that
+ * gives up leaves the runtime as it is: what was held goes on to the PEs still alive, and nothing
+ * more is held (an array with no element on the lost PE steps on, as in a runtime never armed).
  *
  * Quiescence may never come: a chare sleeping in a loop (`charm.sleep` counts as a message in
  * flight), a stream of messages that never pauses. So the wait is bounded (QUIET_WAIT_MS): past
@@ -76,6 +78,14 @@ export function stopHolding(): void {
   warned = warnedBusy = false;
 }
 
+/** Recovery gave up on `runtime`: the plans held for it go on, and later ones go straight through. */
+export function releaseHeld(runtime: Runtime): void {
+  const h = holding?.runtime === runtime ? holding : undefined;
+  if (!h) return;
+  holding = undefined;
+  for (const plan of h.plans.splice(0)) sendOn(runtime, plan);
+}
+
 /** Driver: an array's elements all wait at the barrier of a due round; the checkpoint is taken (or skipped), then the plan goes on. */
 export async function atBarrier(runtime: Runtime, plan: LbPlan): Promise<void> {
   const h = holding?.runtime === runtime ? holding : undefined;
@@ -100,6 +110,8 @@ async function takeAtQuiescence(h: Holding): Promise<void> {
   const quiet = await quietWithin(runtime, quietWait);
   if (lost(runtime)) return;
   const plans = h.plans.splice(0);
+  // Lost meanwhile: the plans stay held, for the recovery to drop or, if it gives up, to send on.
+  const keep = () => h.plans.unshift(...plans);
   const cids = plans.map((p) => p.cid);
   const what = `the checkpoint at an AtSync barrier (checkpoint: { everySync: ${h.every} })`;
   if (!quiet) {
@@ -120,10 +132,10 @@ async function takeAtQuiescence(h: Holding): Promise<void> {
       h.skipped = 0;
     }
   } catch (err) {
-    if (lost(runtime)) return; // recovery goes back to the checkpoint before
+    if (lost(runtime)) return keep(); // recovery goes back to the checkpoint before
     runtime.reportUnhandled(errorToData(err, DRIVER, undefined, "checkpoint at AtSync"));
   }
-  if (lost(runtime)) return;
+  if (lost(runtime)) return keep();
   for (const plan of plans) sendOn(runtime, plan);
 }
 
@@ -152,7 +164,7 @@ function sendOn(runtime: Runtime, plan: LbPlan): void {
   runtime.balancing.applyPlan(plan);
 }
 
-/** The runtime was replaced or lost a PE: recovery takes over. */
+/** The runtime was replaced, or lost a PE that recovery is (or will be) dealing with. */
 function lost(runtime: Runtime): boolean {
-  return maybeRt() !== runtime || runtime.failures.dead.size > 0;
+  return maybeRt() !== runtime || (runtime.failures.dead.size > 0 && runtime.failures.holdHanded);
 }

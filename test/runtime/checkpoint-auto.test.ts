@@ -140,6 +140,8 @@ describe.each(["threads", "processes"] as const)("everySync over %s: what can't 
     await expect(done).rejects.toThrow(/lost before the first checkpoint at an AtSync barrier \(checkpoint: \{ everySync: 4 \}\)/);
     const status = await waitFor(charm.status(), "charm.status() after the failed recovery");
     expect(status.pes.length + status.dead.size).toBe(3); // the lost PE listed as dead (a thread restarted in place: alive again)
+    // What a PeLostError advises now: nothing goes back by itself any more.
+    if (transport === "processes") expect(() => charm.array(Cell, 2, { args: [2] }).run(0, new Future())).toThrow(/The PE's chares are lost: charm\.restart\(\) starts the runtime again\.$/);
   }, 120_000);
 });
 
