@@ -111,7 +111,7 @@ async function takeAtQuiescence(h: Holding): Promise<void> {
   if (lost(runtime)) return;
   const plans = h.plans.splice(0);
   // Lost meanwhile: the plans stay held, for the recovery to drop or, if it gives up, to send on.
-  const keep = () => h.plans.unshift(...plans);
+  const keep = (): void => void h.plans.unshift(...plans);
   const cids = plans.map((p) => p.cid);
   const what = `the checkpoint at an AtSync barrier (checkpoint: { everySync: ${h.every} })`;
   if (!quiet) {
