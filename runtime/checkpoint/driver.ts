@@ -110,7 +110,7 @@ export async function checkpoint(target: CheckpointTarget, named: Record<string,
   const encodedNamed = encodeValue(named, "charm.checkpoint's named values").v;
   if (inMemory) return saveInMemory(runtime, encodedNamed, [], what);
   const abs = resolve(target as string);
-  await mkdir(abs, { recursive: true });
+  await makeDirectory(abs, what);
   await runtime.quiescence.whenQuiet(); // the consistent point: nothing in flight, nothing running
   const stem = newStem();
   const answers = await everyPe<SaveAnswer>(runtime, "save", () => ({ dir: abs, stem }), what).catch(async (err) => {
@@ -122,6 +122,19 @@ export async function checkpoint(target: CheckpointTarget, named: Record<string,
   // Only now is the new checkpoint whole: the files of earlier ones in this directory can go.
   await removeFiles(abs, (f) => f.startsWith("ckpt-") && !f.startsWith(`${stem}.`));
   return infoOf(manifest, abs);
+}
+
+/** Makes the checkpoint's directory (and its parents), or says in the call's words why it can't be one. */
+async function makeDirectory(dir: string, what: string): Promise<void> {
+  // /proc and /sys: Node's recursive mkdir can loop for good there rather than fail.
+  if (/^\/(proc|sys)(\/|$)/.test(dir)) throw new CharmError(`${what}: ${dir} is in a kernel file system, where no checkpoint can be written: choose a directory of your own`);
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (err) {
+    const { code, message } = err as NodeJS.ErrnoException;
+    const why = code === "EEXIST" || code === "ENOTDIR" ? "it (or a folder on its path) is a file, not a directory" : code === "EACCES" || code === "EPERM" || code === "EROFS" ? `you may not write there (${code})` : message;
+    throw new CharmError(`${what}: can't make the directory ${dir}: ${why}. Give a directory you may write to, or one to be made.`);
+  }
 }
 
 /**

@@ -12,7 +12,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { crc32 } from "node:zlib";
-import { open, readFile, rename, rm, type FileHandle } from "node:fs/promises";
+import { open, readFile, rename, rm, stat, type FileHandle } from "node:fs/promises";
 import { FileCursor, type ReadSource } from "./cursor.ts";
 import { join } from "node:path";
 import { deserialize, serialize } from "node:v8";
@@ -185,8 +185,8 @@ export async function readManifest(dir: string): Promise<Manifest> {
   let text: string;
   try {
     text = await readFile(path, "utf8");
-  } catch {
-    throw new CharmError(`${dir} holds no complete checkpoint: ${MANIFEST} is missing (it is written last, once every PE's file is complete)`);
+  } catch (err) {
+    throw new CharmError(await whyNoManifest(dir, (err as NodeJS.ErrnoException).code));
   }
   let m: Partial<Manifest>;
   try {
@@ -200,6 +200,15 @@ export async function readManifest(dir: string): Promise<Manifest> {
     throw new CharmError(`checkpoint manifest ${path} is corrupt: a field is missing`);
   }
   return m as Manifest;
+}
+
+/** Why `dir` has no manifest to read, for the error: not there at all, not a directory, not readable, or a checkpoint never finished. */
+async function whyNoManifest(dir: string, code: string | undefined): Promise<string> {
+  const kind = await stat(dir).then((st) => (st.isDirectory() ? "directory" : "file"), () => "nothing");
+  if (kind === "nothing") return `there is no checkpoint directory ${dir}`;
+  if (kind === "file") return `${dir} is a file, not a checkpoint directory (charm.checkpoint(dir) makes a directory)`;
+  if (code === "EACCES" || code === "EPERM") return `${join(dir, MANIFEST)} can't be read (${code}): you may not read this checkpoint`;
+  return `${dir} holds no complete checkpoint: ${MANIFEST} is missing (it is written last, once every PE's file is complete)`;
 }
 
 /** Encodes the named values for the manifest (already encoded by the codec: proxies as references). */

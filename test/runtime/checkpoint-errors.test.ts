@@ -97,6 +97,18 @@ describe("restore refuses damaged or foreign checkpoints, and installs nothing",
     await expect(charm.restore(dir)).rejects.toThrow(/holds no complete checkpoint: manifest.json is missing/);
   });
 
+  it("a path that is a file, or nothing at all, is said to be so", async () => {
+    const file = join(root, "a-file");
+    writeFileSync(file, "not a checkpoint");
+    await expect(charm.restore(file)).rejects.toThrow(/a-file is a file, not a checkpoint directory/);
+    await expect(charm.restore(join(root, "nowhere"))).rejects.toThrow(/there is no checkpoint directory .*nowhere$/);
+    const before = await chares();
+    await expect(charm.checkpoint(file, {})).rejects.toThrow(/can't make the directory .*a-file: it \(or a folder on its path\) is a file, not a directory/);
+    await expect(charm.checkpoint(join(file, "under"), {})).rejects.toThrow(/can't make the directory .*under: it \(or a folder on its path\) is a file/);
+    await expect(charm.checkpoint("/proc/charm4ts-checkpoint", {})).rejects.toThrow(/is in a kernel file system/); // Node's own mkdir would loop there for good
+    expect(await chares()).toBe(before);
+  });
+
   it("after all that, the good checkpoint restores", async () => {
     const r = await waitFor(charm.restore<{ keepers: typeof Keeper.prototype.thisProxy }>(good), "restoring the good checkpoint");
     const digests = await waitFor(r.keepers.digest.ret(), "restored digests");
