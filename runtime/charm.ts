@@ -220,7 +220,18 @@ async function shutdown(continuing = false): Promise<void> {
 }
 
 /** charm.checkpoint (the checkpoint code loads on first use: checkpoint/on-demand.ts). */
-const checkpoint: typeof CheckpointDriver.checkpoint = async (...args) => (await checkpointDriver()).checkpoint(...args);
+const checkpoint: typeof CheckpointDriver.checkpoint = async (...args) => {
+  // What the driver sends once the call is made goes after the save (checkpoint/moment.ts), even
+  // while the checkpoint code loads: held from here until the checkpoint holds it itself.
+  const runtime = maybeRt();
+  const release = runtime?.isDriver ? runtime.holdSends() : undefined;
+  try {
+    const driver = await checkpointDriver();
+    return driver.checkpoint(...args);
+  } finally {
+    release?.();
+  }
+};
 
 /** charm.restore, likewise. */
 const restore: typeof CheckpointDriver.restore = async (dir) => (await checkpointDriver()).restore(dir);

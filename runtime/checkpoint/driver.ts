@@ -14,7 +14,8 @@
  * checkpoint holds (restoreFrom's `same`), in a runtime that continues the run they were taken in.
  */
 import { randomBytes } from "node:crypto";
-import { mkdir, readdir, rm } from "node:fs/promises";
+import { mkdirSync } from "node:fs";
+import { readdir, rm } from "node:fs/promises";
 import { resolve } from "node:path";
 import { CharmError, PeLostError, RemoteError } from "../protocol/errors.ts";
 import type { CollectionId, SectionId } from "../protocol/ids.ts";
@@ -29,6 +30,7 @@ import { eachTagged, remapValue, type Remap } from "./remap.ts";
 import type { SaveAnswer } from "./save.ts";
 import type { InstallRequest, LoadRequest } from "./load.ts";
 import { buddyOf } from "./memory.ts";
+import { quietAndHeld } from "./moment.ts";
 
 /** What charm.checkpoint wrote. */
 export interface CheckpointInfo {
@@ -110,13 +112,15 @@ export async function checkpoint(target: CheckpointTarget, named: Record<string,
   const encodedNamed = encodeValue(named, "charm.checkpoint's named values").v;
   if (inMemory) return saveInMemory(runtime, encodedNamed, [], what);
   const abs = resolve(target as string);
-  await makeDirectory(abs, what);
-  await runtime.quiescence.whenQuiet(); // the consistent point: nothing in flight, nothing running
+  makeDirectory(abs, what);
+  const release = await quietAndHeld(runtime); // the consistent point: nothing in flight, nothing running (moment.ts)
   const stem = newStem();
   const answers = await everyPe<SaveAnswer>(runtime, "save", () => ({ dir: abs, stem }), what).catch(async (err) => {
+    release();
     await removeFiles(abs, (f) => f.startsWith(`${stem}.`));
     throw err;
   });
+  release(); // every PE's file is written: the chares may change now
   const manifest = manifestOf(runtime, answers, encodedNamed);
   await writeManifest(abs, manifest);
   // Only now is the new checkpoint whole: the files of earlier ones in this directory can go.
@@ -124,12 +128,15 @@ export async function checkpoint(target: CheckpointTarget, named: Record<string,
   return infoOf(manifest, abs);
 }
 
-/** Makes the checkpoint's directory (and its parents), or says in the call's words why it can't be one. */
-async function makeDirectory(dir: string, what: string): Promise<void> {
+/**
+ * Makes the checkpoint's directory (and its parents), or says in the call's words why it can't be
+ * one. At once, not awaited: the call holds what the driver sends next (moment.ts) before it returns.
+ */
+function makeDirectory(dir: string, what: string): void {
   // /proc and /sys: Node's recursive mkdir can loop for good there rather than fail.
   if (/^\/(proc|sys)(\/|$)/.test(dir)) throw new CharmError(`${what}: ${dir} is in a kernel file system, where no checkpoint can be written: choose a directory of your own`);
   try {
-    await mkdir(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true });
   } catch (err) {
     const { code, message } = err as NodeJS.ErrnoException;
     const why = code === "EEXIST" || code === "ENOTDIR" ? "it (or a folder on its path) is a file, not a directory" : code === "EACCES" || code === "EPERM" || code === "EROFS" ? `you may not write there (${code})` : message;
@@ -142,9 +149,9 @@ async function makeDirectory(dir: string, what: string): Promise<void> {
  * arrays whose elements all wait at their AtSync barrier now (their plan held by the driver).
  */
 export async function saveInMemory(runtime: Runtime, encodedNamed: unknown, atSync: number[], what: string): Promise<CheckpointInfo> {
-  await runtime.quiescence.whenQuiet(); // the consistent point: nothing in flight, nothing running
+  const release = await quietAndHeld(runtime); // the consistent point: nothing in flight, nothing running (moment.ts)
   const stem = newStem();
-  const answers = await everyPe<SaveAnswer>(runtime, "save", () => ({ dir: "", stem, inMemory: true, atSync }), what);
+  const answers = await everyPe<SaveAnswer>(runtime, "save", () => ({ dir: "", stem, inMemory: true, atSync }), what).finally(release);
   const manifest = manifestOf(runtime, answers, encodedNamed);
   lastInMemory = { manifest: { ...manifest, files: manifest.files.map((f) => ({ ...f, name: stem })) }, atSync };
   if (PeLostError.remedy === DEFAULT_REMEDY) PeLostError.remedy = "charm.recover() goes back to the last in-memory checkpoint (charm.restart() starts the runtime again).";

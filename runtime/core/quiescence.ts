@@ -11,6 +11,13 @@ import { callTarget } from "../collectives/targets.ts";
 /** What quiescence detection uses of its runtime: sending, the PE count, the traffic counts and the dead. */
 export type QuiescenceProbeRuntime = Pick<Runtime, "failures" | "isDriver" | "numPes" | "scheduler" | "send">;
 
+/** Someone waiting for quiescence. */
+export interface QuietWaiter {
+  done: () => void;
+  /** Quiet enough with messages held back by the driver (a checkpoint's own wait). */
+  ignoringHeld?: boolean;
+}
+
 /** Answers probes on PEs; runs waves on the driver. */
 export class QuiescenceProbe {
   private wave = 0;
@@ -18,19 +25,36 @@ export class QuiescenceProbe {
   private sent = 0;
   private handled = 0;
   private previous: [number, number] | undefined;
-  private waiters: Array<() => void> = [];
+  private waiters: QuietWaiter[] = [];
+  /** Quiet, but messages held back (scheduler.hold) keep the waiters that count them waiting until `resume`. */
+  private paused = false;
   private readonly later = setImmediate;
   private readonly timer = setTimeout;
   private wavesInRun = 0;
 
   constructor(private readonly rt: QuiescenceProbeRuntime) {}
 
-  /** Resolves once the whole runtime is quiescent (driver only; PEs ask the driver). */
+  /** Resolves once the whole runtime is quiescent, the driver's held messages included (driver only; PEs ask the driver). */
   whenQuiet(): Promise<void> {
-    return new Promise((resolve) => {
-      this.waiters.push(resolve);
-      if (this.waiters.length === 1) { this.previous = undefined; this.wavesInRun = 0; this.startWave(); }
-    });
+    return new Promise((resolve) => this.onQuiet({ done: resolve }));
+  }
+
+  /** Calls `w.done` synchronously at the first quiescent moment (with `ignoringHeld`, one with messages held back counts). */
+  onQuiet(w: QuietWaiter): void {
+    this.waiters.push(w);
+    if (this.waiters.length === 1 || this.paused) this.restart();
+  }
+
+  /** Held messages were sent (scheduler.release): waiters that count them look again. */
+  resume(): void {
+    if (this.paused && this.waiters.length > 0) this.restart();
+  }
+
+  private restart(): void {
+    this.paused = false;
+    this.previous = undefined;
+    this.wavesInRun = 0;
+    this.startWave();
   }
 
   /** Calls `target` once the runtime is quiescent, from any endpoint. */
@@ -56,9 +80,11 @@ export class QuiescenceProbe {
     const quiet = totals[0] === totals[1] && this.previous?.[0] === totals[0] && this.previous[1] === totals[1];
     this.previous = totals;
     if (quiet) {
-      const waiters = this.waiters;
-      this.waiters = [];
-      for (const w of waiters) w();
+      const held = this.rt.scheduler.heldCount > 0;
+      const ready = held ? this.waiters.filter((w) => w.ignoringHeld) : this.waiters;
+      this.waiters = held ? this.waiters.filter((w) => !w.ignoringHeld) : [];
+      this.paused = this.waiters.length > 0; // only with messages held: the waves start again at their release
+      for (const w of ready) w.done();
       return;
     }
     // Probe again soon; back off a little when the system stays busy so waves don't hog a core.

@@ -152,6 +152,21 @@ export class Runtime {
     this.scheduler.send(to, msg, transfer);
   }
 
+  /**
+   * Holds what this endpoint sends to chares elsewhere (scheduler.hold) until the returned function
+   * is called (once; later calls do nothing): then it goes, in order, and quiescence is looked for again.
+   */
+  holdSends(): () => void {
+    this.scheduler.hold();
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      this.scheduler.release();
+      this.quiescence.resume();
+    };
+  }
+
   /** The PE an element lives on now (its home, unless it migrated). */
   locate(ref: CollectionRef, index: Index): number {
     const moved = this.locations.get(ref.cid);

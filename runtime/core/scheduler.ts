@@ -42,6 +42,9 @@ export class Scheduler {
   private readonly localCauses: number[] = [];
   private localHead = 0;
   private drainScheduled = false;
+  /** While a checkpoint is taken (`hold`): messages to other endpoints that reach chares, with their causes, in order. */
+  private held: Array<[Endpoint, Message, ArrayBuffer[] | undefined, number]> | undefined;
+  private holds = 0;
   // A resolved promise's then() schedules a microtask ~5× cheaper than Node's queueMicrotask,
   // which wraps every callback in an AsyncResource. Captured before user code can patch it.
   private readonly defer = deferMicrotask();
@@ -61,14 +64,45 @@ export class Scheduler {
 
   /** Sends a message to an endpoint (this one included: every call is asynchronous). */
   send(to: Endpoint, msg: Message, transfer?: ArrayBuffer[]): void {
+    if (this.held !== undefined && to !== this.self && reachesChares(msg)) {
+      this.held.push([to, msg, transfer, this.currentCause()]);
+      return;
+    }
+    this.sendNow(to, msg, transfer, this.currentCause());
+  }
+
+  private sendNow(to: Endpoint, msg: Message, transfer: ArrayBuffer[] | undefined, cause: number): void {
     if (!isControlMessage(msg)) { this.traffic.sent++; this.traffic.sentTo[to + 1]!++; }
     if (to === this.self) {
       this.localQueue.push(msg);
-      this.localCauses.push(this.currentCause());
+      this.localCauses.push(cause);
       if (!this.drainScheduled) { this.drainScheduled = true; this.defer(this.drain); }
       return;
     }
-    this.transport.send(to, msg, transfer, this.currentCause());
+    this.transport.send(to, msg, transfer, cause);
+  }
+
+  /**
+   * From now until as many `release`s: what this endpoint sends that would reach chares elsewhere
+   * waits, unsent and uncounted (the driver, while a checkpoint is taken: a widget's handler or
+   * another async flow of the program can't change a chare mid-save). Control messages still go.
+   */
+  hold(): void {
+    if (this.holds++ === 0) this.held = [];
+  }
+
+  /** Ends one `hold`; the last sends what waited, in order, with the causes it was sent with. */
+  release(): void {
+    if (this.holds === 0 || --this.holds > 0) return;
+    const held = this.held!;
+    this.held = undefined;
+    if (this.closed) return; // the runtime stopped meanwhile: the futures these would complete were rejected with it
+    for (const [to, msg, transfer, cause] of held) this.sendNow(to, msg, transfer, cause);
+  }
+
+  /** Messages waiting for a `release` (quiescence isn't reached while any do, except by a checkpoint's own wait). */
+  get heldCount(): number {
+    return this.held?.length ?? 0;
   }
 
   /** `later`, counted by quiescence detection like a message to self while the job waits. */
@@ -134,4 +168,9 @@ export class Scheduler {
     this.localHead = 0;
     this.drainScheduled = false;
   };
+}
+
+/** What a hold keeps back: the counted traffic (calls, creations, futures, reductions, channels…), and destruction. */
+function reachesChares(msg: Message): boolean {
+  return !isControlMessage(msg) || msg.t === "destroy";
 }
