@@ -5,6 +5,7 @@
 // the assertions read JupyterLab's DOM. Screenshots of a notebook are kept when a test fails.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import type { Locator } from "playwright-core";
 import { afterAll, beforeAll, beforeEach, expect, it } from "vitest";
 import { ROOT } from "./jupyter-env.ts";
 import { FIRST_HOUR, notebookJson, type FirstHourCell } from "./first-hour.ts";
@@ -209,6 +210,11 @@ describeWith("jupyter_server", "chromium")("a first hour's notebook in JupyterLa
   });
 });
 
+/** A widget's text whether or not it is scrolled into view (JupyterLab doesn't lay out what is far off screen, and innerText is then empty). */
+async function text(locator: Locator): Promise<string> {
+  return ((await locator.textContent()) ?? "").trim();
+}
+
 describeWith("jupyter_server", "chromium")("steering.ipynb in JupyterLab with its widget manager: steered while it runs", () => {
   /** The status line before and after the drag, the slider's readout after it, the progress bar mid-run. */
   const seen = { before: "", slider: "", after: "", progress: "", progressWidth: 0, viewsMidRun: 0 };
@@ -219,13 +225,13 @@ describeWith("jupyter_server", "chromium")("steering.ipynb in JupyterLab with it
     const progress = views(nb, "run").locator(".jupyter-widgets.widget-label");
     await nb.runAll(async () => {
       await showing(status, /^step \d+: speed 0\.10 in every cell/, 90_000, "the status line to count steps");
-      seen.before = await status.innerText();
+      seen.before = await text(status);
       seen.slider = await dragSlider(nb, views(nb, "controls").locator(".widget-slider"), 0.8);
       const released = performance.now();
-      const atRelease = await status.innerText();
+      const atRelease = await text(status);
       // Every cell has stepped with the slider's value: the max and min of what the cells used agree.
       await showing(status, new RegExp(`speed ${seen.slider.replace(".", "\\.")} in every cell`), 30_000, `every cell to step with speed ${seen.slider}`);
-      seen.after = await status.innerText();
+      seen.after = await text(status);
       const step = (line: string) => /^step (\d+)/.exec(line)?.[1];
       console.log(`JupyterLab steering: slider released at step ${step(atRelease)}, every cell at speed ${seen.slider} by step ${step(seen.after)}, seen ${Math.round(performance.now() - released)} ms after release`);
       await showing(progress, /^[1-9]\d*\/30 /, 10_000, "the progress bar to advance");
@@ -243,7 +249,7 @@ describeWith("jupyter_server", "chromium")("steering.ipynb in JupyterLab with it
     const controls = views(nb(), "controls");
     expect(await controls.count()).toBe(1);
     expect(await controls.locator(".jupyter-widgets.widget-slider.widget-hslider .noUi-handle").count()).toBe(1);
-    expect((await controls.locator("button.jupyter-button.widget-button").innerText()).trim()).toBe("stop");
+    expect((await controls.locator("button.jupyter-button.widget-button").allInnerTexts()).map((t) => t.trim())).toEqual(["stop", "checkpoint"]);
     expect(await controls.locator(".jupyter-widgets.widget-html").count()).toBe(1);
     expect(await nb().outputs("controls", '[data-mime-type="text/plain"]').count()).toBe(0);
     expect(await nb().page.locator(".jp-OutputArea-output").filter({ hasText: /Loading widget|Error displaying widget/ }).count()).toBe(0);
@@ -272,9 +278,9 @@ describeWith("jupyter_server", "chromium")("steering.ipynb in JupyterLab with it
     const result = await nb().text("run", "result");
     expect(result).toMatch(/stopped by the button after \d+ steps \((\d+\.\d) s\)/);
     expect(Number(/\((\d+\.\d) s\)/.exec(result)![1])).toBeLessThan(30);
-    expect(await views(nb(), "controls").locator(".widget-html-content").innerText()).toMatch(/— stopped by the button$/);
-    // The run disabled its button on the way out; the view follows the kernel's state.
-    expect(await views(nb(), "controls").locator("button.widget-button").isDisabled()).toBe(true);
+    expect(await text(views(nb(), "controls").locator(".widget-html-content"))).toMatch(/— stopped by the button$/);
+    // The run disabled its buttons on the way out; the views follow the kernel's state.
+    for (const name of ["stop", "checkpoint"]) expect(await views(nb(), "controls").locator("button.widget-button", { hasText: name }).isDisabled()).toBe(true);
     expect(await nb().text("after", "result")).toContain("30000 particles, as many as at the start");
     // A type check given up on a loaded machine says so on stderr: the kernel's notice, not the notebook's error.
     const stderr = (await nb().everywhere("stderr")).filter(([, text]) => !/^TypeScript: checking this cell took over \d+ s/.test(text));
@@ -296,8 +302,8 @@ describeWith("jupyter_server", "chromium")("steering.ipynb in JupyterLab with it
     // The controls, the progress bar with its label, the two charts and their boxes: every one the page knows.
     expect(listed).toBeGreaterThanOrEqual(10);
     expect(listed).toBe(known);
-    expect((await views(nb(), "controls").locator(".widget-readout").innerText()).trim()).toBe(seen.slider);
-    expect(await views(nb(), "controls").locator(".widget-html-content").innerText()).toMatch(/— stopped by the button$/);
+    expect(await text(views(nb(), "controls").locator(".widget-readout"))).toBe(seen.slider);
+    expect(await text(views(nb(), "controls").locator(".widget-html-content"))).toMatch(/— stopped by the button$/);
     expect(lab.pageErrors).toEqual([]);
   });
 });

@@ -2,7 +2,9 @@
 // (ipywidgets 6) in Chromium, driven by playwright-core. Run All; while the simulation cell runs,
 // the test drags the speed slider and checks that every cell of the simulation (on both PEs) steps
 // with the new speed (the status line is a max-reduction of what each cell used), that the
-// progress bar advanced, and that the stop button ends the run cleanly, losing no particle.
+// progress bar advanced, that the checkpoint button saves the running simulation between two
+// steps while the run goes on (the last cell restores it: every particle there), and that the stop
+// button ends the run cleanly, losing no particle.
 import { copyFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type Locator, type Page } from "playwright-core";
@@ -21,7 +23,7 @@ let page: Page;
 let shots: string;
 const pageErrors: string[] = [];
 /** The status line before and after the drag, the slider's value after it, the progress seen mid-run. */
-const seen = { before: "", after: "", slider: "", progress: "", progressWidth: 0 };
+const seen = { before: "", after: "", slider: "", progress: "", progressWidth: 0, checkpoint: "", afterCheckpoint: "" };
 
 /** The notebook's code cells, in order. */
 const codeIds = ["constants", "cell-class", "controls", "run", "after"];
@@ -64,6 +66,7 @@ beforeAll(async () => {
 
     // Drag the slider's handle to about 80% of its track (speed ≈ 0.40) while the run goes on.
     const slider = codeCell("controls").locator(".widget-hslider");
+    await slider.scrollIntoViewIfNeeded(); // the mouse acts on what the viewport shows
     const track = await slider.locator(".ui-slider").boundingBox();
     const handle = await slider.locator(".ui-slider-handle").boundingBox();
     if (!track || !handle) throw new Error("the speed slider is not rendered");
@@ -80,6 +83,17 @@ beforeAll(async () => {
     seen.progress = await codeCell("run").locator(".widget-area .jupyter-widgets.widget-label").innerText();
     seen.progressWidth = await codeCell("run").locator(".widget-area .progress-bar").evaluate((el: any) => parseFloat(el.style.width));
     await page.screenshot({ path: join(shots, "steering-running.png") });
+
+    // A checkpoint of the running simulation: taken between two steps, then the run goes on.
+    await codeCell("controls").locator("button.widget-button", { hasText: "checkpoint" }).click();
+    await showing(status(), /· checkpoint at step \d+: 32 cells/, 30_000, "the status line to report the checkpoint");
+    seen.checkpoint = await status().innerText();
+    const savedAt = Number(/checkpoint at step (\d+)/.exec(seen.checkpoint)![1]);
+    const stepNow = async () => Number(/^step (\d+)/.exec(await status().innerText())?.[1]);
+    const line = await status().elementHandle();
+    await page.waitForFunction(({ el, past }) => Number(/^step (\d+)/.exec((el as any).innerText)?.[1]) > past, { el: line, past: savedAt + 5 }, { timeout: 30_000, polling: 50 })
+      .catch((error: Error) => { throw new Error(`waited 30 s for the run to go on past step ${savedAt + 5} after the checkpoint: ${error.message.split("\n")[0]}`); });
+    seen.afterCheckpoint = `step ${await stepNow()}`;
 
     await codeCell("controls").locator("button.widget-button", { hasText: "stop" }).click();
     await page.waitForFunction(() => {
@@ -102,7 +116,7 @@ describeWith("notebook", "chromium", "widgets")("steering.ipynb in the classic N
   it("shows the slider, the stop button and the status line as widgets", async () => {
     const area = codeCell("controls").locator(".widget-area");
     expect(await area.locator(".widget-hslider").count()).toBe(1);
-    expect(await area.locator("button.widget-button").innerText()).toContain("stop");
+    expect(await area.locator("button.widget-button").allInnerTexts()).toEqual([expect.stringContaining("stop"), expect.stringContaining("checkpoint")]);
     expect(seen.before).toMatch(/max particles per cell \d+/);
   });
 
@@ -116,6 +130,13 @@ describeWith("notebook", "chromium", "widgets")("steering.ipynb in the classic N
   it("advanced the progress bar while the run went on", () => {
     expect(seen.progress).toMatch(/^[1-9]\d*\/30 \(\d+%\)$/);
     expect(seen.progressWidth).toBeGreaterThan(0);
+  });
+
+  it("the checkpoint button saves the running simulation between two steps, the run goes on, and the checkpoint holds every particle", async () => {
+    expect(seen.checkpoint).toMatch(/· checkpoint at step \d+: 32 cells, \d+\.\d MB in \d+ ms$/);
+    const savedAt = Number(/checkpoint at step (\d+)/.exec(seen.checkpoint)![1]);
+    expect(Number(/^step (\d+)/.exec(seen.afterCheckpoint)![1])).toBeGreaterThan(savedAt + 5);
+    expect(await codeCell("after").locator(".output_result").innerText()).toContain("its checkpoint restores all 30000");
   });
 
   it("stop ends the run before its time, cleanly: no particle lost, no error anywhere", async () => {
