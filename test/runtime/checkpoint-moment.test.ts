@@ -76,16 +76,22 @@ describe.each([...TRANSPORTS.map((t) => [t, 3] as const), ["threads", 2] as cons
   }, 60_000);
 });
 
-it("what the driver sends once charm.checkpoint is called goes after the save", async () => {
+it("what the driver sends once charm.checkpoint is called goes after the save; waitQD isn't fooled by the quiet of the save", async () => {
   const k = await keepers(3);
   await waitFor(k.paint.awaitable(1), "step 1");
   const dir = tempDir("checkpoint-moment");
+  // Messages each PE has handled (charm.status is a control query: answered while calls are held).
+  const handled = async () => (await waitFor(charm.status(), "charm.status()")).pes.map((p) => p.handled);
+  const before = await handled();
   const saved = charm.checkpoint(dir, { k }); // not awaited: the next line's step goes after it
-  const step2 = k.paint.awaitable(2);
-  await waitFor(saved, "the checkpoint");
-  await waitFor(step2, "step 2, after the checkpoint");
-  expect(await savedSteps(dir)).toEqual(new Array(N).fill(1));
+  k.paint(2);
+  // The runtime is quiet while it saves, but with step 2 held that isn't quiescence for anyone else.
+  await waitFor(charm.waitQD(), "quiescence after the checkpoint and step 2");
+  const atQuiet = await handled();
+  expect(atQuiet.map((n, pe) => n > before[pe]!)).toEqual([true, true, true]); // step 2 had reached every PE
   expect((await waitFor(k.digest.ret(), "the live elements")).map((d) => d.hits)).toEqual(new Array(N).fill(2));
+  await waitFor(saved, "the checkpoint");
+  expect(await savedSteps(dir)).toEqual(new Array(N).fill(1));
 });
 
 it("chares that never let the runtime be quiescent: the driver's messages go after the hold ahead, and the checkpoint is taken once they stop", async () => {
