@@ -16,7 +16,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { readdir, rm } from "node:fs/promises";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { CharmError, PeLostError, RemoteError } from "../protocol/errors.ts";
 import type { CollectionId, SectionId } from "../protocol/ids.ts";
 import type { CollectionRef, Message, SectionDef } from "../protocol/messages.ts";
@@ -123,8 +123,11 @@ export async function checkpoint(target: CheckpointTarget, named: Record<string,
   release(); // every PE's file is written: the chares may change now
   const manifest = manifestOf(runtime, answers, encodedNamed);
   await writeManifest(abs, manifest);
-  // Only now is the new checkpoint whole: the files of earlier ones in this directory can go.
-  await removeFiles(abs, (f) => f.startsWith("ckpt-") && !f.startsWith(`${stem}.`));
+  // Only now is the new checkpoint whole: the files of earlier ones in this directory can go, in
+  // the background (unlinking 1 GB took ~0.3 s here). Listed now, so a checkpoint started next in
+  // this directory keeps its own files; any a program's end cuts short, the next checkpoint removes.
+  const earlier = await filesIn(abs, (f) => f.startsWith("ckpt-") && !f.startsWith(`${stem}.`));
+  void Promise.all(earlier.map((f) => rm(join(abs, f), { force: true }))).catch(() => undefined);
   return infoOf(manifest, abs);
 }
 
@@ -291,6 +294,11 @@ function sameIds(runtime: Runtime, manifest: Manifest, fids: Set<number>, pendin
 }
 
 async function removeFiles(dir: string, which: (name: string) => boolean): Promise<void> {
+  await Promise.all((await filesIn(dir, which)).map((f) => rm(join(dir, f), { force: true })));
+}
+
+/** The files of `dir` that `which` picks, the manifest never among them. */
+async function filesIn(dir: string, which: (name: string) => boolean): Promise<string[]> {
   const names = await readdir(dir).catch(() => [] as string[]);
-  await Promise.all(names.filter((f) => f !== MANIFEST && which(f)).map((f) => rm(`${dir}/${f}`, { force: true })));
+  return names.filter((f) => f !== MANIFEST && which(f));
 }

@@ -109,3 +109,15 @@ it("chares that never let the runtime be quiescent: the driver's messages go aft
   const info = await waitFor(saved, "the checkpoint, once the dozer stopped");
   expect(info.elements).toBe(1);
 });
+
+// The files of a checkpoint replaced in its directory are removed in the background: never the
+// files of the checkpoint that replaced them, nor of one started right after.
+it("checkpoints in a row into one directory: each is whole when its call resolves", async () => {
+  const k = await keepers(2);
+  const dir = tempDir("checkpoint-moment");
+  for (let step = 1; step <= 4; step++) {
+    await waitFor(k.paint.awaitable(step), `step ${step}`);
+    await waitFor(charm.checkpoint(dir, { k }), `checkpoint ${step}`);
+    expect(await savedSteps(dir)).toEqual(new Array(N).fill(step));
+  }
+});
