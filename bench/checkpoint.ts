@@ -41,10 +41,21 @@ async function plainRead(dir: string, count: number): Promise<void> {
   await Promise.all(Array.from({ length: count }, (_, i) => readFile(join(dir, `floor-${i}.bin`))));
 }
 
-/** The byte size of every PE file of the checkpoint in `dir`. */
+/**
+ * The byte size of every PE file of the checkpoint in `dir`, as its manifest lists them, once the
+ * files of the checkpoints it replaced are gone (removed in the background: the floor measured
+ * next mustn't share the disk with that).
+ */
 async function fileSizes(dir: string): Promise<number[]> {
-  const names = (await readdir(dir)).filter((f) => f.endsWith(".bin") && !f.startsWith("floor-"));
-  return Promise.all(names.map(async (f) => (await stat(join(dir, f))).size));
+  const { files } = JSON.parse(await readFile(join(dir, "manifest.json"), "utf8")) as { files: Array<{ name: string }> };
+  const current = new Set(files.map((f) => f.name));
+  for (let waited = 0; ; waited += 10) {
+    const stale = (await readdir(dir)).filter((f) => f.startsWith("ckpt-") && !current.has(f));
+    if (stale.length === 0) break;
+    if (waited >= 30_000) throw new Error(`${stale.length} files of replaced checkpoints still in ${dir} after 30 s`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return Promise.all(files.map(async (f) => (await stat(join(dir, f.name))).size));
 }
 
 /** Checkpoint and restore rows for `n` elements of `bytes` each. */
