@@ -7,6 +7,17 @@ import { checkpointSteps } from "./on-demand.ts";
 
 type CkptMsg = Extract<Message, { t: "ckpt" }>;
 
+/**
+ * Steps that count as work in flight while they run (writing or reading a PE's part can take
+ * seconds, with no message moving): quiescence isn't reached meanwhile, so a notebook's hang check
+ * doesn't take a long save for a cell nothing will answer. Not the barrier's steps, which wait for
+ * what only comes once the runtime is quiescent.
+ */
+const COUNTED: Record<CkptMsg["step"], boolean> = {
+  save: true, load: true, install: true, place: true, hooks: true, abort: true, keep: true, fetch: true,
+  every: false, barrier: false, check: false, resume: false,
+};
+
 /** Runs one step on this PE; its answer (or error) goes to the step's future. */
 export function checkpointStep(rt: Runtime, msg: CkptMsg): void {
   let result: Promise<unknown>;
@@ -17,6 +28,7 @@ export function checkpointStep(rt: Runtime, msg: CkptMsg): void {
   } else {
     result = checkpointSteps().then((steps) => steps.runStep(rt, msg));
   }
+  if (COUNTED[msg.step]) result = result.finally(rt.scheduler.traffic.pending());
   const fid = msg.fid;
   if (fid === undefined) {
     result.catch((err) => rt.reportUnhandled(errorToData(err, rt.self, undefined, `checkpoint ${msg.step}`)));

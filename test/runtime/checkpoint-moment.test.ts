@@ -3,6 +3,7 @@
 // checkpoint lands between two steps, no step reaches a chare while it is saved, and the loop
 // goes on. What the driver sends once charm.checkpoint is called goes after the save. Chares that
 // keep themselves busy (never quiescent) don't hold the driver's messages for good.
+import { readdirSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { charm, Future } from "../../runtime/index.ts";
 import { setHoldAhead } from "../../runtime/checkpoint/moment.ts";
@@ -120,4 +121,22 @@ it("checkpoints in a row into one directory: each is whole when its call resolve
     await waitFor(charm.checkpoint(dir, { k }), `checkpoint ${step}`);
     expect(await savedSteps(dir)).toEqual(new Array(N).fill(step));
   }
+});
+
+// Writing a PE's part takes time with no message moving: it counts as work in flight, or a
+// notebook's hang check (quiescent + futures pending) would call a long save a cell nothing answers.
+it("a save in progress is work in flight: waitQD during it resolves only once every PE's file is in place", async () => {
+  await charm.start({ numPes: 3, modules: fixtures });
+  const k = charm.array(Keeper, 3000, { args: [1] });
+  await waitFor(k.fill.awaitable(), "Keeper.fill");
+  await waitFor(charm.checkpoint(tempDir("checkpoint-moment"), {}), "a first checkpoint elsewhere (the checkpoint code loads on first use)");
+  const dir = tempDir("checkpoint-moment");
+  const saved = charm.checkpoint(dir, { k });
+  // The first quiescence is the checkpoint's own moment (the save starts right after it); the next is after the save.
+  await waitFor(charm.waitQD(), "the checkpoint's moment");
+  await waitFor(charm.waitQD(), "quiescence after the save");
+  const files = readdirSync(dir);
+  expect(files.filter((f) => f.includes(".tmp-"))).toEqual([]);
+  expect(files.filter((f) => f.endsWith(".bin"))).toHaveLength(3); // every PE's file written and in place
+  await waitFor(saved, "the checkpoint");
 });
