@@ -22,12 +22,14 @@
  * gives up leaves the runtime as it is: what was held goes on to the PEs still alive, and nothing
  * more is held (an array with no element on the lost PE steps on, as in a runtime never armed).
  *
+ * While a due barrier waits for quiescence, what the driver sends to chares is held (moment.ts):
+ * a loop on the driver stepping another array would otherwise keep quiescence away.
+ *
  * Quiescence may never come: a chare sleeping in a loop (`charm.sleep` counts as a message in
  * flight), a stream of messages that never pauses. So the wait is bounded (QUIET_WAIT_MS): past
  * it, that checkpoint is skipped, the plans go on, and the program is warned at once (a stall of
  * that length at every due barrier is worth knowing about) — the array never waits for good.
  */
-import { clearTimeout, setTimeout } from "node:timers"; // not the globals: a cell may have replaced those
 import { CharmError, errorToData } from "../protocol/errors.ts";
 import { DRIVER } from "../protocol/ids.ts";
 import type { Message } from "../protocol/messages.ts";
@@ -36,6 +38,7 @@ import { maybeRt } from "../core/current.ts";
 import type { Runtime } from "../core/runtime.ts";
 import { everyPe, saveInMemory } from "./driver.ts";
 import type { Unsavable } from "./save.ts";
+import { quietWithin } from "./moment.ts";
 
 type LbPlan = Extract<Message, { t: "lbPlan" }>;
 
@@ -104,8 +107,22 @@ export async function atBarrier(runtime: Runtime, plan: LbPlan): Promise<void> {
   }
 }
 
-/** Waits for quiescence, checkpoints every array whose plan is held then (unless one is stuck mid-round), and sends their plans on. */
+/**
+ * Waits for quiescence, checkpoints every array whose plan is held then (unless one is stuck
+ * mid-round), and sends their plans on. What the driver sends to chares meanwhile is held (as by
+ * charm.checkpoint, moment.ts): a loop on the driver stepping another array pauses at its next
+ * send instead of keeping quiescence away until the wait runs out.
+ */
 async function takeAtQuiescence(h: Holding): Promise<void> {
+  const release = h.runtime.holdSends();
+  try {
+    await takeHeld(h);
+  } finally {
+    release();
+  }
+}
+
+async function takeHeld(h: Holding): Promise<void> {
   const { runtime } = h;
   const quiet = await quietWithin(runtime, quietWait);
   if (lost(runtime)) return;
@@ -146,17 +163,6 @@ function skip(h: Holding, problem: Unsavable, what: string): void {
   warned = true;
   const remedy = problem.round ? "A barrier checkpoint is taken when every load-balanced array is at a due barrier or out of a round: let the other arrays' rounds finish." : "See the errors reported with each.";
   process.stderr.write(`charm4ts: warning: ${what} was skipped at the last ${h.skipped} due barriers (last: ${problem.why}); a PE lost now goes back to the last checkpoint taken, or can't be recovered if none was. ${remedy}\n`);
-}
-
-/** Whether the runtime is quiescent within `ms` (the wait for it goes on, harmlessly, if not). */
-async function quietWithin(runtime: Runtime, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<false>((resolve) => { timer = setTimeout(resolve, ms, false); });
-  try {
-    return await Promise.race([runtime.quiescence.whenQuiet().then(() => true as const), late]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 function sendOn(runtime: Runtime, plan: LbPlan): void {

@@ -36,7 +36,7 @@ export async function quietAndHeld(runtime: Runtime): Promise<() => void> {
 }
 
 /** Whether the runtime is quiescent, held messages aside, within `ms` (that wait goes on, harmlessly, if not). */
-function quietWithin(runtime: Runtime, ms: number): Promise<boolean> {
+export function quietWithin(runtime: Runtime, ms: number): Promise<boolean> {
   return new Promise((resolve) => {
     const timer = setTimeout(resolve, ms, false);
     runtime.quiescence.onQuiet({ ignoringHeld: true, done: () => { clearTimeout(timer); resolve(true); } });

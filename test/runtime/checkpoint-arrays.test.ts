@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { charm, Future, type RemoteError } from "../../runtime/index.ts";
 import { Cell, Dozer, type Stall } from "./fixtures/sync-sim.ts";
 import { setQuietWait } from "../../runtime/checkpoint/barrier.ts";
+import { lastInMemoryCheckpoint } from "../../runtime/checkpoint/driver.ts";
 import { bounded, runtimeState } from "../bounded.ts";
 import { tempDir } from "../temp-dir.ts";
 
@@ -41,6 +42,22 @@ function straightRing(n: number): Promise<number[]> {
   const done = new Future<number[]>();
   ring(n).run(STEPS, done);
   return waitFor(done, `an uninterrupted ring of ${n}`);
+}
+
+/** Runs `work`; resolves with the warnings charm4ts wrote to stderr meanwhile. */
+async function warningsFrom(work: () => Promise<void>): Promise<string[]> {
+  const warnings: string[] = [];
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((chunk: string | Uint8Array, ...rest: any[]) => {
+    if (String(chunk).startsWith("charm4ts: warning")) warnings.push(String(chunk));
+    return write(chunk as any, ...rest);
+  }) as typeof process.stderr.write;
+  try {
+    await work();
+  } finally {
+    process.stderr.write = write;
+  }
+  return warnings;
 }
 
 /** Errors nobody awaited, from now on. */
@@ -116,6 +133,28 @@ describe.each([2, 3, 5])("everySync with an array stuck mid-round on %i PEs", (n
 
 describe.each([2, 3, 5])("everySync while the runtime is never quiescent, on %i PEs", (numPes) => {
   afterEach(() => setQuietWait(undefined));
+
+  it("a loop on the driver stepping another array: its calls wait at each due barrier, so every checkpoint is taken, with no warning", async () => {
+    setQuietWait(3000); // the wait the loop would otherwise run out at each due barrier
+    await charm.start({ numPes, modules: [fixtures], checkpoint: { everySync: 2 } });
+    const errors = unhandled();
+    const warnings = warningsFrom(async () => {
+      const other = charm.array(Cell, 4, { args: [4] });
+      let calls = 0;
+      let stopped = false;
+      const loop = (async () => { while (!stopped) { await other.where.ret(); calls++; } })();
+      const done = new Future<number[]>();
+      ring(10).run(STEPS, done);
+      const values = await waitFor(done, "the ring of 10 to finish while the driver loops");
+      stopped = true;
+      await waitFor(loop, "the driver's loop to end");
+      expect(calls).toBeGreaterThan(0);
+      expect(values).toEqual(await straightRing(10));
+    });
+    expect(await warnings).toEqual([]);
+    expect(errors.map((e) => e.message)).toEqual([]);
+    expect(lastInMemoryCheckpoint()?.atSync).toHaveLength(1); // the last due barrier's, taken
+  }, 120_000);
 
   it("a chare sleeping in a loop: each due checkpoint is skipped after the bounded wait, with one warning, and the array finishes", async () => {
     setQuietWait(200);
