@@ -217,7 +217,7 @@ async function text(locator: Locator): Promise<string> {
 
 describeWith("jupyter_server", "chromium")("steering.ipynb in JupyterLab with its widget manager: steered while it runs", () => {
   /** The status line before and after the drag, the slider's readout after it, the progress bar mid-run. */
-  const seen = { before: "", slider: "", after: "", progress: "", progressWidth: 0, viewsMidRun: 0 };
+  const seen = { before: "", slider: "", after: "", progress: "", progressWidth: 0, viewsMidRun: 0, checkpoint: "", afterCheckpoint: 0 };
   const nb = useNotebook("steering.ipynb", sources["steering.ipynb"]!, async (nb) => {
     // The kernel picks its widget protocol by the manager's control comm: answered before any cell runs.
     await widgetManagerReady(nb);
@@ -241,6 +241,14 @@ describeWith("jupyter_server", "chromium")("steering.ipynb in JupyterLab with it
       // Marked, to find the same node after the run: updated in place, not shown again.
       await progress.evaluate((el: any) => { el.dataset.charm4tsMidRun = "yes"; });
       await nb.page.screenshot({ path: join(lab.shots, "steering-running.png") });
+      // A checkpoint of the running simulation from its button: taken between two steps, then the run goes on.
+      await views(nb, "controls").locator("button.widget-button", { hasText: "checkpoint" }).click();
+      await showing(status, /· checkpoint at step \d+: 32 cells/, 30_000, "the status line to report the checkpoint");
+      seen.checkpoint = await text(status);
+      const savedAt = Number(/checkpoint at step (\d+)/.exec(seen.checkpoint)![1]);
+      await nb.page.waitForFunction(({ el, past }) => Number(/^step (\d+)/.exec((el as any).textContent)?.[1]) > past, { el: await status.elementHandle(), past: savedAt + 5 }, { timeout: 30_000, polling: 50 })
+        .catch((error: Error) => { throw new Error(`waited 30 s for the run to go on past step ${savedAt + 5} after the checkpoint: ${error.message.split("\n")[0]}`); });
+      seen.afterCheckpoint = Number(step(await text(status)));
       await views(nb, "controls").locator("button.widget-button", { hasText: "stop" }).click();
     });
   });
@@ -260,6 +268,12 @@ describeWith("jupyter_server", "chromium")("steering.ipynb in JupyterLab with it
     expect(seen.slider).toMatch(/^0\.\d\d$/);
     expect(Number(seen.slider)).toBeGreaterThan(0.2);
     expect(seen.after).toContain(`speed ${seen.slider} in every cell`);
+  });
+
+  it("the checkpoint button saves the running simulation between two steps, the run goes on, and the checkpoint holds every particle", async () => {
+    expect(seen.checkpoint).toMatch(/· checkpoint at step \d+: 32 cells, \d+\.\d MB in \d+ ms$/);
+    expect(seen.afterCheckpoint).toBeGreaterThan(Number(/checkpoint at step (\d+)/.exec(seen.checkpoint)![1]) + 5);
+    expect(await nb().text("after", "result")).toContain("its checkpoint restores all 30000");
   });
 
   it("advanced the progress bar in place while the run went on", async () => {
