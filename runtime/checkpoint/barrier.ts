@@ -20,7 +20,7 @@
  * Every plan held is sent on, whatever the checkpoint's outcome, unless a PE was lost meanwhile:
  * then recovery replaces the runtime (auto.ts), and the held round goes with it. A recovery that
  * gives up leaves the runtime as it is: what was held goes on to the PEs still alive, and nothing
- * more is held (an array with no element on the lost PE steps on, as in a runtime never armed).
+ * more is held for it (it carries on as a runtime never armed; charm.restart() is the way back).
  *
  * While a due barrier waits for quiescence, what the driver sends to chares is held (moment.ts):
  * a loop on the driver stepping another array would otherwise keep quiescence away.

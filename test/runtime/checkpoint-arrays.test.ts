@@ -160,13 +160,7 @@ describe.each([2, 3, 5])("everySync while the runtime is never quiescent, on %i 
     setQuietWait(200);
     await charm.start({ numPes, modules: [fixtures], checkpoint: { everySync: 2 } });
     const errors = unhandled();
-    const warnings: string[] = [];
-    const write = process.stderr.write.bind(process.stderr);
-    process.stderr.write = ((chunk: string | Uint8Array, ...rest: any[]) => {
-      if (String(chunk).startsWith("charm4ts: warning")) warnings.push(String(chunk));
-      return write(chunk as any, ...rest);
-    }) as typeof process.stderr.write;
-    try {
+    const warnings = await warningsFrom(async () => {
       const dozer = charm.chare(Dozer);
       const [started, dozed] = [new Future<number>(), new Future<number>()];
       dozer.doze(started, dozed);
@@ -177,12 +171,10 @@ describe.each([2, 3, 5])("everySync while the runtime is never quiescent, on %i 
       const values = await waitFor(done, "the ring of 10 to finish while a chare dozes");
       dozer.stop();
       expect(await waitFor(dozed, "the dozer to stop")).toBeGreaterThan(1);
-      expect(errors.map((e) => e.message)).toEqual([]);
-      expect(warnings).toHaveLength(1);
-      expect(warnings[0]).toMatch(/^charm4ts: warning: the checkpoint at an AtSync barrier \(checkpoint: \{ everySync: 2 \}\) was skipped: the runtime wasn't quiescent within 0\.2 s .*charm\.sleep/);
       expect(values).toEqual(await straightRing(10));
-    } finally {
-      process.stderr.write = write;
-    }
+    });
+    expect(errors.map((e) => e.message)).toEqual([]);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/^charm4ts: warning: the checkpoint at an AtSync barrier \(checkpoint: \{ everySync: 2 \}\) was skipped: the runtime wasn't quiescent within 0\.2 s .*charm\.sleep/);
   }, 120_000);
 });
