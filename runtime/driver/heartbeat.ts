@@ -7,6 +7,7 @@
  * pongs may be sitting unread in its socket) judges nobody: everyone's clock starts again.
  */
 import type { Endpoint } from "../protocol/ids.ts";
+import { SLOWEST_BYTES_PER_MS } from "../transport/zmq-link.ts";
 
 // Captured before user code runs, so a cell that mocks timers can't stop the heartbeat.
 const safeSetInterval = setInterval;
@@ -51,6 +52,17 @@ export class Heartbeat {
     if (this.heardAt.has(pe)) this.heardAt.set(pe, performance.now());
   }
 
+  /**
+   * A batch of `bytes` started to cross between the driver and `pe` (either way, in pieces:
+   * zmq-bulk.ts): the ping or pong behind it on that stream waits until it has, so the PE's
+   * silence is counted only from the time it takes at the slowest rate. A PE stuck meanwhile is
+   * found that much later.
+   */
+  busy(pe: Endpoint, bytes: number): void {
+    const at = this.heardAt.get(pe);
+    if (at !== undefined) this.heardAt.set(pe, Math.max(at, performance.now() + bytes / SLOWEST_BYTES_PER_MS));
+  }
+
   /** Stops watching one PE (it ended some other way). */
   forget(pe: Endpoint): void {
     this.heardAt.delete(pe);
@@ -69,7 +81,7 @@ export class Heartbeat {
     this.lastTick = now;
     this.round++;
     for (const [pe, at] of [...this.heardAt]) {
-      if (late) this.heardAt.set(pe, now);
+      if (late) this.heardAt.set(pe, Math.max(at, now)); // (an allowance for a large batch stands)
       else if (now - at > this.timing.timeoutMs) {
         this.heardAt.delete(pe);
         this.onSilent(pe, now - at);

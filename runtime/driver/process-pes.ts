@@ -122,7 +122,7 @@ export async function startProcessPes(numPes: number, modules: string[], hooks: 
   };
 
   // Linger 0: the driver closes its sockets only once the PEs are gone; nothing is left to deliver.
-  const transport = await ZmqTransport.bind({ host, linger: 0, curve, sendTimeoutMs, onError: (e) => { if (!stopping) hooks.onUnhandled(transportError(e)); } });
+  const transport = await ZmqTransport.bind({ host, linger: 0, curve, sendTimeoutMs, onError: (e) => { if (!stopping) hooks.onUnhandled(transportError(e)); }, onBulk: (pe, bytes) => heartbeat?.busy(pe, bytes) });
   const rendezvous = await Rendezvous.bind(host, token, curve);
   options.announce?.(rendezvous.address, secret);
   const processes = new Map<Endpoint, ChildProcess>();

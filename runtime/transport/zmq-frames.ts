@@ -13,7 +13,9 @@
  *
  * The grant is flow control (credit.ts): bytes the sender has handled from the recipient since
  * its last grant, written just before the frames leave. A frame with no words and no extras is
- * a grant alone.
+ * a grant alone. A header whose word count is negative starts a large batch's pieces instead
+ * (zmq-bulk.ts): a batch of 8 MiB or more crosses as pieces of 2 MiB, so that no single message
+ * holds ZeroMQ's I/O thread (which encrypts every stream) for seconds.
  */
 import { Deserializer, Serializer } from "node:v8";
 import type { Endpoint } from "../protocol/ids.ts";
@@ -84,6 +86,16 @@ export interface ReceivedBatch {
   sender: Endpoint;
   batch: WireBatch | undefined;
   grant: number;
+}
+
+/** Header size of every message: the sender, then the word count (negative: a large batch's piece, zmq-bulk.ts). */
+export const FRAME_HEADER_BYTES = HEADER_BYTES;
+
+/** The sender and the word count of a message, read before deciding how to decode it. */
+export function peekHeader(frames: Buffer[]): { sender: Endpoint; count: number } {
+  const first = frames[0];
+  if (!first || first.length < HEADER_BYTES) throw new Error(`malformed transport message (${first?.length ?? 0} bytes)`);
+  return { sender: first.readInt32LE(0), count: first.readInt32LE(4) };
 }
 
 /** Decodes the frames made by `encodeFrames`; throws on a malformed message. */

@@ -10,6 +10,7 @@ import { WireWriter } from "./wire.ts";
 import { EAGER_EXTRAS, EAGER_WORDS, type Outbox } from "./turn-batcher.ts";
 import { ReceiveCredit, SendWindow } from "./credit.ts";
 import { MAX_GRANT, encodeFrames, frameBytes, grantFrame, writeGrant } from "./zmq-frames.ts";
+import { BULK_BYTES, bulkMessages } from "./zmq-bulk.ts";
 
 // Captured before user code runs, so a cell that mocks timers can't disable send timeouts.
 const safeSetTimeout = setTimeout;
@@ -17,6 +18,13 @@ const safeClearTimeout = clearTimeout;
 
 /** Held for one peer past this, the sender is told once that it outpaces the receiver. */
 export const HELD_WARNING_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The slowest rate a batch is counted on to cross, in bytes per ms (8 MB/s; ~60 MB/s measured
+ * here with CURVE, a network can be slower): what is in flight earns a stalled link, and a PE
+ * the driver's heartbeat hears nothing from, that much more time.
+ */
+export const SLOWEST_BYTES_PER_MS = 8_000;
 
 /** What every link of a transport shares. */
 export interface LinkSettings {
@@ -29,6 +37,8 @@ export interface LinkSettings {
   readonly fail: (error: Error) => void;
   /** Told whenever a link has nothing left to send (drained() waiters). */
   readonly idle: () => void;
+  /** Told when a batch of BULK_BYTES or more starts toward `peer` (it crosses in pieces, zmq-bulk.ts). */
+  readonly bulk: (peer: Endpoint, bytes: number) => void;
 }
 
 interface Held {
@@ -52,6 +62,8 @@ export class ZmqLink implements Outbox {
   heldBytes = 0;
   peakHeld = 0;
   private readonly held: Held[] = [];
+  // The rest of a large batch under way: its pieces go before anything else.
+  private pieces: Array<Uint8Array | Uint8Array[]> = [];
   /** A send is in progress (zeromq.js allows one at a time per socket). */
   private busy = false;
   private closed = false;
@@ -75,7 +87,7 @@ export class ZmqLink implements Outbox {
 
   /** Nothing written, held or being sent. */
   get idle(): boolean {
-    return !this.busy && this.held.length === 0 && this.writer.empty;
+    return !this.busy && this.pieces.length === 0 && this.held.length === 0 && this.writer.empty;
   }
 
   /** The batcher's post: the batch written so far goes (or waits its turn). */
@@ -105,6 +117,12 @@ export class ZmqLink implements Outbox {
   /** Sends what the window allows, in order; a grant owed goes with it or alone. */
   pump(): void {
     while (!this.busy && !this.closed) {
+      const piece = this.pieces.shift();
+      if (piece) {
+        this.busy = true;
+        this.socket.send(piece).then(this.sent, this.failed);
+        break;
+      }
       if (this.held.length === 0 && !this.hold()) {
         if (this.credit.due) this.sendGrantAlone();
         break;
@@ -121,7 +139,15 @@ export class ZmqLink implements Outbox {
       this.window.sent(next.bytes);
       writeGrant(next.frames[0]!, this.credit.take(MAX_GRANT));
       this.busy = true;
-      this.socket.send(next.frames).then(this.sent, this.failed);
+      if (next.bytes < BULK_BYTES) {
+        this.socket.send(next.frames).then(this.sent, this.failed);
+        continue;
+      }
+      // In pieces (zmq-bulk.ts): the start now, the pieces as each send completes.
+      const [start, ...rest] = bulkMessages(this.settings.self, next.frames);
+      this.pieces = rest;
+      this.socket.send(start!).then(this.sent, this.failed);
+      this.settings.bulk(this.to, next.bytes);
     }
     if (this.idle) this.settings.idle();
   }
@@ -131,6 +157,7 @@ export class ZmqLink implements Outbox {
     this.closed = true;
     this.held.length = 0;
     this.heldBytes = 0;
+    this.pieces = [];
     if (this.stallTimer) safeClearTimeout(this.stallTimer);
     this.socket.close();
   }
@@ -152,7 +179,8 @@ export class ZmqLink implements Outbox {
     this.held.push({ frames, bytes });
     this.heldBytes += bytes;
     if (this.heldBytes > this.peakHeld) this.peakHeld = this.heldBytes;
-    if (this.heldBytes >= HELD_WARNING_BYTES && !this.warned) {
+    // One batch alone is no sign of outpacing (a single large argument): it leaves at once.
+    if (this.held.length > 1 && this.heldBytes >= HELD_WARNING_BYTES && !this.warned) {
       this.warned = true;
       process.stderr.write(`charm4ts: ${endpointName(this.settings.self)} holds ${Math.round(this.heldBytes / 2 ** 20)} MiB of messages for ${endpointName(this.to)}, which takes them more slowly than they are sent; await charm.drained() in the sending loop to wait for room\n`);
     }
@@ -169,8 +197,9 @@ export class ZmqLink implements Outbox {
   private stalled(): void {
     if (this.stalledAt !== undefined) return;
     this.stalledAt = performance.now();
-    const ms = this.settings.sendTimeoutMs;
-    if (ms <= 0) return;
+    if (this.settings.sendTimeoutMs <= 0) return;
+    // The grant for a large batch comes only once it has crossed and been handled.
+    const ms = this.settings.sendTimeoutMs + this.window.inFlight / SLOWEST_BYTES_PER_MS;
     this.stallTimer = safeSetTimeout(() => {
       this.stallTimer = undefined;
       if (this.closed || this.stalledAt === undefined) return;

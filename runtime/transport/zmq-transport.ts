@@ -13,7 +13,8 @@ import type { Message } from "../protocol/messages.ts";
 import type { FlowStats, MessageHandler, Transport } from "./transport.ts";
 import { WireReader } from "./wire.ts";
 import { TurnBatcher } from "./turn-batcher.ts";
-import { decodeFrames, frameBytes } from "./zmq-frames.ts";
+import { decodeFrames, frameBytes, peekHeader } from "./zmq-frames.ts";
+import { BulkAssembly, PIECE, START, readPiece, readStart } from "./zmq-bulk.ts";
 import { advertisedEndpoint, bindEndpoint } from "./zmq-address.ts";
 import { curveClient, curveServer, curveServerClosed, releaseCurveServer, type CurveKeys } from "./curve.ts";
 import { DEFAULT_WINDOW } from "./credit.ts";
@@ -40,6 +41,12 @@ export interface ZmqTransportOptions {
   window?: number;
   /** Milliseconds a peer may take nothing while messages wait for it before that is reported (default 10 s; 0: never). */
   sendTimeoutMs?: number;
+  /**
+   * A large batch (zmq-link.ts BULK_BYTES or more) started between this endpoint and `peer`,
+   * either way: for as long as it takes to cross, nothing else on that stream passes it (the
+   * driver's heartbeat allows for that).
+   */
+  onBulk?: (peer: Endpoint, bytes: number) => void;
 }
 
 /** One endpoint's sockets: a bound PULL for everything arriving, a PUSH per peer. */
@@ -54,6 +61,8 @@ export class ZmqTransport implements Transport {
   private readonly refused = new Map<Endpoint, number>();
   /** Per sender: its stream's reader, and a handler call that names the sender (quiescence needs it). */
   private readonly readers = new Map<Endpoint, { reader: WireReader; deliver: (msg: Message, cause: number) => void }>();
+  /** Large batches arriving in pieces (zmq-bulk.ts), by sender. */
+  private readonly assembling = new Map<Endpoint, BulkAssembly>();
   private readonly batcher = new TurnBatcher<ZmqLink>((link) => link.post());
   private handler: MessageHandler | undefined;
   private idleWaiters: Array<{ pe: Endpoint | undefined; wake: () => void }> = [];
@@ -116,6 +125,7 @@ export class ZmqTransport implements Transport {
       sendTimeoutMs: this.options.sendTimeoutMs ?? DEFAULT_SEND_TIMEOUT_MS,
       fail: (e) => this.fail(e),
       idle: () => this.wakeIfIdle(),
+      bulk: (peer, bytes) => this.options.onBulk?.(peer, bytes),
     };
     if (sendTimeoutMs !== undefined) this.settings.sendTimeoutMs = sendTimeoutMs;
   }
@@ -169,6 +179,7 @@ export class ZmqTransport implements Transport {
   peerLost(pe: Endpoint): void {
     this.lost.add(pe);
     if (!this.lastWords.has(pe)) this.readers.delete(pe);
+    this.assembling.delete(pe);
     const link = this.links.get(pe);
     if (!link) return;
     this.links.delete(pe);
@@ -254,13 +265,21 @@ export class ZmqTransport implements Transport {
 
   private async receiveLoop(): Promise<void> {
     try {
-      for await (const frames of this.pull) {
+      for await (let frames of this.pull) {
+        let sender: Endpoint | undefined;
         try {
-          const { sender, batch, grant } = decodeFrames(frames);
+          const head = peekHeader(frames);
+          sender = head.sender;
           if (!this.member(sender)) {
             this.refused.set(sender, (this.refused.get(sender) ?? 0) + 1);
             continue;
           }
+          if (head.count < 0) {
+            const whole = this.piece(sender, head.count, frames);
+            if (!whole) continue;
+            frames = whole;
+          }
+          const { batch, grant } = decodeFrames(frames);
           const link = this.links.get(sender) ?? (this.peers.has(sender) && !this.lost.has(sender) && !this.closed ? this.open(sender) : undefined);
           if (grant > 0) link?.granted(grant);
           if (!batch) continue; // a grant alone
@@ -271,13 +290,30 @@ export class ZmqTransport implements Transport {
           // turn; after the turn's flush, a grant alone once a quarter window is owed.
           if (link?.took(frameBytes(frames))) this.defer(() => link.pump());
         } catch (err) {
-          // One bad message must not stop the loop for the others.
+          // One bad message must not stop the loop for the others; a large batch it broke is dropped.
+          if (sender !== undefined) this.assembling.delete(sender);
           this.fail(new Error(`endpoint ${this.me} received a message it can't decode: ${(err as Error).message}`));
         }
       }
     } catch (err) {
       if (!this.closed) this.fail(err as Error);
     }
+  }
+
+  /** Takes a large batch's start or piece (zmq-bulk.ts); the batch's frames once it is whole. */
+  private piece(sender: Endpoint, kind: number, frames: Buffer[]): Buffer[] | undefined {
+    if (kind === START) {
+      if (this.assembling.has(sender)) throw new Error(`a large batch from endpoint ${sender} started before the last one was whole`);
+      const bulk = new BulkAssembly(readStart(frames));
+      this.assembling.set(sender, bulk);
+      this.options.onBulk?.(sender, bulk.bytes);
+      return undefined;
+    }
+    const bulk = this.assembling.get(sender);
+    if (kind !== PIECE || !bulk) throw new Error(kind === PIECE ? `a piece of a large batch from endpoint ${sender} without its start` : `malformed transport message (word count ${kind})`);
+    const whole = bulk.add(readPiece(frames));
+    if (whole) this.assembling.delete(sender);
+    return whole;
   }
 
   /** Whether a batch from `sender` is taken: a peer this endpoint joined with, alive (or its last words). */
