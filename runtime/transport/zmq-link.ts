@@ -198,8 +198,10 @@ export class ZmqLink implements Outbox {
     if (this.stalledAt !== undefined) return;
     this.stalledAt = performance.now();
     if (this.settings.sendTimeoutMs <= 0) return;
-    // The grant for a large batch comes only once it has crossed and been handled.
-    const ms = this.settings.sendTimeoutMs + this.window.inFlight / SLOWEST_BYTES_PER_MS;
+    // The grant for a large batch comes only once it has crossed and been handled (only a large
+    // one takes the window past BULK_BYTES).
+    const inFlight = this.window.inFlight;
+    const ms = this.settings.sendTimeoutMs + (inFlight >= BULK_BYTES ? inFlight / SLOWEST_BYTES_PER_MS : 0);
     this.stallTimer = safeSetTimeout(() => {
       this.stallTimer = undefined;
       if (this.closed || this.stalledAt === undefined) return;
