@@ -14,6 +14,7 @@ import { discardPrestarted } from "./driver/prestart.ts";
 import type { ProcessPes } from "./driver/process-pes.ts";
 import { maxHeapFrom } from "./startup/heap-limit.ts";
 import { isPe } from "./startup/role.ts";
+import { endOnClosedPipe } from "./startup/closed-pipes.ts";
 import { launchedStart } from "./launcher/launched-job.ts";
 import {
   balancerFrom, everySyncFrom, spinFrom, byHandFrom, heartbeatFrom, hostsFrom, layoutFrom, numPesFrom, restartFrom, transportFrom, type StartOptions,
@@ -146,6 +147,8 @@ async function start(mainOrOptions?: MainFunction | StartOptions, maybeOptions?:
   const options = (typeof mainOrOptions === "object" ? mainOrOptions : maybeOptions) ?? {};
   if (maybeRt()) throw new CharmError("the runtime is already running; call charm.shutdown() before starting it again");
   scriptMode = main !== undefined;
+  // A script's output piped into `head` ends it quietly once head stops reading (not in a notebook: the kernel's streams are its own).
+  if (scriptMode) endOnClosedPipe();
   restoredValues = undefined;
   if (!main) {
     await bootAndRestore(options);

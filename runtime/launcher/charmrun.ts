@@ -12,6 +12,10 @@ import { awaitJob, launchedJob, markLaunchedDriver } from "./launched-job.ts";
 import { parseHostList, parseNodelist } from "./nodelist.ts";
 import { startThreadsAhead } from "./threads-ahead.ts";
 import { distFile } from "../startup/package-root.ts";
+import { endOnClosedPipe } from "../startup/closed-pipes.ts";
+
+// `charmrun … | head -1`: a reader that closes the pipe ends the run quietly, as it ends a Unix tool.
+endOnClosedPipe();
 
 // Ranks may start seconds apart on a busy cluster; rank 0 compiles the program before publishing.
 const JOB_TIMEOUT_MS = 120_000;
