@@ -368,7 +368,7 @@ export const charm = {
   },
   /** Gives a typed array up for its next send: its memory moves to the receiver instead of a copy, and it is empty here after. */
   move,
-  /** Lets instances of a class cross PEs (own fields copied, prototype restored); call on every PE. */
+  /** Lets instances of a class cross PEs (own fields copied, prototype restored); call on every PE. Throws for WeakMap, Promise and other built-ins whose state can't be copied. */
   serializable<T extends abstract new (...args: any[]) => unknown>(cls: T): T {
     registerSerializable(cls);
     return cls;
