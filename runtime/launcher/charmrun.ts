@@ -11,6 +11,8 @@ import { readFileSync } from "node:fs";
 import { awaitJob, launchedJob, markLaunchedDriver } from "./launched-job.ts";
 import { parseHostList, parseNodelist } from "./nodelist.ts";
 import { startThreadsAhead } from "./threads-ahead.ts";
+// The strategies' own list, so the usage names every one (a small module: no runtime loads with it).
+import { balancerNames } from "../lb/strategies.ts";
 import { distFile } from "../startup/package-root.ts";
 import { endOnClosedPipe } from "../startup/closed-pipes.ts";
 
@@ -27,7 +29,7 @@ const USAGE = `usage: charmrun [+pN] [+processes | +mixed] [+ppn N] [+balancer N
   +processes  one process per PE, over ZeroMQ TCP (default: worker threads; or CHARM4TS_TRANSPORT)
   +mixed      half the PEs worker threads of this process, the others processes (CHARM4TS_LOCAL_PES sets how many are threads)
   +ppn N      PEs per process, one worker thread each, with +processes or +mixed (or CHARM4TS_PPN)
-  +balancer   load-balancing strategy for arrays with useAtSync: greedy, refine, rotate, random, none (or CHARM4TS_BALANCER)
+  +balancer   load-balancing strategy for arrays with useAtSync: ${balancerNames().join(", ")} (or CHARM4TS_BALANCER)
   +restart DIR  restore the checkpoint in DIR (made by charm.checkpoint, on any number of PEs) before main runs; main finds its named values in charm.restored()
   +checkpoint-every N  an in-memory checkpoint every N-th AtSync barrier of each load-balanced array, and recovery from a lost PE by itself, as charm.start's { checkpoint: { everySync: N } } (which wins; or CHARM4TS_CHECKPOINT_EVERY)
   ++nodelist FILE   start the PEs over ssh on the hosts of FILE (Charm++'s \`group main\` / \`host NAME\` lines, or one host a line)

@@ -7,6 +7,7 @@ import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import { threadsAhead } from "../../runtime/launcher/threads-ahead.ts";
 import { bounded } from "../bounded.ts";
+import { balancerNames } from "../../runtime/lb/strategies.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 // A run that takes longer was held up (by threads no driver took, say): the test says so.
@@ -107,5 +108,13 @@ describe("charmrun as a Unix command", () => {
     } finally {
       child.kill();
     }
+  });
+
+  it("--help lists every built-in balancer, orb included", async () => {
+    const run = await charmrun("--help");
+    expect(run.code).toBe(2);
+    const line = run.stderr.split("\n").find((l) => l.trimStart().startsWith("+balancer"));
+    expect(balancerNames()).toContain("orb");
+    for (const name of balancerNames()) expect(line).toMatch(new RegExp(`\\b${name}\\b`));
   });
 });
