@@ -7,7 +7,7 @@
  */
 import { pathToFileURL } from "node:url";
 import { resolve } from "node:path";
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { awaitJob, launchedJob, markLaunchedDriver } from "./launched-job.ts";
 import { parseHostList, parseNodelist } from "./nodelist.ts";
 import { startThreadsAhead } from "./threads-ahead.ts";
@@ -39,6 +39,15 @@ const USAGE = `usage: charmrun [+pN] [+processes | +mixed] [+ppn N] [+balancer N
   ++remote-command CMD  what starts a PE on a host (default: this node and this charm4ts's bin/charm4ts-pe.mjs; or CHARM4TS_REMOTE_COMMAND)
   ++remote-cwd DIR      where it starts (default: this directory; or CHARM4TS_REMOTE_CWD)
 `;
+
+/** Whether the program path names a file, a directory, or nothing. */
+function programKind(path: string): "file" | "directory" | "missing" {
+  try {
+    return statSync(path).isDirectory() ? "directory" : "file";
+  } catch {
+    return "missing";
+  }
+}
 
 function usage(): never {
   process.stderr.write(USAGE);
@@ -76,7 +85,12 @@ for (let i = 0; i < flags.length; i++) {
     const value = flags[++i];
     if (value === undefined) { process.stderr.write(`charmrun: ${flag} needs a value\n`); usage(); }
     values.set(flag, value);
-  } else { process.stderr.write(`charmrun: unknown option ${flag}\n`); usage(); }
+  } else {
+    // `+p 3`: the count parsed as the program, `+p` left alone; say how Charm++ spells it.
+    const hint = flag === "+p" ? `: write the number of PEs with no space: +p${/^\d+$/.test(rest[0] ?? "") ? rest[0] : "3"}` : "";
+    process.stderr.write(`charmrun: unknown option ${flag}${hint}\n`);
+    usage();
+  }
 }
 // Refused here, before compiling, with the flag's own name (the runtime checks it again, as the variable).
 const every = values.get("+checkpoint-every");
@@ -84,6 +98,12 @@ if (every !== undefined && !(/^\d+$/.test(every) && Number(every) >= 1)) { proce
 if (values.has("++nodelist") && values.has("++hosts")) { process.stderr.write("charmrun: give ++nodelist or ++hosts, not both\n"); usage(); }
 const program = rest[0];
 if (!program || program === "--help" || program === "-h") usage();
+// Said here in the launcher's words: the compiler's would be a raw ENOENT or EISDIR from stat.
+const kind = programKind(program);
+if (kind !== "file") {
+  process.stderr.write(kind === "missing" ? `charmrun: no such program: ${program}\n` : `charmrun: ${program} is a directory; give a program file (.ts or .js)\n`);
+  process.exit(2);
+}
 if (pes) process.env.CHARM4TS_PES = pes.slice(2);
 if (processes) process.env.CHARM4TS_TRANSPORT = processes.slice(1);
 for (const [flag, value] of values) {

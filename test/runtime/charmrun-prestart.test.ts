@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { threadsAhead } from "../../runtime/launcher/threads-ahead.ts";
 import { bounded } from "../bounded.ts";
 import { balancerNames } from "../../runtime/lb/strategies.ts";
+import { compileProgram } from "../../runtime/launcher/compile.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 // A run that takes longer was held up (by threads no driver took, say): the test says so.
@@ -116,5 +117,23 @@ describe("charmrun as a Unix command", () => {
     const line = run.stderr.split("\n").find((l) => l.trimStart().startsWith("+balancer"));
     expect(balancerNames()).toContain("orb");
     for (const name of balancerNames()) expect(line).toMatch(new RegExp(`\\b${name}\\b`));
+  });
+
+  it("+p 3 (with a space): the unknown option says to write +p3", async () => {
+    const run = await charmrun("+p", "3", "examples/hello.ts");
+    expect(run.code).toBe(2);
+    expect(run.stderr.split("\n")[0]).toBe("charmrun: unknown option +p: write the number of PEs with no space: +p3");
+  });
+
+  it("a program that isn't there, or is a directory, is named in charmrun's words, not a raw ENOENT", async () => {
+    const missing = await charmrun("+p2", "examples/nope.ts");
+    expect({ code: missing.code, stderr: missing.stderr }).toEqual({ code: 2, stderr: "charmrun: no such program: examples/nope.ts\n" });
+    const directory = await charmrun("+p2", "examples");
+    expect({ code: directory.code, stderr: directory.stderr }).toEqual({ code: 2, stderr: "charmrun: examples is a directory; give a program file (.ts or .js)\n" });
+  });
+
+  it("charm.start's modules are checked alike: compileProgram names a missing file or a directory", async () => {
+    await expect(compileProgram(`${root}examples/nope.ts`)).rejects.toThrow(`no such program: ${root}examples/nope.ts`);
+    await expect(compileProgram(`${root}examples`)).rejects.toThrow(/examples is a directory; give a program file \(\.ts or \.js\)/);
   });
 });
