@@ -1,4 +1,6 @@
 // The seed's Fibonacci with futures: one chare per call, results flow back up to a future.
+//
+//   npx charmrun +p2 examples/fib.ts N     (N a whole number from 0; each call is a chare, so keep it small: 20 makes ~22,000)
 import { charm, Chare, Future, type ElementProxy } from "charm4ts";
 
 export class Fib extends Chare {
@@ -28,6 +30,11 @@ export class Fib extends Chare {
 }
 
 async function main(args: string[]) {
+  // Number(undefined) is NaN, and Fib(NaN) never reaches n <= 1: the run would never end.
+  if (!/^\d+$/.test(args[1] ?? "")) {
+    console.error(`expected N, a whole number from 0, got ${args[1] === undefined ? "nothing" : JSON.stringify(args[1])}\nusage: charmrun +p2 examples/fib.ts N`);
+    process.exit(2);
+  }
   const doneFuture = new Future<number>();
   charm.chare(Fib, [Number(args[1]), doneFuture, true]);
   const fn = await doneFuture;

@@ -14,6 +14,7 @@ import { discardPrestarted } from "./driver/prestart.ts";
 import type { ProcessPes } from "./driver/process-pes.ts";
 import { maxHeapFrom } from "./startup/heap-limit.ts";
 import { isPe } from "./startup/role.ts";
+import { endOnClosedPipe } from "./startup/closed-pipes.ts";
 import { launchedStart } from "./launcher/launched-job.ts";
 import {
   balancerFrom, everySyncFrom, spinFrom, byHandFrom, heartbeatFrom, hostsFrom, layoutFrom, numPesFrom, restartFrom, transportFrom, type StartOptions,
@@ -146,6 +147,8 @@ async function start(mainOrOptions?: MainFunction | StartOptions, maybeOptions?:
   const options = (typeof mainOrOptions === "object" ? mainOrOptions : maybeOptions) ?? {};
   if (maybeRt()) throw new CharmError("the runtime is already running; call charm.shutdown() before starting it again");
   scriptMode = main !== undefined;
+  // A script's output piped into `head` ends it quietly once head stops reading (not in a notebook: the kernel's streams are its own).
+  if (scriptMode) endOnClosedPipe();
   restoredValues = undefined;
   if (!main) {
     await bootAndRestore(options);
@@ -365,7 +368,7 @@ export const charm = {
   },
   /** Gives a typed array up for its next send: its memory moves to the receiver instead of a copy, and it is empty here after. */
   move,
-  /** Lets instances of a class cross PEs (own fields copied, prototype restored); call on every PE. */
+  /** Lets instances of a class cross PEs (own fields copied, prototype restored); call on every PE. Throws for WeakMap, Promise and other built-ins whose state can't be copied. */
   serializable<T extends abstract new (...args: any[]) => unknown>(cls: T): T {
     registerSerializable(cls);
     return cls;

@@ -13,6 +13,7 @@
 import { Session } from "node:inspector";
 import { registerArrayMap, registerChareClass, findChareClass } from "../core/registry.ts";
 import { registerSerializable } from "../protocol/codec.ts";
+import { unsendableBuiltin } from "../protocol/unsendable.ts";
 import { Chare } from "../core/chare.ts";
 import { ArrayMap } from "../core/array-map.ts";
 import { forgetMethods } from "../core/entry-methods.ts";
@@ -34,7 +35,8 @@ export function registerDefinitions(values: unknown[]): void {
       if (previous && previous !== value) upgradeLiveChares(previous, value);
     } else if (value.prototype instanceof ArrayMap) {
       registerArrayMap(value as any);
-    } else if (/^class\b/.test(Function.prototype.toString.call(value))) {
+    } else if (/^class\b/.test(Function.prototype.toString.call(value)) && !unsendableBuiltin(value, true)) {
+      // A class extending WeakMap, Promise, … can't be made sendable: it stays unregistered, and a send says why.
       registerSerializable(value);
     }
   }

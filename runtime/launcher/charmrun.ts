@@ -7,11 +7,17 @@
  */
 import { pathToFileURL } from "node:url";
 import { resolve } from "node:path";
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { awaitJob, launchedJob, markLaunchedDriver } from "./launched-job.ts";
 import { parseHostList, parseNodelist } from "./nodelist.ts";
 import { startThreadsAhead } from "./threads-ahead.ts";
+// The strategies' own list, so the usage names every one (a small module: no runtime loads with it).
+import { balancerNames } from "../lb/strategies.ts";
 import { distFile } from "../startup/package-root.ts";
+import { endOnClosedPipe } from "../startup/closed-pipes.ts";
+
+// `charmrun … | head -1`: a reader that closes the pipe ends the run quietly, as it ends a Unix tool.
+endOnClosedPipe();
 
 // Ranks may start seconds apart on a busy cluster; rank 0 compiles the program before publishing.
 const JOB_TIMEOUT_MS = 120_000;
@@ -23,7 +29,7 @@ const USAGE = `usage: charmrun [+pN] [+processes | +mixed] [+ppn N] [+balancer N
   +processes  one process per PE, over ZeroMQ TCP (default: worker threads; or CHARM4TS_TRANSPORT)
   +mixed      half the PEs worker threads of this process, the others processes (CHARM4TS_LOCAL_PES sets how many are threads)
   +ppn N      PEs per process, one worker thread each, with +processes or +mixed (or CHARM4TS_PPN)
-  +balancer   load-balancing strategy for arrays with useAtSync: greedy, refine, rotate, random, none (or CHARM4TS_BALANCER)
+  +balancer   load-balancing strategy for arrays with useAtSync: ${balancerNames().join(", ")} (or CHARM4TS_BALANCER)
   +restart DIR  restore the checkpoint in DIR (made by charm.checkpoint, on any number of PEs) before main runs; main finds its named values in charm.restored()
   +checkpoint-every N  an in-memory checkpoint every N-th AtSync barrier of each load-balanced array, and recovery from a lost PE by itself, as charm.start's { checkpoint: { everySync: N } } (which wins; or CHARM4TS_CHECKPOINT_EVERY)
   ++nodelist FILE   start the PEs over ssh on the hosts of FILE (Charm++'s \`group main\` / \`host NAME\` lines, or one host a line)
@@ -33,6 +39,15 @@ const USAGE = `usage: charmrun [+pN] [+processes | +mixed] [+ppn N] [+balancer N
   ++remote-command CMD  what starts a PE on a host (default: this node and this charm4ts's bin/charm4ts-pe.mjs; or CHARM4TS_REMOTE_COMMAND)
   ++remote-cwd DIR      where it starts (default: this directory; or CHARM4TS_REMOTE_CWD)
 `;
+
+/** Whether the program path names a file, a directory, or nothing. */
+function programKind(path: string): "file" | "directory" | "missing" {
+  try {
+    return statSync(path).isDirectory() ? "directory" : "file";
+  } catch {
+    return "missing";
+  }
+}
 
 function usage(): never {
   process.stderr.write(USAGE);
@@ -70,7 +85,12 @@ for (let i = 0; i < flags.length; i++) {
     const value = flags[++i];
     if (value === undefined) { process.stderr.write(`charmrun: ${flag} needs a value\n`); usage(); }
     values.set(flag, value);
-  } else { process.stderr.write(`charmrun: unknown option ${flag}\n`); usage(); }
+  } else {
+    // `+p 3`: the count parsed as the program, `+p` left alone; say how Charm++ spells it.
+    const hint = flag === "+p" ? `: write the number of PEs with no space: +p${/^\d+$/.test(rest[0] ?? "") ? rest[0] : "3"}` : "";
+    process.stderr.write(`charmrun: unknown option ${flag}${hint}\n`);
+    usage();
+  }
 }
 // Refused here, before compiling, with the flag's own name (the runtime checks it again, as the variable).
 const every = values.get("+checkpoint-every");
@@ -78,6 +98,12 @@ if (every !== undefined && !(/^\d+$/.test(every) && Number(every) >= 1)) { proce
 if (values.has("++nodelist") && values.has("++hosts")) { process.stderr.write("charmrun: give ++nodelist or ++hosts, not both\n"); usage(); }
 const program = rest[0];
 if (!program || program === "--help" || program === "-h") usage();
+// Said here in the launcher's words: the compiler's would be a raw ENOENT or EISDIR from stat.
+const kind = programKind(program);
+if (kind !== "file") {
+  process.stderr.write(kind === "missing" ? `charmrun: no such program: ${program}\n` : `charmrun: ${program} is a directory; give a program file (.ts or .js)\n`);
+  process.exit(2);
+}
 if (pes) process.env.CHARM4TS_PES = pes.slice(2);
 if (processes) process.env.CHARM4TS_TRANSPORT = processes.slice(1);
 for (const [flag, value] of values) {

@@ -7,7 +7,7 @@
 import type { Plugin, PluginBuild } from "esbuild";
 import { builtinModules } from "node:module";
 import { createHash } from "node:crypto";
-import { existsSync, lstatSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync, type Stats } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import { dirname, isAbsolute, join, resolve as resolvePath, sep } from "node:path";
@@ -20,7 +20,7 @@ const compiled = new Map<string, string>();
 export async function compileProgram(entry: string): Promise<string> {
   const file = entry.startsWith("file:") ? fileURLToPath(entry) : resolvePath(entry);
   if (/\.(m?js|cjs)$/.test(file)) return pathToFileURL(file).href; // already runnable
-  const stamp = `${file}:${statSync(file).mtimeMs}`;
+  const stamp = `${file}:${programStat(file).mtimeMs}`;
   const known = compiled.get(stamp);
   if (known) return known;
   const hash = createHash("sha256").update(file).update(readFileSync(file)).digest("hex").slice(0, 16);
@@ -51,6 +51,19 @@ export async function compileProgram(entry: string): Promise<string> {
   const url = pathToFileURL(outfile).href;
   compiled.set(stamp, url);
   return url;
+}
+
+/** The program file's stat, or an error naming it (not stat's raw ENOENT or a directory's EISDIR later). */
+function programStat(file: string): Stats {
+  let st: Stats;
+  try {
+    st = statSync(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") throw new Error(`no such program: ${file}`);
+    throw err;
+  }
+  if (st.isDirectory()) throw new Error(`${file} is a directory; give a program file (.ts or .js)`);
+  return st;
 }
 
 /**

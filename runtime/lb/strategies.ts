@@ -168,6 +168,11 @@ const strategies = new Map<string, Strategy>([
   ["greedy", greedy], ["refine", (s) => refine(s)], ["orb", orb], ["rotate", rotate], ["random", random], ["none", none],
 ]);
 
+/** The names of the strategies registered so far (the built-in ones, until a program registers more). */
+export function balancerNames(): string[] {
+  return [...strategies.keys()];
+}
+
 /** Makes a strategy selectable by name (register it in the module every PE loads). */
 export function registerBalancer(name: string, strategy: Strategy): void {
   if (typeof strategy !== "function") throw new CharmError(`registerBalancer("${name}", strategy): strategy must be a function (stats) => Map<id, pe>`);
@@ -178,7 +183,7 @@ export function registerBalancer(name: string, strategy: Strategy): void {
 export function strategyNamed(name: string): Strategy {
   const key = name.toLowerCase().replace(/lb$/, "");
   const found = strategies.get(key);
-  if (!found) throw new CharmError(`unknown balancer "${name}"; known: ${[...strategies.keys()].join(", ")}`);
+  if (!found) throw new CharmError(`unknown balancer "${name}"; known: ${balancerNames().join(", ")}`);
   return found;
 }
 

@@ -6,6 +6,7 @@
  */
 import { CharmError } from "./errors.ts";
 import { takeGiven } from "./moved.ts";
+import { unsendableBuiltin, unsendableMessage } from "./unsendable.ts";
 
 /** Objects that travel as references implement this: return a plain, cloneable description. */
 export const toWire: unique symbol = Symbol("charm4ts.toWire");
@@ -26,6 +27,8 @@ export function registerReviver(kind: string, revive: (data: any) => unknown): v
 
 /** Lets instances of a user class cross PEs: own fields are copied, the prototype restored by name. */
 export function registerSerializable(cls: Function, name = cls.name): void {
+  const builtin = unsendableBuiltin(cls, true);
+  if (builtin) throw new CharmError(unsendableMessage(`charm.serializable(${cls.name || "an unnamed class"}): its instances are ${builtin.name}s`, builtin.instead));
   const existing = serializableByName.get(name);
   if (existing && existing !== cls) nameBySerializable.delete(existing);
   serializableByName.set(name, cls);
@@ -125,6 +128,9 @@ class Encoder {
       tagged.f = this.encodeFields(obj, path, {});
       return tagged;
     }
+    // Checked after registered classes: a registered subclass of one was refused at registration.
+    const builtin = unsendableBuiltin(obj);
+    if (builtin) throw new CharmError(unsendableMessage(`${path} is a ${builtin.name}`, builtin.instead));
     const cls = proto?.constructor?.name || "an unnamed class";
     throw new CharmError(
       `${path} is an instance of ${cls}, which can't be sent to another PE. ` +

@@ -10,9 +10,18 @@ function msg(msg_type: string, content: Record<string, unknown>): Msg {
   return { channel: "iopub", header: { msg_id: "m", session: "s", username: "u", date: "", msg_type, version: "5.3" }, parent_header: {}, metadata: {}, content };
 }
 
+/** The cell ids that appear more than once. */
+function repeatedIds(cells: Array<{ id?: string }>): string[] {
+  const ids = cells.map((c) => c.id).filter((id) => id !== undefined);
+  return [...new Set(ids.filter((id, i) => ids.indexOf(id) !== i))];
+}
+
 describe("nbformat validation", () => {
   it.each(readdirSync(join(ROOT, "notebooks")).filter((f) => f.endsWith(".ipynb")))("%s is valid nbformat 4", (name) => {
-    validateNotebook(JSON.parse(readFileSync(join(ROOT, "notebooks", name), "utf8")), name);
+    const nb = JSON.parse(readFileSync(join(ROOT, "notebooks", name), "utf8"));
+    validateNotebook(nb, name);
+    // The schema can't say ids are unique; nbconvert warns DuplicateCellId (and renames one).
+    expect(repeatedIds(nb.cells), `${name}: cells sharing an id`).toEqual([]);
   });
 
   it("lists every violation of an invalid notebook", () => {

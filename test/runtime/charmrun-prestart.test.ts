@@ -2,9 +2,13 @@
 // the program's charm.start adopts them when it asks for as many PEs, starts its own otherwise,
 // and a program that never starts the runtime, or fails at its top level, ends as it did before.
 import { describe, expect, it } from "vitest";
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
+import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import { threadsAhead } from "../../runtime/launcher/threads-ahead.ts";
+import { bounded } from "../bounded.ts";
+import { balancerNames } from "../../runtime/lb/strategies.ts";
+import { compileProgram } from "../../runtime/launcher/compile.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 // A run that takes longer was held up (by threads no driver took, say): the test says so.
@@ -79,5 +83,57 @@ describe("threadsAhead: when charmrun starts PE threads early", () => {
     expect(threadsAhead({ CHARM4TS_PES: "two" })).toBeUndefined();
     expect(threadsAhead({ CHARM4TS_PES: "0" })).toBeUndefined();
     expect(threadsAhead({ CHARM4TS_PES: "1000" })).toBeUndefined();
+  });
+});
+
+describe("charmrun as a Unix command", () => {
+  it("`| head -1`: a reader that closes stdout after one line ends the run quietly, exit 0, no EPIPE stack", async () => {
+    // Thread PEs (the default) print without end; their output reaches the driver's stdout through Node's worker pipes.
+    const child = spawn(process.execPath, ["bin/charmrun.mjs", "+p2", "test/runtime/fixtures/program-prints-on.ts"], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => { stderr += chunk; });
+    const exited = once(child, "exit") as Promise<[number | null, NodeJS.Signals | null]>;
+    try {
+      const firstLine = new Promise<string>((resolve) => {
+        let out = "";
+        child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+          out += chunk;
+          if (out.includes("\n")) resolve(out.slice(0, out.indexOf("\n")));
+        });
+      });
+      expect(await bounded(firstLine, BOUND_MS, "the first line of output")).toMatch(/^line \d+ from PE \d$/);
+      child.stdout.destroy(); // as head does once it has its line
+      const [code, signal] = await bounded(exited, BOUND_MS, "charmrun to end after its stdout closed");
+      expect(stderr).not.toMatch(/EPIPE|node:internal/);
+      expect({ code, signal }).toEqual({ code: 0, signal: null });
+    } finally {
+      child.kill();
+    }
+  });
+
+  it("--help lists every built-in balancer, orb included", async () => {
+    const run = await charmrun("--help");
+    expect(run.code).toBe(2);
+    const line = run.stderr.split("\n").find((l) => l.trimStart().startsWith("+balancer"));
+    expect(balancerNames()).toContain("orb");
+    for (const name of balancerNames()) expect(line).toMatch(new RegExp(`\\b${name}\\b`));
+  });
+
+  it("+p 3 (with a space): the unknown option says to write +p3", async () => {
+    const run = await charmrun("+p", "3", "examples/hello.ts");
+    expect(run.code).toBe(2);
+    expect(run.stderr.split("\n")[0]).toBe("charmrun: unknown option +p: write the number of PEs with no space: +p3");
+  });
+
+  it("a program that isn't there, or is a directory, is named in charmrun's words, not a raw ENOENT", async () => {
+    const missing = await charmrun("+p2", "examples/nope.ts");
+    expect({ code: missing.code, stderr: missing.stderr }).toEqual({ code: 2, stderr: "charmrun: no such program: examples/nope.ts\n" });
+    const directory = await charmrun("+p2", "examples");
+    expect({ code: directory.code, stderr: directory.stderr }).toEqual({ code: 2, stderr: "charmrun: examples is a directory; give a program file (.ts or .js)\n" });
+  });
+
+  it("charm.start's modules are checked alike: compileProgram names a missing file or a directory", async () => {
+    await expect(compileProgram(`${root}examples/nope.ts`)).rejects.toThrow(`no such program: ${root}examples/nope.ts`);
+    await expect(compileProgram(`${root}examples`)).rejects.toThrow(/examples is a directory; give a program file \(\.ts or \.js\)/);
   });
 });

@@ -31,6 +31,23 @@ async function rejection(p: PromiseLike<unknown>): Promise<any> {
   throw new Error("expected a rejection");
 }
 
+describe("charm.serializable", () => {
+  it("refuses built-ins whose state can't be copied (WeakMap, Promise, …) and classes extending them, with a CharmError that says what to send instead", () => {
+    class Cache extends WeakMap<object, number> {}
+    class Later extends Promise<number> {}
+    for (const [cls, name] of [[WeakMap, "WeakMap"], [WeakSet, "WeakSet"], [WeakRef, "WeakRef"], [FinalizationRegistry, "FinalizationRegistry"], [Promise, "Promise"], [Cache, "WeakMap"], [Later, "Promise"]] as const) {
+      const register = () => charm.serializable(cls);
+      expect(register).toThrow(CharmError);
+      expect(register).toThrow(new RegExp(`charm\\.serializable\\(${cls.name}\\): its instances are ${name}s, .*can't be sent to another PE at all.*Instead, `));
+    }
+  });
+
+  it("still accepts a plain class", () => {
+    class Plain { x = 1; }
+    expect(charm.serializable(Plain)).toBe(Plain);
+  });
+});
+
 describe("before start", () => {
   it("calling the runtime before it has started is a CharmError that says how to start it", () => {
     expect(() => charm.array(Boom, 2)).toThrow(CharmError);
@@ -259,6 +276,28 @@ describe.each(TRANSPORTS)("with the runtime running (%s)", (transport) => {
       expect(() => new Future().send((() => 1) as never)).toThrow(/function/);
       expect(await arr.at(1).ok.ret(21)).toBe(42);
       expect(await arr.ok.ret(1)).toEqual([2, 2]);
+    });
+
+    it("a WeakMap, WeakSet, WeakRef, FinalizationRegistry or Promise can't be sent at all: the error says so and what to send instead", () => {
+      const bad = charm.array(Boom, 2).at(0) as any;
+      const cases: Array<[unknown, string, RegExp]> = [
+        [new WeakMap(), "WeakMap", /send a Map/],
+        [new WeakSet(), "WeakSet", /send a Set/],
+        [new WeakRef({}), "WeakRef", /deref\(\)/],
+        [new FinalizationRegistry(() => {}), "FinalizationRegistry", /receiving PE itself/],
+        [Promise.resolve(1), "Promise", /await it and send its value/],
+        [(function* () { yield 1; })(), "generator", /values it yields/],
+      ];
+      for (const [value, name, instead] of cases) {
+        const call = () => bad.ok({ cache: value });
+        expect(call).toThrow(CharmError);
+        expect(call).toThrow(new RegExp(`args\\[0\\]\\.cache is a ${name}, .*can't be sent to another PE at all`));
+        expect(call).toThrow(instead);
+        expect(call).not.toThrow(/Register it/);
+      }
+      // A subclass is one too.
+      class Cache extends WeakMap<object, number> {}
+      expect(() => bad.ok(new Cache())).toThrow(/args\[0\] is a WeakMap/);
     });
 
     it("a wrong number of index dimensions or an index out of range is a CharmError", async () => {

@@ -88,3 +88,12 @@ describe.each(TRANSPORTS)("seed programs (%s)", (transport) => {
     }
   });
 });
+
+describe("fib's argument", () => {
+  it.each([[[]], [["abc"]], [["-3"]], [["2.5"]]])("fib %j: its usage line and exit 2, not a run that never ends", async (args) => {
+    const { code, stdout, stderr } = await runCharmrun("+p2", "examples/fib.ts", ...args);
+    expect(stdout).toBe("");
+    expect(stderr).toContain("usage: charmrun +p2 examples/fib.ts N");
+    expect(code).toBe(2);
+  });
+});
