@@ -8,7 +8,7 @@ import { CharmError, RemoteError } from "./protocol/errors.ts";
 import { errorReport, fullStacks, reportLines } from "./protocol/error-report.ts";
 import type { ErrorData } from "./protocol/messages.ts";
 import { DRIVER } from "./protocol/ids.ts";
-import { maybeRt, rt, setRuntime } from "./core/current.ts";
+import { maybeRt, noteStoppedBecause, rt, setRuntime } from "./core/current.ts";
 import { startLocalPes, type LocalPes } from "./driver/thread-pes.ts";
 import { discardPrestarted } from "./driver/prestart.ts";
 import type { ProcessPes } from "./driver/process-pes.ts";
@@ -78,9 +78,14 @@ function describeError(err: unknown): string {
 function onUnhandled(error: ErrorData): void {
   const err = new RemoteError(error);
   if (errorHandler) { errorHandler(err); return; }
-  process.stderr.write(`charm4ts: unhandled error (nobody awaited it):\n${describeError(err)}\n`);
+  // A lost PE nothing was waiting on (driver/pe-lost.ts) is news, not an error some code threw.
+  const text = error.lost ? error.message : describeError(err);
+  process.stderr.write(error.lost ? `charm4ts: ${text}\n` : `charm4ts: unhandled error (nobody awaited it):\n${text}\n`);
   // A PE's death (reported by the driver, about the PE) is what automatic recovery is for.
-  if (scriptMode && !(loadedAutoRecovery()?.autoRecoveryArmed() && error.pe >= 0 && error.chare === undefined && error.method === undefined)) void exitProgram(1);
+  if (scriptMode && !(loadedAutoRecovery()?.autoRecoveryArmed() && error.pe >= 0 && error.chare === undefined && error.method === undefined)) {
+    noteStoppedBecause(error.lost ? text.split(". ")[0]! : text.split("\n")[0]!);
+    void exitProgram(1);
+  }
 }
 
 /** The program modules compiled for the PEs (launcher/compile.ts). */

@@ -4,10 +4,19 @@ import type { Runtime } from "./runtime.ts";
 
 let current: Runtime | undefined;
 let generation = 0;
+// Why the last runtime was stopped, when it wasn't asked to be (a script's unhandled error): a
+// call after that says so, rather than that nothing was started.
+let stoppedBecause: string | undefined;
 
-/** This thread's runtime; throws a CharmError that says how to start one. */
+/** This thread's runtime; throws a CharmError that says why there is none (never started, or stopped after an error). */
 export function rt(): Runtime {
   if (current === undefined) {
+    if (stoppedBecause !== undefined) {
+      throw new CharmError(
+        `the runtime was stopped after an unhandled error: ${stoppedBecause} ` +
+        "(reported above; with charm.onError(handler) such errors go to the handler instead, and a script carries on)",
+      );
+    }
     throw new CharmError(
       "the charm4ts runtime hasn't started on this thread: call charm.start(main) first " +
       "(scripts: run them with `npx charmrun +p2 prog.ts`), or await it before using proxies and futures",
@@ -27,7 +36,13 @@ export function maybeRt(): Runtime | undefined {
  */
 export function setRuntime(runtime: Runtime | undefined, sameRun = false): void {
   current = runtime;
+  if (runtime !== undefined) stoppedBecause = undefined;
   if (!sameRun) generation++;
+}
+
+/** Notes that the runtime is being stopped because of an unhandled error (`why`: its first line), for rt() to say. */
+export function noteStoppedBecause(why: string): void {
+  stoppedBecause = why;
 }
 
 let driverRuns = 0;

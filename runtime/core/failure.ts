@@ -36,28 +36,34 @@ export class Failures {
 
   constructor(private readonly rt: FailuresRuntime) {}
 
-  /** The driver learned a PE died: every live PE hears of it, then this endpoint acts. */
-  peDied(pe: Endpoint, why: string): void {
-    if (this.dead.has(pe)) return;
+  /**
+   * The driver learned a PE died: every live PE hears of it, then this endpoint acts. Returns
+   * how many of this endpoint's futures it rejected (the program heard of the loss through them).
+   */
+  peDied(pe: Endpoint, why: string): number {
+    if (this.dead.has(pe)) return 0;
     for (let other = 0; other < this.rt.numPes; other++) {
       if (other !== pe && !this.dead.has(other)) this.rt.send(other, { t: "peDead", pe, why });
     }
-    this.heard(pe, why);
+    return this.heard(pe, why);
   }
 
-  /** A PE is dead: futures that depended on it reject. */
-  heard(pe: Endpoint, why: string): void {
+  /** A PE is dead: futures that depended on it reject; returns how many did. */
+  heard(pe: Endpoint, why: string): number {
     this.dead.set(pe, why);
     this.rt.scheduler.traffic.forget(pe); // its messages never arrive, nor does it handle what it was sent
     this.rt.transport.peerLost?.(pe); // messages waiting for it would never be taken
     this.rt.runner.lostInTransit(pe, why); // elements it was moving here never arrive
+    let rejected = 0;
     for (const [fid, state] of [...this.rt.futures]) {
       if (state.status !== "pending" || (state.on !== pe && state.on !== ANY_PE)) continue;
       if (this.holdHanded && state.on === ANY_PE && state.label === undefined) continue; // handed to chares: recovery decides
       this.rt.futures.delete(fid);
       state.reject(new PeLostError(pe, why, `${state.label ? `${state.label} was` : "this future was"} waiting on it and may or may not have run.`));
+      rejected++;
     }
     this.onLost?.(pe, why);
+    return rejected;
   }
 
   /** A dead PE was restarted in place: it is alive again, without the chares it had. */

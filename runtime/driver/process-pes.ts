@@ -25,6 +25,7 @@ import { withoutRanks } from "../startup/launcher-env.ts";
 import { DEFAULT_HEARTBEAT, Heartbeat, heartbeatFor, type HeartbeatTiming } from "./heartbeat.ts";
 import { peLayout, pesOf } from "./layout.ts";
 import { JoiningThreads, type ThreadEnd } from "../startup/start-joining-threads.ts";
+import { LostPes } from "./pe-lost.ts";
 import { PortTransport } from "../transport/port-transport.ts";
 import { RoutedTransport } from "../transport/routed-transport.ts";
 import { MAX_HEAP_ENV, processDeath, processFlags } from "../startup/heap-limit.ts";
@@ -99,26 +100,26 @@ export async function startProcessPes(numPes: number, modules: string[], hooks: 
   const ended = new Set<Endpoint>();
   const gone = new Map<Endpoint, () => void>();
   const goneAll = Array.from({ length: numPes }, (_, pe) => new Promise<void>((resolve) => gone.set(pe, resolve)));
-  // `how` says what happened ("was killed by SIGKILL"), `which` which process it was; `reported`:
-  // the report to make instead of the plain one (a thread that died of an error).
-  const end = (pe: Endpoint, how: string, which: string, reported: ErrorData | false = false) => {
+  // `how` says what happened ("was killed by SIGKILL"), `which` which process it was; `stack`:
+  // the error's, for a thread that died of one.
+  const end = (pe: Endpoint, how: string, which: string, stack = "") => {
     if (ended.has(pe)) return;
     ended.add(pe);
     gone.get(pe)!();
     if (readyCount < numPes) { settle(new Error(`PE ${pe} ${how} ${which} before it was ready`)); return; }
     if (stopping) return;
     heartbeat?.forget(pe);
-    hooks.onUnhandled(reported || { name: "PeExit", message: `PE ${pe} ${how} ${which}; calls waiting on its chares fail, and its chares are lost`, stack: "", pe });
-    runtime?.failures.peDied(pe, how); // futures that depended on it reject, everyone is told
+    lost.lost(pe, how, which, stack); // futures that depended on it reject, everyone is told; reported if nobody heard
   };
+  const lost = new LostPes(() => runtime, hooks);
   let heartbeat: Heartbeat | undefined;
   // PEs that joined by themselves (launcher ranks) and stopped answering: the driver can't end
   // them without their launcher taking it for a crash of the job, so they are ended at stop.
   const silentJoiners: Array<{ pid: number; host: string }> = [];
-  // A thread of a PE process, or of this one, that ended: reported with its own error if it died of one.
+  // A thread of a PE process, or of this one, that ended: with its error's stack if it died of one.
   const threadEnded = (pe: Endpoint, e: ThreadEnd, which: string) => {
     transport.ended(pe);
-    end(pe, e.how, which, e.error ? { ...e.error, message: `PE ${pe} ${e.error.message}`, pe } : false);
+    end(pe, e.how, which, e.error?.stack);
   };
 
   // Linger 0: the driver closes its sockets only once the PEs are gone; nothing is left to deliver.

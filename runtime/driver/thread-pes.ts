@@ -13,6 +13,7 @@ import { definitionLog } from "../definitions/ship.ts";
 import { PortTransport } from "../transport/port-transport.ts";
 import { forgetThread, newAwakeCount } from "../transport/awake-count.ts";
 import type { Runtime, RuntimeHooks } from "../core/runtime.ts";
+import { LostPes } from "./pe-lost.ts";
 import { assembleRuntime } from "../assemble.ts";
 import { nextDriverIncarnation } from "../core/current.ts";
 import { distFile } from "../startup/package-root.ts";
@@ -85,11 +86,12 @@ export async function startLocalPes(numPes: number, modules: string[], hooks: Ru
   const workerFile = distFile("pe-worker.js");
   let stopping = false;
   const replaced = new Set<PeThread>(); // stopped on purpose: their exit is no news
+  const lost = new LostPes(() => runtime, hooks);
 
   /** Watches a PE's thread: a death after start-up is reported, never silent. */
   const watch = (pe: Endpoint, worker: PeThread): PeThread => {
     // After start-up a PE that dies (an exception outside any entry method, process.exit) is
-    // reported like an unobserved error: never silently, so scripts end and cells are told.
+    // never silent: the calls waiting on it reject, or, if none did, the loss is reported (pe-lost.ts).
     let died = false;
     worker.on("error", (err) => {
       died = true;
@@ -97,16 +99,14 @@ export async function startLocalPes(numPes: number, modules: string[], hooks: Ru
       else if (!stopping && !replaced.has(worker)) {
         // Node ends only this thread when it exhausts its heap: a dead PE like any other.
         const oom = threadOutOfMemory(err, options.maxHeapMb);
-        hooks.onUnhandled({ name: err.name, message: oom ? `PE ${pe} ${oom}` : `PE ${pe} died: ${err.message}`, stack: err.stack ?? "", pe });
-        runtime.failures.peDied(pe, oom ?? `died (${err.message})`);
+        lost.lost(pe, oom ?? `died (${err.message})`, "", err.stack ?? "");
       }
     });
     worker.on("exit", (code) => {
       if (setup.awake) forgetThread(setup.awake, pe); // a thread that ended awake no longer counts
       if (readyCount < numPes) settle(new Error(`PE ${pe} exited with code ${code} before it was ready`));
       else if (!stopping && !died && !replaced.has(worker)) {
-        hooks.onUnhandled({ name: "PeExit", message: `PE ${pe} exited with code ${code}; calls waiting on its chares fail, and its chares are lost`, stack: "", pe });
-        runtime.failures.peDied(pe, `exited with code ${code}`);
+        lost.lost(pe, `exited with code ${code}`);
       }
     });
     return worker;

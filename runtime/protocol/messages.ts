@@ -76,6 +76,8 @@ export interface ErrorData {
   /** The chare, e.g. "Fib[3]" or "Worker(single on PE 1)". */
   chare?: string;
   method?: string;
+  /** A PE loss the driver reports (no code threw it): told as a loss, not as an unhandled error. */
+  lost?: true;
 }
 
 /** PEs' combined shares of a reduction, on their way up the tree to the reduction's root PE. */

@@ -1,5 +1,5 @@
-// A PE that dies after start-up (process.exit) is reported like an unobserved error, with its
-// PE; the other PEs and the driver carry on. An exception outside any entry method is reported
+// A PE that dies after start-up (process.exit) rejects the calls waiting on it; one nothing
+// waited on is reported as a lost PE; the other PEs and the driver carry on. An exception outside any entry method is reported
 // the same way, but kills nothing.
 import { afterEach, describe, expect, it } from "vitest";
 import { charm, Future, PeLostError, RemoteError } from "../../runtime/index.ts";
@@ -29,14 +29,14 @@ describe.each(TRANSPORTS)("a PE that dies (%s)", (transport) => {
     expect(await arr.ok.ret()).toEqual([1, 1]);
   });
 
-  it("process.exit in a chare is reported with the PE and its exit code", async () => {
+  it("process.exit in a chare nothing waited on is reported as a lost PE, with its exit code", async () => {
     await charm.start({ numPes: 2, modules: [fixtures], ...over(transport) });
     const arr = charm.array(Dier, 2);
     const reported = nextError();
     arr.at(1).exitThread(7);
     const err = await reported;
     expect(err.pe).toBe(1);
-    expect(err.message).toContain("PE 1 exited with code 7");
+    expect(err.message).toMatch(/PE 1 was lost \(exited with code 7(, [^)]*)?\); nothing was waiting on it/);
     expect(await arr.at(0).ok.ret()).toBe(1);
   });
 
@@ -53,7 +53,8 @@ describe.each(TRANSPORTS)("a PE that dies (%s)", (transport) => {
 describe("what a dead PE takes with it (worker threads)", () => {
   it("a call waiting on the PE rejects with PeLostError naming it; later calls to its chares fail at once", async () => {
     await charm.start({ numPes: 2, modules: [fixtures] });
-    charm.onError(() => undefined); // the death is also reported; this test looks at the futures
+    const reported: RemoteError[] = [];
+    charm.onError((e) => reported.push(e));
     const arr = charm.array(Dier, 2);
     const dying = arr.at(1).exitThread.ret(3);
     const err = await dying.then(() => undefined, (e: unknown) => e);
@@ -64,6 +65,7 @@ describe("what a dead PE takes with it (worker threads)", () => {
     expect(() => arr.ok.ret()).toThrow(PeLostError); // a broadcast needs every PE
     expect(await arr.at(0).ok.ret()).toBe(1); // the other PE carries on
     await charm.waitQD(); // quiescence is still detected: the dead PE's traffic is left out
+    expect(reported).toEqual([]); // heard through the call's PeLostError: not reported besides
   });
 
   it("a reduction left waiting on the dead PE rejects instead of hanging", async () => {

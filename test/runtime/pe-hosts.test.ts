@@ -67,14 +67,15 @@ describe("PE processes hosting 2 PEs each", () => {
     expect(await peakOverZmq(0)).toBeGreaterThanOrEqual(MiB);
   });
 
-  it("kill -9 of a process loses both of its PEs, each reported and each rejecting its calls; the other process carries on", async () => {
+  it("kill -9 of a process loses both of its PEs, each rejecting its calls; the other process carries on", async () => {
     await charm.start({ numPes: 4, modules: [fixtures], transport: "processes", pesPerProcess: 2 });
+    const errors: RemoteError[] = [];
+    charm.onError((e) => errors.push(e));
     const arr = charm.array(Host, 4);
     const where = await arr.where.ret();
     const victim = where[2]![1];
     const waiting = [arr.at(2).stall.ret(), arr.at(3).stall.ret()];
     await charm.waitQD(); // both calls have arrived and wait
-    const reported = reports(2);
     process.kill(victim, "SIGKILL");
     for (const [i, call] of waiting.entries()) {
       const err = await Promise.resolve(call).then(() => undefined, (e: unknown) => e);
@@ -82,12 +83,31 @@ describe("PE processes hosting 2 PEs each", () => {
       expect((err as PeLostError).pe).toBe(2 + i);
       expect((err as Error).message).toMatch(new RegExp(`^PE ${2 + i} was killed by SIGKILL; Host\\[${2 + i}\\]\\.stall was waiting on it`));
     }
-    const errors = await reported;
-    expect(errors.map((e) => e.pe).sort()).toEqual([2, 3]);
-    for (const e of errors) expect(e.message).toContain(`PE ${e.pe} was killed by SIGKILL (process ${victim})`);
     expect(() => arr.at(3).where.ret()).toThrow(PeLostError);
     expect(await arr.at(1).peer.ret(arr.at(0))).toEqual(where[0]);
     await charm.waitQD();
+    expect(errors).toEqual([]); // heard through the calls' PeLostErrors: not reported besides
+  });
+
+  it("PEs lost with one process are one loss: a call waiting on either is heard for both, one waiting on neither gets both reported", async () => {
+    await charm.start({ numPes: 6, modules: [fixtures], transport: "processes", pesPerProcess: 2 });
+    const errors: RemoteError[] = [];
+    charm.onError((e) => errors.push(e));
+    const arr = charm.array(Host, 6);
+    const where = await arr.where.ret();
+    const waiting = arr.at(3).stall.ret(); // on PE 3 only, not on PE 2 beside it
+    await charm.waitQD();
+    process.kill(where[2]![1], "SIGKILL");
+    await expect(waiting).rejects.toThrow(/^PE 3 was killed by SIGKILL/);
+    expect(() => arr.at(2).where.ret()).toThrow(/^PE 2 was killed by SIGKILL/);
+    expect(await arr.at(0).where.ret()).toEqual(where[0]);
+    expect(errors).toEqual([]);
+    const reported = reports(2);
+    process.kill(where[4]![1], "SIGKILL"); // nothing waits on PEs 4 and 5
+    const lost = await reported;
+    expect(lost.map((e) => e.pe).sort()).toEqual([4, 5]);
+    for (const e of lost) expect(e.message).toContain(`PE ${e.pe} was lost (killed by SIGKILL, process ${where[4]![1]}); nothing was waiting on it`);
+    expect(await arr.at(1).peer.ret(arr.at(0))).toEqual(where[0]);
   });
 
   it("a PE thread stuck in an endless loop is found by the heartbeat; its process is killed, and its neighbour is lost with it, saying why", async () => {
@@ -154,7 +174,7 @@ describe("a mixed runtime: PE threads of the driver's process and PE processes",
     const where = await arr.where.ret();
     const exited = reports(1);
     arr.at(0).quit(5);
-    expect((await exited)[0]!.message).toContain("PE 0 exited with code 5 (a thread of the driver's process)");
+    expect((await exited)[0]!.message).toContain("PE 0 was lost (exited with code 5, a thread of the driver's process)");
     const thrown = reports(1);
     arr.at(1).throwLater();
     const err = (await thrown)[0]!;

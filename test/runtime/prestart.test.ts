@@ -60,7 +60,7 @@ it("an adopted PE that dies is reported with its PE, as any PE thread is", async
   origins.at(1).exit(9);
   const err = await reported;
   expect(err.pe).toBe(1);
-  expect(err.message).toContain("PE 1 exited with code 9");
+  expect(err.message).toContain("PE 1 was lost (exited with code 9)");
   expect(await origins.at(0).started.ret()).toBe("ahead");
 });
 
