@@ -35,6 +35,10 @@ describeWith("nbconvert")("jupyter nbconvert --execute", () => {
     validateNotebook(executed, name);
     const outputs = executed.cells.flatMap((c) => c.outputs ?? []);
     expect(outputs.filter((o) => o.output_type === "error")).toEqual([]);
+    // Nor a type error: a shipped notebook's own code type-checks (channels.ipynb's iwait cell didn't).
+    const stderr = outputs.map((o) => o as { output_type: string; name?: string; text?: string | string[] })
+      .filter((o) => o.output_type === "stream" && o.name === "stderr").map((o) => [o.text ?? ""].flat().join(""));
+    expect(stderr.filter((t) => t.startsWith("TypeScript"))).toEqual([]);
     // Every code cell ran, in order.
     const counts = executed.cells.filter((c) => c.cell_type === "code").map((c) => c.execution_count);
     expect(counts).toEqual(counts.map((_, i) => i + 1));
