@@ -20,6 +20,12 @@ export type Handlers = { [T in Message["t"]]: (msg: Extract<Message, { t: T }>, 
 // Local messages are drained in microtasks for latency, but never more than this many per
 // turn: a chare that keeps messaging itself must not starve arriving messages and timers.
 const LOCAL_BUDGET = 512;
+// ... nor for longer than this (ms): a chare stepping itself with 250 ms steps kept its PE from
+// its event loop for the whole run, so arriving messages waited and, over processes, the
+// driver's heartbeat took the PE for stuck after 2 s and killed it.
+const LOCAL_SLICE_MS = 10;
+// Captured before user code runs (a cell that mocks the clock can't stall messaging).
+const now = performance.now.bind(performance);
 
 /** Queue, drain and dispatch of one endpoint's messages, with the counts quiescence needs. */
 export class Scheduler {
@@ -153,11 +159,13 @@ export class Scheduler {
 
   private readonly drain = (): void => {
     let budget = LOCAL_BUDGET;
+    const started = now();
     while (this.localHead < this.localQueue.length && budget-- > 0) {
       const msg = this.localQueue[this.localHead]!;
       const cause = this.localCauses[this.localHead]!;
       this.localQueue[this.localHead++] = undefined as unknown as Message;
       this.handle(msg, cause);
+      if (now() - started > LOCAL_SLICE_MS) break;
     }
     if (this.localHead < this.localQueue.length) {
       this.later(this.drain); // yield to I/O, then go on

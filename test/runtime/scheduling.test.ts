@@ -24,6 +24,18 @@ describe("scheduling", () => {
     await charm.waitQD();
   });
 
+  it("a chare stepping itself with long steps lets other messages in between steps, not after hundreds of them", async () => {
+    const arr = charm.array(Spinner, 4); // 2 and 3 on PE 1
+    arr.at(2).grind(40);
+    // Once it has started: the next call waits behind at most a step or two (512 of them, 20 s, before).
+    while ((await arr.at(3).grinds.ret()) === 0);
+    const before = await arr.at(3).grinds.ret();
+    const after = await arr.at(3).grinds.ret();
+    expect(after - before).toBeLessThanOrEqual(3);
+    expect(await arr.at(2).stop.ret()).toBeGreaterThan(0);
+    await charm.waitQD();
+  });
+
   it("100,000 self-messages complete, then quiescence", async () => {
     const arr = charm.array(Spinner, 2);
     arr.at(1).countdown(100_000);
