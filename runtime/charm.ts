@@ -11,6 +11,7 @@ import { DRIVER } from "./protocol/ids.ts";
 import { maybeRt, noteStoppedBecause, rt, setRuntime } from "./core/current.ts";
 import { startLocalPes, type LocalPes } from "./driver/thread-pes.ts";
 import { discardPrestarted } from "./driver/prestart.ts";
+import { watchForHang } from "./driver/hang-watch.ts";
 import type { ProcessPes } from "./driver/process-pes.ts";
 import { maxHeapFrom } from "./startup/heap-limit.ts";
 import { isPe } from "./startup/role.ts";
@@ -164,7 +165,12 @@ async function start(mainOrOptions?: MainFunction | StartOptions, maybeOptions?:
   // that prints the runtime's own frames.
   try {
     await bootAndRestore(options);
-    await main(options.args ?? withoutRuntimeFlags(process.argv.slice(1)));
+    const stopWatching = watchForHang(maybeRt()!);
+    try {
+      await main(options.args ?? withoutRuntimeFlags(process.argv.slice(1)));
+    } finally {
+      stopWatching();
+    }
     const runtime = maybeRt();
     if (!runtime) return; // main called charm.exit()
     await runtime.quiescence.whenQuiet(); // a program ends by itself once main returned and all is quiet

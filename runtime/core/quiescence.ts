@@ -45,6 +45,11 @@ export class QuiescenceProbe {
     if (this.waiters.length === 1 || this.paused) this.restart();
   }
 
+  /** `w` waits no more (a bounded look that gave up: driver/hang-watch.ts); once nobody waits, the waves stop. */
+  cancel(w: QuietWaiter): void {
+    this.waiters = this.waiters.filter((x) => x !== w);
+  }
+
   /** Held messages were sent (scheduler.release): waiters that count them look again. */
   resume(): void {
     if (this.paused && this.waiters.length > 0) this.restart();
@@ -87,6 +92,7 @@ export class QuiescenceProbe {
       for (const w of ready) w.done();
       return;
     }
+    if (this.waiters.length === 0) return; // nobody waits any more
     // Probe again soon; back off a little when the system stays busy so waves don't hog a core.
     if (++this.wavesInRun < 20) this.later(() => this.startWave());
     else this.timer(() => this.startWave(), 2);

@@ -1,6 +1,6 @@
 // The seed programs, run the way users run them: `charmrun +p2 examples/….ts`.
 import { describe, expect, it } from "vitest";
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { TRANSPORTS, charmrunFlags } from "./transports.ts";
 
@@ -96,4 +96,31 @@ describe("fib's argument", () => {
     expect(stderr).toContain("usage: charmrun +p2 examples/fib.ts N");
     expect(code).toBe(2);
   });
+});
+
+describe("a script whose main waits for nothing that can come", () => {
+  // The notebook's hang check, for scripts: told once on stderr while it keeps waiting.
+  it.each(TRANSPORTS)("says so once the runtime is quiescent (%s), and not while a chare computes", async (transport) => {
+    const child = spawn(process.execPath, ["bin/charmrun.mjs", ...charmrunFlags(transport), "+p3", "test/runtime/fixtures/program-forgets.ts", "forget"], { cwd: root });
+    let stderr = "";
+    const told = new Promise<void>((resolve, reject) => {
+      const bound = setTimeout(() => reject(new Error(`no hang notice within 20 s; stderr: ${stderr}`)), 20_000);
+      child.stderr.on("data", (d) => { stderr += d; if (stderr.includes("main is waiting")) { clearTimeout(bound); resolve(); } });
+    });
+    try {
+      await told;
+    } finally {
+      child.kill("SIGINT");
+    }
+    expect(stderr).toMatch(/^charm4ts: main is waiting, but the runtime is quiescent — no message is in flight anywhere, so no chare can resolve the 1 future pending on the driver\. Did a chare forget to send its result or to contribute\?/m);
+    // A chare computing for 3 s (past the 2 s check, in steps it sends itself) isn't taken for a hang.
+    // (Before, those steps also kept the PE from its event loop: over processes the heartbeat took it for stuck.)
+    // Nor one waiting in charm.sleep for 3 s.
+    for (const how of ["slow", "sleepy"]) {
+      const r = await runCharmrun(...charmrunFlags(transport), "+p3", "test/runtime/fixtures/program-forgets.ts", how);
+      expect(r.stderr, how).toBe("");
+      expect(r.stdout.trim(), how).toBe("got 42");
+      expect(r.code, how).toBe(0);
+    }
+  }, 90_000);
 });
