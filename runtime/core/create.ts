@@ -6,6 +6,7 @@ import { rt } from "./current.ts";
 import { Chare } from "./chare.ts";
 import { ArrayMap } from "./array-map.ts";
 import { registerArrayMap, registerChareClass } from "./registry.ts";
+import { isEntryMethod } from "./entry-methods.ts";
 import { encodeFor } from "./invoke.ts";
 import { elementRef, makeProxy, proxyRef } from "./proxy.ts";
 import { checkIndex } from "./placement.ts";
@@ -40,7 +41,13 @@ function checkClass(cls: unknown): string {
   if (typeof cls !== "function" || !(cls.prototype instanceof Chare)) {
     throw new CharmError(`expected a chare class (class X extends Chare), got ${typeof cls === "function" ? `class ${cls.name}, which does not extend Chare` : typeof cls}`);
   }
-  return registerChareClass(cls as ChareCtor);
+  const name = registerChareClass(cls as ChareCtor);
+  // `await` takes anything with a `then` method for a promise, so proxies never expose one: an
+  // entry method of that name could never be called (a call failed with "reading 'ret' of undefined").
+  if (isEntryMethod(cls as ChareCtor, "then")) {
+    throw new CharmError(`${name} has a method named "then", which a proxy can't offer (await would take the proxy for a promise): rename it to call it as an entry method`);
+  }
+  return name;
 }
 
 function checkDims(dims: number | readonly number[], cls: string): number[] {

@@ -13,9 +13,12 @@ export type ChareBaseMember =
   | "thisIndex" | "thisProxy" | "contribute" | "reduce" | "allreduce" | "toString"
   | "AtSync" | "migrate" | "setMigratable";
 
+/** Names a proxy keeps for itself (`await` needs `then` absent; `at`, `slice`, `toJSON` are the proxy's own): a chare's methods of these names aren't reachable through it. */
+export type ProxyOwnMember = "then" | "at" | "slice" | "toJSON";
+
 /** The names of a chare class's entry methods (its own methods, not Chare's). */
 export type EntryMethodNames<C> = {
-  [K in keyof C]: K extends ChareBaseMember ? never : C[K] extends AnyFn ? K : never;
+  [K in keyof C]: K extends ChareBaseMember | ProxyOwnMember ? never : C[K] extends AnyFn ? K : never;
 }[keyof C] & string;
 
 /** An entry method seen through an element proxy. */
@@ -43,10 +46,10 @@ export type BroadcastCall<F> = F extends (...args: infer A) => infer R
 // circular. Fields therefore appear as `never` members, which can't be called.
 
 /** A proxy to one element: each entry method is a call. */
-export type ElementProxy<C> = { readonly [K in Exclude<keyof C, ChareBaseMember>]: ElementCall<C[K]> };
+export type ElementProxy<C> = { readonly [K in Exclude<keyof C, ChareBaseMember | ProxyOwnMember>]: ElementCall<C[K]> };
 
 /** A proxy to a whole collection: entry methods broadcast; `at(i, j, …)` or `[i]` gives an element. */
-export type CollectionProxy<C> = { readonly [K in Exclude<keyof C, ChareBaseMember>]: BroadcastCall<C[K]> } & {
+export type CollectionProxy<C> = { readonly [K in Exclude<keyof C, ChareBaseMember | ProxyOwnMember>]: BroadcastCall<C[K]> } & {
   /** The element at an N-D index. */
   at(...index: number[]): ElementProxy<C>;
   /** 1-D sugar for `at(i)`. */
@@ -63,7 +66,7 @@ export type CollectionProxy<C> = { readonly [K in Exclude<keyof C, ChareBaseMemb
  * values in member order (by collection, then index). The symbol member is a compile-time
  * brand (the class, for inference; a collection proxy is not a section): it never exists at run time.
  */
-export type SectionProxy<C> = { readonly [K in Exclude<keyof C, ChareBaseMember>]: BroadcastCall<C[K]> } & {
+export type SectionProxy<C> = { readonly [K in Exclude<keyof C, ChareBaseMember | ProxyOwnMember>]: BroadcastCall<C[K]> } & {
   readonly [sectionOf]: C;
 };
 

@@ -130,7 +130,12 @@ class ProxyTraps implements ProxyHandler<object> {
 
   private element(index: number[]): unknown {
     const ref = this.ref;
-    if (ref.idx) throw new CharmError(`${proxyLabel(ref)} is already an element proxy; .at() is for collection proxies`);
+    if (ref.idx) {
+      const cls = findChareClass(ref.cls);
+      // A chare's own method named `at` is hidden behind the proxy's: say so rather than "already an element".
+      if (cls && isEntryMethod(cls, "at")) throw new CharmError(`${ref.cls}'s method "at" can't be called through a proxy: proxies keep .at() for picking an element. Rename it to call it as an entry method`);
+      throw new CharmError(`${proxyLabel(ref)} is already an element proxy; .at() is for collection proxies`);
+    }
     if (ref.kind === "single") throw new CharmError(`${proxyLabel(ref)} is a singleton; call its entry methods directly`);
     checkIndex(ref, index, ref.cls);
     const numPes = maybeRt()?.numPes;

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { charm, CharmError, Future, RemoteError } from "../../runtime/index.ts";
 import { Chare } from "../../runtime/index.ts";
-import { BadCtor, Boom, FailingSingleton, Opaque } from "./fixtures/errors.ts";
+import { BadCtor, Boom, FailingSingleton, Opaque, WithAt, WithThen } from "./fixtures/errors.ts";
 import { TRANSPORTS, over } from "./transports.ts";
 
 /** Not exported from any module the PEs load. */
@@ -259,6 +259,14 @@ describe.each(TRANSPORTS)("with the runtime running (%s)", (transport) => {
       expect(() => (arr.at(0) as any).contribute()).toThrow(/no entry method "contribute"/);
       expect(() => (arr.at(0) as any).thisIndex()).toThrow(/no entry method "thisIndex"/);
       expect(await arr.at(0).ok.ret(1)).toBe(2);
+    });
+
+    it("a method named then or at, which proxies keep for themselves, is refused or explained", async () => {
+      // Before: creating WithThen worked and any call failed with "Cannot read properties of undefined (reading 'ret')".
+      expect(() => charm.array(WithThen, 2)).toThrow(/^WithThen has a method named "then", which a proxy can't offer \(await would take the proxy for a promise\): rename it/);
+      const withAt = charm.array(WithAt, 2);
+      expect(() => (withAt.at(0) as any).at(1)).toThrow(/^WithAt's method "at" can't be called through a proxy: proxies keep \.at\(\) for picking an element\. Rename it/);
+      expect(await withAt.at(1).ok.ret()).toBe(1);
     });
 
     it("an unserializable argument names its path: a function, a symbol, a class instance", async () => {
