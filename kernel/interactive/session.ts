@@ -6,7 +6,8 @@
  */
 import { charm, Chare, Future, Channel, Reducer, ArrayMap, CharmError, PeLostError, RemoteError, barChart, lineChart } from "../../runtime/index.ts";
 import { beginCell, canRestartOnePe, flushPeOutput, isRunning, pendingCalls, pendingCount, sentSince, unresponsivePes, type CellMark } from "../../runtime/embedding.ts";
-import { shippableDeclarations } from "./shippable.ts";
+import { cellDeclarations } from "./shippable.ts";
+import { DriverOnlyNames } from "./driver-only.ts";
 import { progress } from "./progress.ts";
 import { bootPes } from "./boot.ts";
 import { CollectionOrigins, charesOn } from "./lost-chares.ts";
@@ -54,6 +55,8 @@ export class InteractiveRuntime {
   private readonly origins = new CollectionOrigins();
   /** The last lines each PE printed, shown or not (`charm.output(pe)`). */
   readonly peOutput = new PeOutputLog();
+  /** The cells' top-level names that the PEs don't have, to explain a chare's ReferenceError. */
+  readonly driverOnly = new DriverOnlyNames();
 
   /** Starts the PEs in the background, unless the cell thread already did (boot.ts). */
   start(): void {
@@ -194,16 +197,23 @@ export class InteractiveRuntime {
     return report.join("");
   }
 
-  /** Ships a cell's declarations to every PE, ahead of whatever the cell will send. */
-  ship(js: string): CellShipment {
-    const shippable = shippableDeclarations(js);
+  /**
+   * Ships a cell's declarations to every PE, ahead of whatever the cell will send, and notes the
+   * names only the driver will have (`cellName` says where they came from in errors).
+   */
+  ship(js: string, cellName = ""): CellShipment {
+    const declarations = cellDeclarations(js);
+    this.driverOnly.declared(cellName, declarations);
+    const { shippable } = declarations;
     if (!shippable) return { settled: Promise.resolve(undefined), js };
     const settled = charm.define(shippable.script).then(
       () => undefined,
-      (err: Error) =>
-        `charm4ts: this cell's declarations could not be evaluated on the PEs: ${err instanceof RemoteError ? err.remoteMessage : err.message}\n` +
-        "PEs receive a cell's classes, functions and constant declarations; a value computed by a statement " +
-        "(a call, an await, new …) exists only here — pass it to chares as an argument.\n",
+      (err: Error) => {
+        this.driverOnly.notShipped(cellName, declarations.shipped);
+        return `charm4ts: this cell's declarations could not be evaluated on the PEs: ${err instanceof RemoteError ? err.remoteMessage : err.message}\n` +
+          "PEs receive a cell's classes, functions and constant declarations; a value computed by a statement " +
+          "(a call, an await, new …) exists only here — pass it to chares as an argument.\n";
+      },
     );
     return { settled, js: shippable.driverJs };
   }

@@ -5,7 +5,8 @@
  * arithmetic, arrays and objects of those, functions, `Math.*`), and the registrations
  * `Reducer.register(…)` and `charm.serializable(…)`, run on every PE too. Other
  * statements — calls, `await`, loops, `new`, creating arrays of chares — run only on the driver.
- * A chare that needs a value computed by such a statement gets it as an argument.
+ * A chare that needs a value computed by such a statement gets it as an argument; the names such
+ * statements declare are kept (driver-only.ts), so a chare that uses one is told so.
  */
 import ts from "typescript";
 
@@ -25,12 +26,29 @@ export interface Shippable {
 /** The global that registers declared values (runtime/interactive/definitions.ts REGISTER). */
 export const REGISTER = "__charm4tsDefine";
 
+/** A cell's top-level names: those its PEs get, and those only the driver has. */
+export interface CellDeclarations {
+  /** What ships; undefined when nothing does. */
+  shippable: Shippable | undefined;
+  /** Names declared by statements that ship (classes, functions, constants). */
+  shipped: string[];
+  /** Names declared by `const`/`let`/`var` statements that run only on the driver, destructured ones too. */
+  driverOnly: string[];
+}
+
 /** Picks a cell's shippable declarations out of its JavaScript; undefined when there are none. */
 export function shippableDeclarations(js: string): Shippable | undefined {
+  return cellDeclarations(js).shippable;
+}
+
+/** Sorts a cell's top-level statements into what ships to PEs and what stays on the driver. */
+export function cellDeclarations(js: string): CellDeclarations {
   const sf = ts.createSourceFile("cell.js", js, ts.ScriptTarget.ES2022, true, ts.ScriptKind.JS);
   const kept: ts.Statement[] = [];
   const classes: string[] = [];
   const functions: string[] = [];
+  const shipped: string[] = [];
+  const driverOnly: string[] = [];
   const inserts: Array<[number, string]> = [];
   for (const statement of sf.statements) {
     if (ts.isClassDeclaration(statement) && statement.name) {
@@ -40,17 +58,29 @@ export function shippableDeclarations(js: string): Shippable | undefined {
     } else if (ts.isFunctionDeclaration(statement) && statement.name && statement.body) {
       kept.push(statement);
       functions.push(statement.name.text); // registered by name on PEs: usable as pool tasks
-    } else if (ts.isVariableStatement(statement) && statement.declarationList.declarations.every(isPureDeclaration)) {
-      kept.push(statement);
+    } else if (ts.isVariableStatement(statement)) {
+      const names = statement.declarationList.declarations.flatMap((d) => boundNames(d.name));
+      // One impure declarator keeps the whole statement (and all its names) on the driver.
+      const pure = statement.declarationList.declarations.every(isPureDeclaration);
+      if (pure) kept.push(statement);
+      (pure ? shipped : driverOnly).push(...names);
     } else if (ts.isExpressionStatement(statement) && ts.isCallExpression(statement.expression) && isRegistration(statement.expression)) {
       kept.push(statement);
     }
   }
-  if (kept.length === 0) return undefined;
+  shipped.push(...classes, ...functions);
+  if (kept.length === 0) return { shippable: undefined, shipped, driverOnly };
   let driverJs = js;
   for (const [at, text] of inserts.reverse()) driverJs = driverJs.slice(0, at) + text + driverJs.slice(at);
   const registered = [...classes, ...functions].join(", ");
-  return { script: `${keepLines(js, kept)}\n;${REGISTER}([${registered}]);\n${sourceUrl(js)}`, classes, driverJs };
+  const script = `${keepLines(js, kept)}\n;${REGISTER}([${registered}]);\n${sourceUrl(js)}`;
+  return { shippable: { script, classes, driverJs }, shipped, driverOnly };
+}
+
+/** The names a declaration binds: `x`, or every name of a destructuring pattern (`{ a, b: [c] }`). */
+function boundNames(name: ts.BindingName): string[] {
+  if (ts.isIdentifier(name)) return [name.text];
+  return name.elements.flatMap((e) => (ts.isOmittedExpression(e) ? [] : boundNames(e.name)));
 }
 
 /**

@@ -193,7 +193,7 @@ export class EntryRunner {
     const record = coll.elements.get(key);
     if (!record) {
       if (this.routeAbsent(coll, msg.to.idx!, key, msg)) return;
-      const why = coll.failed ? `: creating it failed (${coll.failed.message})` : "";
+      const why = coll.failed ? `: creating it failed (${failure(coll.failed)})` : "";
       this.fail(msg.reply, new CharmError(`${msg.to.cls}[${key}] does not exist on PE ${this.rt.self}${why}`), `${msg.to.cls}[${key}]`, msg.m);
       return;
     }
@@ -230,7 +230,7 @@ export class EntryRunner {
     const reply = msg.reply;
     // Its elements here were never made: the broadcast's result can't be complete, so say why now.
     if (coll.failed && !msg.only && !section) {
-      const e = new CharmError(`a broadcast to ${coll.ref.cls}.${msg.m} can't reach its elements on PE ${this.rt.self}: creating them failed (${coll.failed.message})`);
+      const e = new CharmError(`a broadcast to ${coll.ref.cls}.${msg.m} can't reach its elements on PE ${this.rt.self}: creating them failed (${failure(coll.failed)})`);
       return this.fail(reply, e, coll.ref.cls, msg.m);
     }
     const key = reply ? replyKey(reply.fid) : undefined;
@@ -376,4 +376,13 @@ export class EntryRunner {
     coll.pending = [];
     for (const msg of pending) this.rt.scheduler.redispatch(msg);
   }
+}
+
+/**
+ * Why creating a collection's elements failed, as the constructor's error said it: with its class
+ * ("ReferenceError: data is not defined"), which the message alone leaves out; the runtime's own
+ * CharmError needs no name.
+ */
+function failure(e: ErrorData): string {
+  return e.name === "CharmError" ? e.message : `${e.name}: ${e.message}`;
 }

@@ -85,13 +85,61 @@ await workers.cube.ret()`);
     expect(value((await run("await workers.at(2).value.ret()")).result)).toBe("-20");
   });
 
-  it("says what to do when a chare uses a value that exists only on the driver", async () => {
-    const { result } = await run(`
-const driverOnly = Math.random();
-class Bad extends Chare { f() { return driverOnly; } }
-await charm.array(Bad, 1).f.ret()`);
-    expect(result.status).toBe("error");
-    expect(value(result)).toContain("driverOnly is not defined");
+  describe("a chare that uses a name only the driver has", () => {
+    const explained = (name: string) =>
+      new RegExp(`\\(raised on PE \\d in [^)]*\\): \`${name}\`, declared in cell-\\d+\\.ts, exists only on the driver — ` +
+        "values computed by calls, await or new aren't sent to the PEs\\. Pass it to the chare as an argument \\(or a constructor argument\\), or declare it as a constant of literals\\.");
+
+    it("says that the name exists only on the driver, and what to do", async () => {
+      const { result } = await run(`
+const data = [1, 2, 3].map((x) => x * 10);
+class UsesData extends Chare { go() { return data[this.thisIndex[0]!]; } }
+await charm.array(UsesData, 2).go.ret()`);
+      expect(result.status).toBe("error");
+      if (result.status !== "error") return;
+      expect(result.evalue).toMatch(explained("data"));
+      expect(result.evalue).toMatch(/^ReferenceError: data is not defined \(raised on PE 0 in UsesData\[0\]\.go\): `data`, declared in cell-\d+\.ts/);
+      // The rest of the report is as before: the chare's line in this cell.
+      const traceback = result.traceback.join("\n").replace(/\u001b\[[0-9;]*m/g, "");
+      expect(traceback).toMatch(/at UsesData\.go \(cell-\d+\.ts:3:\d+\)/);
+    });
+
+    it("in a constructor, for let and var too", async () => {
+      const { result } = await run(`
+let seed = Math.random();
+var scale = Date.now();
+class Seeded extends Chare { s: number; constructor() { super(); this.s = seed * scale; } get() { return this.s; } }
+await charm.array(Seeded, 2).get.ret()`);
+      expect(result.status).toBe("error");
+      expect(value(result)).toMatch(/can't reach its elements on PE \d: creating them failed \(ReferenceError: seed is not defined\) \(raised on PE \d in Seeded\.get\)/);
+      expect(value(result)).toMatch(explained("seed"));
+    });
+
+    it("for a name a destructuring declared", async () => {
+      const { result } = await run(`
+const { lo, hi } = { lo: Math.random(), hi: 1 + Math.random() };
+class Range extends Chare { width() { return hi - lo; } }
+await charm.array(Range, 1).width.ret()`);
+      expect(value(result)).toMatch(explained("(lo|hi)"));
+    });
+
+    it("not for a name no cell declared (a typo)", async () => {
+      const { result } = await run(`
+class Typo extends Chare { f() { return dtaa; } }
+await charm.array(Typo, 1).f.ret()`);
+      expect(value(result)).toMatch(/ReferenceError: dtaa is not defined \(raised on PE 0 in Typo\[0\]\.f\)$/);
+    });
+
+    it("not once a later cell declares the name as a constant the PEs get", async () => {
+      await run("const later = Math.random();");
+      await run("const later = 7;");
+      expect(value((await run("class Later extends Chare { f() { return later; } }\nawait charm.array(Later, 1).f.ret()")).result)).toBe("[ 7 ]");
+      // The PEs have `later` now, so a ReferenceError naming it is not the driver-only kind.
+      const { result } = await run(`
+class Stale extends Chare { f() { throw new ReferenceError("later is not defined"); } }
+await charm.array(Stale, 1).f.ret()`);
+      expect(value(result)).toMatch(/ReferenceError: later is not defined \(raised on PE 0 in Stale\[0\]\.f\)$/);
+    });
   });
 
   it("a remote exception names the PE, the chare, the method and the cell's own line", async () => {

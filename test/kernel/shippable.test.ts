@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { shippableDeclarations } from "../../kernel/interactive/shippable.ts";
+import { cellDeclarations, shippableDeclarations } from "../../kernel/interactive/shippable.ts";
 
 describe("what a cell ships to PEs", () => {
   it("ships classes, functions and constant declarations, with a registration trailer", () => {
@@ -43,6 +43,22 @@ describe("what a cell ships to PEs", () => {
     expect(script).toContain("Reducer.register('first'");
     expect(script).toContain("charm.serializable(Point);");
     expect(script).not.toContain("charm.array");
+  });
+
+  it("names what ships and what only the driver has, destructured names too", () => {
+    const js = [
+      "const K = 3, L = [K, 2];",
+      "let seed = Math.random(), other = 1;",
+      "var { lo, hi: [a, , b], ...rest } = obj;",
+      "class C {}",
+      "function f() {}",
+      "charm.array(C, 2);",
+    ].join("\n");
+    const { shipped, driverOnly } = cellDeclarations(js);
+    expect(shipped.sort()).toEqual(["C", "K", "L", "f"]);
+    // `other` is a constant, but its statement computes `seed` too, so all of it stays here.
+    expect(driverOnly).toEqual(["seed", "other", "lo", "a", "b", "rest"]);
+    expect(cellDeclarations("const data = load();")).toEqual({ shippable: undefined, shipped: [], driverOnly: ["data"] });
   });
 
   it("ships nothing from a cell without declarations", () => {

@@ -129,6 +129,13 @@ describe.each(TRANSPORTS)("with the runtime running (%s)", (transport) => {
       expect(err.message).toContain("constructor failed at 7");
       expect(await arr.at(2).ok.ret()).toBe(7);
     });
+
+    it("a call to an element whose constructor threw says why it doesn't exist, with the error's class", async () => {
+      const arr = charm.array(BadCtor, 3, { args: [8] });
+      const err = await rejection(arr.at(1).ok.ret());
+      expect(err).toBeInstanceOf(RemoteError);
+      expect(err.message).toMatch(/BadCtor\[1\] does not exist on PE \d: creating it failed \(Error: constructor failed at 8\)/);
+    });
   });
 
   describe("a chare class the PEs don't know", () => {

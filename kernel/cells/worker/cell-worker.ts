@@ -106,6 +106,8 @@ process.setSourceMapsEnabled(true);
 // The parallel runtime lives in this thread (the driver): its PEs start now, in the background,
 // and print through the cell streams installed above ("[PE n]"-labelled lines).
 const runtime = new InteractiveRuntime();
+// A chare's ReferenceError for a name only the driver has says so, wherever it is shown.
+tracebacks.explain = (thrown) => runtime.driverOnly.explain(thrown);
 // PE output goes to the cell whose work printed it: the running cell, or marked with its origin.
 const cellNames = new Map<number, string>();
 routePeOutput((stream, text, cause, pe, dropped) => {
@@ -190,7 +192,7 @@ async function execute(id: number, code: string, cellName: string): Promise<void
     // Declarations go to the PEs first, so they exist there before anything the cell sends.
     runtime.cellStarts(id, cellName);
     cellNames.set(id, cellName);
-    const shipment = transpiled.plain ? { settled: Promise.resolve(undefined), js: transpiled.js } : runtime.ship(transpiled.js);
+    const shipment = transpiled.plain ? { settled: Promise.resolve(undefined), js: transpiled.js } : runtime.ship(transpiled.js, cellName);
     endWatch = runtime.watch((text) => notice({ kind: "stream", name: "stderr", text }));
     // The main thread's interrupter stops a busy cell from outside only while this flag is set.
     Atomics.store(cellRunning, 0, 1);

@@ -33,6 +33,8 @@ export interface TracebackContext {
   cwd: string;
   /** Cells that took the full TypeScript emit, by file name ("cell-3.ts"). */
   remaps: ReadonlyMap<string, Remap>;
+  /** What the driver knows about an error that its message can't say (a driver-only name), added to it. */
+  explain?: (thrown: unknown) => string | undefined;
 }
 
 /**
@@ -57,6 +59,8 @@ export function errorResult(
       return `${file}:${p.line}:${p.column}`;
     },
   });
+  const explanation = context.explain?.(thrown);
+  if (explanation) report.message = `${report.message}: ${explanation}`;
   // A SyntaxError raised while compiling the script has no frame at all: point at the position V8
   // gave. (A thrown non-Error has none either, but its position is the REPL script's start.)
   const stack = (thrown as { stack?: unknown } | null)?.stack;
