@@ -15,7 +15,7 @@ import { watchForHang } from "./driver/hang-watch.ts";
 import type { ProcessPes } from "./driver/process-pes.ts";
 import { maxHeapFrom } from "./startup/heap-limit.ts";
 import { isPe } from "./startup/role.ts";
-import { endOnClosedPipe } from "./startup/closed-pipes.ts";
+import { endOnClosedPipe, onClosedPipe } from "./startup/closed-pipes.ts";
 import { launchedStart } from "./launcher/launched-job.ts";
 import {
   balancerFrom, everySyncFrom, spinFrom, byHandFrom, heartbeatFrom, hostsFrom, layoutFrom, numPesFrom, restartFrom, transportFrom, type StartOptions,
@@ -154,7 +154,10 @@ async function start(mainOrOptions?: MainFunction | StartOptions, maybeOptions?:
   if (maybeRt()) throw new CharmError("the runtime is already running; call charm.shutdown() before starting it again");
   scriptMode = main !== undefined;
   // A script's output piped into `head` ends it quietly once head stops reading (not in a notebook: the kernel's streams are its own).
-  if (scriptMode) endOnClosedPipe();
+  if (scriptMode) {
+    endOnClosedPipe();
+    onClosedPipe(() => void exitProgram(0));
+  }
   restoredValues = undefined;
   if (!main) {
     await bootAndRestore(options);

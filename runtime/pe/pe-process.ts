@@ -16,6 +16,7 @@ import { rankFromEnv } from "../startup/launcher-env.ts";
 import { SECRET_ENV, decodeSecret } from "../startup/secret.ts";
 import { localAddressToward } from "../startup/local-address.ts";
 import { markPeProcess } from "../startup/role.ts";
+import { muteOnClosedPipe, onClosedPipe } from "../startup/closed-pipes.ts";
 
 /** How a PE process finds and joins its runtime. */
 export interface PeProcessOptions {
@@ -33,6 +34,7 @@ const JOIN_TIMEOUT_MS = 60_000;
 
 /** Joins the runtime and runs this process's PE(s); the process exits when they stop. */
 export async function runPeProcess(options: PeProcessOptions): Promise<void> {
+  muteOnClosedPipe(); // `charmrun +processes prog.ts | head -1`
   if ((options.pes ?? 1) > 1) {
     const { runPeHost } = await import("./pe-host.ts");
     return runPeHost(options, options.pes!);
@@ -70,7 +72,7 @@ export async function runPeProcess(options: PeProcessOptions): Promise<void> {
     process.exit(1);
   });
 
-  await bootPe(config, transport, () => {
+  const runtime = await bootPe(config, transport, () => {
     stopping = true;
     void transport.drained().then(() => {
       transport.close();
@@ -78,4 +80,6 @@ export async function runPeProcess(options: PeProcessOptions): Promise<void> {
       process.exit(0);
     });
   });
+  // Its output's reader is gone (`| head`): the program ends, exit 0, as the driver's own would.
+  onClosedPipe(() => { runtime.send(DRIVER, { t: "exit", code: 0 }); transport.flush(); });
 }

@@ -133,6 +133,7 @@ export class ZmqTransport implements Transport {
   /** Never blocks: beyond the peer's credit, batches wait here in order (see drained). */
   send(to: Endpoint, msg: Message, transfer?: ArrayBuffer[], cause = 0): void {
     if (this.lost.has(to)) return; // a dead PE: the runtime has rejected what waited on it
+    if (this.closed) return; // stopping: a chare still running (printing, stepping) sends into nothing, not into an error
     this.batcher.write(this.links.get(to) ?? this.open(to), msg, transfer, cause);
   }
 
