@@ -27,7 +27,7 @@ export function messageHandlers(rt: Runtime): Handlers {
     down: (m) => rt.reductions.receiveResult(m),
     chan: (m) => rt.runner.channelMessage(m),
     qdProbe: (m) => rt.quiescence.answer(m.wave),
-    qdCount: (m) => rt.quiescence.count(m.wave, m.sent, m.recv),
+    qdCount: (m) => rt.quiescence.count(m.wave, m.sent, m.recv, m.susp),
     qdStart: (m) => rt.quiescence.startQD(m.target),
     report: (m) => rt.reportUnhandled(m.e),
     stop: () => rt.hooks.onStop?.(),

@@ -28,6 +28,7 @@ export async function askEveryPe<T>(ask: (fid: FutureId) => Message, label: stri
     const state = runtime.futures.get(reply.id)!;
     state.label = `${label} (PE ${pe})`;
     state.on = pe; // its death rejects this future
+    state.internal = true; // ... and the answer marks the PE dead: the program hasn't heard of the loss
     runtime.send(pe, ask(reply.id));
     try {
       return [await reply];

@@ -79,6 +79,9 @@ export class EntryRunner {
   /** Elements a balancing plan moves here, and messages that arrived before them. */
   readonly arrivals = new Arrivals();
 
+  /** Entry methods suspended at an `await` on this PE now (quiescence reports them: driver/hang-watch.ts). */
+  suspended = 0;
+
   constructor(private readonly rt: RunnerRuntime) {}
 
   /** The local view of a collection, made on first mention. */
@@ -350,8 +353,10 @@ export class EntryRunner {
     }
     if (result !== null && typeof result === "object" && typeof (result as any).then === "function") {
       record.busy++;
+      this.suspended++;
       (result as Promise<unknown>).then((v) => this.finish(record, method, origin, done, v, undefined), (err) => this.finish(record, method, origin, done, undefined, asError(err))).finally(() => {
         record.busy--;
+        this.suspended--;
         this.conditions.release(record);
         if (record.busy === 0 && record.leaving !== undefined) this.rt.balancing.leaveNow(record);
       });

@@ -60,7 +60,7 @@ export class Failures {
       if (this.holdHanded && state.on === ANY_PE && state.label === undefined) continue; // handed to chares: recovery decides
       this.rt.futures.delete(fid);
       state.reject(new PeLostError(pe, why, `${state.label ? `${state.label} was` : "this future was"} waiting on it and may or may not have run.`));
-      rejected++;
+      if (!state.internal) rejected++;
     }
     this.onLost?.(pe, why);
     return rejected;

@@ -25,6 +25,8 @@ export interface FutureState {
   label?: string;
   /** The PE whose death dooms it (ANY_PE: a broadcast, or handed to chares); undefined: none yet. */
   on?: WaitsOn;
+  /** A runtime query's own reply (charm.status…), whose PeLostError the query takes in: the program doesn't hear of a loss through it. */
+  internal?: boolean;
 }
 
 /** Makes the state for a future homed here. */

@@ -9,7 +9,7 @@ import type { Runtime } from "./runtime.ts";
 import { callTarget } from "../collectives/targets.ts";
 
 /** What quiescence detection uses of its runtime: sending, the PE count, the traffic counts and the dead. */
-export type QuiescenceProbeRuntime = Pick<Runtime, "failures" | "isDriver" | "numPes" | "scheduler" | "send">;
+export type QuiescenceProbeRuntime = Pick<Runtime, "failures" | "isDriver" | "numPes" | "scheduler" | "send" | "runner">;
 
 /** Someone waiting for quiescence. */
 export interface QuietWaiter {
@@ -24,6 +24,9 @@ export class QuiescenceProbe {
   private replies = 0;
   private sent = 0;
   private handled = 0;
+  private suspended = 0;
+  /** Entry methods that were suspended at an `await` (on all PEs) at the last quiescent moment. */
+  suspendedAtQuiet = 0;
   private previous: [number, number] | undefined;
   private waiters: QuietWaiter[] = [];
   /** Quiet, but messages held back (scheduler.hold) keep the waiters that count them waiting until `resume`. */
@@ -71,20 +74,22 @@ export class QuiescenceProbe {
   /** A PE's answer to a probe: its own totals. */
   answer(wave: number): void {
     const [sent, handled] = this.rt.scheduler.traffic.counts();
-    this.rt.send(DRIVER, { t: "qdCount", wave, sent, recv: handled });
+    this.rt.send(DRIVER, { t: "qdCount", wave, sent, recv: handled, susp: this.rt.runner.suspended });
   }
 
   /** The driver collects one PE's totals for the current wave. */
-  count(wave: number, sent: number, handled: number): void {
+  count(wave: number, sent: number, handled: number, suspended = 0): void {
     if (wave !== this.wave) return;
     this.sent += sent;
     this.handled += handled;
+    this.suspended += suspended;
     if (++this.replies < this.rt.numPes - this.rt.failures.dead.size) return; // the dead don't answer
     const [ownSent, ownHandled] = this.rt.scheduler.traffic.counts();
     const totals: [number, number] = [this.sent + ownSent, this.handled + ownHandled];
     const quiet = totals[0] === totals[1] && this.previous?.[0] === totals[0] && this.previous[1] === totals[1];
     this.previous = totals;
     if (quiet) {
+      this.suspendedAtQuiet = this.suspended;
       const held = this.rt.scheduler.heldCount > 0;
       const ready = held ? this.waiters.filter((w) => w.ignoringHeld) : this.waiters;
       this.waiters = held ? this.waiters.filter((w) => !w.ignoringHeld) : [];
@@ -103,6 +108,7 @@ export class QuiescenceProbe {
     this.replies = 0;
     this.sent = 0;
     this.handled = 0;
+    this.suspended = 0;
     for (let pe = 0; pe < this.rt.numPes; pe++) if (!this.rt.failures.dead.has(pe)) this.rt.send(pe, { t: "qdProbe", wave: this.wave });
   }
 }

@@ -34,11 +34,16 @@ export function watchForHang(runtime: Runtime, warn: (text: string) => void = (t
     const pending = runtime.futures.size;
     if (stopped) return;
     if (pending === 0) { later(look, HANG_CHECK_AFTER_MS); return; }
-    warn(
-      "charm4ts: main is waiting, but the runtime is quiescent — no message is in flight anywhere, " +
-      `so no chare can resolve the ${pending} future${pending === 1 ? "" : "s"} pending on the driver. ` +
-      "Did a chare forget to send its result or to contribute? (Ctrl-C ends the program.)\n",
-    );
+    const futures = `${pending} future${pending === 1 ? "" : "s"} pending on the driver`;
+    const suspended = runtime.quiescence.suspendedAtQuiet;
+    // An entry method suspended at an await may wait for something outside the runtime (a file, the
+    // network, a timer of its own): then all is well, and the notice says so rather than "can't".
+    warn(suspended === 0
+      ? "charm4ts: main is waiting, but the runtime is quiescent — no message is in flight anywhere, " +
+        `so no chare can resolve the ${futures}. Did a chare forget to send its result or to contribute? (Ctrl-C ends the program.)\n`
+      : `charm4ts: main is waiting for ${futures}, and no message is in flight anywhere; ${suspended} entry method${suspended === 1 ? " is" : "s are"} ` +
+        "suspended at an await. If they wait for something outside charm4ts (a file, the network, a timer), all is well; " +
+        "if for a future or a channel message, nothing will come: did a chare forget to send? (Ctrl-C ends the program.)\n");
   };
   const look = (): void => {
     if (stopped) return;

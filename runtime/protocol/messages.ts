@@ -124,7 +124,7 @@ export type Message =
   | { t: "members"; cid: CollectionId; n: number }
   | { t: "qdStart"; target: TargetRef }
   | { t: "qdProbe"; wave: number }
-  | { t: "qdCount"; wave: number; sent: number; recv: number }
+  | { t: "qdCount"; wave: number; sent: number; recv: number; susp: number }
   | { t: "report"; e: ErrorData }
   | { t: "ready"; pe: Endpoint; error?: ErrorData }
   | { t: "define"; code: string; fid: FutureId }

@@ -55,11 +55,10 @@ describe.each(TRANSPORTS)("queries once a PE is dead (%s)", (transport) => {
   });
 
   it("lbHistory rejects with PeLostError once the array's root PE is dead, at once after that", async () => {
-    const { arr, died } = await startAndKill(transport, 0, { useAtSync: true });
+    const { arr } = await startAndKill(transport, 0, { useAtSync: true });
     const waiting = charm.lbHistory(arr); // sent after the call that kills PE 0
     const err = await within(Promise.resolve(waiting).then(() => undefined, (e: unknown) => e), WAIT_MS, "charm.lbHistory() sent as PE 0 died");
-    expect(err).toBeInstanceOf(PeLostError);
-    await within(died, WAIT_MS, "the report of PE 0's death");
+    expect(err).toBeInstanceOf(PeLostError); // the program heard of the loss here: it isn't reported besides
     expect(() => charm.lbHistory(arr)).toThrow(/PE 0 exited with code 3[^;]*; charm\.lbHistory\(proxy\) can't reach it/);
   });
 });

@@ -113,6 +113,18 @@ describe("a script whose main waits for nothing that can come", () => {
       child.kill("SIGINT");
     }
     expect(stderr).toMatch(/^charm4ts: main is waiting, but the runtime is quiescent — no message is in flight anywhere, so no chare can resolve the 1 future pending on the driver\. Did a chare forget to send its result or to contribute\?/m);
+    // A chare suspended at an await (here for a channel message nobody sends) may wait for something outside the runtime: said so.
+    const waiting = spawn(process.execPath, ["bin/charmrun.mjs", ...charmrunFlags(transport), "+p3", "test/runtime/fixtures/program-forgets.ts", "channel"], { cwd: root });
+    let waitingErr = "";
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const bound = setTimeout(() => reject(new Error(`no hang notice within 20 s; stderr: ${waitingErr}`)), 20_000);
+        waiting.stderr.on("data", (d) => { waitingErr += d; if (waitingErr.includes("Ctrl-C")) { clearTimeout(bound); resolve(); } });
+      });
+    } finally {
+      waiting.kill("SIGINT");
+    }
+    expect(waitingErr).toMatch(/^charm4ts: main is waiting for 1 future pending on the driver, and no message is in flight anywhere; 1 entry method is suspended at an await\. If they wait for something outside charm4ts/m);
     // A chare computing for 3 s (past the 2 s check, in steps it sends itself) isn't taken for a hang.
     // (Before, those steps also kept the PE from its event loop: over processes the heartbeat took it for stuck.)
     // Nor one waiting in charm.sleep for 3 s.
