@@ -53,6 +53,11 @@ export function sentSince(mark: CellMark): boolean {
   return runtime !== undefined && runtime.scheduler.traffic.sent !== mark.sentBefore;
 }
 
+/** Entry methods (on all PEs) that were suspended at an `await` at the last quiescent moment the driver saw. */
+export function suspendedAtQuiet(): number {
+  return maybeRt()?.quiescence.suspendedAtQuiet ?? 0;
+}
+
 /** How many futures homed on the driver are still pending. */
 export function pendingCount(): number {
   return maybeRt()?.futures.size ?? 0;

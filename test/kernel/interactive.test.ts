@@ -98,7 +98,7 @@ await charm.array(UsesData, 2).go.ret()`);
       expect(result.status).toBe("error");
       if (result.status !== "error") return;
       expect(result.evalue).toMatch(explained("data"));
-      expect(result.evalue).toMatch(/^ReferenceError: data is not defined \(raised on PE 0 in UsesData\[0\]\.go\): `data`, declared in cell-\d+\.ts/);
+      expect(result.evalue).toMatch(/^ReferenceError: data is not defined \(raised on PE \d in UsesData\[\d\]\.go\): `data`, declared in cell-\d+\.ts/);
       // The rest of the report is as before: the chare's line in this cell.
       const traceback = result.traceback.join("\n").replace(/\u001b\[[0-9;]*m/g, "");
       expect(traceback).toMatch(/at UsesData\.go \(cell-\d+\.ts:3:\d+\)/);
@@ -278,5 +278,19 @@ await charm.awaitCreation(waiters);`);
     expect(status.status === "ok" && status.value?.data["text/html"]).toContain("<table>");
     const proxy = (await run("workers")).result;
     expect(value(proxy)).toContain("Proxy<Worker> (array 4)");
+  });
+
+  // Last: the chare it leaves waiting would show among later tests' pending calls.
+  it("says, when a chare waits at an await, that what it waits for may be outside charm4ts", async () => {
+    await run("class Listener extends Chare { async listen() { const ch = new Channel<number>(this, this.thisProxy); return await ch.recv(); } }");
+    const warned = new Promise<string>((resolve) => {
+      void executor.execute("await charm.chare(Listener, []).listen.ret()", {
+        output: (o: CellOutput) => { if (o.kind === "stream" && o.name === "stderr" && o.text.includes("no message is in flight")) resolve(o.text); },
+        input: async () => "",
+      });
+    });
+    expect(await warned).toMatch(/^charm4ts: this cell is waiting for \d+ futures? pending here, and no message is in flight anywhere; 1 entry method is suspended at an await\. If they wait for something outside charm4ts/);
+    executor.interrupt();
+    expect(value((await run("1 + 1")).result)).toBe("2");
   });
 });
