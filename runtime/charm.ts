@@ -151,7 +151,17 @@ async function start(mainOrOptions?: MainFunction | StartOptions, maybeOptions?:
   if (isPe()) return; // PEs load the program only for its classes
   const main = typeof mainOrOptions === "function" ? mainOrOptions : undefined;
   const options = (typeof mainOrOptions === "object" ? mainOrOptions : maybeOptions) ?? {};
-  if (maybeRt()) throw new CharmError("the runtime is already running; call charm.shutdown() before starting it again");
+  if (maybeRt() || starting) {
+    // A second start while the first boots went unseen before: its main never ran, and nothing said so.
+    const again = new CharmError(starting
+      ? "charm.start was called again while an earlier charm.start was still starting the PEs: a program starts the runtime once (to start it again, await charm.shutdown() first)"
+      : "the runtime is already running; call charm.shutdown() before starting it again");
+    if (!main) throw again;
+    // A script's: ends it as an error of main does (the message alone, exit 1).
+    process.stderr.write(`${describeError(again)}\n`);
+    await exitProgram(1);
+    return;
+  }
   scriptMode = main !== undefined;
   // A script's output piped into `head` ends it quietly once head stops reading (not in a notebook: the kernel's streams are its own).
   if (scriptMode) {
@@ -160,14 +170,14 @@ async function start(mainOrOptions?: MainFunction | StartOptions, maybeOptions?:
   }
   restoredValues = undefined;
   if (!main) {
-    await bootAndRestore(options);
+    await bootStarting(options);
     return;
   }
   // A script's start that fails (a wrong option or environment variable, a PE that can't boot)
   // ends it as an error of main does: the message alone, exit 1, not an unhandled rejection
   // that prints the runtime's own frames.
   try {
-    await bootAndRestore(options);
+    await bootStarting(options);
     const stopWatching = watchForHang(maybeRt()!);
     try {
       await main(options.args ?? withoutRuntimeFlags(process.argv.slice(1)));
@@ -181,6 +191,19 @@ async function start(mainOrOptions?: MainFunction | StartOptions, maybeOptions?:
   } catch (err) {
     process.stderr.write(`${describeError(err)}\n`);
     await exitProgram(1);
+  }
+}
+
+// A start is booting the PEs (the runtime isn't installed yet): another start now is refused.
+let starting = false;
+
+/** bootAndRestore, marked as a start in progress. */
+async function bootStarting(options: StartOptions): Promise<void> {
+  starting = true;
+  try {
+    await bootAndRestore(options);
+  } finally {
+    starting = false;
   }
 }
 

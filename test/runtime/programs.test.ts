@@ -32,6 +32,14 @@ describe.each(TRANSPORTS)("seed programs (%s)", (transport) => {
     expect(stdout.trim()).toBe("Fib(10) = 55");
   });
 
+  it("a second charm.start(main) while the first starts is refused with its line, exit 1 (before: its main silently never ran)", async () => {
+    const { code, stdout, stderr } = await charmrun("+p2", "test/runtime/fixtures/program-start-twice.ts");
+    expect(code).toBe(1);
+    expect(stdout).not.toContain("main 2");
+    expect(stderr).toMatch(/^CharmError: charm\.start was called again while an earlier charm\.start was still starting the PEs: a program starts the runtime once/);
+    expect(stderr).toMatch(/program-start-twice\.ts:5:\d+/);
+  });
+
   it("a program that throws in main exits 1 with its error", async () => {
     const { code, stderr } = await charmrun("+p2", "test/runtime/fixtures/program-fails.ts");
     expect(code).toBe(1);
