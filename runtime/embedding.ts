@@ -53,6 +53,8 @@ export function sentSince(mark: CellMark): boolean {
   return runtime !== undefined && runtime.scheduler.traffic.sent !== mark.sentBefore;
 }
 
+export { suspendedNotice } from "./driver/hang-watch.ts";
+
 /** Entry methods (on all PEs) that were suspended at an `await` at the last quiescent moment the driver saw. */
 export function suspendedAtQuiet(): number {
   return maybeRt()?.quiescence.suspendedAtQuiet ?? 0;

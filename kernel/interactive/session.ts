@@ -5,7 +5,7 @@
  * thread to a PE arrive in order, so a chare class always exists before its first creation).
  */
 import { charm, Chare, Future, Channel, Reducer, ArrayMap, CharmError, PeLostError, RemoteError, barChart, lineChart } from "../../runtime/index.ts";
-import { beginCell, canRestartOnePe, flushPeOutput, isRunning, pendingCalls, pendingCount, sentSince, suspendedAtQuiet, unresponsivePes, type CellMark } from "../../runtime/embedding.ts";
+import { beginCell, canRestartOnePe, flushPeOutput, isRunning, pendingCalls, pendingCount, sentSince, suspendedAtQuiet, suspendedNotice, unresponsivePes, type CellMark } from "../../runtime/embedding.ts";
 import { cellDeclarations } from "./shippable.ts";
 import { DriverOnlyNames } from "./driver-only.ts";
 import { progress } from "./progress.ts";
@@ -121,14 +121,10 @@ export class InteractiveRuntime {
         if (stopped || pending === 0) return;
         const suspended = suspendedAtQuiet();
         const futures = `${pending} future${pending === 1 ? "" : "s"} pending here`;
-        // An entry method suspended at an await may wait for something outside the runtime (a
-        // file, the network, a timer of its own): then all is well, and the notice says so.
         warn(suspended === 0
           ? "charm4ts: this cell is waiting, but the runtime is quiescent — no message is in flight anywhere, " +
             `so the ${futures} can't be resolved. Did a chare forget to send its result or to contribute? Interrupt the cell to go on.\n`
-          : `charm4ts: this cell is waiting for ${futures}, and no message is in flight anywhere; ${suspended} entry method${suspended === 1 ? " is" : "s are"} ` +
-            "suspended at an await. If they wait for something outside charm4ts (a file, the network, a timer), all is well; " +
-            "if for a future or a channel message, nothing will come: did a chare forget to send? Interrupt the cell to go on.\n");
+          : suspendedNotice("this cell", futures, suspended, "Interrupt the cell to go on."));
         return;
       }
       timer = safeSetTimeout(check, HANG_CHECK_AFTER_MS);

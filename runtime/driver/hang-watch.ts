@@ -10,6 +10,17 @@
 import type { Runtime } from "../core/runtime.ts";
 import type { QuietWaiter } from "../core/quiescence.ts";
 
+/**
+ * The hang notice when entry methods were suspended at an `await` at the quiescent moment (a
+ * script's and a notebook's): they may wait for something outside the runtime (a file, the
+ * network, a timer of their own), and then all is well, so it says so rather than "can't".
+ */
+export function suspendedNotice(who: string, futures: string, suspended: number, goOn: string): string {
+  return `charm4ts: ${who} is waiting for ${futures}, and no message is in flight anywhere; ${suspended} entry method${suspended === 1 ? " is" : "s are"} ` +
+    "suspended at an await. If they wait for something outside charm4ts (a file, the network, a timer), all is well; " +
+    `if for a future or a channel message, nothing will come: did a chare forget to send? ${goOn}\n`;
+}
+
 /** How often the runtime is looked at while main waits. */
 export const HANG_CHECK_AFTER_MS = 2000;
 // How long one look may wait for quiescence: an idle runtime shows it within a few waves.
@@ -36,14 +47,10 @@ export function watchForHang(runtime: Runtime, warn: (text: string) => void = (t
     if (pending === 0) { later(look, HANG_CHECK_AFTER_MS); return; }
     const futures = `${pending} future${pending === 1 ? "" : "s"} pending on the driver`;
     const suspended = runtime.quiescence.suspendedAtQuiet;
-    // An entry method suspended at an await may wait for something outside the runtime (a file, the
-    // network, a timer of its own): then all is well, and the notice says so rather than "can't".
     warn(suspended === 0
       ? "charm4ts: main is waiting, but the runtime is quiescent — no message is in flight anywhere, " +
         `so no chare can resolve the ${futures}. Did a chare forget to send its result or to contribute? (Ctrl-C ends the program.)\n`
-      : `charm4ts: main is waiting for ${futures}, and no message is in flight anywhere; ${suspended} entry method${suspended === 1 ? " is" : "s are"} ` +
-        "suspended at an await. If they wait for something outside charm4ts (a file, the network, a timer), all is well; " +
-        "if for a future or a channel message, nothing will come: did a chare forget to send? (Ctrl-C ends the program.)\n");
+      : suspendedNotice("main", futures, suspended, "(Ctrl-C ends the program.)"));
   };
   const look = (): void => {
     if (stopped) return;
