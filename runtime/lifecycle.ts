@@ -1,0 +1,283 @@
+/**
+ * The runtime's life on the driver: start (boot the PEs, run a script's main, end it once all is
+ * quiet), restart, shutdown, and the end of a program — the state `charm` keeps between them.
+ * On PE threads (which load the same program to find its chare classes) `start` does nothing.
+ */
+import { pathToFileURL } from "node:url";
+import { CharmError, RemoteError } from "./protocol/errors.ts";
+import { errorReport, fullStacks, reportLines } from "./protocol/error-report.ts";
+import type { ErrorData } from "./protocol/messages.ts";
+import { DRIVER } from "./protocol/ids.ts";
+import { maybeRt, noteStoppedBecause, setRuntime } from "./core/current.ts";
+import { startLocalPes, type LocalPes } from "./driver/thread-pes.ts";
+import { discardPrestarted } from "./driver/prestart.ts";
+import { watchForHang } from "./driver/hang-watch.ts";
+import type { ProcessPes } from "./driver/process-pes.ts";
+import { maxHeapFrom } from "./startup/heap-limit.ts";
+import { isPe } from "./startup/role.ts";
+import { endOnClosedPipe, onClosedPipe } from "./startup/closed-pipes.ts";
+import { launchedStart } from "./launcher/launched-job.ts";
+import {
+  balancerFrom, everySyncFrom, spinFrom, byHandFrom, heartbeatFrom, hostsFrom, layoutFrom, numPesFrom, restartFrom, transportFrom, type StartOptions,
+} from "./start-options.ts";
+import { definitionLog } from "./definitions/ship.ts";
+import { resetPool } from "./pool/pool.ts";
+import type * as CheckpointDriver from "./checkpoint/driver.ts";
+import type { RestartContinuing } from "./checkpoint/auto.ts";
+import { autoRecovery, checkpointDriver, loadedAutoRecovery, loadedDriver } from "./checkpoint/on-demand.ts";
+import type { Runtime } from "./core/runtime.ts";
+import type { FutureState } from "./core/future.ts";
+import type { FutureId } from "./protocol/ids.ts";
+
+
+/** The program's main function: runs on the driver once every PE is ready. */
+export type MainFunction = (args: string[]) => unknown;
+
+// Where charmrun leaves the compiled program's URL (a global: charmrun and the program may load
+// different copies of this module's chunk graph in principle; Symbol.for is shared by all).
+const ENTRY = Symbol.for("charm4ts.entryModule");
+let pes: LocalPes | ProcessPes | undefined;
+let lastOptions: StartOptions = {};
+let pesFrom = ""; // where the running runtime's number of PEs came from, for charm.status()
+let scriptMode = false;
+let errorHandler: ((error: RemoteError) => void) | undefined;
+let restoredValues: Record<string, any> | undefined; // the named values of the checkpoint restored at start
+let peRestarting: Promise<void> | undefined; // charm.restartPe under way: a recovery's restart waits for it
+
+/** The program's arguments without the runtime's own (+pN, +balancer NAME, +processes, +mixed, +ppn N, +restart DIR, +checkpoint-every N). */
+function withoutRuntimeFlags(argv: string[]): string[] {
+  const valued = ["+balancer", "+ppn", "+restart", "+checkpoint-every"];
+  return argv.filter((a, i) => !/^\+p\d+$/.test(a) && a !== "+processes" && a !== "+mixed" && !valued.includes(a) && !valued.includes(argv[i - 1]!));
+}
+
+/** An error for a script's stderr: the program's frames only, paths relative to where it runs. */
+function describeError(err: unknown): string {
+  return reportLines(errorReport(err, { full: fullStacks(), base: process.cwd() })).join("\n");
+}
+
+function onUnhandled(error: ErrorData): void {
+  const err = new RemoteError(error);
+  if (errorHandler) { errorHandler(err); return; }
+  // A lost PE nothing was waiting on (driver/pe-lost.ts) is news, not an error some code threw.
+  const text = error.lost ? error.message : describeError(err);
+  process.stderr.write(error.lost ? `charm4ts: ${text}\n` : `charm4ts: unhandled error (nobody awaited it):\n${text}\n`);
+  // A PE's death (reported by the driver, about the PE) is what automatic recovery is for.
+  if (scriptMode && !(loadedAutoRecovery()?.autoRecoveryArmed() && error.pe >= 0 && error.chare === undefined && error.method === undefined)) {
+    noteStoppedBecause(error.lost ? text.split(". ")[0]! : text.split("\n")[0]!);
+    void exitProgram(1);
+  }
+}
+
+/** The program modules compiled for the PEs (launcher/compile.ts). */
+async function compileAll(modules: string[]): Promise<string[]> {
+  const { compileProgram } = await import("./launcher/compile.ts");
+  return Promise.all(modules.map((m) => compileProgram(m)));
+}
+
+/**
+ * Compiles the program's modules and starts the PEs the options ask for (threads or processes).
+ * `continuing`: the runtime before (automatic recovery), whose run the new one continues.
+ */
+async function bootPes(options: StartOptions, continuing?: { from: Runtime; kept: Array<[FutureId, FutureState]> }): Promise<void> {
+  const every = everySyncFrom(options);
+  const entry = (globalThis as any)[ENTRY] as string | undefined ?? (process.argv[1] ? pathToFileURL(process.argv[1]).href : undefined);
+  const wanted = options.modules?.map(String) ?? (entry ? [entry] : []);
+  // Compiling and ssh are loaded only when asked for: every PE thread and the kernel's cell thread
+  // load this module, and what those two bring (child_process, crypto, …) costs each thread's start.
+  const modules = wanted.length === 0 ? [] : await compileAll(wanted);
+  lastOptions = { ...options, modules: wanted };
+  // Under mpirun/srun (charmrun on rank 0), the launcher's ranks are the PEs.
+  const launched = launchedStart(options.numPes);
+  // charmrun ++nodelist/++hosts (CHARM4TS_HOSTS): every PE is a process started over ssh.
+  const hosts = hostsFrom(options);
+  const ssh = launched || !hosts.CHARM4TS_HOSTS ? undefined : await (await import("./launcher/ssh-launch.ts")).sshStart(hosts);
+  // Over ssh and under a launcher every PE is in a process (several with +ppn): "threads" can't mean threads there.
+  const asked = transportFrom(options);
+  const transport = (ssh || launched) && asked === "threads" ? "processes" : asked;
+  const counted = launched ? { count: launched.numPes, source: "the launcher's ranks" } : numPesFrom(options);
+  const layout = layoutFrom(options, transport, counted.count);
+  // A launcher's ranks are PE processes: with +ppn N each hosts N PEs.
+  const numPes = launched ? counted.count * layout.pesPerProcess : counted.count;
+  const countedFrom = launched && layout.pesPerProcess > 1 ? `${counted.source} × ${layout.pesPerProcess} PEs each` : counted.source;
+  if (launched && layout.localPes > 0) throw new CharmError("+mixed (localPes) isn't supported with a launcher (mpirun, srun) yet: there every PE is in a rank's process");
+  const byHand = options.attach === undefined ? undefined : byHandFrom(options, { launched: !!launched, ssh: !!ssh, transport, numPes, layout });
+  const bind = options.bind === undefined ? {} : { host: options.bind };
+  const processOptions = { ...launched?.options, ...ssh, ...byHand, ...bind, heartbeat: heartbeatFrom(options), maxHeapMb: maxHeapFrom(options.peMaxHeapMb), ...layout };
+  // ZeroMQ (a native addon) is loaded only when PEs are processes: thread PEs start without it.
+  const startPes = launched || ssh || transport !== "threads" ? (await import("./driver/process-pes.ts")).startProcessPes : startLocalPes;
+  pes = await startPes(numPes, modules, {
+    onUnhandled,
+    onOutput: options.onOutput,
+    onExit: (code, reason) => { if (reason) process.stderr.write(`${reason}\n`); void exitProgram(code); },
+  }, { definitions: definitionLog(), interactive: options.interactive ?? false, balancer: balancerFrom(options), spinUs: spinFrom(options) }, processOptions);
+  if (continuing) pes.runtime.continueFrom(continuing.from, continuing.kept);
+  setRuntime(pes.runtime, continuing !== undefined);
+  pesFrom = countedFrom;
+  if (every > 0) (await autoRecovery()).armAutoRecovery(pes.runtime, every, restartContinuing);
+}
+
+/** Automatic recovery's restart: every PE again, with the same options; the new runtime continues this one's run (ids, `kept` futures). */
+const restartContinuing: RestartContinuing = async (kept) => {
+  await peRestarting;
+  const old = pes?.runtime;
+  if (!old) throw new CharmError("the runtime was shut down during recovery");
+  for (const [fid] of kept) old.futures.delete(fid); // carried over, not rejected by the shutdown
+  await shutdown(true);
+  await bootPes(lastOptions, { from: old, kept }).finally(discardPrestarted);
+};
+
+/** charm.start: boots the PEs; with `main`, runs it on the driver and ends the program once all is quiet (a script). */
+export async function start(mainOrOptions?: MainFunction | StartOptions, maybeOptions?: StartOptions): Promise<void> {
+  if (isPe()) return; // PEs load the program only for its classes
+  const main = typeof mainOrOptions === "function" ? mainOrOptions : undefined;
+  const options = (typeof mainOrOptions === "object" ? mainOrOptions : maybeOptions) ?? {};
+  if (maybeRt() || starting) {
+    // A second start while the first boots went unseen before: its main never ran, and nothing said so.
+    const again = new CharmError(starting
+      ? "charm.start was called again while an earlier charm.start was still starting the PEs: a program starts the runtime once (to start it again, await charm.shutdown() first)"
+      : "the runtime is already running; call charm.shutdown() before starting it again");
+    if (!main) throw again;
+    // A script's: ends it as an error of main does (the message alone, exit 1).
+    process.stderr.write(`${describeError(again)}\n`);
+    await exitProgram(1);
+    return;
+  }
+  scriptMode = main !== undefined;
+  // A script's output piped into `head` ends it quietly once head stops reading (not in a notebook: the kernel's streams are its own).
+  if (scriptMode) {
+    endOnClosedPipe();
+    onClosedPipe(() => void exitProgram(0));
+  }
+  restoredValues = undefined;
+  if (!main) {
+    await bootStarting(options);
+    return;
+  }
+  // A script's start that fails (a wrong option or environment variable, a PE that can't boot)
+  // ends it as an error of main does: the message alone, exit 1, not an unhandled rejection
+  // that prints the runtime's own frames.
+  try {
+    await bootStarting(options);
+    const stopWatching = watchForHang(maybeRt()!);
+    try {
+      await main(options.args ?? withoutRuntimeFlags(process.argv.slice(1)));
+    } finally {
+      stopWatching();
+    }
+    const runtime = maybeRt();
+    if (!runtime) return; // main called charm.exit()
+    await runtime.quiescence.whenQuiet(); // a program ends by itself once main returned and all is quiet
+    if (maybeRt() === runtime) await exitProgram(0);
+  } catch (err) {
+    process.stderr.write(`${describeError(err)}\n`);
+    await exitProgram(1);
+  }
+}
+
+// A start is booting the PEs (the runtime isn't installed yet): another start now is refused.
+let starting = false;
+
+/** bootAndRestore, marked as a start in progress. */
+async function bootStarting(options: StartOptions): Promise<void> {
+  starting = true;
+  try {
+    await bootAndRestore(options);
+  } finally {
+    starting = false;
+  }
+}
+
+/** Boots the PEs, then restores the checkpoint the options name (restart, +restart DIR, CHARM4TS_RESTART), if any. */
+async function bootAndRestore(options: StartOptions): Promise<void> {
+  // PE threads started ahead of this start (charmrun, the kernel: driver/prestart.ts) that it
+  // didn't adopt (another number of PEs, PE processes, a start that failed) end now.
+  await bootPes(options).finally(discardPrestarted);
+  const restartDir = restartFrom(options);
+  if (restartDir) restoredValues = await restore(restartDir);
+}
+
+/** Stops the PEs and starts them again (same modules, definitions and options, but for those given; a new transport drops the old one's). */
+export async function restart(options: StartOptions = {}): Promise<void> {
+  await shutdown();
+  const next = { ...lastOptions, ...options };
+  // Options of the old transport don't carry over to one a restart picks (unless given again):
+  // PEs attached by hand, a mixed runtime's local PEs, PEs per process.
+  if (options.transport !== undefined) {
+    for (const key of ["attach", "hosts", "localPes", "pesPerProcess"] as const) if (!(key in options)) delete next[key];
+  }
+  await start(next);
+}
+
+/**
+ * Restarts one PE in place (threads only): its thread is stopped, even in an endless loop, and a
+ * fresh one takes its number. Its chares are lost; calls to them fail with PeLostError; chares
+ * on the other PEs, and the notebook's definitions, carry on.
+ */
+export async function restartPe(pe: number, why = "was restarted by charm.restartPe"): Promise<void> {
+  if (!pes || !("restartPe" in pes)) throw new CharmError("charm.restartPe(pe) restarts a PE thread; with PE processes use charm.restart()");
+  if (!Number.isInteger(pe) || pe < 0 || pe >= pes.runtime.numPes) throw new CharmError(`charm.restartPe(pe): pe must be a PE number in 0…${pes.runtime.numPes - 1}`);
+  const restarting = pes.restartPe(pe, why);
+  peRestarting = restarting.catch(() => undefined);
+  await restarting;
+}
+
+/** Stops the PEs; `continuing`: for automatic recovery, which starts them again at once (in-memory checkpoint and ids kept). */
+export async function shutdown(continuing = false): Promise<void> {
+  const running = pes;
+  pes = undefined;
+  if (!continuing) {
+    loadedDriver()?.forgetInMemory();
+    loadedAutoRecovery()?.disarmAutoRecovery();
+  }
+  resetPool();
+  if (running) running.runtime.scheduler.closed = true;
+  setRuntime(undefined, continuing);
+  await running?.stop();
+  // Nothing can answer the driver's pending futures any more: reject them rather than hang their awaiters.
+  const pending = running ? [...running.runtime.futures.values()] : [];
+  running?.runtime.futures.clear();
+  for (const state of pending) state.reject(new CharmError("the runtime was shut down before this future completed"));
+}
+
+/** charm.checkpoint (the checkpoint code loads on first use: checkpoint/on-demand.ts). */
+export const checkpoint: typeof CheckpointDriver.checkpoint = async (...args) => {
+  // What the driver sends once the call is made goes after the save (checkpoint/moment.ts), even
+  // while the checkpoint code loads: held from here until the checkpoint holds it itself.
+  const runtime = maybeRt();
+  const release = runtime?.isDriver ? runtime.holdSends() : undefined;
+  try {
+    const driver = await checkpointDriver();
+    return driver.checkpoint(...args);
+  } finally {
+    release?.();
+  }
+};
+
+/** charm.restore, likewise. */
+export const restore: typeof CheckpointDriver.restore = async (dir) => (await checkpointDriver()).restore(dir);
+
+/** Ends the program: from a PE, asks the driver; on the driver, stops the PEs (and a script's process, with `code`). */
+export async function exitProgram(code: number): Promise<void> {
+  const runtime = maybeRt();
+  if (runtime && !runtime.isDriver) {
+    runtime.send(DRIVER, { t: "exit", code });
+    return;
+  }
+  await shutdown();
+  if (scriptMode) process.exit(code);
+}
+
+/** The named values of the checkpoint restored at start, if any (charm.restored). */
+export function restoredAtStart(): Record<string, any> | undefined {
+  return restoredValues;
+}
+
+/** Where the running runtime's number of PEs came from (+pN, an option, the launcher…), for charm.status. */
+export function pesCountedFrom(): string {
+  return pesFrom;
+}
+
+/** Where errors nobody awaited go (charm.onError); undefined: printed, and a script ends with code 1. */
+export function setErrorHandler(handler: ((error: RemoteError) => void) | undefined): void {
+  errorHandler = handler;
+}
