@@ -14,6 +14,7 @@ import { discardPrestarted } from "./driver/prestart.ts";
 import { watchForHang } from "./driver/hang-watch.ts";
 import type { ProcessPes } from "./driver/process-pes.ts";
 import { maxHeapFrom } from "./startup/heap-limit.ts";
+import { oversubscribedWarning } from "./pe-count.ts";
 import { isPe } from "./startup/role.ts";
 import { endOnClosedPipe, onClosedPipe } from "./startup/closed-pipes.ts";
 import { launchedStart } from "./launcher/launched-job.ts";
@@ -36,6 +37,8 @@ export type MainFunction = (args: string[]) => unknown;
 // Where charmrun leaves the compiled program's URL (a global: charmrun and the program may load
 // different copies of this module's chunk graph in principle; Symbol.for is shared by all).
 const ENTRY = Symbol.for("charm4ts.entryModule");
+// Set by the first charm.start on the driver: charmrun tells a program that never called it so.
+const STARTED = Symbol.for("charm4ts.started");
 let pes: LocalPes | ProcessPes | undefined;
 let lastOptions: StartOptions = {};
 let pesFrom = ""; // where the running runtime's number of PEs came from, for charm.status()
@@ -100,6 +103,10 @@ async function bootPes(options: StartOptions, continuing?: { from: Runtime; kept
   const numPes = launched ? counted.count * layout.pesPerProcess : counted.count;
   const countedFrom = launched && layout.pesPerProcess > 1 ? `${counted.source} × ${layout.pesPerProcess} PEs each` : counted.source;
   if (launched && layout.localPes > 0) throw new CharmError("+mixed (localPes) isn't supported with a launcher (mpirun, srun) yet: there every PE is in a rank's process");
+  // PEs this host runs itself (not a launcher's or ssh's ranks, nor attached by hand): far more than its CPUs is said.
+  const onThisHost = launched || ssh || options.attach !== undefined ? 0 : numPes;
+  const crowded = oversubscribedWarning(onThisHost);
+  if (crowded) process.stderr.write(`${crowded}\n`);
   const byHand = options.attach === undefined ? undefined : byHandFrom(options, { launched: !!launched, ssh: !!ssh, transport, numPes, layout });
   const bind = options.bind === undefined ? {} : { host: options.bind };
   const processOptions = { ...launched?.options, ...ssh, ...byHand, ...bind, heartbeat: heartbeatFrom(options), maxHeapMb: maxHeapFrom(options.peMaxHeapMb), ...layout };
@@ -129,6 +136,7 @@ const restartContinuing: RestartContinuing = async (kept) => {
 /** charm.start: boots the PEs; with `main`, runs it on the driver and ends the program once all is quiet (a script). */
 export async function start(mainOrOptions?: MainFunction | StartOptions, maybeOptions?: StartOptions): Promise<void> {
   if (isPe()) return; // PEs load the program only for its classes
+  (globalThis as any)[STARTED] = true;
   const main = typeof mainOrOptions === "function" ? mainOrOptions : undefined;
   const options = (typeof mainOrOptions === "object" ? mainOrOptions : maybeOptions) ?? {};
   if (maybeRt() || starting) {

@@ -155,3 +155,16 @@ export function defaultPeCount(env: NodeJS.ProcessEnv = process.env): PeCount {
   const affinity = availableParallelism();
   return choosePeCount(env, { affinity, cores: Math.max(affinity, cpus().length), quota: process.platform === "linux" ? cgroupCpuQuota(readText) : undefined });
 }
+
+// More PEs than this many per CPU is almost surely a slip (+p200 for +p2, say): the start alone takes seconds.
+const OVERSUBSCRIBED = 4;
+
+/**
+ * A warning for far more PEs on this host than it has CPUs, or undefined. They share the CPUs,
+ * and each PE costs a fraction of a second of CPU to start (+p200 took 29 s on 2 cores, unannounced).
+ */
+export function oversubscribedWarning(numPes: number, cpus: PeCount = defaultPeCount({})): string | undefined {
+  if (numPes <= OVERSUBSCRIBED * cpus.count) return undefined;
+  const plural = cpus.count === 1 ? "" : "s";
+  return `charm4ts: warning: starting ${numPes} PEs on this host, which has ${cpus.count} CPU${plural} for this process (${cpus.source}): the PEs share the CPU${plural}, so work runs no faster than on ${cpus.count}, and each PE takes a fraction of a second of CPU to start; +p${cpus.count} is one PE per CPU`;
+}

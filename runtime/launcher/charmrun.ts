@@ -23,6 +23,7 @@ endOnClosedPipe();
 const JOB_TIMEOUT_MS = 120_000;
 
 const ENTRY = Symbol.for("charm4ts.entryModule");
+const STARTED = Symbol.for("charm4ts.started"); // set by charm.start (lifecycle.ts)
 
 const USAGE = `usage: charmrun [+pN] [+processes | +mixed] [+ppn N] [+balancer NAME] [+restart DIR] [+checkpoint-every N] [++nodelist FILE | ++hosts a,b] program.ts [args…]
   +pN         number of PEs (default: CHARM4TS_PES, else the cores this process may use: CPU affinity and cgroup quota; with hosts, one per host)
@@ -146,6 +147,10 @@ try {
     // Errors then name the program's .ts lines (see pe/pe-boot.ts).
     process.setSourceMapsEnabled(true);
     await import(url);
+    // A program that forgot `charm.start(main)` ended at once, exit 0, with no output: say why.
+    process.once("beforeExit", () => {
+      if (!(globalThis as any)[STARTED]) process.stderr.write(`charmrun: ${program} ended without calling charm.start(main), so nothing ran on the PEs; end the program with charm.start(main) (main runs on the driver once the PEs are up)\n`);
+    });
   }
 } catch (err) {
   process.stderr.write(`charmrun: ${(err as Error).message ?? err}\n`);

@@ -17,8 +17,12 @@ const BOUND_MS = 20_000;
 interface Run { code: number | null; stdout: string; stderr: string; killed: boolean }
 
 function charmrun(...args: string[]): Promise<Run> {
+  return run(process.execPath, ["bin/charmrun.mjs", ...args]);
+}
+
+function run(command: string, args: string[]): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ["bin/charmrun.mjs", ...args], { cwd: root, timeout: BOUND_MS }, (err, stdout, stderr) => {
+    execFile(command, args, { cwd: root, timeout: BOUND_MS }, (err, stdout, stderr) => {
       const e = err as (Error & { code?: number; killed?: boolean }) | null;
       resolve({ code: e ? (typeof e.code === "number" ? e.code : null) : 0, stdout, stderr, killed: e?.killed ?? false });
     });
@@ -43,12 +47,13 @@ describe("charmrun with threads started ahead", () => {
     expect(JSON.parse(run.stdout)).toEqual({ numPes: 3, pes: range(3), started: range(3).map(() => "by the driver") });
   });
 
-  it("a script that never calls charm.start exits 0 by itself: threads no start adopted don't hold the process", async () => {
+  it("a script that never calls charm.start exits 0 by itself (threads no start adopted don't hold the process), and is told it never started", async () => {
     const run = await charmrun("+p2", "test/runtime/fixtures/program-no-start.ts");
     expect(run.killed, `the script was still running after ${BOUND_MS} ms (waited for it to exit by itself)`).toBe(false);
     expect(run.code).toBe(0);
     expect(run.stdout).toBe("a plain script; charm.start is a function it never calls\n");
-    expect(run.stderr).toBe("");
+    // A student who forgot the last line saw nothing at all: no output, exit 0.
+    expect(run.stderr).toBe("charmrun: test/runtime/fixtures/program-no-start.ts ended without calling charm.start(main), so nothing ran on the PEs; end the program with charm.start(main) (main runs on the driver once the PEs are up)\n");
   });
 
   it("exit codes set while the adopted threads stop hold: main throws → 1, charm.exit(3) on a PE → 3", async () => {
@@ -124,6 +129,17 @@ describe("charmrun as a Unix command", () => {
     const run = await charmrun("+p", "3", "examples/hello.ts");
     expect(run.code).toBe(2);
     expect(run.stderr.split("\n")[0]).toBe("charmrun: unknown option +p: write the number of PEs with no space: +p3");
+  });
+
+  it("far more PEs than the CPUs this process may use is warned of once (+p5 on 1 CPU), and the run goes on; +p4 on 1 CPU is not", async () => {
+    // taskset (util-linux, in every Debian) narrows the affinity mask the PE count reads to one CPU.
+    const onOneCpu = (pes: string) => run("taskset", ["-c", "0", process.execPath, "bin/charmrun.mjs", pes, program]);
+    const crowded = await onOneCpu("+p5");
+    expect(crowded.code).toBe(0);
+    expect(JSON.parse(crowded.stdout).pes).toEqual(range(5));
+    expect(crowded.stderr).toMatch(/^charm4ts: warning: starting 5 PEs on this host, which has 1 CPU for this process \(CPU affinity: 1 of \d+ cores\): .* \+p1 is one PE per CPU\n$/);
+    const fits = await onOneCpu("+p4");
+    expect({ code: fits.code, stderr: fits.stderr }).toEqual({ code: 0, stderr: "" });
   });
 
   it("a program that isn't there, or is a directory, is named in charmrun's words, not a raw ENOENT", async () => {
