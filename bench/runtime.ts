@@ -93,8 +93,15 @@ export async function runtimeBenchmarks(): Promise<Row[]> {
     }
 
     if (want("fib")) {
-      const fibMs = await median(3, () => time(async () => { const f = new Future<number>(); charm.chare(FibBench, [20, f, true]); if ((await f) !== 6765) throw new Error("Fib(20) wrong"); }));
-      rows.push({ name: "Fib(20), one chare per call, 2 PEs", value: fibMs / 1000, unit: "s", floor: { name: "plain recursive fib(20)", value: plainFib(20) / 1000, unit: "s" }, target: "≤ 0.3 s (Charm4Py 2.87 s)" });
+      const fib = () => time(async () => { const f = new Future<number>(); charm.chare(FibBench, [20, f, true]); if ((await f) !== 6765) throw new Error("Fib(20) wrong"); });
+      const fibMs = await median(3, fib);
+      const floor = { name: "plain recursive fib(20)", value: plainFib(20) / 1000, unit: "s" };
+      rows.push({ name: "Fib(20), one chare per call, 2 PEs", value: fibMs / 1000, unit: "s", floor, target: "≤ 0.3 s (Charm4Py 2.87 s)" });
+      // The first runs pay V8's compilation of the creation path and the PEs' heaps growing (a
+      // fresh process: ~0.55, 0.39, 0.29 s, then 0.16-0.20 s from the fifth run on): both rows.
+      for (let i = 0; i < 3; i++) await fib();
+      const warmMs = await median(3, fib);
+      rows.push({ name: "Fib(20), one chare per call, 2 PEs, from the 7th run on", value: warmMs / 1000, unit: "s", floor, target: "≤ 0.3 s (Charm4Py 2.87 s)" });
     }
 
     for (const [n, target] of [[100, "≤ 0.10 ms (Charm4Py 0.14 ms)"], [1000, "≤ 0.2 ms (Charm4Py 1.11 ms)"]] as const) {
