@@ -17,8 +17,8 @@ export const ANY_PE = "any PE";
 /** Which PE's death dooms a call: one PE, or any (ANY_PE). */
 export type WaitsOn = Endpoint | typeof ANY_PE;
 
-/** What failure handling uses of its runtime: its futures, transport, traffic counts and hosted elements. */
-export type FailuresRuntime = Pick<Runtime, "futures" | "runner" | "numPes" | "scheduler" | "self" | "send" | "transport">;
+/** What failure handling uses of its runtime: its futures, transport, traffic counts, quiescence waves and hosted elements. */
+export type FailuresRuntime = Pick<Runtime, "futures" | "runner" | "numPes" | "quiescence" | "scheduler" | "self" | "send" | "transport">;
 
 /** PEs known to be dead, and the rejections their deaths cause. */
 export class Failures {
@@ -62,6 +62,7 @@ export class Failures {
       state.reject(new PeLostError(pe, why, `${state.label ? `${state.label} was` : "this future was"} waiting on it and may or may not have run.`));
       if (!state.internal) rejected++;
     }
+    this.rt.quiescence.membersChanged(); // (driver) a wave waiting on it would wait for good
     this.onLost?.(pe, why);
     return rejected;
   }
@@ -70,6 +71,7 @@ export class Failures {
   replaced(r: Replacement): void {
     this.dead.delete(r.pe);
     this.replacements.push(r);
+    this.rt.quiescence.membersChanged(); // (driver) the new PE is probed from the next wave on
   }
 
   /** Whether a restart of `pe` already took the chares collection `cid` had there. */

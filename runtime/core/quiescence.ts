@@ -53,6 +53,15 @@ export class QuiescenceProbe {
     this.waiters = this.waiters.filter((x) => x !== w);
   }
 
+  /**
+   * The PEs that answer changed: one died, or a restarted one joined. A wave in flight may wait
+   * for a reply that never comes (its probe sat behind the loop that ended the PE) or count
+   * replies against the wrong number of PEs, and no wave would start again: it starts anew.
+   */
+  membersChanged(): void {
+    if (this.waiters.length > 0 && !this.paused) this.restart();
+  }
+
   /** Held messages were sent (scheduler.release): waiters that count them look again. */
   resume(): void {
     if (this.paused && this.waiters.length > 0) this.restart();

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { charm, Future, PeLostError, RemoteError } from "../../runtime/index.ts";
 import { Counter, Dier, Spinner } from "./fixtures/dying.ts";
 import { TRANSPORTS, over } from "./transports.ts";
+import { within } from "./within.ts";
 
 const fixtures = new URL("./fixtures/dying.ts", import.meta.url).href;
 
@@ -38,6 +39,19 @@ describe.each(TRANSPORTS)("a PE that dies (%s)", (transport) => {
     expect(err.pe).toBe(1);
     expect(err.message).toMatch(/PE 1 was lost \(exited with code 7(, [^)]*)?\); nothing was waiting on it/);
     expect(await arr.at(0).ok.ret()).toBe(1);
+  });
+
+  it.each([2, 3, 5])("quiescence detection waiting on a PE when it dies goes on without it (%i PEs)", async (numPes) => {
+    await charm.start({ numPes, modules: [fixtures], ...over(transport) });
+    charm.onError(() => undefined);
+    const last = charm.chare(Dier, [], { onPe: numPes - 1 });
+    expect(await last.ok.ret()).toBe(1);
+    last.exitThread(9);
+    // The wave's probe reaches the last PE behind the call that ends it: it never answers. The
+    // wave was then waited on for good (and with it every waitQD, the notebook's hang check, a
+    // checkpoint); now a death starts the wave again without the dead PE.
+    await within(charm.waitQD(), 20_000, `charm.waitQD() after PE ${numPes - 1} died while a quiescence wave waited on it`);
+    expect(await charm.chare(Dier, [], { onPe: 0 }).ok.ret()).toBe(1);
   });
 
   it("a normal shutdown reports nothing", async () => {
@@ -130,5 +144,20 @@ describe("restarting one PE in place (worker threads)", () => {
     expect(await fresh.where.ret()).toEqual([0, 1, 2, 3]);
     expect(await charm.chare(Spinner, [], { onPe: 1 }).where.ret()).toBe(0);
     await charm.waitQD(); // the old PE's unanswered messages don't count against quiescence
+  });
+
+  it.each([2, 3, 5])("a quiescence wave waiting on the stuck PE goes on once it is restarted (%i PEs)", async (numPes) => {
+    await charm.start({ numPes, modules: [fixtures] });
+    charm.onError(() => undefined);
+    const stuck = charm.chare(Spinner, [], { onPe: numPes - 1 });
+    const spinning = stuck.spin.ret().then(() => undefined, () => undefined);
+    // A waiter from before the restart (the notebook's hang check has one during every await): its
+    // wave's probe sits behind the endless loop, and after the restart it was waited on for good.
+    const quiet = charm.waitQD();
+    await charm.restartPe(numPes - 1, "did not answer (test)");
+    await within(quiet, 20_000, "the waitQD from before the restart");
+    await within(charm.waitQD(), 20_000, "a waitQD after the restart");
+    expect(await charm.chare(Spinner, [], { onPe: numPes - 1 }).where.ret()).toBe(0); // the new PE answers
+    await spinning;
   });
 });
