@@ -16,7 +16,8 @@ import { transpileCell } from "./transpile.ts";
 import { loadTypeScript, typeScriptLoaded } from "./typescript-loader.ts";
 import { registerTypeScriptHooks } from "./ts-hooks.ts";
 import { InteractiveRuntime } from "../../interactive/session.ts";
-import { PLAIN } from "../../../runtime/embedding.ts";
+import { PLAIN, inInterruptedCell, interruptCell, runInCell } from "../../../runtime/embedding.ts";
+import { parkInterruptedTimers } from "./parked-timers.ts";
 import { routePeOutput } from "../../interactive/boot.ts";
 import { StreamLimit, limitFromEnv, type OutputSource } from "./stream-limit.ts";
 import type { DroppedOutput } from "../../../runtime/embedding.ts";
@@ -126,6 +127,7 @@ function heldBack(pe: number, dropped: DroppedOutput): void {
   if (summary) notice({ kind: "stream", name: "stderr", text: summary });
 }
 Object.assign(globalThis, runtime.globals());
+parkInterruptedTimers(inInterruptedCell);
 runtime.start();
 const evaluator = new Evaluator();
 // Awaited below, not at the top level: see entry.ts.
@@ -172,6 +174,8 @@ async function execute(id: number, code: string, cellName: string): Promise<void
     // The cell's script was stopped, or is abandoned pending: nothing is left to stop from outside
     // (a termination now would hit the recovery below), and the main thread stops retrying.
     Atomics.store(cellRunning, 0, 0);
+    // Its evaluation may go on after an await (a loop): its next call into the runtime ends it.
+    interruptCell(id, cellName);
     send({ type: "interrupting", id });
     void interrupted().then(finish);
   };
@@ -196,7 +200,7 @@ async function execute(id: number, code: string, cellName: string): Promise<void
     endWatch = runtime.watch((text) => notice({ kind: "stream", name: "stderr", text }));
     // The main thread's interrupter stops a busy cell from outside only while this flag is set.
     Atomics.store(cellRunning, 0, 1);
-    const evaluation = await evaluator.run(shipment.js).finally(() => {
+    const evaluation = await runInCell(id, () => evaluator.run(shipment.js)).finally(() => {
       // An interrupted cell's evaluation may settle during a later cell: that one's flag stays.
       if (current?.id === id) Atomics.store(cellRunning, 0, 0);
     });
