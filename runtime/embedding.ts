@@ -71,7 +71,7 @@ export function pendingCalls(mark: CellMark, ignore: string): { mine: string[]; 
   const mine: string[] = [];
   const earlier: string[] = [];
   for (const [fid, s] of maybeRt()?.futures ?? []) {
-    if (s.status !== "pending" || s.label === ignore) continue;
+    if (s.status !== "pending" || s.label === ignore || s.internal) continue;
     if (fid > mark.firstFuture) mine.push(s.label ?? "a Future the cell made");
     else if (s.label) earlier.push(s.label);
   }

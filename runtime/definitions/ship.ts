@@ -34,6 +34,7 @@ export async function define(code: string): Promise<void> {
   const done = new Future<unknown[]>(live.length);
   const state = runtime.futures.get(done.id)!;
   state.label = "declarations reaching every PE";
+  state.internal = true; // the runtime's, not a call of the program's: not listed as one a cell waits for
   state.on = ANY_PE; // a PE that dies meanwhile rejects it instead of leaving it pending
   for (const pe of live) runtime.send(pe, { t: "define", code, fid: done.id });
   try {

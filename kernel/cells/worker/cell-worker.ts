@@ -18,6 +18,7 @@ import { registerTypeScriptHooks } from "./ts-hooks.ts";
 import { InteractiveRuntime } from "../../interactive/session.ts";
 import { PLAIN, inInterruptedCell, interruptCell, runInCell } from "../../../runtime/embedding.ts";
 import { parkInterruptedTimers } from "./parked-timers.ts";
+import { TIMED_OUT, settledWithin } from "../settled-within.ts";
 import { routePeOutput } from "../../interactive/boot.ts";
 import { StreamLimit, limitFromEnv, type OutputSource } from "./stream-limit.ts";
 import type { DroppedOutput } from "../../../runtime/embedding.ts";
@@ -143,6 +144,9 @@ function limitOrDefault(): ReturnType<typeof limitFromEnv> {
   }
 }
 
+/** How long a cell's reply waits for its declarations to be evaluated on every PE (a failure after it is reported when it comes). */
+const DECLARATIONS_WAIT_MS = 1000;
+
 /** How long an interrupted cell's reply waits for stuck PEs to be restarted (the report is its output). */
 const RECOVERY_WAIT_MS = 10_000;
 
@@ -206,8 +210,11 @@ async function execute(id: number, code: string, cellName: string): Promise<void
     });
     if (evaluation.kind === "terminated") return interrupt();
     if (done || interrupting) return; // interrupted while it awaited: its outcome is nobody's news
-    const warning = await shipment.settled;
-    if (warning) notice({ kind: "stream", name: "stderr", text: warning });
+    // A PE busy in a long entry method evaluates the declarations only after it: the cell doesn't
+    // wait for that (`const X = 5` beside a 4 s call took 4 s; beside an endless loop, for good).
+    const shipped = await settledWithin(shipment.settled, DECLARATIONS_WAIT_MS);
+    if (shipped === TIMED_OUT) void shipment.settled.then((late) => late && notice({ kind: "stream", name: "stderr", text: late.replace("this cell's", `${cellName}'s`) }));
+    else if (shipped) notice({ kind: "stream", name: "stderr", text: shipped });
     // What the cell's work printed on the PEs lands in the cell, before its reply.
     await runtime.settleOutput();
     if (done || interrupting) return;

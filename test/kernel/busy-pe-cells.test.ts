@@ -1,0 +1,49 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CellExecutor } from "../../kernel/cells/executor.ts";
+import type { CellOutput, CellResult } from "../../kernel/cells/protocol.ts";
+import { within } from "../runtime/within.ts";
+import { tempDir } from "../temp-dir.ts";
+
+// A cell's declarations reach every PE; a PE busy in a long entry method evaluates them only
+// after it. The cell's reply waited for that: `const X = 5` beside a 4 s call took 4 s, and
+// beside an endless loop it never came (no hang notice either). Now it waits a second at most.
+let executor: CellExecutor;
+let count = 0;
+
+/** Runs a cell; with `interruptOn`, interrupts it once it printed that text. */
+function run(code: string, interruptOn?: string): Promise<{ result: CellResult; stderr: string }> {
+  let stderr = "";
+  const cell = executor.execute(code, {
+    output: (o: CellOutput) => {
+      if (o.kind === "stream" && o.name === "stderr") stderr += o.text;
+      if (interruptOn && o.kind === "stream" && o.text.includes(interruptOn)) executor.interrupt();
+    },
+    input: async () => "",
+  }, { name: `cell-${++count}.ts` });
+  return within(cell.then((result) => ({ result, stderr })), 20_000, `cell ${count} (${code.split("\n").at(-1)})`);
+}
+const shown = (r: CellResult) => (r.status === "ok" ? r.value?.data["text/plain"] : `${r.ename}: ${r.evalue}`);
+
+describe("declaring in a cell while a PE is busy (3 PEs)", () => {
+  beforeAll(async () => {
+    process.env.CHARM4TS_PES = "3";
+    executor = await CellExecutor.start({ cwd: tempDir("cells"), typeCheck: false });
+    await run("class Spin extends Chare { spin() { for (;;) {} } where() { return charm.myPe(); } }\nconst sp = charm.array(Spin, 3);\nawait sp.where.ret()");
+  });
+  afterAll(() => executor.close());
+
+  it("a cell that declares a constant, a function and a class replies while a PE is in an endless loop", async () => {
+    expect(shown((await run("sp.at(2).spin();\n'spinning'")).result)).toBe("'spinning'");
+    const declared = await run("const SOMETHING = 5;\nfunction twice(x: number) { return 2 * x; }\nclass Other extends Chare { x() { return twice(SOMETHING); } }\ntwice(SOMETHING)");
+    expect(shown(declared.result)).toBe("10");
+    expect(declared.stderr).toBe("");
+    // The PEs that aren't busy have the declarations: a chare there uses them.
+    expect(shown((await run("await charm.chare(Other, [], { onPe: 1 }).x.ret()")).result)).toBe("10");
+  });
+
+  it("an interrupt of a later wait lists the user's calls, not the declarations the busy PE hasn't taken", async () => {
+    const waited = await run('const NEXT = 6;\nconsole.log("waiting");\nawait sp.at(2).where.ret()', "waiting");
+    expect(shown(waited.result)).toMatch(/Interrupted while waiting for: Spin\[2\]\.where\.$/);
+    expect(waited.stderr).toContain("PE 2 did not answer within 1000 ms");
+  });
+});
