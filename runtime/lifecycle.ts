@@ -3,7 +3,6 @@
  * quiet), restart, shutdown, and the end of a program — the state `charm` keeps between them.
  * On PE threads (which load the same program to find its chare classes) `start` does nothing.
  */
-import { pathToFileURL } from "node:url";
 import { CharmError, RemoteError } from "./protocol/errors.ts";
 import { errorReport, fullStacks, reportLines } from "./protocol/error-report.ts";
 import type { ErrorData } from "./protocol/messages.ts";
@@ -18,9 +17,8 @@ import { oversubscribedWarning } from "./pe-count.ts";
 import { isPe } from "./startup/role.ts";
 import { endOnClosedPipe, onClosedPipe } from "./startup/closed-pipes.ts";
 import { launchedStart } from "./launcher/launched-job.ts";
-import {
-  balancerFrom, everySyncFrom, spinFrom, byHandFrom, heartbeatFrom, hostsFrom, layoutFrom, numPesFrom, restartFrom, transportFrom, type StartOptions,
-} from "./start-options.ts";
+import { knownOptions, restartFrom, type StartOptions } from "./start-options.ts";
+import { startPlan, type StartPlan } from "./start-plan.ts";
 import { definitionLog } from "./definitions/ship.ts";
 import { resetPool } from "./pool/pool.ts";
 import type * as CheckpointDriver from "./checkpoint/driver.ts";
@@ -34,9 +32,6 @@ import type { FutureId } from "./protocol/ids.ts";
 /** The program's main function: runs on the driver once every PE is ready. */
 export type MainFunction = (args: string[]) => unknown;
 
-// Where charmrun leaves the compiled program's URL (a global: charmrun and the program may load
-// different copies of this module's chunk graph in principle; Symbol.for is shared by all).
-const ENTRY = Symbol.for("charm4ts.entryModule");
 // Set by the first charm.start on the driver: charmrun tells a program that never called it so.
 const STARTED = Symbol.for("charm4ts.started");
 let pes: LocalPes | ProcessPes | undefined;
@@ -78,49 +73,36 @@ async function compileAll(modules: string[]): Promise<string[]> {
 }
 
 /**
- * Compiles the program's modules and starts the PEs the options ask for (threads or processes).
+ * Compiles the program's modules and starts the PEs a checked plan asks for (threads or processes).
  * `continuing`: the runtime before (automatic recovery), whose run the new one continues.
  */
-async function bootPes(options: StartOptions, continuing?: { from: Runtime; kept: Array<[FutureId, FutureState]> }): Promise<void> {
-  const every = everySyncFrom(options);
-  const entry = (globalThis as any)[ENTRY] as string | undefined ?? (process.argv[1] ? pathToFileURL(process.argv[1]).href : undefined);
-  const wanted = options.modules?.map(String) ?? (entry ? [entry] : []);
+async function bootPes(plan: StartPlan, continuing?: { from: Runtime; kept: Array<[FutureId, FutureState]> }): Promise<void> {
+  const { options, layout, numPes, transport } = plan;
   // Compiling and ssh are loaded only when asked for: every PE thread and the kernel's cell thread
   // load this module, and what those two bring (child_process, crypto, …) costs each thread's start.
-  const modules = wanted.length === 0 ? [] : await compileAll(wanted);
-  lastOptions = { ...options, modules: wanted };
+  const modules = plan.modules.length === 0 ? [] : await compileAll(plan.modules);
+  lastOptions = { ...options, modules: plan.modules };
   // Under mpirun/srun (charmrun on rank 0), the launcher's ranks are the PEs.
-  const launched = launchedStart(options.numPes);
+  const launched = plan.launchedRanks === undefined ? undefined : launchedStart(options.numPes);
   // charmrun ++nodelist/++hosts (CHARM4TS_HOSTS): every PE is a process started over ssh.
-  const hosts = hostsFrom(options);
-  const ssh = launched || !hosts.CHARM4TS_HOSTS ? undefined : await (await import("./launcher/ssh-launch.ts")).sshStart(hosts);
-  // Over ssh and under a launcher every PE is in a process (several with +ppn): "threads" can't mean threads there.
-  const asked = transportFrom(options);
-  const transport = (ssh || launched) && asked === "threads" ? "processes" : asked;
-  const counted = launched ? { count: launched.numPes, source: "the launcher's ranks" } : numPesFrom(options);
-  const layout = layoutFrom(options, transport, counted.count);
-  // A launcher's ranks are PE processes: with +ppn N each hosts N PEs.
-  const numPes = launched ? counted.count * layout.pesPerProcess : counted.count;
-  const countedFrom = launched && layout.pesPerProcess > 1 ? `${counted.source} × ${layout.pesPerProcess} PEs each` : counted.source;
-  if (launched && layout.localPes > 0) throw new CharmError("+mixed (localPes) isn't supported with a launcher (mpirun, srun) yet: there every PE is in a rank's process");
+  const ssh = plan.ssh ? await (await import("./launcher/ssh-launch.ts")).sshStart(plan.sshEnv) : undefined;
   // PEs this host runs itself (not a launcher's or ssh's ranks, nor attached by hand): far more than its CPUs is said.
   const onThisHost = launched || ssh || options.attach !== undefined ? 0 : numPes;
   const crowded = oversubscribedWarning(onThisHost);
   if (crowded) process.stderr.write(`${crowded}\n`);
-  const byHand = options.attach === undefined ? undefined : byHandFrom(options, { launched: !!launched, ssh: !!ssh, transport, numPes, layout });
   const bind = options.bind === undefined ? {} : { host: options.bind };
-  const processOptions = { ...launched?.options, ...ssh, ...byHand, ...bind, heartbeat: heartbeatFrom(options), maxHeapMb: maxHeapFrom(options.peMaxHeapMb), ...layout };
+  const processOptions = { ...launched?.options, ...ssh, ...plan.byHand, ...bind, heartbeat: plan.heartbeat, maxHeapMb: plan.maxHeapMb, ...layout };
   // ZeroMQ (a native addon) is loaded only when PEs are processes: thread PEs start without it.
   const startPes = launched || ssh || transport !== "threads" ? (await import("./driver/process-pes.ts")).startProcessPes : startLocalPes;
   pes = await startPes(numPes, modules, {
     onUnhandled,
     onOutput: options.onOutput,
     onExit: (code, reason) => { if (reason) process.stderr.write(`${reason}\n`); void exitProgram(code); },
-  }, { definitions: definitionLog(), interactive: options.interactive ?? false, balancer: balancerFrom(options), spinUs: spinFrom(options) }, processOptions);
+  }, { definitions: definitionLog(), interactive: options.interactive ?? false, balancer: plan.balancer, spinUs: plan.spinUs }, processOptions);
   if (continuing) pes.runtime.continueFrom(continuing.from, continuing.kept);
   setRuntime(pes.runtime, continuing !== undefined);
-  pesFrom = countedFrom;
-  if (every > 0) (await autoRecovery()).armAutoRecovery(pes.runtime, every, restartContinuing);
+  pesFrom = plan.countedFrom;
+  if (plan.everySync > 0) (await autoRecovery()).armAutoRecovery(pes.runtime, plan.everySync, restartContinuing);
 }
 
 /** Automatic recovery's restart: every PE again, with the same options; the new runtime continues this one's run (ids, `kept` futures). */
@@ -128,9 +110,10 @@ const restartContinuing: RestartContinuing = async (kept) => {
   await peRestarting;
   const old = pes?.runtime;
   if (!old) throw new CharmError("the runtime was shut down during recovery");
+  const plan = startPlan(lastOptions);
   for (const [fid] of kept) old.futures.delete(fid); // carried over, not rejected by the shutdown
   await shutdown(true);
-  await bootPes(lastOptions, { from: old, kept }).finally(discardPrestarted);
+  await bootPes(plan, { from: old, kept }).finally(discardPrestarted);
 };
 
 /** charm.start: boots the PEs; with `main`, runs it on the driver and ends the program once all is quiet (a script). */
@@ -138,7 +121,8 @@ export async function start(mainOrOptions?: MainFunction | StartOptions, maybeOp
   if (isPe()) return; // PEs load the program only for its classes
   (globalThis as any)[STARTED] = true;
   const main = typeof mainOrOptions === "function" ? mainOrOptions : undefined;
-  const options = (typeof mainOrOptions === "object" ? mainOrOptions : maybeOptions) ?? {};
+  // Options that aren't an object (`charm.start(4)`) are refused when the plan is made, not dropped.
+  const options = (typeof mainOrOptions === "function" ? maybeOptions : mainOrOptions) ?? {};
   if (maybeRt() || starting) {
     // A second start while the first boots went unseen before: its main never ran, and nothing said so.
     const again = new CharmError(starting
@@ -195,24 +179,35 @@ async function bootStarting(options: StartOptions): Promise<void> {
   }
 }
 
-/** Boots the PEs, then restores the checkpoint the options name (restart, +restart DIR, CHARM4TS_RESTART), if any. */
+/** Checks the options in full, boots the PEs, then restores the checkpoint the options name (restart, +restart DIR, CHARM4TS_RESTART), if any. */
 async function bootAndRestore(options: StartOptions): Promise<void> {
   // PE threads started ahead of this start (charmrun, the kernel: driver/prestart.ts) that it
   // didn't adopt (another number of PEs, PE processes, a start that failed) end now.
-  await bootPes(options).finally(discardPrestarted);
-  const restartDir = restartFrom(options);
+  let restartDir: string | undefined;
+  try {
+    const plan = startPlan(options);
+    restartDir = restartFrom(plan.options);
+    await bootPes(plan);
+  } finally {
+    discardPrestarted();
+  }
   if (restartDir) restoredValues = await restore(restartDir);
 }
 
-/** Stops the PEs and starts them again (same modules, definitions and options, but for those given; a new transport drops the old one's). */
+/**
+ * Stops the PEs and starts them again (same modules, definitions and options, but for those given;
+ * a new transport drops the old one's). The options are checked first: a wrong one throws, and
+ * leaves the runtime running and the remembered options as they were.
+ */
 export async function restart(options: StartOptions = {}): Promise<void> {
-  await shutdown();
-  const next = { ...lastOptions, ...options };
+  const next = { ...lastOptions, ...knownOptions(options) };
   // Options of the old transport don't carry over to one a restart picks (unless given again):
   // PEs attached by hand, a mixed runtime's local PEs, PEs per process.
   if (options.transport !== undefined) {
     for (const key of ["attach", "hosts", "localPes", "pesPerProcess"] as const) if (!(key in options)) delete next[key];
   }
+  restartFrom(startPlan(next).options);
+  await shutdown();
   await start(next);
 }
 

@@ -3,7 +3,9 @@
  * (`+pN`, `+processes`, `+ppn N`, …), else its environment variable, else the default — checked
  * here, so a wrong value fails at start with a message naming where to set it.
  */
+import { existsSync } from "node:fs";
 import { CharmError } from "./protocol/errors.ts";
+import { shown } from "./protocol/shown.ts";
 import type { DroppedOutput } from "./protocol/messages.ts";
 import { defaultPeCount, type PeCount } from "./pe-count.ts";
 import type { ProcessOptions } from "./driver/process-pes.ts";
@@ -110,24 +112,63 @@ export interface StartOptions {
   checkpoint?: { everySync: number };
 }
 
+// Every option's name: a name added to StartOptions doesn't compile until it is added here too.
+const OPTION_NAMES = Object.keys({
+  numPes: 0, modules: 0, args: 0, interactive: 0, balancer: 0, restart: 0, onOutput: 0, transport: 0, pesPerProcess: 0,
+  localPes: 0, peTimeout: 0, peMaxHeapMb: 0, attach: 0, hosts: 0, bind: 0, spinUs: 0, checkpoint: 0,
+} satisfies Record<keyof StartOptions, 0>);
+
+// What the options no resolver below reads from elsewhere (a flag, the environment) must be.
+const SHAPES: { [K in keyof StartOptions]?: [ok: (value: unknown) => boolean, wanted: string] } = {
+  modules: [(v) => Array.isArray(v) && v.every((m) => typeof m === "string" || m instanceof URL), "a list of module paths or URLs"],
+  args: [(v) => Array.isArray(v) && v.every((a) => typeof a === "string"), "a list of strings"],
+  interactive: [(v) => typeof v === "boolean", "true or false"],
+  onOutput: [(v) => typeof v === "function", "a function (stream, text, cause, pe) => void"],
+  bind: [(v) => typeof v === "string" && v !== "", 'an interface\'s address (a string: this host\'s address on the cluster\'s network, or "0.0.0.0" for every interface)'],
+  restart: [(v) => typeof v === "string" && v !== "", "a checkpoint directory's path"],
+};
+
+/**
+ * `options` checked as charm.start and charm.restart take them: an object, every name known, and
+ * the options no resolver here reads of the right type (the resolvers check the others).
+ */
+export function knownOptions(options: unknown): StartOptions {
+  if (options === null || typeof options !== "object" || Array.isArray(options)) {
+    throw new CharmError(`charm.start and charm.restart take an options object like { numPes: 4 }, got ${shown(options)}`);
+  }
+  for (const [name, value] of Object.entries(options)) {
+    if (!OPTION_NAMES.includes(name)) {
+      const meant = OPTION_NAMES.find((known) => known.toLowerCase() === name.toLowerCase());
+      throw new CharmError(`unknown option ${name}${meant ? ` (did you mean ${meant}?)` : ""}; charm.start and charm.restart take: ${OPTION_NAMES.join(", ")}`);
+    }
+    const shape = SHAPES[name as keyof StartOptions];
+    if (shape && value !== undefined && !shape[0](value)) throw new CharmError(`${name} must be ${shape[1]}, got ${shown(value)}`);
+  }
+  return options;
+}
+
 /** The number of PEs and where it came from: numPes, +pN, or the default (CHARM4TS_PES, the CPU quota or affinity, the cores). */
 export function numPesFrom(options: StartOptions): PeCount {
   const fromArgv = process.argv.find((a) => /^\+p\d+$/.test(a));
   const { count: n, source } = options.numPes !== undefined ? { count: options.numPes, source: "{ numPes }" } : fromArgv ? { count: Number(fromArgv.slice(2)), source: fromArgv } : defaultPeCount();
-  if (!Number.isInteger(n) || n < 1 || n > 8000) throw new CharmError(`number of PEs must be an integer from 1 to 8000, got ${n} (set it with +pN, CHARM4TS_PES or { numPes })`);
+  if (!Number.isInteger(n) || n < 1 || n > 8000) throw new CharmError(`number of PEs must be an integer from 1 to 8000, got ${shown(n)} (set it with +pN, CHARM4TS_PES or { numPes })`);
   return { count: n, source };
 }
 
-/** The checkpoint to restore at start: restart, +restart DIR, or CHARM4TS_RESTART (undefined: none). */
+/** The checkpoint to restore at start: restart, +restart DIR, or CHARM4TS_RESTART (undefined: none); a directory that isn't there is refused. */
 export function restartFrom(options: StartOptions): string | undefined {
   const flag = process.argv.indexOf("+restart");
-  return options.restart ?? (flag >= 0 ? process.argv[flag + 1] : undefined) ?? (process.env.CHARM4TS_RESTART || undefined);
+  const dir = options.restart ?? (flag >= 0 ? process.argv[flag + 1] : undefined) ?? (process.env.CHARM4TS_RESTART || undefined);
+  // Checked before a start (or restart) boots anything, rather than once the PEs are up.
+  if (dir !== undefined && !existsSync(dir)) throw new CharmError(`restart: there is no checkpoint directory ${dir} (set it with { restart }, +restart DIR or CHARM4TS_RESTART; charm.checkpoint(dir) makes one)`);
+  return dir;
 }
 
 /** The default balancer's name: balancer, +balancer NAME, CHARM4TS_BALANCER, or greedy. */
 export function balancerFrom(options: StartOptions): string {
   const flag = process.argv.indexOf("+balancer");
   const name = options.balancer ?? (flag >= 0 ? process.argv[flag + 1] : undefined) ?? process.env.CHARM4TS_BALANCER ?? "greedy";
+  if (typeof name !== "string") throw new CharmError(`balancer must be a strategy's name ("greedy", "refine", …, or one charm.registerBalancer added), got ${shown(name)}`);
   try {
     return checkBalancerName(name);
   } catch (err) {
@@ -139,7 +180,7 @@ export function balancerFrom(options: StartOptions): string {
 export function spinFrom(options: StartOptions): number {
   const env = process.env.CHARM4TS_SPIN_US;
   const us = options.spinUs ?? (env === undefined || env === "" ? DEFAULT_SPIN_US : Number(env));
-  if (typeof us !== "number" || !Number.isFinite(us) || us < 0 || us > 1e6) throw new CharmError(`spinUs must be a number of µs from 0 (off) to 1000000, got ${String(options.spinUs ?? env)} (set it with { spinUs } or CHARM4TS_SPIN_US)`);
+  if (typeof us !== "number" || !Number.isFinite(us) || us < 0 || us > 1e6) throw new CharmError(`spinUs must be a number of µs from 0 (off) to 1000000, got ${options.spinUs !== undefined ? shown(options.spinUs) : env} (set it with { spinUs } or CHARM4TS_SPIN_US)`);
   return us;
 }
 
@@ -182,12 +223,15 @@ export function transportFrom(options: StartOptions): TransportKind {
 /** Where PEs live besides the transport: PEs per process, and a mixed runtime's threads here. */
 export function layoutFrom(options: StartOptions, transport: TransportKind, numPes: number): { pesPerProcess: number; localPes: number } {
   const flag = process.argv.indexOf("+ppn");
-  const ppn = Number(options.pesPerProcess ?? (flag >= 0 ? process.argv[flag + 1] : undefined) ?? process.env.CHARM4TS_PPN ?? 1);
-  if (!Number.isInteger(ppn) || ppn < 1) throw new CharmError(`pesPerProcess must be a whole number from 1, got ${String(options.pesPerProcess ?? ppn)} (set it with { pesPerProcess }, +ppn N or CHARM4TS_PPN)`);
+  // The option is a number as given (a string there is a mistake); the flag and the variable are text.
+  const ppnText = (flag >= 0 ? process.argv[flag + 1] : undefined) ?? process.env.CHARM4TS_PPN;
+  const ppn = options.pesPerProcess ?? Number(ppnText ?? 1);
+  if (!Number.isInteger(ppn) || ppn < 1) throw new CharmError(`pesPerProcess must be a whole number from 1, got ${options.pesPerProcess !== undefined ? shown(ppn) : ppnText} (set it with { pesPerProcess }, +ppn N or CHARM4TS_PPN)`);
   if (ppn > 1 && transport === "threads") throw new CharmError(`pesPerProcess (+ppn) groups PE processes' PEs: use it with transport "processes" or "mixed" (+processes, +mixed)`);
   if (options.localPes !== undefined && transport !== "mixed") throw new CharmError(`localPes is for transport "mixed" (some PEs threads here, the others processes), not "${transport}"`);
-  const local = Number(options.localPes ?? process.env.CHARM4TS_LOCAL_PES ?? Math.floor(numPes / 2));
-  if (!Number.isInteger(local) || local < 0 || local > numPes) throw new CharmError(`localPes must be a whole number from 0 to the number of PEs (${numPes}), got ${String(options.localPes ?? local)}`);
+  const localText = process.env.CHARM4TS_LOCAL_PES;
+  const local = options.localPes ?? Number(localText ?? Math.floor(numPes / 2));
+  if (!Number.isInteger(local) || local < 0 || local > numPes) throw new CharmError(`localPes must be a whole number from 0 to the number of PEs (${numPes}), got ${options.localPes !== undefined ? shown(local) : localText} (set it with { localPes } or CHARM4TS_LOCAL_PES)`);
   return { pesPerProcess: ppn, localPes: transport === "mixed" ? local : 0 };
 }
 
@@ -195,7 +239,7 @@ export function layoutFrom(options: StartOptions, transport: TransportKind, numP
 export function heartbeatFrom(options: StartOptions): HeartbeatTiming | false | undefined {
   const seconds = options.peTimeout;
   if (seconds === undefined) return undefined;
-  if (typeof seconds !== "number" || !(seconds >= 0) || seconds === Infinity) throw new CharmError(`peTimeout must be a number of seconds (0 turns the PE heartbeat off), got ${String(seconds)}`);
+  if (typeof seconds !== "number" || !(seconds >= 0) || seconds === Infinity) throw new CharmError(`peTimeout must be a number of seconds (0 turns the PE heartbeat off), got ${shown(seconds)}`);
   return seconds === 0 ? false : heartbeatFor(seconds);
 }
 

@@ -2,7 +2,7 @@
  * What a PE restarted in place took with it, said per collection so the user can tell two arrays
  * of one class apart: "Spin array of 4, made in cell-3.ts: Spin[2], Spin[3]".
  */
-import { collectionsMade, elementsOn, lostBefore, type CollectionId, type CollectionRef } from "../../runtime/embedding.ts";
+import { collectionsMade, elementsOn, isPoolGroup, lostBefore, type CollectionId, type CollectionRef } from "../../runtime/embedding.ts";
 
 /** Remembers which cell made each collection the driver created. */
 export class CollectionOrigins {
@@ -42,7 +42,8 @@ export function charesOn(pe: number, origins: CollectionOrigins): string[] {
         if (ref.pe === pe) lines.push(`${ref.cls} (a single chare${made})`);
         break;
       case "group":
-        lines.push(`${ref.cls} group${made}: ${ref.cls}[${pe}]`);
+        // charm.pool's workers are a group the runtime made, not a cell: said so, with what happens next.
+        lines.push(isPoolGroup(ref.cid) ? `charm.pool's own worker ${ref.cls}[${pe}] (the next charm.pool call makes a new one)` : `${ref.cls} group${made}: ${ref.cls}[${pe}]`);
         break;
       case "sparse":
         lines.push(`${ref.cls} sparse array${made}: its elements on PE ${pe}`);
@@ -58,5 +59,6 @@ export function charesOn(pe: number, origins: CollectionOrigins): string[] {
         ref.kind satisfies never;
     }
   }
-  return lines;
+  // The pool's earlier groups (replaced after an earlier restart of another PE) read the same: said once.
+  return [...new Set(lines)];
 }

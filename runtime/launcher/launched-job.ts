@@ -9,6 +9,7 @@ import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { rankFromEnv } from "../startup/launcher-env.ts";
+import { CharmError } from "../protocol/errors.ts";
 import type { ProcessOptions } from "../driver/process-pes.ts";
 
 /** A run started by a launcher: this process's rank, the number of ranks, the job's id. */
@@ -94,6 +95,18 @@ export function markLaunchedDriver(job: LaunchedJob): void {
 }
 
 /**
+ * The launcher's ranks this start would get (its PEs), checked as launchedStart checks them but
+ * without taking them: undefined when this isn't rank 0 of a launcher run.
+ */
+export function launchedRanks(numPes: number | undefined): number | undefined {
+  const job = (globalThis as Record<symbol, unknown>)[LAUNCHED] as LaunchedJob | "used" | undefined;
+  if (job === undefined) return undefined;
+  if (job === "used") throw new CharmError("the ranks a launcher started join one runtime only: after charm.shutdown() a launcher run can't start again");
+  if (numPes !== undefined && numPes !== job.size) throw new CharmError(`this run has ${job.size} ranks from its launcher, so ${job.size} PEs; drop numPes (${numPes}) or launch ${numPes} ranks`);
+  return job.size;
+}
+
+/**
  * How charm.start starts the PEs of a launcher run: one per rank, PE 0 as a process beside the
  * driver on rank 0, the others joining from their ranks (bound to CHARM4TS_BIND, an interface
  * address or 0.0.0.0 for all, or else loopback, which serves ranks on this host only).
@@ -101,10 +114,8 @@ export function markLaunchedDriver(job: LaunchedJob): void {
  */
 export function launchedStart(numPes: number | undefined): { numPes: number; options: ProcessOptions } | undefined {
   const slot = globalThis as Record<symbol, unknown>;
-  const job = slot[LAUNCHED] as LaunchedJob | "used" | undefined;
-  if (job === undefined) return undefined;
-  if (job === "used") throw new Error("the ranks a launcher started join one runtime only: after charm.shutdown() a launcher run can't start again");
-  if (numPes !== undefined && numPes !== job.size) throw new Error(`this run has ${job.size} ranks from its launcher, so ${job.size} PEs; drop numPes (${numPes}) or launch ${numPes} ranks`);
+  if (launchedRanks(numPes) === undefined) return undefined;
+  const job = slot[LAUNCHED] as LaunchedJob;
   slot[LAUNCHED] = "used";
   return {
     numPes: job.size,

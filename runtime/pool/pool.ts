@@ -8,7 +8,10 @@ import { Chare } from "../core/chare.ts";
 import { registerChareClass } from "../core/registry.ts";
 import { createGroup } from "../core/create.ts";
 import { rt } from "../core/current.ts";
+import { proxyRef } from "../core/proxy.ts";
+import type { Runtime } from "../core/runtime.ts";
 import { CharmError } from "../protocol/errors.ts";
+import type { CollectionId } from "../protocol/ids.ts";
 import { registerTask, taskFn, taskFnSoon, type TaskFn } from "./tasks.ts";
 import { DEFINITION_WAIT_MS } from "../core/entry-runner.ts";
 import { Future } from "../core/future.ts";
@@ -22,7 +25,9 @@ export interface MapOptions {
 /** One per PE: runs chunks of tasks. */
 export class PoolWorker extends Chare {
   async run(name: string, chunk: unknown[], pool: unknown): Promise<unknown[]> {
-    poolProxy ??= pool; // a PE learns the pool's proxy from its first chunk, for nested maps
+    // A PE learns the pool's proxy from the chunks it runs, for nested maps: the newest, since the
+    // driver makes a new group when a PE restart took a member of the old one.
+    if (!poolProxy || cidOf(pool) > cidOf(poolProxy)) poolProxy = pool;
     const runtime = rt();
     // Notebook mode: a cell's function may still be on its way here from the driver.
     const fn = runtime.runner.interactive ? await taskFnSoon(name, runtime.self, DEFINITION_WAIT_MS) : taskFn(name, runtime.self);
@@ -38,17 +43,38 @@ function isThenable(v: unknown): boolean {
 
 // The pool's group, made by the driver on first use; PEs learn it from the chunks they run.
 let poolProxy: any;
+// Every pool group the driver made in this run: charm.pool's own, not the program's.
+const poolGroups = new Set<CollectionId>();
+
+function cidOf(proxy: unknown): CollectionId {
+  return proxyRef(proxy)!.cid;
+}
 
 function pool(): any {
-  if (poolProxy) return poolProxy;
-  if (!rt().isDriver) throw new CharmError("charm.pool is first used from the driver (main or a notebook cell); a PE learns it from the tasks it runs");
+  const runtime = rt();
+  // A PE restarted in place (charm.restartPe) lost its member of the group: the driver makes a
+  // new group rather than failing every later call. A PE can't, and waits for the new one's chunks.
+  if (poolProxy && (!runtime.isDriver || !lostAnywhere(runtime, cidOf(poolProxy)))) return poolProxy;
+  if (!runtime.isDriver) throw new CharmError("charm.pool is first used from the driver (main or a notebook cell); a PE learns it from the tasks it runs");
   poolProxy = createGroup(PoolWorker);
+  poolGroups.add(cidOf(poolProxy));
   return poolProxy;
+}
+
+/** Whether a PE restarted in place took collection `cid`'s chares there. */
+function lostAnywhere(runtime: Runtime, cid: CollectionId): boolean {
+  return runtime.failures.replacements.some((r) => runtime.failures.lostOn(r.pe, cid));
+}
+
+/** Whether collection `cid` is one of charm.pool's own worker groups (not one the program made). */
+export function isPoolGroup(cid: CollectionId): boolean {
+  return poolGroups.has(cid);
 }
 
 /** Forgets the pool (the runtime was restarted). */
 export function resetPool(): void {
   poolProxy = undefined;
+  poolGroups.clear();
 }
 
 /** Runs `fn` over `items` on the PEs; results in input order. */

@@ -6,6 +6,7 @@
  */
 import type { ResourceLimits } from "node:worker_threads";
 import { CharmError } from "../protocol/errors.ts";
+import { shown } from "../protocol/shown.ts";
 
 /** The environment variable that bounds every PE's heap when `peMaxHeapMb` isn't given. */
 export const MAX_HEAP_ENV = "CHARM4TS_PE_MAX_HEAP_MB";
@@ -19,7 +20,7 @@ export function maxHeapFrom(option: number | undefined, env: NodeJS.ProcessEnv =
   const mb = option ?? (fromEnv === undefined || fromEnv === "" ? undefined : Number(fromEnv));
   if (mb === undefined) return undefined;
   if (typeof mb !== "number" || !Number.isInteger(mb) || mb < SMALLEST_MB) {
-    const given = option !== undefined ? `peMaxHeapMb is ${String(option)}` : `${MAX_HEAP_ENV}=${fromEnv}`;
+    const given = option !== undefined ? `peMaxHeapMb is ${shown(option)}` : `${MAX_HEAP_ENV}=${fromEnv}`;
     throw new CharmError(`${given}: the PE heap limit must be a whole number of megabytes, at least ${SMALLEST_MB} (leave it unset for Node's default)`);
   }
   return mb;

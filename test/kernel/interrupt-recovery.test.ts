@@ -85,4 +85,25 @@ describe("interrupting a cell whose PE is stuck", () => {
     expect(shown((await run("await charm.array(Spin, 2).at(1).ping.ret()")).result)).toBe("'pong'");
     expect(late).toEqual([]);
   });
+
+  it("a pool map stuck on a PE: the report names charm.pool's own worker (not a group the user made), and the next cell's map works", async () => {
+    await run("function spinOnPe1(x: number): number { if (charm.myPe() === 1) for (;;); return x; }\nfunction twice(x: number): number { return 2 * x; }");
+    // With chunks of one, item i goes to PE i mod 2.
+    const stuck = await run('console.log("mapping");\nawait charm.pool.map(spinOnPe1, [0, 1, 2, 3], { chunkSize: 1 })', "mapping");
+    expect(shown(stuck.result)).toMatch(/^Interrupted: /);
+    expect(stuck.stderr).toContain("PE 1 did not answer within 1000 ms");
+    expect(stuck.stderr).toMatch(/^ {2}charm\.pool's own worker PoolWorker\[1\] \(the next charm\.pool call makes a new one\)$/m);
+    expect(stuck.stderr).not.toMatch(/PoolWorker group/);
+    expect(shown((await run("await charm.pool.map(twice, [1, 2, 3, 4], { chunkSize: 1 })")).result)).toBe("[ 2, 4, 6, 8 ]");
+    expect(late).toEqual([]);
+  });
+
+  it("a pool map stuck on another PE after that: charm.pool's worker is named once (the pool's earlier group had one there too)", async () => {
+    await run("function spinOnPe0(x: number): number { if (charm.myPe() === 0) for (;;); return x; }");
+    const stuck = await run('console.log("mapping on 0");\nawait charm.pool.map(spinOnPe0, [0, 1], { chunkSize: 1 })', "mapping on 0");
+    expect(stuck.stderr).toContain("PE 0 did not answer within 1000 ms");
+    expect(stuck.stderr.match(/charm\.pool's own worker PoolWorker\[0\]/g)).toHaveLength(1);
+    expect(shown((await run("await charm.pool.map(twice, [1, 2, 3, 4], { chunkSize: 1 })")).result)).toBe("[ 2, 4, 6, 8 ]");
+    expect(late).toEqual([]);
+  });
 });
