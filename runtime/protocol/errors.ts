@@ -1,4 +1,5 @@
 /** Errors as data: what crosses between PEs, and what the user sees when it lands. */
+import { inspect } from "node:util";
 import type { ErrorData } from "./messages.ts";
 import type { Endpoint } from "./ids.ts";
 
@@ -101,8 +102,11 @@ function thrownText(value: unknown): string {
 }
 
 function describe(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value);
+  if (value === null || (typeof value !== "object" && typeof value !== "function")) return String(value);
   try {
-    return typeof value === "string" ? JSON.stringify(value) : String(value);
+    // An object's contents (`{ code: 42 }`), not "[object Object]"; bounded, on one line.
+    return inspect(value, { depth: 2, breakLength: Infinity, maxArrayLength: 10, maxStringLength: 200 });
   } catch {
     return Object.prototype.toString.call(value);
   }

@@ -9,7 +9,9 @@ import { within } from "./within.ts";
 const fixtures = new URL("./fixtures/thrown.ts", import.meta.url).href;
 
 /** Each value thrown, and how the RemoteError describes it. */
-const THROWN: Array<[unknown, string]> = [[null, "threw null"], [undefined, "threw undefined"], [0, "threw 0"], [42, "threw 42"], ["text", 'threw "text"'], ["", 'threw ""']];
+const THROWN: Array<[unknown, string]> = [[null, "threw null"], [undefined, "threw undefined"], [0, "threw 0"], [42, "threw 42"], ["text", 'threw "text"'], ["", 'threw ""'],
+  // An object said "threw [object Object]": its contents are what the user needs.
+  [{ code: 42, why: "bad" }, "threw { code: 42, why: 'bad' }"], [[1, [2]], "threw [ 1, [ 2 ] ]"]];
 
 async function rejection(p: PromiseLike<unknown>, what: string): Promise<RemoteError> {
   const outcome = await within(Promise.resolve(p).then((value) => ({ value }), (error: unknown) => ({ error })), 10_000, what);
