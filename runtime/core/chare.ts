@@ -154,7 +154,12 @@ export class Chare {
     this.contribute(data, data === undefined ? "nop" : reducer, target, section);
   }
 
+  /** Contributes to a reduction whose result every element (or every member of `section`) receives: for sum, product, max and min, of the data's own type. */
+  allreduce<D>(data: D, reducer: "sum" | "product" | "max" | "min", section?: SectionProxy<unknown>): Future<D>;
+  /** Contributes to a gather every element receives: the contributions, ordered by index. */
+  allreduce<D>(data: D, reducer: "gather", section?: SectionProxy<unknown>): Future<D[]>;
   /** Contributes to a reduction whose result every element (or every member of `section`) receives. */
+  allreduce<T = unknown>(data?: unknown, reducer?: ReducerName, section?: SectionProxy<unknown>): Future<T>;
   allreduce<T = unknown>(data?: unknown, reducer?: ReducerName, section?: SectionProxy<unknown>): Future<T> {
     const r = data === undefined ? "nop" : reducer;
     if (section !== undefined) return rt().sections.contribute(this[RECORD], data, r, "all", section) as Future<T>;

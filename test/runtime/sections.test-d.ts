@@ -16,6 +16,12 @@ class Worker extends Chare {
     this.contribute(1, Reducer.sum, section.report, section);
     this.reduce(section.report, 1, Reducer.sum, section);
     expectTypeOf(this.allreduce<number>(1, Reducer.sum, section)).toEqualTypeOf<Future<number>>();
+    // A built-in reducer's result has the data's type without saying it (it was Future<unknown>:
+    // `(await this.allreduce(x, Reducer.max)) > tol` failed to compile with TS18046).
+    expectTypeOf(this.allreduce(1.5, Reducer.max)).toEqualTypeOf<Future<number>>();
+    expectTypeOf(this.allreduce(new Float64Array(2), Reducer.sum, section)).toEqualTypeOf<Future<Float64Array>>();
+    expectTypeOf(this.allreduce("a", Reducer.gather)).toEqualTypeOf<Future<string[]>>();
+    expectTypeOf(this.allreduce()).toEqualTypeOf<Future<unknown>>();
     // @ts-expect-error a collection proxy is not a section
     this.contribute(1, Reducer.sum, section.report, this.thisProxy);
   }
