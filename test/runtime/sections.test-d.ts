@@ -19,7 +19,8 @@ class Worker extends Chare {
     // A built-in reducer's result has the data's type without saying it (it was Future<unknown>:
     // `(await this.allreduce(x, Reducer.max)) > tol` failed to compile with TS18046).
     expectTypeOf(this.allreduce(1.5, Reducer.max)).toEqualTypeOf<Future<number>>();
-    expectTypeOf(this.allreduce(new Float64Array(2), Reducer.sum, section)).toEqualTypeOf<Future<Float64Array>>();
+    const data: Float64Array = new Float64Array(2);
+    expectTypeOf(this.allreduce(data, Reducer.sum, section)).toEqualTypeOf<Future<Float64Array>>();
     expectTypeOf(this.allreduce("a", Reducer.gather)).toEqualTypeOf<Future<string[]>>();
     expectTypeOf(this.allreduce()).toEqualTypeOf<Future<unknown>>();
     // @ts-expect-error a collection proxy is not a section
