@@ -128,7 +128,6 @@ function heldBack(pe: number, dropped: DroppedOutput): void {
   if (summary) notice({ kind: "stream", name: "stderr", text: summary });
 }
 Object.assign(globalThis, runtime.globals());
-parkInterruptedTimers(inInterruptedCell);
 runtime.start();
 const evaluator = new Evaluator();
 // Awaited below, not at the top level: see entry.ts.
@@ -178,8 +177,11 @@ async function execute(id: number, code: string, cellName: string): Promise<void
     // The cell's script was stopped, or is abandoned pending: nothing is left to stop from outside
     // (a termination now would hit the recovery below), and the main thread stops retrying.
     Atomics.store(cellRunning, 0, 0);
-    // Its evaluation may go on after an await (a loop): its next call into the runtime ends it.
+    // Its evaluation may go on after an await (a loop): its next call into the runtime ends it,
+    // and its next timer never fires (timers are wrapped from the first interrupt on only: the
+    // wrapper shows in a timer callback's stack frame, which a session never interrupted keeps).
     interruptCell(id, cellName);
+    parkInterruptedTimers(inInterruptedCell);
     send({ type: "interrupting", id });
     void interrupted().then(finish);
   };

@@ -119,7 +119,9 @@ export class Evaluator {
       const response = await this.post<EvaluateResponse>("Runtime.evaluate", {
         expression,
         throwOnSideEffect: true,
-        replMode: true,
+        // Not REPL mode: that wraps the expression in an async function, and its promise is a side
+        // effect once an async context exists (promise hooks run for it: core/cell-context.ts), so
+        // every peek failed. The cells' top-level bindings are in scope for a plain script too.
         objectGroup,
         timeout: 200,
       });

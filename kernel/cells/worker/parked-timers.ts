@@ -4,11 +4,17 @@
  * setTimeout(r, 10)) }` went on in the background; with its wake-up dropped, the loop stays
  * parked at that await for good, and an interval it set is cleared. The runtime captured the
  * real timers before any cell ran, so its own are unaffected; other cells' timers run as ever.
+ * Installed at the first interrupt (a timer the loop set before it fires once more; the next
+ * one it sets is parked).
  */
 type TimerName = "setTimeout" | "setInterval" | "setImmediate";
 
-/** Replaces the cells' global timer functions with ones whose callbacks don't run for an interrupted cell. */
+let installed = false;
+
+/** Replaces the cells' global timer functions with ones whose callbacks don't run for an interrupted cell (once). */
 export function parkInterruptedTimers(interrupted: () => boolean): void {
+  if (installed) return;
+  installed = true;
   const g = globalThis as unknown as Record<TimerName, (...args: any[]) => unknown>;
   const clear = clearInterval;
   for (const name of ["setTimeout", "setInterval", "setImmediate"] as const) {
