@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { charm, RemoteError } from "../../runtime/index.ts";
 import { clearDefinitions } from "../../runtime/definitions/ship.ts";
+import { beforeNextSend } from "../../runtime/embedding.ts";
 import { DefinitionEvaluator } from "../../runtime/definitions/evaluate.ts";
 import { definitionScope } from "../../runtime/definitions/scope.ts";
 import { findChareClass } from "../../runtime/core/registry.ts";
@@ -76,6 +77,19 @@ class ${cls} extends Chare { constructor(n) { super(); globalThis.laterMadeWith 
 __charm4tsDefine([${cls}]);`);
     expect((globalThis as any).laterMadeWith).toBe(7);
     expect(host.byId.get(cid)!.elements.size).toBe(1);
+  });
+
+  it("what a host arms for the next send goes ahead of that send, once", async () => {
+    const counters = (charm.array as any)(counterClass(), 2);
+    await charm.awaitCreation(counters);
+    let runs = 0;
+    const shipped: Array<Promise<void>> = [];
+    beforeNextSend(() => { runs++; shipped.push(charm.define("SCALE = 3;")); });
+    // The call is sent after the armed definition, on the same ordered channels.
+    expect(await counters.add.ret(1)).toEqual([1003, 1003]);
+    await Promise.all(shipped);
+    expect(runs).toBe(1);
+    await defineEverywhere("SCALE = 1;");
   });
 
   it("PEs started later replay every definition", async () => {
