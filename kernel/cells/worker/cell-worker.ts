@@ -180,7 +180,8 @@ async function execute(id: number, code: string, cellName: string): Promise<void
   const leftOver = streamLimit.startCell();
   if (leftOver) notice({ kind: "stream", name: "stderr", text: leftOver });
   try {
-    const transpiled = transpileCell(code, cellName);
+    // A cell that names a value the PEs have may assign it: it needs the syntax tree (not plain).
+    const transpiled = transpileCell(code, cellName, runtime.reassigned.names);
     if (!transpiled.ok) {
       const traceback = transpiled.diagnostics.map((d) => `${cellName}:${d.line}:${d.column}: ${d.message}`);
       const first = transpiled.diagnostics[0];
@@ -204,6 +205,8 @@ async function execute(id: number, code: string, cellName: string): Promise<void
     if (done || interrupting) return; // interrupted while it awaited: its outcome is nobody's news
     const warning = await shipment.settled;
     if (warning) notice({ kind: "stream", name: "stderr", text: warning });
+    const stale = await runtime.assignmentsSettled();
+    if (stale) notice({ kind: "stream", name: "stderr", text: stale });
     // What the cell's work printed on the PEs lands in the cell, before its reply.
     await runtime.settleOutput();
     if (done || interrupting) return;

@@ -1,0 +1,132 @@
+/**
+ * Top-level names the PEs got from cells' declarations, assigned afterwards on the driver
+ * (`speed = 2`, `speed++`, `cfg.n = 3`; in a cell, or in a function or callback a cell declared).
+ * The driver's copy of each cell reports those assignments (assignments.ts wraps them), and the
+ * name's value goes to every PE right before the driver's next message, whatever sends it: a call
+ * made after the assignment sees the new value, one made before it the old. What is still unsent
+ * when a cell ends goes then, and the cell waits for the PEs to have it. Only constants of
+ * literals can go (literal-source.ts): for another value the PEs keep the last one they had, and
+ * the cell says so once, on stderr, with what to do.
+ */
+import { literalSource } from "./literal-source.ts";
+import type { CellDeclarations } from "./shippable.ts";
+
+/** How values reach the PEs: through the runtime, or a test's stand-in. */
+export interface ReassignIo {
+  /** Ships a definition script to every PE, now and to PEs started later (charm.define). */
+  define(code: string): Promise<void>;
+  /** Runs `work` right before this thread's next message (the runtime's beforeNextSend). */
+  beforeNextSend(work: () => void): void;
+}
+
+/** The cells' top-level names the PEs have, and their values assigned since. */
+export class Reassignments {
+  private readonly onPes = new Set<string>();
+  /** Names assigned since the last flush, each with a function that reads its current value. */
+  private readonly dirty = new Map<string, () => unknown>();
+  /** The name noted last, until the next flush: a loop assigning one name costs a comparison, not a map update. */
+  private last: string | undefined;
+  /** The source last sent for each name, so the same value isn't sent again. */
+  private readonly sent = new Map<string, string>();
+  /** Names whose new value couldn't be sent, with what it was: the cell's notice. */
+  private readonly stale = new Map<string, string>();
+  private readonly failures: string[] = [];
+  private sending: Array<Promise<void>> = [];
+
+  constructor(private readonly io: ReassignIo) {}
+
+  /** The names the PEs have from cells: assignments to these are wrapped in a cell's driver copy. */
+  get names(): ReadonlySet<string> {
+    return this.onPes;
+  }
+
+  /** A cell is about to run: names it ships reach the PEs with their declared value; its driver-only names are not the PEs' (any more). */
+  declared(names: Pick<CellDeclarations, "shipped" | "driverOnly">): void {
+    for (const name of names.shipped) {
+      this.onPes.add(name);
+      this.sent.delete(name);
+    }
+    for (const name of names.driverOnly) this.forget(name);
+  }
+
+  /** A cell's declarations failed on the PEs: the names it meant to ship are not theirs. */
+  notShipped(names: readonly string[]): void {
+    for (const name of names) this.forget(name);
+  }
+
+  /**
+   * What a wrapped assignment calls (the cells' `__charm4tsAssigned`): notes that `name` changed,
+   * to be read with `read` when the driver next sends, and gives back the assignment's value.
+   */
+  readonly assigned = <T>(value: T, name: string, read: () => unknown): T => {
+    if (name === this.last) return value; // noted already; any reader of the name reads the same binding
+    if (this.dirty.size === 0) this.io.beforeNextSend(this.flush);
+    this.dirty.set(name, read);
+    this.last = name;
+    return value;
+  };
+
+  /** Sends the values of the names assigned since the last flush, those that have a literal form. Never throws (it runs inside a send). */
+  readonly flush = (): void => {
+    this.last = undefined;
+    if (this.dirty.size === 0) return;
+    const changed: string[] = [];
+    let script = "";
+    for (const [name, read] of this.dirty) {
+      if (!this.onPes.has(name)) continue; // declared driver-only since the function that assigns it was made
+      let literal;
+      try {
+        literal = literalSource(read());
+      } catch (error) {
+        literal = { why: `a value that could not be read (${(error as Error)?.message ?? String(error)})` };
+      }
+      if ("why" in literal) {
+        this.stale.set(name, literal.why);
+        continue;
+      }
+      this.stale.delete(name);
+      if (this.sent.get(name) === literal.source) continue;
+      this.sent.set(name, literal.source);
+      changed.push(name);
+      script += `${name} = ${literal.source};\n`;
+    }
+    this.dirty.clear();
+    if (script === "") return;
+    this.sending.push(this.io.define(script).catch((error: Error) => {
+      this.failures.push(`charm4ts: the new value of ${changed.map((n) => `\`${n}\``).join(", ")} could not be set on the PEs: ${error.message}\n`);
+    }));
+  };
+
+  /**
+   * At a cell's end: sends what is left, waits until the PEs have it, and gives the notice for the
+   * cell's stderr (undefined when there is nothing to say).
+   */
+  async settle(): Promise<string | undefined> {
+    this.flush();
+    const sending = this.sending;
+    this.sending = [];
+    await Promise.all(sending);
+    const notice = [...this.failures.splice(0), staleNotice([...this.stale])].join("");
+    this.stale.clear();
+    return notice === "" ? undefined : notice;
+  }
+
+  private forget(name: string): void {
+    this.onPes.delete(name);
+    this.dirty.delete(name);
+    if (this.last === name) this.last = undefined;
+    this.sent.delete(name);
+    this.stale.delete(name);
+  }
+}
+
+/** One notice for every name whose new value the PEs couldn't get ("" for none). */
+function staleNotice(stale: Array<[string, string]>): string {
+  if (stale.length === 0) return "";
+  const one = stale.length === 1;
+  const list = stale.map(([name, why]) => `\`${name}\` (assigned ${why})`).join(", ");
+  return `charm4ts: the PEs still see the old value${one ? "" : "s"} of ${list}: only constants of literals ` +
+    "(numbers, strings, booleans, null, undefined, and arrays and plain objects of those) are sent to them when assigned. " +
+    `Declare ${one ? "it" : "them"} again in a cell (\`let ${stale[0]![0]} = …\` with a literal value), ` +
+    `or pass the value${one ? "" : "s"} to the chares as ${one ? "an argument" : "arguments"}.\n`;
+}
