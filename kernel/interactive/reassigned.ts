@@ -11,10 +11,16 @@
 import { literalSource } from "./literal-source.ts";
 import type { CellDeclarations } from "./shippable.ts";
 
+/** The definition log's key of a name's value set by assignment. */
+const KEY = "assigned:";
+
 /** How values reach the PEs: through the runtime, or a test's stand-in. */
 export interface ReassignIo {
-  /** Ships a definition script to every PE, now and to PEs started later (charm.define). */
-  define(code: string): Promise<void>;
+  /**
+   * Ships a definition script to every PE, now and to PEs started later (charm.define); a script
+   * with the same `key` as the log's last one takes its place there.
+   */
+  define(code: string, key: string): Promise<void>;
   /** Runs `work` right before this thread's next message (the runtime's beforeNextSend). */
   beforeNextSend(work: () => void): void;
 }
@@ -70,8 +76,7 @@ export class Reassignments {
   readonly flush = (): void => {
     this.last = undefined;
     if (this.dirty.size === 0) return;
-    const changed: string[] = [];
-    let script = "";
+    const changed: Array<[string, string]> = [];
     for (const [name, read] of this.dirty) {
       if (!this.onPes.has(name)) continue; // declared driver-only since the function that assigns it was made
       let literal;
@@ -87,14 +92,15 @@ export class Reassignments {
       this.stale.delete(name);
       if (this.sent.get(name) === literal.source) continue;
       this.sent.set(name, literal.source);
-      changed.push(name);
-      script += `${name} = ${literal.source};\n`;
+      changed.push([name, literal.source]);
     }
     this.dirty.clear();
-    if (script === "") return;
-    this.sending.push(this.io.define(script).catch((error: Error) => {
-      this.failures.push(`charm4ts: the new value of ${changed.map((n) => `\`${n}\``).join(", ")} could not be set on the PEs: ${error.message}\n`);
-    }));
+    // One script per name: setting it again replaces it in the log (a loop doesn't grow the log).
+    for (const [name, source] of changed) {
+      this.sending.push(this.io.define(`${name} = ${source};\n`, `${KEY}${name}`).catch((error: Error) => {
+        this.failures.push(`charm4ts: the new value of \`${name}\` could not be set on the PEs: ${error.message}\n`);
+      }));
+    }
   };
 
   /**

@@ -60,7 +60,7 @@ export class InteractiveRuntime {
   /** The cells' top-level names that the PEs don't have, to explain a chare's ReferenceError. */
   readonly driverOnly = new DriverOnlyNames();
   /** The cells' top-level names that the PEs have, and their values assigned since. */
-  readonly reassigned = new Reassignments({ define: (code) => charm.define(code), beforeNextSend });
+  readonly reassigned = new Reassignments({ define: (code, key) => charm.define(code, { replaces: key }), beforeNextSend });
 
   /** Starts the PEs in the background, unless the cell thread already did (boot.ts). */
   start(): void {

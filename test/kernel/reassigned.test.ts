@@ -11,7 +11,7 @@ function standIn(fail = false) {
   const scripts: string[] = [];
   let armed: (() => void) | undefined;
   const names = new Reassignments({
-    define: async (code) => { scripts.push(code); if (fail) throw new Error("PE 1 said no"); },
+    define: async (code, key) => { scripts.push(`${key}: ${code}`); if (fail) throw new Error("PE 1 said no"); },
     beforeNextSend: (work) => { armed = work; },
   });
   const send = () => { const work = armed; armed = undefined; work?.(); };
@@ -27,7 +27,7 @@ describe("the values of assigned names, between the cell and the PEs", () => {
     expect(names.assigned(speed++, "speed", () => speed)).toBe(2);
     expect(scripts).toEqual([]);
     send();
-    expect(scripts).toEqual(["speed = 3;\n"]);
+    expect(scripts).toEqual(["assigned:speed: speed = 3;\n"]);
     send();
     names.assigned((speed = 3), "speed", () => speed);
     expect(await names.settle()).toBeUndefined();
