@@ -6,7 +6,8 @@
  * made after the assignment sees the new value, one made before it the old. What is still unsent
  * when a cell ends goes then, and the cell waits for the PEs to have it. Only constants of
  * literals can go (literal-source.ts): for another value the PEs keep the last one they had, and
- * the cell says so once, on stderr, with what to do.
+ * the cell says so once, on stderr, with what to do. A name no code shipped to the PEs reads is
+ * the driver's own business until some shipped code reads it: then its value goes first.
  */
 import { literalSource } from "./literal-source.ts";
 import type { CellDeclarations } from "./shippable.ts";
@@ -32,6 +33,10 @@ export class Reassignments {
   private readonly dirty = new Map<string, () => unknown>();
   /** The name noted last, until the next flush: a loop assigning one name costs a comparison, not a map update. */
   private last: string | undefined;
+  /** Names the code shipped to the PEs reads: only these need their new value there. */
+  private readonly used = new Set<string>();
+  /** Names assigned that no PE code reads yet, with their readers: sent once shipped code reads them. */
+  private readonly parked = new Map<string, () => unknown>();
   /** The source last sent for each name, so the same value isn't sent again. */
   private readonly sent = new Map<string, string>();
   /** Names whose new value couldn't be sent, with what it was: the cell's notice. */
@@ -46,13 +51,24 @@ export class Reassignments {
     return this.onPes;
   }
 
-  /** A cell is about to run: names it ships reach the PEs with their declared value; its driver-only names are not the PEs' (any more). */
-  declared(names: Pick<CellDeclarations, "shipped" | "driverOnly">): void {
+  /**
+   * A cell is about to ship its declarations: names it declares reach the PEs with their declared
+   * value, its driver-only names are not the PEs' (any more), and a value assigned earlier that its
+   * shipped code reads goes to the PEs ahead of that code.
+   */
+  declared(names: Pick<CellDeclarations, "shipped" | "driverOnly" | "referenced">): void {
     for (const name of names.shipped) {
+      this.forget(name);
       this.onPes.add(name);
-      this.sent.delete(name);
     }
     for (const name of names.driverOnly) this.forget(name);
+    for (const name of names.referenced) {
+      this.used.add(name);
+      const read = this.parked.get(name);
+      if (read === undefined) continue;
+      this.parked.delete(name);
+      this.note(name, read);
+    }
   }
 
   /** A cell's declarations failed on the PEs: the names it meant to ship are not theirs. */
@@ -65,10 +81,7 @@ export class Reassignments {
    * to be read with `read` when the driver next sends, and gives back the assignment's value.
    */
   readonly assigned = <T>(value: T, name: string, read: () => unknown): T => {
-    if (name === this.last) return value; // noted already; any reader of the name reads the same binding
-    if (this.dirty.size === 0) this.io.beforeNextSend(this.flush);
-    this.dirty.set(name, read);
-    this.last = name;
+    if (name !== this.last) this.note(name, read); // else noted already: any reader of the name reads the same binding
     return value;
   };
 
@@ -79,6 +92,10 @@ export class Reassignments {
     const changed: Array<[string, string]> = [];
     for (const [name, read] of this.dirty) {
       if (!this.onPes.has(name)) continue; // declared driver-only since the function that assigns it was made
+      if (!this.used.has(name)) {
+        this.parked.set(name, read); // a driver variable (`let error; try … catch (e) { error = e }`): no PE reads it
+        continue;
+      }
       let literal;
       try {
         literal = literalSource(read());
@@ -117,9 +134,17 @@ export class Reassignments {
     return notice === "" ? undefined : notice;
   }
 
+  /** Notes that `name` changed; the first change after a flush arms the next send. */
+  private note(name: string, read: () => unknown): void {
+    if (this.dirty.size === 0) this.io.beforeNextSend(this.flush);
+    this.dirty.set(name, read);
+    this.last = name;
+  }
+
   private forget(name: string): void {
     this.onPes.delete(name);
     this.dirty.delete(name);
+    this.parked.delete(name);
     if (this.last === name) this.last = undefined;
     this.sent.delete(name);
     this.stale.delete(name);

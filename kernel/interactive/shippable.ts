@@ -39,6 +39,8 @@ export interface CellDeclarations {
   driverJs: string;
   /** The names the PEs have that the cell assigns (the ones wrapped in driverJs). */
   assigned: string[];
+  /** The names the shipped code reads: only a name PE code reads needs its new value there. */
+  referenced: string[];
 }
 
 /** Picks a cell's shippable declarations out of its JavaScript; undefined when there are none. */
@@ -85,10 +87,34 @@ export function cellDeclarations(js: string, onPes: ReadonlySet<string> = new Se
   inserts.push(...wrapAssignments(assignments));
   const driverJs = applyInserts(js, inserts);
   const assigned = [...new Set(assignments.flatMap((a) => a.names))];
-  if (kept.length === 0) return { shippable: undefined, shipped, driverOnly, driverJs, assigned };
+  if (kept.length === 0) return { shippable: undefined, shipped, driverOnly, driverJs, assigned, referenced: [] };
   const registered = [...classes, ...functions].join(", ");
   const script = `${keepLines(js, kept)}\n;${REGISTER}([${registered}]);\n${sourceUrl(js)}`;
-  return { shippable: { script, classes }, shipped, driverOnly, driverJs, assigned };
+  return { shippable: { script, classes }, shipped, driverOnly, driverJs, assigned, referenced: referencedNames(kept) };
+}
+
+/**
+ * Every name the statements read (more, not fewer: a local that shadows a top-level name counts
+ * too). Names they declare, and property names, are not reads.
+ */
+function referencedNames(statements: readonly ts.Statement[]): string[] {
+  const names = new Set<string>();
+  const visit = (node: ts.Node): void => {
+    if (ts.isIdentifier(node) && !isNameOf(node)) names.add(node.text);
+    ts.forEachChild(node, visit);
+  };
+  statements.forEach(visit);
+  return [...names];
+}
+
+/** Whether `id` names what its parent declares, or a property (`x.id`, `{ id: 1 }`, `id() {}`). */
+function isNameOf(id: ts.Identifier): boolean {
+  const parent = id.parent;
+  if (ts.isPropertyAccessExpression(parent)) return parent.name === id;
+  return (ts.isVariableDeclaration(parent) || ts.isFunctionDeclaration(parent) || ts.isClassDeclaration(parent) ||
+    ts.isFunctionExpression(parent) || ts.isClassExpression(parent) || ts.isParameter(parent) || ts.isBindingElement(parent) ||
+    ts.isPropertyAssignment(parent) || ts.isMethodDeclaration(parent) || ts.isPropertyDeclaration(parent) ||
+    ts.isGetAccessorDeclaration(parent) || ts.isSetAccessorDeclaration(parent)) && parent.name === id;
 }
 
 /** The names a declaration binds: `x`, or every name of a destructuring pattern (`{ a, b: [c] }`). */

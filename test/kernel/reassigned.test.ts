@@ -21,7 +21,7 @@ function standIn(fail = false) {
 describe("the values of assigned names, between the cell and the PEs", () => {
   it("sends a changed value before the next message, once, and not the same value again", async () => {
     const { names, scripts, send } = standIn();
-    names.declared({ shipped: ["speed"], driverOnly: [] });
+    names.declared({ shipped: ["speed"], driverOnly: [], referenced: ["speed"] });
     let speed = 1;
     expect(names.assigned((speed = 2), "speed", () => speed)).toBe(2);
     expect(names.assigned(speed++, "speed", () => speed)).toBe(2);
@@ -36,7 +36,7 @@ describe("the values of assigned names, between the cell and the PEs", () => {
 
   it("says once, at the cell's end, which names kept their old value on the PEs", async () => {
     const { names, scripts, send } = standIn();
-    names.declared({ shipped: ["a", "b", "c"], driverOnly: [] });
+    names.declared({ shipped: ["a", "b", "c"], driverOnly: [], referenced: ["a", "b", "c"] });
     names.assigned(0, "a", () => new Set());
     send();
     names.assigned(0, "a", () => new Set());
@@ -50,11 +50,26 @@ describe("the values of assigned names, between the cell and the PEs", () => {
     expect(await names.settle()).toBeUndefined();
   });
 
+  it("a name no PE code reads is neither sent nor said; once shipped code reads it, its value goes ahead of that code", async () => {
+    const { names, scripts, send } = standIn();
+    names.declared({ shipped: ["error", "note"], driverOnly: [], referenced: [] });
+    names.assigned(0, "error", () => new Error("lost"));
+    names.assigned(0, "note", () => "hi");
+    send();
+    expect(await names.settle()).toBeUndefined();
+    expect(scripts).toEqual([]);
+    // A later cell ships a class that reads both: `note` goes before it, `error` is said.
+    names.declared({ shipped: ["Reader"], driverOnly: [], referenced: ["note", "error"] });
+    send();
+    expect(scripts).toEqual(["assigned:note: note = \"hi\";\n"]);
+    expect(await names.settle()).toMatch(/^charm4ts: the PEs still see the old value of `error` \(assigned an Error\)/);
+  });
+
   it("forgets a name declared again on the driver alone, or whose declaration the PEs refused", async () => {
     const { names, scripts } = standIn();
-    names.declared({ shipped: ["a", "b"], driverOnly: [] });
+    names.declared({ shipped: ["a", "b"], driverOnly: [], referenced: ["a", "b"] });
     names.assigned(0, "a", () => 1);
-    names.declared({ shipped: [], driverOnly: ["a"] });
+    names.declared({ shipped: [], driverOnly: ["a"], referenced: [] });
     names.notShipped(["b"]);
     names.assigned(0, "b", () => 1);
     expect(await names.settle()).toBeUndefined();
@@ -64,7 +79,7 @@ describe("the values of assigned names, between the cell and the PEs", () => {
 
   it("a value the PEs couldn't take is said", async () => {
     const { names } = standIn(true);
-    names.declared({ shipped: ["a"], driverOnly: [] });
+    names.declared({ shipped: ["a"], driverOnly: [], referenced: ["a"] });
     names.assigned(0, "a", () => 1);
     expect(await names.settle()).toBe("charm4ts: the new value of `a` could not be set on the PEs: PE 1 said no\n");
   });
@@ -150,6 +165,15 @@ for (const speed of [new Set()]) {}
 const f = () => { let speed = 0; speed++; return speed; };
 local(1); f();
 await cars.go.ret()`)).toBe("[ 78, 78 ]");
+  });
+
+  it("a name no chare reads is the driver's own: no notice; code shipped later that reads it gets its value, or the notice", async () => {
+    expect(await quietValue(`let failure: unknown, note = "";
+try { JSON.parse("{"); } catch (e) { failure = e; note = "parsed badly"; }
+note`)).toBe("'parsed badly'");
+    const { result, stderr } = await run("class Notes extends Chare { read() { return [note, typeof failure]; } }\nawait charm.array(Notes, 1).read.ret()");
+    expect(value(result)).toBe("[ [ 'parsed badly', 'undefined' ] ]");
+    expect(stderr).toMatch(/^charm4ts: the PEs still see the old value of `failure` \(assigned a SyntaxError\)/);
   });
 
   it("Run All: cells queued at once see each other's assignments", async () => {
