@@ -4,7 +4,7 @@
  * The driver's copy of each cell reports those assignments (assignments.ts wraps them), and the
  * name's value goes to every PE right before the driver's next message, whatever sends it: a call
  * made after the assignment sees the new value, one made before it the old. What is still unsent
- * when a cell ends goes then, and the cell waits for the PEs to have it. Only constants of
+ * when a cell ends goes then, and the cell waits a moment for the PEs to have it. Only constants of
  * literals can go (literal-source.ts): for another value the PEs keep the last one they had, and
  * the cell says so once, on stderr, with what to do. A name no code shipped to the PEs reads is
  * the driver's own business until some shipped code reads it: then its value goes first.
@@ -14,6 +14,16 @@ import type { CellDeclarations } from "./shippable.ts";
 
 /** The definition log's key of a name's value set by assignment. */
 const KEY = "assigned:";
+/**
+ * How long a cell's end waits for the PEs to have its values. Nothing needs more: every later
+ * message of the driver reaches a PE after them anyway. The wait closes the window in which a
+ * chare's message to another PE could overtake them, without holding a cell up behind a PE busy
+ * with earlier work.
+ */
+const SETTLE_MS = 250;
+// Captured before any cell runs: a cell that replaces setTimeout can't break the wait.
+const safeSetTimeout = setTimeout;
+const safeClearTimeout = clearTimeout;
 
 /** How values reach the PEs: through the runtime, or a test's stand-in. */
 export interface ReassignIo {
@@ -121,14 +131,17 @@ export class Reassignments {
   };
 
   /**
-   * At a cell's end: sends what is left, waits until the PEs have it, and gives the notice for the
-   * cell's stderr (undefined when there is nothing to say).
+   * At a cell's end: sends what is left, waits until the PEs have it (at most SETTLE_MS; a failure
+   * that comes later is told at a later cell's end), and gives the notice for the cell's stderr
+   * (undefined when there is nothing to say).
    */
   async settle(): Promise<string | undefined> {
     this.flush();
     const sending = this.sending;
     this.sending = [];
-    await Promise.all(sending);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<void>((resolve) => (timer = safeSetTimeout(resolve, SETTLE_MS)));
+    await Promise.race([Promise.all(sending), late]).finally(() => safeClearTimeout(timer));
     const notice = [...this.failures.splice(0), staleNotice([...this.stale])].join("");
     this.stale.clear();
     return notice === "" ? undefined : notice;

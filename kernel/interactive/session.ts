@@ -228,8 +228,8 @@ export class InteractiveRuntime {
 
   /**
    * When a cell has run: the values it assigned to names the PEs have, not sent yet, go now, and
-   * the PEs have them when this resolves. Resolves with a notice for the cell's stderr about those
-   * the PEs couldn't get (undefined when all went).
+   * the PEs have them when this resolves (or 250 ms passed). Resolves with a notice for the cell's
+   * stderr about those the PEs couldn't get (undefined when all went).
    */
   assignmentsSettled(): Promise<string | undefined> {
     return this.reassigned.settle();

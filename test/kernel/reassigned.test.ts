@@ -65,6 +65,16 @@ describe("the values of assigned names, between the cell and the PEs", () => {
     expect(await names.settle()).toMatch(/^charm4ts: the PEs still see the old value of `error` \(assigned an Error\)/);
   });
 
+  it("a cell's end waits only a moment for a PE busy with earlier work; a failure coming later is told at a later end", async () => {
+    let refuse!: (error: Error) => void;
+    const names = new Reassignments({ define: () => new Promise((_, reject) => (refuse = reject)), beforeNextSend: () => undefined });
+    names.declared({ shipped: ["a"], driverOnly: [], referenced: ["a"] });
+    names.assigned(0, "a", () => 1);
+    expect(await names.settle()).toBeUndefined(); // the define is still pending
+    refuse(new Error("PE 0 said no"));
+    expect(await names.settle()).toBe("charm4ts: the new value of `a` could not be set on the PEs: PE 0 said no\n");
+  });
+
   it("forgets a name declared again on the driver alone, or whose declaration the PEs refused", async () => {
     const { names, scripts } = standIn();
     names.declared({ shipped: ["a", "b"], driverOnly: [], referenced: ["a", "b"] });
