@@ -172,6 +172,7 @@ export const charm = {
    * notebook does with a cell's declarations. The script may end with
    * `__charm4tsDefine([ClassA, fn, …])` to register what it declared (chare classes by name;
    * other classes become serializable; a redefined chare class upgrades live chares).
+   * `{ replaces: key }`: the script takes the place of the log's last one if that has the same key.
    */
   define,
   /** The task pool: `await charm.pool.map(fn, items)`, `await charm.pool.task(fn, arg)`; `fn` is a named function every PE knows. */

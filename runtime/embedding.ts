@@ -2,7 +2,8 @@
  * What a host of the runtime needs beyond a program's API (runtime/index.ts): the Jupyter
  * kernel imports only these two modules. Starting PE threads ahead of the runtime, marking
  * where a cell begins, the calls still pending, flushing PE output, finding PEs that don't
- * answer, what a restarted PE took with it, and how errors are printed.
+ * answer, what a restarted PE took with it, how errors are printed, and sending something
+ * ahead of the next message.
  */
 import type { CollectionId, Index } from "./protocol/ids.ts";
 import type { CollectionRef, DroppedOutput } from "./protocol/messages.ts";
@@ -18,6 +19,7 @@ export { isPoolGroup } from "./pool/pool.ts";
 export { LINES_KEPT, OutputRing } from "./pe/output-ring.ts";
 export { DEFAULT_BURST_KB, DEFAULT_RATE_KB, TokenBucket, countLines, outputRatesFromEnv } from "./pe/output-budget.ts";
 export { packageRoot } from "./startup/package-root.ts";
+export { beforeNextSend } from "./core/send-hook.ts";
 export { ANSI, PLAIN, errorReport, fullStacks, reportLines, type Palette } from "./protocol/error-report.ts";
 export type { CollectionId, CollectionRef, DroppedOutput, Index };
 

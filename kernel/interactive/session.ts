@@ -5,9 +5,11 @@
  * thread to a PE arrive in order, so a chare class always exists before its first creation).
  */
 import { charm, Chare, Future, Channel, Reducer, ArrayMap, CharmError, PeLostError, RemoteError, barChart, lineChart } from "../../runtime/index.ts";
-import { beginCell, canRestartOnePe, flushPeOutput, isRunning, pendingCalls, pendingCount, sentSince, suspendedAtQuiet, suspendedNotice, unresponsivePes, type CellMark } from "../../runtime/embedding.ts";
+import { beforeNextSend, beginCell, canRestartOnePe, flushPeOutput, isRunning, pendingCalls, pendingCount, sentSince, suspendedAtQuiet, suspendedNotice, unresponsivePes, type CellMark } from "../../runtime/embedding.ts";
 import { cellDeclarations } from "./shippable.ts";
 import { DriverOnlyNames } from "./driver-only.ts";
+import { Reassignments } from "./reassigned.ts";
+import { ASSIGNED } from "./assignments.ts";
 import { progress } from "./progress.ts";
 import { bootPes } from "./boot.ts";
 import { CollectionOrigins, charesOn } from "./lost-chares.ts";
@@ -57,6 +59,8 @@ export class InteractiveRuntime {
   readonly peOutput = new PeOutputLog();
   /** The cells' top-level names that the PEs don't have, to explain a chare's ReferenceError. */
   readonly driverOnly = new DriverOnlyNames();
+  /** The cells' top-level names that the PEs have, and their values assigned since. */
+  readonly reassigned = new Reassignments({ define: (code, key) => charm.define(code, { replaces: key }), beforeNextSend });
 
   /** Starts the PEs in the background, unless the cell thread already did (boot.ts). */
   start(): void {
@@ -76,7 +80,7 @@ export class InteractiveRuntime {
   /** The names every cell sees. */
   globals(): Record<string, unknown> {
     this.addNotebookCharm();
-    return { charm, Chare, Future, Channel, Reducer, ArrayMap, CharmError, PeLostError, RemoteError, progress, barChart, lineChart };
+    return { charm, Chare, Future, Channel, Reducer, ArrayMap, CharmError, PeLostError, RemoteError, progress, barChart, lineChart, [ASSIGNED]: this.reassigned.assigned };
   }
 
   /**
@@ -200,22 +204,34 @@ export class InteractiveRuntime {
 
   /**
    * Ships a cell's declarations to every PE, ahead of whatever the cell will send, and notes the
-   * names only the driver will have (`cellName` says where they came from in errors).
+   * names only the driver will have (`cellName` says where they came from in errors). The cell's
+   * JavaScript for the driver reports its assignments to names the PEs have (reassigned.ts).
    */
   ship(js: string, cellName = ""): CellShipment {
-    const declarations = cellDeclarations(js);
+    const declarations = cellDeclarations(js, this.reassigned.names);
     this.driverOnly.declared(cellName, declarations);
-    const { shippable } = declarations;
-    if (!shippable) return { settled: Promise.resolve(undefined), js };
+    this.reassigned.declared(declarations);
+    const { shippable, driverJs } = declarations;
+    if (!shippable) return { settled: Promise.resolve(undefined), js: driverJs };
     const settled = charm.define(shippable.script).then(
       () => undefined,
       (err: Error) => {
         this.driverOnly.notShipped(cellName, declarations.shipped);
+        this.reassigned.notShipped(declarations.shipped);
         return `charm4ts: this cell's declarations could not be evaluated on the PEs: ${err instanceof RemoteError ? err.remoteMessage : err.message}\n` +
           "PEs receive a cell's classes, functions and constant declarations; a value computed by a statement " +
           "(a call, an await, new …) exists only here — pass it to chares as an argument.\n";
       },
     );
-    return { settled, js: shippable.driverJs };
+    return { settled, js: driverJs };
+  }
+
+  /**
+   * When a cell has run: the values it assigned to names the PEs have, not sent yet, go now, and
+   * the PEs have them when this resolves (or 250 ms passed). Resolves with a notice for the cell's
+   * stderr about those the PEs couldn't get (undefined when all went).
+   */
+  assignmentsSettled(): Promise<string | undefined> {
+    return this.reassigned.settle();
   }
 }

@@ -6,9 +6,11 @@
  * `Reducer.register(…)` and `charm.serializable(…)`, run on every PE too. Other
  * statements — calls, `await`, loops, `new`, creating arrays of chares — run only on the driver.
  * A chare that needs a value computed by such a statement gets it as an argument; the names such
- * statements declare are kept (driver-only.ts), so a chare that uses one is told so.
+ * statements declare are kept (driver-only.ts), so a chare that uses one is told so. A shipped
+ * name assigned later, in this cell or another, follows on the PEs (assignments.ts, reassigned.ts).
  */
 import ts from "typescript";
+import { applyInserts, findAssignments, wrapAssignments, type Insert } from "./assignments.ts";
 
 /** What a cell ships to PEs: a definition script, and the classes it declares (for the registry). */
 export interface Shippable {
@@ -16,11 +18,6 @@ export interface Shippable {
   script: string;
   /** Names of the declared classes, in order. */
   classes: string[];
-  /**
-   * The cell itself for the driver, registering each class right after its declaration (on the
-   * same line, so line numbers hold): later statements of the same cell already use the new class.
-   */
-  driverJs: string;
 }
 
 /** The global that registers declared values (runtime/interactive/definitions.ts REGISTER). */
@@ -34,6 +31,16 @@ export interface CellDeclarations {
   shipped: string[];
   /** Names declared by `const`/`let`/`var` statements that run only on the driver, destructured ones too. */
   driverOnly: string[];
+  /**
+   * The cell itself for the driver, on the same lines: each class registered right after its
+   * declaration (later statements of the same cell already use the new class), and each
+   * assignment to a name the PEs have wrapped to report it (assignments.ts).
+   */
+  driverJs: string;
+  /** The names the PEs have that the cell assigns (the ones wrapped in driverJs). */
+  assigned: string[];
+  /** The names the shipped code reads: only a name PE code reads needs its new value there. */
+  referenced: string[];
 }
 
 /** Picks a cell's shippable declarations out of its JavaScript; undefined when there are none. */
@@ -41,20 +48,24 @@ export function shippableDeclarations(js: string): Shippable | undefined {
   return cellDeclarations(js).shippable;
 }
 
-/** Sorts a cell's top-level statements into what ships to PEs and what stays on the driver. */
-export function cellDeclarations(js: string): CellDeclarations {
+/**
+ * Sorts a cell's top-level statements into what ships to PEs and what stays on the driver.
+ * `onPes`: the top-level names earlier cells shipped; with this cell's own, assignments to them
+ * are wrapped in the driver's copy.
+ */
+export function cellDeclarations(js: string, onPes: ReadonlySet<string> = new Set()): CellDeclarations {
   const sf = ts.createSourceFile("cell.js", js, ts.ScriptTarget.ES2022, true, ts.ScriptKind.JS);
   const kept: ts.Statement[] = [];
   const classes: string[] = [];
   const functions: string[] = [];
   const shipped: string[] = [];
   const driverOnly: string[] = [];
-  const inserts: Array<[number, string]> = [];
+  const inserts: Insert[] = [];
   for (const statement of sf.statements) {
     if (ts.isClassDeclaration(statement) && statement.name) {
       kept.push(statement);
       classes.push(statement.name.text);
-      inserts.push([statement.end, `;${REGISTER}([${statement.name.text}]);`]);
+      inserts.push({ at: statement.end, text: `;${REGISTER}([${statement.name.text}]);`, rank: 0 });
     } else if (ts.isFunctionDeclaration(statement) && statement.name && statement.body) {
       kept.push(statement);
       functions.push(statement.name.text); // registered by name on PEs: usable as pool tasks
@@ -69,12 +80,41 @@ export function cellDeclarations(js: string): CellDeclarations {
     }
   }
   shipped.push(...classes, ...functions);
-  if (kept.length === 0) return { shippable: undefined, shipped, driverOnly };
-  let driverJs = js;
-  for (const [at, text] of inserts.reverse()) driverJs = driverJs.slice(0, at) + text + driverJs.slice(at);
+  // This cell's driver-only declarations replace what the PEs had under those names.
+  const watched = new Set([...onPes, ...shipped]);
+  for (const name of driverOnly) watched.delete(name);
+  const assignments = findAssignments(sf, watched);
+  inserts.push(...wrapAssignments(assignments));
+  const driverJs = applyInserts(js, inserts);
+  const assigned = [...new Set(assignments.flatMap((a) => a.names))];
+  if (kept.length === 0) return { shippable: undefined, shipped, driverOnly, driverJs, assigned, referenced: [] };
   const registered = [...classes, ...functions].join(", ");
   const script = `${keepLines(js, kept)}\n;${REGISTER}([${registered}]);\n${sourceUrl(js)}`;
-  return { shippable: { script, classes, driverJs }, shipped, driverOnly };
+  return { shippable: { script, classes }, shipped, driverOnly, driverJs, assigned, referenced: referencedNames(kept) };
+}
+
+/**
+ * Every name the statements read (more, not fewer: a local that shadows a top-level name counts
+ * too). Names they declare, and property names, are not reads.
+ */
+function referencedNames(statements: readonly ts.Statement[]): string[] {
+  const names = new Set<string>();
+  const visit = (node: ts.Node): void => {
+    if (ts.isIdentifier(node) && !isNameOf(node)) names.add(node.text);
+    ts.forEachChild(node, visit);
+  };
+  statements.forEach(visit);
+  return [...names];
+}
+
+/** Whether `id` names what its parent declares, or a property (`x.id`, `{ id: 1 }`, `id() {}`). */
+function isNameOf(id: ts.Identifier): boolean {
+  const parent = id.parent;
+  if (ts.isPropertyAccessExpression(parent)) return parent.name === id;
+  return (ts.isVariableDeclaration(parent) || ts.isFunctionDeclaration(parent) || ts.isClassDeclaration(parent) ||
+    ts.isFunctionExpression(parent) || ts.isClassExpression(parent) || ts.isParameter(parent) || ts.isBindingElement(parent) ||
+    ts.isPropertyAssignment(parent) || ts.isMethodDeclaration(parent) || ts.isPropertyDeclaration(parent) ||
+    ts.isGetAccessorDeclaration(parent) || ts.isSetAccessorDeclaration(parent)) && parent.name === id;
 }
 
 /** The names a declaration binds: `x`, or every name of a destructuring pattern (`{ a, b: [c] }`). */

@@ -10,6 +10,7 @@ import { isControlMessage, type ErrorData, type Message } from "../protocol/mess
 import type { Transport } from "../transport/transport.ts";
 import { deferMicrotask } from "../transport/microtask.ts";
 import { Traffic } from "./traffic.ts";
+import { runBeforeSend } from "./send-hook.ts";
 
 /**
  * One handler per message type, each given its own message and the cause it arrived with. A
@@ -70,6 +71,7 @@ export class Scheduler {
 
   /** Sends a message to an endpoint (this one included: every call is asynchronous). */
   send(to: Endpoint, msg: Message, transfer?: ArrayBuffer[]): void {
+    runBeforeSend(); // what a host armed goes first (send-hook.ts)
     if (this.held !== undefined && to !== this.self && reachesChares(msg)) {
       this.held.push([to, msg, transfer, this.currentCause()]);
       return;

@@ -3,15 +3,17 @@ import { Future } from "../core/future.ts";
 import { maybeRt } from "../core/current.ts";
 import { ANY_PE } from "../core/failure.ts";
 import { PeLostError } from "../protocol/errors.ts";
+import { runBeforeSend } from "../core/send-hook.ts";
 import { REGISTER, registerDefinitions } from "./evaluate.ts";
 
-const log: string[] = [];
+/** The log: each script, with the key it was defined under (`replaces`). */
+const log: Array<{ code: string; key?: string }> = [];
 // The driver runs the same trailer when it evaluates a cell, so it registers the same values.
 (globalThis as Record<string, unknown>)[REGISTER] ??= registerDefinitions;
 
 /** Every definition script so far, in order (handed to PEs when they start). */
 export function definitionLog(): string[] {
-  return log.slice();
+  return log.map((entry) => entry.code);
 }
 
 /** Forgets the log (a fresh interactive session). */
@@ -19,13 +21,30 @@ export function clearDefinitions(): void {
   log.length = 0;
 }
 
+/** How a definition enters the log. */
+export interface DefineOptions {
+  /**
+   * A key for the script: if the log's last script has the same key, this one takes its place, so
+   * PEs started later evaluate only the newer. (A notebook setting one value again and again,
+   * `speed = 2` then `speed = 3`, keeps one entry; anything defined in between keeps both, since
+   * it may have read the older value.)
+   */
+  replaces?: string;
+}
+
 /**
  * Ships a definition script to every running PE (and to PEs started later). Resolves once
  * every PE has evaluated it; rejects with the first PE's error (e.g. a ReferenceError for a
  * name that exists only on the driver).
  */
-export async function define(code: string): Promise<void> {
-  log.push(code);
+export async function define(code: string, options: DefineOptions = {}): Promise<void> {
+  // What a host armed for the next send may be a definition too: it enters the log first, as it
+  // reaches the PEs first, so PEs started later replay them in the order the others saw.
+  runBeforeSend();
+  const key = options.replaces;
+  if (key !== undefined && log.at(-1)?.key === key) log.pop();
+  const entry = { code, key };
+  log.push(entry);
   const runtime = maybeRt();
   if (!runtime) return;
   // A dead PE would never answer: the live ones get it (a restart replays the log to all).
@@ -43,7 +62,8 @@ export async function define(code: string): Promise<void> {
     // The death is reported on its own; the script is a good definition for every other PE.
     if (err instanceof PeLostError) return;
     // A script that failed is not a definition: PEs started later must not replay it.
-    log.splice(log.lastIndexOf(code), 1);
+    const at = log.lastIndexOf(entry);
+    if (at >= 0) log.splice(at, 1);
     throw err;
   }
 }

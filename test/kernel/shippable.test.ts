@@ -58,7 +58,17 @@ describe("what a cell ships to PEs", () => {
     expect(shipped.sort()).toEqual(["C", "K", "L", "f"]);
     // `other` is a constant, but its statement computes `seed` too, so all of it stays here.
     expect(driverOnly).toEqual(["seed", "other", "lo", "a", "b", "rest"]);
-    expect(cellDeclarations("const data = load();")).toEqual({ shippable: undefined, shipped: [], driverOnly: ["data"] });
+    expect(cellDeclarations("const data = load();")).toEqual({ shippable: undefined, shipped: [], driverOnly: ["data"], driverJs: "const data = load();", assigned: [], referenced: [] });
+  });
+
+  it("names what the shipped code reads, not what it declares or its property names", () => {
+    const js = [
+      "let failure, limit = 3;",
+      "class Reader extends Chare { limit = 1; read(x) { return [note, this.limit, { limit }, limit * scale.factor]; } }",
+      "function f({ a }) { return helper(a); }",
+      "console.log(unshipped);",
+    ].join("\n");
+    expect(cellDeclarations(js).referenced.sort()).toEqual(["Chare", "a", "helper", "limit", "note", "scale"]);
   });
 
   it("ships nothing from a cell without declarations", () => {

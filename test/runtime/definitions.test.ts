@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { charm, RemoteError } from "../../runtime/index.ts";
-import { clearDefinitions } from "../../runtime/definitions/ship.ts";
+import { clearDefinitions, definitionLog } from "../../runtime/definitions/ship.ts";
+import { beforeNextSend } from "../../runtime/embedding.ts";
 import { DefinitionEvaluator } from "../../runtime/definitions/evaluate.ts";
 import { definitionScope } from "../../runtime/definitions/scope.ts";
 import { findChareClass } from "../../runtime/core/registry.ts";
@@ -76,6 +77,34 @@ class ${cls} extends Chare { constructor(n) { super(); globalThis.laterMadeWith 
 __charm4tsDefine([${cls}]);`);
     expect((globalThis as any).laterMadeWith).toBe(7);
     expect(host.byId.get(cid)!.elements.size).toBe(1);
+  });
+
+  it("what a host arms for the next send goes ahead of that send, once", async () => {
+    const counters = (charm.array as any)(counterClass(), 2);
+    await charm.awaitCreation(counters);
+    let runs = 0;
+    const shipped: Array<Promise<void>> = [];
+    beforeNextSend(() => { runs++; shipped.push(charm.define("SCALE = 3;")); });
+    // The call is sent after the armed definition, on the same ordered channels.
+    expect(await counters.add.ret(1)).toEqual([1003, 1003]);
+    await Promise.all(shipped);
+    expect(runs).toBe(1);
+    await defineEverywhere("SCALE = 1;");
+  });
+
+  it("a script with the key of the log's last one takes its place; one a host armed enters the log first", async () => {
+    const before = definitionLog().length;
+    await charm.define("SCALE = 4;", { replaces: "SCALE" });
+    await charm.define("SCALE = 5;", { replaces: "SCALE" });
+    expect(definitionLog().slice(before)).toEqual(["SCALE = 5;"]);
+    // A script in between keeps both: it may have read the older value.
+    await charm.define("var SCALED = SCALE * 2;");
+    await charm.define("SCALE = 1;", { replaces: "SCALE" });
+    expect(definitionLog().slice(before)).toEqual(["SCALE = 5;", "var SCALED = SCALE * 2;", "SCALE = 1;"]);
+    // The armed script reaches the PEs before the next one: the log has them in that order too.
+    beforeNextSend(() => void charm.define("var ARMED = 1;"));
+    await charm.define("var AFTER = ARMED;");
+    expect(definitionLog().slice(-2)).toEqual(["var ARMED = 1;", "var AFTER = ARMED;"]);
   });
 
   it("PEs started later replay every definition", async () => {

@@ -190,7 +190,8 @@ async function execute(id: number, code: string, cellName: string): Promise<void
   const leftOver = streamLimit.startCell();
   if (leftOver) notice({ kind: "stream", name: "stderr", text: leftOver });
   try {
-    const transpiled = transpileCell(code, cellName);
+    // A cell that names a value the PEs have may assign it: it needs the syntax tree (not plain).
+    const transpiled = transpileCell(code, cellName, runtime.reassigned.names);
     if (!transpiled.ok) {
       const traceback = transpiled.diagnostics.map((d) => `${cellName}:${d.line}:${d.column}: ${d.message}`);
       const first = transpiled.diagnostics[0];
@@ -217,6 +218,8 @@ async function execute(id: number, code: string, cellName: string): Promise<void
     const shipped = await settledWithin(shipment.settled, DECLARATIONS_WAIT_MS);
     if (shipped === TIMED_OUT) void shipment.settled.then((late) => late && notice({ kind: "stream", name: "stderr", text: late.replace("this cell's", `${cellName}'s`) }));
     else if (shipped) notice({ kind: "stream", name: "stderr", text: shipped });
+    const stale = await runtime.assignmentsSettled();
+    if (stale) notice({ kind: "stream", name: "stderr", text: stale });
     // What the cell's work printed on the PEs lands in the cell, before its reply.
     await runtime.settleOutput();
     if (done || interrupting) return;

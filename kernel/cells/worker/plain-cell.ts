@@ -15,11 +15,17 @@ import vm from "node:vm";
 const NEEDS_TYPESCRIPT = /\b(?:class|function|const|let|var|import|export|enum|namespace|module|declare|interface|type|abstract|implements|satisfies|as|keyof|readonly|register|serializable|return|yield)\b/;
 // `f<T>(x)` is a generic call in TypeScript but a comparison in JavaScript: never guess.
 const ANGLE_BRACKETS = /[<>]/;
+// Identifiers (and the like, in strings and comments too: a false match only costs a parse).
+const WORDS = /[\p{ID_Start}$_][\p{ID_Continue}$\u200C\u200D]*/gu;
 
-/** Whether `cell` can run as written, without TypeScript. */
-export function isPlainCell(cell: string): boolean {
+/**
+ * Whether `cell` can run as written, without TypeScript. A cell with a word of `watched` (names the
+ * PEs have: `speed = 2` must be reported, kernel/interactive/reassigned.ts) is not plain.
+ */
+export function isPlainCell(cell: string, watched: ReadonlySet<string> = new Set()): boolean {
   const trimmed = cell.trim();
   if (trimmed === "" || NEEDS_TYPESCRIPT.test(cell) || ANGLE_BRACKETS.test(cell)) return false;
+  if (watched.size > 0 && (cell.match(WORDS) ?? []).some((word) => watched.has(word))) return false;
   // `{ a: 1 }` alone is an object in a notebook, a block in a script: transpile.ts decides.
   if (trimmed.startsWith("{")) return false;
   try {

@@ -24,11 +24,12 @@ export type TranspiledCell =
 /**
  * Parses once with TypeScript. The usual path erases types in place (about 0.1 ms, positions
  * unchanged); syntax with runtime meaning (enum, namespace, decorators…) takes TypeScript's full
- * emit, ~10× slower, with a source map so stack traces still name the cell's lines.
+ * emit, ~10× slower, with a source map so stack traces still name the cell's lines. A cell that
+ * names one of `watched` (values the PEs have, which it may assign) is never taken as plain.
  */
-export function transpileCell(cell: string, fileName: string): TranspiledCell {
+export function transpileCell(cell: string, fileName: string, watched: ReadonlySet<string> = new Set()): TranspiledCell {
   const sourceUrl = `\n//# sourceURL=${fileName}`;
-  if (isPlainCell(cell)) return { ok: true, js: cell + sourceUrl, plain: true };
+  if (isPlainCell(cell, watched)) return { ok: true, js: cell + sourceUrl, plain: true };
   const source = objectLiteralCell(cell) ?? cell;
   const sf = ts.createSourceFile(fileName, source, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
   const parseDiagnostics = (sf as unknown as { parseDiagnostics: ts.DiagnosticWithLocation[] }).parseDiagnostics;

@@ -34,4 +34,13 @@ describe("plain cells", () => {
   ])("%s goes through TypeScript: %s", (_, cell) => {
     expect(isPlainCell(cell)).toBe(false);
   });
+
+  it("a cell naming a value the PEs have goes through TypeScript, which finds its assignments", () => {
+    const watched = new Set(["speed"]);
+    expect(isPlainCell("speed = 2", watched)).toBe(false);
+    expect(isPlainCell("speed++; await cars.go.ret()", watched)).toBe(false);
+    expect(transpileCell("speed += 1", "cell-2.ts", watched)).toEqual({ ok: true, js: "speed += 1\n//# sourceURL=cell-2.ts" });
+    // Other words, even ones that contain the name, don't.
+    expect(isPlainCell("speedy = 2; overspeed++", watched)).toBe(true);
+  });
 });
