@@ -60,7 +60,7 @@ export class InteractiveRuntime {
   /** The cells' top-level names that the PEs don't have, to explain a chare's ReferenceError. */
   readonly driverOnly = new DriverOnlyNames();
   /** The cells' top-level names that the PEs have, and their values assigned since. */
-  readonly reassigned = new Reassignments({ define: (code, key) => charm.define(code, { replaces: key }), beforeNextSend });
+  readonly reassigned = new Reassignments({ define: async (code, key) => { await charm.define(code, { replaces: key }); }, beforeNextSend });
 
   /** Starts the PEs in the background, unless the cell thread already did (boot.ts). */
   start(): void {
@@ -213,8 +213,9 @@ export class InteractiveRuntime {
     this.reassigned.declared(declarations);
     const { shippable, driverJs } = declarations;
     if (!shippable) return { settled: Promise.resolve(undefined), js: driverJs };
+    // What the PEs say back is about live chares of a redefined class that got new fields.
     const settled = charm.define(shippable.script).then(
-      () => undefined,
+      (upgrades) => upgrades,
       (err: Error) => {
         this.driverOnly.notShipped(cellName, declarations.shipped);
         this.reassigned.notShipped(declarations.shipped);

@@ -22,6 +22,8 @@ export interface Shippable {
 
 /** The global that registers declared values (runtime/interactive/definitions.ts REGISTER). */
 export const REGISTER = "__charm4tsDefine";
+/** The global that notes a class's instance fields for its live chares' upgrade (runtime/definitions/new-fields.ts FIELDS). */
+export const FIELDS = "__charm4tsFields";
 
 /** A cell's top-level names: those its PEs get, and those only the driver has. */
 export interface CellDeclarations {
@@ -89,7 +91,8 @@ export function cellDeclarations(js: string, onPes: ReadonlySet<string> = new Se
   const assigned = [...new Set(assignments.flatMap((a) => a.names))];
   if (kept.length === 0) return { shippable: undefined, shipped, driverOnly, driverJs, assigned, referenced: [] };
   const registered = [...classes, ...functions].join(", ");
-  const script = `${keepLines(js, kept)}\n;${REGISTER}([${registered}]);\n${sourceUrl(js)}`;
+  const fields = kept.filter(ts.isClassDeclaration).map((c) => fieldsCall(c, js)).join("");
+  const script = `${keepLines(js, kept)}\n;${fields}${REGISTER}([${registered}]);\n${sourceUrl(js)}`;
   return { shippable: { script, classes }, shipped, driverOnly, driverJs, assigned, referenced: referencedNames(kept) };
 }
 
@@ -144,6 +147,33 @@ function blank(text: string): string {
 
 function sourceUrl(js: string): string {
   return /\/\/# sourceURL=.*$/m.exec(js)?.[0] ?? "";
+}
+
+/**
+ * The call that notes a class's instance fields on the PEs: a redefined chare class's live chares
+ * get a new field's initial value when its initializer is a constant, evaluated once per chare.
+ */
+function fieldsCall(c: ts.ClassDeclaration, js: string): string {
+  const names: string[] = [];
+  const initial: string[] = [];
+  for (const m of c.members) {
+    if (!ts.isPropertyDeclaration(m) || !ts.isIdentifier(m.name) || m.initializer === undefined) continue;
+    if (m.modifiers?.some((x) => x.kind === ts.SyntaxKind.StaticKeyword)) continue;
+    names.push(m.name.text);
+    if (isConstantInitializer(m.initializer)) initial.push(`${JSON.stringify(m.name.text)}: () => (${js.slice(m.initializer.getStart(), m.initializer.end)})`);
+  }
+  return names.length === 0 ? "" : `${FIELDS}(${c.name!.text}, ${JSON.stringify(names)}, { ${initial.join(", ")} });`;
+}
+
+/** A pure initializer with no function inside (one would close over the wrong `this` when run outside the constructor). */
+function isConstantInitializer(e: ts.Expression): boolean {
+  let hasFunction = false;
+  const visit = (n: ts.Node): void => {
+    if (ts.isArrowFunction(n) || ts.isFunctionExpression(n) || ts.isClassExpression(n) || n.kind === ts.SyntaxKind.ThisKeyword) hasFunction = true;
+    else n.forEachChild(visit);
+  };
+  visit(e);
+  return !hasFunction && isPure(e);
 }
 
 function isPureDeclaration(d: ts.VariableDeclaration): boolean {

@@ -19,6 +19,7 @@ import { ArrayMap } from "../core/array-map.ts";
 import { forgetMethods } from "../core/entry-methods.ts";
 import { maybeRt } from "../core/current.ts";
 import { isPlainFunction, registerTask } from "../pool/tasks.ts";
+import { FIELDS, fillNewFields, noteFields } from "./new-fields.ts";
 
 /** The global a definition script calls with the values it declared. */
 export const REGISTER = "__charm4tsDefine";
@@ -47,12 +48,17 @@ function upgradeLiveChares(previous: Function, next: Function): void {
   const runtime = maybeRt();
   if (!runtime) return;
   forgetMethods(previous as any);
+  const upgraded: object[] = [];
   for (const coll of runtime.runner.byId.values()) {
     for (const record of coll.elements.values()) {
       const chare = record.chare;
-      if (chare && chare.constructor === previous) Object.setPrototypeOf(chare, next.prototype);
+      if (chare && chare.constructor === previous) {
+        Object.setPrototypeOf(chare, next.prototype);
+        upgraded.push(chare);
+      }
     }
   }
+  fillNewFields(next, upgraded);
 }
 
 /** Evaluates definition scripts on this thread in REPL mode, with the given names in scope. */
@@ -70,7 +76,7 @@ export class DefinitionEvaluator {
     if (!this.session) {
       this.session = new Session();
       this.session.connect();
-      Object.assign(globalThis, this.scope, { [REGISTER]: registerDefinitions });
+      Object.assign(globalThis, this.scope, { [REGISTER]: registerDefinitions, [FIELDS]: noteFields });
     }
     return new Promise((resolve, reject) => {
       this.session!.post("Runtime.evaluate", { expression: code, replMode: true }, (error, result: any) => {

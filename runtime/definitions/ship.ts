@@ -1,4 +1,5 @@
 /** The driver's side of interactive definitions: the log, and shipping each script to every PE. */
+import { describeUpgrades, type UpgradeNote } from "./new-fields.ts";
 import { Future } from "../core/future.ts";
 import { maybeRt } from "../core/current.ts";
 import { ANY_PE } from "../core/failure.ts";
@@ -34,10 +35,11 @@ export interface DefineOptions {
 
 /**
  * Ships a definition script to every running PE (and to PEs started later). Resolves once
- * every PE has evaluated it; rejects with the first PE's error (e.g. a ReferenceError for a
- * name that exists only on the driver).
+ * every PE has evaluated it — with what to tell the user when it redefined a class whose live
+ * chares got new fields (new-fields.ts), else undefined; rejects with the first PE's error (e.g.
+ * a ReferenceError for a name that exists only on the driver).
  */
-export async function define(code: string, options: DefineOptions = {}): Promise<void> {
+export async function define(code: string, options: DefineOptions = {}): Promise<string | undefined> {
   // What a host armed for the next send may be a definition too: it enters the log first, as it
   // reaches the PEs first, so PEs started later replay them in the order the others saw.
   runBeforeSend();
@@ -46,10 +48,10 @@ export async function define(code: string, options: DefineOptions = {}): Promise
   const entry = { code, key };
   log.push(entry);
   const runtime = maybeRt();
-  if (!runtime) return;
+  if (!runtime) return undefined;
   // A dead PE would never answer: the live ones get it (a restart replays the log to all).
   const live = Array.from({ length: runtime.numPes }, (_, pe) => pe).filter((pe) => !runtime.failures.dead.has(pe));
-  if (live.length === 0) return;
+  if (live.length === 0) return undefined;
   const done = new Future<unknown[]>(live.length);
   const state = runtime.futures.get(done.id)!;
   state.label = "declarations reaching every PE";
@@ -57,10 +59,11 @@ export async function define(code: string, options: DefineOptions = {}): Promise
   state.on = ANY_PE; // a PE that dies meanwhile rejects it instead of leaving it pending
   for (const pe of live) runtime.send(pe, { t: "define", code, fid: done.id });
   try {
-    await done;
+    const answers = await done; // one PE's answer alone, several PEs' as a list
+    return describeUpgrades((live.length === 1 ? [answers] : answers) as Array<UpgradeNote[] | null>);
   } catch (err) {
     // The death is reported on its own; the script is a good definition for every other PE.
-    if (err instanceof PeLostError) return;
+    if (err instanceof PeLostError) return undefined;
     // A script that failed is not a definition: PEs started later must not replay it.
     const at = log.lastIndexOf(entry);
     if (at >= 0) log.splice(at, 1);

@@ -4,6 +4,7 @@
  * chare classes they export), replays the notebook's definitions, and tells the driver it is
  * ready — or why it isn't.
  */
+import { takeUpgradeNotes } from "../definitions/new-fields.ts";
 import { DRIVER } from "../protocol/ids.ts";
 import type { PeConfig } from "../protocol/join.ts";
 import { errorToData } from "../protocol/errors.ts";
@@ -30,8 +31,11 @@ export async function bootPe(config: PeConfig, transport: Transport, onStop: () 
       setRuntime(undefined);
     },
     onDefine: (code, fid) => {
-      definitions.run(code).then(
-        () => sendToFuture(fid, null),
+      const running = definitions.run(code);
+      // The script ran inside run(), synchronously: what its upgrades did is known now.
+      const upgrades = takeUpgradeNotes();
+      running.then(
+        () => sendToFuture(fid, upgrades.length > 0 ? upgrades : null),
         (err) => rejectFuture(fid, errorToData(err, config.pe, "a notebook definition")),
       );
     },

@@ -83,7 +83,7 @@ __charm4tsDefine([${cls}]);`);
     const counters = (charm.array as any)(counterClass(), 2);
     await charm.awaitCreation(counters);
     let runs = 0;
-    const shipped: Array<Promise<void>> = [];
+    const shipped: Array<Promise<unknown>> = [];
     beforeNextSend(() => { runs++; shipped.push(charm.define("SCALE = 3;")); });
     // The call is sent after the armed definition, on the same ordered channels.
     expect(await counters.add.ret(1)).toEqual([1003, 1003]);
