@@ -46,4 +46,15 @@ describe("declaring in a cell while a PE is busy (3 PEs)", () => {
     expect(shown(waited.result)).toMatch(/Interrupted while waiting for: Spin\[2\]\.where\.$/);
     expect(waited.stderr).toContain("PE 2 did not answer within 1000 ms");
   });
+
+  it("interrupting a pool map of long tasks restarts no PE: the chares there live on, and the pool works next", async () => {
+    await run("function slowSq(x: number) { const end = performance.now() + 40; while (performance.now() < end); return x * x; }\nconst alive = charm.array(Spin, 3);\nawait alive.where.ret()");
+    // Two chunks of 30 tasks of 40 ms: each held its PE 1.2 s, so the interrupt's check found the
+    // PEs unresponsive and restarted them, taking `alive`'s chares with them.
+    const mapped = await run('console.log("mapping");\nawait charm.pool.map(slowSq, Array.from({ length: 60 }, (_, i) => i), { chunkSize: 30 })', "mapping");
+    expect(shown(mapped.result)).toMatch(/^Interrupted: /);
+    expect(mapped.stderr).not.toContain("did not answer");
+    expect(shown((await run("await alive.where.ret()")).result)).toBe("[ 0, 1, 2 ]");
+    expect(shown((await run("await charm.pool.map(slowSq, [1, 2, 3])")).result)).toBe("[ 1, 4, 9 ]");
+  });
 });

@@ -1,7 +1,7 @@
 // The task pool: results in input order, spread over the PEs, exceptions to the caller, nested use.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { charm, RemoteError } from "../../runtime/index.ts";
-import { failOn13, poolFib, square, whereAmI } from "./fixtures/pool.ts";
+import { Pinger, busyFor, failOn13, poolFib, square, whereAmI } from "./fixtures/pool.ts";
 import { registerTask, taskFnSoon } from "../../runtime/pool/tasks.ts";
 
 const fixtures = new URL("./fixtures/pool.ts", import.meta.url).href;
@@ -15,6 +15,18 @@ describe.each([1, 3])("charm.pool on %i PE(s)", (numPes) => {
     expect(await charm.pool.map(square, items)).toEqual(items.map(square));
     expect(await charm.pool.map(square, items, { chunkSize: 7 })).toEqual(items.map(square));
     expect(await charm.pool.map(square, [])).toEqual([]);
+  });
+
+  it("a chunk of long tasks lets its PE answer other calls meanwhile (it held the PE for the whole chunk)", async () => {
+    // One chunk of 40 tasks of 30 ms: a map's first chunk goes to the PE after the driver's (PE 0).
+    const onZero = charm.chare(Pinger, [], { onPe: 0 });
+    const done = new Int32Array(new SharedArrayBuffer(4));
+    expect(await onZero.tasksDone.ret(done)).toBe(0);
+    const mapped = charm.pool.map(busyFor, Array(40).fill({ ms: 30, done }), { chunkSize: 40 });
+    // Sent after the chunk, to the same PE: handled at the chunk's first pause, not after its last task.
+    expect(await onZero.tasksDone.ret(done)).toBeLessThan(40);
+    expect(await mapped).toEqual(Array(40).fill(0));
+    expect(Atomics.load(done, 0)).toBe(40);
   });
 
   it("spreads the work over every PE", async () => {
