@@ -3,6 +3,7 @@
  * each message type. A message type added to protocol/messages.ts doesn't compile until it has a
  * line here.
  */
+import { noteInterruptedCause } from "./core/cell-context.ts";
 import { DRIVER } from "./protocol/ids.ts";
 import { decode } from "./protocol/codec.ts";
 import type { Transport } from "./transport/transport.ts";
@@ -39,6 +40,7 @@ export function messageHandlers(rt: Runtime): Handlers {
     status: (m) => sendToFuture(m.fid, peStatus(rt)),
     destroy: (m) => sendToFuture(m.fid, forgetCollection(rt, m.cid)),
     echo: (m) => sendToFuture(m.fid, rt.self),
+    cellInterrupted: (m) => noteInterruptedCause(m.cause),
     trace: (m) => sendToFuture(m.fid, rt.tracer.toggle(m.on)),
     output: (m, cause) => {
       if (rt.hooks.onOutput) rt.hooks.onOutput(m.stream, m.text, cause, m.pe, m.dropped);

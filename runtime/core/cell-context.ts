@@ -7,6 +7,7 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { CharmError } from "../protocol/errors.ts";
+import { maybeRt } from "./current.ts";
 
 // Made on first use: an async context costs every promise a little, and scripts never need it.
 let context: AsyncLocalStorage<number> | undefined;
@@ -19,9 +20,25 @@ export function runInCell<T>(cell: number, work: () => T): T {
   return context.run(cell, work);
 }
 
-/** Cell `cell` (named `name`) was interrupted: what its code still calls from now on throws. */
+/** Cell `cell` (named `name`) was interrupted: what its code still calls from now on throws, and every PE hears of it. */
 export function interruptCell(cell: number, name: string): void {
   interrupted.set(cell, name);
+  const runtime = maybeRt();
+  if (!runtime?.isDriver) return;
+  for (let pe = 0; pe < runtime.numPes; pe++) if (!runtime.failures.dead.has(pe)) runtime.send(pe, { t: "cellInterrupted", cause: cell });
+}
+
+// On a PE: the causes (cells) the driver said were interrupted.
+const interruptedCauses = new Set<number>();
+
+/** On a PE: the driver's cell `cause` was interrupted (its pool work stops at its next pause). */
+export function noteInterruptedCause(cause: number): void {
+  interruptedCauses.add(cause);
+}
+
+/** Whether work done on behalf of `cause` (a cell) was interrupted (on a PE: as the driver said). */
+export function causeInterrupted(cause: number): boolean {
+  return cause !== 0 && (interruptedCauses.has(cause) || interrupted.has(cause));
 }
 
 /** Throws if the running code belongs to an interrupted cell (`what`: the call, for the message). */

@@ -15,6 +15,7 @@ import type { CollectionId } from "../protocol/ids.ts";
 import { registerTask, taskFn, taskFnSoon, type TaskFn } from "./tasks.ts";
 import { DEFINITION_WAIT_MS } from "../core/entry-runner.ts";
 import { Future } from "../core/future.ts";
+import { causeInterrupted } from "../core/cell-context.ts";
 
 /** Options for `charm.pool.map`. */
 export interface MapOptions {
@@ -38,6 +39,9 @@ export class PoolWorker extends Chare {
     const runtime = rt();
     // Notebook mode: a cell's function may still be on its way here from the driver.
     const fn = runtime.runner.interactive ? await taskFnSoon(name, runtime.self, DEFINITION_WAIT_MS) : taskFn(name, runtime.self);
+    // A notebook cell interrupted while its map runs: the chunks not done yet stop (at a pause).
+    const cause = runtime.scheduler.currentCause();
+    stopIfInterrupted(cause);
     const results: unknown[] = new Array(chunk.length);
     // The clock is read after every task while tasks are long, every 64th while they are tiny
     // (the stride doubles while a stretch took under a millisecond).
@@ -51,6 +55,7 @@ export class PoolWorker extends Chare {
       if (t >= sliceEnd) {
         // Counted as a message to self meanwhile: quiescence isn't declared in the middle of a chunk.
         await new Promise<void>((resume) => runtime.scheduler.laterCounted(resume));
+        stopIfInterrupted(cause);
         sliceEnd = now() + SLICE_MS;
       }
       stretchFrom = now();
@@ -59,6 +64,11 @@ export class PoolWorker extends Chare {
   }
 }
 registerChareClass(PoolWorker);
+
+/** Ends a chunk whose notebook cell was interrupted (its map's caller was abandoned: nobody reads the results). */
+function stopIfInterrupted(cause: number): void {
+  if (causeInterrupted(cause)) throw new CharmError("charm.pool: the cell that started this map was interrupted; its remaining tasks were dropped");
+}
 
 function isThenable(v: unknown): boolean {
   return v !== null && typeof v === "object" && typeof (v as { then?: unknown }).then === "function";

@@ -133,6 +133,8 @@ export type Message =
   | { t: "destroy"; cid: CollectionId; fid: FutureId }
   // Answered with the PE's number, after everything the PE sent before it (same ordered channel).
   | { t: "echo"; fid: FutureId }
+  /** Notebook: the driver's cell `cause` was interrupted; pool work it started stops (pool/pool.ts). */
+  | { t: "cellInterrupted"; cause: number }
   | { t: "trace"; on: boolean; fid: FutureId }
   // What a PE printed (notebook mode), each line marked "[PE n] "; `pe` is the printer, for the kernel's per-PE log.
   // `dropped`: what the PE held back over its output budget since it last said (text is then
@@ -149,5 +151,5 @@ export type Message =
 
 /** Messages that quiescence detection does not count (they are its own traffic or lifecycle). */
 export function isControlMessage(m: Message): boolean {
-  return m.t === "qdProbe" || m.t === "qdCount" || m.t === "ready" || m.t === "stop" || m.t === "report" || m.t === "exit" || m.t === "qdStart" || m.t === "status" || m.t === "destroy" || m.t === "echo" || m.t === "trace" || m.t === "census" || m.t === "peDead" || m.t === "counters" || m.t === "replaced" || m.t === "peer" || m.t === "censusCount" || m.t === "members" || m.t === "ping" || m.t === "pong" || m.t === "ckpt";
+  return m.t === "qdProbe" || m.t === "qdCount" || m.t === "ready" || m.t === "stop" || m.t === "report" || m.t === "exit" || m.t === "qdStart" || m.t === "status" || m.t === "destroy" || m.t === "echo" || m.t === "trace" || m.t === "census" || m.t === "peDead" || m.t === "counters" || m.t === "replaced" || m.t === "peer" || m.t === "censusCount" || m.t === "members" || m.t === "ping" || m.t === "pong" || m.t === "ckpt" || m.t === "cellInterrupted";
 }

@@ -47,14 +47,17 @@ describe("declaring in a cell while a PE is busy (3 PEs)", () => {
     expect(waited.stderr).toContain("PE 2 did not answer within 1000 ms");
   });
 
-  it("interrupting a pool map of long tasks restarts no PE: the chares there live on, and the pool works next", async () => {
-    await run("function slowSq(x: number) { const end = performance.now() + 40; while (performance.now() < end); return x * x; }\nconst alive = charm.array(Spin, 3);\nawait alive.where.ret()");
+  it("interrupting a pool map of long tasks stops it and restarts no PE: the chares there live on, and the pool works next", async () => {
+    await run("function slowSq(x: number) { const end = performance.now() + 40; while (performance.now() < end); return x * x; }\nfunction slowCount(done: Int32Array) { slowSq(0); return Atomics.add(done, 0, 1); }\nconst alive = charm.array(Spin, 3);\nawait alive.where.ret()");
     // Two chunks of 30 tasks of 40 ms: each held its PE 1.2 s, so the interrupt's check found the
-    // PEs unresponsive and restarted them, taking `alive`'s chares with them.
-    const mapped = await run('console.log("mapping");\nawait charm.pool.map(slowSq, Array.from({ length: 60 }, (_, i) => i), { chunkSize: 30 })', "mapping");
+    // PEs unresponsive and restarted them, taking `alive`'s chares with them; and with the PEs
+    // answering, the chunks would still run every task after the interrupt.
+    const mapped = await run('const done = new Int32Array(new SharedArrayBuffer(4));\nconsole.log("mapping");\nawait charm.pool.map(slowCount, Array(60).fill(done), { chunkSize: 30 })', "mapping");
     expect(shown(mapped.result)).toMatch(/^Interrupted: /);
     expect(mapped.stderr).not.toContain("did not answer");
     expect(shown((await run("await alive.where.ret()")).result)).toBe("[ 0, 1, 2 ]");
+    // Quiescent: no chunk runs any more; they stopped at their first pause after the interrupt.
+    expect(Number(shown((await run("await charm.waitQD();\nAtomics.load(done, 0)")).result))).toBeLessThan(60);
     expect(shown((await run("await charm.pool.map(slowSq, [1, 2, 3])")).result)).toBe("[ 1, 4, 9 ]");
   });
 });
