@@ -27,7 +27,6 @@ import { topology } from "./core/topology.ts";
 import { sectionApi } from "./sections/api.ts";
 import { registerBalancer } from "./lb/strategies.ts";
 import { destroyCollection } from "./core/destroy.ts";
-import { checkNotInterrupted, inInterruptedCell } from "./core/cell-context.ts";
 import { checkpointDriver } from "./checkpoint/on-demand.ts";
 import type { BalancingRound } from "./lb/balancer.ts";
 import type { CollectionProxy, ElementProxy } from "./core/proxy-types.ts";
@@ -113,7 +112,6 @@ export const charm = {
   wait: (items: Iterable<Waitable>): Promise<void> => waitAll(items),
   /** Resolves when the whole runtime is quiescent (no message in flight or being handled). */
   waitQD(): Promise<void> {
-    checkNotInterrupted("charm.waitQD()");
     const runtime = rt();
     if (runtime.isDriver) return runtime.quiescence.whenQuiet();
     const done = new Future<void>();
@@ -140,11 +138,9 @@ export const charm = {
   },
   /** Resolves after `seconds` (use inside async entry methods; other messages run meanwhile). */
   sleep(seconds: number): Promise<void> {
-    checkNotInterrupted("charm.sleep()");
     // A pending sleep counts as a message in flight: quiescence can't be declared while a chare sleeps.
     const done = maybeRt()?.scheduler.traffic.pending();
-    // An interrupted notebook cell's sleep never ends: a loop around it stays parked there (core/cell-context.ts).
-    return new Promise((resolve) => safeSetTimeout(() => { done?.(); if (!inInterruptedCell()) resolve(); }, seconds * 1000));
+    return new Promise((resolve) => safeSetTimeout(() => { done?.(); resolve(); }, seconds * 1000));
   },
   /** Calls a Future, a bound entry method or a function after `seconds`, with `args`. */
   scheduleCallableAfter,

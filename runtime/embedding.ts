@@ -14,7 +14,7 @@ import { Future } from "./core/future.ts";
 
 export { MOST_PES_STARTED_AHEAD, prestartPeThreads, offerPrestarted, discardPrestarted, type Prestart, type PrestartedPes } from "./driver/prestart.ts";
 export { defaultPeCount } from "./pe-count.ts";
-export { runInCell, interruptCell, inInterruptedCell } from "./core/cell-context.ts";
+export { interruptCell, cellInterrupted } from "./core/cell-context.ts";
 export { isPoolGroup } from "./pool/pool.ts";
 export { LINES_KEPT, OutputRing } from "./pe/output-ring.ts";
 export { DEFAULT_BURST_KB, DEFAULT_RATE_KB, TokenBucket, countLines, outputRatesFromEnv } from "./pe/output-budget.ts";

@@ -7,7 +7,7 @@ export function interrupted(stopped: "await" | "running" | undefined, detail = "
   const base =
     stopped === "running"
       ? "stopped the cell's running JavaScript (a long or endless computation); all state is kept"
-      : "stopped waiting: the cell was awaiting something that had not settled (a loop in it stops at its next call into the runtime or timer); all state is kept";
+      : "stopped waiting: the cell was awaiting something that had not settled (a loop in it stops where it next resumes); all state is kept";
   const evalue = detail ? `${base}. ${detail}` : base;
   return { status: "error", ename: "Interrupted", evalue, traceback: [`${ANSI.name("Interrupted")}: ${evalue}`] };
 }

@@ -208,7 +208,7 @@ export class InteractiveRuntime {
    * JavaScript for the driver reports its assignments to names the PEs have (reassigned.ts).
    */
   ship(js: string, cellName = ""): CellShipment {
-    const declarations = cellDeclarations(js, this.reassigned.names);
+    const declarations = cellDeclarations(js, this.reassigned.names, cellName || undefined);
     this.driverOnly.declared(cellName, declarations);
     this.reassigned.declared(declarations);
     const { shippable, driverJs } = declarations;

@@ -9,6 +9,7 @@
  * statements declare are kept (driver-only.ts), so a chare that uses one is told so. A shipped
  * name assigned later, in this cell or another, follows on the PEs (assignments.ts, reassigned.ts).
  */
+import { wrapTopLevelAwaits } from "./resume-points.ts";
 import ts from "typescript";
 import { applyInserts, findAssignments, wrapAssignments, type Insert } from "./assignments.ts";
 
@@ -53,9 +54,10 @@ export function shippableDeclarations(js: string): Shippable | undefined {
 /**
  * Sorts a cell's top-level statements into what ships to PEs and what stays on the driver.
  * `onPes`: the top-level names earlier cells shipped; with this cell's own, assignments to them
- * are wrapped in the driver's copy.
+ * are wrapped in the driver's copy. `cell`: the cell's name; its top-level awaits then resume
+ * through the interrupt check in the driver's copy (resume-points.ts).
  */
-export function cellDeclarations(js: string, onPes: ReadonlySet<string> = new Set()): CellDeclarations {
+export function cellDeclarations(js: string, onPes: ReadonlySet<string> = new Set(), cell?: string): CellDeclarations {
   const sf = ts.createSourceFile("cell.js", js, ts.ScriptTarget.ES2022, true, ts.ScriptKind.JS);
   const kept: ts.Statement[] = [];
   const classes: string[] = [];
@@ -87,6 +89,8 @@ export function cellDeclarations(js: string, onPes: ReadonlySet<string> = new Se
   for (const name of driverOnly) watched.delete(name);
   const assignments = findAssignments(sf, watched);
   inserts.push(...wrapAssignments(assignments));
+  // The cell's own awaits resume through the interrupt check (resume-points.ts).
+  if (cell) inserts.push(...wrapTopLevelAwaits(sf, cell));
   const driverJs = applyInserts(js, inserts);
   const assigned = [...new Set(assignments.flatMap((a) => a.names))];
   if (kept.length === 0) return { shippable: undefined, shipped, driverOnly, driverJs, assigned, referenced: [] };

@@ -4,7 +4,6 @@
  * value in order. A chare may open a channel to itself.
  */
 import { CharmError } from "../protocol/errors.ts";
-import { checkNotInterrupted } from "../core/cell-context.ts";
 import { indexKey } from "../protocol/ids.ts";
 import type { ProxyRef } from "../protocol/messages.ts";
 import { encodeValue, registerReviver, toWire } from "../protocol/codec.ts";
@@ -54,7 +53,6 @@ export class Channel<T = unknown> {
 
   /** Sends a value to the other end (copied; never blocks). */
   send(value: T): void {
-    checkNotInterrupted("Channel.send()");
     const runtime = rt();
     const enc = encodeValue(value, "the value sent on a channel");
     runtime.sendToElement(this.remote, this.remote.idx!, { t: "chan", to: this.remote, from: this.myName, seq: this.inbox.sendSeq++, v: enc.v, r: enc.r }, enc.transfer);
@@ -62,7 +60,6 @@ export class Channel<T = unknown> {
 
   /** The next value from the other end, in the order it was sent. */
   recv(): Promise<T> {
-    checkNotInterrupted("Channel.recv()");
     const box = this.inbox;
     if (box.ready.length > 0) return Promise.resolve(box.ready.shift() as T);
     return new Promise<T>((resolve) => box.receivers.push(resolve as (v: unknown) => void));

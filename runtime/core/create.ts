@@ -1,6 +1,5 @@
 /** Creating collections from any endpoint: arrays (dense or sparse), groups and singletons. */
 import { CharmError } from "../protocol/errors.ts";
-import { checkNotInterrupted } from "./cell-context.ts";
 import type { Index } from "../protocol/ids.ts";
 import type { CollectionKind, CollectionRef } from "../protocol/messages.ts";
 import { rt } from "./current.ts";
@@ -60,7 +59,6 @@ function checkDims(dims: number | readonly number[], cls: string): number[] {
 
 /** Sends the creation of a collection to the PEs that will hold it; returns its reference. */
 function launch(ref: CollectionRef, args: readonly unknown[], awaitable: boolean, idx?: Index): CollectionRef {
-  checkNotInterrupted(`the creation of ${ref.cls}`);
   const runtime = rt();
   const enc = encodeFor(ref, "constructor", args);
   const pes = idx ? [runtime.locate(ref, idx)] : runtime.participants(ref);

@@ -4,7 +4,6 @@
  * the id). A remote exception rejects the future with a RemoteError naming its origin.
  */
 import { homeOf, type FutureId } from "../protocol/ids.ts";
-import { checkNotInterrupted } from "./cell-context.ts";
 import { CharmError, RemoteError, errorToData, noteAwaitSite } from "../protocol/errors.ts";
 import type { ErrorData } from "../protocol/messages.ts";
 import { registerReviver, toWire, encodeValue, decode } from "../protocol/codec.ts";
@@ -126,7 +125,6 @@ export class Future<T = unknown> implements PromiseLike<T> {
 
   /** Sends one value to the future, from any PE. */
   send(value?: T extends readonly (infer E)[] ? E | T : T): void {
-    checkNotInterrupted("Future.send()");
     sendToFuture(this.id, value);
   }
 

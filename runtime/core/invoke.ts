@@ -8,13 +8,11 @@ import { ANY_PE, type WaitsOn } from "./failure.ts";
 import { proxyLabel } from "./proxy-label.ts";
 import type { Runtime } from "./runtime.ts";
 import { counterOf, DRIVER, homeOf } from "../protocol/ids.ts";
-import { checkNotInterrupted } from "./cell-context.ts";
 
 /** Sends one entry-method call through a proxy; returns a Future when `mode` asks for one. */
 export function callEntry(ref: ProxyRef, method: string, args: unknown[], mode: ReplyRef["mode"] | undefined): Future<any> | undefined {
   const runtime = rt();
   checkCurrentRun(runtime, ref, method, "()");
-  checkNotInterrupted(`${ref.cls}.${method}()`);
   // Before doneInserting nobody knows how many elements of a sparse array must answer: say so
   // instead of hanging (checked on the driver, which runs the census and knows it exactly).
   if (mode && !ref.idx && ref.kind === "sparse" && runtime.isDriver && !runtime.census.totals.has(ref.cid)) {

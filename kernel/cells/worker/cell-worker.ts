@@ -16,8 +16,8 @@ import { transpileCell } from "./transpile.ts";
 import { loadTypeScript, typeScriptLoaded } from "./typescript-loader.ts";
 import { registerTypeScriptHooks } from "./ts-hooks.ts";
 import { InteractiveRuntime } from "../../interactive/session.ts";
-import { PLAIN, inInterruptedCell, interruptCell, runInCell } from "../../../runtime/embedding.ts";
-import { parkInterruptedTimers } from "./parked-timers.ts";
+import { PLAIN, interruptCell } from "../../../runtime/embedding.ts";
+import { installResumedCheck } from "./resumed.ts";
 import { TIMED_OUT, settledWithin } from "../settled-within.ts";
 import { routePeOutput } from "../../interactive/boot.ts";
 import { StreamLimit, limitFromEnv, type OutputSource } from "./stream-limit.ts";
@@ -128,6 +128,7 @@ function heldBack(pe: number, dropped: DroppedOutput): void {
   if (summary) notice({ kind: "stream", name: "stderr", text: summary });
 }
 Object.assign(globalThis, runtime.globals());
+installResumedCheck();
 runtime.start();
 const evaluator = new Evaluator();
 // Awaited below, not at the top level: see entry.ts.
@@ -177,11 +178,9 @@ async function execute(id: number, code: string, cellName: string): Promise<void
     // The cell's script was stopped, or is abandoned pending: nothing is left to stop from outside
     // (a termination now would hit the recovery below), and the main thread stops retrying.
     Atomics.store(cellRunning, 0, 0);
-    // Its evaluation may go on after an await (a loop): its next call into the runtime ends it,
-    // and its next timer never fires (timers are wrapped from the first interrupt on only: the
-    // wrapper shows in a timer callback's stack frame, which a session never interrupted keeps).
+    // Its evaluation may go on after an await (a loop): it ends where it next resumes (resumed.ts),
+    // and the pool work it started stops on the PEs.
     interruptCell(id, cellName);
-    parkInterruptedTimers(inInterruptedCell);
     send({ type: "interrupting", id });
     void interrupted().then(finish);
   };
@@ -207,7 +206,7 @@ async function execute(id: number, code: string, cellName: string): Promise<void
     endWatch = runtime.watch((text) => notice({ kind: "stream", name: "stderr", text }));
     // The main thread's interrupter stops a busy cell from outside only while this flag is set.
     Atomics.store(cellRunning, 0, 1);
-    const evaluation = await runInCell(id, () => evaluator.run(shipment.js)).finally(() => {
+    const evaluation = await evaluator.run(shipment.js).finally(() => {
       // An interrupted cell's evaluation may settle during a later cell: that one's flag stays.
       if (current?.id === id) Atomics.store(cellRunning, 0, 0);
     });

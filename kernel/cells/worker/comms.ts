@@ -75,6 +75,8 @@ export class CommHub {
   private readonly open = new Map<string, CommImpl>();
   // The frontend message whose handler is running (or ran what runs now); undefined in cell code.
   private readonly origin = new AsyncLocalStorage<unknown>();
+  /** Handlers that returned a promise not settled yet: their continuations still need `origin`. */
+  private pendingAsync = 0;
   // The delivery whose handler runs now: if an interrupt terminates it, nothing after it runs, so
   // the next message to this thread finds it here and answers it (settleCutShort).
   private running: { what: string; comm: CommImpl; done(outcome: CommOutcome): void } | undefined;
@@ -116,7 +118,8 @@ export class CommHub {
     this.running = undefined;
     // The termination also skipped run()'s restore of the origin, which would stay on this
     // thread's message handling (and every cell it starts) if not cleared here.
-    this.origin.enterWith(undefined);
+    if (this.pendingAsync > 0) this.origin.enterWith(undefined);
+    else this.origin.disable(); // (quiet(): no async context left on for the next termination)
     this.io.failed(new Error("stopped by an interrupt"), cut.what);
     cut.done({ kind: "handled", open: !cut.comm.closed });
   }
@@ -188,14 +191,33 @@ export class CommHub {
     this.running = { what, comm, done };
     try {
       const result = this.origin.run(origin, handler);
-      if (isThenable(result)) result.then(undefined, (error: unknown) => this.io.failed(error, what));
+      if (isThenable(result)) {
+        this.pendingAsync++;
+        result.then(() => this.settled(), (error: unknown) => { this.settled(); this.io.failed(error, what); });
+      }
     } catch (error) {
       this.running = undefined;
       this.io.failed(error, what);
+      this.quiet();
       return false;
     }
     this.running = undefined;
+    this.quiet();
     return true;
+  }
+
+  private settled(): void {
+    this.pendingAsync--;
+    this.quiet();
+  }
+
+  /**
+   * Turns the async context off once no handler needs it. While it is on, Node runs async hooks
+   * for every promise on this thread, and V8's termination of a cell's busy loop inside a promise
+   * job (`await x; for (;;) {}`, the interrupt) then aborted the whole kernel process (Node 20).
+   */
+  private quiet(): void {
+    if (this.pendingAsync === 0) this.origin.disable();
   }
 }
 

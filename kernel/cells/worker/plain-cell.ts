@@ -13,6 +13,9 @@ import vm from "node:vm";
 
 // Declarations, module syntax, registrations that ship to PEs, and TypeScript-only keywords.
 const NEEDS_TYPESCRIPT = /\b(?:class|function|const|let|var|import|export|enum|namespace|module|declare|interface|type|abstract|implements|satisfies|as|keyof|readonly|register|serializable|return|yield)\b/;
+// A loop around an await goes the usual way: its awaits get the interrupt check (resume-points.ts).
+const AWAIT = /\bawait\b/;
+const LOOP = /\b(?:for|while|do)\b/;
 // `f<T>(x)` is a generic call in TypeScript but a comparison in JavaScript: never guess.
 const ANGLE_BRACKETS = /[<>]/;
 // Identifiers (and the like, in strings and comments too: a false match only costs a parse).
@@ -25,6 +28,7 @@ const WORDS = /[\p{ID_Start}$_][\p{ID_Continue}$\u200C\u200D]*/gu;
 export function isPlainCell(cell: string, watched: ReadonlySet<string> = new Set()): boolean {
   const trimmed = cell.trim();
   if (trimmed === "" || NEEDS_TYPESCRIPT.test(cell) || ANGLE_BRACKETS.test(cell)) return false;
+  if (AWAIT.test(cell) && LOOP.test(cell)) return false;
   if (watched.size > 0 && (cell.match(WORDS) ?? []).some((word) => watched.has(word))) return false;
   // `{ a: 1 }` alone is an object in a notebook, a block in a script: transpile.ts decides.
   if (trimmed.startsWith("{")) return false;

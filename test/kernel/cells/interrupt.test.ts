@@ -60,3 +60,15 @@ it("ignores an interrupt when no cell runs", async () => {
   executor.interrupt();
   expect(await executor.execute("2", recorder().hooks)).toMatchObject({ status: "ok" });
 });
+
+it("stops a loop inside a promise job after a comm handler ran, and the kernel lives (it aborted the process)", async () => {
+  // A comm handler runs in an async context (worker/comms.ts); with async hooks on, V8's
+  // termination of a loop inside a promise job aborted the whole process in Node 20.
+  await executor.execute('comms.register("ping", (comm) => comm.onMsg(() => comm.send({ pong: true })))', recorder().hooks);
+  const opened = await executor.deliverComm({ type: "comm_open", content: { comm_id: "p1", target_name: "ping", data: {} }, metadata: {}, buffers: [] }, "origin-1");
+  expect(opened.kind).toBe("handled");
+  await executor.deliverComm({ type: "comm_msg", content: { comm_id: "p1", data: {} }, metadata: {}, buffers: [] }, "origin-2");
+  const { result } = await interruptAfterStart("await null;\nconsole.log('started');\nfor (;;) {}");
+  expect(result).toMatchObject({ status: "error", ename: "Interrupted" });
+  expect(await executor.execute("40 + 2", recorder().hooks)).toEqual({ status: "ok", value: { data: { "text/plain": "42" }, metadata: {} } });
+});
