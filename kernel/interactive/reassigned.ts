@@ -124,7 +124,7 @@ export class Reassignments {
     this.dirty.clear();
     // One script per name: setting it again replaces it in the log (a loop doesn't grow the log).
     for (const [name, source] of changed) {
-      this.sending.push(this.io.define(`${name} = ${source};\n`, `${KEY}${name}`).catch((error: Error) => {
+      this.sending.push(this.io.define(setScript(name, source), `${KEY}${name}`).catch((error: Error) => {
         this.failures.push(`charm4ts: the new value of \`${name}\` could not be set on the PEs: ${error.message}\n`);
       }));
     }
@@ -173,4 +173,18 @@ function staleNotice(stale: Array<[string, string]>): string {
     "(numbers, strings, booleans, null, undefined, and arrays and plain objects of those) are sent to them when assigned. " +
     `Declare ${one ? "it" : "them"} again in a cell (\`let ${stale[0]![0]} = …\` with a literal value), ` +
     `or pass the value${one ? "" : "s"} to the chares as ${one ? "an argument" : "arguments"}.\n`;
+}
+
+/**
+ * The script that sets `name` to `source` on a PE. A `const` object or array written through a
+ * property (`state.count = 5`) can't be assigned there: its contents are replaced instead, in
+ * place, so it stays the object the chares hold.
+ */
+export function setScript(name: string, source: string): string {
+  return `try { ${name} = (${source}); } catch (error) {\n` +
+    `  if (!(error instanceof TypeError) || typeof ${name} !== "object" || ${name} === null) throw error;\n` +
+    `  const next = (${source});\n` +
+    `  if (Array.isArray(${name})) ${name}.splice(0, ${name}.length, ...next);\n` +
+    `  else { for (const key of Object.keys(${name})) delete ${name}[key]; Object.assign(${name}, next); }\n` +
+    "}\n";
 }

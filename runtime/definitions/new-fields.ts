@@ -81,7 +81,7 @@ export function describeUpgrades(perPe: ReadonlyArray<readonly UpgradeNote[] | n
     const parts = [`charm4ts: ${cls} was redefined: its ${c.live} live chare${c.live === 1 ? "" : "s"} keep their state and take the new methods.`];
     if (c.filled.size) parts.push(`New field${c.filled.size === 1 ? "" : "s"} ${list(c.filled)}: given the initial value in them.`);
     const missing = [...c.missing].filter((n) => !c.filled.has(n));
-    if (missing.length) parts.push(`New field${missing.length === 1 ? "" : "s"} ${list(new Set(missing))}: undefined in them (the initializer isn't a constant, and constructors don't run again) — set it in an entry method, or create the chares again.`);
+    if (missing.length) parts.push(`New field${missing.length === 1 ? "" : "s"} ${list(new Set(missing))}: undefined in them (${missing.length === 1 ? "its initializer isn't a constant" : "their initializers aren't constants"}, and constructors don't run again) — set ${missing.length === 1 ? "it" : "them"} in an entry method, or create the chares again.`);
     lines.push(parts.join(" "));
   }
   return lines.length ? `${lines.join("\n")}\n` : undefined;

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CellExecutor } from "../../kernel/cells/executor.ts";
 import type { CellOutput, CellResult } from "../../kernel/cells/protocol.ts";
-import { Reassignments } from "../../kernel/interactive/reassigned.ts";
+import { Reassignments, setScript } from "../../kernel/interactive/reassigned.ts";
 import { tempDir } from "../temp-dir.ts";
 
 /** Reassignments over a stand-in runtime: the scripts it defines, and a send that runs the armed work. */
@@ -27,7 +27,7 @@ describe("the values of assigned names, between the cell and the PEs", () => {
     expect(names.assigned(speed++, "speed", () => speed)).toBe(2);
     expect(scripts).toEqual([]);
     send();
-    expect(scripts).toEqual(["assigned:speed: speed = 3;\n"]);
+    expect(scripts).toEqual([`assigned:speed: ${setScript("speed", "3")}`]);
     send();
     names.assigned((speed = 3), "speed", () => speed);
     expect(await names.settle()).toBeUndefined();
@@ -61,7 +61,7 @@ describe("the values of assigned names, between the cell and the PEs", () => {
     // A later cell ships a class that reads both: `note` goes before it, `error` is said.
     names.declared({ shipped: ["Reader"], driverOnly: [], referenced: ["note", "error"] });
     send();
-    expect(scripts).toEqual(["assigned:note: note = \"hi\";\n"]);
+    expect(scripts).toEqual([`assigned:note: ${setScript("note", '"hi"')}`]);
     expect(await names.settle()).toMatch(/^charm4ts: the PEs still see the old value of `error` \(assigned an Error\)/);
   });
 
@@ -150,6 +150,19 @@ class Reader extends Chare { read() { return [name, limits.hi[1], speed]; } }
 const readers = charm.array(Reader, 2);`);
     expect(await quietValue("[name, speed] = [\"b\", 20];\nlimits.hi[1] = 30;\nawait readers.at(1).read.ret()")).toBe("[ 'b', 30, 20 ]");
     expect(await quietValue("({ name } = { name: \"c\" });\nawait readers.at(0).read.ret()")).toBe("[ 'c', 30, 20 ]");
+  });
+
+  it("through a property or an element of a const object or array: its contents change on the PEs too", async () => {
+    // (LIST.push isn't an assignment: LIST's whole value goes with the next one.)
+    // `state = …` can't run on the PEs for a const: it failed there with "Assignment to constant
+    // variable" and an internal stack, and the chares kept the old contents.
+    await quietValue(`
+const state = { count: 0 };
+const LIST = [1, 2];
+class Holder extends Chare { get() { return JSON.stringify({ state, LIST }); } }
+const holders = charm.array(Holder, 2);`);
+    expect(await quietValue("state.count = 5;\nLIST[1] = 5;\nLIST.push(6);\nawait holders.at(1).get.ret()")).toBe(`'{"state":{"count":5},"LIST":[1,5,6]}'`);
+    expect(await quietValue("state.count++;\nLIST[0] = 9;\nawait holders.at(0).get.ret()")).toBe(`'{"state":{"count":6},"LIST":[9,5,6]}'`);
   });
 
   it("inside a loop and a function of the cell: the value when the next call goes out", async () => {

@@ -120,7 +120,7 @@ export class Evaluator {
         expression,
         throwOnSideEffect: true,
         // Not REPL mode: that wraps the expression in an async function, and its promise is a side
-        // effect once an async context exists (promise hooks run for it: core/cell-context.ts), so
+        // effect while an async context is on (promise hooks run for it: worker/comms.ts), so
         // every peek failed. The cells' top-level bindings are in scope for a plain script too.
         objectGroup,
         timeout: 200,
