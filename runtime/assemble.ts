@@ -36,7 +36,7 @@ export function messageHandlers(rt: Runtime): Handlers {
     exit: (m) => rt.hooks.onExit?.(m.code, m.reason),
     ping: (m) => rt.send(DRIVER, { t: "pong", n: m.n, pe: rt.self }),
     pong: (m) => rt.hooks.onPong?.(m.pe),
-    define: (m) => rt.hooks.onDefine?.(m.code, m.fid),
+    define: (m) => rt.hooks.onDefine?.(m.code, m.fid, m.plain === 1),
     status: (m) => sendToFuture(m.fid, peStatus(rt)),
     destroy: (m) => sendToFuture(m.fid, forgetCollection(rt, m.cid)),
     echo: (m) => sendToFuture(m.fid, rt.self),

@@ -31,7 +31,7 @@ export interface RuntimeHooks {
   /** Some endpoint asked the program to end (driver only). */
   onExit?(code: number, reason?: string): void;
   /** Interactive definitions arrived (PEs only); the future gets one value per PE. */
-  onDefine?(code: string, fid: FutureId): void;
+  onDefine?(code: string, fid: FutureId, plain: boolean): void;
   /** A PE printed (notebook mode; driver only), with the cause of the work that printed it and the PE that did. */
   onOutput?(stream: "stdout" | "stderr", text: string, cause: number, pe: number, dropped?: DroppedOutput): void;
   /** A PE answered the heartbeat (driver of PE processes only). */

@@ -67,6 +67,16 @@ export class DefinitionEvaluator {
 
   constructor(private readonly scope: Record<string, unknown>) {}
 
+  /** Runs global code that declares nothing (it may set the REPL scripts' top-level bindings); settles at once. */
+  runPlain(code: string): Promise<void> {
+    try {
+      (0, eval)(code); // indirect: global scope, where the REPL scripts' `let`s and `const`s live
+      return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
   /**
    * Runs one script and resolves when the inspector has answered; rejects with the script's
    * exception. The evaluation itself happens synchronously inside post(), so the classes exist

@@ -30,8 +30,8 @@ export async function bootPe(config: PeConfig, transport: Transport, onStop: () 
       onStop();
       setRuntime(undefined);
     },
-    onDefine: (code, fid) => {
-      const running = definitions.run(code);
+    onDefine: (code, fid, plain) => {
+      const running = plain ? definitions.runPlain(code) : definitions.run(code);
       // The script ran inside run(), synchronously: what its upgrades did is known now.
       const upgrades = takeUpgradeNotes();
       running.then(

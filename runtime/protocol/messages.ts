@@ -127,7 +127,8 @@ export type Message =
   | { t: "qdCount"; wave: number; sent: number; recv: number; susp: number }
   | { t: "report"; e: ErrorData }
   | { t: "ready"; pe: Endpoint; error?: ErrorData }
-  | { t: "define"; code: string; fid: FutureId }
+  // `plain`: global code that declares nothing (a value set again), run as such rather than in REPL mode.
+  | { t: "define"; code: string; fid: FutureId; plain?: 1 }
   | { t: "status"; fid: FutureId }
   // charm.destroy: drop the collection here, answer with how many of its elements were here.
   | { t: "destroy"; cid: CollectionId; fid: FutureId }
