@@ -107,9 +107,52 @@ export function wrapAssignments(assignments: readonly Assignment[]): Insert[] {
   return inserts;
 }
 
+/** A 1-based line and column, as V8's stack traces print them. */
+export interface LineColumn {
+  line: number;
+  column: number;
+}
+
+/**
+ * Maps a position in `applyInserts(source, inserts)` back to `source` (inserts never hold a line
+ * break, so only columns move): tracebacks then show the cell's own columns, not the wrapped ones.
+ */
+export function insertsRemap(source: string, inserts: readonly Insert[]): (position: LineColumn) => LineColumn {
+  const lineStarts = [0];
+  for (let i = 0; i < source.length; i++) if (source.charCodeAt(i) === 10) lineStarts.push(i + 1);
+  // Per 0-based line: where each insert starts in the output line (0-based), and its length.
+  const perLine = new Map<number, Array<{ out: number; length: number }>>();
+  let line = 0;
+  let shift = 0;
+  for (const { at, text } of sortInserts(inserts)) {
+    let l = line;
+    while (l + 1 < lineStarts.length && lineStarts[l + 1]! <= at) l++;
+    if (l !== line) { line = l; shift = 0; }
+    const list = perLine.get(l) ?? [];
+    list.push({ out: at - lineStarts[l]! + shift, length: text.length });
+    perLine.set(l, list);
+    shift += text.length;
+  }
+  return ({ line: outLine, column }) => {
+    const list = perLine.get(outLine - 1);
+    if (!list) return { line: outLine, column };
+    const c = column - 1;
+    let moved = 0;
+    for (const { out, length } of list) {
+      if (c >= out + length) moved += length;
+      else { if (c >= out) moved += c - out; break; } // inside inserted text: where it was inserted
+    }
+    return { line: outLine, column: column - moved };
+  };
+}
+
+function sortInserts(inserts: readonly Insert[]): Insert[] {
+  return [...inserts].sort((a, b) => a.at - b.at || a.rank - b.rank);
+}
+
 /** `source` with `inserts` applied (ties at one place in `rank` order). */
 export function applyInserts(source: string, inserts: readonly Insert[]): string {
-  const sorted = [...inserts].sort((a, b) => a.at - b.at || a.rank - b.rank);
+  const sorted = sortInserts(inserts);
   let out = "";
   let cursor = 0;
   for (const { at, text } of sorted) {

@@ -48,6 +48,8 @@ export interface CellShipment {
   settled: Promise<string | undefined>;
   /** The cell's JavaScript for the driver, registering its classes as they are declared. */
   js: string;
+  /** Maps a position in `js` back to the JavaScript given to ship (undefined: the same). */
+  remap?: (position: { line: number; column: number }) => { line: number; column: number };
 }
 
 /** The kernel's runtime session: start-up, cell globals, and shipping declarations. */
@@ -212,7 +214,8 @@ export class InteractiveRuntime {
     this.driverOnly.declared(cellName, declarations);
     this.reassigned.declared(declarations);
     const { shippable, driverJs } = declarations;
-    if (!shippable) return { settled: Promise.resolve(undefined), js: driverJs };
+    const remap = declarations.driverRemap;
+    if (!shippable) return { settled: Promise.resolve(undefined), js: driverJs, remap };
     // What the PEs say back is about live chares of a redefined class that got new fields.
     const settled = charm.define(shippable.script).then(
       (upgrades) => upgrades,
@@ -224,7 +227,7 @@ export class InteractiveRuntime {
           "(a call, an await, new …) exists only here — pass it to chares as an argument.\n";
       },
     );
-    return { settled, js: driverJs };
+    return { settled, js: driverJs, remap };
   }
 
   /**

@@ -11,7 +11,7 @@
  */
 import { wrapTopLevelAwaits } from "./resume-points.ts";
 import ts from "typescript";
-import { applyInserts, findAssignments, wrapAssignments, type Insert } from "./assignments.ts";
+import { applyInserts, findAssignments, insertsRemap, wrapAssignments, type Insert, type LineColumn } from "./assignments.ts";
 
 /** What a cell ships to PEs: a definition script, and the classes it declares (for the registry). */
 export interface Shippable {
@@ -40,6 +40,8 @@ export interface CellDeclarations {
    * assignment to a name the PEs have wrapped to report it (assignments.ts).
    */
   driverJs: string;
+  /** Maps a position in driverJs back to the cell's JavaScript (what the wrapping inserted moved columns). */
+  driverRemap: (position: LineColumn) => LineColumn;
   /** The names the PEs have that the cell assigns (the ones wrapped in driverJs). */
   assigned: string[];
   /** The names the shipped code reads: only a name PE code reads needs its new value there. */
@@ -92,12 +94,13 @@ export function cellDeclarations(js: string, onPes: ReadonlySet<string> = new Se
   // The cell's own awaits resume through the interrupt check (resume-points.ts).
   if (cell) inserts.push(...wrapTopLevelAwaits(sf, cell));
   const driverJs = applyInserts(js, inserts);
+  const driverRemap = insertsRemap(js, inserts);
   const assigned = [...new Set(assignments.flatMap((a) => a.names))];
-  if (kept.length === 0) return { shippable: undefined, shipped, driverOnly, driverJs, assigned, referenced: [] };
+  if (kept.length === 0) return { shippable: undefined, shipped, driverOnly, driverJs, driverRemap, assigned, referenced: [] };
   const registered = [...classes, ...functions].join(", ");
   const fields = kept.filter(ts.isClassDeclaration).map((c) => fieldsCall(c, js)).join("");
   const script = `${keepLines(js, kept)}\n;${fields}${REGISTER}([${registered}]);\n${sourceUrl(js)}`;
-  return { shippable: { script, classes }, shipped, driverOnly, driverJs, assigned, referenced: referencedNames(kept) };
+  return { shippable: { script, classes }, shipped, driverOnly, driverJs, driverRemap, assigned, referenced: referencedNames(kept) };
 }
 
 /**

@@ -1,6 +1,6 @@
 import ts from "typescript";
 import { describe, expect, it } from "vitest";
-import { ASSIGNED, applyInserts, findAssignments, wrapAssignments } from "../../kernel/interactive/assignments.ts";
+import { ASSIGNED, applyInserts, findAssignments, insertsRemap, wrapAssignments } from "../../kernel/interactive/assignments.ts";
 
 const parse = (js: string) => ts.createSourceFile("cell.js", js, ts.ScriptTarget.ES2022, true, ts.ScriptKind.JS);
 /** The watched names each assignment in `js` changes, in source order. */
@@ -80,5 +80,24 @@ describe("assignments to names the PEs have, from the syntax tree", () => {
     const wrapped = applyInserts(js, wrapAssignments(findAssignments(parse(js), new Set(["x"]))));
     expect(wrapped.split("\n")).toHaveLength(4);
     expect(wrapped.split("\n")[3]).toBe("z");
+  });
+});
+
+describe("insertsRemap: tracebacks show the cell's own columns", () => {
+  it("maps columns after, between and inside inserts on a line back; other lines are untouched", () => {
+    const source = "a;\nx = await f(); y = await g();\nz";
+    const at = (s: string) => source.indexOf(s);
+    const inserts = [
+      { at: at("await f"), text: "R((", rank: 0 }, { at: at("; y"), text: "), 'c')", rank: 0 },
+      { at: at("await g"), text: "R((", rank: 0 }, { at: at(";\nz"), text: "), 'c')", rank: 0 },
+    ];
+    const out = applyInserts(source, inserts);
+    expect(out).toBe("a;\nx = R((await f()), 'c'); y = R((await g()), 'c');\nz");
+    const back = insertsRemap(source, inserts);
+    const col = (line: number, text: string, within: string) => within.split("\n")[line - 1]!.indexOf(text) + 1;
+    for (const text of ["await f", "; y", "await g"]) expect(back({ line: 2, column: col(2, text, out) })).toEqual({ line: 2, column: col(2, text, source) });
+    expect(back({ line: 2, column: col(2, "R((await g", out) + 1 })).toEqual({ line: 2, column: col(2, "await g", source) }); // inside "R((": where it was inserted
+    expect(back({ line: 1, column: 2 })).toEqual({ line: 1, column: 2 });
+    expect(back({ line: 3, column: 1 })).toEqual({ line: 3, column: 1 });
   });
 });

@@ -203,6 +203,12 @@ async function execute(id: number, code: string, cellName: string): Promise<void
     runtime.cellStarts(id, cellName);
     cellNames.set(id, cellName);
     const shipment = transpiled.plain ? { settled: Promise.resolve(undefined), js: transpiled.js } : runtime.ship(transpiled.js, cellName);
+    // What the driver's copy inserted (awaits' interrupt check, assignments' reports) moved columns back first.
+    const inserted = "remap" in shipment ? shipment.remap : undefined;
+    if (inserted) {
+      const emitted = transpiled.remap;
+      remaps.set(cellName, emitted ? (p) => emitted(inserted(p)) : inserted);
+    }
     endWatch = runtime.watch((text) => notice({ kind: "stream", name: "stderr", text }));
     // The main thread's interrupter stops a busy cell from outside only while this flag is set.
     Atomics.store(cellRunning, 0, 1);
