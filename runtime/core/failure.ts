@@ -6,10 +6,13 @@
  * complete it) — so nothing hangs. Later calls to its chares, and broadcasts, fail at once.
  */
 import { PeLostError } from "../protocol/errors.ts";
-import { DRIVER, INCARNATION_IDS, counterOf, homeOf, type CollectionId, type Endpoint, type Index } from "../protocol/ids.ts";
+import { DRIVER, INCARNATION_IDS, counterOf, homeOf, type CollectionId, type Endpoint, type FutureId, type Index } from "../protocol/ids.ts";
 import type { Replacement } from "../protocol/join.ts";
 import type { CollectionRef } from "../protocol/messages.ts";
 import type { Runtime } from "./runtime.ts";
+
+// Late values are looked up among this many futures a PE's death rejected (the newest).
+const LOSS_REJECTIONS_KEPT = 4096;
 
 /** A future waiting on every PE (a broadcast's replies, or a future handed to chares). */
 export const ANY_PE = "any PE";
@@ -31,6 +34,12 @@ export class Failures {
    * dies, for recovery to carry over (or reject) once it knows whether the checkpoint mentions it.
    */
   holdHanded = false;
+  /**
+   * Futures rejected because a PE died while they waited: a value the live PEs still send for one
+   * (a broadcast's other replies, an echo of every PE) is expected, not an error. The newest few
+   * thousand are kept.
+   */
+  readonly rejectedByLoss = new Set<FutureId>();
   /** Called once a PE is known dead, after the rejections (driver: automatic recovery starts). */
   onLost: ((pe: Endpoint, why: string) => void) | undefined;
 
@@ -59,6 +68,8 @@ export class Failures {
       if (state.status !== "pending" || (state.on !== pe && state.on !== ANY_PE)) continue;
       if (this.holdHanded && state.on === ANY_PE && state.label === undefined) continue; // handed to chares: recovery decides
       this.rt.futures.delete(fid);
+      this.rejectedByLoss.add(fid);
+      if (this.rejectedByLoss.size > LOSS_REJECTIONS_KEPT) this.rejectedByLoss.delete(this.rejectedByLoss.values().next().value!);
       state.reject(new PeLostError(pe, why, `${state.label ? `${state.label} was` : "this future was"} waiting on it and may or may not have run.`));
       if (!state.internal) rejected++;
     }

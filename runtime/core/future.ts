@@ -195,6 +195,8 @@ export function settleLocal(fid: FutureId, value: unknown): void {
   const runtime = rt();
   const state = runtime.futures.get(fid);
   if (!state) {
+    // Rejected when a PE died while it waited: the live PEs' values still come, as expected.
+    if (runtime.failures.rejectedByLoss.has(fid)) return;
     runtime.reportUnhandled({ name: "FutureError", message: `a value arrived for future ${fid}, which has already completed (or never existed on ${endpointName(runtime.self)})`, stack: "", pe: runtime.self });
     return;
   }
