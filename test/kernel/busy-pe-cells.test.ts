@@ -1,28 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CellExecutor } from "../../kernel/cells/executor.ts";
-import type { CellOutput, CellResult } from "../../kernel/cells/protocol.ts";
-import { within } from "../runtime/within.ts";
+import { cellRunner, shown } from "./cell-runner.ts";
 import { tempDir } from "../temp-dir.ts";
 
 // A cell's declarations reach every PE; a PE busy in a long entry method evaluates them only
 // after it. The cell's reply waited for that: `const X = 5` beside a 4 s call took 4 s, and
 // beside an endless loop it never came (no hang notice either). Now it waits a second at most.
 let executor: CellExecutor;
-let count = 0;
-
-/** Runs a cell; with `interruptOn`, interrupts it once it printed that text. */
-function run(code: string, interruptOn?: string): Promise<{ result: CellResult; stderr: string }> {
-  let stderr = "";
-  const cell = executor.execute(code, {
-    output: (o: CellOutput) => {
-      if (o.kind === "stream" && o.name === "stderr") stderr += o.text;
-      if (interruptOn && o.kind === "stream" && o.text.includes(interruptOn)) executor.interrupt();
-    },
-    input: async () => "",
-  }, { name: `cell-${++count}.ts` });
-  return within(cell.then((result) => ({ result, stderr })), 20_000, `cell ${count} (${code.split("\n").at(-1)})`);
-}
-const shown = (r: CellResult) => (r.status === "ok" ? r.value?.data["text/plain"] : `${r.ename}: ${r.evalue}`);
+const run = cellRunner(() => executor);
 
 describe("declaring in a cell while a PE is busy (3 PEs)", () => {
   beforeAll(async () => {

@@ -1,26 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CellExecutor } from "../../kernel/cells/executor.ts";
-import type { CellOutput, CellResult } from "../../kernel/cells/protocol.ts";
-import { within } from "../runtime/within.ts";
+import { cellRunner, shown } from "./cell-runner.ts";
 import { tempDir } from "../temp-dir.ts";
 
 // An interrupt abandons a cell that awaits; a loop in it went on in the background — stepping
 // the chares under later cells, printing, feeding futures another loop fed. Now it stops where
 // one of the cell's own awaits next resumes (kernel/cells/worker/resumed.ts).
 let executor: CellExecutor;
-let count = 0;
-
-/** Runs a cell; with `interruptOn`, interrupts it once it printed that text. */
-function run(code: string, interruptOn?: string): Promise<CellResult> {
-  const cell = executor.execute(code, {
-    output: (o: CellOutput) => {
-      if (interruptOn && o.kind === "stream" && o.text.includes(interruptOn)) executor.interrupt();
-    },
-    input: async () => "",
-  }, { name: `cell-${++count}.ts` });
-  return within(cell, 20_000, `cell ${count} (${code.split("\n").at(-1)})`);
-}
-const shown = (r: CellResult) => (r.status === "ok" ? r.value?.data["text/plain"] : `${r.ename}: ${r.evalue}`);
+const runCell = cellRunner(() => executor);
+const run = async (code: string, interruptOn?: string) => (await runCell(code, interruptOn)).result;
 
 describe("interrupting a cell that loops over awaits (3 PEs)", () => {
   beforeAll(async () => {

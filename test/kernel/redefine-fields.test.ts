@@ -1,24 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CellExecutor } from "../../kernel/cells/executor.ts";
-import type { CellOutput, CellResult } from "../../kernel/cells/protocol.ts";
-import { within } from "../runtime/within.ts";
+import { cellRunner, shown } from "./cell-runner.ts";
 import { tempDir } from "../temp-dir.ts";
 
 // Redefining a chare class upgrades its live chares in place: they keep their fields and take the
 // new methods. A field the new class adds was set only by its initializer, which live chares never
 // run: `this.history.push(x)` then failed on every call, with nothing said at the redefinition.
 let executor: CellExecutor;
-let count = 0;
-
-function run(code: string): Promise<{ result: CellResult; stderr: string }> {
-  let stderr = "";
-  const cell = executor.execute(code, {
-    output: (o: CellOutput) => { if (o.kind === "stream" && o.name === "stderr") stderr += o.text; },
-    input: async () => "",
-  }, { name: `cell-${++count}.ts` });
-  return within(cell.then((result) => ({ result, stderr })), 20_000, `cell ${count} (${code.split("\n").at(-1)})`);
-}
-const shown = (r: CellResult) => (r.status === "ok" ? r.value?.data["text/plain"] : `${r.ename}: ${r.evalue}`);
+const run = cellRunner(() => executor);
 
 describe.each([2, 3, 5])("a chare class redefined with new fields (%i PEs)", (numPes) => {
   beforeAll(async () => {
