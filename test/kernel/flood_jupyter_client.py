@@ -100,8 +100,9 @@ try:
     sampler.start()
     started = time.monotonic()
     flood_ms = int(FLOOD_S * 1000)
-    # The flood's cell lasts as long as its PEs print (a cell ends once its work's output has
-    # landed); meanwhile control requests are answered at once, shell requests wait their turn.
+    # The flood's cell awaits its PEs' printing (a cell ends once its work's output has landed;
+    # it used to last that long only by waiting for its declarations to reach the busy PEs);
+    # meanwhile control requests are answered at once, shell requests wait their turn.
     flood_id = kc.execute(
         "class Flood extends Chare {\n"
         "  spin(ms: number): number {\n"
@@ -112,7 +113,7 @@ try:
         "  }\n"
         "}\n"
         "const floods = charm.array(Flood, charm.numPes());\n"
-        f"floods.spin({flood_ms});"
+        f"await floods.spin.awaitable({flood_ms});"
     )
     info_ms = []
     while time.monotonic() - started < FLOOD_S - 1:
