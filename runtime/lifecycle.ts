@@ -12,7 +12,6 @@ import { startLocalPes, type LocalPes } from "./driver/thread-pes.ts";
 import { discardPrestarted } from "./driver/prestart.ts";
 import { watchForHang } from "./driver/hang-watch.ts";
 import type { ProcessPes } from "./driver/process-pes.ts";
-import { maxHeapFrom } from "./startup/heap-limit.ts";
 import { oversubscribedWarning } from "./pe-count.ts";
 import { isPe } from "./startup/role.ts";
 import { endOnClosedPipe, onClosedPipe } from "./startup/closed-pipes.ts";
