@@ -96,10 +96,10 @@ export interface StartOptions {
   /**
    * After handling messages, each PE thread keeps looking at its rings (and ports) for up to
    * this many µs before it sleeps, so a reply that comes soon costs no thread wake-up (~40 µs):
-   * 50 takes a round trip between PEs from ~40 µs to ~10 µs on a 2-core machine, but makes small
-   * broadcasts ~30 % slower there. The window shrinks while looking finds nothing, closes while
-   * more runtime threads are awake than there are cores, and an idle runtime doesn't look.
-   * Default 0, off (or CHARM4TS_SPIN_US). The driver never spins.
+   * 50 takes a round trip between PEs from ~40 µs to ~10 µs on a 2-core machine. The window
+   * shrinks while looking finds nothing, closes while more runtime threads are awake than there
+   * are cores and after a turn that woke the driver, and an idle runtime doesn't look.
+   * Default 50 (or CHARM4TS_SPIN_US); 0 turns it off. The driver never spins.
    */
   spinUs?: number;
   /**

@@ -4,7 +4,7 @@
  * turn; buffers transferred.
  */
 import type { MessagePort } from "node:worker_threads";
-import type { Endpoint } from "../protocol/ids.ts";
+import { DRIVER, type Endpoint } from "../protocol/ids.ts";
 import type { Message } from "../protocol/messages.ts";
 import type { MessageHandler, Transport } from "./transport.ts";
 import { WireWriter } from "./wire.ts";
@@ -99,6 +99,7 @@ export class PortTransport implements Transport {
   private post(box: Outbox): void {
     const writer = box.writer;
     if (writer.empty) return; // already posted early this turn
+    if (box.peer === DRIVER) this.spin.yieldCore();
     const seq = box.seq++;
     const ring = box.ring;
     if (ring && writer.extraCount === 0 && box.transfer === undefined && ring.write(seq, writer.buffer, writer.size)) {

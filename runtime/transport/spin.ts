@@ -8,14 +8,19 @@
  * without ringing it: a busy thread is never rung, and handles what came at the end of its turn.
  * The window adapts: a spin that finds nothing halves it, a message that arrives by wake-up soon
  * after a spin gave up restores it to the configured most, and a spin that lost its core midway
- * (more busy threads than cores) turns it off for a while. An idle thread handles nothing, so it
- * never spins: an idle runtime costs no CPU.
+ * (more busy threads than cores) turns it off for a while. A turn that posted to the driver
+ * doesn't spin: the driver never spins, so it was just woken and needs a core (on 2 cores, PEs
+ * spinning after their partials made a broadcast + sum over 100 elements ~40 % slower). An idle
+ * thread handles nothing, so it never spins: an idle runtime costs no CPU.
  */
 import type { AwakeCount } from "./awake-count.ts";
 import { deferMicrotask } from "./microtask.ts";
 
-/** The spin window when neither `spinUs` nor CHARM4TS_SPIN_US says otherwise, in µs. */
-export const DEFAULT_SPIN_US = 0;
+/**
+ * The spin window when neither `spinUs` nor CHARM4TS_SPIN_US says otherwise, in µs: long enough
+ * for a PE-to-PE round trip (8–12 µs spinning, ~40 µs by wake-up on this VM's 2 cores).
+ */
+export const DEFAULT_SPIN_US = 50;
 // Below this the window is off until a wake-up says it was too short.
 const MIN_US = 2;
 // A wake-up this soon (in multiples of the most window) after a spin gave up means a longer one would have caught it.
@@ -51,6 +56,7 @@ export class SpinWindow {
   private awake = false;
   private gaveUpAt = -Infinity;
   private offUntil = -Infinity;
+  private yieldTurn = false;
 
   /**
    * `maxUs` bounds the window (0: off); `beforeSpin` posts what this turn sent, so replies can
@@ -64,22 +70,30 @@ export class SpinWindow {
   /** A message arrived by wake-up: mark the thread awake, and look again once this turn is over. */
   woke(): void {
     this.markAwake();
+    let open = false;
     if (this.maxUs > 0) {
       const t = now();
       if (t - this.gaveUpAt < REGRET * this.maxUs / 1000 && t >= this.offUntil) this.windowUs = this.maxUs;
+      open = this.windowUs >= MIN_US && t >= this.offUntil;
     }
     // Without a window the look only marks the thread asleep (and takes what came meanwhile): a
     // microtask does that, where an immediate cost every wake-up an extra turn of the event loop
     // (a moved 1 MiB array tossed between two PEs: 10.6-12.6 GB/s with the immediate, 12.2-17.1
     // without; broadcast + sum over 100 elements, a run's first 900 rounds: 0.25-0.40 ms with it,
     // 0.20-0.26 without; 6 and 4 alternated runs).
-    if (this.maxUs === 0) {
+    // (So does a closed window: shrunk to nothing, or backed off.)
+    if (!open) {
       if (this.scheduled) return;
       this.scheduled = true;
       soon(this.spinSoon);
       return;
     }
     this.arm();
+  }
+
+  /** This turn posted to a thread that never spins (the driver): its end doesn't spin, the core is the woken thread's. */
+  yieldCore(): void {
+    this.yieldTurn = true;
   }
 
   private markAwake(): void {
@@ -124,7 +138,9 @@ export class SpinWindow {
     if (this.inlets.pump()) { this.arm(); return; }
     let t = now();
     const crowd = this.awakeCount;
-    if (this.windowUs >= MIN_US && t >= this.offUntil && !crowd?.crowded()) {
+    const yielding = this.yieldTurn;
+    this.yieldTurn = false;
+    if (!yielding && this.windowUs >= MIN_US && t >= this.offUntil && !crowd?.crowded()) {
       const deadline = t + this.windowUs / 1000;
       let preempted = false;
       let round = 0;
