@@ -187,7 +187,11 @@ export async function startProcessPes(numPes: number, modules: string[], hooks: 
     transport.join(DRIVER, peers.map((address, i) => [i - 1, address]));
     const config = { numPes, modules, ...setup, sendTimeoutMs };
     // The threads here start now; the runtime listens before their first message can arrive (a later turn).
-    if (local) routed = new RoutedTransport(new PortTransport(DRIVER, new Map(local.start(0, config, peers, true))), transport);
+    if (local) {
+      const here = local.start(0, config, peers, true);
+      // The driver doesn't spin (as with thread PEs), but counts itself awake so the threads here defer to it.
+      routed = new RoutedTransport(new PortTransport(DRIVER, new Map(here.ports), 0, here.awake), transport);
+    }
     rendezvous.onLost = (j, lost) => {
       const slot = joiners.indexOf(j);
       if (layout.slotOf[lost.pe] === slot) threadEnded(lost.pe, lost, `(a thread of process ${j.pid})`);

@@ -39,7 +39,8 @@ export async function runJoiningThread(data: JoiningThreadData): Promise<void> {
   const { config, peers, ports } = start;
   pe = config.pe;
   far.join(config.pe, peers.map((address, i) => [i - 1, address]), config.sendTimeoutMs);
-  transport = new RoutedTransport(new PortTransport(config.pe, new Map(ports)), far);
+  // Replies from the PE threads of this process may be caught by spinning (spin.ts); ZeroMQ's come by wake-up.
+  transport = new RoutedTransport(new PortTransport(config.pe, new Map(ports), config.spinUs, config.awake), far);
   const routed = transport;
   await bootPe(config, routed, () => {
     parent.postMessage({ t: "stopping" } satisfies ThreadNews);

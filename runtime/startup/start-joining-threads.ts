@@ -13,6 +13,7 @@ import type { CurveKeys } from "../transport/curve.ts";
 import { distFile } from "./package-root.ts";
 import { portMesh } from "../driver/port-mesh.ts";
 import { threadOutOfMemory, workerLimits } from "./heap-limit.ts";
+import { newAwakeCount } from "../transport/awake-count.ts";
 
 /** What such a thread is started with: where to bind (its PE number comes later). */
 export interface JoiningThreadData {
@@ -100,18 +101,21 @@ export class JoiningThreads {
 
   /**
    * Tells thread i it is PE `first + i`. With `withDriver`, the driver (this thread) is one of
-   * the endpoints here: returns its ports to the threads.
+   * the endpoints here: returns its ports to the threads, and the count of awake threads here
+   * (awake-count.ts) for its transport. The threads here share that count, so they spin for
+   * each other's replies (spin.ts) only while there are cores for it.
    */
-  start(first: Endpoint, config: Omit<PeConfig, "pe">, peers: string[], withDriver = false): Array<[Endpoint, MessagePort]> {
+  start(first: Endpoint, config: Omit<PeConfig, "pe" | "awake">, peers: string[], withDriver = false): { ports: Array<[Endpoint, MessagePort]>; awake: SharedArrayBuffer } {
     this.started = true;
     const pes = this.workers.map((_, i) => first + i);
     const mesh = portMesh(withDriver ? [DRIVER, ...pes] : pes);
+    const awake = newAwakeCount(config.numPes);
     this.workers.forEach((worker, i) => {
       const ports = mesh.get(first + i)!;
-      const start: ThreadStart = { t: "start", config: { ...config, pe: first + i }, peers, ports };
+      const start: ThreadStart = { t: "start", config: { ...config, pe: first + i, awake }, peers, ports };
       worker.postMessage(start, ports.map(([, port]) => port));
     });
-    return mesh.get(DRIVER) ?? [];
+    return { ports: mesh.get(DRIVER) ?? [], awake };
   }
 
   /**
