@@ -7,7 +7,7 @@
 import ts from "typescript";
 import type { Insert } from "./assignments.ts";
 
-/** The global that resumed awaits go through (kernel/cells/worker/resumed.ts RESUMED). */
+/** The global that resumed awaits go through (kernel/cells/worker/resumed.ts installs it). */
 export const RESUMED = "__charm4tsResumed";
 
 /** Inserts wrapping every await of `sf`'s top-level code (not in a function) for the cell named `cell`. */
