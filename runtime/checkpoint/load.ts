@@ -10,7 +10,8 @@ import type { CollectionRef } from "../protocol/messages.ts";
 import { canRevive, decode } from "../protocol/codec.ts";
 import type { Runtime } from "../core/runtime.ts";
 import { allocateChare, newRecord, type ElementRecord } from "../core/chare.ts";
-import { chareClass, findChareClass } from "../core/registry.ts";
+import { chareClass, findChareClass, type ChareClass } from "../core/registry.ts";
+import type { ElementTable } from "../core/element-table.ts";
 import { homePe } from "../core/placement.ts";
 import { unpackElement, type PackedElement } from "../core/migration.ts";
 import { forgetCollection } from "../core/destroy.ts";
@@ -88,18 +89,22 @@ export function installHere(rt: Runtime, req: InstallRequest): number[] {
   const outgoing = new Map<Endpoint, Placed[]>();
   const { elements, before } = loaded;
   loaded = undefined;
-  for (const loadedEl of elements) {
-    if ("frame" in loadedEl && installPlain(rt, m, loadedEl)) continue;
-    const el = "frame" in loadedEl ? loadedEl.frame.decode(loadedEl.at) : loadedEl;
-    const ref = m.cids.get(el.c)!;
-    const state = el.s as PackedElement;
-    if (!el.p) remapValue(state, m); // plain state holds no references
-    if (state.sec) state.sec = state.sec.map(([sid, next]) => [m.sids.get(sid) ?? sid, next]);
-    for (const box of state.boxes) box[0] = remapEndName(box[0], m);
-    if (!el.p) state.seen = []; // broadcast ids of the old run mean nothing in this one (a plain element saved none)
-    if (ref.kind !== "group") { place(rt, outgoing, homePe(ref, el.i, rt.numPes, rt.self), ref, el.i, state, el.p); continue; }
-    const targets = groupTargets(rt.numPes, before, el.i[0]!);
-    targets.forEach(([pe, idx], k) => place(rt, outgoing, pe, ref, idx, k === targets.length - 1 ? state : structuredClone(state), el.p));
+  try {
+    for (const loadedEl of elements) {
+      if ("frame" in loadedEl && installPlain(rt, m, loadedEl)) continue;
+      const el = "frame" in loadedEl ? loadedEl.frame.decode(loadedEl.at) : loadedEl;
+      const ref = m.cids.get(el.c)!;
+      const state = el.s as PackedElement;
+      if (!el.p) remapValue(state, m); // plain state holds no references
+      if (state.sec) state.sec = state.sec.map(([sid, next]) => [m.sids.get(sid) ?? sid, next]);
+      for (const box of state.boxes) box[0] = remapEndName(box[0], m);
+      if (!el.p) state.seen = []; // broadcast ids of the old run mean nothing in this one (a plain element saved none)
+      if (ref.kind !== "group") { place(rt, outgoing, homePe(ref, el.i, rt.numPes, rt.self), ref, el.i, state, el.p); continue; }
+      const targets = groupTargets(rt.numPes, before, el.i[0]!);
+      targets.forEach(([pe, idx], k) => place(rt, outgoing, pe, ref, idx, k === targets.length - 1 ? state : structuredClone(state), el.p));
+    }
+  } finally {
+    forgetLast();
   }
   const sent = new Array<number>(rt.numPes).fill(0);
   for (const [pe, list] of outgoing) {
@@ -119,7 +124,11 @@ function place(rt: Runtime, outgoing: Map<Endpoint, Placed[]>, pe: Endpoint, ref
 
 /** Elements another PE sent here during install. */
 export function placeHere(rt: Runtime, list: Placed[]): void {
-  for (const [ref, idx, s, plain] of list) install(rt, ref, idx, s as PackedElement, plain);
+  try {
+    for (const [ref, idx, s, plain] of list) install(rt, ref, idx, s as PackedElement, plain);
+  } finally {
+    forgetLast();
+  }
   placed += list.length;
   if (placedWanted && placed >= placedWanted.n) placedWanted.go();
 }
@@ -189,12 +198,28 @@ function install(rt: Runtime, ref: CollectionRef, idx: Index, state: PackedEleme
   installed.push(record);
 }
 
+// The collection of the element installed before, its class and its elements: a restore installs
+// long runs of one collection, and looking them up again for each was a tenth of installing one.
+// Forgotten at the end of each step, so a dropped collection's elements are never reached.
+let lastRef: CollectionRef | undefined;
+let lastClass: ChareClass | undefined;
+let lastElements: ElementTable | undefined;
+
+function forgetLast(): void {
+  lastRef = lastClass = lastElements = undefined;
+}
+
 /** A record and a chare allocated without its constructor, in place in its collection: channels in its fields find their inboxes through it. */
 function newElement(rt: Runtime, ref: CollectionRef, idx: Index): ElementRecord {
-  ensureCollection(rt, ref);
+  if (ref !== lastRef) {
+    ensureCollection(rt, ref);
+    lastClass = chareClass(ref.cls, rt.self);
+    lastElements = rt.runner.collection(ref.cid).elements;
+    lastRef = ref;
+  }
   const key = indexKey(idx);
   const record = newRecord(ref, idx, key, rt.self);
-  allocateChare(chareClass(ref.cls, rt.self), record);
-  rt.runner.collection(ref.cid).elements.set(key, record);
+  allocateChare(lastClass!, record);
+  lastElements!.set(key, record);
   return record;
 }

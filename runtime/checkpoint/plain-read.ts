@@ -15,6 +15,8 @@ type View = ArrayBufferView & { length: number; subarray(a: number, b: number): 
 // Shared by every plain element's state: nothing writes into them (a restore starts its own broadcast history; plain elements have no inboxes).
 const NONE: never[] = [];
 const NO_FIELDS: Record<string, unknown> = {};
+// Typed arrays of at most this many items are copied out of a frame item by item.
+const SMALL_VIEW = 16;
 
 type ViewCtor = { new (n: number): View; new (b: ArrayBufferLike, o: number, n: number): View; BYTES_PER_ELEMENT: number };
 
@@ -221,7 +223,10 @@ export class PlainFrame {
     if (!this.build) { this.pos += n * per; return undefined; }
     const out = new Ctor(n); // its own memory (on V8's heap when small: no allocation outside it)
     const from = (this.views[kind] ??= new Ctor(this.bytes.buffer, this.bytes.byteOffset, Math.floor(this.bytes.byteLength / per)));
-    if (n) out.set(from.subarray(this.pos / per, this.pos / per + n));
+    const at = this.pos / per;
+    // A few items are copied one by one: a subarray to set() from was a view made (and dropped) per array.
+    if (n <= SMALL_VIEW) for (let k = 0; k < n; k++) (out as unknown as number[])[k] = (from as unknown as number[])[at + k]!;
+    else out.set(from.subarray(at, at + n));
     this.pos += n * per;
     return out;
   }

@@ -77,6 +77,17 @@ describe("displays", () => {
     expect((status as any)[bundle]()["text/html"]).toContain("<table>");
   });
 
+  it("shows a chare to its own code as its fields only: the runtime's record stays out of print, spread and keys", async () => {
+    const arr = charm.array(Echo, 2);
+    await arr.at(1).echo.ret(0);
+    const seen = await arr.at(1).shown.ret();
+    expect(seen.inspected).toBe("Echo { calls: 1 }");
+    expect(seen.spread).toEqual(["calls"]);
+    expect(seen.symbols).toBe(0);
+    expect(seen.keys).toEqual(["calls"]);
+    expect(seen.text).toBe("Echo[1]");
+  });
+
   it("profiles a piece of work: calls, time and argument bytes per entry method, per PE", async () => {
     const arr = charm.array(Echo, 6);
     const stats = await charm.profile(async () => {
