@@ -29,7 +29,7 @@ interface Marker {
  * them) by markers, in place; the arrays are appended to `segments`. One array met twice is one
  * segment, so sharing survives.
  */
-export function extractBinary(value: unknown, segments: ArrayBufferView[], seen = new Map<object, Marker>()): unknown {
+export function extractBinary(value: unknown, segments: ArrayBufferView[], seen = new Map<object, Marker>(), walked = new Set<object>()): unknown {
   if (value === null || typeof value !== "object") return value;
   if (ArrayBuffer.isView(value)) {
     const t = value.constructor.name as CtorName;
@@ -42,27 +42,34 @@ export function extractBinary(value: unknown, segments: ArrayBufferView[], seen 
     }
     return marker;
   }
+  // The codec keeps shared and circular references: each container is walked once.
+  if (walked.has(value)) return value;
+  walked.add(value);
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) value[i] = extractBinary(value[i], segments, seen);
+    for (let i = 0; i < value.length; i++) value[i] = extractBinary(value[i], segments, seen, walked);
   } else if (value instanceof Map) {
-    for (const [k, v] of value) value.set(k, extractBinary(v, segments, seen));
+    for (const [k, v] of value) value.set(k, extractBinary(v, segments, seen, walked));
   } else if (Object.getPrototypeOf(value) === Object.prototype) {
-    for (const key of Object.keys(value)) (value as Record<string, unknown>)[key] = extractBinary((value as Record<string, unknown>)[key], segments, seen);
+    for (const key of Object.keys(value)) (value as Record<string, unknown>)[key] = extractBinary((value as Record<string, unknown>)[key], segments, seen, walked);
   }
   return value;
 }
 
 /** Puts the typed arrays back where their markers are, in place: each over its segment, whose memory must be its own. */
-export function restoreBinary(value: unknown, segments: Uint8Array[], made = new Map<number, ArrayBufferView>()): unknown {
+export function restoreBinary(value: unknown, segments: Uint8Array[], made = new Map<number, ArrayBufferView>(), walked = new Set<object>()): unknown {
   if (value === null || typeof value !== "object" || ArrayBuffer.isView(value)) return value;
+  if (walked.has(value)) return value; // a shared or circular reference, walked already
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) value[i] = restoreBinary(value[i], segments, made);
+    walked.add(value);
+    for (let i = 0; i < value.length; i++) value[i] = restoreBinary(value[i], segments, made, walked);
   } else if (value instanceof Map) {
-    for (const [k, v] of value) value.set(k, restoreBinary(v, segments, made));
+    walked.add(value);
+    for (const [k, v] of value) value.set(k, restoreBinary(v, segments, made, walked));
   } else if (Object.getPrototypeOf(value) === Object.prototype) {
     const m = value as Partial<Marker>;
     if (m.$charm === "raw") return revive(m as Marker, segments, made);
-    for (const key of Object.keys(value)) (value as Record<string, unknown>)[key] = restoreBinary((value as Record<string, unknown>)[key], segments, made);
+    walked.add(value);
+    for (const key of Object.keys(value)) (value as Record<string, unknown>)[key] = restoreBinary((value as Record<string, unknown>)[key], segments, made, walked);
   }
   return value;
 }

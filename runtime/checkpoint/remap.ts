@@ -16,19 +16,22 @@ export interface Remap {
 type Tagged = { $charm: string; [key: string]: unknown };
 
 /** Calls `visit` on every tagged reference inside an encoded value (inside serializable objects' fields too). */
-export function eachTagged(value: unknown, visit: (t: Tagged) => void): void {
+export function eachTagged(value: unknown, visit: (t: Tagged) => void, walked = new Set<object>()): void {
   if (value === null || typeof value !== "object" || ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return;
-  if (Array.isArray(value)) { for (const v of value) eachTagged(v, visit); return; }
-  if (value instanceof Map) { for (const [k, v] of value) { eachTagged(k, visit); eachTagged(v, visit); } return; }
-  if (value instanceof Set) { for (const v of value) eachTagged(v, visit); return; }
+  // Shared and circular references stay so in an encoded value: each object is visited once.
+  if (walked.has(value)) return;
+  walked.add(value);
+  if (Array.isArray(value)) { for (const v of value) eachTagged(v, visit, walked); return; }
+  if (value instanceof Map) { for (const [k, v] of value) { eachTagged(k, visit, walked); eachTagged(v, visit, walked); } return; }
+  if (value instanceof Set) { for (const v of value) eachTagged(v, visit, walked); return; }
   const tag = (value as Partial<Tagged>).$charm;
   if (typeof tag === "string") {
     visit(value as Tagged);
-    if (tag === "obj") eachTagged((value as { f?: unknown }).f, visit); // a user class's fields: user data again
+    if (tag === "obj") eachTagged((value as { f?: unknown }).f, visit, walked); // a user class's fields: user data again
     return;
   }
   if (Object.getPrototypeOf(value) !== Object.prototype) return; // Date, RegExp, Error: nothing inside
-  for (const key of Object.keys(value)) eachTagged((value as Record<string, unknown>)[key], visit);
+  for (const key of Object.keys(value)) eachTagged((value as Record<string, unknown>)[key], visit, walked);
 }
 
 /** Rewrites the ids in one reference (a proxy, bound method, channel, section or future) and the refs nested in it. */

@@ -225,36 +225,60 @@ export function encodeValue(value: unknown, what: string, copy = true): { v: unk
 /** Rebuilds tagged references inside a received value (in place where possible). */
 export function decode(value: unknown): unknown {
   if (value === null || typeof value !== "object") return value;
+  return decodeIn(value, new Map());
+}
+
+// `done`: each object met already, and what it became. The encoder keeps shared and circular
+// references (and structured clone and V8's serializer keep them), so one object may be met again.
+function decodeIn(value: unknown, done: Map<object, unknown>): unknown {
+  if (value === null || typeof value !== "object") return value;
   if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return value;
+  const prior = done.get(value);
+  if (prior !== undefined) return prior;
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) value[i] = decode(value[i]);
+    done.set(value, value);
+    for (let i = 0; i < value.length; i++) value[i] = decodeIn(value[i], done);
     return value;
   }
   if (value instanceof Map) {
     const out = new Map();
-    for (const [k, v] of value) out.set(decode(k), decode(v));
+    done.set(value, out);
+    for (const [k, v] of value) out.set(decodeIn(k, done), decodeIn(v, done));
     return out;
   }
-  if (value instanceof Set) return new Set([...value].map(decode));
+  if (value instanceof Set) {
+    const out = new Set();
+    done.set(value, out);
+    for (const v of value) out.add(decodeIn(v, done));
+    return out;
+  }
   const tag = (value as any)[TAG];
   if (typeof tag === "string") {
-    if (tag === "obj") return reviveObject(value as any);
+    if (tag === "obj") return reviveObject(value as any, done);
     const revive = revivers.get(tag);
     if (!revive) throw new CharmError(`received a ${tag} reference, but this PE doesn't know how to rebuild it`);
-    return revive(value);
+    const out = revive(value);
+    done.set(value, out);
+    return out;
   }
   if (Object.getPrototypeOf(value) === Object.prototype) {
-    for (const key of Object.keys(value)) (value as any)[key] = decode((value as any)[key]);
+    done.set(value, value);
+    for (const key of Object.keys(value)) (value as any)[key] = decodeIn((value as any)[key], done);
   }
   return value;
 }
 
-function reviveObject(data: { cls: string; f: Record<string, unknown> }): unknown {
+function reviveObject(data: { cls: string; f: Record<string, unknown> }, done: Map<object, unknown>): unknown {
   const cls = serializableByName.get(data.cls);
   if (!cls) {
     throw new CharmError(`received an instance of ${data.cls}, but ${data.cls} isn't registered on this PE; call charm.serializable(${data.cls}) in the module every PE loads`);
   }
-  return Object.assign(Object.create(cls.prototype), decode(data.f));
+  const out = Object.create(cls.prototype);
+  // The encoder remembered the instance as its fields object: a reference back to it is that object.
+  done.set(data, out);
+  done.set(data.f, out);
+  for (const key of Object.keys(data.f)) out[key] = decodeIn(data.f[key], done);
+  return out;
 }
 
 /** Decodes an argument list when the message says it holds references. */
