@@ -113,6 +113,20 @@ export async function checkpoint(target: CheckpointTarget, named: Record<string,
   if (inMemory) return saveInMemory(runtime, encodedNamed, [], what);
   const abs = resolve(target as string);
   makeDirectory(abs, what);
+  // One checkpoint at a time into a directory: each removes the files of the others there once its
+  // manifest is in place, so one still being written beside it would lose its files.
+  const before = writingInto.get(abs);
+  const mine = before ? before.catch(() => undefined).then(() => saveToDisk(runtime, abs, encodedNamed, what)) : saveToDisk(runtime, abs, encodedNamed, what);
+  writingInto.set(abs, mine);
+  mine.finally(() => { if (writingInto.get(abs) === mine) writingInto.delete(abs); }).catch(() => undefined);
+  return mine;
+}
+
+/** Disk checkpoints under way, by directory: the last one asked for. */
+const writingInto = new Map<string, Promise<CheckpointInfo>>();
+
+/** A checkpoint into directory `abs` (made already), at quiescence. */
+async function saveToDisk(runtime: Runtime, abs: string, encodedNamed: unknown, what: string): Promise<CheckpointInfo> {
   const release = await quietAndHeld(runtime); // the consistent point: nothing in flight, nothing running (moment.ts)
   const stem = newStem();
   const answers = await everyPe<SaveAnswer>(runtime, "save", () => ({ dir: abs, stem }), what).catch(async (err) => {
