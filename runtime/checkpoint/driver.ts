@@ -26,9 +26,9 @@ import { Future } from "../core/future.ts";
 import type { Runtime } from "../core/runtime.ts";
 import { forgetCollection } from "../core/destroy.ts";
 import { FORMAT_VERSION, MANIFEST, packNamed, readManifest, unpackNamed, writeManifest, type Manifest, type SavedCollection } from "./format.ts";
-import { eachTagged, remapValue, type Remap } from "./remap.ts";
+import { eachCollectionOf, eachTagged, remapValue, type Remap } from "./remap.ts";
 import type { SaveAnswer } from "./save.ts";
-import type { InstallRequest, LoadRequest } from "./load.ts";
+import type { InstallRequest, LoadAnswer, LoadRequest } from "./load.ts";
 import { buddyOf } from "./memory.ts";
 import { quietAndHeld } from "./moment.ts";
 
@@ -250,14 +250,31 @@ export async function restoreFrom<T>(runtime: Runtime, manifest: Manifest, from:
     const mine = manifest.files.flatMap((f, k) => (f.pe % n === pe ? [k] : []));
     return { dir: from.dir, files: mine.map((k) => manifest.files[k]!), data: from.data && mine.map((k) => from.data![k]!), collections: manifest.collections, numPesBefore: manifest.numPes };
   };
-  const loads = await everyPe<{ fids: number[] }>(runtime, "load", load, what)
+  const loads = await everyPe<LoadAnswer>(runtime, "load", load, what)
     .catch(async (err) => {
       await everyPe(runtime, "abort", () => [], what).catch(() => undefined);
       throw err;
     });
   const mentioned = new Set(loads.flatMap((l) => l.fids));
-  eachTagged(named, (t) => { if (t.$charm === "future") mentioned.add(t.fid as number); });
+  const held = new Set<number>(manifest.collections.map((c) => c.ref.cid));
+  const others = new Map<number, unknown>(loads.flatMap((l) => l.others));
+  eachTagged(named, (t) => {
+    if (t.$charm === "future") mentioned.add(t.fid as number);
+    else if (t.$charm !== "obj") eachCollectionOf(t, (cid, kind) => { if (!held.has(cid) && others.get(cid) === undefined) others.set(cid, kind); });
+  });
   const m = same ? sameIds(runtime, manifest, mentioned, same) : newIds(runtime, manifest, mentioned);
+  // Within the run (recovery) those collections keep their ids; in a new one they get new ids: a
+  // sparse array nothing was inserted into is made again by its first insert, and any other is
+  // gone (destroyed before the checkpoint), so calls to it are refused as to a destroyed one.
+  const gone: number[] = [];
+  if (!same) {
+    m.others = new Map();
+    for (const [cid, kind] of others) {
+      const now = runtime.newCollectionId();
+      m.others.set(cid, now);
+      if (kind !== "sparse") gone.push(now);
+    }
+  }
   const newCids = [...m.cids.values()].map((r) => r.cid);
   try {
     // Sections first: every endpoint knows them before the elements that name them arrive (sent in order).
@@ -267,7 +284,8 @@ export async function restoreFrom<T>(runtime: Runtime, manifest: Manifest, from:
       for (let pe = 0; pe < n; pe++) runtime.send(pe, { t: "section", def: now });
     }
     const totals = manifest.collections.flatMap((c) => (c.total === undefined ? [] : [[m.cids.get(c.ref.cid)!.cid, c.total] as [number, number]]));
-    const install: InstallRequest = { cids: [...m.cids], sids: [...m.sids], fids: [...m.fids], totals };
+    const install: InstallRequest = { cids: [...m.cids], sids: [...m.sids], fids: [...m.fids], totals, others: [...(m.others ?? [])], gone };
+    for (const cid of gone) forgetCollection(runtime, cid as CollectionId);
     const sent = await everyPe<number[]>(runtime, "install", () => install, what);
     await everyPe<number>(runtime, "hooks", (pe) => sent.reduce((sum, s) => sum + (s[pe] ?? 0), 0), what);
     for (const [cid, total] of totals) runtime.census.totals.set(cid as CollectionId, total);

@@ -19,7 +19,7 @@ import { checkShape } from "./fields.ts";
 import { adoptMemory } from "./memory.ts";
 import { readElements, readElementsInMemory, type FileEntry, type LoadedElement, type SavedCollection } from "./format.ts";
 import type { PlainAt } from "./plain-read.ts";
-import { eachTagged, remapEndName, remapValue, type Remap } from "./remap.ts";
+import { eachCollectionOf, eachTagged, remapEndName, remapValue, type Remap } from "./remap.ts";
 
 /** The driver's load step: this PE's files (or their bytes: an in-memory checkpoint), and what the manifest says about the collections. */
 export interface LoadRequest {
@@ -36,6 +36,17 @@ export interface InstallRequest {
   sids: Array<[number, number]>;
   fids: Array<[number, number]>;
   totals: Array<[number, number]>;
+  /** Collections mentioned but not held (Remap.others), old id → new. */
+  others: Array<[number, number]>;
+  /** Which of those new ids name collections that are gone (destroyed before the checkpoint): calls to them are refused. */
+  gone: number[];
+}
+
+/** What a PE's load step answers: the futures its files mention, and the collections they mention but the checkpoint doesn't hold (id, kind). */
+export interface LoadAnswer {
+  fids: number[];
+  others: Array<[number, unknown]>;
+  elements: number;
 }
 
 /** One element on its way to the PE where it lives now (ids already rewritten). */
@@ -47,7 +58,7 @@ let placed = 0;
 let placedWanted: { n: number; go(): void } | undefined;
 
 /** Reads and checks this PE's files; answers with the ids of the futures they mention. */
-export async function loadHere(rt: Runtime, req: LoadRequest): Promise<{ fids: number[]; elements: number }> {
+export async function loadHere(rt: Runtime, req: LoadRequest): Promise<LoadAnswer> {
   loaded = undefined;
   const known = new Set<number>();
   for (const c of req.collections) {
@@ -57,12 +68,14 @@ export async function loadHere(rt: Runtime, req: LoadRequest): Promise<{ fids: n
     known.add(c.ref.cid);
   }
   const fids = new Set<number>();
+  const others = new Map<number, unknown>();
   const elements: LoadedElement[] = [];
   for (const [k, file] of req.files.entries()) {
     for (const el of await (req.data ? readElementsInMemory(req.data[k]!, file) : readElements(req.dir, file))) {
       if (!known.has(el.c)) throw new CharmError(`checkpoint file ${file.name} holds an element of collection ${el.c}, which the manifest doesn't list: the file belongs to another checkpoint`);
       if (!("frame" in el)) eachTagged(el.s, (t) => { // a plain element holds no references
         if (t.$charm === "future") fids.add(t.fid as number);
+        else if (t.$charm !== "obj") eachCollectionOf(t, (cid, kind) => { if (!known.has(cid) && others.get(cid) === undefined) others.set(cid, kind); });
         if (!canRevive(t.$charm, t.cls as string | undefined)) {
           throw new CharmError(t.$charm === "obj"
             ? `the checkpoint holds an instance of ${String(t.cls)}, which isn't registered on PE ${rt.self}: call charm.serializable(${String(t.cls)}) before charm.restore`
@@ -74,14 +87,15 @@ export async function loadHere(rt: Runtime, req: LoadRequest): Promise<{ fids: n
   }
   loaded = { elements, before: req.numPesBefore };
   if (req.data) adoptMemory(req.data);
-  return { fids: [...fids], elements: elements.length };
+  return { fids: [...fids], others: [...others], elements: elements.length };
 }
 
 /** Creates the restored collections here and sends or installs every loaded element; answers with how many went to each PE. */
 export function installHere(rt: Runtime, req: InstallRequest): number[] {
   if (!loaded) throw new CharmError(`PE ${rt.self} has nothing loaded to install`);
-  const m: Remap = { cids: new Map(req.cids), sids: new Map(req.sids), fids: new Map(req.fids) };
+  const m: Remap = { cids: new Map(req.cids), sids: new Map(req.sids), fids: new Map(req.fids), others: new Map(req.others) };
   for (const [, ref] of req.cids) ensureCollection(rt, ref);
+  for (const cid of req.gone) rt.runner.destroy(cid as CollectionId);
   // Restored under their old ids (automatic recovery): ids this PE mints from now on go past them.
   for (const [, ref] of req.cids) rt.reserveId(ref.cid);
   for (const [, sid] of req.sids) rt.reserveId(sid);

@@ -11,6 +11,24 @@ export interface Remap {
   cids: Map<number, CollectionRef>;
   sids: Map<number, number>;
   fids: Map<number, number>;
+  /**
+   * Collections the checkpoint mentions but doesn't hold (a sparse array nothing was inserted
+   * into yet, one destroyed before it): old id → new, so an old id, which the restored runtime
+   * may mint again for a collection of its own, never reaches that one.
+   */
+  others?: Map<number, number>;
+}
+
+// Where a tagged reference holds another one whose ids are rewritten too.
+const NESTED = ["proxy", "remote", "sec"] as const;
+
+/** Calls `visit` with each collection id a tagged reference names (nested references too), and the kind it says, if any. */
+export function eachCollectionOf(ref: Record<string, unknown>, visit: (cid: number, kind: unknown) => void): void {
+  if (typeof ref.cid === "number") visit(ref.cid, ref.kind);
+  for (const key of NESTED) {
+    const inner = ref[key];
+    if (inner !== null && typeof inner === "object") eachCollectionOf(inner as Record<string, unknown>, visit);
+  }
 }
 
 type Tagged = { $charm: string; [key: string]: unknown };
@@ -41,11 +59,11 @@ export function remapRef(ref: Record<string, unknown>, m: Remap): void {
     if (now) {
       ref.cid = now.cid;
       if (ref.kind === "single") ref.pe = now.pe;
-    }
+    } else ref.cid = m.others?.get(ref.cid) ?? ref.cid;
   }
   if (typeof ref.sid === "number") ref.sid = m.sids.get(ref.sid) ?? ref.sid;
   if (typeof ref.fid === "number") ref.fid = m.fids.get(ref.fid) ?? ref.fid;
-  for (const key of ["proxy", "remote", "sec"]) {
+  for (const key of NESTED) {
     const inner = ref[key];
     if (inner !== null && typeof inner === "object") remapRef(inner as Record<string, unknown>, m);
   }
@@ -59,6 +77,7 @@ export function remapValue(value: unknown, m: Remap): void {
 /** A channel inbox's key ("cid:index:port", the sending end) with its collection id rewritten. */
 export function remapEndName(name: string, m: Remap): string {
   const colon = name.indexOf(":");
-  const now = m.cids.get(Number(name.slice(0, colon)));
-  return now ? `${now.cid}${name.slice(colon)}` : name;
+  const old = Number(name.slice(0, colon));
+  const now = m.cids.get(old)?.cid ?? m.others?.get(old);
+  return now === undefined ? name : `${now}${name.slice(colon)}`;
 }

@@ -11,6 +11,7 @@ import { packElement } from "../core/migration.ts";
 import type { Runtime } from "../core/runtime.ts";
 import type { ElementRecord } from "../core/chare.ts";
 import { declaredFields } from "./fields.ts";
+import { findChareClass } from "../core/registry.ts";
 import type { FileEntry, SavedCollection } from "./format.ts";
 import { ElementWriter } from "./writer.ts";
 import { keepWithBuddy, partMemory } from "./memory.ts";
@@ -48,8 +49,11 @@ export async function saveHere(rt: Runtime, req: SaveRequest): Promise<SaveAnswe
   const atBarrier = new Set(req.atSync ?? []);
   try {
     for (const coll of rt.runner.byId.values()) {
-      if (!coll.created || coll.failed || NOT_SAVED.has(coll.ref.cls) || coll.elements.size === 0) continue;
-      let fields: string[] | undefined;
+      // A collection with no elements here is saved too (a sparse array whose elements come
+      // later): proxies to it are in chares' state and named values, and must reach it restored.
+      if (!coll.created || coll.failed || NOT_SAVED.has(coll.ref.cls)) continue;
+      let fields = coll.elements.size === 0 ? classFields(coll.ref.cls) : undefined;
+      if (fields === null) continue; // its class isn't known here: a PE that holds elements of it names it
       for (const record of coll.elements.values()) {
         fields ??= declaredFields(record.chare!.constructor);
         checkSavable(rt, record, atBarrier);
@@ -73,6 +77,12 @@ export async function saveHere(rt: Runtime, req: SaveRequest): Promise<SaveAnswe
     await writer.discard();
     throw err;
   }
+}
+
+/** The declared fields of chare class `name`, or null where it isn't defined. */
+function classFields(name: string): string[] | null {
+  const cls = findChareClass(name);
+  return cls ? declaredFields(cls) : null;
 }
 
 /** Why an element can't be saved now; `round`: it is in a load-balancing round (a barrier checkpoint skips, see barrier.ts). */

@@ -10,7 +10,7 @@ import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { charm, type CollectionProxy } from "../../runtime/index.ts";
-import { Holder, Item } from "./fixtures/empty-sparse.ts";
+import { Holder, Item, Unrelated } from "./fixtures/empty-sparse.ts";
 import { bounded, runtimeState } from "../bounded.ts";
 import { tempDir } from "../temp-dir.ts";
 
@@ -60,5 +60,22 @@ describe("a sparse array with no elements yet at the checkpoint", () => {
     await waitFor(charm.restartPe(1), "PE 1 restarted");
     const r = await waitFor(charm.recover<{ items: CollectionProxy<Item> }>(), "charm.recover()");
     expect(String(r.items)).toBe("Item(sparse)");
+  }, 60_000);
+
+  it("a proxy to a collection destroyed before the checkpoint: after a restore, calls through it are refused as to a destroyed one, not delivered to a new collection", async () => {
+    await charm.start({ numPes: 2, modules: [new URL("./fixtures/empty-sparse.ts", import.meta.url).href] });
+    const holders = charm.array(Holder, 2);
+    const items = charm.array(Item, 2);
+    await waitFor(holders.keep.awaitable(items), "Holder.keep");
+    await waitFor(charm.destroy(items), "charm.destroy");
+    const dir = join(tempDir("ckpt-empty"), "ckpt");
+    await waitFor(charm.checkpoint(dir, { holders }), "the checkpoint");
+    await charm.shutdown();
+    await charm.start({ numPes: 2, modules: [new URL("./fixtures/empty-sparse.ts", import.meta.url).href] });
+    const r = await waitFor(charm.restore<{ holders: CollectionProxy<Holder> }>(dir), "the restore");
+    const unrelated = [charm.array(Unrelated, 2), charm.array(Unrelated, 2)];
+    await waitFor(charm.awaitCreation(...unrelated), "the unrelated arrays");
+    const answer = await waitFor(r.holders.at(0).ask.ret().then((who) => `answered by ${who}`, (err: Error) => err.message), "Holder.ask");
+    expect(answer).toContain("was destroyed");
   }, 60_000);
 });
