@@ -6,6 +6,7 @@
  */
 import { Chare } from "../core/chare.ts";
 import { CharmError } from "../protocol/errors.ts";
+import { topLevelMatches } from "../core/class-source.ts";
 
 const cache = new WeakMap<Function, string[]>();
 
@@ -30,16 +31,7 @@ function fieldsOf(source: string): string[] {
   const out: string[] = [];
   for (const m of source.matchAll(/this\.([A-Za-z_$][\w$]*)\s*=(?![=>])/g)) out.push(m[1]!);
   for (const m of source.matchAll(/__publicField\(this,\s*"([^"]+)"/g)) out.push(m[1]!); // fields lowered by a compiler
-  let depth = 0;
-  for (let i = source.indexOf("{"); i >= 0 && i < source.length; i++) {
-    const ch = source[i];
-    if (ch === "{") depth++;
-    else if (ch === "}") depth--;
-    if (depth !== 1 || (ch !== "{" && ch !== "}" && ch !== ";" && ch !== "\n")) continue;
-    FIELD.lastIndex = i + 1;
-    const m = FIELD.exec(source);
-    if (m) out.push(m[1]!);
-  }
+  out.push(...topLevelMatches(source, FIELD));
   return out;
 }
 

@@ -12,6 +12,8 @@ import type { Runtime } from "../core/runtime.ts";
 import type { ElementRecord } from "../core/chare.ts";
 import { declaredFields } from "./fields.ts";
 import { findChareClass } from "../core/registry.ts";
+import { Chare } from "../core/chare.ts";
+import { privateMembers, privateMembersRefusal } from "../core/private-members.ts";
 import type { FileEntry, SavedCollection } from "./format.ts";
 import { ElementWriter } from "./writer.ts";
 import { keepWithBuddy, partMemory } from "./memory.ts";
@@ -55,7 +57,12 @@ export async function saveHere(rt: Runtime, req: SaveRequest): Promise<SaveAnswe
       let fields = coll.elements.size === 0 ? classFields(coll.ref.cls) : undefined;
       if (fields === null) continue; // its class isn't known here: a PE that holds elements of it names it
       for (const record of coll.elements.values()) {
-        fields ??= declaredFields(record.chare!.constructor);
+        if (fields === undefined) {
+          const cls = record.chare!.constructor;
+          const hidden = privateMembers(cls, Chare);
+          if (hidden.length) throw new CharmError(privateMembersRefusal(record.label, cls, hidden, "be saved"));
+          fields = declaredFields(cls);
+        }
         checkSavable(rt, record, atBarrier);
         // Plain state (most elements) is written as it is; the rest is packed as for a move. Its
         // broadcast history isn't needed (a restore starts a new one), and a channel inbox goes packed.

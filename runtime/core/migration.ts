@@ -18,7 +18,8 @@ import { decode, encodeArgs, encodeValue } from "../protocol/codec.ts";
 import type { Waiting } from "./when.ts";
 import type { Runtime } from "./runtime.ts";
 import type { LocalCollection } from "./entry-runner.ts";
-import { allocateChare, newRecord, type ElementRecord } from "./chare.ts";
+import { allocateChare, Chare, newRecord, type ElementRecord } from "./chare.ts";
+import { privateMembers, privateMembersRefusal } from "./private-members.ts";
 import { chareClass } from "./registry.ts";
 import { elementRef } from "./proxy.ts";
 import type { Inbox } from "../channels/inbox.ts";
@@ -126,6 +127,9 @@ function resend(rt: MigrationRuntime, record: ElementRecord, toPe: number, w: Wa
  * checkpoint that serializes it at once); throws naming what can't be sent.
  */
 export function packElement(rt: MigrationRuntime, record: ElementRecord, coll: LocalCollection, waiting: Waiting[], action = "migrate", copy = true): ReturnType<typeof encodeValue> {
+  const cls = record.chare!.constructor;
+  const hidden = privateMembers(cls, Chare);
+  if (hidden.length) throw new CharmError(privateMembersRefusal(record.label, cls, hidden, action));
   const boxes: PackedElement["boxes"] = [];
   for (const [from, box] of rt.channels.boxesOf(record)) {
     if (box.receivers.length > 0 || box.watchers.length > 0) throw new CharmError(`${record.label} is waiting on a channel; it can move once the entry method waiting returns`);

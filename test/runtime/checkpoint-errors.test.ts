@@ -7,7 +7,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { charm } from "../../runtime/index.ts";
-import { Bag, Keeper } from "./fixtures/checkpoint.ts";
+import { Bag, Keeper, Vault } from "./fixtures/checkpoint.ts";
 import { bounded, runtimeState } from "../bounded.ts";
 
 const fixtures = new URL("./fixtures/checkpoint.ts", import.meta.url).href;
@@ -126,6 +126,16 @@ describe("restore refuses damaged or foreign checkpoints, and installs nothing",
     await waitFor(charm.waitQD(), "quiescence after the hang ends");
     const r = await waitFor(charm.restore<{ keepers: typeof Keeper.prototype.thisProxy }>(dir), "restoring the checkpoint kept");
     expect((await waitFor(r.keepers.at(5).digest.ret(), "Keeper[5]")).name).toBe("keeper-5");
+  });
+
+  it("a checkpoint refuses an element with #private members, naming them; nothing is written", async () => {
+    const dir = clone(good, "private");
+    const before = readdirSync(dir).sort();
+    const vault = charm.array(Vault, 2);
+    expect(await waitFor(vault.at(1).open.ret(), "Vault[1].open")).toBe(42);
+    await expect(charm.checkpoint(dir, { vault })).rejects.toThrow(/Vault\[\d\] can't be saved: class Vault has #private members \(#secret\)/);
+    expect(readdirSync(dir).sort()).toEqual(before);
+    await waitFor(charm.destroy(vault), "charm.destroy(vault)");
   });
 });
 

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { charm, Future, RemoteError } from "../../runtime/index.ts";
 import { maybeRt } from "../../runtime/core/current.ts";
 import { proxyRef } from "../../runtime/core/proxy.ts";
-import { Mover, Sequenced, Sleeper, Stuck, Worker } from "./fixtures/migration.ts";
+import { Mover, Secretive, Sequenced, Sleeper, Stuck, Worker } from "./fixtures/migration.ts";
 import { bounded, runtimeState } from "../bounded.ts";
 import { blockPe, range } from "./indices.ts";
 
@@ -155,6 +155,14 @@ describe.each([2, 3, 5])("migration on %i PEs", (numPes) => {
     const stuck = charm.array(Stuck, 1);
     await expect(waitFor(stuck.at(0).moveTo.awaitable(1), "Stuck[0].moveTo(1) to fail")).rejects.toThrow(/Stuck\[0\] can't migrate: .*Opaque/);
     expect(await waitFor(stuck.at(0).where.ret(), "Stuck[0].where")).toBe(0);
+  });
+
+  it("an element with #private members stays (they can't be copied), and the caller is told which and what to do", async () => {
+    const secretive = charm.array(Secretive, 1);
+    expect(await waitFor(secretive.at(0).bump.ret(), "Secretive[0].bump")).toBe(1);
+    await expect(waitFor(secretive.at(0).moveTo.awaitable(1), "Secretive[0].moveTo(1) to fail")).rejects.toThrow(/Secretive\[0\] can't migrate: class Secretive has #private members \(#count, #next\).*plain members/);
+    expect(await waitFor(secretive.at(0).where.ret(), "Secretive[0].where")).toBe(0);
+    expect(await waitFor(secretive.at(0).bump.ret(), "Secretive[0].bump after the refused move")).toBe(2);
   });
 
   it("groups and singletons don't migrate; PE numbers are checked", async () => {
