@@ -200,7 +200,14 @@ export class EntryRunner {
       this.fail(msg.reply, new CharmError(`${msg.to.cls}[${key}] does not exist on PE ${this.rt.self}${why}`), `${msg.to.cls}[${key}]`, msg.m);
       return;
     }
-    this.run(record, msg.m, decodeArgs(msg.a, msg.r), msg.reply);
+    let args: unknown[];
+    try {
+      args = decodeArgs(msg.a, msg.r);
+    } catch (err) {
+      // An argument this PE can't rebuild (a class not registered here): the caller is told, not left waiting.
+      return this.fail(msg.reply, err, record.label, msg.m);
+    }
+    this.run(record, msg.m, args, msg.reply);
   }
 
   /**
@@ -255,10 +262,26 @@ export class EntryRunner {
       for (const record of coll.elements.values()) if (firstTime(record, msg.b)) records.push(record);
     }
     if (reply) this.rt.reductions.expectReplies(section ? sectionScope(section.sid) : collectionScope(coll.ref.cid), key!, reply, records.length);
-    const shared = records.length > 1 ? sharedArgs(msg.a, msg.r) : undefined;
+    let shared: unknown[] | undefined;
+    let undecodable: unknown;
+    try {
+      shared = records.length > 1 ? sharedArgs(msg.a, msg.r) : undefined;
+    } catch (err) {
+      undecodable = err;
+    }
     for (let i = 0; i < records.length; i++) {
       const record = records[i]!;
-      const args = shared ?? argsFor(msg.a, msg.r, i === records.length - 1);
+      let args: unknown[];
+      try {
+        if (undecodable !== undefined) throw undecodable;
+        args = shared ?? argsFor(msg.a, msg.r, i === records.length - 1);
+      } catch (err) {
+        // Arguments this PE can't rebuild: each element's call fails as if it had thrown (a reply gets the error).
+        const data = errorToData(err, this.rt.self, record.label, msg.m);
+        if (!reply) { this.rt.reportUnhandled(data); return; } // once: the others' would say the same
+        this.rt.reductions.contributeReply(record, key!, reply, undefined, data, section);
+        continue;
+      }
       const origin: CallOrigin = { kind: "bcast", b: msg.b, reply, sec: msg.sec };
       if (!reply) { this.run(record, msg.m, args, undefined, origin); continue; }
       this.runThen(record, msg.m, args, origin, (value, error) =>

@@ -5,6 +5,7 @@ import { charm, CharmError, Future, RemoteError } from "../../runtime/index.ts";
 import { Chare } from "../../runtime/index.ts";
 import { BadCtor, Boom, FailingSingleton, Opaque, WithAt, WithThen } from "./fixtures/errors.ts";
 import { TRANSPORTS, over } from "./transports.ts";
+import { bounded, runtimeState } from "../bounded.ts";
 
 /** Not exported from any module the PEs load. */
 class Hidden extends Chare {
@@ -14,6 +15,12 @@ class Hidden extends Chare {
 }
 
 const fixtures = new URL("./fixtures/errors.ts", import.meta.url).href;
+
+/** A class the driver registers and the PEs don't (their modules never mention it). */
+class DriverOnly {
+  x = 1;
+}
+charm.serializable(DriverOnly);
 
 /** A promise with its resolver outside (orders events without sleeping). */
 function deferred<T>() {
@@ -291,6 +298,16 @@ describe.each(TRANSPORTS)("with the runtime running (%s)", (transport) => {
       expect(() => new Future().send((() => 1) as never)).toThrow(/function/);
       expect(await arr.at(1).ok.ret(21)).toBe(42);
       expect(await arr.ok.ret(1)).toEqual([2, 2]);
+    });
+
+    it("an argument whose class is registered on the driver only: the call and the broadcast are rejected saying so, not left waiting", async () => {
+      const arr = charm.array(Boom, 3);
+      const outcome = (call: PromiseLike<unknown>, what: string) => bounded(Promise.resolve(call).then(() => undefined, (e: unknown) => e), 10_000, what, runtimeState);
+      const err = await outcome(arr.at(2).ok.ret(new DriverOnly() as never), "the call's rejection");
+      expect(err).toBeInstanceOf(RemoteError);
+      expect((err as RemoteError).message).toMatch(/DriverOnly isn't registered on this PE; call charm\.serializable\(DriverOnly\) in the module every PE loads/);
+      expect(String(await outcome(arr.ok.ret(new DriverOnly() as never), "the broadcast's rejection"))).toMatch(/DriverOnly isn't registered on this PE/);
+      expect(await bounded(Promise.resolve(arr.ok.ret(2)), 10_000, "a broadcast after them", runtimeState)).toEqual([4, 4, 4]);
     });
 
     it("a WeakMap, WeakSet, WeakRef, FinalizationRegistry or Promise can't be sent at all: the error says so and what to send instead", () => {
