@@ -113,20 +113,34 @@ export async function checkpoint(target: CheckpointTarget, named: Record<string,
   if (inMemory) return saveInMemory(runtime, encodedNamed, [], what);
   const abs = resolve(target as string);
   makeDirectory(abs, what);
-  // One checkpoint at a time into a directory: each removes the files of the others there once its
-  // manifest is in place, so one still being written beside it would lose its files.
-  const before = writingInto.get(abs);
-  const mine = before ? before.catch(() => undefined).then(() => saveToDisk(runtime, abs, encodedNamed, what)) : saveToDisk(runtime, abs, encodedNamed, what);
-  writingInto.set(abs, mine);
-  mine.finally(() => { if (writingInto.get(abs) === mine) writingInto.delete(abs); }).catch(() => undefined);
-  return mine;
+  return inTurn(abs, () => saveToDisk(runtime, abs, encodedNamed, what));
 }
 
-/** Disk checkpoints under way, by directory: the last one asked for. */
-const writingInto = new Map<string, Promise<CheckpointInfo>>();
+/** What a turn at a directory resolves with, and what it still does there in the background (the next turn waits for that). */
+interface Turn<T> {
+  value: T;
+  background?: Promise<unknown>;
+}
+
+/** Checkpoints and restores of a directory under way, by directory: the last one asked for. */
+const busyDirs = new Map<string, Promise<unknown>>();
+
+/**
+ * Runs `work` on directory `abs` once the checkpoints and restores asked for there before it are
+ * done (at once if none is): a checkpoint removes the files of the others there once its manifest
+ * is in place, and one still being written or read beside it would lose them.
+ */
+function inTurn<T>(abs: string, work: () => Promise<Turn<T>>): Promise<T> {
+  const before = busyDirs.get(abs);
+  const mine = before ? before.then(work) : work();
+  const whole: Promise<unknown> = mine.then((turn) => turn.background).catch(() => undefined);
+  busyDirs.set(abs, whole);
+  void whole.then(() => { if (busyDirs.get(abs) === whole) busyDirs.delete(abs); });
+  return mine.then((turn) => turn.value);
+}
 
 /** A checkpoint into directory `abs` (made already), at quiescence. */
-async function saveToDisk(runtime: Runtime, abs: string, encodedNamed: unknown, what: string): Promise<CheckpointInfo> {
+async function saveToDisk(runtime: Runtime, abs: string, encodedNamed: unknown, what: string): Promise<Turn<CheckpointInfo>> {
   const release = await quietAndHeld(runtime); // the consistent point: nothing in flight, nothing running (moment.ts)
   const stem = newStem();
   const answers = await everyPe<SaveAnswer>(runtime, "save", () => ({ dir: abs, stem }), what).catch(async (err) => {
@@ -141,8 +155,8 @@ async function saveToDisk(runtime: Runtime, abs: string, encodedNamed: unknown, 
   // the background (unlinking 1 GB took ~0.3 s here). Listed now, so a checkpoint started next in
   // this directory keeps its own files; any a program's end cuts short, the next checkpoint removes.
   const earlier = await filesIn(abs, (f) => f.startsWith("ckpt-") && !f.startsWith(`${stem}.`));
-  void Promise.all(earlier.map((f) => rm(join(abs, f), { force: true }))).catch(() => undefined);
-  return infoOf(manifest, abs);
+  const background = Promise.all(earlier.map((f) => rm(join(abs, f), { force: true }))).catch(() => undefined);
+  return { value: infoOf(manifest, abs), background };
 }
 
 /**
@@ -232,8 +246,10 @@ export async function restore<T extends Record<string, any> = Record<string, any
   const what = `charm.restore(${JSON.stringify(dir)})`;
   const runtime = driverRuntime(what);
   const abs = resolve(dir);
-  const manifest = await readManifest(abs).catch((err) => { throw asCharmError(err, what); });
-  return (await restoreFrom<T>(runtime, manifest, { dir: abs }, what)).named;
+  return inTurn(abs, async () => {
+    const manifest = await readManifest(abs).catch((err) => { throw asCharmError(err, what); });
+    return { value: (await restoreFrom<T>(runtime, manifest, { dir: abs }, what)).named };
+  });
 }
 
 /**

@@ -25,8 +25,24 @@ it("checkpoints into one directory at the same time: each resolves, and the dire
   const dir = join(tempDir("ckpt-concurrent"), "ckpt");
   const saved = await waitFor(Promise.all([1, 2, 3].map((k) => charm.checkpoint(dir, { walkers, k }))), "three checkpoints at once");
   expect(saved.map((s) => s.elements)).toEqual([6, 6, 6]);
-  await new Promise((resolve) => setTimeout(resolve, 300)); // the background removal of earlier files
+  // A restore of the directory waits for the checkpoints into it, and for their removal of earlier files.
   const r = await waitFor(charm.restore<{ walkers: Walkers; k: number }>(dir), "restoring the directory");
   expect(r.k).toBe(3);
   expect((await waitFor(r.walkers.where.ret(), "the restored walkers")).map((x) => x.steps)).toEqual(new Array(6).fill(2));
+});
+
+it("a restore and a checkpoint of one directory asked for together: the restore reads the checkpoint that was there, whole; the new one replaces it after", async () => {
+  await charm.start({ numPes: 3, modules: [fixtures] });
+  const walkers = charm.array(Walker, 6);
+  const dir = join(tempDir("ckpt-concurrent"), "ckpt");
+  await waitFor(charm.checkpoint(dir, { walkers, k: 1 }), "the first checkpoint");
+  const done = new Future<number[]>();
+  walkers.advance(3, done);
+  await waitFor(done, "3 steps");
+  const [restored] = await waitFor(Promise.all([charm.restore<{ walkers: Walkers; k: number }>(dir), charm.checkpoint(dir, { walkers, k: 2 })]), "a restore and a checkpoint at once");
+  expect(restored.k).toBe(1);
+  expect((await waitFor(restored.walkers.where.ret(), "the walkers restored")).map((x) => x.steps)).toEqual(new Array(6).fill(0));
+  const again = await waitFor(charm.restore<{ walkers: Walkers; k: number }>(dir), "restoring the new checkpoint");
+  expect(again.k).toBe(2);
+  expect((await waitFor(again.walkers.where.ret(), "the walkers of the new checkpoint")).map((x) => x.steps)).toEqual(new Array(6).fill(3));
 });
