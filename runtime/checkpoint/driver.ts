@@ -222,6 +222,7 @@ export async function recover<T extends Record<string, any> = Record<string, any
   if (!last) throw new CharmError(`${what}: there is no in-memory checkpoint to go back to; take one with charm.checkpoint({ inMemory: true }, named)`);
   const parts = await fetchParts(driverRuntime(what), last.manifest, what);
   await restartRuntime();
+  driverRuntime(what).restartedBy = what;
   const { named } = await restoreFrom<T>(driverRuntime(what), last.manifest, { dir: "", data: parts }, what);
   await checkpoint({ inMemory: true }, named);
   return named;

@@ -70,7 +70,10 @@ export function replyTo(runtime: Runtime, mode: ReplyRef["mode"] | undefined, la
 export function checkCurrentRun(runtime: Runtime, ref: ProxyRef, method: string | undefined, use: string): void {
   if (!runtime.isDriver || homeOf(ref.cid) !== DRIVER || counterOf(ref.cid) > runtime.firstCounter) return;
   const what = ref.kind === "single" ? "chare" : ref.kind === "group" ? "group" : "array";
-  throw new CharmError(`${proxyLabel(ref)}${method === undefined ? "" : `.${method}`}${use}: this proxy is from before the runtime restarted (charm.restart), and its chares are gone. Create the ${what} again.`);
+  const call = `${proxyLabel(ref)}${method === undefined ? "" : `.${method}`}${use}`;
+  const by = runtime.restartedBy;
+  if (by) throw new CharmError(`${call}: this proxy is from before ${by} restarted the runtime and restored the checkpoint: the restored chares have new proxies. Use those ${by} resolved with (its named values), or the ones in the restored chares' state.`);
+  throw new CharmError(`${call}: this proxy is from before the runtime restarted (charm.restart), and its chares are gone. Create the ${what} again.`);
 }
 
 /** Encodes arguments, prefixing any error with the call it belongs to. */

@@ -82,6 +82,9 @@ export class Runtime {
    */
   firstCounter: number;
 
+  /** What restarted the runtime into this one, when it wasn't charm.restart() itself (charm.recover(), which hands back new proxies). */
+  restartedBy: string | undefined = undefined;
+
   /** `handlers` builds the table of what each message type does here (runtime/assemble.ts). */
   constructor(readonly self: Endpoint, readonly numPes: number, readonly transport: Transport, readonly hooks: RuntimeHooks, handlers: (rt: Runtime) => Handlers, incarnation = 0) {
     // A PE restarted in place (or a driver's next runtime) mints ids its predecessor never did (see INCARNATION_IDS).

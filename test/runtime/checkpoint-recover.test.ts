@@ -47,6 +47,8 @@ describe.each([
     await expect(waitFor(onLost, "a call to an element of the lost PE to fail")).rejects.toThrow(PeLostError);
     await expect(onLost).rejects.toThrow(/charm\.recover\(\) goes back to the last in-memory checkpoint/);
     const r = await waitFor(charm.recover<{ walkers: Walkers }>(), "charm.recover()");
+    // The proxy from before says to use the ones recover() resolved with.
+    expect(() => walkers.where.ret()).toThrow(/from before charm\.recover\(\) restarted the runtime.*Use those charm\.recover\(\) resolved with/);
     walkers = r.walkers;
     const where = await waitFor(walkers.where.ret(), "where every walker is after recovery");
     expect(where.map((w) => w.steps)).toEqual(new Array(N).fill(10));
