@@ -5,6 +5,7 @@
  */
 import { existsSync } from "node:fs";
 import { CharmError } from "./protocol/errors.ts";
+import { unknownOption, unknownOptionError } from "./core/option-names.ts";
 import { shown } from "./protocol/shown.ts";
 import type { DroppedOutput } from "./protocol/messages.ts";
 import { defaultPeCount, type PeCount } from "./pe-count.ts";
@@ -136,11 +137,9 @@ export function knownOptions(options: unknown): StartOptions {
   if (options === null || typeof options !== "object" || Array.isArray(options)) {
     throw new CharmError(`charm.start and charm.restart take an options object like { numPes: 4 }, got ${shown(options)}`);
   }
+  const unknown = unknownOption(options, OPTION_NAMES);
+  if (unknown !== undefined) throw unknownOptionError(unknown, OPTION_NAMES, "charm.start and charm.restart take");
   for (const [name, value] of Object.entries(options)) {
-    if (!OPTION_NAMES.includes(name)) {
-      const meant = OPTION_NAMES.find((known) => known.toLowerCase() === name.toLowerCase());
-      throw new CharmError(`unknown option ${name}${meant ? ` (did you mean ${meant}?)` : ""}; charm.start and charm.restart take: ${OPTION_NAMES.join(", ")}`);
-    }
     const shape = SHAPES[name as keyof StartOptions];
     if (shape && value !== undefined && !shape[0](value)) throw new CharmError(`${name} must be ${shape[1]}, got ${shown(value)}`);
   }

@@ -11,6 +11,7 @@ import { encodeFor } from "./invoke.ts";
 import { elementRef, makeProxy, proxyRef } from "./proxy.ts";
 import { checkIndex } from "./placement.ts";
 import { checkBalancerName } from "../lb/strategies.ts";
+import { unknownOption, unknownOptionError } from "./option-names.ts";
 
 /** A chare class (any constructor whose instances are chares). */
 export type ChareCtor = abstract new (...args: any[]) => Chare;
@@ -36,6 +37,12 @@ export interface ChareOptions {
   /** Track creation so `charm.awaitCreation(proxy)` works (one extra message). */
   awaitable?: boolean;
 }
+
+// The options each call takes: a name added to its interface doesn't compile until it is added here too.
+const ARRAY_OPTIONS = Object.keys({ args: 0, map: 0, useAtSync: 0, balancer: 0 } satisfies Record<keyof ArrayOptions, 0>);
+const CHARE_OPTIONS = Object.keys({ onPe: 0, awaitable: 0 } satisfies Record<keyof ChareOptions, 0>);
+const GROUP_OPTIONS = ["args"];
+const SPARSE_OPTIONS = ["ndims", "map"];
 
 function checkClass(cls: unknown): string {
   if (typeof cls !== "function" || !(cls.prototype instanceof Chare)) {
@@ -76,6 +83,8 @@ function mapName(map: (new () => ArrayMap) | undefined): string | undefined {
 /** Creates a dense N-D array (1-D to 6-D). */
 export function createArray(cls: ChareCtor, dims: number | readonly number[], options: ArrayOptions = {}): any {
   const name = checkClass(cls);
+  const unknown = unknownOption(options, ARRAY_OPTIONS);
+  if (unknown !== undefined) throw unknownOptionError(unknown, ARRAY_OPTIONS, `charm.array(${name}, dims, options) takes`);
   const runtime = rt();
   const ref: CollectionRef = { cid: runtime.newCollectionId(), cls: name, kind: "array", dims: checkDims(dims, name), map: mapName(options.map) };
   if (options.balancer !== undefined && !options.useAtSync) throw new CharmError(`charm.array(${name}, dims, { balancer }): a balancer needs useAtSync: true`);
@@ -86,6 +95,8 @@ export function createArray(cls: ChareCtor, dims: number | readonly number[], op
 /** Creates a group: one element on every PE, indexed by PE number. */
 export function createGroup(cls: ChareCtor, options: { args?: unknown[] } = {}): any {
   const name = checkClass(cls);
+  const unknown = unknownOption(options, GROUP_OPTIONS);
+  if (unknown !== undefined) throw unknownOptionError(unknown, GROUP_OPTIONS, `charm.group(${name}, options) takes`);
   const ref: CollectionRef = { cid: rt().newCollectionId(), cls: name, kind: "group" };
   return makeProxy(launch(ref, options.args ?? [], true));
 }
@@ -95,6 +106,8 @@ export function createSingleton(cls: ChareCtor, args: readonly unknown[] = [], o
   const name = checkClass(cls);
   const runtime = rt();
   if (!Array.isArray(args)) throw new CharmError(`charm.chare(${name}, args): args must be an array of constructor arguments`);
+  const unknown = unknownOption(options, CHARE_OPTIONS);
+  if (unknown !== undefined) throw unknownOptionError(unknown, CHARE_OPTIONS, `charm.chare(${name}, args, options) takes`);
   const pe = options.onPe ?? runtime.nextSingletonPe();
   if (!Number.isInteger(pe) || pe < 0 || pe >= runtime.numPes) throw new CharmError(`charm.chare(${name}, args, { onPe: ${pe} }): onPe must be a PE number in 0…${runtime.numPes - 1}`);
   const ref: CollectionRef = { cid: runtime.newCollectionId(), cls: name, kind: "single", pe };
@@ -105,6 +118,8 @@ export function createSingleton(cls: ChareCtor, args: readonly unknown[] = [], o
 /** Creates an empty sparse array; add elements with `charm.insert`. */
 export function createSparseArray(cls: ChareCtor, options: { ndims?: number; map?: new () => ArrayMap } = {}): any {
   const name = checkClass(cls);
+  const unknown = unknownOption(options, SPARSE_OPTIONS);
+  if (unknown !== undefined) throw unknownOptionError(unknown, SPARSE_OPTIONS, `charm.sparseArray(${name}, options) takes`);
   const ndims = options.ndims ?? 1;
   if (!Number.isInteger(ndims) || ndims < 1 || ndims > 6) throw new CharmError(`charm.sparseArray(${name}, { ndims }): ndims must be 1 to 6`);
   const kind: CollectionKind = "sparse";

@@ -300,6 +300,13 @@ describe.each(TRANSPORTS)("with the runtime running (%s)", (transport) => {
       expect(await arr.ok.ret(1)).toEqual([2, 2]);
     });
 
+    it("a misspelt creation option is named, with the one meant, instead of ignored", () => {
+      expect(() => charm.chare(Boom, [], { onPE: 1 } as never)).toThrow(/^unknown option onPE \(did you mean onPe\?\); charm\.chare\(Boom, args, options\) takes: onPe, awaitable$/);
+      expect(() => charm.array(Boom, 2, { useATSync: true } as never)).toThrow(/unknown option useATSync \(did you mean useAtSync\?\)/);
+      expect(() => charm.group(Boom, { arg: [] } as never)).toThrow(/unknown option arg; charm\.group\(Boom, options\) takes: args$/);
+      expect(() => charm.sparseArray(Boom, { dims: 2 } as never)).toThrow(/unknown option dims; .* takes: ndims, map$/);
+    });
+
     it("an argument whose class is registered on the driver only: the call and the broadcast are rejected saying so, not left waiting", async () => {
       const arr = charm.array(Boom, 3);
       const outcome = (call: PromiseLike<unknown>, what: string) => bounded(Promise.resolve(call).then(() => undefined, (e: unknown) => e), 10_000, what, runtimeState);
