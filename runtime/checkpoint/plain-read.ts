@@ -95,8 +95,11 @@ export class PlainFrame {
     this.build = true;
     this.pos = at;
     const c = this.number() as CollectionId;
-    const i: number[] = [];
-    for (let n = this.u32(); n > 0; n--) i.push(this.number());
+    // Made at its size: the index is kept for good (the record's), and an array grown by push
+    // from empty keeps room for 16 numbers, which every restored element carried through the GC.
+    const n = this.u32();
+    const i = n === 1 ? [this.number()] : new Array<number>(n).fill(0);
+    for (let k = n === 1 ? 1 : 0; k < n; k++) i[k] = this.number();
     this.index = i;
     return c;
   }
