@@ -192,7 +192,7 @@ export class Reductions {
     if (msg.root !== this.rt.self) {
       const share = this.shares.get(msg.scope)?.get(msg.key);
       if (share && share.owed > 0) {
-        share.parts.push(msg.r ? { ...msg.part, v: decode(msg.part.v) } : msg.part);
+        share.parts.push(msg.r ? this.decodePart(msg.part) : msg.part);
         share.pes.push(...msg.pes);
         share.reducer ??= msg.reducer as ReducerName;
         share.target ??= msg.target;
@@ -209,7 +209,7 @@ export class Reductions {
     root.of ??= msg.of;
     root.n += msg.part.n;
     for (const pe of msg.pes) root.from.add(pe);
-    root.parts.push(msg.r ? { ...msg.part, v: decode(msg.part.v) } : msg.part);
+    root.parts.push(msg.r ? this.decodePart(msg.part) : msg.part);
     this.tryDeliver(msg.scope, msg.key, root);
   }
 
@@ -227,7 +227,27 @@ export class Reductions {
 
   /** An allreduce result sent back to a PE that took part. */
   receiveResult(msg: Extract<Message, { t: "down" }>): void {
-    this.settleAll(msg.scope, msg.key, msg.r ? decode(msg.v) : msg.v, msg.e);
+    let value: unknown;
+    let error = msg.e;
+    try {
+      value = msg.r ? decode(msg.v) : msg.v;
+    } catch (err) {
+      error ??= errorToData(err, this.rt.self, undefined, "an allreduce result");
+    }
+    this.settleAll(msg.scope, msg.key, value, error);
+  }
+
+  /**
+   * A partial that arrived encoded. One this endpoint can't rebuild (an instance of a class not
+   * registered here) still counts its contributions, and carries the reason as its error: the
+   * reduction then fails saying so, rather than completing without them or never.
+   */
+  private decodePart(part: Partial): Partial {
+    try {
+      return { ...part, v: decode(part.v) };
+    } catch (err) {
+      return { ...part, v: undefined, e: part.e ?? errorToData(err, this.rt.self, undefined, "a reduction's partial result") };
+    }
   }
 
   private share(scope: Scope, key: Key, owed: () => number): LocalShare {
@@ -373,7 +393,8 @@ function combine(reducer: ReducerName, local: unknown[], parts: Partial[], error
   const n = local.length + parts.reduce((sum, p) => sum + p.n, 0);
   const e = error ?? parts.find((p) => p.e)?.e;
   if (reducer === "nop") return { n, v: undefined, e };
-  if (reducer === "gather") return { n, v: local.concat(...parts.filter((p) => p.n > 0).map((p) => p.v as unknown[])), e };
+  // With an error the values aren't needed (and a part that failed to arrive has none).
+  if (reducer === "gather") return { n, v: e ? undefined : local.concat(...parts.filter((p) => p.n > 0).map((p) => p.v as unknown[])), e };
   const values = local.concat(parts.filter((p) => p.n > 0).map((p) => p.v));
   if (values.length === 0 || e) return { n, v: undefined, e };
   try {
