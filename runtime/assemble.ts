@@ -4,7 +4,8 @@
  * line here.
  */
 import { noteInterruptedCause } from "./core/cell-context.ts";
-import { DRIVER } from "./protocol/ids.ts";
+import { DRIVER, type FutureId } from "./protocol/ids.ts";
+import { errorToData } from "./protocol/errors.ts";
 import { decode } from "./protocol/codec.ts";
 import type { Transport } from "./transport/transport.ts";
 import type { Handlers } from "./core/scheduler.ts";
@@ -22,7 +23,7 @@ export function messageHandlers(rt: Runtime): Handlers {
     created: (m) => rt.creations.created(m.cid, m.n, m.e),
     invoke: (m) => rt.runner.invoke(m),
     bcast: (m) => rt.runner.broadcast(m),
-    resolve: (m) => settleLocal(m.fid, m.r ? decode(m.v) : m.v),
+    resolve: (m) => settleDecoded(rt, m.fid, m.v, m.r),
     reject: (m) => failLocal(m.fid, m.e),
     contrib: (m) => rt.reductions.receivePartial(m),
     down: (m) => rt.reductions.receiveResult(m),
@@ -64,6 +65,23 @@ export function messageHandlers(rt: Runtime): Handlers {
     censusCount: (m) => rt.census.count(m.cid, m.pe, m.n),
     members: (m) => { rt.census.totals.set(m.cid, m.n); rt.reductions.totalKnown(m.cid); },
   };
+}
+
+/**
+ * A future's value arrived: settles the future with it, or, when this endpoint can't rebuild it
+ * (an instance of a class not registered here), rejects the future with the reason, so whoever
+ * awaits it is told rather than left waiting.
+ */
+function settleDecoded(rt: Runtime, fid: FutureId, v: unknown, r: 1 | undefined): void {
+  if (!r) return settleLocal(fid, v);
+  let value: unknown;
+  try {
+    value = decode(v);
+  } catch (err) {
+    if (!rt.futures.has(fid)) throw err; // completed already (or never existed): reported as before
+    return failLocal(fid, errorToData(err, rt.self, undefined, "a value sent to this future"));
+  }
+  settleLocal(fid, value);
 }
 
 /** A runtime for endpoint `self` with every message type's handler installed. */
