@@ -13,6 +13,7 @@ import type { LocalCollection } from "../core/entry-runner.ts";
 import { rt } from "../core/current.ts";
 import type { Future } from "../core/future.ts";
 import { encodeFor, replyTo } from "../core/invoke.ts";
+import { ANY_PE } from "../core/failure.ts";
 import { firstTime } from "../core/migration.ts";
 import { findChareClass } from "../core/registry.ts";
 import { entryMethodNames, isEntryMethod } from "../core/entry-methods.ts";
@@ -40,7 +41,11 @@ export function multicast(sec: SectionRef, method: string, args: unknown[], mode
   const runtime = rt();
   checkSectionMethod(sec, method);
   const enc = encodeFor({ cls: sec.cls }, method, args);
-  const { future, reply } = replyTo(runtime, mode, `${sectionLabel(sec)}.${method}`);
+  // A member on a dead PE would never answer: refuse at once, as a call to its chare is.
+  const known = runtime.failures.dead.size > 0 ? runtime.sections.get(sec.sid) : undefined;
+  if (known) for (const pes of known.pesPerCollection(runtime)) for (const pe of pes) runtime.failures.check(pe, `the multicast ${sectionLabel(sec)}.${method}()`);
+  // Like a broadcast's, its replies come from PEs anywhere (members move): a PE's death rejects it.
+  const { future, reply } = replyTo(runtime, mode, `${sectionLabel(sec)}.${method}`, ANY_PE);
   // An empty section: nobody would ever answer, so answer here.
   if (sec.n === 0) { future?.send(mode === "value" ? [] : undefined); return future; }
   const b = runtime.newBroadcastId();
