@@ -377,7 +377,8 @@ export class EntryRunner {
     if (result !== null && typeof result === "object" && typeof (result as any).then === "function") {
       record.busy++;
       this.suspended++;
-      (result as Promise<unknown>).then((v) => this.finish(record, method, origin, done, v, undefined), (err) => this.finish(record, method, origin, done, undefined, asError(err))).finally(() => {
+      // Through Promise.resolve: a thenable that isn't a Promise may return nothing from then().
+      Promise.resolve(result).then((v) => this.finish(record, method, origin, done, v, undefined), (err) => this.finish(record, method, origin, done, undefined, asError(err))).finally(() => {
         record.busy--;
         this.suspended--;
         this.conditions.release(record);
