@@ -124,7 +124,16 @@ export class Reductions {
       else if (!(target instanceof Future) && boundTarget(target) === undefined) resolveTarget(target, record.label);
     }
     share.all ||= target === "all";
-    const value = reducer === "nop" ? undefined : copy(data, record.label, "contribution");
+    // A contribution that can't be sent fails the contributing entry method (thrown below) and,
+    // as the share's error, the reduction: its target must not wait for it forever.
+    let value: unknown;
+    let unsendable: unknown;
+    try {
+      value = reducer === "nop" ? undefined : copy(data, record.label, "contribution");
+    } catch (err) {
+      unsendable = err;
+      share.error ??= errorToData(err, this.rt.self, record.label);
+    }
     share.local.push(reducer === "gather" ? [section ? [position] : record.index, value] : value);
     let future: Future<unknown> | undefined;
     if (target === "all") {
@@ -134,6 +143,7 @@ export class Reductions {
       if (list) list.push(future.id); else this.allWaiters.set(id, [future.id]);
     }
     this.trySend(share);
+    if (unsendable !== undefined) throw unsendable;
     return future;
   }
 
