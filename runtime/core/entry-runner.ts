@@ -66,6 +66,8 @@ export interface LocalCollection {
   created: boolean;
   /** Why creating its elements here failed (an unknown class, a constructor that threw). */
   failed?: ErrorData;
+  /** Inserts (charm.insert) that failed here, by index key: they cost that element only. */
+  failedInserts?: Map<string, ErrorData>;
   readonly elements: ElementTable;
   /** Messages that arrived before the collection was created here, replayed in order. */
   pending: Message[];
@@ -127,10 +129,14 @@ export class EntryRunner {
       for (let i = 0; i < indices.length; i++) {
         this.construct(coll, cls, indices[i]!, shared ?? argsFor(msg.a, msg.r, i === indices.length - 1));
         count++;
+        if (msg.idx) coll.failedInserts?.delete(indexKey(msg.idx));
       }
     } catch (err) {
       const e = errorToData(err, this.rt.self, `${ref.cls} constructor`);
-      coll.failed = e;
+      // A failed insert costs only its element: the others (and broadcasts to them) go on.
+      // (An index inserted twice leaves the element there is: nothing to note about it.)
+      if (msg.idx) { if (!coll.elements.has(indexKey(msg.idx))) (coll.failedInserts ??= new Map()).set(indexKey(msg.idx), e); }
+      else coll.failed = e;
       if (msg.ack !== undefined) this.rt.send(msg.ack, { t: "created", cid: ref.cid, n: count, e });
       else this.rt.reportUnhandled(e);
     } finally {
@@ -195,8 +201,10 @@ export class EntryRunner {
     const key = indexKey(msg.to.idx!);
     const record = coll.elements.get(key);
     if (!record) {
-      if (this.routeAbsent(coll, msg.to.idx!, key, msg)) return;
-      const why = coll.failed ? `: creating it failed (${failure(coll.failed)})` : "";
+      const failedInsert = coll.failedInserts?.get(key);
+      if (failedInsert === undefined && this.routeAbsent(coll, msg.to.idx!, key, msg)) return;
+      const failed = failedInsert ?? coll.failed;
+      const why = failed ? `: creating it failed (${failure(failed)})` : "";
       this.fail(msg.reply, new CharmError(`${msg.to.cls}[${key}] does not exist on PE ${this.rt.self}${why}`), `${msg.to.cls}[${key}]`, msg.m);
       return;
     }
