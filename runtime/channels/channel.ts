@@ -39,6 +39,7 @@ export class Channel<T = unknown> {
       this.remote = revived.remote;
       this.myName = endName(revived.local.ref, revived.local.index, port);
       this.inbox = rt().channels.inbox(revived.local, endName(revived.remote, revived.remote.idx!, port));
+      this.inbox.remote = revived.remote;
       return;
     }
     const local = chare ? recordOf(chare) : undefined;
@@ -49,6 +50,7 @@ export class Channel<T = unknown> {
     this.remote = ref.idx ? ref : elementRef(ref, [0]);
     this.myName = endName(local.ref, local.index, port);
     this.inbox = rt().channels.inbox(local, endName(this.remote, this.remote.idx!, port));
+    this.inbox.remote = this.remote;
   }
 
   /** Sends a value to the other end (copied; never blocks). */
@@ -60,9 +62,7 @@ export class Channel<T = unknown> {
 
   /** The next value from the other end, in the order it was sent. */
   recv(): Promise<T> {
-    const box = this.inbox;
-    if (box.ready.length > 0) return Promise.resolve(box.ready.shift() as T);
-    return new Promise<T>((resolve) => box.receivers.push(resolve as (v: unknown) => void));
+    return rt().channels.receive(this.inbox) as Promise<T>;
   }
 
   /** Travels only inside its own chare's state when the chare migrates (see migration.ts). */

@@ -6,6 +6,7 @@ import { CharmError, PeLostError, asError, errorToData } from "../protocol/error
 import { collectionScope, indexKey, replyKey, sectionScope, type CollectionId, type Endpoint, type Index } from "../protocol/ids.ts";
 import type { CollectionRef, ErrorData, Message, ReplyRef } from "../protocol/messages.ts";
 import { decode, decodeArgs } from "../protocol/codec.ts";
+import { ChannelFailure } from "../channels/inbox.ts";
 import type { Runtime } from "./runtime.ts";
 import { chareClass, findChareClass, type ChareClass } from "./registry.ts";
 
@@ -307,7 +308,14 @@ export class EntryRunner {
       if (!this.routeAbsent(coll, msg.to.idx!, key, msg)) this.rt.reportUnhandled(errorToData(new CharmError(`a channel message for ${msg.to.cls}[${key}] reached PE ${this.rt.self}, where that element does not exist`), this.rt.self));
       return;
     }
-    this.rt.channels.deliver(record, msg.from, msg.seq, msg.r ? decode(msg.v) : msg.v);
+    let value: unknown;
+    try {
+      value = msg.r ? decode(msg.v) : msg.v;
+    } catch (err) {
+      // A value this PE can't rebuild keeps its place in the channel's order: its recv() rejects.
+      value = new ChannelFailure(`a value sent on a channel to ${record.label} can't be rebuilt on PE ${this.rt.self}: ${(err as Error).message}`);
+    }
+    this.rt.channels.deliver(record, msg.from, msg.seq, value);
   }
 
   /**
