@@ -198,8 +198,23 @@ export function encodeArgs(args: readonly unknown[]): EncodedArgs {
   if (simple) return { a: args.slice() };
   const enc = new Encoder();
   const a: unknown[] = new Array(args.length);
-  for (let i = 0; i < args.length; i++) a[i] = enc.encode(args[i], argPath(i));
+  for (let i = 0; i < args.length; i++) {
+    try {
+      a[i] = enc.encode(args[i], argPath(i));
+    } catch (err) {
+      throw tooDeep(err, argPath(i));
+    }
+  }
   return { a, r: enc.refs ? 1 : undefined, transfer: enc.transfer };
+}
+
+/**
+ * The error to throw for `err` from encoding `what`: the walk is recursive, so a value nested
+ * thousands of levels deep (a long linked list) overflows the stack; that is said in words.
+ */
+function tooDeep(err: unknown, what: string): unknown {
+  if (!(err instanceof RangeError) || !/call stack/i.test(err.message)) return err;
+  return new CharmError(`${what} is nested too deeply to send (thousands of levels, such as a long linked list): send it flattened (an array of its items)`);
 }
 
 // An argument's path is used only in error messages, but is passed on every call that sends an
@@ -218,7 +233,12 @@ export function encodeValue(value: unknown, what: string, copy = true): { v: unk
   // Fast path: a primitive needs no copy and no walk (reductions and replies are mostly numbers).
   if (value === null || (typeof value !== "object" && typeof value !== "function" && typeof value !== "symbol")) return { v: value };
   const enc = new Encoder(copy);
-  const v = enc.encode(value, what);
+  let v: unknown;
+  try {
+    v = enc.encode(value, what);
+  } catch (err) {
+    throw tooDeep(err, what);
+  }
   return { v, r: enc.refs ? 1 : undefined, transfer: enc.transfer, bytes: enc.bytes };
 }
 

@@ -300,6 +300,14 @@ describe.each(TRANSPORTS)("with the runtime running (%s)", (transport) => {
       expect(await arr.ok.ret(1)).toEqual([2, 2]);
     });
 
+    it("an argument nested too deeply to walk is refused at the call, saying what to send instead; the runtime carries on", async () => {
+      const arr = charm.array(Boom, 2);
+      let deep: { next?: unknown } = {};
+      for (let i = 0; i < 100_000; i++) deep = { next: deep };
+      expect(() => (arr.at(1) as any).ok(deep)).toThrow(/Boom\.ok\(\).*nested too deeply to send.*flattened/);
+      expect(await bounded(Promise.resolve(arr.at(1).ok.ret(21)), 10_000, "a call after it", runtimeState)).toBe(42);
+    });
+
     it("a misspelt creation option is named, with the one meant, instead of ignored", () => {
       expect(() => charm.chare(Boom, [], { onPE: 1 } as never)).toThrow(/^unknown option onPE \(did you mean onPe\?\); charm\.chare\(Boom, args, options\) takes: onPe, awaitable$/);
       expect(() => charm.array(Boom, 2, { useATSync: true } as never)).toThrow(/unknown option useATSync \(did you mean useAtSync\?\)/);
