@@ -22,7 +22,17 @@ const REF = Symbol("charm4ts.proxyRef");
 // Every proxy shares one frozen, empty target: the traps answer everything that matters, and a
 // fresh Object.create(null) per proxy (a dictionary-mode object) was a large share of the
 // ~2.8 KB each Fib chare kept alive. Frozen, so nothing can be defined through one proxy.
-const TARGET_OBJECT: object = Object.freeze(Object.create(null));
+// Node's inspect looks at a Proxy's target, not its traps (a proxy inside an object or an array,
+// as in what charm.restore resolves with, showed as `[Object: null prototype] {}`), and calls the
+// target's inspect.custom with the proxy as `this`: so the one target asks the proxy for its label.
+const TARGET_OBJECT: object = Object.freeze(
+  Object.defineProperty(Object.create(null), inspect.custom, {
+    value: function (this: any) {
+      const ref = this?.[REF] as ProxyRef | undefined;
+      return ref ? `Proxy<${proxyLabel(ref)}>` : "Proxy";
+    },
+  }),
+);
 /** Where a bound entry method (a caller) keeps its callback target (section callers too). */
 export const TARGET = Symbol("charm4ts.target");
 
