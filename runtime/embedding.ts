@@ -116,11 +116,15 @@ export async function flushPeOutput(ms: number, label: string): Promise<void> {
   await within(Promise.resolve(answers).catch(() => undefined), ms);
 }
 
-/** The PEs that don't answer an echo within `ms` (a PE restarted meanwhile rejects its own). */
+/**
+ * The PEs that don't answer an echo within `ms` (a PE restarted meanwhile rejects its own). A PE
+ * running one of the runtime's own steps (a checkpoint's save, a restore's load: seconds for a
+ * large state) isn't asked: it is busy, and that step's future rejects if it dies.
+ */
 export async function unresponsivePes(ms: number): Promise<number[]> {
   const runtime = maybeRt();
   if (!runtime) return [];
-  const ok = await Promise.all(Array.from({ length: runtime.numPes }, (_, pe) => within(echo([pe]), ms)));
+  const ok = await Promise.all(Array.from({ length: runtime.numPes }, (_, pe) => runtime.stepsOn.has(pe) || within(echo([pe]), ms)));
   return ok.flatMap((answered, pe) => (answered ? [] : [pe]));
 }
 

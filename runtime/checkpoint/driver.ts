@@ -42,6 +42,10 @@ export interface CheckpointInfo {
 
 type Step = Extract<Message, { t: "ckpt" }>["step"];
 
+// Steps that keep a PE's thread for as long as its part takes (seconds for a large state) and
+// run no code of the program's: not the barrier's (they wait for others) nor `restored()` hooks.
+const BUSY_STEPS = new Set<Step>(["save", "load", "install", "keep", "fetch"]);
+
 /** Runs one step on PE `pe`; its answer. */
 function askPe<T>(runtime: Runtime, pe: number, step: Step, v: unknown, what: string): Promise<T> {
   const why = runtime.failures.dead.get(pe);
@@ -51,7 +55,15 @@ function askPe<T>(runtime: Runtime, pe: number, step: Step, v: unknown, what: st
   state.label = `${what} (PE ${pe})`;
   state.on = pe; // its death rejects the step instead of leaving it waiting
   runtime.send(pe, { t: "ckpt", step, v, fid: f.id });
-  return Promise.resolve(f);
+  if (!BUSY_STEPS.has(step)) return Promise.resolve(f);
+  // Until it answers, the PE is busy with it: an interrupted cell's check doesn't take it for stuck.
+  runtime.stepsOn.set(pe, (runtime.stepsOn.get(pe) ?? 0) + 1);
+  const done = () => {
+    const left = runtime.stepsOn.get(pe)! - 1;
+    if (left > 0) runtime.stepsOn.set(pe, left);
+    else runtime.stepsOn.delete(pe);
+  };
+  return Promise.resolve(f).finally(done);
 }
 
 /** Runs one step on every PE; every PE's answer, or (after all have answered) the first error. */

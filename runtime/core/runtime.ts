@@ -61,6 +61,11 @@ export class Runtime {
   readonly sections = new Sections(this);
   /** Dead PEs, and the rejections their deaths cause. */
   readonly failures = new Failures(this);
+  /**
+   * (Driver) How many of the runtime's own long steps (a checkpoint's save, a restore's load)
+   * run on each PE now: such a PE may not answer for seconds, and is busy, not stuck.
+   */
+  readonly stepsOn = new Map<Endpoint, number>();
   /** Load balancing and on-request moves of this PE's elements. */
   readonly balancing: Balancing = new Balancing(this);
   /** Entry-method timeline recorder (off unless charm.timeline is running). */

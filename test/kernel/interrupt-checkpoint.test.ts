@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { watch } from "node:fs";
 import { CellExecutor } from "../../kernel/cells/executor.ts";
 import type { CellOutput, CellResult } from "../../kernel/cells/protocol.ts";
 import { within } from "../runtime/within.ts";
@@ -14,17 +15,16 @@ let count = 0;
 
 interface Ran { result: CellResult; stderr: string }
 
-/** Runs a cell; with `interruptAfterMs`, interrupts it that long after it printed "saving". */
-function run(code: string, interruptAfterMs?: number): Promise<Ran> {
+/** Runs a cell; given `interruptWhen`, interrupts it once that resolves. */
+function run(code: string, interruptWhen?: Promise<unknown>): Promise<Ran> {
   let stderr = "";
   const cell = executor.execute(code, {
     output: (o: CellOutput) => {
-      if (o.kind !== "stream") return;
-      if (o.name === "stderr") stderr += o.text;
-      if (interruptAfterMs !== undefined && o.text.includes("saving")) setTimeout(() => executor.interrupt(), interruptAfterMs);
+      if (o.kind === "stream" && o.name === "stderr") stderr += o.text;
     },
     input: async () => "",
   }, { name: `cell-${++count}.ts` });
+  void interruptWhen?.then(() => executor.interrupt());
   return within(cell.then((result) => ({ result, stderr })), 60_000, `cell ${count} (${code.split("\n").at(-1)})`);
 }
 const shown = (r: CellResult) => (r.status === "ok" ? r.value?.data["text/plain"] : `${r.ename}: ${r.evalue}`);
@@ -42,7 +42,13 @@ describe("interrupting a cell while charm.checkpoint saves", () => {
   afterAll(() => executor.close());
 
   it("keeps the chares being saved: no PE is restarted as stuck, and they answer after", async () => {
-    const saved = await run(`console.log("saving");\nawait charm.checkpoint(${JSON.stringify(dir)}, { fat })`, 1000);
+    // Once a PE has opened its file, it is saving (seconds of it, for these elements).
+    const saving = new Promise<void>((resolve) => {
+      const watcher = watch(dir, (_event, name) => {
+        if (name?.includes(".tmp-")) { watcher.close(); resolve(); }
+      });
+    });
+    const saved = await run(`await charm.checkpoint(${JSON.stringify(dir)}, { fat })`, within(saving, 30_000, "a PE to open its checkpoint file"));
     expect(shown(saved.result)).toMatch(/^Interrupted: /);
     expect(saved.stderr).not.toMatch(/did not answer within/);
     expect(shown((await run("await fat.size.ret()")).result)).toBe("[ 6000000, 6000000 ]");
