@@ -261,8 +261,19 @@ export async function restore<T extends Record<string, any> = Record<string, any
   const abs = resolve(dir);
   return inTurn(abs, async () => {
     const manifest = await readManifest(abs).catch((err) => { throw asCharmError(err, what); });
-    return { value: (await restoreFrom<T>(runtime, manifest, { dir: abs }, what)).named };
+    const value = (await restoreFrom<T>(runtime, manifest, { dir: abs }, what)).named;
+    warnOfDroppedGroups(manifest, runtime.numPes, what);
+    return { value };
   });
+}
+
+/** On fewer PEs than the checkpoint's, a group's elements of the PEs past the new count aren't restored: said, not silent. */
+function warnOfDroppedGroups(manifest: Manifest, numPes: number, what: string): void {
+  const groups = manifest.collections.filter((c) => c.ref.kind === "group").map((c) => c.ref.cls);
+  if (manifest.numPes <= numPes || groups.length === 0) return;
+  const gone = manifest.numPes - numPes === 1 ? `PE ${numPes}'s element` : `the elements of PEs ${numPes}–${manifest.numPes - 1}`;
+  process.stderr.write(`charm4ts: warning: ${what}: the checkpoint was made on ${manifest.numPes} PEs and this runtime has ${numPes}: ` +
+    `of group${groups.length > 1 ? "s" : ""} ${[...new Set(groups)].join(", ")}, ${gone} (state they held) ${manifest.numPes - numPes === 1 ? "was" : "were"} not restored; PE p holds what PE p held\n`);
 }
 
 /**
