@@ -31,6 +31,7 @@ import type { SaveAnswer } from "./save.ts";
 import type { InstallRequest, LoadAnswer, LoadRequest } from "./load.ts";
 import { buddyOf } from "./memory.ts";
 import { quietAndHeld } from "./moment.ts";
+import { causeInterrupted } from "../core/cell-context.ts";
 
 /** What charm.checkpoint wrote. */
 export interface CheckpointInfo {
@@ -125,7 +126,18 @@ export async function checkpoint(target: CheckpointTarget, named: Record<string,
   if (inMemory) return saveInMemory(runtime, encodedNamed, [], what);
   const abs = resolve(target as string);
   makeDirectory(abs, what);
-  return inTurn(abs, () => saveToDisk(runtime, abs, encodedNamed, what));
+  const stopped = interruptedCheck(runtime);
+  return inTurn(abs, () => saveToDisk(runtime, abs, encodedNamed, what, stopped));
+}
+
+/**
+ * Whether the notebook cell this call was made in has been interrupted since (never, outside a
+ * notebook): a checkpoint or restore stopped that way is dropped between two steps, rather than
+ * finishing in the background where the cell no longer waits for it.
+ */
+function interruptedCheck(runtime: Runtime): () => boolean {
+  const cause = runtime.scheduler.currentCause();
+  return () => causeInterrupted(cause);
 }
 
 /** What a turn at a directory resolves with, and what it still does there in the background (the next turn waits for that). */
@@ -152,7 +164,7 @@ function inTurn<T>(abs: string, work: () => Promise<Turn<T>>): Promise<T> {
 }
 
 /** A checkpoint into directory `abs` (made already), at quiescence. */
-async function saveToDisk(runtime: Runtime, abs: string, encodedNamed: unknown, what: string): Promise<Turn<CheckpointInfo>> {
+async function saveToDisk(runtime: Runtime, abs: string, encodedNamed: unknown, what: string, stopped: () => boolean): Promise<Turn<CheckpointInfo>> {
   const release = await quietAndHeld(runtime); // the consistent point: nothing in flight, nothing running (moment.ts)
   const stem = newStem();
   const answers = await everyPe<SaveAnswer>(runtime, "save", () => ({ dir: abs, stem }), what).catch(async (err) => {
@@ -161,6 +173,10 @@ async function saveToDisk(runtime: Runtime, abs: string, encodedNamed: unknown, 
     throw err;
   });
   release(); // every PE's file is written: the chares may change now
+  if (stopped()) {
+    await removeFiles(abs, (f) => f.startsWith(`${stem}.`));
+    throw new CharmError(`${what} was interrupted: nothing was written (a checkpoint there before it stays whole)`);
+  }
   const manifest = manifestOf(runtime, answers, encodedNamed);
   await writeManifest(abs, manifest);
   // Only now is the new checkpoint whole: the files of earlier ones in this directory can go, in
@@ -259,9 +275,10 @@ export async function restore<T extends Record<string, any> = Record<string, any
   const what = `charm.restore(${JSON.stringify(dir)})`;
   const runtime = driverRuntime(what);
   const abs = resolve(dir);
+  const stopped = interruptedCheck(runtime);
   return inTurn(abs, async () => {
     const manifest = await readManifest(abs).catch((err) => { throw asCharmError(err, what); });
-    const value = (await restoreFrom<T>(runtime, manifest, { dir: abs }, what)).named;
+    const value = (await restoreFrom<T>(runtime, manifest, { dir: abs }, what, undefined, stopped)).named;
     warnOfDroppedGroups(manifest, runtime.numPes, what);
     return { value };
   });
@@ -281,9 +298,11 @@ function warnOfDroppedGroups(manifest: Manifest, numPes: number, what: string): 
  * manifest's file order). New ids, unless `same` is given (automatic recovery, in the run the
  * checkpoint was taken in): then collections and sections keep theirs, and so do the futures in
  * `same` (pending on this driver still); it resolves with the named values and the ids of the
- * futures the checkpoint mentions.
+ * futures the checkpoint mentions. Once `stopped()` (its cell was interrupted), it drops what it
+ * loaded or installed at the next step and rejects.
  */
-export async function restoreFrom<T>(runtime: Runtime, manifest: Manifest, from: { dir: string; data?: Uint8Array[] }, what: string, same?: Set<number>): Promise<{ named: T; mentioned: Set<number> }> {
+export async function restoreFrom<T>(runtime: Runtime, manifest: Manifest, from: { dir: string; data?: Uint8Array[] }, what: string, same?: Set<number>, stopped = () => false): Promise<{ named: T; mentioned: Set<number> }> {
+  const interrupted = () => new CharmError(`${what} was interrupted: nothing was restored`);
   const named = unpackNamed(manifest.named, from.dir || "memory");
   const n = runtime.numPes;
   const load = (pe: number): LoadRequest => {
@@ -295,6 +314,10 @@ export async function restoreFrom<T>(runtime: Runtime, manifest: Manifest, from:
       await everyPe(runtime, "abort", () => [], what).catch(() => undefined);
       throw err;
     });
+  if (stopped()) {
+    await everyPe(runtime, "abort", () => [], what).catch(() => undefined);
+    throw interrupted();
+  }
   const mentioned = new Set(loads.flatMap((l) => l.fids));
   const held = new Set<number>(manifest.collections.map((c) => c.ref.cid));
   const others = new Map<number, unknown>(loads.flatMap((l) => l.others));
@@ -327,6 +350,7 @@ export async function restoreFrom<T>(runtime: Runtime, manifest: Manifest, from:
     const install: InstallRequest = { cids: [...m.cids], sids: [...m.sids], fids: [...m.fids], totals, others: [...(m.others ?? [])], gone };
     for (const cid of gone) forgetCollection(runtime, cid as CollectionId);
     const sent = await everyPe<number[]>(runtime, "install", () => install, what);
+    if (stopped()) throw interrupted(); // what was installed is dropped below
     await everyPe<number>(runtime, "hooks", (pe) => sent.reduce((sum, s) => sum + (s[pe] ?? 0), 0), what);
     for (const [cid, total] of totals) runtime.census.totals.set(cid as CollectionId, total);
   } catch (err) {

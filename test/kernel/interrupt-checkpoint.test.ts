@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { watch } from "node:fs";
+import { readdirSync, watch } from "node:fs";
 import { CellExecutor } from "../../kernel/cells/executor.ts";
 import type { CellOutput, CellResult } from "../../kernel/cells/protocol.ts";
 import { within } from "../runtime/within.ts";
@@ -15,16 +15,18 @@ let count = 0;
 
 interface Ran { result: CellResult; stderr: string }
 
-/** Runs a cell; given `interruptWhen`, interrupts it once that resolves. */
-function run(code: string, interruptWhen?: Promise<unknown>): Promise<Ran> {
+/** Runs a cell; given `interruptWhen`, interrupts it once that resolves, or once the cell prints that text. */
+function run(code: string, interruptWhen?: Promise<unknown> | string): Promise<Ran> {
   let stderr = "";
   const cell = executor.execute(code, {
     output: (o: CellOutput) => {
-      if (o.kind === "stream" && o.name === "stderr") stderr += o.text;
+      if (o.kind !== "stream") return;
+      if (o.name === "stderr") stderr += o.text;
+      if (typeof interruptWhen === "string" && o.text.includes(interruptWhen)) executor.interrupt();
     },
     input: async () => "",
   }, { name: `cell-${++count}.ts` });
-  void interruptWhen?.then(() => executor.interrupt());
+  if (typeof interruptWhen === "object") void interruptWhen.then(() => executor.interrupt());
   return within(cell.then((result) => ({ result, stderr })), 60_000, `cell ${count} (${code.split("\n").at(-1)})`);
 }
 const shown = (r: CellResult) => (r.status === "ok" ? r.value?.data["text/plain"] : `${r.ename}: ${r.evalue}`);
@@ -41,7 +43,7 @@ describe("interrupting a cell while charm.checkpoint saves", () => {
   }, 120_000);
   afterAll(() => executor.close());
 
-  it("keeps the chares being saved: no PE is restarted as stuck, and they answer after", async () => {
+  it("keeps the chares being saved: no PE is restarted as stuck, they answer after, and the checkpoint is dropped (not finished in the background)", async () => {
     // Once a PE has opened its file, it is saving (seconds of it, for these elements).
     const saving = new Promise<void>((resolve) => {
       const watcher = watch(dir, (_event, name) => {
@@ -51,6 +53,23 @@ describe("interrupting a cell while charm.checkpoint saves", () => {
     const saved = await run(`await charm.checkpoint(${JSON.stringify(dir)}, { fat })`, within(saving, 30_000, "a PE to open its checkpoint file"));
     expect(shown(saved.result)).toMatch(/^Interrupted: /);
     expect(saved.stderr).not.toMatch(/did not answer within/);
+    expect(shown((await run("await fat.size.ret()")).result)).toBe("[ 6000000, 6000000 ]");
+    // The save steps finish, and the checkpoint is dropped: no manifest, no file left.
+    await run("await charm.waitQD()");
+    expect(readdirSync(dir)).toEqual([]);
+  }, 120_000);
+
+  it("an interrupted restore restores nothing: it doesn't finish in the background", async () => {
+    await run(`await charm.checkpoint(${JSON.stringify(dir)}, { fat })`);
+    expect(readdirSync(dir)).toContain("manifest.json");
+    const count = async () => Number(shown((await run("(await charm.status()).chares")).result));
+    const before = await count();
+    const interrupted = await run(`console.log("restoring");\nconst again = await charm.restore(${JSON.stringify(dir)})`, "restoring");
+    expect(shown(interrupted.result)).toMatch(/^Interrupted: /);
+    // A restore of the same directory takes its turn after the interrupted one is over: only its
+    // own copies of the 2 Fat chares are new.
+    expect(shown((await run(`const copy = await charm.restore(${JSON.stringify(dir)});\nawait copy.fat.size.ret()`)).result)).toBe("[ 6000000, 6000000 ]");
+    expect(await count()).toBe(before + 2);
     expect(shown((await run("await fat.size.ret()")).result)).toBe("[ 6000000, 6000000 ]");
   }, 120_000);
 });
