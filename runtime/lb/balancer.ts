@@ -267,16 +267,23 @@ export class Balancing {
     // Only elements synced for this round resume. One that moved on request may have finished
     // the next round elsewhere and synced for that one already, arriving while this PE still
     // waited for this round's moves: it stays synced, for the next round.
+    // The count is reset before any resumeFromSync runs: one may run at once and its element call
+    // AtSync for the next round right away, which must count.
     let early = 0;
+    const resuming: ElementRecord[] = [];
     for (const record of [...coll.elements.values()]) {
       if (!record.atSync) continue;
       if ((record.syncs ?? 0) > round) { early++; continue; }
       record.atSync = false;
       record.load = 0;
-      if (typeof (record.chare as { resumeFromSync?: unknown }).resumeFromSync === "function") this.rt.runner.run(record, "resumeFromSync", [], undefined);
+      resuming.push(record);
     }
     if (early === 0) this.synced.delete(cid);
-    else { this.synced.set(cid, early); this.reportSoonIfSynced(cid); }
+    else this.synced.set(cid, early);
+    for (const record of resuming) {
+      if (typeof (record.chare as { resumeFromSync?: unknown }).resumeFromSync === "function") this.rt.runner.run(record, "resumeFromSync", [], undefined);
+    }
+    if (early > 0) this.reportSoonIfSynced(cid);
   }
 
   /**
