@@ -14,7 +14,11 @@ const registry = new Map<string, ReducerFn>();
 
 type Scalar = number | bigint | boolean;
 
-function elementwise(op: (a: any, b: any) => any): ReducerFn {
+// What the arithmetic reducers combine, one by one: a string would be concatenated ("0str2"), and
+// undefined or an object would give NaN or "[object Object]" instead of an error.
+const SCALAR: Record<string, boolean> = { number: true, bigint: true, boolean: true };
+
+function elementwise(op: (a: any, b: any) => any, name: string, checked = false): ReducerFn {
   const pair = (a: any, b: any): any => {
     if (ArrayBuffer.isView(a)) {
       const x = a as unknown as ArrayLike<Scalar> & { length: number; constructor: any };
@@ -28,18 +32,29 @@ function elementwise(op: (a: any, b: any) => any): ReducerFn {
       if (!Array.isArray(b) || b.length !== a.length) throw new CharmError(`reduction over arrays of different lengths (${a.length} and ${Array.isArray(b) ? b.length : "not an array"})`);
       return a.map((v, i) => pair(v, b[i]));
     }
+    if (checked && (typeof a !== typeof b || !SCALAR[typeof a])) {
+      throw new CharmError(`Reducer.${name} combines numbers, bigints or booleans (or arrays and typed arrays of them), one kind at a time; it got ${kindOf(a)} and ${kindOf(b)}`);
+    }
     return op(a, b);
   };
   return (values) => values.reduce((acc, v) => pair(acc, v));
 }
 
-registry.set("sum", elementwise((a, b) => a + b));
-registry.set("product", elementwise((a, b) => a * b));
-registry.set("max", elementwise((a, b) => (a >= b ? a : b)));
-registry.set("min", elementwise((a, b) => (a <= b ? a : b)));
-registry.set("logical_and", elementwise((a, b) => Boolean(a) && Boolean(b)));
-registry.set("logical_or", elementwise((a, b) => Boolean(a) || Boolean(b)));
-registry.set("logical_xor", elementwise((a, b) => Boolean(a) !== Boolean(b)));
+function kindOf(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "an array";
+  if (ArrayBuffer.isView(v)) return `a ${v.constructor.name}`;
+  const t = typeof v;
+  return t === "undefined" ? "undefined" : `a${/^[aeiou]/.test(t) ? "n" : ""} ${t}${t === "string" ? ` (${JSON.stringify(v).slice(0, 40)})` : ""}`;
+}
+
+registry.set("sum", elementwise((a, b) => a + b, "sum", true));
+registry.set("product", elementwise((a, b) => a * b, "product", true));
+registry.set("max", elementwise((a, b) => (a >= b ? a : b), "max", true));
+registry.set("min", elementwise((a, b) => (a <= b ? a : b), "min", true));
+registry.set("logical_and", elementwise((a, b) => Boolean(a) && Boolean(b), "logicalAnd"));
+registry.set("logical_or", elementwise((a, b) => Boolean(a) || Boolean(b), "logicalOr"));
+registry.set("logical_xor", elementwise((a, b) => Boolean(a) !== Boolean(b), "logicalXor"));
 
 /** The built-in reducers by name, and `register` for custom ones (call it on every PE: at module top level). */
 export const Reducer = {

@@ -151,3 +151,22 @@ describe.each([2, 3, 5])("many allreduces on %i PEs", (numPes) => {
     expect(rd).toEqual([1000]);
   });
 });
+
+describe("arithmetic reducers over values they can't combine", () => {
+  beforeAll(() => charm.start({ numPes: 3, modules: [fixtures] }));
+  afterAll(() => charm.shutdown());
+
+  it("a string, undefined or a bigint beside numbers rejects the reduction saying what it got, instead of concatenating or giving NaN", async () => {
+    const outcome = (work: PromiseLike<unknown>, what: string) => waitFor(Promise.resolve(work).then((v) => `resolved with ${String(v)}`, (e: Error) => e.message), what);
+    for (const [reducer, odd, got] of [["sum", "str", /a string \("str"\)/], ["max", undefined, /undefined/], ["product", 2n, /a bigint/]] as const) {
+      const f = new Future<unknown>();
+      charm.array(Red, N).contribMixed(reducer, odd, f);
+      const said = await outcome(f, `a ${reducer} reduction over numbers and ${String(odd)}`);
+      expect(said).toMatch(new RegExp(`Reducer\\.${reducer} combines numbers, bigints or booleans`));
+      expect(said).toMatch(got);
+    }
+    const fine = new Future<number>();
+    charm.array(Red, N).contribMixed("sum", 1, fine);
+    expect(await waitFor(fine, "a sum over numbers after them")).toBe(15);
+  });
+});
