@@ -2,7 +2,7 @@
 import type { ElementRecord } from "../core/chare.ts";
 import type { ProxyRef } from "../protocol/messages.ts";
 import { CharmError, PeLostError } from "../protocol/errors.ts";
-import { registerSerializable } from "../protocol/codec.ts";
+import { decode, registerSerializable } from "../protocol/codec.ts";
 import type { Endpoint } from "../protocol/ids.ts";
 
 /** A receiver waiting for the next value: a recv() in progress. */
@@ -74,6 +74,20 @@ export class ChannelInboxes {
       box.receivers.push({ resolve, reject });
       this.waiting.add(box);
     });
+  }
+
+  /**
+   * A message arrived encoded (`r`: holding references) for `record` on PE `pe`. A value this PE
+   * can't rebuild keeps its place in the channel's order: the recv() that gets it rejects.
+   */
+  deliverEncoded(record: ElementRecord, from: string, seq: number, v: unknown, r: 1 | undefined, pe: Endpoint): void {
+    let value: unknown;
+    try {
+      value = r ? decode(v) : v;
+    } catch (err) {
+      value = new ChannelFailure(`a value sent on a channel to ${record.label} can't be rebuilt on PE ${pe}: ${(err as Error).message}`);
+    }
+    this.deliver(record, from, seq, value);
   }
 
   /** A message arrived for `record` from channel end `from`. */

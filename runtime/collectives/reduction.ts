@@ -30,8 +30,9 @@ import { nextSectionReduction, sectionReductionNumber, type Section } from "../s
 import { sectionLabel } from "../sections/multicast.ts";
 import { Future, rejectFuture, sendToFuture, settleLocal, failLocal } from "../core/future.ts";
 import { boundTarget } from "../core/proxy.ts";
-import { callTarget } from "./targets.ts";
+import { callTarget, resolveTarget } from "./targets.ts";
 import { isReducer, reducerFn, type ReducerName } from "./reducers.ts";
+import { combine, decodePart } from "./partials.ts";
 
 type ContribMsg = Extract<Message, { t: "contrib" }>;
 
@@ -202,7 +203,7 @@ export class Reductions {
     if (msg.root !== this.rt.self) {
       const share = this.shares.get(msg.scope)?.get(msg.key);
       if (share && share.owed > 0) {
-        share.parts.push(msg.r ? this.decodePart(msg.part) : msg.part);
+        share.parts.push(msg.r ? decodePart(msg.part, this.rt.self) : msg.part);
         share.pes.push(...msg.pes);
         share.reducer ??= msg.reducer as ReducerName;
         share.target ??= msg.target;
@@ -219,7 +220,7 @@ export class Reductions {
     root.of ??= msg.of;
     root.n += msg.part.n;
     for (const pe of msg.pes) root.from.add(pe);
-    root.parts.push(msg.r ? this.decodePart(msg.part) : msg.part);
+    root.parts.push(msg.r ? decodePart(msg.part, this.rt.self) : msg.part);
     this.tryDeliver(msg.scope, msg.key, root);
   }
 
@@ -245,19 +246,6 @@ export class Reductions {
       error ??= errorToData(err, this.rt.self, undefined, "an allreduce result");
     }
     this.settleAll(msg.scope, msg.key, value, error);
-  }
-
-  /**
-   * A partial that arrived encoded. One this endpoint can't rebuild (an instance of a class not
-   * registered here) still counts its contributions, and carries the reason as its error: the
-   * reduction then fails saying so, rather than completing without them or never.
-   */
-  private decodePart(part: Partial): Partial {
-    try {
-      return { ...part, v: decode(part.v) };
-    } catch (err) {
-      return { ...part, v: undefined, e: part.e ?? errorToData(err, this.rt.self, undefined, "a reduction's partial result") };
-    }
   }
 
   private share(scope: Scope, key: Key, owed: () => number): LocalShare {
@@ -398,32 +386,9 @@ export class Reductions {
   }
 }
 
-/** Combines local contributions and partials with the reducer on PE `pe`; the first error wins. */
-function combine(reducer: ReducerName, local: unknown[], parts: Partial[], error: ErrorData | undefined, pe: Endpoint): Partial {
-  const n = local.length + parts.reduce((sum, p) => sum + p.n, 0);
-  const e = error ?? parts.find((p) => p.e)?.e;
-  if (reducer === "nop") return { n, v: undefined, e };
-  // With an error the values aren't needed (and a part that failed to arrive has none).
-  if (reducer === "gather") return { n, v: e ? undefined : local.concat(...parts.filter((p) => p.n > 0).map((p) => p.v as unknown[])), e };
-  const values = local.concat(parts.filter((p) => p.n > 0).map((p) => p.v));
-  if (values.length === 0 || e) return { n, v: undefined, e };
-  try {
-    return { n, v: reducerFn(reducer)(values), e };
-  } catch (err) {
-    return { n, v: undefined, e: errorToData(err, pe, undefined, `reducer ${reducer}`) };
-  }
-}
-
 function copy(value: unknown, who: string, what: string): unknown {
   const t = typeof value;
   if (value === null || (t !== "object" && t !== "function" && t !== "symbol")) return value; // a primitive: nothing to copy
   const enc = encodeValue(value, `${who}'s ${what}`);
   return enc.r ? decode(enc.v) : enc.v;
-}
-
-function resolveTarget(target: unknown, who: string): TargetRef {
-  if (target instanceof Future) return { k: "future", fid: target.id };
-  const bound = boundTarget(target);
-  if (bound) return bound;
-  throw new CharmError(`${who}: a reduction target must be a Future or a bound entry method (this.thisProxy.method, proxy.at(0).method), got ${typeof target}`);
 }

@@ -2,11 +2,11 @@
  * The PE side of collections: builds the elements placed here, runs entry methods on them,
  * and holds messages that arrive before their collection (or sparse element) exists here.
  */
-import { CharmError, PeLostError, asError, errorToData } from "../protocol/errors.ts";
+import { CharmError, PeLostError, asError, creationFailure, errorToData } from "../protocol/errors.ts";
 import { collectionScope, indexKey, replyKey, sectionScope, type CollectionId, type Endpoint, type Index } from "../protocol/ids.ts";
 import type { CollectionRef, ErrorData, Message, ReplyRef } from "../protocol/messages.ts";
-import { decode, decodeArgs } from "../protocol/codec.ts";
-import { ChannelFailure } from "../channels/inbox.ts";
+import { decodeArgs } from "../protocol/codec.ts";
+import { argsFor, sharedArgs } from "./call-args.ts";
 import type { Runtime } from "./runtime.ts";
 import { chareClass, findChareClass, type ChareClass } from "./registry.ts";
 
@@ -31,30 +31,6 @@ type InvokeMsg = Extract<Message, { t: "invoke" }>;
 type BcastMsg = Extract<Message, { t: "bcast" }>;
 type ChanMsg = Extract<Message, { t: "chan" }>;
 type CreateMsg = Extract<Message, { t: "create" }>;
-
-/**
- * Arguments for one of several elements: each gets its own copy, so no two chares alias one
- * object. The received copy is decoded in place, so it is used last, after the clones.
- */
-function argsFor(a: unknown[], r: 1 | undefined, last: boolean): unknown[] {
-  return decodeArgs(last ? a : structuredClone(a), r);
-}
-
-/**
- * Decoded arguments every element can share, or undefined when each needs its own copy.
- * Primitives, proxies (sections too), futures and bound methods are immutable handles, so
- * cloning them per element (a structuredClone each, ~1 µs) buys nothing; only mutable data is
- * copied. (A section proxy argument copied per member made a 500-member multicast 3× slower.)
- */
-function sharedArgs(a: unknown[], r: 1 | undefined): unknown[] | undefined {
-  for (let i = 0; i < a.length; i++) {
-    const v = a[i];
-    if (v === null || typeof v !== "object") continue;
-    const tag = (v as { $charm?: unknown }).$charm;
-    if (tag !== "proxy" && tag !== "future" && tag !== "method" && tag !== "section" && tag !== "sectionMethod") return undefined;
-  }
-  return decodeArgs(a, r);
-}
 
 /** What a caller of `runThen` does with the outcome (a broadcast's reply, for one). */
 type Done = (value: unknown, error?: Error) => void;
@@ -205,7 +181,7 @@ export class EntryRunner {
       const failedInsert = coll.failedInserts?.get(key);
       if (failedInsert === undefined && this.routeAbsent(coll, msg.to.idx!, key, msg)) return;
       const failed = failedInsert ?? coll.failed;
-      const why = failed ? `: creating it failed (${failure(failed)})` : "";
+      const why = failed ? `: creating it failed (${creationFailure(failed)})` : "";
       this.fail(msg.reply, new CharmError(`${msg.to.cls}[${key}] does not exist on PE ${this.rt.self}${why}`), `${msg.to.cls}[${key}]`, msg.m);
       return;
     }
@@ -249,7 +225,7 @@ export class EntryRunner {
     const reply = msg.reply;
     // Its elements here were never made: the broadcast's result can't be complete, so say why now.
     if (coll.failed && !msg.only && !section) {
-      const e = new CharmError(`a broadcast to ${coll.ref.cls}.${msg.m} can't reach its elements on PE ${this.rt.self}: creating them failed (${failure(coll.failed)})`);
+      const e = new CharmError(`a broadcast to ${coll.ref.cls}.${msg.m} can't reach its elements on PE ${this.rt.self}: creating them failed (${creationFailure(coll.failed)})`);
       return this.fail(reply, e, coll.ref.cls, msg.m);
     }
     const key = reply ? replyKey(reply.fid) : undefined;
@@ -308,14 +284,7 @@ export class EntryRunner {
       if (!this.routeAbsent(coll, msg.to.idx!, key, msg)) this.rt.reportUnhandled(errorToData(new CharmError(`a channel message for ${msg.to.cls}[${key}] reached PE ${this.rt.self}, where that element does not exist`), this.rt.self));
       return;
     }
-    let value: unknown;
-    try {
-      value = msg.r ? decode(msg.v) : msg.v;
-    } catch (err) {
-      // A value this PE can't rebuild keeps its place in the channel's order: its recv() rejects.
-      value = new ChannelFailure(`a value sent on a channel to ${record.label} can't be rebuilt on PE ${this.rt.self}: ${(err as Error).message}`);
-    }
-    this.rt.channels.deliver(record, msg.from, msg.seq, value);
+    this.rt.channels.deliverEncoded(record, msg.from, msg.seq, msg.v, msg.r, this.rt.self);
   }
 
   /**
@@ -421,13 +390,4 @@ export class EntryRunner {
     coll.pending = [];
     for (const msg of pending) this.rt.scheduler.redispatch(msg);
   }
-}
-
-/**
- * Why creating a collection's elements failed, as the constructor's error said it: with its class
- * ("ReferenceError: data is not defined"), which the message alone leaves out; the runtime's own
- * CharmError needs no name.
- */
-function failure(e: ErrorData): string {
-  return e.name === "CharmError" ? e.message : `${e.name}: ${e.message}`;
 }

@@ -116,3 +116,12 @@ function describe(value: unknown): string {
 export function formatErrorData(e: ErrorData): string {
   return new RemoteError(e).stack ?? e.message;
 }
+
+/**
+ * Why creating a collection's elements failed, as the constructor's error said it: with its class
+ * ("ReferenceError: data is not defined"), which the message alone leaves out; the runtime's own
+ * CharmError needs no name.
+ */
+export function creationFailure(e: ErrorData): string {
+  return e.name === "CharmError" ? e.message : `${e.name}: ${e.message}`;
+}
