@@ -304,14 +304,17 @@ export class EntryRunner {
     for (const msg of this.arrivals.take(cid, key)) this.rt.scheduler.redispatch(msg);
   }
 
-  /** PE `pe` died while elements were on their way here from it: what was held for them fails. */
+  /**
+   * PE `pe` died while elements were on their way here from it: calls held for them that wait for
+   * an answer fail with PeLostError. The rest are lost with the element, as the messages queued on
+   * that PE are: the loss is told once, as the PE's (driver/pe-lost.ts), and under automatic
+   * recovery what they would have done is rolled back anyway.
+   */
   lostInTransit(pe: Endpoint, why: string): void {
     for (const msg of this.arrivals.takeFrom(pe)) {
-      if (msg.t !== "invoke" && msg.t !== "chan" && msg.t !== "bcast") continue;
-      const idx = msg.t === "bcast" ? msg.only! : msg.to.idx!;
-      const label = `${msg.to.cls}[${indexKey(idx)}]`;
-      const err = new PeLostError(pe, why, `${label} was moving from it to PE ${this.rt.self} and was lost with it.`);
-      this.fail(msg.t === "invoke" ? msg.reply : undefined, err, label, msg.t === "chan" ? "a channel message" : msg.m);
+      if (msg.t !== "invoke" || !msg.reply) continue;
+      const label = `${msg.to.cls}[${indexKey(msg.to.idx!)}]`;
+      rejectFuture(msg.reply.fid, new PeLostError(pe, why, `${label} was moving from it to PE ${this.rt.self} and was lost with it; its ${msg.m}() call did not run.`).toData());
     }
   }
 

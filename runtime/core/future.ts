@@ -4,7 +4,7 @@
  * the id). A remote exception rejects the future with a RemoteError naming its origin.
  */
 import { homeOf, type FutureId } from "../protocol/ids.ts";
-import { CharmError, RemoteError, errorToData, noteAwaitSite } from "../protocol/errors.ts";
+import { CharmError, PeLostError, RemoteError, errorToData, noteAwaitSite } from "../protocol/errors.ts";
 import type { ErrorData } from "../protocol/messages.ts";
 import { registerReviver, toWire, encodeValue, decode } from "../protocol/codec.ts";
 import { rt } from "./current.ts";
@@ -212,7 +212,7 @@ export function settleLocal(fid: FutureId, value: unknown): void {
   }
 }
 
-/** Rejects a future homed here with a RemoteError rebuilt from its data. */
+/** Rejects a future homed here with the error its data describes: a PE's loss as a PeLostError, else a RemoteError. */
 export function failLocal(fid: FutureId, error: ErrorData): void {
   const runtime = rt();
   const state = runtime.futures.get(fid);
@@ -220,5 +220,5 @@ export function failLocal(fid: FutureId, error: ErrorData): void {
   // rejects on its first error, and the others add nothing the awaiting code doesn't have.
   if (!state) return;
   runtime.futures.delete(fid);
-  state.reject(new RemoteError(error));
+  state.reject(error.lost ? PeLostError.fromData(error) : new RemoteError(error));
 }

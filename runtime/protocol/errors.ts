@@ -20,6 +20,21 @@ export class PeLostError extends CharmError {
   constructor(readonly pe: Endpoint, readonly why: string, what: string, remedy = PeLostError.remedy) {
     super(`PE ${pe} ${why}; ${what} The PE's chares are lost: ${remedy}`);
   }
+
+  /** The loss as data, for a future homed on another endpoint: rebuilt there as a PeLostError (fromData). */
+  toData(): ErrorData {
+    return { name: this.name, message: this.message, stack: `${this.name}: ${this.message}`, pe: this.pe, lost: true };
+  }
+
+  /** A PeLostError sent as data (toData), whole again: `instanceof PeLostError` holds where it is awaited. */
+  static fromData(data: ErrorData): PeLostError {
+    const prefix = `PE ${data.pe} `;
+    const why = data.message.startsWith(prefix) ? data.message.slice(prefix.length).split("; ")[0]! : "";
+    const err = new PeLostError(data.pe, why, "");
+    err.message = data.message;
+    err.stack = data.stack; // its own frames would say only "a message arrived"; the await site is added where it is shown
+    return err;
+  }
 }
 
 /** An exception raised by an entry method on another PE, rethrown where its future is awaited. */

@@ -76,7 +76,7 @@ export interface ErrorData {
   /** The chare, e.g. "Fib[3]" or "Worker(single on PE 1)". */
   chare?: string;
   method?: string;
-  /** A PE loss the driver reports (no code threw it): told as a loss, not as an unhandled error. */
+  /** A PE's loss (no code threw it): told as a loss, not as an unhandled error; a future receiving it rejects with a PeLostError. */
   lost?: true;
 }
 
