@@ -20,7 +20,7 @@ import { checkpointStep } from "./checkpoint/steps.ts";
 export function messageHandlers(rt: Runtime): Handlers {
   return {
     create: (m) => rt.runner.create(m),
-    created: (m) => rt.creations.created(m.cid, m.n, m.e),
+    created: (m) => rt.creations.created(m.cid, m.pe, m.n, m.e),
     invoke: (m) => rt.runner.invoke(m),
     bcast: (m) => rt.runner.broadcast(m),
     resolve: (m) => settleDecoded(rt, m.fid, m.v, m.r),

@@ -69,7 +69,9 @@ function launch(ref: CollectionRef, args: readonly unknown[], awaitable: boolean
   const runtime = rt();
   const enc = encodeFor(ref, "constructor", args);
   const pes = idx ? [runtime.locate(ref, idx)] : runtime.participants(ref);
-  if (awaitable) runtime.creations.expect(ref.cid, pes.length, ref);
+  // A dead PE would never build its share (nor say it can't): refused at once, as calls to it are.
+  for (const pe of pes) runtime.failures.check(pe, `creating ${ref.cls} (${ref.kind === "single" ? "a chare" : ref.kind})`);
+  if (awaitable) runtime.creations.expect(ref, pes);
   for (const pe of pes) runtime.send(pe, { t: "create", ref, a: enc.a, r: enc.r, idx, ack: awaitable ? runtime.self : undefined });
   return ref;
 }

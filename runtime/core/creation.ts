@@ -1,10 +1,16 @@
 /** The creator's side of collection creation: `charm.awaitCreation` resolves when every PE built its share. */
-import type { CollectionId } from "../protocol/ids.ts";
+import type { CollectionId, Endpoint } from "../protocol/ids.ts";
 import type { CollectionRef, ErrorData } from "../protocol/messages.ts";
-import { RemoteError } from "../protocol/errors.ts";
+import { PeLostError, RemoteError } from "../protocol/errors.ts";
 
 interface Pending {
-  remaining: number;
+  /** "Sim (array 8)": what is being created, for errors. */
+  readonly what: string;
+  /** PEs that haven't acknowledged their share yet. */
+  readonly owed: Set<Endpoint>;
+  /** charm.awaitCreation asked for it: its rejection is heard. */
+  awaited: boolean;
+  settled: boolean;
   elements: number;
   error: ErrorData | undefined;
   readonly done: Promise<number>;
@@ -22,26 +28,44 @@ export class CreationTracker {
     return this.refs;
   }
 
-  /** Starts tracking a creation that `pes` PEs will acknowledge. */
-  expect(cid: CollectionId, pes: number, ref?: CollectionRef): void {
-    if (ref) this.refs.push(ref);
+  /** Starts tracking the creation of `ref`, which PEs `pes` will acknowledge. */
+  expect(ref: CollectionRef, pes: readonly Endpoint[]): void {
+    this.refs.push(ref);
     let resolve!: (n: number) => void;
     let reject!: (e: Error) => void;
     const done = new Promise<number>((res, rej) => { resolve = res; reject = rej; });
     done.catch(() => undefined); // delivered to whoever awaits creation; never an unhandled rejection
-    this.byId.set(cid, { remaining: pes, elements: 0, error: undefined, done, resolve, reject });
+    const what = `${ref.cls} (${ref.kind === "single" ? "a chare" : ref.kind})`;
+    this.byId.set(ref.cid, { what, owed: new Set(pes), awaited: false, settled: false, elements: 0, error: undefined, done, resolve, reject });
   }
 
-  /** One PE built `n` elements (or failed with `e`). */
-  created(cid: CollectionId, n: number, e?: ErrorData): void {
+  /** PE `pe` built `n` elements (or failed with `e`). */
+  created(cid: CollectionId, pe: Endpoint, n: number, e?: ErrorData): void {
     const p = this.byId.get(cid);
-    if (!p) return;
+    if (!p || p.settled) return;
     p.elements += n;
     p.error ??= e;
     if (e) return; // the PE sends its count again after the failure report; wait for that
-    if (--p.remaining > 0) return;
+    p.owed.delete(pe);
+    if (p.owed.size > 0) return;
+    p.settled = true;
     if (p.error) p.reject(new RemoteError(p.error));
     else p.resolve(p.elements);
+  }
+
+  /**
+   * PE `pe` died: creations still waiting for it reject with PeLostError instead of waiting for
+   * good. Returns how many of those a charm.awaitCreation was waiting on (the program heard of it).
+   */
+  peLost(pe: Endpoint, why: string): number {
+    let heard = 0;
+    for (const p of this.byId.values()) {
+      if (p.settled || !p.owed.has(pe)) continue;
+      p.settled = true;
+      p.reject(new PeLostError(pe, why, `creating ${p.what} needed it, and it had not built its share.`));
+      if (p.awaited) heard++;
+    }
+    return heard;
   }
 
   /** The collection was destroyed: nothing about it is kept. */
@@ -53,6 +77,8 @@ export class CreationTracker {
 
   /** A promise of the number of elements created, or undefined if this endpoint didn't track it. */
   whenCreated(cid: CollectionId): Promise<number> | undefined {
-    return this.byId.get(cid)?.done;
+    const p = this.byId.get(cid);
+    if (p) p.awaited = true;
+    return p?.done;
   }
 }

@@ -114,12 +114,12 @@ export class EntryRunner {
       // (An index inserted twice leaves the element there is: nothing to note about it.)
       if (msg.idx) { if (!coll.elements.has(indexKey(msg.idx))) (coll.failedInserts ??= new Map()).set(indexKey(msg.idx), e); }
       else coll.failed = e;
-      if (msg.ack !== undefined) this.rt.send(msg.ack, { t: "created", cid: ref.cid, n: count, e });
+      if (msg.ack !== undefined) this.rt.send(msg.ack, { t: "created", cid: ref.cid, pe: this.rt.self, n: count, e });
       else this.rt.reportUnhandled(e);
     } finally {
       coll.created = true;
     }
-    if (msg.ack !== undefined) this.rt.send(msg.ack, { t: "created", cid: ref.cid, n: count });
+    if (msg.ack !== undefined) this.rt.send(msg.ack, { t: "created", cid: ref.cid, pe: this.rt.self, n: count });
     this.replay(coll);
   }
 

@@ -21,7 +21,7 @@ export const ANY_PE = "any PE";
 export type WaitsOn = Endpoint | typeof ANY_PE;
 
 /** What failure handling uses of its runtime: its futures, transport, traffic counts, quiescence waves and hosted elements. */
-export type FailuresRuntime = Pick<Runtime, "futures" | "runner" | "numPes" | "quiescence" | "scheduler" | "self" | "send" | "transport" | "channels" | "locate">;
+export type FailuresRuntime = Pick<Runtime, "futures" | "creations" | "runner" | "numPes" | "quiescence" | "scheduler" | "self" | "send" | "transport" | "channels" | "locate">;
 
 /** PEs known to be dead, and the rejections their deaths cause. */
 export class Failures {
@@ -64,7 +64,7 @@ export class Failures {
     this.rt.transport.peerLost?.(pe); // messages waiting for it would never be taken
     this.rt.runner.lostInTransit(pe, why); // elements it was moving here never arrive
     this.rt.channels.peLost(pe, why, (remote) => this.rt.locate(remote, remote.idx!)); // nor what its chares would send on channels
-    let rejected = 0;
+    let rejected = this.rt.creations.peLost(pe, why); // nor will it build its share of a collection being created
     for (const [fid, state] of [...this.rt.futures]) {
       if (state.status !== "pending" || (state.on !== pe && state.on !== ANY_PE)) continue;
       if (this.holdHanded && state.on === ANY_PE && state.label === undefined) continue; // handed to chares: recovery decides

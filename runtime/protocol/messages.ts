@@ -99,7 +99,7 @@ export type PlannedMove = [idx: Index, from: number, to: number, moves: number];
 /** Driver↔PE and PE↔PE messages. */
 export type Message =
   | { t: "create"; ref: CollectionRef; a: unknown[]; r?: 1; idx?: Index; ack?: Endpoint }
-  | { t: "created"; cid: CollectionId; n: number; e?: ErrorData }
+  | { t: "created"; cid: CollectionId; pe: Endpoint; n: number; e?: ErrorData }
   | { t: "invoke"; to: ProxyRef; m: string; a: unknown[]; r?: 1; reply?: ReplyRef }
   // bcast with `sec`: a section's multicast, run by the section's members here only.
   | { t: "bcast"; to: CollectionRef; m: string; a: unknown[]; r?: 1; reply?: ReplyRef; b: number; only?: Index; sec?: SectionId }
