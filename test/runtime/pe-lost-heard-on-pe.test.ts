@@ -58,7 +58,7 @@ describe.each(["threads", "processes"] as const)("a PE lost while a chare elsewh
     lose(transport, w, pids, LOST);
     const said = await bounded(caught, 10_000, "PE 0's watcher to catch the PeLostError", runtimeState);
     expect(said).toMatch(new RegExp(`^PeLostError: PE ${LOST} .*Watcher\\[${LOST}\\]\\.stall was waiting on it`));
-    // Everything the PEs sent has arrived (their answers to the driver among it): the driver has decided.
+    // The runtime isn't quiet while the driver asks the PEs whether they heard: it has decided now.
     await bounded(charm.waitQD(), 10_000, "quiescence after the loss", runtimeState);
     expect(await bounded(w.at(1).where.ret(), 10_000, "PE 1's watcher to answer", runtimeState)).toEqual([1, pids[1]]);
     expect(got).toEqual([]);
