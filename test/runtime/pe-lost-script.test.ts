@@ -52,6 +52,12 @@ describe("a script whose PE process is killed", () => {
     expect(code).toBe(0);
   }, 60_000);
 
+  it.each([["processes", ["+processes"]], ["threads", []]] as const)("over %s, with nothing waiting on it and main returning at once: reported, exit 1", async (_, flags) => {
+    const { code, stderr } = await charmrun(3, "nothing-returns", [...flags]);
+    expect(stderr).toMatch(/charm4ts: PE 2 was lost \([^)]*\); nothing was waiting on it; its chares are lost/);
+    expect(code).toBe(1);
+  }, 60_000);
+
   it("an error nobody awaited stops the runtime; main's next call names that error", async () => {
     const { code, stderr } = await charmrun(2, "thrown");
     expect(stderr).toContain("charm4ts: unhandled error (nobody awaited it):\nRemoteError: Error: boom, with nobody awaiting");
