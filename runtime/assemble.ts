@@ -48,6 +48,7 @@ export function messageHandlers(rt: Runtime): Handlers {
       else if (m.text) process[m.stream].write(m.text);
     },
     peDead: (m) => rt.failures.heard(m.pe, m.why),
+    heardOf: (m) => sendToFuture(m.fid, rt.failures.rejectedFor(m.pes)),
     counters: (m) => sendToFuture(m.fid, [rt.self, rt.collectionCount]),
     replaced: (m) => rt.failures.replaced(m.r),
     peer: (m) => {

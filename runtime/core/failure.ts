@@ -40,6 +40,8 @@ export class Failures {
    * thousand are kept.
    */
   readonly rejectedByLoss = new Set<FutureId>();
+  /** How many of this endpoint's futures each dead PE's loss rejected (the driver asks the PEs: heardOf). */
+  private readonly heardCounts = new Map<Endpoint, number>();
   /** Called once a PE is known dead, after the rejections (driver: automatic recovery starts). */
   onLost: ((pe: Endpoint, why: string) => void) | undefined;
 
@@ -74,14 +76,21 @@ export class Failures {
       state.reject(new PeLostError(pe, why, `${state.label ? `${state.label} was` : "this future was"} waiting on it and may or may not have run.`));
       if (!state.internal) rejected++;
     }
+    this.heardCounts.set(pe, rejected);
     this.rt.quiescence.membersChanged(); // (driver) a wave waiting on it would wait for good
     this.onLost?.(pe, why);
     return rejected;
   }
 
+  /** How many of this endpoint's futures the losses of `pes` rejected: the program heard of them through those. */
+  rejectedFor(pes: Endpoint[]): number {
+    return pes.reduce((sum, pe) => sum + (this.heardCounts.get(pe) ?? 0), 0);
+  }
+
   /** A dead PE was restarted in place: it is alive again, without the chares it had. */
   replaced(r: Replacement): void {
     this.dead.delete(r.pe);
+    this.heardCounts.delete(r.pe);
     this.replacements.push(r);
     this.rt.quiescence.membersChanged(); // (driver) the new PE is probed from the next wave on
   }

@@ -116,6 +116,9 @@ export type Message =
   | { t: "lbHistory"; cid: CollectionId; fid: FutureId }
   | { t: "section"; def: SectionDef }
   | { t: "peDead"; pe: Endpoint; why: string }
+  // After peDead (same ordered channel): how many of this PE's futures the loss of `pes` rejected,
+  // answered on `fid`; the driver reports a loss only if nobody anywhere heard of it (driver/pe-lost.ts).
+  | { t: "heardOf"; pes: Endpoint[]; fid: FutureId }
   | { t: "counters"; fid: FutureId }
   | { t: "replaced"; r: Replacement }
   | { t: "peer"; pe: Endpoint; port: unknown }
@@ -152,5 +155,5 @@ export type Message =
 
 /** Messages that quiescence detection does not count (they are its own traffic or lifecycle). */
 export function isControlMessage(m: Message): boolean {
-  return m.t === "qdProbe" || m.t === "qdCount" || m.t === "ready" || m.t === "stop" || m.t === "report" || m.t === "exit" || m.t === "qdStart" || m.t === "status" || m.t === "destroy" || m.t === "echo" || m.t === "trace" || m.t === "census" || m.t === "peDead" || m.t === "counters" || m.t === "replaced" || m.t === "peer" || m.t === "censusCount" || m.t === "members" || m.t === "ping" || m.t === "pong" || m.t === "ckpt" || m.t === "cellInterrupted";
+  return m.t === "qdProbe" || m.t === "qdCount" || m.t === "ready" || m.t === "stop" || m.t === "report" || m.t === "exit" || m.t === "qdStart" || m.t === "status" || m.t === "destroy" || m.t === "echo" || m.t === "trace" || m.t === "census" || m.t === "peDead" || m.t === "heardOf" || m.t === "counters" || m.t === "replaced" || m.t === "peer" || m.t === "censusCount" || m.t === "members" || m.t === "ping" || m.t === "pong" || m.t === "ckpt" || m.t === "cellInterrupted";
 }
