@@ -8,7 +8,7 @@ import { DRIVER, type Endpoint } from "../protocol/ids.ts";
 import { RemoteError } from "../protocol/errors.ts";
 import type { ErrorData } from "../protocol/messages.ts";
 import type { Replacement } from "../protocol/join.ts";
-import { Future } from "../core/future.ts";
+import { askEveryPe } from "../core/ask-pes.ts";
 import { definitionLog } from "../definitions/ship.ts";
 import { PortTransport } from "../transport/port-transport.ts";
 import { forgetThread, newAwakeCount } from "../transport/awake-count.ts";
@@ -127,13 +127,9 @@ export async function startLocalPes(numPes: number, modules: string[], hooks: Ru
     runtime.failures.peDied(pe, why);
     // Every live endpoint's collection counter now: collections up to it lost their chares on `pe`.
     const live = Array.from({ length: numPes }, (_, p) => p).filter((p) => p !== pe && !runtime.failures.dead.has(p));
-    const marks: Array<[Endpoint, number]> = [[DRIVER, runtime.collectionCount]];
-    if (live.length > 0) {
-      const counters = new Future<unknown>(live.length);
-      for (const p of live) runtime.send(p, { t: "counters", fid: counters.id });
-      const got = await counters;
-      marks.push(...((live.length === 1 ? [got] : got) as Array<[Endpoint, number]>));
-    }
+    // One question per PE (askEveryPe): another PE dying meanwhile can't leave the restart waiting for good.
+    const { answers } = await askEveryPe<[Endpoint, number]>((fid) => ({ t: "counters", fid }), `charm.restartPe(${pe}): collection counters`);
+    const marks: Array<[Endpoint, number]> = [[DRIVER, runtime.collectionCount], ...answers];
     const r: Replacement = { pe, incarnation: ++incarnations[pe]!, marks, why };
     // The others learn of the restart, then get a fresh channel to the new thread (in that order).
     const ports: Array<[Endpoint, MessagePort]> = [];

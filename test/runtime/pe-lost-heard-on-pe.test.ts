@@ -98,6 +98,18 @@ describe("a PE lost while the driver asks another that stops answering", () => {
     expect(await next(/PE 1 was lost/)).toMatch(/stopped answering/);
   });
 
+  it("threads: a restart that asks a PE which then dies itself finishes (that PE's death answers for it)", async () => {
+    await charm.start({ numPes: NUM_PES, modules: [fixtures] });
+    const { w } = await watchers();
+    w.at(1).spin();
+    w.at(LOST).spin(); // takes no message from now on: the restart of PE 1 asks it and waits
+    const first = bounded(charm.restartPe(1), 20_000, "PE 1's thread to restart", runtimeState);
+    await bounded(charm.restartPe(LOST), 20_000, `PE ${LOST}'s thread to restart`, runtimeState);
+    await first;
+    expect(() => w.where.ret()).toThrow(/was restarted .*the chares it held were lost/); // the watchers on PEs 1 and 2 were lost with them
+    expect(await bounded(w.at(0).where.ret(), 10_000, "PE 0's watcher after the restarts", runtimeState)).toEqual([0, process.pid]);
+  });
+
   it("threads: nothing finds a stuck PE thread lost; the loss is reported all the same, in bounded time, saying which PE didn't answer", async () => {
     await charm.start({ numPes: NUM_PES, modules: [fixtures] });
     const { next } = reports();
