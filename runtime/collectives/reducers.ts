@@ -77,6 +77,12 @@ export const Reducer = {
   },
 } as const;
 
+/** How a reducer is spelt in a program: `Reducer.logicalAnd` for "logical_and", `"mine"` for a registered one. */
+export function reducerLabel(name: ReducerName): string {
+  const key = Object.keys(Reducer).find((k) => Reducer[k as keyof typeof Reducer] === name);
+  return key ? `Reducer.${key}` : `"${name}"`;
+}
+
 /** The function behind a reducer name, or a CharmError naming the known ones. */
 export function reducerFn(name: ReducerName): ReducerFn {
   const fn = registry.get(name);

@@ -31,7 +31,7 @@ import { sectionLabel } from "../sections/multicast.ts";
 import { Future, rejectFuture, sendToFuture, settleLocal, failLocal } from "../core/future.ts";
 import { boundTarget } from "../core/proxy.ts";
 import { callTarget, resolveTarget } from "./targets.ts";
-import { isReducer, reducerFn, type ReducerName } from "./reducers.ts";
+import { isReducer, reducerFn, reducerLabel, type ReducerName } from "./reducers.ts";
 import { combine, decodePart } from "./partials.ts";
 
 type ContribMsg = Extract<Message, { t: "contrib" }>;
@@ -117,7 +117,8 @@ export class Reductions {
     // moved on); an open one counted this element too.
     const share = this.share(scope, key, () => { opened = true; return section ? this.owedInSection(section, key) : this.owedBy(record.ref.cid, key); });
     if (!opened) share.owed--;
-    share.reducer = reducer;
+    if (share.reducer !== undefined && share.reducer !== reducer) share.error ??= errorToData(mixedReducers(share.reducer, reducer, record.label), this.rt.self, record.label, "contribute");
+    share.reducer ??= reducer;
     // Only the first contribution's target is kept: the others are checked, not converted
     // (a TargetRef per element was a measurable share of a 1,000-element reduction).
     if (target !== "all") {
@@ -205,6 +206,7 @@ export class Reductions {
       if (share && share.owed > 0) {
         share.parts.push(msg.r ? decodePart(msg.part, this.rt.self) : msg.part);
         share.pes.push(...msg.pes);
+        if (share.reducer !== undefined && share.reducer !== msg.reducer) share.error ??= errorToData(mixedReducers(share.reducer, msg.reducer as ReducerName), this.rt.self);
         share.reducer ??= msg.reducer as ReducerName;
         share.target ??= msg.target;
         share.all ||= msg.all === 1;
@@ -214,13 +216,15 @@ export class Reductions {
       return;
     }
     const root = this.root(msg.scope, msg.key);
+    const mixed = root.reducer !== undefined && root.reducer !== msg.reducer ? errorToData(mixedReducers(root.reducer, msg.reducer as ReducerName), this.rt.self) : undefined;
     root.reducer ??= msg.reducer as ReducerName;
     root.target ??= msg.target;
     root.all ||= msg.all === 1;
     root.of ??= msg.of;
     root.n += msg.part.n;
     for (const pe of msg.pes) root.from.add(pe);
-    root.parts.push(msg.r ? decodePart(msg.part, this.rt.self) : msg.part);
+    const part = msg.r ? decodePart(msg.part, this.rt.self) : msg.part;
+    root.parts.push(mixed && !part.e ? { ...part, v: undefined, e: mixed } : part);
     this.tryDeliver(msg.scope, msg.key, root);
   }
 
@@ -391,4 +395,10 @@ function copy(value: unknown, who: string, what: string): unknown {
   if (value === null || (t !== "object" && t !== "function" && t !== "symbol")) return value; // a primitive: nothing to copy
   const enc = encodeValue(value, `${who}'s ${what}`);
   return enc.r ? decode(enc.v) : enc.v;
+}
+
+/** One reduction, two reducers: the contributions can't be combined (which one was meant?). */
+function mixedReducers(first: ReducerName, then: ReducerName, who?: string): CharmError {
+  const by = who ? `${who} contributed` : "contributions came";
+  return new CharmError(`one reduction, two reducers: ${by} with ${reducerLabel(then)} where others used ${reducerLabel(first)}; every contribution to a reduction must use the same reducer`);
 }

@@ -170,3 +170,23 @@ describe("arithmetic reducers over values they can't combine", () => {
     expect(await waitFor(fine, "a sum over numbers after them")).toBe(15);
   });
 });
+
+describe.each([2, 3, 6])("two reducers in one reduction, %i PEs", (numPes) => {
+  beforeAll(() => charm.start({ numPes, modules: [fixtures] }));
+  afterAll(() => charm.shutdown());
+
+  // The odd one first (its share is the one others meet) and last (it meets theirs: on its PE, or
+  // as a partial on the way up, or at the root), on every PE count.
+  it.each([[0, "max", /Reducer\.sum where others used Reducer\.max|Reducer\.max where others used Reducer\.sum/], [N - 1, "logical_and", /Reducer\.logicalAnd/], [N - 1, "nop", /Reducer\.nop/]] as const)(
+    "element %i contributing with %s rejects the reduction, naming both; the next reduction is fine", async (odd, reducer, names) => {
+      const reds = charm.array(Red, N);
+      const f = new Future<unknown>();
+      reds.contribTwoReducers(odd, reducer, f);
+      const said = await waitFor(Promise.resolve(f).then((v) => `resolved with ${String(v)}`, (e: Error) => e.message), `a reduction where element ${odd} uses ${reducer}`);
+      expect(said).toMatch(/one reduction, two reducers: .*; every contribution to a reduction must use the same reducer/);
+      expect(said).toMatch(names);
+      const fine = new Future<number>();
+      reds.contribTwoReducers(-1, "sum", fine);
+      expect(await waitFor(fine, "the next reduction, every element with sum")).toBe(15);
+    });
+});
