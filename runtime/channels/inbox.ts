@@ -106,15 +106,20 @@ export class ChannelInboxes {
 
   /**
    * PE `pe` died: receivers waiting on a channel whose other end was there (as `locate` says)
-   * reject, since what it would have sent never comes.
+   * reject, since what it would have sent never comes. Returns how many did (the program heard of the loss there).
    */
-  peLost(pe: Endpoint, why: string, locate: (remote: ProxyRef) => Endpoint): void {
+  peLost(pe: Endpoint, why: string, locate: (remote: ProxyRef) => Endpoint): number {
+    let rejected = 0;
     for (const box of this.waiting) {
       if (box.remote === undefined || locate(box.remote) !== pe) continue;
       const label = `${box.remote.cls}[${box.remote.idx?.join(",") ?? ""}]`;
-      for (const r of box.receivers.splice(0)) r.reject(new PeLostError(pe, why, `a channel's recv() was waiting for a value from ${label}, which was on it.`));
+      for (const r of box.receivers.splice(0)) {
+        r.reject(new PeLostError(pe, why, `a channel's recv() was waiting for a value from ${label}, which was on it.`));
+        rejected++;
+      }
       this.waiting.delete(box);
     }
+    return rejected;
   }
 
   private handOut(box: Inbox, value: unknown): void {

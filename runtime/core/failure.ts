@@ -65,8 +65,8 @@ export class Failures {
     this.rt.scheduler.traffic.forget(pe); // its messages never arrive, nor does it handle what it was sent
     this.rt.transport.peerLost?.(pe); // messages waiting for it would never be taken
     this.rt.runner.lostInTransit(pe, why); // elements it was moving here never arrive
-    this.rt.channels.peLost(pe, why, (remote) => this.rt.locate(remote, remote.idx!)); // nor what its chares would send on channels
-    let rejected = this.rt.creations.peLost(pe, why); // nor will it build its share of a collection being created
+    let rejected = this.rt.channels.peLost(pe, why, (remote) => this.rt.locate(remote, remote.idx!)); // nor what its chares would send on channels
+    rejected += this.rt.creations.peLost(pe, why); // nor will it build its share of a collection being created
     for (const [fid, state] of [...this.rt.futures]) {
       if (state.status !== "pending" || (state.on !== pe && state.on !== ANY_PE)) continue;
       if (this.holdHanded && state.on === ANY_PE && state.label === undefined) continue; // handed to chares: recovery decides

@@ -1,7 +1,8 @@
 // A channel's recv must not wait forever for a value that will never come: one the receiving PE
 // can't rebuild (a class registered on the sender's PE only), or one from an element whose PE
 // died. Both used to leave recv (and the call awaiting it) pending for good; the first was only
-// reported, the second reported as a loss "nothing was waiting on".
+// reported, the second reported as a loss "nothing was waiting on" (a recv rejected so now
+// counts as the program hearing of the loss).
 import { afterEach, describe, expect, it } from "vitest";
 import { charm, RemoteError } from "../../runtime/index.ts";
 import { Registrar, Sender } from "./fixtures/bad-values.ts";
@@ -33,7 +34,8 @@ describe("a channel's recv", () => {
 
   it("rejects with PeLostError when the sending element's PE dies", async () => {
     await charm.start({ numPes: 3, modules: [fixtures] });
-    charm.onError(() => undefined);
+    const reported: string[] = [];
+    charm.onError((e) => reported.push(e.message));
     const senders = charm.array(Sender, 3);
     const receiving = senders.at(2).recvFrom.ret(senders.at(1));
     await bounded(charm.waitQD(), 10_000, "the receiver to wait", runtimeState);
@@ -41,5 +43,9 @@ describe("a channel's recv", () => {
     const got = await outcome(receiving, "the receiver's recv");
     expect(got).toBeInstanceOf(RemoteError);
     expect((got as RemoteError).remoteName).toBe("PeLostError");
+    // The receiver heard of the loss: it isn't reported besides as one nothing was waiting on
+    // (quiescence waits for the driver's decision on that).
+    await bounded(charm.waitQD(), 10_000, "the driver to decide whether anyone heard of the loss", runtimeState);
+    expect(reported.filter((m) => m.includes("PE 1 was lost"))).toEqual([]);
   });
 });
