@@ -86,14 +86,16 @@ export function releaseHeld(runtime: Runtime): void {
   const h = holding?.runtime === runtime ? holding : undefined;
   if (!h) return;
   holding = undefined;
-  for (const plan of h.plans.splice(0)) sendOn(runtime, plan);
+  for (const plan of h.plans.splice(0)) sendOn(runtime, plan, true);
 }
 
 /** Driver: an array's elements all wait at the barrier of a due round; the checkpoint is taken (or skipped), then the plan goes on. */
 export async function atBarrier(runtime: Runtime, plan: LbPlan): Promise<void> {
+  // Held work since its message arrived (steps.ts): not quiescence while it waits here. Every
+  // path below sends it on (sendOn) or keeps it held for a recovery that replaces this runtime.
   const h = holding?.runtime === runtime ? holding : undefined;
   if (!h) {
-    if (!lost(runtime)) sendOn(runtime, plan);
+    if (!lost(runtime)) sendOn(runtime, plan, true);
     return;
   }
   h.plans.push(plan);
@@ -136,7 +138,7 @@ async function takeHeld(h: Holding): Promise<void> {
       warnedBusy = true;
       process.stderr.write(`charm4ts: warning: ${what} was skipped: the runtime wasn't quiescent within ${quietWait / 1000} s (the array waited at its barrier meanwhile). A checkpoint needs a moment with no message in flight: a chare sleeping in a loop (charm.sleep) or messages that never pause prevent it. Until one is taken, a lost PE goes back to the last checkpoint taken, or can't be recovered if none was.\n`);
     }
-    for (const plan of plans) sendOn(runtime, plan);
+    for (const plan of plans) sendOn(runtime, plan, true);
     return;
   }
   try {
@@ -153,7 +155,7 @@ async function takeHeld(h: Holding): Promise<void> {
     runtime.reportUnhandled(errorToData(err, DRIVER, undefined, "checkpoint at AtSync"));
   }
   if (lost(runtime)) return keep();
-  for (const plan of plans) sendOn(runtime, plan);
+  for (const plan of plans) sendOn(runtime, plan, true);
 }
 
 /** A due checkpoint that can't be taken: an array mid-round skips it quietly; anything else is an error. */
@@ -165,9 +167,11 @@ function skip(h: Holding, problem: Unsavable, what: string): void {
   process.stderr.write(`charm4ts: warning: ${what} was skipped at the last ${h.skipped} due barriers (last: ${problem.why}); a PE lost now goes back to the last checkpoint taken, or can't be recovered if none was. ${remedy}\n`);
 }
 
-function sendOn(runtime: Runtime, plan: LbPlan): void {
+/** Sends `plan` to every PE and applies it here; `held`: it was held here (atBarrier) until now. */
+function sendOn(runtime: Runtime, plan: LbPlan, held = false): void {
   for (let pe = 0; pe < runtime.numPes; pe++) runtime.send(pe, plan);
   runtime.balancing.applyPlan(plan);
+  if (held) runtime.quiescence.holdPlans(-1);
 }
 
 /** The runtime was replaced, or lost a PE that recovery is (or will be) dealing with. */

@@ -26,7 +26,11 @@ export function checkpointStep(rt: Runtime, msg: CkptMsg): void {
     rt.balancing.holdEvery = msg.v as number;
     result = Promise.resolve(true);
   } else {
+    // A due round's plan is held work from its arrival, before the step code runs (it may still
+    // load): the moment the elements wait for it isn't the program's quiescence (barrier.ts).
+    if (msg.step === "barrier") rt.quiescence.holdPlans(1);
     result = checkpointSteps().then((steps) => steps.runStep(rt, msg));
+    if (msg.step === "barrier") result = result.catch((err) => { rt.quiescence.holdPlans(-1); throw err; });
   }
   if (COUNTED[msg.step]) result = result.finally(rt.scheduler.traffic.pending());
   const fid = msg.fid;

@@ -31,6 +31,8 @@ export class QuiescenceProbe {
   private waiters: QuietWaiter[] = [];
   /** Quiet, but messages held back (scheduler.hold) keep the waiters that count them waiting until `resume`. */
   private paused = false;
+  // Balancing plans the driver holds back (holdPlans).
+  private plansHeld = 0;
   private readonly later = setImmediate;
   private readonly timer = setTimeout;
   private wavesInRun = 0;
@@ -60,6 +62,17 @@ export class QuiescenceProbe {
    */
   membersChanged(): void {
     if (this.waiters.length > 0 && !this.paused) this.restart();
+  }
+
+  /**
+   * Driver: `n` more (or, negative, fewer) balancing plans held back (a due barrier's, until its
+   * checkpoint is taken: checkpoint/barrier.ts). Like held messages, they will go on: a moment
+   * when the elements wait at their barrier for them isn't quiescence, except to waiters that
+   * count held work (`ignoringHeld`: the checkpoint's own wait); `waitQD` and the hang check wait on.
+   */
+  holdPlans(n: number): void {
+    this.plansHeld += n;
+    if (this.plansHeld === 0) this.resume();
   }
 
   /** Held messages were sent (scheduler.release): waiters that count them look again. */
@@ -99,7 +112,7 @@ export class QuiescenceProbe {
     this.previous = totals;
     if (quiet) {
       this.suspendedAtQuiet = this.suspended;
-      const held = this.rt.scheduler.heldCount > 0;
+      const held = this.rt.scheduler.heldCount > 0 || this.plansHeld > 0;
       const ready = held ? this.waiters.filter((w) => w.ignoringHeld) : this.waiters;
       this.waiters = held ? this.waiters.filter((w) => !w.ignoringHeld) : [];
       this.paused = this.waiters.length > 0; // only with messages held: the waves start again at their release
