@@ -55,11 +55,16 @@ function describeError(err: unknown): string {
 function onUnhandled(error: ErrorData): void {
   const err = new RemoteError(error);
   if (errorHandler) { errorHandler(err); return; }
+  // A PE's death (reported by the driver, about the PE), and an entry method that failed because
+  // of it (a call or a channel to a chare there), are what automatic recovery is for: it rolls
+  // every chare back to the last checkpoint, so they don't end a script.
+  const recovering = loadedAutoRecovery()?.autoRecoveryArmed() === true &&
+    (error.name === "PeLostError" || (error.pe >= 0 && error.chare === undefined && error.method === undefined));
   // A lost PE nothing was waiting on (driver/pe-lost.ts) is news, not an error some code threw.
   const text = error.lost ? error.message : describeError(err);
-  process.stderr.write(error.lost ? `charm4ts: ${text}\n` : `charm4ts: unhandled error (nobody awaited it):\n${text}\n`);
-  // A PE's death (reported by the driver, about the PE) is what automatic recovery is for.
-  if (scriptMode && !(loadedAutoRecovery()?.autoRecoveryArmed() && error.pe >= 0 && error.chare === undefined && error.method === undefined)) {
+  const heading = recovering ? "failed because of a lost PE; automatic recovery rolls it back" : "unhandled error (nobody awaited it)";
+  process.stderr.write(error.lost ? `charm4ts: ${text}\n` : `charm4ts: ${heading}:\n${text}\n`);
+  if (scriptMode && !recovering) {
     noteStoppedBecause(error.lost ? text.split(". ")[0]! : text.split("\n")[0]!);
     void exitProgram(1);
   }

@@ -3,6 +3,7 @@
 // say; the option wins. A script that never mentions checkpoints loses a PE mid-run and finishes
 // as a run that lost nothing; a wrong value stops it at start, naming every spelling.
 import { execFile } from "node:child_process";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { everySyncFrom } from "../../runtime/start-options.ts";
@@ -123,3 +124,16 @@ describe("a script that doesn't ask for checkpoints, run by charmrun", () => {
 function expectNoRuntimeFrames(stderr: string): void {
   expect(stderr).not.toMatch(/dist\/|node:internal|Node\.js v\d/);
 }
+
+describe("a script whose chare awaits a channel value from a PE that is lost (automatic recovery armed)", () => {
+  const CHANNEL_LOSS = "test/runtime/fixtures/program-channel-loss.ts";
+  it.each([["threads", []], ["processes", ["+processes"]]] as const)("over %s: the recv()'s PeLostError is rolled back with the rest, and the run finishes as one that lost nothing", async (_transport, flags) => {
+    const straight = await charmrun({}, ...flags, CHANNEL_LOSS, join(tempDir("channel-loss"), "marker"), "straight");
+    expect(straight.code).toBe(0);
+    const { code, stdout, stderr } = await charmrun({}, ...flags, CHANNEL_LOSS, join(tempDir("channel-loss"), "marker"), "lose");
+    expect(stdout).toBe(straight.stdout);
+    expect(code).toBe(0);
+    expect(stderr).toMatch(/failed because of a lost PE; automatic recovery rolls it back:\n.*PeLostError: PE 1 .*a channel's recv\(\) was waiting for a value from Swapper\[1\]/);
+    expect(stderr).not.toMatch(/unhandled error/);
+  }, 90_000);
+});
