@@ -18,9 +18,17 @@ interface Inbound {
   readonly held: Message[];
 }
 
+/** An element that never came: the PE it was leaving died first. */
+export interface LostMove {
+  readonly from: Endpoint;
+  readonly why: string;
+}
+
 /** Per collection, the elements this PE expects, by index key. */
 export class Arrivals {
   private readonly inbound = new Map<CollectionId, Map<string, Inbound>>();
+  // Elements lost on their way here: later calls to them are told so, not "does not exist".
+  private readonly lost = new Map<CollectionId, Map<string, LostMove>>();
 
   /** A plan moves element `key` of `cid` here from `from`. */
   expect(cid: CollectionId, key: string, from: Endpoint): void {
@@ -50,15 +58,30 @@ export class Arrivals {
   /** The collection was destroyed: nothing is expected for it any more. */
   forget(cid: CollectionId): void {
     this.inbound.delete(cid);
+    this.lost.delete(cid);
   }
 
-  /** PE `pe` died: the elements it was sending here are lost with it; their held messages. */
-  takeFrom(pe: Endpoint): Message[] {
-    const lost: Message[] = [];
+  /**
+   * PE `pe` died (`why`): the elements it was sending here are lost with it, and remembered as
+   * such (lostMove); returns the messages held for them.
+   */
+  takeFrom(pe: Endpoint, why: string): Message[] {
+    const held: Message[] = [];
     for (const [cid, byKey] of [...this.inbound]) {
-      for (const [key, inbound] of [...byKey]) if (inbound.from === pe) lost.push(...this.take(cid, key));
+      for (const [key, inbound] of [...byKey]) {
+        if (inbound.from !== pe) continue;
+        held.push(...this.take(cid, key));
+        let lostHere = this.lost.get(cid);
+        if (!lostHere) this.lost.set(cid, (lostHere = new Map()));
+        lostHere.set(key, { from: pe, why });
+      }
     }
-    return lost;
+    return held;
+  }
+
+  /** Whether element `key` of `cid` was lost on its way here, and with which PE. */
+  lostMove(cid: CollectionId, key: string): LostMove | undefined {
+    return this.lost.get(cid)?.get(key);
   }
 
   /** How many messages are held, per collection (for reports of what a PE is waiting for). */

@@ -295,6 +295,8 @@ export class EntryRunner {
     const pe = this.rt.locate(coll.ref, idx);
     if (pe !== this.rt.self) { this.rt.send(pe, msg); return true; } // it moved: forward
     if (this.arrivals.hold(coll.ref.cid, key, msg)) return true;
+    const lost = this.arrivals.lostMove(coll.ref.cid, key);
+    if (lost) { this.lostWithMove(lost.from, lost.why, msg, "was lost with it while it moved"); return true; }
     if (coll.ref.kind === "sparse") { coll.pending.push(msg); return true; } // inserted later
     return false;
   }
@@ -311,11 +313,14 @@ export class EntryRunner {
    * recovery what they would have done is rolled back anyway.
    */
   lostInTransit(pe: Endpoint, why: string): void {
-    for (const msg of this.arrivals.takeFrom(pe)) {
-      if (msg.t !== "invoke" || !msg.reply) continue;
-      const label = `${msg.to.cls}[${indexKey(msg.to.idx!)}]`;
-      rejectFuture(msg.reply.fid, new PeLostError(pe, why, `${label} was moving from it to PE ${this.rt.self} and was lost with it; its ${msg.m}() call did not run.`).toData());
-    }
+    for (const msg of this.arrivals.takeFrom(pe, why)) this.lostWithMove(pe, why, msg, `was moving from it to PE ${this.rt.self} and was lost with it`);
+  }
+
+  /** A message for an element lost with PE `pe` on its way here: a call waiting for an answer rejects (PeLostError); the rest go with the element. */
+  private lostWithMove(pe: Endpoint, why: string, msg: Message, what: string): void {
+    if (msg.t !== "invoke" || !msg.reply) return;
+    const label = `${msg.to.cls}[${indexKey(msg.to.idx!)}]`;
+    rejectFuture(msg.reply.fid, new PeLostError(pe, why, `${label} ${what}; its ${msg.m}() call did not run.`).toData());
   }
 
   /** Runs an entry method; sends its value or error to the caller's future if one was asked for. */

@@ -1,7 +1,8 @@
 // A PE dies while an element a balancing plan moves is still leaving it: calls that reached the
 // element's destination first (held there for its arrival) fail with PeLostError naming the move,
 // instead of waiting for an element that will never come; calls nobody waits on are lost with it,
-// as those queued on its PE are (the loss is told once, as the PE's); the other PEs go on.
+// as those queued on its PE are (the loss is told once, as the PE's); calls made after the loss
+// are told the element was lost, not that it "does not exist"; the other PEs go on.
 import { afterEach, describe, expect, it } from "vitest";
 import { charm, Future } from "../../runtime/index.ts";
 import { Mover, type Heard } from "./fixtures/held-for-mover.ts";
@@ -38,6 +39,8 @@ describe.each(TRANSPORTS.flatMap((t) => [3, 5].map((n) => [t, n] as const)))("ov
     for (const [k, said] of outcomes.entries()) expect(said).toMatch(new RegExp(`^PeLostError: PE ${last} .*; Mover\\[${onLast[k]}\\] was moving from it to PE 1 and was lost with it; its where\\(\\) call did not run\\.`));
     // The calls nobody waited on are lost with the element, as those queued on its PE are: not each reported.
     expect(reported.filter((m) => m.includes("was moving"))).toEqual([]);
+    // A call made after the loss goes where the plan put the element, and is told it was lost there, not that it "does not exist".
+    await expect(waitFor(movers.at(onLast[0]!).where.ret(), "a call to a lost mover after the loss")).rejects.toThrow(new RegExp(`^PE ${last} .*; Mover\\[${onLast[0]}\\] was lost with it while it moved; its where\\(\\) call did not run\\.`));
     // The other PEs go on: element 0 and the witness answer.
     expect(await waitFor(movers.at(witness).where.ret(), "the witness on PE 1")).toBe(1);
   }, 120_000);
