@@ -10,6 +10,7 @@ import { DRIVER } from "./protocol/ids.ts";
 import { maybeRt, noteStoppedBecause, setRuntime } from "./core/current.ts";
 import { startLocalPes, type LocalPes } from "./driver/thread-pes.ts";
 import { discardPrestarted } from "./driver/prestart.ts";
+import { peLayout } from "./driver/layout.ts";
 import { watchForHang } from "./driver/hang-watch.ts";
 import type { ProcessPes } from "./driver/process-pes.ts";
 import { oversubscribedWarning } from "./pe-count.ts";
@@ -105,6 +106,11 @@ async function bootPes(plan: StartPlan, continuing?: { from: Runtime; kept: Arra
   }, { definitions: definitionLog(), interactive: options.interactive ?? false, balancer: plan.balancer, spinUs: plan.spinUs }, processOptions);
   if (continuing) pes.runtime.continueFrom(continuing.from, continuing.kept);
   setRuntime(pes.runtime, continuing !== undefined);
+  // Which process each PE is in: an in-memory checkpoint's copies go to another process.
+  if (startPes !== startLocalPes) {
+    const slots = peLayout(numPes, layout.localPes, layout.pesPerProcess).slotOf;
+    pes.runtime.peProcess = (pe) => slots[pe] ?? -1;
+  }
   pesFrom = plan.countedFrom;
   if (plan.everySync > 0) (await autoRecovery()).armAutoRecovery(pes.runtime, plan.everySync, restartContinuing);
 }

@@ -210,7 +210,7 @@ function makeDirectory(dir: string, what: string): void {
 export async function saveInMemory(runtime: Runtime, encodedNamed: unknown, atSync: number[], what: string): Promise<CheckpointInfo> {
   const release = await quietAndHeld(runtime); // the consistent point: nothing in flight, nothing running (moment.ts)
   const stem = newStem();
-  const answers = await everyPe<SaveAnswer>(runtime, "save", () => ({ dir: "", stem, inMemory: true, atSync }), what).finally(release);
+  const answers = await everyPe<SaveAnswer>(runtime, "save", (pe) => ({ dir: "", stem, inMemory: true, atSync, buddy: buddyOf(pe, runtime.numPes, runtime.peProcess) }), what).finally(release);
   const manifest = manifestOf(runtime, answers, encodedNamed);
   lastInMemory = { manifest: { ...manifest, files: manifest.files.map((f) => ({ ...f, name: stem })) }, atSync };
   if (PeLostError.remedy === DEFAULT_REMEDY) PeLostError.remedy = "charm.recover() goes back to the last in-memory checkpoint (charm.restart() starts the runtime again).";
@@ -259,13 +259,14 @@ export async function recover<T extends Record<string, any> = Record<string, any
 /** Every PE's part of an in-memory checkpoint, in the manifest's file order: from the PE, or (lost) from its buddy. */
 export function fetchParts(runtime: Runtime, manifest: Manifest, what: string): Promise<Uint8Array[]> {
   return Promise.all(manifest.files.map(async (f) => {
-    const holders = [f.pe, buddyOf(f.pe, manifest.numPes)].filter((pe) => pe < runtime.numPes && !runtime.failures.dead.has(pe));
+    const buddy = f.buddy ?? buddyOf(f.pe, manifest.numPes);
+    const holders = [f.pe, buddy].filter((pe) => pe < runtime.numPes && !runtime.failures.dead.has(pe));
     // A PE restarted in place (charm.restartPe) is alive but holds nothing: then its buddy's copy.
     for (const pe of holders) {
       const part = await askPe<Uint8Array>(runtime, pe, "fetch", { pe: f.pe, stem: f.name }, what).catch(() => undefined);
       if (part) return part;
     }
-    throw new CharmError(`${what}: PE ${f.pe} and PE ${buddyOf(f.pe, manifest.numPes)}, which kept its copy, are both lost; the in-memory checkpoint can't be recovered (a checkpoint on disk can: charm.restore(dir))`);
+    throw new CharmError(`${what}: PE ${f.pe} and PE ${buddy}, which kept its copy, are both lost; the in-memory checkpoint can't be recovered (a checkpoint on disk can: charm.restore(dir))`);
   }));
 }
 

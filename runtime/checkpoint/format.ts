@@ -45,6 +45,8 @@ export interface FileEntry {
   bytes: number;
   crc32: number;
   elements: number;
+  /** In memory: the PE that keeps a copy of this part. */
+  buddy?: number;
 }
 
 /** What the manifest says about a whole checkpoint. */

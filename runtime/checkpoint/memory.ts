@@ -53,8 +53,7 @@ export function fetchPart(rt: MemoryRuntime, pe: number, stem: string): Uint8Arr
  * Memory for this PE's next part, `bytes` long: its oldest part's when two are kept and it is
  * large enough and of the right kind (that part is dropped now), else new memory with some room.
  */
-export function partMemory(rt: MemoryRuntime, bytes: number): Uint8Array {
-  const buddy = buddyOf(rt.self, rt.numPes);
+export function partMemory(rt: MemoryRuntime, bytes: number, buddy: number): Uint8Array {
   const shared = buddy !== rt.self && (rt.transport.sharesMemoryWith?.(buddy) ?? false);
   const own = held.get(rt.self) ?? [];
   if (own.length >= KEPT) {
@@ -77,17 +76,25 @@ export function adoptMemory(parts: Uint8Array[]): void {
   spares = [...new Set(parts.filter((p) => p.byteOffset === 0).map((p) => p.buffer))];
 }
 
-/** The PE that keeps a copy of PE `pe`'s part. */
-export function buddyOf(pe: number, numPes: number): number {
+/**
+ * The PE that keeps a copy of PE `pe`'s part: the next PE in another process (`processOf`), so
+ * that one process's death doesn't take a part and its copy; the next PE where there is no other.
+ */
+export function buddyOf(pe: number, numPes: number, processOf?: (pe: number) => number): number {
+  if (processOf) {
+    for (let k = 1; k < numPes; k++) {
+      const other = (pe + k) % numPes;
+      if (processOf(other) !== processOf(pe)) return other;
+    }
+  }
   return (pe + 1) % numPes;
 }
 
-/** Keeps this PE's part here and on its buddy; resolves once the buddy has it. */
-export async function keepWithBuddy(rt: Runtime, stem: string, bytes: Uint8Array): Promise<void> {
+/** Keeps this PE's part here and on PE `buddy`; resolves once the buddy has it. */
+export async function keepWithBuddy(rt: Runtime, stem: string, bytes: Uint8Array, buddy: number): Promise<void> {
   // A plain Uint8Array, not a Buffer: a Buffer crossing to a PE process is rebuilt through the deprecated Buffer().
   const data = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   keepPart(rt.self, stem, data);
-  const buddy = buddyOf(rt.self, rt.numPes);
   if (buddy === rt.self) return;
   const kept = new Future<true>();
   rt.send(buddy, { t: "ckpt", step: "keep", v: { pe: rt.self, stem, data }, fid: kept.id });

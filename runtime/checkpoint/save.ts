@@ -16,7 +16,7 @@ import { Chare } from "../core/chare.ts";
 import { privateMembers, privateMembersRefusal } from "../core/private-members.ts";
 import type { FileEntry, SavedCollection } from "./format.ts";
 import { ElementWriter } from "./writer.ts";
-import { keepWithBuddy, partMemory } from "./memory.ts";
+import { buddyOf, keepWithBuddy, partMemory } from "./memory.ts";
 
 /** What the driver asks: where (or in memory, kept here and on the buddy PE), and the checkpoint's file name stem. */
 export interface SaveRequest {
@@ -25,6 +25,8 @@ export interface SaveRequest {
   inMemory?: boolean;
   /** Arrays whose elements all wait at their AtSync barrier (checkpoint/auto.ts): saved there, not refused. */
   atSync?: number[];
+  /** In memory: the PE that keeps a copy of this one's part (the driver knows which PEs share a process). */
+  buddy?: number;
 }
 
 /** What a PE answers: its file, and the collections it holds elements of. */
@@ -46,7 +48,8 @@ export async function saveHere(rt: Runtime, req: SaveRequest): Promise<SaveAnswe
   const open = rt.reductions.openScopes();
   if (open.length) throw new CharmError(openReductions(rt, open));
   const name = fileName(req.stem, rt.self);
-  const writer = req.inMemory ? ElementWriter.inMemory((bytes) => partMemory(rt, bytes)) : await ElementWriter.create(req.dir, name);
+  const buddy = req.buddy ?? buddyOf(rt.self, rt.numPes);
+  const writer = req.inMemory ? ElementWriter.inMemory((bytes) => partMemory(rt, bytes, buddy)) : await ElementWriter.create(req.dir, name);
   const collections: SavedCollection[] = [];
   const atBarrier = new Set(req.atSync ?? []);
   try {
@@ -78,8 +81,9 @@ export async function saveHere(rt: Runtime, req: SaveRequest): Promise<SaveAnswe
       collections.push({ ref: coll.ref, fields: fields!, ...(total === undefined ? {} : { total }) });
     }
     const { file, data } = await writer.close(rt.self, name);
-    if (data) await keepWithBuddy(rt, req.stem, data);
-    return { file, collections };
+    if (!data) return { file, collections };
+    await keepWithBuddy(rt, req.stem, data, buddy);
+    return { file: { ...file, buddy }, collections };
   } catch (err) {
     await writer.discard();
     throw err;

@@ -89,6 +89,12 @@ export class Runtime {
 
   /** What restarted the runtime into this one, when it wasn't charm.restart() itself (charm.recover(), which hands back new proxies). */
   restartedBy: string | undefined = undefined;
+  /**
+   * Driver: which process each PE lives in (PE processes: their slot; the driver's own threads
+   * share one), so that an in-memory checkpoint's copy goes to another process; undefined when
+   * every PE is a thread of this process.
+   */
+  peProcess: ((pe: Endpoint) => number) | undefined = undefined;
 
   /** `handlers` builds the table of what each message type does here (runtime/assemble.ts). */
   constructor(readonly self: Endpoint, readonly numPes: number, readonly transport: Transport, readonly hooks: RuntimeHooks, handlers: (rt: Runtime) => Handlers, incarnation = 0) {

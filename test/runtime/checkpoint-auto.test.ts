@@ -75,6 +75,20 @@ describe.each(TRANSPORTS.flatMap((t) => [2, 3, 5].map((n) => [t, n] as const)))(
   }, 180_000);
 });
 
+// Each part's copy is kept in another process: losing a whole process of 2 PEs loses no part for good.
+it("everySync with 2 PEs per process on 5 PEs: the process holding PEs 0 and 1 killed, and the run finishes as one that lost nothing", async () => {
+  await charm.start({ numPes: 5, modules: [fixtures], checkpoint: { everySync: 2 }, ...over("2 PEs per process") });
+  const { sim, done, reached } = startRun(0, 7);
+  expect(await waitFor(reached, "the run to stall at step 7 on PE 0")).toBe(7);
+  await lose("2 PEs per process", 0); // PE 0's process: PEs 0 and 1
+  const recovered = await waitFor(done, "the run to finish after automatic recovery");
+  const where = await waitFor(sim.where.ret(), "where every cell is after the run");
+  expect(where.map((w) => [w.step, w.restored])).toEqual(new Array(N).fill([STEPS, 1]));
+  const straight = new Future<number[]>();
+  ring().run(STEPS, straight);
+  expect(recovered).toEqual(await waitFor(straight, "an uninterrupted run"));
+}, 180_000);
+
 describe.each(["threads", "processes"] as const)("everySync over %s: twice", (transport) => {
   it("a PE lost after a recovery: recovered again; a future handed to the chares before both losses completes across them", async () => {
     await charm.start({ numPes: 3, modules: [fixtures], checkpoint: { everySync: 2 }, ...over(transport) });
