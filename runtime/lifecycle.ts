@@ -116,10 +116,10 @@ async function bootPes(plan: StartPlan, continuing?: { from: Runtime; kept: Arra
 }
 
 /** Automatic recovery's restart: every PE again, with the same options; the new runtime continues this one's run (ids, `kept` futures). */
-const restartContinuing: RestartContinuing = async (kept) => {
+const restartContinuing: RestartContinuing = async (kept, from) => {
   await peRestarting;
-  const old = pes?.runtime;
-  if (!old) throw new CharmError("the runtime was shut down during recovery");
+  // No runtime left: the restart before this one failed (a PE lost before it was ready).
+  const old = pes?.runtime ?? from;
   const plan = startPlan(lastOptions);
   for (const [fid] of kept) old.futures.delete(fid); // carried over, not rejected by the shutdown
   await shutdown(true);

@@ -28,7 +28,7 @@ import { dropInMemory, everyPe, fetchParts, lastInMemoryCheckpoint, restoreFrom,
 import { holdPlansOf, releaseHeld, stopHolding } from "./barrier.ts";
 
 /** Restarts every PE with the runtime's options; the new driver runtime continues the old one's run, homing the futures `kept`. */
-export type RestartContinuing = (kept: Array<[FutureId, FutureState]>) => Promise<void>;
+export type RestartContinuing = (kept: Array<[FutureId, FutureState]>, from: Runtime) => Promise<void>;
 
 interface Armed {
   every: number;
@@ -120,7 +120,9 @@ async function recoverByItself(old: Runtime, pe: number, why: string): Promise<v
   for (let attempt = 1; ; attempt++) {
     let fresh: Runtime | undefined;
     try {
-      await armed!.restart(kept);
+      // Disarmed meanwhile (the program ended, or shut the runtime down): nothing to go back to.
+      if (!armed) throw new CharmError("the runtime was shut down during recovery");
+      await armed.restart(kept, old);
       fresh = maybeRt();
       if (!fresh) throw new CharmError("the runtime was shut down during recovery");
       const { mentioned } = await restoreFrom(fresh, last.manifest, { dir: "", data: parts }, what, same);
@@ -131,7 +133,9 @@ async function recoverByItself(old: Runtime, pe: number, why: string): Promise<v
       }
       break;
     } catch (err) {
-      if (attempt < 2 && armed && maybeRt()) continue;
+      // Once more, also when the restart itself failed (a replacement PE lost before it was ready:
+      // no runtime is left then, and the next restart continues `old`'s run).
+      if (attempt < 2 && armed) continue;
       const now = maybeRt() ?? old;
       // A step's error names the step; the cause is the PE that died meanwhile, if one did.
       const died = fresh ? [...fresh.failures.dead][0] : undefined;

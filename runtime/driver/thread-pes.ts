@@ -104,6 +104,12 @@ export async function startLocalPes(numPes: number, modules: string[], hooks: Ru
     });
     worker.on("exit", (code) => {
       if (setup.awake) forgetThread(setup.awake, pe); // a thread that ended awake no longer counts
+      // A thread charm.restartPe started, ended before it was ready: the restart fails, saying so.
+      const restart = restarting.get(pe);
+      if (restart && !replaced.has(worker)) {
+        restarting.delete(pe);
+        restart({ name: "PeLostError", message: `PE ${pe} exited with code ${code} before it was ready`, stack: "", pe });
+      }
       if (readyCount < numPes) settle(new Error(`PE ${pe} exited with code ${code} before it was ready`));
       else if (!stopping && !died && !replaced.has(worker)) {
         lost.lost(pe, `exited with code ${code}`);

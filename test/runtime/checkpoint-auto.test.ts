@@ -2,6 +2,7 @@
 // a stencil that load-balances every step loses a PE mid-run (a PE process killed with SIGKILL,
 // or a PE thread restarted in place) and finishes by itself with the numbers of a run that lost
 // nothing; the proxy and the `done` future the test holds are the ones it had before.
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { charm, Future, PeLostError } from "../../runtime/index.ts";
@@ -143,6 +144,46 @@ describe.each(["threads", "processes"] as const)("everySync over %s: a PE lost d
     expect([...status.dead.keys()]).toEqual([1]);
   }, 120_000);
 });
+
+describe.each(["threads", "processes"] as const)("everySync over %s: a replacement PE lost before it is ready", (transport) => {
+  it("the recovery restarts the runtime once more, and the run finishes as one that lost nothing", async () => {
+    const dieAtBoot = join(tempDir("auto-boot"), "die-at-boot");
+    process.env.CHARM4TS_TEST_DIE_AT_BOOT = dieAtBoot;
+    try {
+      await charm.start({ numPes: 3, modules: [fixtures], checkpoint: { everySync: 2 }, ...over(transport) });
+      const { sim, done, reached } = startRun(2, 5);
+      await waitFor(reached, "the run to stall at step 5 on PE 2");
+      writeFileSync(dieAtBoot, ""); // the first PE the recovery starts ends before it is ready
+      const onLost = (await waitFor(sim.where.ret(), "where every cell is")).findIndex((w) => w.pe === 2);
+      if (transport === "threads") sim.at(onLost).exitPe(3); // a thread restarted in place would take the file itself
+      else await lose(transport, 2);
+      const recovered = await waitFor(done, "the run to finish after a recovery whose first restart lost a PE");
+      expect(existsSync(`${dieAtBoot}.taken`)).toBe(true);
+      const where = await waitFor(sim.where.ret(), "where every cell is after the run");
+      expect(where.every((w) => w.step === STEPS && w.restored === 1)).toBe(true);
+      const straight = new Future<number[]>();
+      ring().run(STEPS, straight);
+      expect(recovered).toEqual(await waitFor(straight, "an uninterrupted run"));
+    } finally {
+      delete process.env.CHARM4TS_TEST_DIE_AT_BOOT;
+    }
+  }, 120_000);
+});
+
+it("charm.restartPe whose new thread ends before it is ready rejects, saying so, instead of waiting for good", async () => {
+  const dieAtBoot = join(tempDir("restart-boot"), "die-at-boot");
+  process.env.CHARM4TS_TEST_DIE_AT_BOOT = dieAtBoot;
+  try {
+    await charm.start({ numPes: 3, modules: [fixtures] });
+    charm.onError(() => undefined); // the loss of PE 1 that follows is reported; not this test's subject
+    writeFileSync(dieAtBoot, "");
+    await expect(waitFor(charm.restartPe(1), "charm.restartPe(1) to settle")).rejects.toThrow(/PE 1 exited with code 3 before it was ready/);
+    expect((await waitFor(charm.status(), "charm.status()")).dead.has(1)).toBe(true);
+  } finally {
+    delete process.env.CHARM4TS_TEST_DIE_AT_BOOT;
+    charm.onError(undefined);
+  }
+}, 60_000);
 
 describe.each(["threads", "processes"] as const)("everySync over %s: what can't be recovered", (transport) => {
   it("a PE lost before the first checkpoint at a barrier: done rejects saying so, and the driver goes on", async () => {
