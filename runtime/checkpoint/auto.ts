@@ -112,6 +112,7 @@ async function recoverByItself(old: Runtime, pe: number, why: string): Promise<v
   const kept: Array<[FutureId, FutureState]> = [];
   for (const [fid, state] of [...old.futures]) {
     if (carriesOver(state)) { kept.push([fid, state]); continue; }
+    old.failures.noteRejectedByLoss(fid); // a value still on its way for it is expected, not an error
     state.reject(new PeLostError(pe, why, `${state.label ?? "this call"} was waiting for a reply; automatic recovery rolls its chare back to the last checkpoint, so it may or may not have run.`, "call again."));
   }
   old.futures.clear();

@@ -71,8 +71,7 @@ export class Failures {
       if (state.status !== "pending" || (state.on !== pe && state.on !== ANY_PE)) continue;
       if (this.holdHanded && state.on === ANY_PE && state.label === undefined) continue; // handed to chares: recovery decides
       this.rt.futures.delete(fid);
-      this.rejectedByLoss.add(fid);
-      if (this.rejectedByLoss.size > LOSS_REJECTIONS_KEPT) this.rejectedByLoss.delete(this.rejectedByLoss.values().next().value!);
+      this.noteRejectedByLoss(fid);
       state.reject(new PeLostError(pe, why, `${state.label ? `${state.label} was` : "this future was"} waiting on it and may or may not have run.`));
       if (!state.internal) rejected++;
     }
@@ -80,6 +79,12 @@ export class Failures {
     this.rt.quiescence.membersChanged(); // (driver) a wave waiting on it would wait for good
     this.onLost?.(pe, why);
     return rejected;
+  }
+
+  /** Future `fid` was rejected because of a PE's loss: values the live PEs still send for it are expected, not errors. */
+  noteRejectedByLoss(fid: FutureId): void {
+    this.rejectedByLoss.add(fid);
+    if (this.rejectedByLoss.size > LOSS_REJECTIONS_KEPT) this.rejectedByLoss.delete(this.rejectedByLoss.values().next().value!);
   }
 
   /** How many of this endpoint's futures the losses of `pes` rejected: the program heard of them through those. */

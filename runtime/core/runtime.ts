@@ -147,6 +147,8 @@ export class Runtime {
     this.collectionCounter = Math.max(this.collectionCounter, old.collectionCounter);
     this.broadcastCounter = Math.max(this.broadcastCounter, old.broadcastCounter);
     for (const [id, state] of kept) this.futures.set(id, state);
+    // Futures the loss (or the recovery) rejected: a value the old PEs sent for one may still land here.
+    for (const fid of old.failures.rejectedByLoss) this.failures.noteRejectedByLoss(fid);
   }
 
   /** A collection or section id restored as it was: if this endpoint minted it, later ids go past it. */
