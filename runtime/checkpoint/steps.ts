@@ -1,11 +1,13 @@
 /** A PE's handler for the driver's checkpoint and restore steps: runs the step, answers its future. */
-import { errorToData } from "../protocol/errors.ts";
+import { PeLostError, errorToData } from "../protocol/errors.ts";
 import type { Message } from "../protocol/messages.ts";
 import type { Runtime } from "../core/runtime.ts";
 import { rejectFuture, sendToFuture } from "../core/future.ts";
 import { checkpointSteps } from "./on-demand.ts";
 
 type CkptMsg = Extract<Message, { t: "ckpt" }>;
+
+const PLAIN_REMEDY = PeLostError.remedy;
 
 /**
  * Steps that count as work in flight while they run (writing or reading a PE's part can take
@@ -24,6 +26,8 @@ export function checkpointStep(rt: Runtime, msg: CkptMsg): void {
   // Counting AtSync rounds starts at once: a round due before the step code loaded would go unsaved.
   if (msg.step === "every") {
     rt.balancing.holdEvery = msg.v as number;
+    // What a PeLostError raised here advises: automatic recovery, not a restart by hand.
+    PeLostError.remedy = rt.balancing.holdEvery > 0 ? "automatic recovery goes back to the last checkpoint at an AtSync barrier." : PLAIN_REMEDY;
     result = Promise.resolve(true);
   } else {
     // A due round's plan is held work from its arrival, before the step code runs (it may still

@@ -135,5 +135,6 @@ describe("a script whose chare awaits a channel value from a PE that is lost (au
     expect(code).toBe(0);
     expect(stderr).toMatch(/failed because of a lost PE; automatic recovery rolls it back:\n.*PeLostError: PE 1 .*a channel's recv\(\) was waiting for a value from Swapper\[1\]/);
     expect(stderr).not.toMatch(/unhandled error/);
+    expect(stderr).toMatch(/The PE's chares are lost: automatic recovery goes back to the last checkpoint at an AtSync barrier\./); // not "charm.restart()"
   }, 90_000);
 });
