@@ -169,12 +169,12 @@ async function saveToDisk(runtime: Runtime, abs: string, encodedNamed: unknown, 
   const stem = newStem();
   const answers = await everyPe<SaveAnswer>(runtime, "save", () => ({ dir: abs, stem }), what).catch(async (err) => {
     release();
-    await removeFiles(abs, (f) => f.startsWith(`${stem}.`));
+    await removeFiles(runtime, abs, (f) => f.startsWith(`${stem}.`));
     throw err;
   });
   release(); // every PE's file is written: the chares may change now
   if (stopped()) {
-    await removeFiles(abs, (f) => f.startsWith(`${stem}.`));
+    await removeFiles(runtime, abs, (f) => f.startsWith(`${stem}.`));
     throw new CharmError(`${what} was interrupted: nothing was written (a checkpoint there before it stays whole)`);
   }
   const manifest = manifestOf(runtime, answers, encodedNamed);
@@ -390,8 +390,17 @@ function sameIds(runtime: Runtime, manifest: Manifest, fids: Set<number>, pendin
   return { cids, sids, fids: fidMap };
 }
 
-async function removeFiles(dir: string, which: (name: string) => boolean): Promise<void> {
-  await Promise.all((await filesIn(dir, which)).map((f) => rm(join(dir, f), { force: true })));
+/**
+ * Removes the files of `dir` that `which` picks (a checkpoint that won't be whole). Until they are
+ * gone the runtime isn't quiescent: a `waitQD` after an interrupted checkpoint finds them removed.
+ */
+async function removeFiles(runtime: Runtime, dir: string, which: (name: string) => boolean): Promise<void> {
+  const done = runtime.scheduler.traffic.pending();
+  try {
+    await Promise.all((await filesIn(dir, which)).map((f) => rm(join(dir, f), { force: true })));
+  } finally {
+    done();
+  }
 }
 
 /** The files of `dir` that `which` picks, the manifest never among them. */
