@@ -15,7 +15,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
-import { readdir, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { CharmError, PeLostError, RemoteError } from "../protocol/errors.ts";
 import type { CollectionId, SectionId } from "../protocol/ids.ts";
@@ -25,13 +25,14 @@ import { rt } from "../core/current.ts";
 import { Future } from "../core/future.ts";
 import type { Runtime } from "../core/runtime.ts";
 import { forgetCollection } from "../core/destroy.ts";
-import { FORMAT_VERSION, MANIFEST, packNamed, readManifest, unpackNamed, writeManifest, type Manifest, type SavedCollection } from "./format.ts";
+import { FORMAT_VERSION, packNamed, readManifest, unpackNamed, writeManifest, type Manifest, type SavedCollection } from "./format.ts";
 import { eachCollectionOf, eachTagged, remapValue, type Remap } from "./remap.ts";
 import type { SaveAnswer } from "./save.ts";
 import type { InstallRequest, LoadAnswer, LoadRequest } from "./load.ts";
 import { buddyOf } from "./memory.ts";
 import { quietAndHeld } from "./moment.ts";
 import { causeInterrupted } from "../core/cell-context.ts";
+import { filesIn, removeFiles } from "./dir-files.ts";
 
 /** What charm.checkpoint wrote. */
 export interface CheckpointInfo {
@@ -388,23 +389,4 @@ function sameIds(runtime: Runtime, manifest: Manifest, fids: Set<number>, pendin
   const sids = new Map<number, number>(manifest.sections.map((s) => [s.sid, s.sid]));
   const fidMap = new Map<number, number>([...fids].map((fid) => [fid, pending.has(fid) ? fid : new Future().id as number]));
   return { cids, sids, fids: fidMap };
-}
-
-/**
- * Removes the files of `dir` that `which` picks (a checkpoint that won't be whole). Until they are
- * gone the runtime isn't quiescent: a `waitQD` after an interrupted checkpoint finds them removed.
- */
-async function removeFiles(runtime: Runtime, dir: string, which: (name: string) => boolean): Promise<void> {
-  const done = runtime.scheduler.traffic.pending();
-  try {
-    await Promise.all((await filesIn(dir, which)).map((f) => rm(join(dir, f), { force: true })));
-  } finally {
-    done();
-  }
-}
-
-/** The files of `dir` that `which` picks, the manifest never among them. */
-async function filesIn(dir: string, which: (name: string) => boolean): Promise<string[]> {
-  const names = await readdir(dir).catch(() => [] as string[]);
-  return names.filter((f) => f !== MANIFEST && which(f));
 }

@@ -94,3 +94,9 @@ export function reducerFn(name: ReducerName): ReducerFn {
 export function isReducer(name: string): boolean {
   return name === "gather" || name === "nop" || registry.has(name);
 }
+
+/** One reduction, two reducers: the contributions can't be combined (which one was meant?). */
+export function mixedReducers(first: ReducerName, then: ReducerName, who?: string): CharmError {
+  const by = who ? `${who} contributed` : "contributions came";
+  return new CharmError(`one reduction, two reducers: ${by} with ${reducerLabel(then)} where others used ${reducerLabel(first)}; every contribution to a reduction must use the same reducer`);
+}

@@ -31,7 +31,7 @@ import { sectionLabel } from "../sections/multicast.ts";
 import { Future, rejectFuture, sendToFuture, settleLocal, failLocal } from "../core/future.ts";
 import { boundTarget } from "../core/proxy.ts";
 import { callTarget, resolveTarget } from "./targets.ts";
-import { isReducer, reducerFn, reducerLabel, type ReducerName } from "./reducers.ts";
+import { isReducer, mixedReducers, reducerFn, type ReducerName } from "./reducers.ts";
 import { combine, decodePart } from "./partials.ts";
 
 type ContribMsg = Extract<Message, { t: "contrib" }>;
@@ -395,10 +395,4 @@ function copy(value: unknown, who: string, what: string): unknown {
   if (value === null || (t !== "object" && t !== "function" && t !== "symbol")) return value; // a primitive: nothing to copy
   const enc = encodeValue(value, `${who}'s ${what}`);
   return enc.r ? decode(enc.v) : enc.v;
-}
-
-/** One reduction, two reducers: the contributions can't be combined (which one was meant?). */
-function mixedReducers(first: ReducerName, then: ReducerName, who?: string): CharmError {
-  const by = who ? `${who} contributed` : "contributions came";
-  return new CharmError(`one reduction, two reducers: ${by} with ${reducerLabel(then)} where others used ${reducerLabel(first)}; every contribution to a reduction must use the same reducer`);
 }

@@ -306,17 +306,14 @@ export class EntryRunner {
     for (const msg of this.arrivals.take(cid, key)) this.rt.scheduler.redispatch(msg);
   }
 
-  /**
-   * PE `pe` died while elements were on their way here from it: calls held for them that wait for
-   * an answer fail with PeLostError. The rest are lost with the element, as the messages queued on
-   * that PE are: the loss is told once, as the PE's (driver/pe-lost.ts), and under automatic
-   * recovery what they would have done is rolled back anyway.
-   */
+  /** PE `pe` died while elements came here from it: held messages go (lostWithMove); later calls are told (routeAbsent). */
   lostInTransit(pe: Endpoint, why: string): void {
     for (const msg of this.arrivals.takeFrom(pe, why)) this.lostWithMove(pe, why, msg, `was moving from it to PE ${this.rt.self} and was lost with it`);
   }
 
-  /** A message for an element lost with PE `pe` on its way here: a call waiting for an answer rejects (PeLostError); the rest go with the element. */
+  // A call waiting for an answer rejects (PeLostError); the rest are lost with the element, as
+  // those queued on that PE are: the loss is told once, as the PE's (driver/pe-lost.ts).
+  /** A message for an element lost with PE `pe` on its way here. */
   private lostWithMove(pe: Endpoint, why: string, msg: Message, what: string): void {
     if (msg.t !== "invoke" || !msg.reply) return;
     const label = `${msg.to.cls}[${indexKey(msg.to.idx!)}]`;
