@@ -12,6 +12,7 @@ import { elementRef, makeProxy, proxyRef } from "./proxy.ts";
 import { checkIndex } from "./placement.ts";
 import { checkBalancerName } from "../lb/strategies.ts";
 import { unknownOption, unknownOptionError } from "./option-names.ts";
+import { getHeapStatistics } from "node:v8";
 
 /** A chare class (any constructor whose instances are chares). */
 export type ChareCtor = abstract new (...args: any[]) => Chare;
@@ -64,6 +65,25 @@ function checkDims(dims: number | readonly number[], cls: string): number[] {
   return list;
 }
 
+// What an idle element takes at least on its PE (its record, chare and table entry; the runtime
+// bench measures ~236 B), before any field of its own.
+const MIN_ELEMENT_BYTES = 200;
+
+/**
+ * Refuses an array that can't fit: its elements' share of the fullest PE, at MIN_ELEMENT_BYTES
+ * each, past a PE's heap (this thread's limit: PEs start with the same one unless peMaxHeapMb
+ * says less). Without it, `charm.array(X, 2 ** 31)` was accepted, and the PEs ran out of memory
+ * building it, about a minute later.
+ */
+function checkArraySize(dims: number[], numPes: number, cls: string): void {
+  const total = dims.reduce((a, b) => a * b, 1);
+  const perPe = Math.ceil(total / numPes);
+  const limit = getHeapStatistics().heap_size_limit;
+  if (perPe * MIN_ELEMENT_BYTES <= limit) return;
+  const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(1)} GiB`;
+  throw new CharmError(`charm.array(${cls}, [${dims.join(", ")}]): ${total.toLocaleString("en")} elements put ${perPe.toLocaleString("en")} on each of the ${numPes} PEs, which would need at least ${gib(perPe * MIN_ELEMENT_BYTES)} there (${MIN_ELEMENT_BYTES} B or more an element, before its fields), more than a PE's heap (${gib(limit)}): create fewer elements, or run on more PEs`);
+}
+
 /** Sends the creation of a collection to the PEs that will hold it; returns its reference. */
 function launch(ref: CollectionRef, args: readonly unknown[], awaitable: boolean, idx?: Index): CollectionRef {
   const runtime = rt();
@@ -88,7 +108,9 @@ export function createArray(cls: ChareCtor, dims: number | readonly number[], op
   const unknown = unknownOption(options, ARRAY_OPTIONS);
   if (unknown !== undefined) throw unknownOptionError(unknown, ARRAY_OPTIONS, `charm.array(${name}, dims, options) takes`);
   const runtime = rt();
-  const ref: CollectionRef = { cid: runtime.newCollectionId(), cls: name, kind: "array", dims: checkDims(dims, name), map: mapName(options.map) };
+  const checked = checkDims(dims, name);
+  checkArraySize(checked, runtime.numPes, name);
+  const ref: CollectionRef = { cid: runtime.newCollectionId(), cls: name, kind: "array", dims: checked, map: mapName(options.map) };
   if (options.balancer !== undefined && !options.useAtSync) throw new CharmError(`charm.array(${name}, dims, { balancer }): a balancer needs useAtSync: true`);
   if (options.useAtSync) ref.lb = checkBalancerName(options.balancer ?? runtime.defaultBalancer);
   return makeProxy(launch(ref, options.args ?? [], true));

@@ -365,6 +365,9 @@ describe.each(TRANSPORTS)("with the runtime running (%s)", (transport) => {
       expect(() => grid.at(0, 3)).toThrow(/out of range/);
       expect(() => charm.array(Boom, [1, 1, 1, 1, 1, 1, 1])).toThrow(/1 to 6 dimensions/);
       expect(() => charm.array(Boom, 0)).toThrow(/positive integer/);
+      // Far past what the PEs' heaps hold: refused at the call, not a minute later by running out of memory.
+      expect(() => charm.array(Boom, 2 ** 31)).toThrow(/2,147,483,648 elements put .* on each of the \d+ PEs.*more than a PE's heap.*run on more PEs/);
+      expect(() => charm.array(Boom, [2 ** 16, 2 ** 16])).toThrow(/more than a PE's heap/);
       expect(() => charm.chare(Boom, [], { onPe: 2 })).toThrow(/onPe/);
       expect(() => (charm.array as any)(Opaque, 2)).toThrow(/extend Chare/);
       expect(() => new (Boom as any)()).toThrow(/created by the runtime/);
