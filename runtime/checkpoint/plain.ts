@@ -53,7 +53,7 @@ export class PlainEncoder {
   // The first `objectCount` are this element's. A count, not the array's length: emptying an array
   // by its length drops its memory, and the next push allocates anew, per element (a save of
   // 100,000 small elements took ~30 % longer). Cleared by take(), so no chare's object is kept.
-  private objects: object[] = new Array(MAX_OBJECTS).fill(null);
+  private objects: Array<object | null> = new Array(MAX_OBJECTS).fill(null);
   private objectCount = 0;
   private free: Buffer[] = [];
 
