@@ -10,6 +10,7 @@ import { errorToData } from "../protocol/errors.ts";
 import { PortTransport } from "../transport/port-transport.ts";
 import { RoutedTransport } from "../transport/routed-transport.ts";
 import { ZmqTransport } from "../transport/zmq-transport.ts";
+import { closeAtThreadEnd, dropAtEnd } from "../transport/zmq-thread-end.ts";
 import { bootPe } from "./pe-boot.ts";
 import type { JoiningThreadData, ThreadAbort, ThreadNews, ThreadStart } from "../startup/start-joining-threads.ts";
 
@@ -24,10 +25,11 @@ export async function runJoiningThread(data: JoiningThreadData): Promise<void> {
     else process.stderr.write(`charm4ts: ${e.message}\n`);
   };
   const far = await ZmqTransport.bind({ host: data.join.host, curve: data.join.curve, onError: report });
-  // A thread that ends with a ZeroMQ receive pending takes the whole process down (zeromq.js#411):
-  // its sockets close as it ends (process.exit in a chare, an uncaught exception). Termination and
-  // running out of heap run no JavaScript, so they still end the process (see pe-host.ts).
-  process.on("exit", () => far.close());
+  // A thread that ends with a ZeroMQ receive pending, or a send ZeroMQ hasn't handed back, takes
+  // the whole process down (zeromq.js#411): its sockets close as it ends (process.exit in a chare,
+  // an uncaught exception), and it waits for ZeroMQ. Termination and running out of heap run no
+  // JavaScript, so they still end the process (see pe-host.ts).
+  closeAtThreadEnd(far);
   const started = new Promise<ThreadStart | ThreadAbort>((resolve) => parent.once("message", resolve));
   parent.postMessage({ t: "bound", address: far.address } satisfies ThreadNews);
   const start = await started;
@@ -44,10 +46,13 @@ export async function runJoiningThread(data: JoiningThreadData): Promise<void> {
   const routed = transport;
   await bootPe(config, routed, () => {
     parent.postMessage({ t: "stopping" } satisfies ThreadNews);
-    // What is held for slow peers leaves first; then nothing keeps this thread alive.
+    // What is held for slow peers leaves first; then nothing keeps this thread alive. What ZeroMQ
+    // still queues for other PEs is dropped: they are stopping too, and would keep it a second.
     void routed.drained().then(() => {
+      far.close(dropAtEnd);
       routed.close();
       parent.close();
     });
   });
+  closeAtThreadEnd(far); // again: its wait now comes after the PE's own exit handlers (its last output)
 }

@@ -217,12 +217,19 @@ export class ZmqTransport implements Transport {
     return stats;
   }
 
-  close(): void {
+  /**
+   * Closes every socket. What ZeroMQ still queues for a peer is delivered for up to the linger
+   * (a second by default), unless `drop(peer)`: then it is dropped at once (see zmq-thread-end.ts).
+   */
+  close(drop?: (peer: Endpoint) => boolean): void {
     if (this.closed) return;
     this.closed = true;
     if (this.options.curve) releaseCurveServer(); // before the socket: see releaseCurveServer
     this.pull.close();
-    for (const link of this.links.values()) link.close();
+    for (const [peer, link] of this.links) {
+      if (drop?.(peer)) link.socket.linger = 0;
+      link.close();
+    }
     this.links.clear();
     for (const { wake } of this.idleWaiters.splice(0)) wake();
   }
