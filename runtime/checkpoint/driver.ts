@@ -173,13 +173,20 @@ async function saveToDisk(runtime: Runtime, abs: string, encodedNamed: unknown, 
     await removeFiles(runtime, abs, (f) => f.startsWith(`${stem}.`));
     throw err;
   });
+  // Until its manifest is in place the save is work in flight: a waitQD meanwhile waits for it.
+  const writing = runtime.scheduler.traffic.pending();
   release(); // every PE's file is written: the chares may change now
-  if (stopped()) {
-    await removeFiles(runtime, abs, (f) => f.startsWith(`${stem}.`));
-    throw new CharmError(`${what} was interrupted: nothing was written (a checkpoint there before it stays whole)`);
+  let manifest: Manifest;
+  try {
+    if (stopped()) {
+      await removeFiles(runtime, abs, (f) => f.startsWith(`${stem}.`));
+      throw new CharmError(`${what} was interrupted: nothing was written (a checkpoint there before it stays whole)`);
+    }
+    manifest = manifestOf(runtime, answers, encodedNamed);
+    await writeManifest(abs, manifest);
+  } finally {
+    writing();
   }
-  const manifest = manifestOf(runtime, answers, encodedNamed);
-  await writeManifest(abs, manifest);
   // Only now is the new checkpoint whole: the files of earlier ones in this directory can go, in
   // the background (unlinking 1 GB took ~0.3 s here). Listed now, so a checkpoint started next in
   // this directory keeps its own files; any a program's end cuts short, the next checkpoint removes.

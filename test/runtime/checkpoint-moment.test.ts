@@ -125,18 +125,21 @@ it("checkpoints in a row into one directory: each is whole when its call resolve
 
 // Writing a PE's part takes time with no message moving: it counts as work in flight, or a
 // notebook's hang check (quiescent + futures pending) would call a long save a cell nothing answers.
-it("a save in progress is work in flight: waitQD during it resolves only once every PE's file is in place", async () => {
+it("a save in progress is work in flight: waitQD during it resolves only once every PE's file and the manifest are in place", async () => {
   await charm.start({ numPes: 3, modules: fixtures });
   const k = charm.array(Keeper, 3000, { args: [1] });
   await waitFor(k.fill.awaitable(), "Keeper.fill");
   await waitFor(charm.checkpoint(tempDir("checkpoint-moment"), {}), "a first checkpoint elsewhere (the checkpoint code loads on first use)");
   const dir = tempDir("checkpoint-moment");
-  const saved = charm.checkpoint(dir, { k });
+  // A large named value makes the manifest, written last by the driver, take a while: the save
+  // is whole (and no .tmp- file left) only once it is in place.
+  const saved = charm.checkpoint(dir, { k, notes: new Float64Array(1 << 20).fill(0.5) });
   // The first quiescence is the checkpoint's own moment (the save starts right after it); the next is after the save.
   await waitFor(charm.waitQD(), "the checkpoint's moment");
   await waitFor(charm.waitQD(), "quiescence after the save");
   const files = readdirSync(dir);
   expect(files.filter((f) => f.includes(".tmp-"))).toEqual([]);
   expect(files.filter((f) => f.endsWith(".bin"))).toHaveLength(3); // every PE's file written and in place
+  expect(files).toContain("manifest.json");
   await waitFor(saved, "the checkpoint");
 });
